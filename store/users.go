@@ -225,3 +225,11 @@ func PasswordHistory(ctx context.Context, h Handler, userID int64, n int) ([]str
 	}
 	return out, rows.Err()
 }
+
+// TouchConfirmed records that the user confirmed their security info at a time.
+func TouchConfirmed(ctx context.Context, h Handler, userID, at int64) error {
+	if _, err := h.ExecContext(ctx, `UPDATE users SET last_confirmed_at = ?, updated_at = ? WHERE id = ?`, at, at, userID); err != nil {
+		return fmt.Errorf("touch confirmed: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/config"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/password"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// rootOptions are the flags every subcommand shares.
+type rootOptions struct {
+	dataDir string
+}
+
+// app is an opened data folder: config, store and the flows service.
+type app struct {
+	cfg        config.Config
+	db         *store.DB
+	svc        *flows.Service
+	dispatcher *dispatch.Dispatcher
+	hasher     *password.Hasher
+}
+
+// resolveDataDir applies --data, then $SSPR_DATA_PATH, then ./sspr-data.
+func (o *rootOptions) resolveDataDir() string {
+	if o.dataDir != "" {
+		return o.dataDir
+	}
+	if v := os.Getenv("SSPR_DATA_PATH"); v != "" {
+		return v
+	}
+	return "sspr-data"
+}
+
+// open loads the config and opens the store in the data folder.
+func (o *rootOptions) open(ctx context.Context) (*app, error) {
+	return openApp(ctx, o.resolveDataDir(), os.Environ(), clock.Real{})
+}
+
+// openApp wires the service for a data folder.
+func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Clock) (*app, error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	cfg, err := config.Load(abs, environ)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := secret.LoadOrCreateKeys(abs)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, filepath.Join(abs, "sspr.db"))
+	if err != nil {
+		return nil, err
+	}
+	hasher := password.NewHasher(password.Params{MemoryKiB: cfg.Hash.MemoryKiB, Time: cfg.Hash.Time,
+		Threads: cfg.Hash.Threads}, cfg.Hash.MaxConcurrent)
+	d := dispatch.New(map[string]dispatch.Channel{
+		"email": dispatch.NewOutboxChannel(db, clk),
+		"sms":   dispatch.NewOutboxChannel(db, clk),
+	}, db, clk, dispatch.Options{CodeTimeout: cfg.Codes.SendTimeout})
+	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
+		Dispatcher: d})
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &app{cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher}, nil
+}
+
+// Close closes the store.
+func (a *app) Close() error { return a.db.Close() }
+
+// cliActor names the person at the shell for the audit log.
+func cliActor() flows.Actor {
+	name := "cli"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = "cli:" + u.Username
+	}
+	return flows.Actor{Name: name, Source: "cli"}
+}
+
+var errUsage = errors.New("usage")

@@ -1,0 +1,85 @@
+// Command sspr is a self-service password reset system with a terminal UI:
+// a kiosk at the helpdesk counter, an SSH portal, a demo, and the admin CLI.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"syscall"
+
+	"charm.land/fang/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/sspr-kiosk/sspr/flows"
+)
+
+// Version is set at build time with -ldflags "-X main.Version=…".
+var Version = "dev"
+
+func main() {
+	root := newRoot()
+	if err := fang.Execute(context.Background(), root,
+		fang.WithVersion(Version),
+		fang.WithErrorHandler(printError),
+		fang.WithNotifySignal(os.Interrupt, syscall.SIGTERM),
+	); err != nil {
+		os.Exit(1)
+	}
+}
+
+// printError prints one line: the reason, without the sentinel words the
+// flows add for callers that test errors.
+func printError(w io.Writer, _ fang.Styles, err error) {
+	_, _ = fmt.Fprintln(w, "sspr: "+describe(err))
+}
+
+// describe turns an error chain into one sentence for people.
+func describe(err error) string {
+	msg := err.Error()
+	for _, sentinel := range []error{flows.ErrInvalid, flows.ErrNotFound, flows.ErrExists} {
+		msg = strings.ReplaceAll(msg, ": "+sentinel.Error(), "")
+	}
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	if errors.Is(err, flows.ErrNotFound) && !strings.Contains(msg, "not") {
+		msg += ": not found"
+	}
+	if errors.Is(err, flows.ErrExists) && !strings.Contains(msg, "already") {
+		msg += ": already exists"
+	}
+	return msg
+}
+
+func newRoot() *cobra.Command {
+	opts := &rootOptions{}
+	root := &cobra.Command{
+		Use:   "sspr",
+		Short: "Self-service password reset in the terminal",
+		Long: "sspr lets people who forgot their password prove who they are with methods they registered " +
+			"earlier and set a new one, at a kiosk or over SSH, without calling the helpdesk.",
+	}
+	root.PersistentFlags().StringVar(&opts.dataDir, "data", "", "data folder (default $SSPR_DATA_PATH or ./sspr-data)")
+	root.AddCommand(
+		newUserCmd(opts), newGroupCmd(opts), newPolicyCmd(opts), newReportCmd(opts), newAuditCmd(opts),
+		newVersionCmd(),
+	)
+	for _, c := range runCommands(opts) {
+		root.AddCommand(c)
+	}
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), "sspr "+Version)
+			return err
+		},
+	}
+}

@@ -1,0 +1,274 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// Actor is who performs an admin operation and from where, for the audit log.
+type Actor struct {
+	Name   string
+	Source string
+}
+
+// AdminActor returns the actor of a signed-in administrator's session, or
+// ErrNotAllowed for any other session.
+func (s *Service) AdminActor(sessionID string) (Actor, error) {
+	ses, err := s.adminSession(sessionID)
+	if err != nil {
+		return Actor{}, err
+	}
+	return Actor{Name: ses.username, Source: ses.source}, nil
+}
+
+// userForAdmin looks a user up by name for an admin operation.
+func (s *Service) userForAdmin(ctx context.Context, h store.Handler, username string) (store.User, error) {
+	name := NormaliseUsername(username)
+	if err := ValidateUsername(name); err != nil {
+		return store.User{}, err
+	}
+	u, err := store.UserByName(ctx, h, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, fmt.Errorf("user %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// adminChange runs fn on a user inside a transaction and audits it.
+func (s *Service) adminChange(ctx context.Context, actor Actor, username string, event audit.Event, detail string,
+	fn func(tx *store.Tx, u *store.User) error) error {
+	return s.db.WithTx(ctx, func(tx *store.Tx) error {
+		u, err := s.userForAdmin(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, &u); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, audit.Entry{Event: event, Actor: actor.Name, Target: u.Username, Source: actor.Source, Detail: detail})
+	})
+}
+
+// SetDisabled disables or enables a user. Admins cannot disable themselves,
+// and the last administrator cannot be disabled.
+func (s *Service) SetDisabled(ctx context.Context, actor Actor, username string, disabled bool) error {
+	event := audit.EventUserEnabled
+	if disabled {
+		event = audit.EventUserDisabled
+	}
+	err := s.adminChange(ctx, actor, username, event, "", func(tx *store.Tx, u *store.User) error {
+		if disabled && u.Username == actor.Name {
+			return fmt.Errorf("you cannot disable your own account: %w", ErrNotAllowed)
+		}
+		if disabled && u.IsAdmin && !u.Disabled {
+			n, err := store.CountAdmins(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return ErrLastAdmin
+			}
+		}
+		u.Disabled, u.UpdatedAt = disabled, s.now().Unix()
+		return store.UpdateUser(ctx, tx, *u)
+	})
+	if err != nil {
+		return fmt.Errorf("set disabled: %w", err)
+	}
+	return nil
+}
+
+// SetAdmin makes a user an administrator or not; never removes the last one.
+func (s *Service) SetAdmin(ctx context.Context, actor Actor, username string, admin bool) error {
+	event := audit.EventAdminGranted
+	if !admin {
+		event = audit.EventAdminRevoked
+	}
+	err := s.adminChange(ctx, actor, username, event, "", func(tx *store.Tx, u *store.User) error {
+		if !admin && u.IsAdmin {
+			n, err := store.CountAdmins(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if n <= 1 {
+				return ErrLastAdmin
+			}
+		}
+		if admin && u.Disabled {
+			return fmt.Errorf("user %q is disabled: %w", u.Username, ErrNotAllowed)
+		}
+		u.IsAdmin, u.UpdatedAt = admin, s.now().Unix()
+		return store.UpdateUser(ctx, tx, *u)
+	})
+	if err != nil {
+		return fmt.Errorf("set admin: %w", err)
+	}
+	return nil
+}
+
+// Unlock clears an account's block and failure count. It works for any
+// name, since unknown names are blocked like real ones.
+func (s *Service) Unlock(ctx context.Context, actor Actor, username string) error {
+	account := NormaliseUsername(username)
+	if account == "" {
+		return fmt.Errorf("unlock: username is empty: %w", ErrInvalid)
+	}
+	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		_, blockErr := store.ActiveBlock(ctx, tx, store.ScopeAccount, account, s.now().Unix())
+		if err := s.clearAccount(ctx, tx, account); err != nil {
+			return err
+		}
+		detail := "no block was in force"
+		if blockErr == nil {
+			detail = "block cleared"
+			if err := s.record(ctx, tx, audit.Entry{Event: audit.EventBlockCleared, Actor: actor.Name, Target: account,
+				Source: actor.Source}); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, audit.Entry{Event: audit.EventUserUnlocked, Actor: actor.Name, Target: account,
+			Source: actor.Source, Detail: detail})
+	})
+	if err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	return nil
+}
+
+// UnblockSource clears a block on a source (an SSH address or a kiosk).
+func (s *Service) UnblockSource(ctx context.Context, actor Actor, source string) error {
+	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if err := store.ClearBlock(ctx, tx, store.ScopeSource, source); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("source %q is not blocked: %w", source, ErrNotFound)
+			}
+			return err
+		}
+		if err := store.ClearThrottleEvents(ctx, tx, store.ScopeSource, source, ""); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, audit.Entry{Event: audit.EventBlockCleared, Actor: actor.Name, Target: "source:" + source,
+			Source: actor.Source})
+	})
+	if err != nil {
+		return fmt.Errorf("unblock source: %w", err)
+	}
+	return nil
+}
+
+// Voucher is a helpdesk voucher as shown once to the admin who issued it.
+type Voucher struct {
+	Code      string
+	ExpiresAt time.Time
+}
+
+// IssueVoucher makes a single-use voucher the helpdesk reads to a caller
+// whose identity it checked; it replaces any earlier unused voucher.
+func (s *Service) IssueVoucher(ctx context.Context, actor Actor, username string) (Voucher, error) {
+	code, err := secret.Voucher()
+	if err != nil {
+		return Voucher{}, fmt.Errorf("issue voucher: %w", err)
+	}
+	now := s.now()
+	expires := now.Add(VoucherLifetime)
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return Voucher{}, err
+	}
+	err = s.adminChange(ctx, actor, username, audit.EventVoucherIssued, "expires "+expires.UTC().Format(time.RFC3339),
+		func(tx *store.Tx, u *store.User) error {
+			if u.Disabled {
+				return fmt.Errorf("user %q is disabled: %w", u.Username, ErrNotAllowed)
+			}
+			if !pol.Allows(policy.Voucher) {
+				return fmt.Errorf("policy does not allow helpdesk vouchers: %w", ErrNotAllowed)
+			}
+			return store.CreateVoucher(ctx, tx, u.ID, s.keys.MAC("voucher", secret.NormaliseVoucher(code)), actor.Name,
+				now.Unix(), expires.Unix())
+		})
+	if err != nil {
+		return Voucher{}, fmt.Errorf("issue voucher: %w", err)
+	}
+	return Voucher{Code: code, ExpiresAt: expires}, nil
+}
+
+// RequireReregistration makes a user register their security info again at
+// their next sign-in.
+func (s *Service) RequireReregistration(ctx context.Context, actor Actor, username string) error {
+	err := s.adminChange(ctx, actor, username, audit.EventReregistrationRequired, "", func(tx *store.Tx, u *store.User) error {
+		u.ReregisterRequired, u.UpdatedAt = true, s.now().Unix()
+		return store.UpdateUser(ctx, tx, *u)
+	})
+	if err != nil {
+		return fmt.Errorf("require re-registration: %w", err)
+	}
+	return nil
+}
+
+// RemoveUserMethod removes one method of a user on an admin's behalf.
+func (s *Service) RemoveUserMethod(ctx context.Context, actor Actor, username string, m policy.Method) error {
+	err := s.adminChange(ctx, actor, username, audit.EventMethodRemoved, string(m), func(tx *store.Tx, u *store.User) error {
+		err := store.DeleteMethod(ctx, tx, u.ID, string(m))
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("%s has no %s registered: %w", u.Username, m.Label(), ErrNotFound)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("remove method: %w", err)
+	}
+	return nil
+}
+
+// SetPolicy changes one policy setting after validating it, and audits the
+// old and new values.
+func (s *Service) SetPolicy(ctx context.Context, actor Actor, key, value string) (policy.Change, error) {
+	var change policy.Change
+	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		old, err := policy.Load(ctx, tx)
+		if err != nil {
+			return err
+		}
+		next := old
+		next.MethodsAllowed = append([]policy.Method(nil), old.MethodsAllowed...)
+		next.BannedWords = append([]string(nil), old.BannedWords...)
+		if err := next.Set(key, value); err != nil {
+			return err
+		}
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		if next.EnabledFor == policy.ScopeGroup {
+			if _, err := store.GroupByName(ctx, tx, next.EnabledGroup); errors.Is(err, store.ErrNotFound) {
+				if _, lerr := s.dir.GroupMembers(ctx, next.EnabledGroup); lerr != nil || s.isBuiltin() {
+					return fmt.Errorf("group %q does not exist: %w", next.EnabledGroup, ErrInvalid)
+				}
+			}
+		}
+		change = policy.Change{Key: key, Old: old.Get(key), New: next.Get(key)}
+		if err := policy.Save(ctx, tx, next, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, audit.Entry{Event: audit.EventPolicyChanged, Actor: actor.Name, Target: "policy",
+			Source: actor.Source, Detail: fmt.Sprintf("%s: %q -> %q", key, change.Old, change.New)})
+	})
+	if err != nil {
+		return policy.Change{}, fmt.Errorf("set policy: %w", err)
+	}
+	return change, nil
+}
+
+func (s *Service) isBuiltin() bool {
+	_, ok := s.dir.(*BuiltinDirectory)
+	return ok
+}

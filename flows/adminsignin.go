@@ -1,0 +1,100 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// StartAdminSignIn checks an administrator's password and begins the proof
+// of two further methods (never security questions, never a voucher). A wrong
+// password, or a person who is not an administrator, fails the same way.
+func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source string) (ResetStart, error) {
+	account := NormaliseUsername(username)
+	if account == "" || pw == "" {
+		return ResetStart{}, fmt.Errorf("enter your username and password: %w", ErrInvalid)
+	}
+	if err := s.checkBlocked(ctx, account, source); err != nil {
+		return ResetStart{}, err
+	}
+	ok, err := s.dir.CheckPassword(ctx, account, pw)
+	if err != nil {
+		return ResetStart{}, fmt.Errorf("admin sign-in: %w", err)
+	}
+	if !ok {
+		return ResetStart{}, s.failSignIn(ctx, account, source, audit.EventAdminSignInFailed)
+	}
+	u, err := s.localUser(ctx, account)
+	if err != nil || !u.IsAdmin || u.Disabled {
+		return ResetStart{}, s.failSignIn(ctx, account, source, audit.EventAdminSignInFailed)
+	}
+	f := newFlow(flowAdminSignIn, account, source, s.now())
+	f.displayName = u.DisplayName
+	if err := s.prepareFlow(ctx, f, true); err != nil {
+		return ResetStart{}, err
+	}
+	if f.decoy {
+		// An administrator without two registered methods cannot sign in to
+		// the panel; say so plainly, since the password was right.
+		return ResetStart{}, fmt.Errorf("administrators need two registered methods other than security questions: %w", ErrNotAllowed)
+	}
+	s.putFlow(f)
+	return ResetStart{FlowID: f.id, Required: f.required, Options: f.options}, nil
+}
+
+// CompleteAdminSignIn turns a proven admin sign-in flow into an admin session.
+func (s *Service) CompleteAdminSignIn(ctx context.Context, flowID string) (SessionInfo, error) {
+	f, err := s.getFlow(flowID)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	s.mu.Lock()
+	ready := f.kind == flowAdminSignIn && !f.decoy && f.satisfied()
+	proofs := make(map[policy.Method]string, len(f.proven))
+	for k, v := range f.proven {
+		proofs[k] = v
+	}
+	s.mu.Unlock()
+	if !ready {
+		return SessionInfo{}, ErrNotProven
+	}
+	u, err := store.UserByID(ctx, s.db, f.userID)
+	if err != nil {
+		return SessionInfo{}, fmt.Errorf("admin sign-in: %w", err)
+	}
+	if !u.IsAdmin || u.Disabled {
+		return SessionInfo{}, ErrBadCredentials
+	}
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+		for m, id := range proofs {
+			if err := s.consumeProof(ctx, tx, m, id); err != nil {
+				return err
+			}
+		}
+		return s.record(ctx, tx, audit.Entry{Event: audit.EventAdminSignIn, Actor: u.Username, Target: u.Username, Source: f.source})
+	})
+	if err != nil {
+		return SessionInfo{}, fmt.Errorf("admin sign-in: %w", err)
+	}
+	s.dropFlow(flowID)
+	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
+		source: f.source, isAdmin: true, created: s.now(), pendingCode: map[policy.Method]pendingContact{}, currentPasswd: true}
+	s.putSession(ses)
+	return s.sessionInfo(ctx, ses)
+}
+
+// adminSession returns the session if it is a signed-in administrator's.
+func (s *Service) adminSession(sessionID string) (*session, error) {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return nil, err
+	}
+	if !ses.isAdmin {
+		return nil, ErrNotAllowed
+	}
+	return ses, nil
+}

@@ -1,0 +1,113 @@
+package dispatch
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+func TestRenderEveryTemplate(t *testing.T) {
+	at := time.Date(2025, 3, 1, 14, 5, 0, 0, time.FixedZone("CET", 3600))
+	tests := []struct {
+		name    string
+		data    any
+		subject string
+		want    []string
+	}{
+		{"code", CodeData{Code: "12345678", Minutes: 10, DisplayName: "Alice Liddell", Purpose: "reset your password"},
+			"Your sspr verification code", []string{"12345678", "10 minutes", "reset your password"}},
+		{"reset", ResetData{DisplayName: "Alice", Time: at, Source: "kiosk-1", Helpdesk: "help@example.org"},
+			"Your password was reset", []string{"Hello Alice", "Sat 1 Mar 2025 13:05 UTC", "kiosk-1", "help@example.org"}},
+		{"reset", ResetData{DisplayName: "Alice", Time: at, Source: "kiosk-1", Changed: true},
+			"Your password was changed", []string{"was changed", "contact the helpdesk straight away."}},
+		{"admin_reset", AdminResetData{Admin: "root", Time: at, Source: "ssh 192.0.2.7:5122"},
+			"Administrator root reset their password", []string{"root", "ssh 192.0.2.7:5122", "13:05 UTC"}},
+		{"info_changed", InfoChangedData{DisplayName: "Alice", Method: "Authenticator app", Change: "added", Time: at,
+			Source: "kiosk-1", Helpdesk: "https://help.example.org"},
+			"Your security info changed", []string{"Authenticator app", "added", "https://help.example.org"}},
+		// The flows pass maps, with the time already formatted.
+		{"info_changed", map[string]any{"DisplayName": "Alice", "Method": "Email code", "Change": "removed",
+			"Time": "Sat, 01 Mar 2025 13:05:00 UTC", "Source": "ssh", "Helpdesk": ""},
+			"Your security info changed", []string{"Email code", "Sat, 01 Mar 2025 13:05:00 UTC"}},
+		{"reset", map[string]any{"DisplayName": "Alice", "Time": "then", "Source": "ssh", "Helpdesk": "", "Changed": true},
+			"Your password was changed", []string{"was changed on then"}},
+	}
+	for _, tt := range tests {
+		m, err := Render(tt.name, tt.data)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if m.Subject != tt.subject {
+			t.Errorf("%s: subject %q, want %q", tt.name, m.Subject, tt.subject)
+		}
+		if strings.Contains(m.Text, "Subject:") || strings.HasPrefix(m.Text, "\n") || !strings.HasSuffix(m.Text, "\n") {
+			t.Errorf("%s: text %q", tt.name, m.Text)
+		}
+		if !strings.HasPrefix(m.HTML, "<!DOCTYPE html>") {
+			t.Errorf("%s: html %q", tt.name, m.HTML)
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(m.Text, w) || !strings.Contains(m.HTML, w) {
+				t.Errorf("%s: %q missing from text %q or html", tt.name, w, m.Text)
+			}
+		}
+		if strings.Contains(m.Text, "<no value>") || strings.Contains(m.HTML, "<no value>") {
+			t.Errorf("%s: a variable was missing", tt.name)
+		}
+	}
+}
+
+func TestRenderCodeFitsAnSMS(t *testing.T) {
+	for _, purpose := range []string{"reset your password", "register your security info", "sign in as an administrator"} {
+		m, err := Render("code", CodeData{Code: "12345678", Minutes: 10, DisplayName: strings.Repeat("Long Name ", 20), Purpose: purpose})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := utf8.RuneCountInString(strings.TrimSpace(m.Text)); n >= 160 {
+			t.Errorf("code SMS for %q is %d characters: %q", purpose, n, m.Text)
+		}
+		if strings.Contains(m.Text, "Long Name") {
+			t.Error("the SMS text carries the display name")
+		}
+	}
+}
+
+func TestRenderEscapesAndCleans(t *testing.T) {
+	m, err := Render("reset", ResetData{DisplayName: "<script>alert(1)</script>\x1b]8;;http://evil\x07click\u202e",
+		Time: time.Unix(0, 0), Source: "kiosk\r\nBcc: victim@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.HTML, "<script>") || !strings.Contains(m.HTML, "&lt;script&gt;") {
+		t.Errorf("html not escaped: %s", m.HTML)
+	}
+	for _, s := range []string{m.Text, m.HTML, m.Subject} {
+		if strings.ContainsAny(s, "\x1b\x07\r\u202e") {
+			t.Errorf("control characters survived: %q", s)
+		}
+	}
+	if _, err := Render("admin_reset", AdminResetData{Admin: "root\nBcc: x@y", Time: time.Unix(0, 0)}); err != nil {
+		t.Fatal(err)
+	}
+	m, _ = Render("admin_reset", AdminResetData{Admin: "root\nBcc: x@y", Time: time.Unix(0, 0)})
+	if strings.Contains(m.Subject, "\n") {
+		t.Errorf("subject holds a newline: %q", m.Subject)
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	for _, name := range []string{"nope", "../config", "code.txt", ""} {
+		if _, err := Render(name, nil); !errors.Is(err, ErrNoTemplate) {
+			t.Errorf("Render(%q) = %v, want ErrNoTemplate", name, err)
+		}
+	}
+	// A variable the caller forgot is an error, not "<no value>" in a mail.
+	if _, err := Render("code", map[string]any{"Code": "1", "Minutes": 10}); err == nil {
+		t.Error("Render with a missing variable succeeded")
+	}
+	if _, err := Render("code", struct{ Code string }{"1"}); err == nil {
+		t.Error("Render with a struct lacking fields succeeded")
+	}
+}

@@ -1,0 +1,207 @@
+package flows
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// flowKind says what a verification flow leads to.
+type flowKind int
+
+const (
+	flowReset flowKind = iota + 1
+	flowAdminSignIn
+)
+
+func (k flowKind) purpose() string {
+	if k == flowAdminSignIn {
+		return "admin"
+	}
+	return "reset"
+}
+
+// MethodOption is one way a person can prove who they are, as offered on the
+// "choose a method" screen. Destinations are masked: the person is not yet
+// known to be who they say.
+type MethodOption struct {
+	Method policy.Method
+	// Label names the method for people ("Email code").
+	Label string
+	// Destination is the masked address or number a code goes to, if any.
+	Destination string
+	// SendsCode is true for methods where sspr sends a code first.
+	SendsCode bool
+}
+
+// Progress says where a verification flow stands after a proof.
+type Progress struct {
+	// Done is true when enough methods have been proven.
+	Done bool
+	// Proven lists the methods proven so far.
+	Proven []policy.Method
+	// Required is how many methods this flow needs.
+	Required int
+	// Options lists the methods still available for the next proof.
+	Options []MethodOption
+}
+
+// CodeSent describes a code on its way.
+type CodeSent struct {
+	Method      policy.Method
+	Destination string
+	ExpiresAt   time.Time
+	// ResendAt is the earliest time another code may be requested.
+	ResendAt time.Time
+}
+
+// flow is an in-memory reset or admin sign-in in progress. Only flows touch
+// it, under Service.mu; callers hold just its id.
+type flow struct {
+	id          string
+	kind        flowKind
+	account     string // normalised username as typed: the throttle key
+	displayName string
+	source      string
+	userID      int64 // 0 on the decoy path
+	isAdmin     bool
+	decoy       bool
+	deadEnd     error // ErrDisabled or ErrNotEnabled, told only after a proof
+	created     time.Time
+	required    int
+	options     []MethodOption
+	// destinations holds the real addresses behind the masked options.
+	destinations map[policy.Method]string
+	open         map[policy.Method]string    // challenge id of the code in flight
+	lastSend     map[policy.Method]time.Time // for the resend cooldown
+	proven       map[policy.Method]string    // challenge id of each proof
+	questions    []string                    // the questions drawn for this flow
+	done         bool
+}
+
+func newFlow(kind flowKind, account, source string, now time.Time) *flow {
+	return &flow{
+		id: secret.Token(), kind: kind, account: account, source: source, created: now,
+		destinations: map[policy.Method]string{}, open: map[policy.Method]string{},
+		lastSend: map[policy.Method]time.Time{}, proven: map[policy.Method]string{},
+	}
+}
+
+// satisfied reports whether the proofs meet the requirement: enough of them,
+// and at least one that is not security questions, which never suffice alone.
+func (f *flow) satisfied() bool {
+	if len(f.proven) < f.required {
+		return false
+	}
+	for m := range f.proven {
+		if m != policy.Questions {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *flow) remainingOptions() []MethodOption {
+	var out []MethodOption
+	for _, o := range f.options {
+		if _, ok := f.proven[o.Method]; !ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func (f *flow) progress() Progress {
+	p := Progress{Done: f.satisfied(), Required: f.required, Options: f.remainingOptions()}
+	for _, o := range f.options {
+		if _, ok := f.proven[o.Method]; ok {
+			p.Proven = append(p.Proven, o.Method)
+		}
+	}
+	return p
+}
+
+func (f *flow) option(m policy.Method) (MethodOption, bool) {
+	for _, o := range f.options {
+		if o.Method == m {
+			return o, true
+		}
+	}
+	return MethodOption{}, false
+}
+
+// putFlow stores a flow and drops expired ones.
+func (s *Service) putFlow(f *flow) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for id, old := range s.flows {
+		if now.Sub(old.created) > FlowLifetime {
+			delete(s.flows, id)
+		}
+	}
+	s.flows[f.id] = f
+}
+
+// withFlow runs fn on a live flow under the lock. fn must not block on I/O
+// for long; the flows keep their database work short.
+func (s *Service) getFlow(id string) (*flow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.flows[id]
+	if !ok || s.now().Sub(f.created) > FlowLifetime {
+		delete(s.flows, id)
+		return nil, ErrFlowExpired
+	}
+	return f, nil
+}
+
+func (s *Service) dropFlow(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.flows, id)
+}
+
+// decoyEmail makes up a plausible masked address for an unknown name, the
+// same every time for the same name, so a repeated look-up cannot tell it
+// from a real one.
+func (s *Service) decoyEmail(ctx context.Context, account string) string {
+	domain := s.commonDomain(ctx)
+	sum := sha256.Sum256([]byte(s.keys.MAC("decoy", account)))
+	letters := "abcdefghijklmnopqrstuvwxyz"
+	first := letters[sum[0]%26]
+	last := letters[sum[1]%26]
+	return fmt.Sprintf("%c•••%c@%s", first, last, domain)
+}
+
+// decoyIndex picks a stable pseudo-random number for an unknown name.
+func (s *Service) decoyIndex(account string, salt string) uint64 {
+	sum := sha256.Sum256([]byte(s.keys.MAC("decoy-"+salt, account)))
+	return binary.BigEndian.Uint64(sum[:8])
+}
+
+// commonDomain is the email domain most people registered, so decoy
+// addresses look like the organisation's own. It is cached for a minute.
+func (s *Service) commonDomain(ctx context.Context) string {
+	s.mu.Lock()
+	cached, at := s.domain, s.domainAt
+	s.mu.Unlock()
+	now := s.now()
+	if cached != "" && now.Sub(at) < time.Minute {
+		return cached
+	}
+	d, err := store.CommonEmailDomain(ctx, s.db)
+	if err != nil || d == "" {
+		d = "example.com"
+	}
+	s.mu.Lock()
+	s.domain, s.domainAt = d, now
+	s.mu.Unlock()
+	return d
+}

@@ -1,0 +1,552 @@
+// Package policy holds the self-service reset policy: who may reset, with
+// how many and which methods, what registration asks for, and the password
+// rules. Admins change it in the TUI or with `sspr policy set`; it lives in
+// the store as one row per key, overlaid on the defaults here.
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// Errors of Set, Validate and Load; test with errors.Is. The message of a
+// returned error is one sentence that an admin can act on.
+var (
+	// ErrUnknownKey means the key names no policy setting.
+	ErrUnknownKey = errors.New("unknown policy key")
+	// ErrInvalidValue means a value, or a combination of values, is not allowed.
+	ErrInvalidValue = errors.New("invalid policy value")
+)
+
+// policyError keeps the message one sentence while errors.Is still finds the
+// sentinel it belongs to.
+type policyError struct {
+	kind error
+	msg  string
+}
+
+func (e *policyError) Error() string { return e.msg }
+func (e *policyError) Unwrap() error { return e.kind }
+
+func invalid(format string, args ...any) error {
+	return &policyError{kind: ErrInvalidValue, msg: fmt.Sprintf(format, args...)}
+}
+
+// Method is a way to prove who you are.
+type Method string
+
+// The methods, in the order they are offered.
+const (
+	Email         Method = "email"
+	SMS           Method = "sms"
+	Authenticator Method = "authenticator"
+	RecoveryCodes Method = "recovery_codes"
+	Voucher       Method = "voucher"
+	Questions     Method = "questions"
+)
+
+// AllMethods returns every method in the order they are offered.
+func AllMethods() []Method {
+	return []Method{Email, SMS, Authenticator, RecoveryCodes, Voucher, Questions}
+}
+
+// ParseMethod turns a method name (any case, surrounding spaces ignored)
+// into a Method.
+func ParseMethod(s string) (Method, error) {
+	m := Method(strings.ToLower(strings.TrimSpace(s)))
+	if slices.Contains(AllMethods(), m) {
+		return m, nil
+	}
+	return "", invalid("unknown method %q; known methods: %s", s, joinMethods(AllMethods()))
+}
+
+// Label is the method's name as people read it.
+func (m Method) Label() string {
+	switch m {
+	case Email:
+		return "Email code"
+	case SMS:
+		return "Text message code"
+	case Authenticator:
+		return "Authenticator app"
+	case RecoveryCodes:
+		return "Recovery code"
+	case Voucher:
+		return "Helpdesk voucher"
+	case Questions:
+		return "Security questions"
+	}
+	return string(m)
+}
+
+// Scope says who may use self-service reset.
+type Scope string
+
+// The scopes.
+const (
+	// ScopeNone turns self-service reset off for everyone.
+	ScopeNone Scope = "none"
+	// ScopeGroup allows the members of Policy.EnabledGroup only.
+	ScopeGroup Scope = "group"
+	// ScopeAll allows everyone.
+	ScopeAll Scope = "all"
+)
+
+// Policy is every setting of the policy table in the design brief.
+type Policy struct {
+	// EnabledFor says who may use self-service reset.
+	EnabledFor Scope
+	// EnabledGroup is the group allowed when EnabledFor is ScopeGroup.
+	EnabledGroup string
+	// MethodsRequired is how many different methods a reset must prove (1 or 2).
+	MethodsRequired int
+	// MethodsAllowed are the methods people may register and prove, in AllMethods order.
+	MethodsAllowed []Method
+	// QuestionsToRegister is how many security questions registration asks for.
+	QuestionsToRegister int
+	// QuestionsToAnswer is how many of them a reset asks.
+	QuestionsToAnswer int
+	// RequireRegistration forces registration after sign-in when a user has too few methods.
+	RequireRegistration bool
+	// ReconfirmDays is how often users re-confirm their info; 0 means never.
+	ReconfirmDays int
+	// NotifyUsersOnReset emails or texts users when their password is reset.
+	NotifyUsersOnReset bool
+	// NotifyAdminsOnAdminReset tells every admin when an admin resets their password.
+	NotifyAdminsOnAdminReset bool
+	// HelpdeskContact (email address or URL) is shown at every dead end.
+	HelpdeskContact string
+	// PasswordMinLength is the shortest password accepted.
+	PasswordMinLength int
+	// PasswordHistory is how many previous passwords are refused.
+	PasswordHistory int
+	// PasswordMinStrength is the lowest zxcvbn score accepted.
+	PasswordMinStrength int
+	// BannedWords are refused inside passwords: trimmed, lower-case, sorted, unique.
+	BannedWords []string
+}
+
+// Policy keys, as used by `sspr policy set KEY VALUE` and in the store.
+const (
+	KeyEnabledFor               = "enabled_for"
+	KeyEnabledGroup             = "enabled_group"
+	KeyMethodsRequired          = "methods_required"
+	KeyMethodsAllowed           = "methods_allowed"
+	KeyQuestionsToRegister      = "questions_to_register"
+	KeyQuestionsToAnswer        = "questions_to_answer"
+	KeyRequireRegistration      = "require_registration"
+	KeyReconfirmDays            = "reconfirm_days"
+	KeyNotifyUsersOnReset       = "notify_users_on_reset"
+	KeyNotifyAdminsOnAdminReset = "notify_admins_on_admin_reset"
+	KeyHelpdeskContact          = "helpdesk_contact"
+	KeyPasswordMinLength        = "password_min_length"
+	KeyPasswordHistory          = "password_history"
+	KeyPasswordMinStrength      = "password_min_strength"
+	KeyBannedWords              = "banned_words"
+)
+
+// Limits of the settings. They are exported so screens can show the ranges.
+const (
+	MinQuestions         = 3
+	MaxQuestions         = 5
+	MaxReconfirmDays     = 730
+	MinPasswordMinLength = 8
+	MaxPasswordMinLength = 64
+	MaxPasswordHistory   = 24
+	MaxPasswordStrength  = 4
+	MaxGroupNameLength   = 100
+	MaxHelpdeskLength    = 200
+	MinBannedWordLength  = 3
+	MaxBannedWordLength  = 64
+	MaxBannedWords       = 500
+)
+
+// Keys returns every policy key in the order of the design brief's table.
+func Keys() []string {
+	return []string{
+		KeyEnabledFor, KeyEnabledGroup, KeyMethodsRequired, KeyMethodsAllowed,
+		KeyQuestionsToRegister, KeyQuestionsToAnswer, KeyRequireRegistration, KeyReconfirmDays,
+		KeyNotifyUsersOnReset, KeyNotifyAdminsOnAdminReset, KeyHelpdeskContact,
+		KeyPasswordMinLength, KeyPasswordHistory, KeyPasswordMinStrength, KeyBannedWords,
+	}
+}
+
+// Label names a setting in a sentence ("days before re-confirm"); errors
+// and screens use it. An unknown key is returned as is.
+func Label(key string) string {
+	switch key {
+	case KeyReconfirmDays:
+		return "days before re-confirm"
+	case KeyPasswordMinLength:
+		return "password minimum length"
+	case KeyPasswordMinStrength:
+		return "password minimum strength"
+	}
+	return strings.ReplaceAll(key, "_", " ")
+}
+
+// Defaults returns the policy in force before an admin changes anything:
+// Microsoft Entra SSPR's defaults, made stricter where the security rules say so.
+func Defaults() Policy {
+	return Policy{
+		EnabledFor:               ScopeAll,
+		MethodsRequired:          1,
+		MethodsAllowed:           []Method{Email, SMS, Authenticator, RecoveryCodes, Voucher},
+		QuestionsToRegister:      3,
+		QuestionsToAnswer:        3,
+		RequireRegistration:      true,
+		ReconfirmDays:            180,
+		NotifyUsersOnReset:       true,
+		NotifyAdminsOnAdminReset: true,
+		PasswordMinLength:        12,
+		PasswordHistory:          5,
+		PasswordMinStrength:      3,
+	}
+}
+
+// Allows reports whether policy allows method m.
+func (p Policy) Allows(m Method) bool {
+	return slices.Contains(p.MethodsAllowed, m)
+}
+
+// Get returns the value of key in the canonical form Set accepts; an unknown
+// key gives "".
+func (p Policy) Get(key string) string {
+	switch key {
+	case KeyEnabledFor:
+		return string(p.EnabledFor)
+	case KeyEnabledGroup:
+		return p.EnabledGroup
+	case KeyMethodsRequired:
+		return strconv.Itoa(p.MethodsRequired)
+	case KeyMethodsAllowed:
+		return joinMethods(p.MethodsAllowed)
+	case KeyQuestionsToRegister:
+		return strconv.Itoa(p.QuestionsToRegister)
+	case KeyQuestionsToAnswer:
+		return strconv.Itoa(p.QuestionsToAnswer)
+	case KeyRequireRegistration:
+		return strconv.FormatBool(p.RequireRegistration)
+	case KeyReconfirmDays:
+		return strconv.Itoa(p.ReconfirmDays)
+	case KeyNotifyUsersOnReset:
+		return strconv.FormatBool(p.NotifyUsersOnReset)
+	case KeyNotifyAdminsOnAdminReset:
+		return strconv.FormatBool(p.NotifyAdminsOnAdminReset)
+	case KeyHelpdeskContact:
+		return p.HelpdeskContact
+	case KeyPasswordMinLength:
+		return strconv.Itoa(p.PasswordMinLength)
+	case KeyPasswordHistory:
+		return strconv.Itoa(p.PasswordHistory)
+	case KeyPasswordMinStrength:
+		return strconv.Itoa(p.PasswordMinStrength)
+	case KeyBannedWords:
+		return strings.Join(p.BannedWords, ",")
+	}
+	return ""
+}
+
+// Set changes one setting from its text form, checking the value on its own;
+// Validate checks the settings against each other. On error p is unchanged.
+func (p *Policy) Set(key, value string) error {
+	if !slices.Contains(Keys(), key) {
+		return &policyError{kind: ErrUnknownKey,
+			msg: fmt.Sprintf("unknown policy key %q; known keys: %s", key, strings.Join(Keys(), ", "))}
+	}
+	name := Label(key)
+	if hasControl(value) {
+		return invalid("%s must not contain control characters", name)
+	}
+	v := strings.TrimSpace(value)
+	switch key {
+	case KeyEnabledFor:
+		s := Scope(strings.ToLower(v))
+		if s != ScopeNone && s != ScopeGroup && s != ScopeAll {
+			return invalid("enabled for must be none, group or all")
+		}
+		p.EnabledFor = s
+	case KeyEnabledGroup:
+		if utf8.RuneCountInString(v) > MaxGroupNameLength {
+			return invalid("enabled group must be at most %d characters", MaxGroupNameLength)
+		}
+		p.EnabledGroup = v
+	case KeyMethodsRequired:
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 2 {
+			return invalid("methods required must be 1 or 2")
+		}
+		p.MethodsRequired = n
+	case KeyMethodsAllowed:
+		ms, err := parseMethods(v)
+		if err != nil {
+			return err
+		}
+		p.MethodsAllowed = ms
+	case KeyQuestionsToRegister:
+		return setInt(&p.QuestionsToRegister, v, "questions to register", MinQuestions, MaxQuestions)
+	case KeyQuestionsToAnswer:
+		return setInt(&p.QuestionsToAnswer, v, "questions to answer", MinQuestions, MaxQuestions)
+	case KeyRequireRegistration:
+		return setBool(&p.RequireRegistration, v, "require registration")
+	case KeyReconfirmDays:
+		return setInt(&p.ReconfirmDays, v, name, 0, MaxReconfirmDays)
+	case KeyNotifyUsersOnReset:
+		return setBool(&p.NotifyUsersOnReset, v, "notify users on reset")
+	case KeyNotifyAdminsOnAdminReset:
+		return setBool(&p.NotifyAdminsOnAdminReset, v, "notify admins on admin reset")
+	case KeyHelpdeskContact:
+		if err := checkContact(v); err != nil {
+			return err
+		}
+		p.HelpdeskContact = v
+	case KeyPasswordMinLength:
+		return setInt(&p.PasswordMinLength, v, name, MinPasswordMinLength, MaxPasswordMinLength)
+	case KeyPasswordHistory:
+		return setInt(&p.PasswordHistory, v, "password history", 0, MaxPasswordHistory)
+	case KeyPasswordMinStrength:
+		return setInt(&p.PasswordMinStrength, v, name, 0, MaxPasswordStrength)
+	case KeyBannedWords:
+		words, err := parseBannedWords(v)
+		if err != nil {
+			return err
+		}
+		p.BannedWords = words
+	}
+	return nil
+}
+
+// Validate checks the settings against each other (and each on its own, so
+// a Policy built in code is checked as thoroughly as one set key by key).
+func (p Policy) Validate() error {
+	// Every value must survive its own parser first, and already be in the
+	// form the parser produces, so that what is saved is what is enforced.
+	var check Policy
+	for _, k := range Keys() {
+		if err := check.Set(k, p.Get(k)); err != nil {
+			return err
+		}
+		if canon := check.Get(k); canon != p.Get(k) {
+			return invalid("%s must be written as %q", Label(k), canon)
+		}
+	}
+	if p.QuestionsToRegister < p.QuestionsToAnswer {
+		return invalid("questions to register (%d) must be at least questions to answer (%d)",
+			p.QuestionsToRegister, p.QuestionsToAnswer)
+	}
+	if p.EnabledFor == ScopeGroup && p.EnabledGroup == "" {
+		return invalid("enabled group must name a group when enabled for is group")
+	}
+	// Security questions never count alone (NIST, ASVS), so the other
+	// methods must be able to satisfy the requirement by themselves.
+	strong := 0
+	for _, m := range p.MethodsAllowed {
+		if m != Questions {
+			strong++
+		}
+	}
+	if strong < p.MethodsRequired {
+		if p.MethodsRequired == 1 {
+			return invalid("methods allowed must include a method other than security questions")
+		}
+		return invalid("with methods required 2, methods allowed must include at least 2 methods other than security questions")
+	}
+	return nil
+}
+
+// Change is one setting that differs between two policies, for the audit log.
+type Change struct {
+	Key string
+	Old string
+	New string
+}
+
+// Diff lists the settings that differ from old to new, in Keys order.
+func Diff(old, new Policy) []Change {
+	var out []Change
+	for _, k := range Keys() {
+		if o, n := old.Get(k), new.Get(k); o != n {
+			out = append(out, Change{Key: k, Old: o, New: n})
+		}
+	}
+	return out
+}
+
+// Load returns the defaults overlaid by the stored settings. Stored keys this
+// version does not know are ignored (a newer version may have written them).
+// A stored value that fails validation gives an error wrapping ErrInvalidValue
+// together with the policy holding the default for that key, so an admin
+// tool can show and repair it; flows must treat the error as fatal.
+func Load(ctx context.Context, h store.Handler) (Policy, error) {
+	stored, err := store.PolicyValues(ctx, h)
+	if err != nil {
+		return Defaults(), fmt.Errorf("load policy: %w", err)
+	}
+	p := Defaults()
+	var errs []error
+	for _, k := range Keys() {
+		v, ok := stored[k]
+		if !ok {
+			continue
+		}
+		if err := p.Set(k, v); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return p, fmt.Errorf("stored policy: %w", errs[0])
+	}
+	if err := p.Validate(); err != nil {
+		return p, fmt.Errorf("stored policy: %w", err)
+	}
+	return p, nil
+}
+
+// Save validates p and writes every key. Given the *store.DB it runs in its
+// own transaction, so the policy never changes halfway.
+func Save(ctx context.Context, h store.Handler, p Policy, at time.Time) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	if db, ok := h.(*store.DB); ok {
+		return db.WithTx(ctx, func(tx *store.Tx) error { return save(ctx, tx, p, at) })
+	}
+	return save(ctx, h, p, at)
+}
+
+func save(ctx context.Context, h store.Handler, p Policy, at time.Time) error {
+	for _, k := range Keys() {
+		if err := store.SetPolicyValue(ctx, h, k, p.Get(k), at.Unix()); err != nil {
+			return fmt.Errorf("save policy: %w", err)
+		}
+	}
+	return nil
+}
+
+func setInt(dst *int, v, name string, lo, hi int) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return invalid("%s must be %d–%d", name, lo, hi)
+	}
+	*dst = n
+	return nil
+}
+
+func setBool(dst *bool, v, name string) error {
+	switch strings.ToLower(v) {
+	case "true":
+		*dst = true
+	case "false":
+		*dst = false
+	default:
+		return invalid("%s must be true or false", name)
+	}
+	return nil
+}
+
+// parseMethods reads a comma list into canonical order without duplicates,
+// so equal sets always print (and diff) the same.
+func parseMethods(v string) ([]Method, error) {
+	seen := map[Method]bool{}
+	for part := range strings.SplitSeq(v, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		m, err := ParseMethod(part)
+		if err != nil {
+			return nil, invalid("methods allowed: unknown method %q; known methods: %s",
+				strings.TrimSpace(part), joinMethods(AllMethods()))
+		}
+		seen[m] = true
+	}
+	if len(seen) == 0 {
+		return nil, invalid("methods allowed must name at least one of: %s", joinMethods(AllMethods()))
+	}
+	var out []Method
+	for _, m := range AllMethods() {
+		if seen[m] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func parseBannedWords(v string) ([]string, error) {
+	var out []string
+	for part := range strings.SplitSeq(v, ",") {
+		w := strings.ToLower(strings.TrimSpace(part))
+		if w == "" {
+			continue
+		}
+		if n := utf8.RuneCountInString(w); n < MinBannedWordLength || n > MaxBannedWordLength {
+			return nil, invalid("banned words must be %d–%d characters each (%q is not)",
+				MinBannedWordLength, MaxBannedWordLength, w)
+		}
+		out = append(out, w)
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	if len(out) > MaxBannedWords {
+		return nil, invalid("banned words must be at most %d words", MaxBannedWords)
+	}
+	return out, nil
+}
+
+// checkContact accepts an email address or an http(s) URL, because that is
+// what a dead-end screen can show and a person can act on.
+func checkContact(v string) error {
+	if v == "" {
+		return nil
+	}
+	bad := invalid("helpdesk contact must be an email address or an http(s) URL")
+	if utf8.RuneCountInString(v) > MaxHelpdeskLength {
+		return invalid("helpdesk contact must be at most %d characters", MaxHelpdeskLength)
+	}
+	if strings.ContainsFunc(v, unicode.IsSpace) {
+		return bad
+	}
+	if strings.HasPrefix(strings.ToLower(v), "http://") || strings.HasPrefix(strings.ToLower(v), "https://") {
+		u, err := url.Parse(v)
+		if err != nil || u.Host == "" || u.User != nil || u.Hostname() == "" {
+			return bad
+		}
+		return nil
+	}
+	// A bare address only: a display name or angle brackets would be shown raw.
+	a, err := mail.ParseAddress(v)
+	if err != nil || a.Address != v || a.Name != "" {
+		return bad
+	}
+	return nil
+}
+
+// hasControl reports C0, C1 and bidi control characters, which could rewrite
+// what a terminal shows (see the terminal-safety rules).
+func hasControl(s string) bool {
+	if !utf8.ValidString(s) {
+		return true
+	}
+	return strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) ||
+			r == 0x200E || r == 0x200F || r == 0x061C
+	})
+}
+
+func joinMethods(ms []Method) string {
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = string(m)
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,448 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+func openStore(t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sspr.db"))
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+func TestDefaults(t *testing.T) {
+	p := Defaults()
+	if err := p.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	want := map[string]string{
+		"enabled_for":                  "all",
+		"enabled_group":                "",
+		"methods_required":             "1",
+		"methods_allowed":              "email,sms,authenticator,recovery_codes,voucher",
+		"questions_to_register":        "3",
+		"questions_to_answer":          "3",
+		"require_registration":         "true",
+		"reconfirm_days":               "180",
+		"notify_users_on_reset":        "true",
+		"notify_admins_on_admin_reset": "true",
+		"helpdesk_contact":             "",
+		"password_min_length":          "12",
+		"password_history":             "5",
+		"password_min_strength":        "3",
+		"banned_words":                 "",
+	}
+	if len(Keys()) != len(want) {
+		t.Fatalf("Keys() has %d keys, want %d", len(Keys()), len(want))
+	}
+	for _, k := range Keys() {
+		if got := p.Get(k); got != want[k] {
+			t.Errorf("default %s = %q, want %q", k, got, want[k])
+		}
+	}
+	if p.Allows(Questions) {
+		t.Error("security questions are allowed by default")
+	}
+	if !p.Allows(Email) {
+		t.Error("email is not allowed by default")
+	}
+}
+
+func TestKeysOrder(t *testing.T) {
+	want := []string{"enabled_for", "enabled_group", "methods_required", "methods_allowed",
+		"questions_to_register", "questions_to_answer", "require_registration", "reconfirm_days",
+		"notify_users_on_reset", "notify_admins_on_admin_reset", "helpdesk_contact",
+		"password_min_length", "password_history", "password_min_strength", "banned_words"}
+	if !slices.Equal(Keys(), want) {
+		t.Fatalf("Keys() = %v", Keys())
+	}
+}
+
+func TestMethods(t *testing.T) {
+	labels := map[Method]string{
+		Email: "Email code", SMS: "Text message code", Authenticator: "Authenticator app",
+		RecoveryCodes: "Recovery code", Voucher: "Helpdesk voucher", Questions: "Security questions",
+	}
+	if len(AllMethods()) != len(labels) {
+		t.Fatalf("AllMethods() = %v", AllMethods())
+	}
+	for _, m := range AllMethods() {
+		if m.Label() != labels[m] {
+			t.Errorf("%s.Label() = %q", m, m.Label())
+		}
+		got, err := ParseMethod(" " + strings.ToUpper(string(m)) + " ")
+		if err != nil || got != m {
+			t.Errorf("ParseMethod(%q) = %q, %v", m, got, err)
+		}
+	}
+	if _, err := ParseMethod("carrier_pigeon"); !errors.Is(err, ErrInvalidValue) {
+		t.Errorf("ParseMethod(carrier_pigeon) error = %v, want ErrInvalidValue", err)
+	}
+}
+
+func TestSetBoundaries(t *testing.T) {
+	tests := []struct {
+		key, value string
+		ok         bool
+		want       string // canonical value after a successful Set
+	}{
+		{"enabled_for", "none", true, "none"},
+		{"enabled_for", "group", true, "group"},
+		{"enabled_for", " ALL ", true, "all"},
+		{"enabled_for", "some", false, ""},
+		{"enabled_for", "", false, ""},
+
+		{"enabled_group", "staff", true, "staff"},
+		{"enabled_group", "", true, ""},
+		{"enabled_group", strings.Repeat("g", 100), true, strings.Repeat("g", 100)},
+		{"enabled_group", strings.Repeat("g", 101), false, ""},
+		{"enabled_group", "staff\x1b[31m", false, ""},
+
+		{"methods_required", "1", true, "1"},
+		{"methods_required", "2", true, "2"},
+		{"methods_required", "0", false, ""},
+		{"methods_required", "3", false, ""},
+		{"methods_required", "two", false, ""},
+
+		{"methods_allowed", "email", true, "email"},
+		{"methods_allowed", "questions, EMAIL ,email,sms", true, "email,sms,questions"},
+		{"methods_allowed", "email,,", true, "email"},
+		{"methods_allowed", "", false, ""},
+		{"methods_allowed", " , ", false, ""},
+		{"methods_allowed", "email,fax", false, ""},
+
+		{"questions_to_register", "3", true, "3"},
+		{"questions_to_register", "5", true, "5"},
+		{"questions_to_register", "2", false, ""},
+		{"questions_to_register", "6", false, ""},
+		{"questions_to_answer", "3", true, "3"},
+		{"questions_to_answer", "5", true, "5"},
+		{"questions_to_answer", "2", false, ""},
+		{"questions_to_answer", "6", false, ""},
+
+		{"require_registration", "true", true, "true"},
+		{"require_registration", "FALSE", true, "false"},
+		{"require_registration", "yes", false, ""},
+		{"require_registration", "", false, ""},
+
+		{"reconfirm_days", "0", true, "0"},
+		{"reconfirm_days", "730", true, "730"},
+		{"reconfirm_days", "731", false, ""},
+		{"reconfirm_days", "-1", false, ""},
+		{"reconfirm_days", "abc", false, ""},
+		{"reconfirm_days", "1.5", false, ""},
+
+		{"notify_users_on_reset", "false", true, "false"},
+		{"notify_users_on_reset", "1", false, ""},
+		{"notify_admins_on_admin_reset", "false", true, "false"},
+		{"notify_admins_on_admin_reset", "nope", false, ""},
+
+		{"helpdesk_contact", "", true, ""},
+		{"helpdesk_contact", "helpdesk@example.org", true, "helpdesk@example.org"},
+		{"helpdesk_contact", "https://help.example.org/reset", true, "https://help.example.org/reset"},
+		{"helpdesk_contact", "http://intranet/help", true, "http://intranet/help"},
+		{"helpdesk_contact", "call 555-1234", false, ""},
+		{"helpdesk_contact", "Helpdesk <helpdesk@example.org>", false, ""},
+		{"helpdesk_contact", "ftp://example.org", false, ""},
+		{"helpdesk_contact", "https://", false, ""},
+		{"helpdesk_contact", "https://user:pw@example.org", false, ""},
+		{"helpdesk_contact", "javascript:alert(1)", false, ""},
+		{"helpdesk_contact", "help@example.org\r\nBcc: x@y", false, ""},
+		{"helpdesk_contact", "https://example.org/\u202eevil", false, ""},
+		{"helpdesk_contact", "https://example.org/" + strings.Repeat("a", 200), false, ""},
+
+		{"password_min_length", "8", true, "8"},
+		{"password_min_length", "64", true, "64"},
+		{"password_min_length", "7", false, ""},
+		{"password_min_length", "65", false, ""},
+		{"password_history", "0", true, "0"},
+		{"password_history", "24", true, "24"},
+		{"password_history", "-1", false, ""},
+		{"password_history", "25", false, ""},
+		{"password_min_strength", "0", true, "0"},
+		{"password_min_strength", "4", true, "4"},
+		{"password_min_strength", "5", false, ""},
+		{"password_min_strength", "-1", false, ""},
+
+		{"banned_words", "", true, ""},
+		{"banned_words", " Acme ,acme, Widget,,SUMMER", true, "acme,summer,widget"},
+		{"banned_words", "ab", false, ""},
+		{"banned_words", strings.Repeat("w", 65), false, ""},
+		{"banned_words", "acme\tcorp", false, ""},
+	}
+	for _, tt := range tests {
+		p := Defaults()
+		before := p.Get(tt.key)
+		err := p.Set(tt.key, tt.value)
+		if tt.ok {
+			if err != nil {
+				t.Errorf("Set(%s, %q) = %v, want ok", tt.key, tt.value, err)
+				continue
+			}
+			if got := p.Get(tt.key); got != tt.want {
+				t.Errorf("after Set(%s, %q) Get = %q, want %q", tt.key, tt.value, got, tt.want)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("Set(%s, %q) = %v, want ErrInvalidValue", tt.key, tt.value, err)
+			continue
+		}
+		if msg := err.Error(); strings.Contains(msg, "\n") || !strings.HasPrefix(msg, Label(tt.key)) {
+			t.Errorf("Set(%s, %q) error %q should be one sentence naming the setting", tt.key, tt.value, msg)
+		}
+		if got := p.Get(tt.key); got != before {
+			t.Errorf("failed Set(%s, %q) changed the value to %q", tt.key, tt.value, got)
+		}
+	}
+}
+
+func TestSetMessages(t *testing.T) {
+	p := Defaults()
+	for _, tt := range []struct{ key, value, msg string }{
+		{"reconfirm_days", "731", "days before re-confirm must be 0–730"},
+		{"methods_required", "3", "methods required must be 1 or 2"},
+		{"helpdesk_contact", "call us", "helpdesk contact must be an email address or an http(s) URL"},
+		{"enabled_group", "a\x00b", "enabled group must not contain control characters"},
+	} {
+		if err := p.Set(tt.key, tt.value); err == nil || err.Error() != tt.msg {
+			t.Errorf("Set(%s, %q) = %v, want %q", tt.key, tt.value, err, tt.msg)
+		}
+	}
+}
+
+func TestUnknownKey(t *testing.T) {
+	p := Defaults()
+	err := p.Set("x", "1")
+	if !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("Set(x) = %v, want ErrUnknownKey", err)
+	}
+	if errors.Is(err, ErrInvalidValue) {
+		t.Error("unknown key also matches ErrInvalidValue")
+	}
+	want := `unknown policy key "x"; known keys: enabled_for, enabled_group,`
+	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "banned_words") {
+		t.Errorf("message = %q", err.Error())
+	}
+	if p.Get("x") != "" {
+		t.Error("Get of an unknown key is not empty")
+	}
+}
+
+func TestValidateCrossField(t *testing.T) {
+	tests := []struct {
+		name string
+		sets [][2]string
+		ok   bool
+	}{
+		{"register equals answer", [][2]string{{"questions_to_answer", "5"}, {"questions_to_register", "5"}}, true},
+		{"register below answer", [][2]string{{"questions_to_answer", "4"}, {"questions_to_register", "3"}}, false},
+		{"group without a name", [][2]string{{"enabled_for", "group"}}, false},
+		{"group with a name", [][2]string{{"enabled_for", "group"}, {"enabled_group", "staff"}}, true},
+		{"questions only", [][2]string{{"methods_allowed", "questions"}}, false},
+		{"one method and questions", [][2]string{{"methods_allowed", "email,questions"}}, true},
+		{"two required, one strong method", [][2]string{{"methods_required", "2"}, {"methods_allowed", "email,questions"}}, false},
+		{"two required, two strong methods", [][2]string{{"methods_required", "2"}, {"methods_allowed", "email,authenticator"}}, true},
+		{"two required, one method", [][2]string{{"methods_required", "2"}, {"methods_allowed", "sms"}}, false},
+	}
+	for _, tt := range tests {
+		p := Defaults()
+		for _, kv := range tt.sets {
+			if err := p.Set(kv[0], kv[1]); err != nil {
+				t.Fatalf("%s: Set(%s, %s) = %v", tt.name, kv[0], kv[1], err)
+			}
+		}
+		err := p.Validate()
+		if tt.ok && err != nil {
+			t.Errorf("%s: Validate() = %v, want ok", tt.name, err)
+		}
+		if !tt.ok && !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("%s: Validate() = %v, want ErrInvalidValue", tt.name, err)
+		}
+	}
+}
+
+func TestValidateStructBuiltInCode(t *testing.T) {
+	bad := []func(*Policy){
+		func(p *Policy) { p.EnabledFor = "ALL" },
+		func(p *Policy) { p.MethodsAllowed = nil },
+		func(p *Policy) { p.MethodsAllowed = []Method{Email, Email} },
+		func(p *Policy) { p.MethodsAllowed = []Method{SMS, Email} },
+		func(p *Policy) { p.MethodsAllowed = []Method{"fax"} },
+		func(p *Policy) { p.BannedWords = []string{"Acme"} },
+		func(p *Policy) { p.BannedWords = []string{"zeta", "acme"} },
+		func(p *Policy) { p.PasswordMinLength = 4 },
+		func(p *Policy) { p.HelpdeskContact = " help@example.org" },
+	}
+	for i, mutate := range bad {
+		p := Defaults()
+		mutate(&p)
+		if err := p.Validate(); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("case %d: Validate() = %v, want ErrInvalidValue", i, err)
+		}
+	}
+}
+
+func TestDiff(t *testing.T) {
+	old := Defaults()
+	if d := Diff(old, old); len(d) != 0 {
+		t.Fatalf("Diff of equal policies = %v", d)
+	}
+	nw := old
+	nw.MethodsAllowed = []Method{Email, Authenticator}
+	nw.ReconfirmDays = 30
+	got := Diff(old, nw)
+	want := []Change{
+		{Key: "methods_allowed", Old: "email,sms,authenticator,recovery_codes,voucher", New: "email,authenticator"},
+		{Key: "reconfirm_days", Old: "180", New: "30"},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Diff = %v, want %v", got, want)
+	}
+}
+
+func TestStoreRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+
+	p, err := Load(ctx, db)
+	if err != nil {
+		t.Fatalf("Load of an empty store: %v", err)
+	}
+	if len(Diff(p, Defaults())) != 0 {
+		t.Fatalf("empty store does not load the defaults: %v", Diff(p, Defaults()))
+	}
+
+	for _, kv := range [][2]string{
+		{"enabled_for", "group"}, {"enabled_group", "staff"}, {"methods_required", "2"},
+		{"methods_allowed", "email,authenticator,questions"}, {"questions_to_register", "5"},
+		{"questions_to_answer", "4"}, {"require_registration", "false"}, {"reconfirm_days", "0"},
+		{"notify_users_on_reset", "false"}, {"notify_admins_on_admin_reset", "false"},
+		{"helpdesk_contact", "https://help.example.org"}, {"password_min_length", "16"},
+		{"password_history", "24"}, {"password_min_strength", "4"}, {"banned_words", "acme,widget"},
+	} {
+		if err := p.Set(kv[0], kv[1]); err != nil {
+			t.Fatalf("Set(%s, %s): %v", kv[0], kv[1], err)
+		}
+	}
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	if err := Save(ctx, db, p, at); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	got, err := Load(ctx, db)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if d := Diff(p, got); len(d) != 0 {
+		t.Fatalf("round trip differs: %v", d)
+	}
+	stored, err := store.PolicyValues(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != len(Keys()) {
+		t.Errorf("Save wrote %d keys, want every key (%d)", len(stored), len(Keys()))
+	}
+
+	// Saving inside a caller's transaction that rolls back leaves nothing.
+	changed := got
+	changed.ReconfirmDays = 7
+	boom := errors.New("boom")
+	err = db.WithTx(ctx, func(tx *store.Tx) error {
+		if err := Save(ctx, tx, changed, at); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("WithTx = %v", err)
+	}
+	if again, _ := Load(ctx, db); again.ReconfirmDays != 0 {
+		t.Errorf("rolled-back save is visible: reconfirm_days = %d", again.ReconfirmDays)
+	}
+}
+
+func TestSaveRefusesInvalid(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	p := Defaults()
+	p.QuestionsToAnswer = 5
+	p.QuestionsToRegister = 3
+	if err := Save(ctx, db, p, time.Unix(1, 0)); !errors.Is(err, ErrInvalidValue) {
+		t.Fatalf("Save of an invalid policy = %v", err)
+	}
+	stored, err := store.PolicyValues(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 0 {
+		t.Fatalf("invalid policy was partly written: %v", stored)
+	}
+}
+
+func TestLoadBadStoredValue(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	if err := store.SetPolicyValue(ctx, db, "reconfirm_days", "9999", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetPolicyValue(ctx, db, "password_history", "7", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetPolicyValue(ctx, db, "from_a_newer_version", "x", 1); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(ctx, db)
+	if !errors.Is(err, ErrInvalidValue) {
+		t.Fatalf("Load = %v, want ErrInvalidValue", err)
+	}
+	if p.ReconfirmDays != Defaults().ReconfirmDays || p.PasswordHistory != 7 {
+		t.Errorf("Load should keep the default for the bad key and the stored good ones: %+v", p)
+	}
+	// The repair path: fix the value and save.
+	if err := Save(ctx, db, p, time.Unix(2, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(ctx, db); err != nil {
+		t.Fatalf("Load after repair: %v", err)
+	}
+}
+
+func TestSetPolicyValueUpdatedAt(t *testing.T) {
+	ctx := context.Background()
+	db := openStore(t)
+	if err := store.SetPolicyValue(ctx, db, "reconfirm_days", "30", 100); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetPolicyValue(ctx, db, "reconfirm_days", "30", 200); err != nil {
+		t.Fatal(err)
+	}
+	var at int64
+	if err := db.QueryRowContext(ctx, `SELECT updated_at FROM policy WHERE key = 'reconfirm_days'`).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	if at != 100 {
+		t.Errorf("saving the same value moved updated_at to %d", at)
+	}
+	if err := store.SetPolicyValue(ctx, db, "reconfirm_days", "31", 300); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(ctx, `SELECT updated_at FROM policy WHERE key = 'reconfirm_days'`).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	if at != 300 {
+		t.Errorf("changing the value left updated_at at %d", at)
+	}
+}

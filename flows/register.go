@@ -1,0 +1,456 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// MethodStatus is one line of the security-info overview.
+type MethodStatus struct {
+	Method policy.Method
+	Label  string
+	// Allowed is whether policy lets this person use the method.
+	Allowed bool
+	// Registered is whether the person has it.
+	Registered bool
+	// Detail is the address or number, or a count ("8 of 10 codes left").
+	Detail string
+	// ConfirmedAt is when the person last confirmed it.
+	ConfirmedAt time.Time
+}
+
+// Overview is the security-info screen: each method and what is still needed.
+type Overview struct {
+	Methods  []MethodStatus
+	Required int
+	// CanReset is true when the registrations satisfy the policy.
+	CanReset bool
+	// Due and DueReason say whether registration or re-confirmation is needed now.
+	Due       bool
+	DueReason string
+	// SuggestedEmail and SuggestedPhone come from the directory, to pre-fill
+	// forms; they count only once verified by a code.
+	SuggestedEmail string
+	SuggestedPhone string
+	// QuestionsToRegister is how many security questions to register.
+	QuestionsToRegister int
+}
+
+// Overview lists a signed-in person's methods and what policy asks of them.
+func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, error) {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return Overview{}, err
+	}
+	u, err := store.UserByID(ctx, s.db, ses.userID)
+	if err != nil {
+		return Overview{}, fmt.Errorf("overview: %w", err)
+	}
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return Overview{}, err
+	}
+	methods, err := store.MethodsOf(ctx, s.db, u.ID)
+	if err != nil {
+		return Overview{}, fmt.Errorf("overview: %w", err)
+	}
+	st, err := s.registrationState(ctx, u)
+	if err != nil {
+		return Overview{}, err
+	}
+	ov := Overview{Required: pol.MethodsRequired, CanReset: st.canReset, Due: st.due, DueReason: st.reason,
+		SuggestedEmail: u.Email, SuggestedPhone: u.Phone, QuestionsToRegister: pol.QuestionsToRegister}
+	if u.IsAdmin {
+		ov.Required = AdminMethodsRequired
+	}
+	for _, kind := range policy.AllMethods() {
+		if kind == policy.Voucher {
+			continue // issued by the helpdesk, not registered
+		}
+		ms := MethodStatus{Method: kind, Label: kind.Label(), Allowed: s.usable(pol, kind, u.IsAdmin, flowReset)}
+		for _, m := range methods {
+			if m.Kind != string(kind) {
+				continue
+			}
+			ms.Registered, ms.ConfirmedAt, ms.Detail = true, time.Unix(m.ConfirmedAt, 0), m.Destination
+			switch kind {
+			case policy.RecoveryCodes:
+				n, err := store.CountUnusedRecoveryCodes(ctx, s.db, u.ID)
+				if err != nil {
+					return Overview{}, fmt.Errorf("overview: %w", err)
+				}
+				ms.Detail = fmt.Sprintf("%d of %d codes left", n, RecoveryCodeCount)
+			case policy.Authenticator:
+				ms.Detail = "set up"
+			case policy.Questions:
+				ms.Detail = "answers saved"
+			}
+		}
+		if ms.Allowed || ms.Registered {
+			ov.Methods = append(ov.Methods, ms)
+		}
+	}
+	return ov, nil
+}
+
+// BeginContact starts registering an email address or phone number: a code is
+// sent to it, and it counts only after that code is entered.
+func (s *Service) BeginContact(ctx context.Context, sessionID string, m policy.Method, destination string) (CodeSent, error) {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	var masked string
+	switch m {
+	case policy.Email:
+		if err := ValidateEmail(destination); err != nil {
+			return CodeSent{}, err
+		}
+		masked = MaskEmail(destination)
+	case policy.SMS:
+		destination = NormalisePhone(destination)
+		if err := ValidatePhone(destination); err != nil {
+			return CodeSent{}, err
+		}
+		masked = MaskPhone(destination)
+	default:
+		return CodeSent{}, ErrNotAllowed
+	}
+	if !pol.Allows(m) {
+		return CodeSent{}, ErrNotAllowed
+	}
+	if err := s.checkBlocked(ctx, ses.username, ses.source); err != nil {
+		return CodeSent{}, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	prev := ses.pendingCode[m]
+	s.mu.Unlock()
+	if prev.destination == destination && now.Before(prev.sentAt.Add(ResendCooldown)) {
+		return CodeSent{}, ErrThrottled
+	}
+	sent, id, err := s.sendCode(ctx, codeRequest{flowID: "reg:" + ses.id, account: ses.username, source: ses.source,
+		userID: ses.userID, purpose: "register", method: m, to: destination, masked: masked, displayName: ses.displayName})
+	if err != nil {
+		return CodeSent{}, err
+	}
+	s.mu.Lock()
+	ses.pendingCode[m] = pendingContact{challengeID: id, destination: destination, sentAt: now}
+	s.mu.Unlock()
+	sent.Destination = destination
+	return sent, nil
+}
+
+// ConfirmContact finishes registering an email address or phone number with
+// the code sent to it.
+func (s *Service) ConfirmContact(ctx context.Context, sessionID string, m policy.Method, input string) error {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	pending, ok := ses.pendingCode[m]
+	s.mu.Unlock()
+	if !ok {
+		return ErrChallengeVoid
+	}
+	if err := s.checkBlocked(ctx, ses.username, ses.source); err != nil {
+		return err
+	}
+	code := NormaliseCode(input)
+	if err := checkCodeShape(m, code); err != nil {
+		return err
+	}
+	if err := s.checkSentCode(ctx, pending.challengeID, code, false); err != nil {
+		return s.failProof(ctx, ses.username, ses.source, m, "register", err)
+	}
+	now := s.now().Unix()
+	err = s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(m), Destination: pending.destination,
+		CreatedAt: now, ConfirmedAt: now}, "registered "+string(m), func(ctx context.Context, tx *store.Tx) error {
+		return store.ConsumeChallenge(ctx, tx, pending.challengeID, now)
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	delete(ses.pendingCode, m)
+	s.mu.Unlock()
+	return nil
+}
+
+// saveMethod writes a method registration with its audit row and the
+// "your security info changed" notification in one transaction.
+func (s *Service) saveMethod(ctx context.Context, ses *session, m store.Method, change string,
+	extra func(context.Context, *store.Tx) error) error {
+	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if extra != nil {
+			if err := extra(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if err := store.UpsertMethod(ctx, tx, m); err != nil {
+			return err
+		}
+		if err := store.TouchConfirmed(ctx, tx, m.UserID, m.ConfirmedAt); err != nil {
+			return err
+		}
+		return s.infoChanged(ctx, tx, ses, policy.Method(m.Kind), change, audit.EventMethodRegistered)
+	})
+	if err != nil {
+		return fmt.Errorf("register %s: %w", m.Kind, err)
+	}
+	return nil
+}
+
+// infoChanged records a registration change and tells the person.
+func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m policy.Method, change string, event audit.Event) error {
+	if err := s.record(ctx, tx, audit.Entry{Event: event, Actor: ses.username, Target: ses.username,
+		Source: ses.source, Detail: string(m)}); err != nil {
+		return err
+	}
+	pol, err := policy.Load(ctx, tx)
+	if err != nil {
+		return err
+	}
+	u, err := store.UserByID(ctx, tx, ses.userID)
+	if err != nil {
+		return err
+	}
+	for _, to := range s.contactsOf(ctx, tx, u) {
+		msg, err := dispatch.Render("info_changed", map[string]any{"DisplayName": u.DisplayName, "Method": m.Label(),
+			"Change": change, "Time": s.now().UTC().Format(time.RFC1123), "Source": ses.source, "Helpdesk": pol.HelpdeskContact})
+		if err != nil {
+			return err
+		}
+		msg.Kind, msg.Channel, msg.To = dispatch.KindNotification, to[0], to[1]
+		if err := s.dispatcher.Notify(ctx, tx, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Enrolment is what the authenticator set-up screen shows.
+type Enrolment struct {
+	// Secret is the base32 shared secret, for typing into an app.
+	Secret string
+	// URI is the otpauth:// URI the QR code carries.
+	URI string
+}
+
+// BeginAuthenticator creates a new authenticator secret for the person; it is
+// saved only once ConfirmAuthenticator sees a code made from it.
+func (s *Service) BeginAuthenticator(ctx context.Context, sessionID string) (Enrolment, error) {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return Enrolment{}, err
+	}
+	if !pol.Allows(policy.Authenticator) && !ses.isAdminUser(ctx, s) {
+		return Enrolment{}, ErrNotAllowed
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.issuer, AccountName: ses.username, Period: totpPeriod,
+		SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return Enrolment{}, fmt.Errorf("authenticator: %w", err)
+	}
+	s.mu.Lock()
+	ses.pendingTOTP = key.Secret()
+	s.mu.Unlock()
+	return Enrolment{Secret: key.Secret(), URI: otpauthURI(s.issuer, ses.username, key.Secret())}, nil
+}
+
+func (ses *session) isAdminUser(ctx context.Context, s *Service) bool {
+	u, err := store.UserByID(ctx, s.db, ses.userID)
+	return err == nil && u.IsAdmin
+}
+
+// ConfirmAuthenticator saves the pending authenticator once a code from it is
+// right. The step of that code becomes the last one used, so it cannot be
+// replayed at a reset.
+func (s *Service) ConfirmAuthenticator(ctx context.Context, sessionID, input string) error {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	pending := ses.pendingTOTP
+	s.mu.Unlock()
+	if pending == "" {
+		return ErrChallengeVoid
+	}
+	code := NormaliseCode(input)
+	if err := checkCodeShape(policy.Authenticator, code); err != nil {
+		return err
+	}
+	if err := s.checkBlocked(ctx, ses.username, ses.source); err != nil {
+		return err
+	}
+	step, ok := matchTOTP(pending, code, s.now())
+	if !ok {
+		return s.failProof(ctx, ses.username, ses.source, policy.Authenticator, "register", ErrWrongCode)
+	}
+	sealed, err := s.keys.Seal([]byte(pending), totpAD(ses.userID))
+	if err != nil {
+		return fmt.Errorf("authenticator: %w", err)
+	}
+	now := s.now().Unix()
+	if err := s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.Authenticator), Secret: sealed,
+		LastStep: step, CreatedAt: now, ConfirmedAt: now}, "set up an authenticator app", nil); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ses.pendingTOTP = ""
+	s.mu.Unlock()
+	return nil
+}
+
+// NewRecoveryCodes replaces the person's recovery codes with a fresh set and
+// returns them: this is the only time they can be read.
+func (s *Service) NewRecoveryCodes(ctx context.Context, sessionID string) ([]string, error) {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !pol.Allows(policy.RecoveryCodes) && !ses.isAdminUser(ctx, s) {
+		return nil, ErrNotAllowed
+	}
+	codes := make([]string, RecoveryCodeCount)
+	hashes := make([]string, RecoveryCodeCount)
+	for i := range codes {
+		c, err := secret.RecoveryCode(RecoveryCodeLength)
+		if err != nil {
+			return nil, fmt.Errorf("recovery codes: %w", err)
+		}
+		codes[i], hashes[i] = c, s.keys.MAC("recovery", secret.NormaliseRecoveryCode(c))
+	}
+	now := s.now().Unix()
+	err = s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.RecoveryCodes), CreatedAt: now,
+		ConfirmedAt: now}, "made new recovery codes", func(ctx context.Context, tx *store.Tx) error {
+		return store.ReplaceRecoveryCodes(ctx, tx, ses.userID, hashes, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// QuestionAnswer is one security question with its answer, as typed.
+type QuestionAnswer struct {
+	Question string
+	Answer   string
+}
+
+// RegisterQuestions replaces the person's security questions. Answers are
+// 3–40 characters after normalising, unique, and hashed like passwords.
+func (s *Service) RegisterQuestions(ctx context.Context, sessionID string, qas []QuestionAnswer) error {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return err
+	}
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	if !pol.Allows(policy.Questions) || ses.isAdminUser(ctx, s) {
+		return ErrNotAllowed
+	}
+	if len(qas) != pol.QuestionsToRegister {
+		return fmt.Errorf("register exactly %d questions: %w", pol.QuestionsToRegister, ErrInvalid)
+	}
+	seenQ, seenA := map[string]bool{}, map[string]bool{}
+	rows := make([]store.QuestionAnswer, 0, len(qas))
+	for i, qa := range qas {
+		q := NormaliseQuestion(qa.Question)
+		a := NormaliseAnswer(qa.Answer)
+		switch {
+		case q == "" || utf8.RuneCountInString(q) > MaxQuestionLength || hasUnsafeRune(q):
+			return fmt.Errorf("question %d must be 1–%d printable characters: %w", i+1, MaxQuestionLength, ErrInvalid)
+		case utf8.RuneCountInString(a) < MinAnswerLength || utf8.RuneCountInString(a) > MaxAnswerLength || hasUnsafeRune(a):
+			return fmt.Errorf("answer %d must be %d–%d characters: %w", i+1, MinAnswerLength, MaxAnswerLength, ErrInvalid)
+		case seenQ[NormaliseAnswer(q)]:
+			return fmt.Errorf("question %d is asked twice: %w", i+1, ErrInvalid)
+		case seenA[a]:
+			return fmt.Errorf("answer %d repeats another answer: %w", i+1, ErrInvalid)
+		}
+		seenQ[NormaliseAnswer(q)], seenA[a] = true, true
+		hash, err := s.hasher.Hash(ctx, a)
+		if err != nil {
+			return fmt.Errorf("register questions: %w", err)
+		}
+		rows = append(rows, store.QuestionAnswer{Question: q, AnswerHash: hash})
+	}
+	now := s.now().Unix()
+	return s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.Questions), CreatedAt: now,
+		ConfirmedAt: now}, "set security questions", func(ctx context.Context, tx *store.Tx) error {
+		return store.ReplaceAnswers(ctx, tx, ses.userID, rows, now)
+	})
+}
+
+// NormaliseQuestion trims and collapses the spaces of a question.
+func NormaliseQuestion(s string) string {
+	return collapseSpaces(s)
+}
+
+// RemoveMethod removes one of the signed-in person's methods.
+func (s *Service) RemoveMethod(ctx context.Context, sessionID string, m policy.Method) error {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return err
+	}
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if err := store.DeleteMethod(ctx, tx, ses.userID, string(m)); err != nil {
+			return err
+		}
+		return s.infoChanged(ctx, tx, ses, m, "removed "+m.Label(), audit.EventMethodRemoved)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("remove %s: %w", m, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("remove %s: %w", m, err)
+	}
+	return nil
+}
+
+// ConfirmInfo records that the person checked their security info is right.
+func (s *Service) ConfirmInfo(ctx context.Context, sessionID string) error {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if err := store.ConfirmMethods(ctx, tx, ses.userID, now.Unix()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, audit.Entry{Event: audit.EventInfoConfirmed, Actor: ses.username, Target: ses.username, Source: ses.source})
+	})
+	if err != nil {
+		return fmt.Errorf("confirm info: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,378 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// ResetStart is what the method picker shows.
+type ResetStart struct {
+	FlowID   string
+	Required int
+	Options  []MethodOption
+}
+
+// StartReset begins a password reset for a username as typed. Unknown,
+// disabled and unregistered names get a decoy flow that looks the same and
+// can never succeed; nothing here says whether an account exists.
+func (s *Service) StartReset(ctx context.Context, username, source string) (ResetStart, error) {
+	account := NormaliseUsername(username)
+	if account == "" {
+		return ResetStart{}, fmt.Errorf("enter your username: %w", ErrInvalid)
+	}
+	if len(account) > 256 {
+		account = account[:256]
+	}
+	if err := s.checkBlocked(ctx, account, source); err != nil {
+		return ResetStart{}, err
+	}
+	f := newFlow(flowReset, account, source, s.now())
+	if err := s.prepareFlow(ctx, f, false); err != nil {
+		return ResetStart{}, err
+	}
+	s.putFlow(f)
+	return ResetStart{FlowID: f.id, Required: f.required, Options: f.options}, nil
+}
+
+// prepareFlow looks the account up and fills in the methods it may prove with.
+func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) error {
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	f.required = pol.MethodsRequired
+	u, err := s.localUser(ctx, f.account)
+	switch {
+	case errors.Is(err, ErrUnknownUser):
+		return s.makeDecoy(ctx, f, pol)
+	case err != nil:
+		return err
+	}
+	f.userID, f.isAdmin = u.ID, u.IsAdmin
+	if u.IsAdmin {
+		f.required = AdminMethodsRequired
+	}
+	if adminOnly && !u.IsAdmin {
+		return s.makeDecoy(ctx, f, pol)
+	}
+	if u.Disabled {
+		f.deadEnd = ErrDisabled
+	} else if enabled, err := s.enabledFor(ctx, pol, u); err != nil {
+		return err
+	} else if !enabled {
+		f.deadEnd = ErrNotEnabled
+	}
+	methods, err := store.MethodsOf(ctx, s.db, u.ID)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	nonQuestion := 0
+	for _, kind := range policy.AllMethods() {
+		if !s.usable(pol, kind, u.IsAdmin, f.kind) {
+			continue
+		}
+		if kind == policy.Voucher {
+			// Always offered, so its presence tells nothing; it counts only
+			// when the helpdesk actually issued one.
+			f.options = append(f.options, MethodOption{Method: kind, Label: kind.Label()})
+			active, err := store.HasActiveVoucher(ctx, s.db, u.ID, s.now().Unix())
+			if err != nil {
+				return fmt.Errorf("start: %w", err)
+			}
+			if active {
+				nonQuestion++
+			}
+			continue
+		}
+		for _, m := range methods {
+			if m.Kind != string(kind) {
+				continue
+			}
+			o := MethodOption{Method: kind, Label: kind.Label()}
+			switch kind {
+			case policy.Email:
+				o.Destination, o.SendsCode = MaskEmail(m.Destination), true
+				f.destinations[kind] = m.Destination
+			case policy.SMS:
+				o.Destination, o.SendsCode = MaskPhone(m.Destination), true
+				f.destinations[kind] = m.Destination
+			case policy.Questions:
+				answers, err := store.Answers(ctx, s.db, u.ID)
+				if err != nil {
+					return fmt.Errorf("start: %w", err)
+				}
+				if len(answers) < pol.QuestionsToAnswer {
+					continue
+				}
+			}
+			if kind != policy.Questions {
+				nonQuestion++
+			}
+			f.options = append(f.options, o)
+		}
+	}
+	// Without a registered method that could ever satisfy the policy, the
+	// person walks the decoy path: the same screens, no way through.
+	if nonQuestion == 0 || len(f.options) < f.required {
+		f.userID, f.isAdmin, f.deadEnd, f.options = 0, false, nil, nil
+		f.destinations = map[policy.Method]string{}
+		return s.makeDecoy(ctx, f, pol)
+	}
+	return nil
+}
+
+// usable says whether a method may be used in this kind of flow.
+func (s *Service) usable(pol policy.Policy, m policy.Method, isAdmin bool, kind flowKind) bool {
+	if !pol.Allows(m) && !(isAdmin && m != policy.Questions && m != policy.Voucher) {
+		return false
+	}
+	if isAdmin && m == policy.Questions {
+		return false
+	}
+	if kind == flowAdminSignIn && m == policy.Voucher {
+		return false
+	}
+	return true
+}
+
+func (s *Service) makeDecoy(ctx context.Context, f *flow, pol policy.Policy) error {
+	f.decoy = true
+	f.options = []MethodOption{{Method: policy.Email, Label: policy.Email.Label(),
+		Destination: s.decoyEmail(ctx, f.account), SendsCode: true}}
+	if f.kind == flowReset && pol.Allows(policy.Voucher) {
+		f.options = append(f.options, MethodOption{Method: policy.Voucher, Label: policy.Voucher.Label()})
+	}
+	if f.required < 1 {
+		f.required = 1
+	}
+	return nil
+}
+
+// localUser finds the person in the directory and sspr's own record of them.
+func (s *Service) localUser(ctx context.Context, account string) (store.User, error) {
+	if ValidateUsername(account) != nil {
+		return store.User{}, ErrUnknownUser
+	}
+	du, err := s.dir.Lookup(ctx, account)
+	if err != nil {
+		return store.User{}, err
+	}
+	u, err := store.UserByName(ctx, s.db, du.Username)
+	if errors.Is(err, store.ErrNotFound) {
+		// A directory user sspr has not seen yet: keep a local record for
+		// registrations, without a password (the directory holds it).
+		now := s.now().Unix()
+		u = store.User{Username: du.Username, DisplayName: du.DisplayName, Email: du.Email, Phone: du.Phone,
+			Disabled: du.Disabled, CreatedAt: now, UpdatedAt: now}
+		if err := store.CreateUser(ctx, s.db, &u); err != nil && !errors.Is(err, store.ErrDuplicate) {
+			return store.User{}, fmt.Errorf("look up user: %w", err)
+		}
+		return store.UserByName(ctx, s.db, du.Username)
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("look up user: %w", err)
+	}
+	if du.Disabled {
+		u.Disabled = true
+	}
+	return u, nil
+}
+
+// enabledFor applies the policy's scope to a user. Administrators are always
+// enabled, under their own fixed policy.
+func (s *Service) enabledFor(ctx context.Context, pol policy.Policy, u store.User) (bool, error) {
+	if u.IsAdmin {
+		return true, nil
+	}
+	switch pol.EnabledFor {
+	case policy.ScopeAll:
+		return true, nil
+	case policy.ScopeGroup:
+		ok, err := s.dir.IsMember(ctx, u.Username, pol.EnabledGroup)
+		if err != nil {
+			return false, fmt.Errorf("check scope: %w", err)
+		}
+		return ok, nil
+	}
+	return false, nil
+}
+
+// CheckNewPassword evaluates a candidate password against the rules for the
+// person in a flow or session, for the live checklist. It skips the history
+// rule, which needs slow hashing; CompleteReset and ChangePassword apply it.
+func (s *Service) CheckNewPassword(ctx context.Context, id string, candidate string) (Evaluation, error) {
+	username, displayName, err := s.subjectOf(id)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	return s.evaluate(pol, candidate, username, displayName, true), nil
+}
+
+// subjectOf returns who a flow id or session id is about.
+func (s *Service) subjectOf(id string) (string, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, ok := s.flows[id]; ok {
+		return f.account, f.displayName, nil
+	}
+	if ses, ok := s.sessions[id]; ok {
+		return ses.username, ses.displayName, nil
+	}
+	return "", "", ErrFlowExpired
+}
+
+// CompleteReset sets the new password once the flow has proven enough. The
+// password, its history, the consumption of every proof, the unblock and the
+// audit row are one transaction: a crash leaves the old password or the new
+// one, and each proof is used exactly once.
+func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string) error {
+	f, err := s.getFlow(flowID)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ready := f.kind == flowReset && !f.decoy && f.deadEnd == nil && f.satisfied()
+	proven := make(map[policy.Method]string, len(f.proven))
+	for k, v := range f.proven {
+		proven[k] = v
+	}
+	s.mu.Unlock()
+	if !ready {
+		return ErrNotProven
+	}
+	u, err := store.UserByID(ctx, s.db, f.userID)
+	if err != nil {
+		return fmt.Errorf("reset: %w", err)
+	}
+	if err := s.setPassword(ctx, u, newPassword, "", proven, f.source, audit.EventPasswordReset); err != nil {
+		return err
+	}
+	s.dropFlow(flowID)
+	return nil
+}
+
+// setPassword applies the rules and writes the new password, consuming the
+// given proofs, in one transaction.
+func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, oldPassword string,
+	proofs map[policy.Method]string, source string, event audit.Event) error {
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	ev := s.evaluate(pol, newPassword, u.Username, u.DisplayName, false)
+	if !ev.OK {
+		return &RejectedError{Evaluation: ev}
+	}
+	if pol.PasswordHistory > 0 {
+		history, err := store.PasswordHistory(ctx, s.db, u.ID, pol.PasswordHistory)
+		if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if u.PasswordHash != "" && !contains(history, u.PasswordHash) {
+			history = append(history, u.PasswordHash)
+		}
+		reused, err := s.hasher.InHistory(ctx, newPassword, history)
+		if err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		if reused {
+			ev = s.markHistory(ev, pol)
+			return &RejectedError{Evaluation: ev}
+		}
+	}
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	now := s.now()
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+		for m, challengeID := range proofs {
+			if err := s.consumeProof(ctx, tx, m, challengeID); err != nil {
+				return err
+			}
+		}
+		if err := s.dir.SetPassword(ctx, tx, u.Username, PasswordChange{Old: oldPassword, New: newPassword, Hash: hash}); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		keep := pol.PasswordHistory
+		if keep < 1 {
+			keep = 1
+		}
+		if err := store.AddPasswordHistory(ctx, tx, u.ID, hash, now.Unix(), keep); err != nil {
+			return err
+		}
+		if err := s.clearAccount(ctx, tx, u.Username); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+		methods := make([]string, 0, len(proofs))
+		for m := range proofs {
+			methods = append(methods, string(m))
+		}
+		detail := ""
+		if len(methods) > 0 {
+			detail = "methods: " + strings.Join(sortedStrings(methods), ",")
+		}
+		if err := s.record(ctx, tx, audit.Entry{Event: event, Actor: u.Username, Target: u.Username,
+			Source: source, Detail: detail}); err != nil {
+			return err
+		}
+		return s.notifyPasswordSet(ctx, tx, pol, u, source, now, event)
+	})
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
+	return nil
+}
+
+// consumeProof marks a proof used inside the password transaction.
+func (s *Service) consumeProof(ctx context.Context, tx *store.Tx, m policy.Method, challengeID string) error {
+	now := s.now().Unix()
+	c, err := store.ChallengeByID(ctx, tx, challengeID)
+	if err != nil {
+		return fmt.Errorf("consume proof: %w", err)
+	}
+	if err := store.ConsumeChallenge(ctx, tx, challengeID, now); err != nil {
+		return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
+	}
+	switch m {
+	case policy.RecoveryCodes:
+		if err := store.UseRecoveryCode(ctx, tx, c.RefID, now); err != nil {
+			return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
+		}
+	case policy.Voucher:
+		if err := store.UseVoucher(ctx, tx, c.RefID, now); err != nil {
+			return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
+		}
+		u, err := store.UserByID(ctx, tx, c.UserID)
+		if err != nil {
+			return fmt.Errorf("consume proof: %w", err)
+		}
+		if err := s.record(ctx, tx, audit.Entry{Event: audit.EventVoucherUsed, Actor: u.Username, Target: u.Username}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// expired reports whether a challenge's time is up at now.
+func expired(expiresAt int64, now time.Time) bool { return now.Unix() >= expiresAt }

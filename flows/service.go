@@ -1,0 +1,211 @@
+// Package flows holds the rules of sspr: who may reset, with which proofs,
+// what a new password must satisfy, and what gets recorded. It has no UI and
+// no SQL; the TUI and the CLI call it, and it calls the store.
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/password"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// Numbers from the security rules. They are constants, not policy, because
+// loosening them is a change to the product, not a setting.
+const (
+	// CodeDigits is the length of emailed and texted codes.
+	CodeDigits = 8
+	// CodeLifetime is how long an emailed or texted code stays valid.
+	CodeLifetime = 10 * time.Minute
+	// CodeMaxAttempts is how many wrong submissions void a code.
+	CodeMaxAttempts = 5
+	// ResendCooldown is how long the user waits before asking for another code.
+	ResendCooldown = 30 * time.Second
+	// AccountFailLimit failed proofs within AccountFailWindow block the account for AccountBlockFor.
+	AccountFailLimit  = 5
+	AccountFailWindow = 24 * time.Hour
+	AccountBlockFor   = 24 * time.Hour
+	// AccountSendLimit code sends within AccountSendWindow are allowed per account.
+	AccountSendLimit  = 10
+	AccountSendWindow = 10 * time.Minute
+	// SourceFailLimit failures within SourceFailWindow block a source for SourceBlockFor.
+	SourceFailLimit  = 30
+	SourceFailWindow = 5 * time.Minute
+	SourceBlockFor   = 30 * time.Minute
+	// VoucherLifetime is how long a helpdesk voucher stays valid.
+	VoucherLifetime = time.Hour
+	// RecoveryCodeCount and RecoveryCodeLength shape a set of recovery codes.
+	RecoveryCodeCount  = 10
+	RecoveryCodeLength = 10
+	// FlowLifetime bounds how long a reset, sign-in or registration may take.
+	FlowLifetime = 30 * time.Minute
+	// MaxPasswordLength is the longest password accepted, in characters.
+	MaxPasswordLength = 128
+	// AdminMethodsRequired is the fixed number of methods an admin proves.
+	AdminMethodsRequired = 2
+)
+
+// Errors the flows return; the TUI turns each into one sentence.
+var (
+	// ErrBlocked means the account or the source is blocked for now.
+	ErrBlocked = errors.New("blocked for now")
+	// ErrThrottled means too many codes were sent; wait and try again.
+	ErrThrottled = errors.New("too many codes sent")
+	// ErrWrongCode means the code or answer did not match.
+	ErrWrongCode = errors.New("that code is not right")
+	// ErrCodeExpired means the code is older than its lifetime.
+	ErrCodeExpired = errors.New("that code has expired")
+	// ErrChallengeVoid means the code was replaced, used up or had too many wrong tries.
+	ErrChallengeVoid = errors.New("that code can no longer be used")
+	// ErrReplay means the authenticator code was already used.
+	ErrReplay = errors.New("that code was already used")
+	// ErrBadCredentials means the username or password is wrong.
+	ErrBadCredentials = errors.New("username or password is not right")
+	// ErrDisabled means the account is disabled.
+	ErrDisabled = errors.New("account is disabled")
+	// ErrNotEnabled means the account may not use self-service reset under the policy.
+	ErrNotEnabled = errors.New("self-service reset is not enabled for this account")
+	// ErrNotAllowed means the method is not allowed by policy, or not for this person.
+	ErrNotAllowed = errors.New("method not allowed")
+	// ErrFlowExpired means the flow is unknown or took too long.
+	ErrFlowExpired = errors.New("this session has expired; please start again")
+	// ErrNotProven means the flow has not proven enough methods yet.
+	ErrNotProven = errors.New("identity not proven")
+	// ErrPasswordRejected means the new password breaks a rule.
+	ErrPasswordRejected = errors.New("password does not meet the rules")
+	// ErrDeliveryFailed means a code could not be sent.
+	ErrDeliveryFailed = errors.New("the code could not be sent")
+	// ErrInvalid means an argument failed validation; the wrapping message says which.
+	ErrInvalid = errors.New("invalid")
+	// ErrNotFound means the named user, group or method does not exist (admin operations only).
+	ErrNotFound = errors.New("not found")
+	// ErrExists means the user or group already exists.
+	ErrExists = errors.New("already exists")
+	// ErrLastAdmin means the change would leave no administrator.
+	ErrLastAdmin = errors.New("there must be at least one administrator")
+)
+
+// WrongCodeError is ErrWrongCode with the tries left on this code.
+type WrongCodeError struct {
+	// AttemptsLeft is how many more tries this code allows.
+	AttemptsLeft int
+}
+
+func (e *WrongCodeError) Error() string {
+	return fmt.Sprintf("%s (%d tries left)", ErrWrongCode, e.AttemptsLeft)
+}
+
+// Unwrap makes errors.Is(err, ErrWrongCode) true.
+func (e *WrongCodeError) Unwrap() error { return ErrWrongCode }
+
+// RejectedError is ErrPasswordRejected with the rule results to show.
+type RejectedError struct {
+	// Evaluation holds every rule, met or not.
+	Evaluation password.Evaluation
+}
+
+func (e *RejectedError) Error() string {
+	for _, r := range e.Evaluation.Results {
+		if !r.Met {
+			return fmt.Sprintf("%s: %s", ErrPasswordRejected, r.Label)
+		}
+	}
+	return ErrPasswordRejected.Error()
+}
+
+// Unwrap makes errors.Is(err, ErrPasswordRejected) true.
+func (e *RejectedError) Unwrap() error { return ErrPasswordRejected }
+
+// Deps are what a Service needs; every field is required but Directory,
+// which defaults to the built-in one.
+type Deps struct {
+	DB         *store.DB
+	Clock      clock.Clock
+	Hasher     *password.Hasher
+	Checker    *password.Checker
+	Keys       *secret.Keys
+	Dispatcher *dispatch.Dispatcher
+	Directory  Directory
+	// Issuer names sspr in authenticator apps.
+	Issuer string
+}
+
+// Service runs the flows. It holds in-flight resets and sign-ins in memory;
+// everything that must outlive a process is in the store.
+type Service struct {
+	db         *store.DB
+	clock      clock.Clock
+	hasher     *password.Hasher
+	checker    *password.Checker
+	keys       *secret.Keys
+	dispatcher *dispatch.Dispatcher
+	dir        Directory
+	issuer     string
+
+	mu       sync.Mutex
+	flows    map[string]*flow
+	sessions map[string]*session
+	domain   string
+	domainAt time.Time
+}
+
+// New builds a Service.
+func New(d Deps) (*Service, error) {
+	if d.DB == nil || d.Clock == nil || d.Hasher == nil || d.Checker == nil || d.Keys == nil || d.Dispatcher == nil {
+		return nil, errors.New("new service: missing dependency")
+	}
+	s := &Service{
+		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
+		dispatcher: d.Dispatcher, dir: d.Directory, issuer: d.Issuer,
+		flows: map[string]*flow{}, sessions: map[string]*session{},
+	}
+	if s.dir == nil {
+		s.dir = NewBuiltinDirectory(d.DB, d.Hasher, d.Clock)
+	}
+	if s.issuer == "" {
+		s.issuer = "sspr"
+	}
+	return s, nil
+}
+
+// Clock returns the service's clock, so callers show the same time the rules use.
+func (s *Service) Clock() clock.Clock { return s.clock }
+
+// Policy returns the policy in force.
+func (s *Service) Policy(ctx context.Context) (policy.Policy, error) {
+	p, err := policy.Load(ctx, s.db)
+	if err != nil {
+		return policy.Policy{}, fmt.Errorf("load policy: %w", err)
+	}
+	return p, nil
+}
+
+func (s *Service) now() time.Time { return s.clock.Now() }
+
+// record appends an audit entry inside tx, filling in the time.
+func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error {
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	if e.Outcome == "" {
+		e.Outcome = "ok"
+	}
+	if _, err := audit.Append(ctx, tx, e); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	return nil
+}
+
+// recordAlone appends an audit entry in its own transaction.
+func (s *Service) recordAlone(ctx context.Context, e audit.Entry) error {
+	return s.db.WithTx(ctx, func(tx *store.Tx) error { return s.record(ctx, tx, e) })
+}

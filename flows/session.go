@@ -1,0 +1,353 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/password"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// Evaluation is the per-rule result of checking a new password.
+type Evaluation = password.Evaluation
+
+// SessionLifetime bounds a signed-in session; the TUI's idle timeouts are shorter.
+const SessionLifetime = 30 * time.Minute
+
+// session is a signed-in person, held in memory; callers hold its id.
+type session struct {
+	id          string
+	userID      int64
+	username    string
+	displayName string
+	source      string
+	isAdmin     bool // signed in through the admin sign-in with two methods
+	created     time.Time
+	// pending registration state
+	pendingCode   map[policy.Method]pendingContact
+	pendingTOTP   string
+	currentPasswd bool // signed in with the current password (change allowed)
+}
+
+type pendingContact struct {
+	challengeID string
+	destination string
+	sentAt      time.Time
+}
+
+// SessionInfo describes a signed-in person to the screens.
+type SessionInfo struct {
+	ID          string
+	Username    string
+	DisplayName string
+	IsAdmin     bool
+	// MustChange is set for a temporary password that must be changed first.
+	MustChange bool
+	// RegistrationDue is set when policy makes the person register or
+	// re-confirm their security info now.
+	RegistrationDue bool
+	// DueReason says why, in a sentence.
+	DueReason string
+}
+
+// SignIn checks a username and current password, for "change password" and
+// "security info". A wrong password counts as a failed proof.
+func (s *Service) SignIn(ctx context.Context, username, pw, source string) (SessionInfo, error) {
+	account := NormaliseUsername(username)
+	if account == "" || pw == "" {
+		return SessionInfo{}, fmt.Errorf("enter your username and password: %w", ErrInvalid)
+	}
+	if len(pw) > 4*MaxPasswordLength {
+		return SessionInfo{}, ErrBadCredentials
+	}
+	if err := s.checkBlocked(ctx, account, source); err != nil {
+		return SessionInfo{}, err
+	}
+	ok, err := s.dir.CheckPassword(ctx, account, pw)
+	if err != nil {
+		return SessionInfo{}, fmt.Errorf("sign in: %w", err)
+	}
+	if !ok {
+		return SessionInfo{}, s.failSignIn(ctx, account, source, audit.EventSignInFailed)
+	}
+	u, err := s.localUser(ctx, account)
+	if err != nil {
+		return SessionInfo{}, fmt.Errorf("sign in: %w", err)
+	}
+	if u.Disabled {
+		return SessionInfo{}, ErrDisabled
+	}
+	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
+		source: source, created: s.now(), pendingCode: map[policy.Method]pendingContact{}, currentPasswd: true}
+	s.putSession(ses)
+	if err := s.recordAlone(ctx, audit.Entry{Event: audit.EventSignIn, Actor: u.Username, Target: u.Username, Source: source}); err != nil {
+		return SessionInfo{}, err
+	}
+	return s.sessionInfo(ctx, ses)
+}
+
+func (s *Service) failSignIn(ctx context.Context, account, source string, event audit.Event) error {
+	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if _, err := s.recordFailure(ctx, tx, account, source); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, audit.Entry{Event: event, Actor: account, Target: account, Source: source, Outcome: "failed"})
+	})
+	if err != nil {
+		return fmt.Errorf("sign in: %w", err)
+	}
+	return ErrBadCredentials
+}
+
+func (s *Service) putSession(ses *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for id, old := range s.sessions {
+		if now.Sub(old.created) > SessionLifetime {
+			delete(s.sessions, id)
+		}
+	}
+	s.sessions[ses.id] = ses
+}
+
+func (s *Service) getSession(id string) (*session, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ses, ok := s.sessions[id]
+	if !ok || s.now().Sub(ses.created) > SessionLifetime {
+		delete(s.sessions, id)
+		return nil, ErrFlowExpired
+	}
+	return ses, nil
+}
+
+// SignOut forgets a session.
+func (s *Service) SignOut(sessionID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sessions, sessionID)
+}
+
+// Session returns the current state of a session.
+func (s *Service) Session(ctx context.Context, sessionID string) (SessionInfo, error) {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	return s.sessionInfo(ctx, ses)
+}
+
+func (s *Service) sessionInfo(ctx context.Context, ses *session) (SessionInfo, error) {
+	u, err := store.UserByID(ctx, s.db, ses.userID)
+	if err != nil {
+		return SessionInfo{}, fmt.Errorf("session: %w", err)
+	}
+	info := SessionInfo{ID: ses.id, Username: u.Username, DisplayName: u.DisplayName, IsAdmin: ses.isAdmin,
+		MustChange: u.MustChange}
+	st, err := s.registrationState(ctx, u)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	info.RegistrationDue, info.DueReason = st.due, st.reason
+	return info, nil
+}
+
+type regState struct {
+	due       bool
+	reason    string
+	canReset  bool
+	usable    int
+	registerd []string
+}
+
+// registrationState applies the policy to a user's registrations: whether they
+// could reset today, and whether they must register or re-confirm now.
+func (s *Service) registrationState(ctx context.Context, u store.User) (regState, error) {
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return regState{}, err
+	}
+	methods, err := store.MethodsOf(ctx, s.db, u.ID)
+	if err != nil {
+		return regState{}, fmt.Errorf("registration state: %w", err)
+	}
+	kinds := make([]string, 0, len(methods))
+	for _, m := range methods {
+		kinds = append(kinds, m.Kind)
+	}
+	enabled, err := s.enabledFor(ctx, pol, u)
+	if err != nil {
+		return regState{}, err
+	}
+	st := evaluateRegistration(pol, u, kinds, enabled, s.now())
+	return st, nil
+}
+
+// evaluateRegistration is the pure rule behind registrationState, shared with
+// the registrations report.
+func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabled bool, now time.Time) regState {
+	st := regState{registerd: kinds}
+	required := pol.MethodsRequired
+	if u.IsAdmin {
+		required = AdminMethodsRequired
+	}
+	nonQuestion := 0
+	for _, k := range kinds {
+		m := policy.Method(k)
+		if u.IsAdmin && m == policy.Questions {
+			continue
+		}
+		if !pol.Allows(m) && !(u.IsAdmin && m != policy.Voucher) {
+			continue
+		}
+		st.usable++
+		if m != policy.Questions {
+			nonQuestion++
+		}
+	}
+	st.canReset = enabled && !u.Disabled && st.usable >= required && nonQuestion >= 1
+	if !enabled || !pol.RequireRegistration && !u.ReregisterRequired {
+		return st
+	}
+	switch {
+	case u.ReregisterRequired:
+		st.due, st.reason = true, "Your helpdesk asked you to register your security info again."
+	case st.usable < required || nonQuestion == 0:
+		st.due, st.reason = true, fmt.Sprintf("Register at least %d way(s) to prove who you are, so you can reset your password yourself.", required)
+	case pol.ReconfirmDays > 0 && now.Sub(time.Unix(u.LastConfirmedAt, 0)) > time.Duration(pol.ReconfirmDays)*24*time.Hour:
+		st.due, st.reason = true, "It is time to confirm that your security info is still right."
+	}
+	return st
+}
+
+// ChangePassword sets a new password for a person signed in with the current one.
+func (s *Service) ChangePassword(ctx context.Context, sessionID, oldPassword, newPassword string) error {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return err
+	}
+	if !ses.currentPasswd {
+		return ErrNotProven
+	}
+	u, err := store.UserByID(ctx, s.db, ses.userID)
+	if err != nil {
+		return fmt.Errorf("change password: %w", err)
+	}
+	return s.setPassword(ctx, u, newPassword, oldPassword, nil, ses.source, audit.EventPasswordChanged)
+}
+
+// evaluate applies the policy's password rules. The history rule is left to
+// setPassword, which can afford the hashing.
+func (s *Service) evaluate(pol policy.Policy, pw, username, displayName string, live bool) Evaluation {
+	return s.checker.Evaluate(pw, password.Rules{MinLength: pol.PasswordMinLength, MinStrength: pol.PasswordMinStrength,
+		BannedWords: pol.BannedWords, Username: username, DisplayName: displayName})
+}
+
+// markHistory adds an unmet history rule to an evaluation.
+func (s *Service) markHistory(ev Evaluation, pol policy.Policy) Evaluation {
+	ev.Results = append(ev.Results, password.Result{ID: password.RuleNotRecent,
+		Label: fmt.Sprintf("Not one of your last %d passwords", pol.PasswordHistory), Met: false})
+	ev.OK = false
+	return ev
+}
+
+// notifyPasswordSet queues the notifications policy asks for, in tx.
+func (s *Service) notifyPasswordSet(ctx context.Context, tx *store.Tx, pol policy.Policy, u store.User, source string,
+	at time.Time, event audit.Event) error {
+	if pol.NotifyUsersOnReset {
+		for _, to := range s.contactsOf(ctx, tx, u) {
+			msg, err := dispatch.Render("reset", map[string]any{"DisplayName": u.DisplayName, "Time": at.UTC().Format(time.RFC1123),
+				"Source": source, "Helpdesk": pol.HelpdeskContact, "Changed": event == audit.EventPasswordChanged})
+			if err != nil {
+				return fmt.Errorf("notify: %w", err)
+			}
+			msg.Kind, msg.Channel, msg.To = dispatch.KindNotification, to[0], to[1]
+			if err := s.dispatcher.Notify(ctx, tx, msg); err != nil {
+				return fmt.Errorf("notify: %w", err)
+			}
+		}
+	}
+	if u.IsAdmin && pol.NotifyAdminsOnAdminReset {
+		admins, err := store.ListUsers(ctx, tx, store.UserFilter{AdminsOnly: true})
+		if err != nil {
+			return fmt.Errorf("notify admins: %w", err)
+		}
+		for _, a := range admins {
+			if a.ID == u.ID || a.Disabled {
+				continue
+			}
+			for _, to := range s.contactsOf(ctx, tx, a) {
+				if to[0] != "email" {
+					continue
+				}
+				msg, err := dispatch.Render("admin_reset", map[string]any{"Admin": u.Username, "Time": at.UTC().Format(time.RFC1123),
+					"Source": source})
+				if err != nil {
+					return fmt.Errorf("notify admins: %w", err)
+				}
+				msg.Kind, msg.Channel, msg.To = dispatch.KindNotification, "email", to[1]
+				if err := s.dispatcher.Notify(ctx, tx, msg); err != nil {
+					return fmt.Errorf("notify admins: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// contactsOf lists where a person gets notifications: verified email first,
+// then the directory's email; a verified phone as well.
+func (s *Service) contactsOf(ctx context.Context, h store.Handler, u store.User) [][2]string {
+	var out [][2]string
+	methods, _ := store.MethodsOf(ctx, h, u.ID)
+	haveEmail := false
+	for _, m := range methods {
+		switch m.Kind {
+		case string(policy.Email):
+			out = append(out, [2]string{"email", m.Destination})
+			haveEmail = true
+		case string(policy.SMS):
+			out = append(out, [2]string{"sms", m.Destination})
+		}
+	}
+	if !haveEmail && u.Email != "" {
+		out = append(out, [2]string{"email", u.Email})
+	}
+	return out
+}
+
+// NormaliseAnswer folds a security answer so that case, Unicode forms and
+// spacing do not matter: NFKC, case-folded, spaces collapsed.
+func NormaliseAnswer(s string) string {
+	s = norm.NFKC.String(s)
+	s = cases.Fold().String(s)
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func sortedStrings(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	return out
+}
+
+// errIsAny reports whether err is any of targets.
+func errIsAny(err error, targets ...error) bool {
+	for _, t := range targets {
+		if errors.Is(err, t) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,475 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/sspr-kiosk/sspr/assets"
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// totpPeriod is the RFC 6238 time step.
+const totpPeriod = 30
+
+// SendCode sends a one-time code for an email or SMS option of a flow. A
+// resend voids the code before it. On the decoy path nothing is sent, but the
+// same checks, counters and answers apply.
+func (s *Service) SendCode(ctx context.Context, flowID string, m policy.Method) (CodeSent, error) {
+	f, err := s.getFlow(flowID)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	opt, ok := f.option(m)
+	if !ok || !opt.SendsCode {
+		return CodeSent{}, ErrNotAllowed
+	}
+	if err := s.checkBlocked(ctx, f.account, f.source); err != nil {
+		return CodeSent{}, err
+	}
+	now := s.now()
+	s.mu.Lock()
+	last := f.lastSend[m]
+	s.mu.Unlock()
+	if !last.IsZero() && now.Before(last.Add(ResendCooldown)) {
+		return CodeSent{}, ErrThrottled
+	}
+	var userID int64
+	if !f.decoy {
+		userID = f.userID
+	}
+	sent, challengeID, err := s.sendCode(ctx, codeRequest{
+		flowID: f.id, account: f.account, source: f.source, userID: userID, purpose: f.kind.purpose(),
+		method: m, to: f.destinations[m], masked: opt.Destination, displayName: f.displayName, decoy: f.decoy,
+	})
+	if err != nil {
+		return CodeSent{}, err
+	}
+	s.mu.Lock()
+	f.lastSend[m] = now
+	f.open[m] = challengeID
+	s.mu.Unlock()
+	return sent, nil
+}
+
+// codeRequest is one code to send, for a flow or a registration.
+type codeRequest struct {
+	flowID, account, source string
+	userID                  int64
+	purpose                 string
+	method                  policy.Method
+	to, masked              string
+	displayName             string
+	decoy                   bool
+}
+
+// sendCode creates the challenge and sends its code. The challenge and the
+// send counter are written first; if delivery fails the challenge is voided.
+func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string, error) {
+	now := s.now()
+	code, err := secret.NumericCode(CodeDigits)
+	if err != nil {
+		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
+	}
+	c := store.Challenge{ID: secret.Token(), FlowID: r.flowID, UserID: r.userID, Purpose: r.purpose, Kind: string(r.method),
+		Destination: r.to, CreatedAt: now.Unix(), ExpiresAt: now.Add(CodeLifetime).Unix()}
+	c.CodeHash = s.keys.MAC("code:"+c.ID, code)
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if err := s.allowSend(ctx, tx, r.account); err != nil {
+			return err
+		}
+		if err := store.VoidOpenChallenges(ctx, tx, r.flowID, string(r.method), now.Unix()); err != nil {
+			return err
+		}
+		return store.CreateChallenge(ctx, tx, c)
+	})
+	if err != nil {
+		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
+	}
+	msg, err := dispatch.Render("code", map[string]any{"Code": code, "Minutes": int(CodeLifetime / time.Minute),
+		"DisplayName": r.displayName, "Purpose": r.purpose})
+	if err != nil {
+		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
+	}
+	entry := audit.Entry{Event: audit.EventCodeSent, Actor: r.account, Target: r.account, Source: r.source,
+		Detail: fmt.Sprintf("%s to %s for %s", r.method, r.masked, r.purpose)}
+	if !r.decoy {
+		msg.Channel, msg.To = channelOf(r.method), r.to
+		if err := s.dispatcher.SendCode(ctx, msg.Channel, r.to, msg); err != nil {
+			_ = store.VoidOpenChallenges(ctx, s.db, r.flowID, string(r.method), now.Unix())
+			entry.Event, entry.Outcome, entry.Detail = audit.EventCodeSendFailed, "failed", entry.Detail+": delivery failed"
+			_ = s.recordAlone(ctx, entry)
+			return CodeSent{}, "", ErrDeliveryFailed
+		}
+	} else {
+		entry.Outcome = "unknown account"
+	}
+	if err := s.recordAlone(ctx, entry); err != nil {
+		return CodeSent{}, "", err
+	}
+	return CodeSent{Method: r.method, Destination: r.masked, ExpiresAt: now.Add(CodeLifetime),
+		ResendAt: now.Add(ResendCooldown)}, c.ID, nil
+}
+
+func channelOf(m policy.Method) string {
+	if m == policy.SMS {
+		return "sms"
+	}
+	return "email"
+}
+
+// NormaliseCode strips the spaces and dashes people type inside codes.
+func NormaliseCode(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\t' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
+// VerifyCode checks a proof for a flow: an emailed or texted code, an
+// authenticator code, a recovery code or a helpdesk voucher. A wrong proof
+// counts against the account and the source.
+func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method, input string) (Progress, error) {
+	f, err := s.getFlow(flowID)
+	if err != nil {
+		return Progress{}, err
+	}
+	if _, ok := f.option(m); !ok || m == policy.Questions {
+		return Progress{}, ErrNotAllowed
+	}
+	if err := s.checkBlocked(ctx, f.account, f.source); err != nil {
+		return Progress{}, err
+	}
+	code := NormaliseCode(input)
+	if err := checkCodeShape(m, code); err != nil {
+		return Progress{}, err
+	}
+	var challengeID string
+	if f.decoy {
+		err = ErrWrongCode
+		if m == policy.Email {
+			s.mu.Lock()
+			challengeID = f.open[m]
+			s.mu.Unlock()
+			err = s.checkSentCode(ctx, challengeID, "", true)
+		}
+	} else {
+		challengeID, err = s.checkProof(ctx, f, m, code)
+	}
+	if err != nil {
+		return Progress{}, s.failProof(ctx, f.account, f.source, m, f.kind.purpose(), err)
+	}
+	s.mu.Lock()
+	f.proven[m] = challengeID
+	delete(f.open, m)
+	p := f.progress()
+	deadEnd := f.deadEnd
+	s.mu.Unlock()
+	if err := s.recordAlone(ctx, audit.Entry{Event: audit.EventVerifySucceeded, Actor: f.account, Target: f.account,
+		Source: f.source, Detail: fmt.Sprintf("%s for %s", m, f.kind.purpose())}); err != nil {
+		return Progress{}, err
+	}
+	if p.Done && deadEnd != nil {
+		return p, deadEnd
+	}
+	return p, nil
+}
+
+// checkCodeShape refuses input that cannot be a code of this kind, with a
+// message, before anything is counted.
+func checkCodeShape(m policy.Method, code string) error {
+	switch m {
+	case policy.Email, policy.SMS:
+		if !allDigits(code) {
+			return fmt.Errorf("the code is %d digits: %w", CodeDigits, ErrInvalid)
+		}
+	case policy.Authenticator:
+		if !allDigits(code) {
+			return fmt.Errorf("the code is 6 digits: %w", ErrInvalid)
+		}
+	case policy.RecoveryCodes:
+		if code == "" || len(code) > 64 {
+			return fmt.Errorf("recovery codes are %d characters: %w", RecoveryCodeLength, ErrInvalid)
+		}
+	case policy.Voucher:
+		if code == "" || len(code) > 128 {
+			return fmt.Errorf("enter the voucher the helpdesk gave you: %w", ErrInvalid)
+		}
+	}
+	return nil
+}
+
+func allDigits(s string) bool {
+	if s == "" || len(s) > 32 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// failProof counts a failed proof and returns the error to show. A proof that
+// hits the account limit blocks the account.
+func (s *Service) failProof(ctx context.Context, account, source string, m policy.Method, purpose string, cause error) error {
+	if errors.Is(cause, ErrCodeExpired) || errors.Is(cause, ErrChallengeVoid) && !errors.Is(cause, ErrWrongCode) {
+		return cause
+	}
+	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if _, err := s.recordFailure(ctx, tx, account, source); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, audit.Entry{Event: audit.EventVerifyFailed, Actor: account, Target: account,
+			Source: source, Outcome: "failed", Detail: fmt.Sprintf("%s for %s", m, purpose)})
+	})
+	if err != nil {
+		return fmt.Errorf("verify: %w", err)
+	}
+	return cause
+}
+
+// checkProof verifies one proof of a real user and returns the verified
+// challenge that stands for it.
+func (s *Service) checkProof(ctx context.Context, f *flow, m policy.Method, code string) (string, error) {
+	now := s.now()
+	switch m {
+	case policy.Email, policy.SMS:
+		s.mu.Lock()
+		id := f.open[m]
+		s.mu.Unlock()
+		if err := s.checkSentCode(ctx, id, code, false); err != nil {
+			return "", err
+		}
+		return id, nil
+	case policy.Authenticator:
+		method, err := store.MethodOf(ctx, s.db, f.userID, string(policy.Authenticator))
+		if err != nil {
+			return "", ErrWrongCode
+		}
+		if err := s.checkTOTP(ctx, method, code, f.userID); err != nil {
+			return "", err
+		}
+		return s.verifiedChallenge(ctx, f.id, f.userID, f.kind.purpose(), m, 0, now)
+	case policy.RecoveryCodes:
+		id, err := store.UnusedRecoveryCode(ctx, s.db, f.userID, s.keys.MAC("recovery", secret.NormaliseRecoveryCode(code)))
+		if err != nil {
+			return "", ErrWrongCode
+		}
+		return s.verifiedChallenge(ctx, f.id, f.userID, f.kind.purpose(), m, id, now)
+	case policy.Voucher:
+		v, err := store.ValidVoucher(ctx, s.db, f.userID, s.keys.MAC("voucher", secret.NormaliseVoucher(code)), now.Unix())
+		if err != nil {
+			return "", ErrWrongCode
+		}
+		return s.verifiedChallenge(ctx, f.id, f.userID, f.kind.purpose(), m, v.ID, now)
+	}
+	return "", ErrNotAllowed
+}
+
+// checkSentCode checks a code against a sent challenge: void, expired, wrong
+// (counting towards its five tries) or right (marking it verified). On the
+// decoy path every code is wrong, with the same counting.
+func (s *Service) checkSentCode(ctx context.Context, challengeID, code string, decoy bool) error {
+	if challengeID == "" {
+		return ErrChallengeVoid
+	}
+	now := s.now()
+	c, err := store.ChallengeByID(ctx, s.db, challengeID)
+	if err != nil {
+		return ErrChallengeVoid
+	}
+	if c.VoidedAt != 0 || c.ConsumedAt != 0 || c.VerifiedAt != 0 {
+		return ErrChallengeVoid
+	}
+	if expired(c.ExpiresAt, now) {
+		return ErrCodeExpired
+	}
+	if !decoy && secret.Equal(c.CodeHash, s.keys.MAC("code:"+c.ID, code)) {
+		if err := store.MarkChallengeVerified(ctx, s.db, c.ID, now.Unix()); err != nil {
+			return ErrChallengeVoid
+		}
+		return nil
+	}
+	n, err := store.RecordChallengeFailure(ctx, s.db, c.ID, CodeMaxAttempts, now.Unix())
+	if err != nil {
+		return fmt.Errorf("verify code: %w", err)
+	}
+	return &WrongCodeError{AttemptsLeft: max(0, CodeMaxAttempts-n)}
+}
+
+// checkTOTP accepts the current or the previous 30-second step only, and only
+// a step newer than the last one accepted for this user, so a code cannot be
+// replayed.
+func (s *Service) checkTOTP(ctx context.Context, method store.Method, code string, userID int64) error {
+	raw, err := s.keys.Open(method.Secret, totpAD(userID))
+	if err != nil {
+		return fmt.Errorf("verify authenticator: %w", err)
+	}
+	step, ok := matchTOTP(string(raw), code, s.now())
+	if !ok {
+		return ErrWrongCode
+	}
+	if step <= method.LastStep {
+		return ErrReplay
+	}
+	if err := store.AdvanceTOTPStep(ctx, s.db, method.ID, step); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return ErrReplay
+		}
+		return err
+	}
+	return nil
+}
+
+// matchTOTP returns the step a code belongs to: the current or the previous.
+func matchTOTP(secretB32, code string, now time.Time) (int64, bool) {
+	if len(code) != 6 {
+		return 0, false
+	}
+	current := now.Unix() / totpPeriod
+	for _, step := range []int64{current, current - 1} {
+		want, err := totp.GenerateCodeCustom(secretB32, time.Unix(step*totpPeriod, 0), totp.ValidateOpts{
+			Period: totpPeriod, Skew: 0, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			return 0, false
+		}
+		if secret.Equal(want, code) {
+			return step, true
+		}
+	}
+	return 0, false
+}
+
+// totpAD binds a sealed TOTP secret to its user, so a secret copied to
+// another user's row does not open.
+func totpAD(userID int64) []byte { return []byte(fmt.Sprintf("totp:%d", userID)) }
+
+// verifiedChallenge records a proof that needed no sent code.
+func (s *Service) verifiedChallenge(ctx context.Context, flowID string, userID int64, purpose string,
+	m policy.Method, ref int64, now time.Time) (string, error) {
+	c := store.Challenge{ID: secret.Token(), FlowID: flowID, UserID: userID, Purpose: purpose, Kind: string(m),
+		RefID: ref, CreatedAt: now.Unix(), ExpiresAt: now.Add(FlowLifetime).Unix(), VerifiedAt: now.Unix()}
+	if err := store.CreateChallenge(ctx, s.db, c); err != nil {
+		return "", fmt.Errorf("verify: %w", err)
+	}
+	return c.ID, nil
+}
+
+// Questions returns the security questions to answer in a flow, drawn at
+// random from those the person registered (stable for the flow).
+func (s *Service) Questions(ctx context.Context, flowID string) ([]string, error) {
+	f, err := s.getFlow(flowID)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := f.option(policy.Questions); !ok {
+		return nil, ErrNotAllowed
+	}
+	s.mu.Lock()
+	drawn := f.questions
+	s.mu.Unlock()
+	if drawn != nil {
+		return drawn, nil
+	}
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	answers, err := store.Answers(ctx, s.db, f.userID)
+	if err != nil {
+		return nil, fmt.Errorf("questions: %w", err)
+	}
+	pool := make([]string, len(answers))
+	for i, a := range answers {
+		pool[i] = a.Question
+	}
+	if len(pool) == 0 {
+		pool = assets.Questions()
+	}
+	rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	n := min(pol.QuestionsToAnswer, len(pool))
+	drawn = pool[:n]
+	s.mu.Lock()
+	f.questions = drawn
+	s.mu.Unlock()
+	return drawn, nil
+}
+
+// VerifyAnswers checks the answers to the drawn questions, in order. Any
+// wrong answer fails the whole set without saying which.
+func (s *Service) VerifyAnswers(ctx context.Context, flowID string, answers []string) (Progress, error) {
+	f, err := s.getFlow(flowID)
+	if err != nil {
+		return Progress{}, err
+	}
+	s.mu.Lock()
+	drawn := f.questions
+	s.mu.Unlock()
+	if drawn == nil {
+		return Progress{}, ErrNotAllowed
+	}
+	if len(answers) != len(drawn) {
+		return Progress{}, fmt.Errorf("answer every question: %w", ErrInvalid)
+	}
+	if err := s.checkBlocked(ctx, f.account, f.source); err != nil {
+		return Progress{}, err
+	}
+	stored, err := store.Answers(ctx, s.db, f.userID)
+	if err != nil {
+		return Progress{}, fmt.Errorf("verify answers: %w", err)
+	}
+	byQuestion := map[string]string{}
+	for _, a := range stored {
+		byQuestion[a.Question] = a.AnswerHash
+	}
+	allRight := !f.decoy
+	for i, q := range drawn {
+		hash, ok := byQuestion[q]
+		if !ok {
+			s.hasher.DummyVerify(ctx, NormaliseAnswer(answers[i]))
+			allRight = false
+			continue
+		}
+		right, err := s.hasher.Verify(ctx, NormaliseAnswer(answers[i]), hash)
+		if err != nil || !right {
+			allRight = false
+		}
+	}
+	if !allRight {
+		return Progress{}, s.failProof(ctx, f.account, f.source, policy.Questions, f.kind.purpose(), ErrWrongCode)
+	}
+	id, err := s.verifiedChallenge(ctx, f.id, f.userID, f.kind.purpose(), policy.Questions, 0, s.now())
+	if err != nil {
+		return Progress{}, err
+	}
+	s.mu.Lock()
+	f.proven[policy.Questions] = id
+	p := f.progress()
+	deadEnd := f.deadEnd
+	s.mu.Unlock()
+	if err := s.recordAlone(ctx, audit.Entry{Event: audit.EventVerifySucceeded, Actor: f.account, Target: f.account,
+		Source: f.source, Detail: "questions for " + f.kind.purpose()}); err != nil {
+		return Progress{}, err
+	}
+	if p.Done && deadEnd != nil {
+		return p, deadEnd
+	}
+	return p, nil
+}
+
+// CancelFlow forgets a flow, as when the person walks away.
+func (s *Service) CancelFlow(flowID string) { s.dropFlow(flowID) }

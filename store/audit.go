@@ -1,0 +1,289 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// AuditRow is a row of the audit table. Rows are written only through
+// audit.Append in the flows, which computes the hash chain; writing them
+// any other way breaks the chain, and audit.Verify says so.
+type AuditRow struct {
+	ID       int64
+	At       int64
+	Event    string
+	Actor    string
+	Target   string
+	Source   string
+	Outcome  string
+	Detail   string
+	PrevHash string
+	Hash     string
+}
+
+// AuditHead is the newest row of the chain and the number of rows, kept
+// apart from the rows so that cutting off the end of the log is noticed.
+type AuditHead struct {
+	LastID   int64
+	LastHash string
+	Rows     int64
+}
+
+const auditColumns = `audit.id, audit.at, audit.event, audit.actor, audit.target, audit.source, audit.outcome,
+	audit.detail, audit.prev_hash, audit.hash`
+
+func scanAudit(row interface{ Scan(...any) error }) (AuditRow, error) {
+	var r AuditRow
+	err := row.Scan(&r.ID, &r.At, &r.Event, &r.Actor, &r.Target, &r.Source, &r.Outcome, &r.Detail, &r.PrevHash, &r.Hash)
+	return r, err
+}
+
+// AuditHeadOf returns the chain head; ErrNotFound while the log is empty.
+func AuditHeadOf(ctx context.Context, h Handler) (AuditHead, error) {
+	var hd AuditHead
+	err := h.QueryRowContext(ctx, `SELECT last_id, last_hash, rows FROM audit_head WHERE id = 1`).
+		Scan(&hd.LastID, &hd.LastHash, &hd.Rows)
+	if err != nil {
+		return AuditHead{}, fmt.Errorf("audit head: %w", wrapNotFound(err))
+	}
+	return hd, nil
+}
+
+// MaxAuditID returns the highest id in the audit table, 0 when it is empty.
+func MaxAuditID(ctx context.Context, h Handler) (int64, error) {
+	var id int64
+	if err := h.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM audit`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("max audit id: %w", err)
+	}
+	return id, nil
+}
+
+// InsertAudit writes r with its id as given.
+func InsertAudit(ctx context.Context, h Handler, r AuditRow) error {
+	_, err := h.ExecContext(ctx, `INSERT INTO audit (id, at, event, actor, target, source, outcome, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.At, r.Event, r.Actor, r.Target, r.Source, r.Outcome, r.Detail, r.PrevHash, r.Hash)
+	if isUnique(err) {
+		return fmt.Errorf("insert audit row %d: %w", r.ID, ErrDuplicate)
+	}
+	if err != nil {
+		return fmt.Errorf("insert audit row: %w", err)
+	}
+	return nil
+}
+
+// SetAuditHead replaces the chain head.
+func SetAuditHead(ctx context.Context, h Handler, hd AuditHead) error {
+	_, err := h.ExecContext(ctx, `INSERT INTO audit_head (id, last_id, last_hash, rows) VALUES (1, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, rows = excluded.rows`,
+		hd.LastID, hd.LastHash, hd.Rows)
+	if err != nil {
+		return fmt.Errorf("set audit head: %w", err)
+	}
+	return nil
+}
+
+// AuditFilter narrows ListAudit. Zero values mean no filter.
+type AuditFilter struct {
+	Target string
+	Actor  string
+	Events []string
+	// Since keeps rows at or after this Unix time; 0 means no bound.
+	Since int64
+	// Until keeps rows before this Unix time; 0 means no bound.
+	Until int64
+	// Limit caps the rows; 0 means no cap.
+	Limit  int
+	Offset int
+}
+
+func (f AuditFilter) where() (string, []any) {
+	var where []string
+	var args []any
+	if f.Target != "" {
+		where = append(where, "target = ?")
+		args = append(args, f.Target)
+	}
+	if f.Actor != "" {
+		where = append(where, "actor = ?")
+		args = append(args, f.Actor)
+	}
+	if len(f.Events) > 0 {
+		where = append(where, "event IN (?"+strings.Repeat(", ?", len(f.Events)-1)+")")
+		for _, e := range f.Events {
+			args = append(args, e)
+		}
+	}
+	if f.Since != 0 {
+		where = append(where, "at >= ?")
+		args = append(args, f.Since)
+	}
+	if f.Until != 0 {
+		where = append(where, "at < ?")
+		args = append(args, f.Until)
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// ListAudit returns the rows f selects, newest first.
+func ListAudit(ctx context.Context, h Handler, f AuditFilter) ([]AuditRow, error) {
+	where, args := f.where()
+	q := `SELECT ` + auditColumns + ` FROM audit` + where + ` ORDER BY id DESC`
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
+	} else if f.Offset > 0 {
+		q += fmt.Sprintf(" LIMIT -1 OFFSET %d", f.Offset)
+	}
+	rows, err := h.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditRow
+	for rows.Next() {
+		r, err := scanAudit(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list audit: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	return out, nil
+}
+
+// EachAudit calls fn for every row, oldest first, one row at a time so an
+// export never holds the log in memory. An error from fn stops the walk and
+// is returned as is.
+func EachAudit(ctx context.Context, h Handler, fn func(AuditRow) error) error {
+	rows, err := h.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("read audit: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		r, err := scanAudit(rows)
+		if err != nil {
+			return fmt.Errorf("read audit: %w", err)
+		}
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read audit: %w", err)
+	}
+	return nil
+}
+
+// AuditSnapshot reads every row, oldest first, with the head joined on, in
+// one statement: SQLite runs a statement on one snapshot, so an append that
+// commits meanwhile cannot make the head and the rows disagree. onHead is
+// called once, before any row, with ok false when there is no head; onRow is
+// then called for each row. An error from either stops the walk and is
+// returned as is.
+func AuditSnapshot(ctx context.Context, h Handler, onHead func(hd AuditHead, ok bool) error, onRow func(AuditRow) error) error {
+	n, err := auditSnapshot(ctx, h, onHead, onRow)
+	if err != nil || n > 0 {
+		return err
+	}
+	// An empty log has no row to carry the head, so read it on its own. If
+	// there is one, rows may have been appended since the statement above:
+	// take a fresh snapshot, which then sees them (or still sees none, and
+	// the head is the one to report).
+	hd, err := AuditHeadOf(ctx, h)
+	if errors.Is(err, ErrNotFound) {
+		return onHead(AuditHead{}, false)
+	}
+	if err != nil {
+		return fmt.Errorf("read audit: %w", err)
+	}
+	n, err = auditSnapshot(ctx, h, onHead, onRow)
+	if err != nil || n > 0 {
+		return err
+	}
+	return onHead(hd, true)
+}
+
+func auditSnapshot(ctx context.Context, h Handler, onHead func(AuditHead, bool) error, onRow func(AuditRow) error) (int, error) {
+	// Scanning audit first, in rowid order, streams without a sort.
+	rows, err := h.QueryContext(ctx, `SELECT `+auditColumns+`, hd.last_id, hd.last_hash, hd.rows
+		FROM audit LEFT JOIN audit_head AS hd ON hd.id = 1
+		ORDER BY audit.id`)
+	if err != nil {
+		return 0, fmt.Errorf("read audit: %w", err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var (
+			r        AuditRow
+			lastID   sql.NullInt64
+			lastHash sql.NullString
+			count    sql.NullInt64
+		)
+		if err := rows.Scan(&r.ID, &r.At, &r.Event, &r.Actor, &r.Target, &r.Source, &r.Outcome, &r.Detail,
+			&r.PrevHash, &r.Hash, &lastID, &lastHash, &count); err != nil {
+			return n, fmt.Errorf("read audit: %w", err)
+		}
+		if n == 0 {
+			hd := AuditHead{LastID: lastID.Int64, LastHash: lastHash.String, Rows: count.Int64}
+			if err := onHead(hd, lastID.Valid); err != nil {
+				return n, err
+			}
+		}
+		n++
+		if err := onRow(r); err != nil {
+			return n, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("read audit: %w", err)
+	}
+	return n, nil
+}
+
+// AuditDayCount is how many rows of one event fell on one UTC day.
+type AuditDayCount struct {
+	// Day is the UTC date, "2006-01-02".
+	Day   string
+	Event string
+	Count int
+}
+
+// CountAuditByDay counts rows per UTC day and event with since <= at < until.
+// No events means every event.
+func CountAuditByDay(ctx context.Context, h Handler, events []string, since, until int64) ([]AuditDayCount, error) {
+	where, args := AuditFilter{Events: events}.where()
+	if where == "" {
+		where = " WHERE "
+	} else {
+		where += " AND "
+	}
+	where += "at >= ? AND at < ?"
+	args = append(args, since, until)
+	rows, err := h.QueryContext(ctx, `SELECT strftime('%Y-%m-%d', at, 'unixepoch') AS day, event, COUNT(*)
+		FROM audit`+where+` GROUP BY day, event ORDER BY day, event`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("count audit by day: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditDayCount
+	for rows.Next() {
+		var c AuditDayCount
+		if err := rows.Scan(&c.Day, &c.Event, &c.Count); err != nil {
+			return nil, fmt.Errorf("count audit by day: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count audit by day: %w", err)
+	}
+	return out, nil
+}

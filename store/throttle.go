@@ -1,0 +1,118 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Throttle scopes.
+const (
+	ScopeAccount = "account"
+	ScopeSource  = "source"
+)
+
+// Throttle event kinds.
+const (
+	EventFail = "fail"
+	EventSend = "send"
+)
+
+// AddThrottleEvent records a failure or a send for a scope and key.
+func AddThrottleEvent(ctx context.Context, h Handler, scope, key, kind string, at int64) error {
+	if _, err := h.ExecContext(ctx, `INSERT INTO throttle_events (scope, key, kind, at) VALUES (?, ?, ?, ?)`,
+		scope, key, kind, at); err != nil {
+		return fmt.Errorf("add throttle event: %w", err)
+	}
+	return nil
+}
+
+// CountThrottleEvents counts events of a kind since a time.
+func CountThrottleEvents(ctx context.Context, h Handler, scope, key, kind string, since int64) (int, error) {
+	var n int
+	err := h.QueryRowContext(ctx, `SELECT COUNT(*) FROM throttle_events WHERE scope = ? AND key = ? AND kind = ? AND at >= ?`,
+		scope, key, kind, since).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count throttle events: %w", err)
+	}
+	return n, nil
+}
+
+// ClearThrottleEvents forgets a key's events of a kind (all kinds if kind is empty).
+func ClearThrottleEvents(ctx context.Context, h Handler, scope, key, kind string) error {
+	q := `DELETE FROM throttle_events WHERE scope = ? AND key = ?`
+	args := []any{scope, key}
+	if kind != "" {
+		q += ` AND kind = ?`
+		args = append(args, kind)
+	}
+	if _, err := h.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("clear throttle events: %w", err)
+	}
+	return nil
+}
+
+// PurgeThrottleEvents deletes events older than a time.
+func PurgeThrottleEvents(ctx context.Context, h Handler, before int64) error {
+	if _, err := h.ExecContext(ctx, `DELETE FROM throttle_events WHERE at < ?`, before); err != nil {
+		return fmt.Errorf("purge throttle events: %w", err)
+	}
+	return nil
+}
+
+// Block is an active or past block of an account or source.
+type Block struct {
+	Scope     string
+	Key       string
+	Reason    string
+	CreatedAt int64
+	Until     int64
+}
+
+// SetBlock blocks a scope and key until a time.
+func SetBlock(ctx context.Context, h Handler, b Block) error {
+	_, err := h.ExecContext(ctx, `INSERT INTO blocks (scope, key, reason, created_at, until) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (scope, key) DO UPDATE SET reason = excluded.reason, created_at = excluded.created_at, until = excluded.until`,
+		b.Scope, b.Key, b.Reason, b.CreatedAt, b.Until)
+	if err != nil {
+		return fmt.Errorf("set block: %w", err)
+	}
+	return nil
+}
+
+// ActiveBlock returns the block in force for a scope and key at now.
+func ActiveBlock(ctx context.Context, h Handler, scope, key string, now int64) (Block, error) {
+	var b Block
+	err := h.QueryRowContext(ctx, `SELECT scope, key, reason, created_at, until FROM blocks
+		WHERE scope = ? AND key = ? AND until > ?`, scope, key, now).Scan(&b.Scope, &b.Key, &b.Reason, &b.CreatedAt, &b.Until)
+	if err != nil {
+		return Block{}, fmt.Errorf("block: %w", wrapNotFound(err))
+	}
+	return b, nil
+}
+
+// ClearBlock lifts a block; ErrNotFound if there was none.
+func ClearBlock(ctx context.Context, h Handler, scope, key string) error {
+	res, err := h.ExecContext(ctx, `DELETE FROM blocks WHERE scope = ? AND key = ?`, scope, key)
+	if err != nil {
+		return fmt.Errorf("clear block: %w", err)
+	}
+	return mustAffect(res, "clear block")
+}
+
+// ActiveBlocks lists the blocks in force at now.
+func ActiveBlocks(ctx context.Context, h Handler, now int64) ([]Block, error) {
+	rows, err := h.QueryContext(ctx, `SELECT scope, key, reason, created_at, until FROM blocks WHERE until > ? ORDER BY created_at DESC`, now)
+	if err != nil {
+		return nil, fmt.Errorf("active blocks: %w", err)
+	}
+	defer rows.Close()
+	var out []Block
+	for rows.Next() {
+		var b Block
+		if err := rows.Scan(&b.Scope, &b.Key, &b.Reason, &b.CreatedAt, &b.Until); err != nil {
+			return nil, fmt.Errorf("active blocks: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}

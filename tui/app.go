@@ -1,0 +1,396 @@
+// Package tui is sspr's terminal user interface: one Bubble Tea model whose
+// screens walk people through resetting or changing a password and keeping
+// their security info, served on the local terminal (kiosk, demo) or over SSH.
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/tui/components"
+	"github.com/sspr-kiosk/sspr/tui/keys"
+	"github.com/sspr-kiosk/sspr/tui/sanitize"
+	"github.com/sspr-kiosk/sspr/tui/styles"
+)
+
+// Mode says where the TUI runs, which changes how it may be left and what it shows.
+type Mode int
+
+const (
+	// ModeLocal is an ordinary terminal: ctrl+c quits.
+	ModeLocal Mode = iota
+	// ModeKiosk is a walk-up terminal: nothing but an admin or SIGTERM leaves it.
+	ModeKiosk
+	// ModeDemo is the seeded demo with the on-screen outbox.
+	ModeDemo
+	// ModeSSH is a session of the SSH portal: ctrl+c ends the session.
+	ModeSSH
+)
+
+// Size limits. A client may claim any window size; the renderer's memory
+// grows with it, so it is clamped.
+const (
+	MaxWidth  = 300
+	MaxHeight = 100
+	// outboxWidth is the width of the demo outbox panel beside the screen.
+	outboxWidth = 38
+	// sideBySide is the narrowest window that shows the outbox beside the screen.
+	sideBySide = components.MinWidth + outboxWidth + 2
+	// idleWarning is how long before the idle wipe the countdown shows.
+	idleWarning = 15 * time.Second
+	// maxPaste is the longest paste any field takes; longer ones are refused.
+	maxPaste = 4096
+)
+
+// Options configure a Model.
+type Options struct {
+	// Context bounds every call into flows; cancel it to end the session.
+	Context context.Context
+	// Service runs the flows.
+	Service *flows.Service
+	// Source names where people are, for the audit log and per-source
+	// throttling: a kiosk's terminal id or an SSH client's address.
+	Source string
+	// Mode is where the TUI runs.
+	Mode Mode
+	// IdleTimeout wipes every journey and returns to the welcome screen
+	// after this long without a key; 0 turns it off.
+	IdleTimeout time.Duration
+	// DoneTimeout returns from the "done" screen to the welcome screen.
+	DoneTimeout time.Duration
+	// Banner is drawn on the welcome screen.
+	Banner string
+	// Dark says whether to start with the dark palette, until the terminal
+	// reports its background.
+	Dark bool
+	// Tick is how often the clock-driven parts (countdowns, idle, outbox)
+	// refresh; default one second.
+	Tick time.Duration
+}
+
+// Model is the root Bubble Tea model, the only tea.Model of sspr. It owns a
+// stack of screens and the things every screen shares: the window, the
+// idle timer, the outbox panel of the demo.
+type Model struct {
+	env    *env
+	opts   Options
+	width  int
+	height int
+	stack  []screen
+
+	lastActivity time.Time
+	notice       string
+
+	outbox     []flows.OutboxMessage
+	outboxSeen int64
+	showOutbox bool
+}
+
+// New builds the root model.
+func New(opts Options) *Model {
+	if opts.Context == nil {
+		opts.Context = context.Background()
+	}
+	if opts.DoneTimeout <= 0 {
+		opts.DoneTimeout = 30 * time.Second
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = time.Second
+	}
+	km := keys.Default()
+	if opts.Mode == ModeKiosk {
+		km = km.Kiosk()
+	}
+	if opts.Mode != ModeDemo {
+		km.ToggleOutbox.SetEnabled(false)
+	}
+	e := &env{ctx: opts.Context, svc: opts.Service, source: opts.Source, mode: opts.Mode,
+		st: styles.New(opts.Dark), keys: km, doneTimeout: opts.DoneTimeout}
+	m := &Model{env: e, opts: opts, width: 80, height: 24, showOutbox: opts.Mode == ModeDemo}
+	m.stack = []screen{newWelcome(e, opts.Banner)}
+	m.lastActivity = e.now()
+	return m
+}
+
+type tickMsg time.Time
+
+func (m *Model) tick() tea.Cmd {
+	return tea.Tick(m.opts.Tick, func(t time.Time) tea.Msg { return tickMsg(t) })
+}
+
+// Init starts the clock and asks the terminal for its background colour.
+func (m *Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.tick(), tea.RequestBackgroundColor}
+	if m.opts.Mode == ModeDemo {
+		cmds = append(cmds, m.fetchOutbox())
+	}
+	return tea.Batch(cmds...)
+}
+
+// top returns the current screen.
+func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
+
+// Update routes a message: window and clock to the root, keys through the
+// global bindings, everything else to the current screen.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width = min(max(msg.Width, 1), MaxWidth)
+		m.height = min(max(msg.Height, 1), MaxHeight)
+		return m, nil
+	case tea.BackgroundColorMsg:
+		m.env.st = styles.New(msg.IsDark())
+		return m, nil
+	case tickMsg:
+		return m, tea.Batch(m.onTick(), m.tick())
+	case outboxMsg:
+		if len(msg.items) > 0 {
+			m.outbox = append(m.outbox, msg.items...)
+			if len(m.outbox) > 50 {
+				m.outbox = m.outbox[len(m.outbox)-50:]
+			}
+			m.outboxSeen = msg.items[len(msg.items)-1].ID
+		}
+		return m, nil
+	case pushMsg:
+		m.stack = append(m.stack, msg.s)
+		return m, initScreen(msg.s)
+	case replaceMsg:
+		closeScreen(m.top())
+		m.stack[len(m.stack)-1] = msg.s
+		return m, initScreen(msg.s)
+	case journeyMsg:
+		// The finished steps hand their flow on to msg.s, so they are
+		// dropped without closing.
+		m.stack = []screen{m.stack[0], msg.s}
+		return m, initScreen(msg.s)
+	case popMsg:
+		m.back()
+		return m, nil
+	case homeMsg:
+		m.wipe()
+		return m, nil
+	case leaveMsg:
+		m.wipe()
+		return m, tea.Quit
+	case tea.PasteMsg:
+		m.touch()
+		if len(msg.Content) > maxPaste {
+			m.notice = "That paste is too long for this field; nothing was pasted."
+			return m, nil
+		}
+		msg.Content = sanitize.Input(msg.Content)
+		return m.forward(msg)
+	case tea.KeyPressMsg:
+		m.touch()
+		return m.onKey(msg)
+	}
+	return m.forward(msg)
+}
+
+// touch records activity for the idle timer and clears a stale notice.
+func (m *Model) touch() {
+	m.lastActivity = m.env.now()
+	m.notice = ""
+}
+
+func (m *Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	k := m.env.keys
+	switch msg.String() {
+	case "ctrl+z", "ctrl+\\":
+		// Never suspend or quit on these: at a kiosk the shell is behind them.
+		return m, nil
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		m.wipe()
+		return m, tea.Quit
+	case key.Matches(msg, k.ToggleOutbox):
+		m.showOutbox = !m.showOutbox
+		return m, nil
+	}
+	return m.forward(msg)
+}
+
+func (m *Model) forward(msg tea.Msg) (tea.Model, tea.Cmd) {
+	next, cmd := m.top().update(msg)
+	m.stack[len(m.stack)-1] = next
+	return m, cmd
+}
+
+// back leaves the current screen; on the welcome screen it does nothing.
+func (m *Model) back() {
+	if len(m.stack) <= 1 {
+		return
+	}
+	closeScreen(m.top())
+	m.stack = m.stack[:len(m.stack)-1]
+}
+
+// wipe ends every journey: flows and sessions are forgotten by the service,
+// and every screen (with every typed value) is dropped.
+func (m *Model) wipe() {
+	for i := len(m.stack) - 1; i >= 0; i-- {
+		closeScreen(m.stack[i])
+	}
+	m.stack = []screen{newWelcome(m.env, m.opts.Banner)}
+	m.notice = ""
+	m.lastActivity = m.env.now()
+}
+
+// initer is a screen that loads something when it opens.
+type initer interface{ init() tea.Cmd }
+
+func initScreen(s screen) tea.Cmd {
+	if i, ok := s.(initer); ok {
+		return i.init()
+	}
+	return nil
+}
+
+// closer is a screen holding a flow or session to end when it is left.
+type closer interface{ close() }
+
+func closeScreen(s screen) {
+	if c, ok := s.(closer); ok {
+		c.close()
+	}
+}
+
+// onTick drives the idle wipe and the demo outbox, and passes the time on.
+func (m *Model) onTick() tea.Cmd {
+	now := m.env.now()
+	if m.opts.IdleTimeout > 0 && len(m.stack) > 1 && now.Sub(m.lastActivity) >= m.opts.IdleTimeout {
+		m.wipe()
+		return nil
+	}
+	var cmds []tea.Cmd
+	if m.opts.Mode == ModeDemo {
+		cmds = append(cmds, m.fetchOutbox())
+	}
+	_, cmd := m.forward(clockMsg(now))
+	return tea.Batch(append(cmds, cmd)...)
+}
+
+// clockMsg tells the current screen the time, for countdowns.
+type clockMsg time.Time
+
+// idleLeft returns how long before the idle wipe, when it is close.
+func (m *Model) idleLeft() (time.Duration, bool) {
+	if m.opts.IdleTimeout <= 0 || len(m.stack) <= 1 {
+		return 0, false
+	}
+	left := m.opts.IdleTimeout - m.env.now().Sub(m.lastActivity)
+	return left, left <= idleWarning
+}
+
+// View draws the current screen in the frame, the idle countdown, and the
+// demo outbox beside or instead of it.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = m.opts.Mode != ModeLocal
+	v.WindowTitle = "sspr"
+	return v
+}
+
+func (m *Model) render() string {
+	w, h := m.width, m.height
+	outbox := m.opts.Mode == ModeDemo && m.showOutbox
+	if outbox && w < sideBySide {
+		// Too narrow for both: the outbox takes the whole window while shown.
+		return m.outboxPanel(w, h)
+	}
+	mainW := w
+	if outbox {
+		mainW = w - outboxWidth
+	}
+	s := m.top()
+	body := s.view(max(mainW-4, 1))
+	if m.notice != "" {
+		body += "\n\n" + m.env.st.Warning.Render(m.notice)
+	}
+	if left, ok := m.idleLeft(); ok {
+		body += "\n\n" + m.env.st.Countdown.Urgent.Render(fmt.Sprintf(
+			"Still there? Everything is cleared in %ds — press any key to continue.", int(left.Round(time.Second)/time.Second)))
+	}
+	bindings := s.help()
+	if m.opts.Mode == ModeDemo {
+		bindings = append(bindings, m.env.keys.ToggleOutbox)
+	}
+	if m.env.keys.Quit.Enabled() {
+		bindings = append(bindings, m.env.keys.Quit)
+	}
+	frame := components.Frame(s.title(), body, components.HelpBar(bindings, mainW-4, m.env.st), mainW, h, m.env.st)
+	if !outbox {
+		return frame
+	}
+	return lipgloss.JoinHorizontal(lipgloss.Top, frame, m.outboxPanel(outboxWidth, h))
+}
+
+// outboxMsg carries new outbox messages for the demo panel.
+type outboxMsg struct{ items []flows.OutboxMessage }
+
+func (m *Model) fetchOutbox() tea.Cmd {
+	svc, ctx, after := m.env.svc, m.env.ctx, m.outboxSeen
+	return func() tea.Msg {
+		items, err := svc.Outbox(ctx, after, 50)
+		if err != nil {
+			return nil
+		}
+		return outboxMsg{items: items}
+	}
+}
+
+// outboxPanel draws the demo's outbox: each code or notification as it is
+// "sent", newest first.
+func (m *Model) outboxPanel(w, h int) string {
+	st := m.env.st
+	inner := max(w-4, 1)
+	var b strings.Builder
+	b.WriteString(st.PanelTitle.Render("Outbox") + "\n")
+	b.WriteString(st.Muted.Render(sanitize.Line("What sspr would have emailed or texted", inner)) + "\n")
+	lines := 2
+	if len(m.outbox) == 0 {
+		b.WriteString("\n" + st.Muted.Render("Nothing sent yet."))
+	}
+	for i := len(m.outbox) - 1; i >= 0 && lines < h-4; i-- {
+		o := m.outbox[i]
+		icon := "✉"
+		if o.Channel == "sms" {
+			icon = "☎"
+		}
+		head := fmt.Sprintf("%s %s  %s", icon, o.At.Format("15:04:05"), o.To)
+		b.WriteString("\n" + st.Body.Bold(true).Render(sanitize.Line(head, inner)) + "\n")
+		lines += 2
+		text := o.Subject
+		if code := findCode(o.Body); code != "" {
+			text = "Code " + code
+		}
+		b.WriteString(st.Code.Render(sanitize.Line(text, inner)) + "\n")
+		lines++
+	}
+	return st.Panel.Width(w).Height(h).MaxHeight(h).Render(b.String())
+}
+
+// findCode picks a one-time code (a run of exactly 8 digits) out of a message.
+func findCode(body string) string {
+	run := 0
+	for i := 0; i <= len(body); i++ {
+		if i < len(body) && body[i] >= '0' && body[i] <= '9' {
+			run++
+			continue
+		}
+		if run == flows.CodeDigits {
+			return body[i-run : i]
+		}
+		run = 0
+	}
+	return ""
+}

@@ -1,0 +1,211 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui/components"
+)
+
+// codeEntry takes a one-time code, a recovery code or a voucher for one
+// method of a journey. For sent codes it shows the time left and offers a
+// resend after a cooldown.
+type codeEntry struct {
+	e       *env
+	j       *journey
+	option  flows.MethodOption
+	sent    *flows.CodeSent
+	input   textinput.Model
+	req     request
+	pending string
+	err     string
+	now     time.Time
+}
+
+func newCodeEntry(e *env, j *journey, o flows.MethodOption, sent *flows.CodeSent) *codeEntry {
+	placeholder := "8-digit code"
+	switch o.Method {
+	case policy.Authenticator:
+		placeholder = "6-digit code"
+	case policy.RecoveryCodes:
+		placeholder = "recovery code"
+	case policy.Voucher:
+		placeholder = "voucher from the helpdesk"
+	}
+	in := newInput(e, placeholder, limitCode, false)
+	in.Focus()
+	return &codeEntry{e: e, j: j, option: o, sent: sent, input: in, now: e.now()}
+}
+
+func (s *codeEntry) title() string { return "Prove it's you · " + s.option.Label }
+func (s *codeEntry) typing() bool  { return true }
+
+func (s *codeEntry) help() []key.Binding {
+	b := []key.Binding{s.e.keys.Select}
+	if s.sent != nil {
+		b = append(b, s.e.keys.Resend)
+	}
+	return append(b, s.e.keys.Back)
+}
+
+type verifiedMsg struct {
+	seq int
+	p   flows.Progress
+	err error
+}
+
+func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case clockMsg:
+		s.now = time.Time(msg)
+		return s, nil
+	case verifiedMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		s.pending = ""
+		s.input.SetValue("")
+		return s, afterProof(s.e, s.j, msg.p, msg.err, &s.err)
+	case sentMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		s.pending = ""
+		if msg.err != nil {
+			if deadEnd(msg.err) {
+				return s, showDeadEnd(s.e, "Reset paused", sentence(msg.err))
+			}
+			s.err = sentence(msg.err)
+			return s, nil
+		}
+		sent := msg.sent
+		s.sent, s.err = &sent, ""
+		s.input.SetValue("")
+		return s, nil
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, s.e.keys.Back):
+			s.req.next()
+			return s, pop
+		case key.Matches(msg, s.e.keys.Resend) && s.sent != nil:
+			return s, s.resend()
+		case key.Matches(msg, s.e.keys.Select):
+			return s, s.submit()
+		}
+	}
+	var cmd tea.Cmd
+	s.input, cmd = s.input.Update(msg)
+	return s, cmd
+}
+
+func (s *codeEntry) resend() tea.Cmd {
+	if s.pending != "" {
+		return nil
+	}
+	if s.now.Before(s.sent.ResendAt) {
+		s.err = fmt.Sprintf("You can ask for a new code in %ds.", int(s.sent.ResendAt.Sub(s.now).Round(time.Second)/time.Second))
+		return nil
+	}
+	e, flowID, o, seq := s.e, s.j.flowID, s.option, s.req.next()
+	s.pending, s.err = "Sending a new code…", ""
+	return func() tea.Msg {
+		sent, err := e.svc.SendCode(e.ctx, flowID, o.Method)
+		return sentMsg{seq: seq, option: o, sent: sent, err: err}
+	}
+}
+
+func (s *codeEntry) submit() tea.Cmd {
+	if s.pending != "" {
+		return nil
+	}
+	code := flows.NormaliseCode(s.input.Value())
+	if code == "" {
+		s.err = "Type the code first."
+		return nil
+	}
+	if numeric(s.option.Method) && strings.Trim(code, "0123456789") != "" {
+		s.err = "Codes are digits only."
+		return nil
+	}
+	e, flowID, m, seq := s.e, s.j.flowID, s.option.Method, s.req.next()
+	s.pending, s.err = "Checking…", ""
+	return func() tea.Msg {
+		p, err := e.svc.VerifyCode(e.ctx, flowID, m, code)
+		return verifiedMsg{seq: seq, p: p, err: err}
+	}
+}
+
+func numeric(m policy.Method) bool {
+	return m == policy.Email || m == policy.SMS || m == policy.Authenticator
+}
+
+// afterProof moves a journey on after a proof: to the next method, the new
+// password, the admin panel, or a dead end. A wrong proof stays put with a
+// message.
+func afterProof(e *env, j *journey, p flows.Progress, err error, errText *string) tea.Cmd {
+	if err != nil && deadEnd(err) {
+		return showDeadEnd(e, "Can't continue", sentence(err))
+	}
+	if err != nil {
+		*errText = sentence(err)
+		return nil
+	}
+	if !p.Done {
+		return tea.Sequence(pop, func() tea.Msg { return provenMsg{p: p} })
+	}
+	if j.kind == journeyAdmin {
+		// The method picker below takes the result and opens the panel.
+		return tea.Sequence(pop, completeAdminSignIn(e, j))
+	}
+	return replaceJourney(newNewPassword(e, passwordTarget{flowID: j.flowID}))
+}
+
+// replaceJourney drops the screens of a finished step and opens the next:
+// everything above the welcome screen is replaced.
+func replaceJourney(s screen) tea.Cmd {
+	return func() tea.Msg { return journeyMsg{s} }
+}
+
+// journeyMsg replaces every screen above the welcome screen with one.
+type journeyMsg struct{ s screen }
+
+func (s *codeEntry) view(width int) string {
+	var b strings.Builder
+	switch s.option.Method {
+	case policy.Email, policy.SMS:
+		if s.sent != nil {
+			b.WriteString(s.e.st.Body.Render("We sent a code to ") + s.e.st.Code.Render(s.sent.Destination) + ".\n")
+			b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), s.e.st) + "\n\n")
+		}
+	case policy.Authenticator:
+		b.WriteString(s.e.st.Body.Render("Open your authenticator app and type the 6-digit code it shows for sspr.") + "\n\n")
+	case policy.RecoveryCodes:
+		b.WriteString(s.e.st.Body.Render("Type one of the recovery codes you saved. Each code works once.") + "\n\n")
+	case policy.Voucher:
+		b.WriteString(s.e.st.Body.Render("Type the voucher the helpdesk gave you after checking who you are.") + "\n\n")
+	}
+	s.input.SetWidth(min(40, max(width-4, 8)))
+	b.WriteString(s.input.View() + "\n")
+	if s.sent != nil {
+		if s.now.Before(s.sent.ResendAt) {
+			b.WriteString("\n" + s.e.st.Muted.Render(fmt.Sprintf("No code? You can ask for another in %ds.",
+				int(s.sent.ResendAt.Sub(s.now).Round(time.Second)/time.Second))))
+		} else {
+			b.WriteString("\n" + s.e.st.Muted.Render("No code? Press ctrl+r to send a new one."))
+		}
+	}
+	if s.pending != "" {
+		b.WriteString("\n\n" + s.e.st.Muted.Render("⋯ "+s.pending))
+	}
+	if s.err != "" {
+		b.WriteString("\n\n" + s.e.st.Error.Render(s.err))
+	}
+	return wrap(b.String(), width)
+}

@@ -1,0 +1,84 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/sspr-kiosk/sspr/flows"
+)
+
+// sentence turns an error from flows into one sentence for the person at
+// the screen. It never repeats input back, and never says whether an account
+// exists.
+func sentence(err error) string {
+	var wrong *flows.WrongCodeError
+	var rejected *flows.RejectedError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &wrong):
+		if wrong.AttemptsLeft == 0 {
+			return "That code is not right, and it can't be used any more. Ask for a new one."
+		}
+		if wrong.AttemptsLeft == 1 {
+			return "That code is not right. You can try once more."
+		}
+		return "That code is not right. Check it and try again."
+	case errors.As(err, &rejected):
+		return "That password doesn't meet every rule yet: see the list."
+	case errors.Is(err, flows.ErrBlocked):
+		return "Too many attempts. Self-service is paused for this account for now."
+	case errors.Is(err, flows.ErrThrottled):
+		return "A code was sent only moments ago. Wait a little before asking for another."
+	case errors.Is(err, flows.ErrCodeExpired):
+		return "That code has expired. Ask for a new one."
+	case errors.Is(err, flows.ErrChallengeVoid):
+		return "That code can't be used any more. Ask for a new one."
+	case errors.Is(err, flows.ErrReplay):
+		return "That code was already used. Wait for the next one in your app."
+	case errors.Is(err, flows.ErrWrongCode):
+		return "That is not right. Check it and try again."
+	case errors.Is(err, flows.ErrBadCredentials):
+		return "That username and password don't match."
+	case errors.Is(err, flows.ErrDisabled):
+		return "This account is disabled."
+	case errors.Is(err, flows.ErrNotEnabled):
+		return "Self-service password reset is not turned on for this account."
+	case errors.Is(err, flows.ErrDeliveryFailed):
+		return "The code could not be sent right now. Try another way, or try again in a minute."
+	case errors.Is(err, flows.ErrFlowExpired):
+		return "This took too long and was cleared for your safety. Please start again."
+	case errors.Is(err, flows.ErrNotAllowed):
+		if msg := innerMessage(err, flows.ErrNotAllowed); msg != "" {
+			return msg
+		}
+		return "That isn't allowed here."
+	case errors.Is(err, flows.ErrInvalid):
+		if msg := innerMessage(err, flows.ErrInvalid); msg != "" {
+			return msg
+		}
+		return "That doesn't look right."
+	case errors.Is(err, flows.ErrNotProven):
+		return "Please prove it's you first."
+	}
+	return "Something went wrong on our side. Please try again, or ask the helpdesk."
+}
+
+// innerMessage returns the sentence a flow put in front of a sentinel error,
+// capitalised, with the operation prefixes removed.
+func innerMessage(err, sentinel error) string {
+	msg := strings.TrimSuffix(err.Error(), ": "+sentinel.Error())
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if msg == "" || msg == sentinel.Error() {
+		return ""
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}
+
+// deadEnd reports errors after which the journey cannot go on.
+func deadEnd(err error) bool {
+	return errors.Is(err, flows.ErrBlocked) || errors.Is(err, flows.ErrDisabled) ||
+		errors.Is(err, flows.ErrNotEnabled) || errors.Is(err, flows.ErrFlowExpired)
+}

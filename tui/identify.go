@@ -1,0 +1,97 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sspr-kiosk/sspr/flows"
+)
+
+// identify asks for the username to reset.
+type identify struct {
+	e       *env
+	input   textinput.Model
+	req     request
+	pending bool
+	err     string
+}
+
+func newIdentify(e *env) *identify {
+	in := newInput(e, "your username", limitUsername, false)
+	in.Focus()
+	return &identify{e: e, input: in}
+}
+
+func (s *identify) title() string { return "Reset your password · Who are you?" }
+func (s *identify) typing() bool  { return true }
+
+func (s *identify) help() []key.Binding {
+	return []key.Binding{s.e.keys.Select, s.e.keys.Back}
+}
+
+type startedMsg struct {
+	seq int
+	rs  flows.ResetStart
+	err error
+}
+
+func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case startedMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		s.pending = false
+		if msg.err != nil {
+			if deadEnd(msg.err) {
+				return s, showDeadEnd(s.e, "Reset paused", sentence(msg.err))
+			}
+			s.err = sentence(msg.err)
+			return s, nil
+		}
+		j := &journey{kind: journeyReset, flowID: msg.rs.FlowID, required: msg.rs.Required, options: msg.rs.Options}
+		return s, replace(newMethods(s.e, j))
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, s.e.keys.Back):
+			s.req.next()
+			return s, pop
+		case key.Matches(msg, s.e.keys.Select):
+			if s.pending {
+				return s, nil
+			}
+			name := strings.TrimSpace(s.input.Value())
+			if name == "" {
+				s.err = "Type your username first."
+				return s, nil
+			}
+			s.pending, s.err = true, ""
+			seq, e := s.req.next(), s.e
+			return s, func() tea.Msg {
+				rs, err := e.svc.StartReset(e.ctx, name, e.source)
+				return startedMsg{seq: seq, rs: rs, err: err}
+			}
+		}
+	}
+	var cmd tea.Cmd
+	s.input, cmd = s.input.Update(msg)
+	return s, cmd
+}
+
+func (s *identify) view(width int) string {
+	var b strings.Builder
+	b.WriteString(s.e.st.Body.Render("Enter your username. You'll then prove it's you with a method you set up earlier.") + "\n\n")
+	b.WriteString(s.e.st.Input.FocusedLabel.Render("Username") + "\n")
+	s.input.SetWidth(min(40, max(width-4, 8)))
+	b.WriteString(s.input.View() + "\n")
+	if s.pending {
+		b.WriteString("\n" + s.e.st.Muted.Render("Looking you up…"))
+	}
+	if s.err != "" {
+		b.WriteString("\n" + s.e.st.Error.Render(s.err))
+	}
+	return wrap(b.String(), width)
+}

@@ -1,0 +1,226 @@
+// Package keys is the single key map of the sspr TUI.
+//
+// Every screen matches keys against the same KeyMap, so a key means the same
+// thing everywhere, and passes the bindings it uses to the help bar, so the
+// help bar lists exactly the keys of the current screen.
+package keys
+
+import (
+	"fmt"
+
+	"charm.land/bubbles/v2/key"
+)
+
+// KeyMap holds every key binding of the app. Disabled bindings neither match
+// nor show in help, so a mode (kiosk, typing) is a KeyMap with some bindings
+// switched off; see Kiosk and Typing.
+type KeyMap struct {
+	// Up and Down move through a list or between form fields.
+	Up, Down key.Binding
+	// Select activates the focused item or submits the form.
+	Select key.Binding
+	// Back goes back one step.
+	Back key.Binding
+	// Quit ends the program. Kiosk disables it.
+	Quit key.Binding
+	// NextField and PrevField move the focus between form fields.
+	NextField, PrevField key.Binding
+	// Resend asks for a new one-time code.
+	Resend key.Binding
+	// ToggleOutbox shows or hides the demo outbox panel.
+	ToggleOutbox key.Binding
+	// Help toggles the full help.
+	Help key.Binding
+	// PrevTab and NextTab cycle the admin tabs; Tab jumps to one by number
+	// (use TabIndex to learn which).
+	PrevTab, NextTab, Tab key.Binding
+	// Confirm and Cancel answer a yes/no question.
+	Confirm, Cancel key.Binding
+	// Search focuses the search field of a list.
+	Search key.Binding
+	// PageUp and PageDown scroll long lists and the audit log.
+	PageUp, PageDown key.Binding
+}
+
+// tabKeys are the keys that jump to an admin tab, in tab order.
+func tabKeys() []string { return []string{"1", "2", "3", "4"} }
+
+// Default returns the key map with every binding enabled.
+func Default() KeyMap {
+	return KeyMap{
+		Up: key.NewBinding(
+			key.WithKeys("up", "k"),
+			key.WithHelp("↑/k", "up"),
+		),
+		Down: key.NewBinding(
+			key.WithKeys("down", "j"),
+			key.WithHelp("↓/j", "down"),
+		),
+		Select: key.NewBinding(
+			key.WithKeys("enter"),
+			key.WithHelp("enter", "select"),
+		),
+		Back: key.NewBinding(
+			key.WithKeys("esc"),
+			key.WithHelp("esc", "back"),
+		),
+		Quit: key.NewBinding(
+			key.WithKeys("ctrl+c"),
+			key.WithHelp("ctrl+c", "quit"),
+		),
+		NextField: key.NewBinding(
+			key.WithKeys("tab"),
+			key.WithHelp("tab", "next field"),
+		),
+		PrevField: key.NewBinding(
+			key.WithKeys("shift+tab"),
+			key.WithHelp("shift+tab", "previous field"),
+		),
+		Resend: key.NewBinding(
+			key.WithKeys("ctrl+r"),
+			key.WithHelp("ctrl+r", "resend code"),
+		),
+		ToggleOutbox: key.NewBinding(
+			key.WithKeys("ctrl+o"),
+			key.WithHelp("ctrl+o", "outbox"),
+		),
+		Help: key.NewBinding(
+			key.WithKeys("?"),
+			key.WithHelp("?", "help"),
+		),
+		PrevTab: key.NewBinding(
+			key.WithKeys("left"),
+			key.WithHelp("←", "previous tab"),
+		),
+		NextTab: key.NewBinding(
+			key.WithKeys("right"),
+			key.WithHelp("→", "next tab"),
+		),
+		Tab: key.NewBinding(
+			key.WithKeys(tabKeys()...),
+			key.WithHelp("1-4", "tabs"),
+		),
+		Confirm: key.NewBinding(
+			key.WithKeys("y"),
+			key.WithHelp("y", "yes"),
+		),
+		Cancel: key.NewBinding(
+			key.WithKeys("n"),
+			key.WithHelp("n", "no"),
+		),
+		Search: key.NewBinding(
+			key.WithKeys("/"),
+			key.WithHelp("/", "search"),
+		),
+		PageUp: key.NewBinding(
+			key.WithKeys("pgup"),
+			key.WithHelp("pgup", "page up"),
+		),
+		PageDown: key.NewBinding(
+			key.WithKeys("pgdown"),
+			key.WithHelp("pgdn", "page down"),
+		),
+	}
+}
+
+// Kiosk returns a copy of k for the walk-up terminal, where the next person
+// must not be able to leave the app for the shell: Quit is disabled.
+func (k KeyMap) Kiosk() KeyMap {
+	k.Quit.SetEnabled(false)
+	return k
+}
+
+// Typing returns a copy of k for a screen whose focus is in a text input.
+// Every binding on a printable key is switched off, or stripped down to its
+// non-printable keys, so that typing "?", "y", "n", "/", "j", "k" or a
+// digit into a username or a password reaches the input instead of being
+// taken as a command.
+func (k KeyMap) Typing() KeyMap {
+	k.Up.SetKeys("up")
+	k.Up.SetHelp("↑", "up")
+	k.Down.SetKeys("down")
+	k.Down.SetHelp("↓", "down")
+	// Left and right move the cursor inside the input.
+	k.PrevTab.SetEnabled(false)
+	k.NextTab.SetEnabled(false)
+	for _, b := range []*key.Binding{&k.Help, &k.Tab, &k.Confirm, &k.Cancel, &k.Search} {
+		b.SetEnabled(false)
+	}
+	return k
+}
+
+// TabIndex returns the admin tab (0-based) that msg jumps to, or false when
+// msg is not one of the Tab keys or Tab is disabled. msg is usually a
+// tea.KeyPressMsg.
+func (k KeyMap) TabIndex(msg fmt.Stringer) (int, bool) {
+	if !key.Matches(msg, k.Tab) {
+		return 0, false
+	}
+	s := msg.String()
+	for i, t := range tabKeys() {
+		if s == t {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// Bindings is the list of bindings one screen shows in its help bar, most
+// important first. It satisfies help.KeyMap from bubbles, so the same list
+// drives both the one-line help bar and the full help view.
+type Bindings []key.Binding
+
+// Help returns the bindings to show for a screen, in the order given.
+// Disabled bindings and bindings without help text are left out.
+func Help(bindings ...key.Binding) Bindings {
+	out := make(Bindings, 0, len(bindings))
+	for _, b := range bindings {
+		if b.Enabled() && b.Help().Key != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// ShortHelp returns the bindings for the one-line help bar.
+func (b Bindings) ShortHelp() []key.Binding { return Help(b...) }
+
+// FullHelp returns the bindings for the full help view, in columns of at
+// most four, which keeps the view within 24 rows next to a form.
+func (b Bindings) FullHelp() [][]key.Binding {
+	const perColumn = 4
+	enabled := Help(b...)
+	var cols [][]key.Binding
+	for len(enabled) > 0 {
+		n := min(perColumn, len(enabled))
+		cols = append(cols, enabled[:n:n])
+		enabled = enabled[n:]
+	}
+	return cols
+}
+
+// ListHelp returns the bindings of a menu or list screen.
+func (k KeyMap) ListHelp() Bindings {
+	return Help(k.Up, k.Down, k.Select, k.Back, k.Help, k.Quit)
+}
+
+// FormHelp returns the bindings of a form screen with text inputs.
+func (k KeyMap) FormHelp() Bindings {
+	return Help(k.Select, k.NextField, k.PrevField, k.Back, k.Quit)
+}
+
+// CodeHelp returns the bindings of the screen where the user types a
+// one-time code that was sent to them.
+func (k KeyMap) CodeHelp() Bindings {
+	return Help(k.Select, k.Resend, k.Back, k.ToggleOutbox, k.Quit)
+}
+
+// ConfirmHelp returns the bindings of a yes/no question.
+func (k KeyMap) ConfirmHelp() Bindings {
+	return Help(k.Confirm, k.Cancel, k.Back)
+}
+
+// AdminHelp returns the bindings of the admin panel's tabbed view.
+func (k KeyMap) AdminHelp() Bindings {
+	return Help(k.Tab, k.PrevTab, k.NextTab, k.Up, k.Down, k.Select, k.Search, k.PageUp, k.PageDown, k.Back, k.Help, k.Quit)
+}

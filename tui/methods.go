@@ -1,0 +1,210 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+)
+
+// journeyKind says what proving identity leads to.
+type journeyKind int
+
+const (
+	journeyReset journeyKind = iota
+	journeyAdmin
+)
+
+// journey is a verification flow in progress: a reset or an admin sign-in.
+// It holds the flow id, never a secret.
+type journey struct {
+	kind     journeyKind
+	flowID   string
+	required int
+	proven   int
+	options  []flows.MethodOption
+}
+
+// methods lets the person pick how to prove who they are.
+type methods struct {
+	e       *env
+	j       *journey
+	menu    menu
+	req     request
+	pending string
+	err     string
+	dead    bool
+}
+
+func newMethods(e *env, j *journey) *methods {
+	s := &methods{e: e, j: j}
+	s.refresh()
+	return s
+}
+
+func (s *methods) refresh() {
+	s.menu.items, s.menu.hints = nil, nil
+	for _, o := range s.j.options {
+		s.menu.items = append(s.menu.items, methodPrompt(o))
+		s.menu.hints = append(s.menu.hints, o.Destination)
+	}
+	if s.menu.cursor >= len(s.menu.items) {
+		s.menu.cursor = 0
+	}
+}
+
+// methodPrompt words an option as an action.
+func methodPrompt(o flows.MethodOption) string {
+	switch o.Method {
+	case policy.Email:
+		return "Email me a code"
+	case policy.SMS:
+		return "Text me a code"
+	case policy.Authenticator:
+		return "Use my authenticator app"
+	case policy.RecoveryCodes:
+		return "Use a recovery code"
+	case policy.Voucher:
+		return "I have a helpdesk voucher"
+	case policy.Questions:
+		return "Answer my security questions"
+	}
+	return o.Label
+}
+
+func (s *methods) title() string {
+	if s.j.kind == journeyAdmin {
+		return "Administration · Prove it's you"
+	}
+	return "Reset your password · Prove it's you"
+}
+
+func (s *methods) help() []key.Binding {
+	return []key.Binding{s.e.keys.Up, s.e.keys.Down, s.e.keys.Select, s.e.keys.Back}
+}
+
+func (s *methods) close() {
+	s.e.svc.CancelFlow(s.j.flowID)
+}
+
+// provenMsg tells the method picker that one more method was proven.
+type provenMsg struct{ p flows.Progress }
+
+type sentMsg struct {
+	seq    int
+	option flows.MethodOption
+	sent   flows.CodeSent
+	err    error
+}
+
+type questionsMsg struct {
+	seq int
+	qs  []string
+	err error
+}
+
+func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case provenMsg:
+		s.j.proven = len(msg.p.Proven)
+		s.j.options = msg.p.Options
+		s.err = ""
+		s.refresh()
+		return s, nil
+	case sentMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		s.pending = ""
+		if msg.err != nil {
+			if deadEnd(msg.err) {
+				return s, showDeadEnd(s.e, "Reset paused", sentence(msg.err))
+			}
+			s.err = sentence(msg.err)
+			return s, loadHelpdesk(s.e)
+		}
+		return s, push(newCodeEntry(s.e, s.j, msg.option, &msg.sent))
+	case questionsMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		s.pending = ""
+		if msg.err != nil {
+			s.err = sentence(msg.err)
+			return s, nil
+		}
+		return s, push(newAnswerQuestions(s.e, s.j, msg.qs))
+	case adminSignedInMsg:
+		if msg.err != nil {
+			return s, showDeadEnd(s.e, "Can't sign in", sentence(msg.err))
+		}
+		return s, replaceJourney(newAdminHome(s.e, msg.info))
+	case helpdeskMsg:
+		if msg != "" && s.err != "" {
+			s.err += " Or contact your helpdesk: " + string(msg)
+		}
+		return s, nil
+	case tea.KeyPressMsg:
+		if key.Matches(msg, s.e.keys.Back) {
+			s.req.next()
+			return s, pop
+		}
+		if s.pending != "" || len(s.j.options) == 0 {
+			return s, nil
+		}
+		i, ok := s.menu.update(s.e, msg)
+		if !ok {
+			return s, nil
+		}
+		return s, s.choose(s.j.options[i])
+	}
+	return s, nil
+}
+
+func (s *methods) choose(o flows.MethodOption) tea.Cmd {
+	e, flowID, seq := s.e, s.j.flowID, s.req.next()
+	s.err = ""
+	switch {
+	case o.SendsCode:
+		s.pending = "Sending a code to " + o.Destination + "…"
+		return func() tea.Msg {
+			sent, err := e.svc.SendCode(e.ctx, flowID, o.Method)
+			return sentMsg{seq: seq, option: o, sent: sent, err: err}
+		}
+	case o.Method == policy.Questions:
+		s.pending = "Fetching your questions…"
+		return func() tea.Msg {
+			qs, err := e.svc.Questions(e.ctx, flowID)
+			return questionsMsg{seq: seq, qs: qs, err: err}
+		}
+	}
+	return push(newCodeEntry(e, s.j, o, nil))
+}
+
+func (s *methods) view(width int) string {
+	var b strings.Builder
+	if s.j.required > 1 {
+		b.WriteString(s.e.st.Subtitle.Render(fmt.Sprintf("Step %d of %d", s.j.proven+1, s.j.required)) + "\n\n")
+	}
+	if s.j.proven > 0 {
+		b.WriteString(s.e.st.Success.Render("One way proven. Now choose a second, different way.") + "\n\n")
+	} else {
+		b.WriteString(s.e.st.Body.Render("How would you like to prove it's you?") + "\n\n")
+	}
+	if len(s.j.options) == 0 {
+		b.WriteString(s.e.st.Warning.Render("There is no other way left to try. Please contact your helpdesk."))
+	} else {
+		b.WriteString(s.menu.view(s.e, width))
+	}
+	if s.pending != "" {
+		b.WriteString("\n\n" + s.e.st.Muted.Render("⋯ "+s.pending))
+	}
+	if s.err != "" {
+		b.WriteString("\n\n" + s.e.st.Error.Render(s.err))
+	}
+	return wrap(b.String(), width)
+}

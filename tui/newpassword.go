@@ -1,0 +1,282 @@
+package tui
+
+import (
+	"errors"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/tui/components"
+)
+
+// passwordTarget says whose password the new-password screen sets and how:
+// after a reset flow, or as a change in a signed-in session.
+type passwordTarget struct {
+	flowID      string
+	sessionID   string
+	oldPassword string
+	// next opens after "done" instead of the welcome screen (forced
+	// registration after a change).
+	next func() screen
+}
+
+func (t passwordTarget) id() string {
+	if t.flowID != "" {
+		return t.flowID
+	}
+	return t.sessionID
+}
+
+// newPassword asks for the new password twice, with the rules as a live
+// checklist and a strength meter.
+type newPassword struct {
+	e       *env
+	t       passwordTarget
+	pw      textinput.Model
+	confirm textinput.Model
+	focus   int
+	rules   *flows.PasswordRules
+	eval    flows.Evaluation
+	extra   []components.CheckItem
+	req     request
+	pending bool
+	err     string
+}
+
+func newNewPassword(e *env, t passwordTarget) *newPassword {
+	s := &newPassword{e: e, t: t,
+		pw:      newInput(e, "new password", limitPassword, true),
+		confirm: newInput(e, "the same again", limitPassword, true)}
+	s.pw.Focus()
+	return s
+}
+
+type rulesMsg struct {
+	rules flows.PasswordRules
+	err   error
+}
+
+func (s *newPassword) init() tea.Cmd {
+	e, id := s.e, s.t.id()
+	return func() tea.Msg {
+		r, err := e.svc.PasswordRulesFor(e.ctx, id)
+		return rulesMsg{rules: r, err: err}
+	}
+}
+
+func (s *newPassword) title() string { return "Choose a new password" }
+func (s *newPassword) typing() bool  { return true }
+
+func (s *newPassword) help() []key.Binding {
+	return []key.Binding{s.e.keys.NextField, s.e.keys.Select, s.e.keys.Back}
+}
+
+func (s *newPassword) close() {
+	if s.t.flowID != "" {
+		s.e.svc.CancelFlow(s.t.flowID)
+	}
+	s.pw.SetValue("")
+	s.confirm.SetValue("")
+	s.t.oldPassword = ""
+}
+
+type passwordSetMsg struct {
+	seq int
+	err error
+}
+
+func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case rulesMsg:
+		if msg.err != nil {
+			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+		}
+		r := msg.rules
+		s.rules = &r
+		s.evaluate()
+		return s, nil
+	case passwordSetMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		s.pending = false
+		var rejected *flows.RejectedError
+		switch {
+		case msg.err == nil:
+			next := s.t.next
+			s.close()
+			return s, replaceJourney(newDone(s.e, next))
+		case errors.As(msg.err, &rejected):
+			s.eval = rejected.Evaluation
+			s.err = sentence(msg.err)
+		case deadEnd(msg.err):
+			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+		default:
+			s.err = sentence(msg.err)
+		}
+		return s, nil
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, s.e.keys.Back):
+			s.req.next()
+			return s, pop
+		case key.Matches(msg, s.e.keys.NextField), key.Matches(msg, s.e.keys.PrevField),
+			key.Matches(msg, s.e.keys.Down) && s.focus == 0, key.Matches(msg, s.e.keys.Up) && s.focus == 1:
+			s.toggleFocus()
+			return s, nil
+		case key.Matches(msg, s.e.keys.Select):
+			if s.focus == 0 {
+				s.toggleFocus()
+				return s, nil
+			}
+			return s, s.submit()
+		}
+	}
+	var cmd tea.Cmd
+	if s.focus == 0 {
+		s.pw, cmd = s.pw.Update(msg)
+	} else {
+		s.confirm, cmd = s.confirm.Update(msg)
+	}
+	s.evaluate()
+	return s, cmd
+}
+
+func (s *newPassword) toggleFocus() {
+	if s.focus == 0 {
+		s.pw.Blur()
+		s.confirm.Focus()
+		s.focus = 1
+	} else {
+		s.confirm.Blur()
+		s.pw.Focus()
+		s.focus = 0
+	}
+}
+
+// evaluate re-checks the rules as the person types; no I/O, well under a
+// millisecond.
+func (s *newPassword) evaluate() {
+	if s.rules == nil {
+		return
+	}
+	s.eval = s.rules.Evaluate(s.pw.Value())
+}
+
+func (s *newPassword) matches() bool {
+	return s.pw.Value() != "" && s.pw.Value() == s.confirm.Value()
+}
+
+func (s *newPassword) submit() tea.Cmd {
+	if s.pending || s.rules == nil {
+		return nil
+	}
+	if !s.eval.OK {
+		s.err = "That password doesn't meet every rule yet: see the list."
+		return nil
+	}
+	if !s.matches() {
+		s.err = "The two entries are not the same."
+		return nil
+	}
+	e, t, pw, seq := s.e, s.t, s.pw.Value(), s.req.next()
+	s.pending, s.err = true, ""
+	return func() tea.Msg {
+		var err error
+		if t.flowID != "" {
+			err = e.svc.CompleteReset(e.ctx, t.flowID, pw)
+		} else {
+			err = e.svc.ChangePassword(e.ctx, t.sessionID, t.oldPassword, pw)
+		}
+		return passwordSetMsg{seq: seq, err: err}
+	}
+}
+
+func (s *newPassword) view(width int) string {
+	var b strings.Builder
+	st := s.e.st
+	fieldW := min(40, max(width-4, 8))
+	label := func(text string, focused bool) string {
+		if focused {
+			return st.Input.FocusedLabel.Render(text)
+		}
+		return st.Input.Label.Render(text)
+	}
+	b.WriteString(label("New password", s.focus == 0) + "\n")
+	s.pw.SetWidth(fieldW)
+	b.WriteString(s.pw.View() + "\n")
+	b.WriteString(components.StrengthMeter(s.eval.Score, min(fieldW, width), st) + "\n\n")
+	b.WriteString(label("Type it again", s.focus == 1) + "\n")
+	s.confirm.SetWidth(fieldW)
+	b.WriteString(s.confirm.View() + "\n\n")
+	items := make([]components.CheckItem, 0, len(s.eval.Results)+1)
+	for _, r := range s.eval.Results {
+		items = append(items, components.CheckItem{Label: r.Label, Met: r.Met})
+	}
+	items = append(items, components.CheckItem{Label: "Both entries match", Met: s.matches()})
+	b.WriteString(components.Checklist(items, st, width))
+	if s.rules != nil && s.rules.History > 0 {
+		b.WriteString("\n" + st.Muted.Render("It can't be one of your last few passwords; that is checked when you save."))
+	}
+	if s.pending {
+		b.WriteString("\n\n" + st.Muted.Render("⋯ Saving…"))
+	}
+	if s.err != "" {
+		b.WriteString("\n\n" + st.Error.Render(s.err))
+	}
+	return b.String()
+}
+
+// done confirms the change and returns to the start on its own.
+type done struct {
+	e       *env
+	next    func() screen
+	started time.Time
+	now     time.Time
+	timeout time.Duration
+}
+
+func newDone(e *env, next func() screen) *done {
+	now := e.now()
+	return &done{e: e, next: next, started: now, now: now, timeout: e.doneTimeout}
+}
+
+func (s *done) title() string { return "All done" }
+
+func (s *done) help() []key.Binding { return []key.Binding{s.e.keys.Select} }
+
+func (s *done) update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case clockMsg:
+		s.now = time.Time(msg)
+		if s.next == nil && s.now.Sub(s.started) >= s.timeout {
+			return s, home
+		}
+	case tea.KeyPressMsg:
+		if key.Matches(msg, s.e.keys.Select) || key.Matches(msg, s.e.keys.Back) {
+			if s.next != nil {
+				return s, replaceJourney(s.next())
+			}
+			return s, home
+		}
+	}
+	return s, nil
+}
+
+func (s *done) view(width int) string {
+	var b strings.Builder
+	b.WriteString(s.e.st.Success.Render("Your password has been changed.") + "\n\n")
+	b.WriteString(s.e.st.Body.Render("Use your new password from now on. If you didn't do this, contact your helpdesk at once.") + "\n\n")
+	if s.next != nil {
+		b.WriteString(s.e.st.Muted.Render("Press enter to continue."))
+	} else {
+		left := s.timeout - s.now.Sub(s.started)
+		b.WriteString(s.e.st.Muted.Render("Press enter to finish. This screen clears itself in " +
+			left.Round(time.Second).String() + "."))
+	}
+	return wrap(b.String(), width)
+}

@@ -1,0 +1,240 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui/sanitize"
+)
+
+// overview is the security-info screen: each method with its status, and
+// the actions on it.
+type overview struct {
+	e         *env
+	sessionID string
+	ov        *flows.Overview
+	menu      menu
+	actions   []func() tea.Cmd
+	req       request
+	err       string
+	note      string
+	confirm   *policy.Method // a removal waiting for y/n
+}
+
+func newOverview(e *env, sessionID string) *overview {
+	return &overview{e: e, sessionID: sessionID}
+}
+
+type overviewMsg struct {
+	ov  flows.Overview
+	err error
+}
+
+// refreshMsg asks the overview to load again after a change.
+type refreshMsg struct{ note string }
+
+func (s *overview) init() tea.Cmd {
+	e, id := s.e, s.sessionID
+	return func() tea.Msg {
+		ov, err := e.svc.Overview(e.ctx, id)
+		return overviewMsg{ov: ov, err: err}
+	}
+}
+
+func (s *overview) close() { s.e.svc.SignOut(s.sessionID) }
+
+func (s *overview) title() string { return "Your security info" }
+
+func (s *overview) help() []key.Binding {
+	if s.confirm != nil {
+		return []key.Binding{s.e.keys.Confirm, s.e.keys.Cancel}
+	}
+	return []key.Binding{s.e.keys.Up, s.e.keys.Down, s.e.keys.Select, s.e.keys.Back}
+}
+
+type removedMsg struct {
+	seq int
+	m   policy.Method
+	err error
+}
+
+type confirmedMsg struct {
+	seq int
+	err error
+}
+
+func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case overviewMsg:
+		if msg.err != nil {
+			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+		}
+		ov := msg.ov
+		s.ov = &ov
+		s.build()
+		return s, nil
+	case refreshMsg:
+		s.note = msg.note
+		return s, s.init()
+	case removedMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.err = sentence(msg.err)
+			return s, nil
+		}
+		return s, func() tea.Msg { return refreshMsg{note: msg.m.Label() + " removed."} }
+	case confirmedMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.err = sentence(msg.err)
+			return s, nil
+		}
+		return s, func() tea.Msg { return refreshMsg{note: "Thanks — your security info is confirmed."} }
+	case tea.KeyPressMsg:
+		if s.confirm != nil {
+			m := *s.confirm
+			switch {
+			case key.Matches(msg, s.e.keys.Confirm):
+				s.confirm = nil
+				e, id, seq := s.e, s.sessionID, s.req.next()
+				return s, func() tea.Msg { return removedMsg{seq: seq, m: m, err: e.svc.RemoveMethod(e.ctx, id, m)} }
+			case key.Matches(msg, s.e.keys.Cancel), key.Matches(msg, s.e.keys.Back):
+				s.confirm = nil
+			}
+			return s, nil
+		}
+		if key.Matches(msg, s.e.keys.Back) {
+			return s, home
+		}
+		if s.ov == nil || len(s.actions) == 0 {
+			return s, nil
+		}
+		i, ok := s.menu.update(s.e, msg)
+		if !ok {
+			return s, nil
+		}
+		s.err, s.note = "", ""
+		return s, s.actions[i]()
+	}
+	return s, nil
+}
+
+// build lays out the actions the overview offers for the methods policy allows.
+func (s *overview) build() {
+	s.menu.items, s.menu.hints, s.actions = nil, nil, nil
+	add := func(label, hint string, fn func() tea.Cmd) {
+		s.menu.items = append(s.menu.items, label)
+		s.menu.hints = append(s.menu.hints, hint)
+		s.actions = append(s.actions, fn)
+	}
+	e, id := s.e, s.sessionID
+	for _, ms := range s.ov.Methods {
+		ms := ms
+		if !ms.Allowed && !ms.Registered {
+			continue
+		}
+		verb := "Add"
+		if ms.Registered {
+			verb = "Change"
+		}
+		switch ms.Method {
+		case policy.Email, policy.SMS:
+			suggest := s.ov.SuggestedEmail
+			if ms.Method == policy.SMS {
+				suggest = s.ov.SuggestedPhone
+			}
+			if ms.Registered {
+				suggest = ms.Detail
+			}
+			add(fmt.Sprintf("%s %s", verb, strings.ToLower(contactNoun(ms.Method))), "", func() tea.Cmd {
+				return push(newRegisterContact(e, id, ms.Method, suggest))
+			})
+		case policy.Authenticator:
+			add(verb+" authenticator app", "", func() tea.Cmd { return push(newEnrolAuthenticator(e, id)) })
+		case policy.RecoveryCodes:
+			label := "Get recovery codes"
+			if ms.Registered {
+				label = "Get new recovery codes"
+			}
+			add(label, "", func() tea.Cmd { return push(newRecoveryCodes(e, id)) })
+		case policy.Questions:
+			add(verb+" security questions", "", func() tea.Cmd {
+				return push(newRegisterQuestions(e, id, s.ov.QuestionsToRegister))
+			})
+		}
+		if ms.Registered {
+			add("Remove "+strings.ToLower(ms.Label), "", func() tea.Cmd {
+				m := ms.Method
+				s.confirm = &m
+				return nil
+			})
+		}
+	}
+	if s.ov.Due && s.ov.CanReset {
+		add("Confirm my info is right", "", func() tea.Cmd {
+			seq := s.req.next()
+			return func() tea.Msg { return confirmedMsg{seq: seq, err: e.svc.ConfirmInfo(e.ctx, id)} }
+		})
+	}
+	add("Done", "", func() tea.Cmd { return home })
+	if s.menu.cursor >= len(s.menu.items) {
+		s.menu.cursor = 0
+	}
+}
+
+func contactNoun(m policy.Method) string {
+	if m == policy.SMS {
+		return "Mobile number"
+	}
+	return "Email address"
+}
+
+func (s *overview) view(width int) string {
+	st := s.e.st
+	if s.ov == nil {
+		return st.Muted.Render("⋯ Loading your security info…")
+	}
+	var b strings.Builder
+	if s.ov.Due {
+		b.WriteString(st.Warning.Render(s.ov.DueReason) + "\n\n")
+	}
+	for _, ms := range s.ov.Methods {
+		badge := st.Badge.Warn.Render("not set up")
+		detail := ""
+		if ms.Registered {
+			badge = st.Badge.OK.Render("set up")
+			detail = sanitize.Line(ms.Detail, max(width-40, 8))
+			if !ms.ConfirmedAt.IsZero() && ms.ConfirmedAt.Unix() > 0 {
+				detail += st.Muted.Render(" · confirmed " + ms.ConfirmedAt.Local().Format("2 Jan 2006"))
+			}
+		}
+		b.WriteString(fmt.Sprintf("%-22s %s  %s\n", ms.Label, badge, detail))
+	}
+	if s.ov.CanReset {
+		b.WriteString("\n" + st.Success.Render("You can reset your password yourself.") + "\n\n")
+	} else {
+		b.WriteString("\n" + st.Warning.Render(fmt.Sprintf("Set up %d way(s) to prove it's you so you can reset your password yourself.",
+			s.ov.Required)) + "\n\n")
+	}
+	if s.confirm != nil {
+		b.WriteString(st.Warning.Render("Remove "+strings.ToLower(s.confirm.Label())+"? (y/n)") + "\n")
+	} else {
+		b.WriteString(s.menu.view(s.e, width))
+	}
+	if s.note != "" {
+		b.WriteString("\n\n" + st.Success.Render(s.note))
+	}
+	if s.err != "" {
+		b.WriteString("\n\n" + st.Error.Render(s.err))
+	}
+	return b.String()
+}

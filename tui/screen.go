@@ -1,0 +1,104 @@
+package tui
+
+import (
+	"context"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/tui/keys"
+	"github.com/sspr-kiosk/sspr/tui/styles"
+)
+
+// screen is one step of a journey. Screens are sub-models of the root model:
+// they never block, and they ask for I/O by returning commands that call
+// flows and come back as messages.
+type screen interface {
+	// update handles a message and returns the screen to keep.
+	update(msg tea.Msg) (screen, tea.Cmd)
+	// view draws the body at the given width; the root draws the frame.
+	view(width int) string
+	// title names the screen in the frame.
+	title() string
+	// help lists the keys of this screen, for the help bar.
+	help() []key.Binding
+}
+
+// typingScreen is a screen with a focused text field, where single-letter
+// keys are text, not commands.
+type typingScreen interface {
+	typing() bool
+}
+
+// env is what every screen shares: the flows, where the person is, styles
+// and keys. It holds no state of any journey.
+type env struct {
+	ctx    context.Context
+	svc    *flows.Service
+	source string
+	mode   Mode
+	st     styles.Styles
+	keys   keys.KeyMap
+	// doneTimeout is how long the "done" screen stays before clearing itself.
+	doneTimeout time.Duration
+}
+
+func (e *env) now() time.Time { return e.svc.Clock().Now() }
+
+// Transition messages between screens, returned as commands.
+type (
+	// pushMsg opens a screen on top of the current one.
+	pushMsg struct{ s screen }
+	// replaceMsg swaps the current screen for another.
+	replaceMsg struct{ s screen }
+	// popMsg goes back one step.
+	popMsg struct{}
+	// homeMsg clears every journey and returns to the welcome screen.
+	homeMsg struct{}
+	// leaveMsg ends the program (an admin leaving kiosk mode, or quit).
+	leaveMsg struct{}
+)
+
+func push(s screen) tea.Cmd    { return func() tea.Msg { return pushMsg{s} } }
+func replace(s screen) tea.Cmd { return func() tea.Msg { return replaceMsg{s} } }
+func pop() tea.Msg             { return popMsg{} }
+func home() tea.Msg            { return homeMsg{} }
+
+// Field limits on screen inputs. A paste longer than the field is refused.
+const (
+	limitUsername = flows.MaxUsernameLength
+	limitPassword = flows.MaxPasswordLength
+	limitCode     = 64
+	limitAnswer   = flows.MaxAnswerLength * 2
+	limitQuestion = flows.MaxQuestionLength
+	limitContact  = flows.MaxEmailLength
+)
+
+// newInput builds a text field in the app's style. Clipboard paste through
+// the input's own key is off: on a server it would read the server's
+// clipboard; terminals deliver pastes as bracketed paste instead.
+func newInput(e *env, placeholder string, limit int, secret bool) textinput.Model {
+	ti := textinput.New()
+	ti.Prompt = "› "
+	ti.Placeholder = placeholder
+	ti.CharLimit = limit
+	ti.SetStyles(e.st.TextInput())
+	ti.KeyMap.Paste.SetEnabled(false)
+	ti.SetWidth(40)
+	if secret {
+		ti.EchoMode = textinput.EchoPassword
+		ti.EchoCharacter = '•'
+	}
+	return ti
+}
+
+// request numbers async results, so a result that arrives after the person
+// went back (Esc during a send) is recognised as stale and dropped.
+type request struct{ seq int }
+
+func (r *request) next() int { r.seq++; return r.seq }
+
+func (r *request) current(seq int) bool { return seq == r.seq }

@@ -1,0 +1,198 @@
+package tui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/sspr-kiosk/sspr/flows"
+)
+
+// signInPurpose says what a sign-in leads to.
+type signInPurpose int
+
+const (
+	purposeChange signInPurpose = iota
+	purposeInfo
+	purposeAdmin
+)
+
+// signIn asks for the username and current password.
+type signIn struct {
+	e        *env
+	purpose  signInPurpose
+	user     textinput.Model
+	password textinput.Model
+	focus    int
+	req      request
+	pending  bool
+	err      string
+}
+
+func newSignIn(e *env, p signInPurpose) *signIn {
+	s := &signIn{e: e, purpose: p,
+		user:     newInput(e, "username", limitUsername, false),
+		password: newInput(e, "current password", limitPassword, true)}
+	s.user.Focus()
+	return s
+}
+
+func (s *signIn) title() string {
+	switch s.purpose {
+	case purposeChange:
+		return "Change your password · Sign in"
+	case purposeInfo:
+		return "Your security info · Sign in"
+	}
+	return "Administration · Sign in"
+}
+
+func (s *signIn) typing() bool { return true }
+
+func (s *signIn) help() []key.Binding {
+	return []key.Binding{s.e.keys.NextField, s.e.keys.Select, s.e.keys.Back}
+}
+
+func (s *signIn) close() {
+	s.password.SetValue("")
+}
+
+type signedInMsg struct {
+	seq  int
+	info flows.SessionInfo
+	rs   flows.ResetStart
+	err  error
+}
+
+func (s *signIn) toggle() {
+	if s.focus == 0 {
+		s.user.Blur()
+		s.password.Focus()
+		s.focus = 1
+	} else {
+		s.password.Blur()
+		s.user.Focus()
+		s.focus = 0
+	}
+}
+
+func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case signedInMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		s.pending = false
+		if msg.err != nil {
+			s.password.SetValue("")
+			if deadEnd(msg.err) {
+				return s, showDeadEnd(s.e, "Can't sign in", sentence(msg.err))
+			}
+			s.err = sentence(msg.err)
+			return s, nil
+		}
+		return s, s.next(msg)
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, s.e.keys.Back):
+			s.req.next()
+			return s, pop
+		case key.Matches(msg, s.e.keys.NextField), key.Matches(msg, s.e.keys.PrevField),
+			key.Matches(msg, s.e.keys.Down) && s.focus == 0, key.Matches(msg, s.e.keys.Up) && s.focus == 1:
+			s.toggle()
+			return s, nil
+		case key.Matches(msg, s.e.keys.Select):
+			if s.focus == 0 {
+				s.toggle()
+				return s, nil
+			}
+			return s, s.submit()
+		}
+	}
+	var cmd tea.Cmd
+	if s.focus == 0 {
+		s.user, cmd = s.user.Update(msg)
+	} else {
+		s.password, cmd = s.password.Update(msg)
+	}
+	return s, cmd
+}
+
+func (s *signIn) submit() tea.Cmd {
+	if s.pending {
+		return nil
+	}
+	name, pw := strings.TrimSpace(s.user.Value()), s.password.Value()
+	if name == "" || pw == "" {
+		s.err = "Type your username and password."
+		return nil
+	}
+	e, purpose, seq := s.e, s.purpose, s.req.next()
+	s.pending, s.err = true, ""
+	return func() tea.Msg {
+		if purpose == purposeAdmin {
+			rs, err := e.svc.StartAdminSignIn(e.ctx, name, pw, e.source)
+			return signedInMsg{seq: seq, rs: rs, err: err}
+		}
+		info, err := e.svc.SignIn(e.ctx, name, pw, e.source)
+		return signedInMsg{seq: seq, info: info, err: err}
+	}
+}
+
+// next opens what the sign-in was for. A temporary password is changed
+// first; registration, when due, follows.
+func (s *signIn) next(msg signedInMsg) tea.Cmd {
+	e := s.e
+	if s.purpose == purposeAdmin {
+		s.close()
+		j := &journey{kind: journeyAdmin, flowID: msg.rs.FlowID, required: msg.rs.Required, options: msg.rs.Options}
+		return replace(newMethods(e, j))
+	}
+	info, old := msg.info, s.password.Value()
+	s.close()
+	overview := func() screen { return newOverview(e, info.ID) }
+	switch {
+	case s.purpose == purposeChange || info.MustChange:
+		t := passwordTarget{sessionID: info.ID, oldPassword: old}
+		if s.purpose == purposeInfo || info.RegistrationDue {
+			t.next = overview
+		}
+		return replaceJourney(newNewPassword(e, t))
+	}
+	return replaceJourney(overview())
+}
+
+func (s *signIn) view(width int) string {
+	var b strings.Builder
+	st := s.e.st
+	fieldW := min(40, max(width-4, 8))
+	switch s.purpose {
+	case purposeAdmin:
+		b.WriteString(st.Body.Render("Administrators sign in with their password and then two more ways to prove it's them.") + "\n\n")
+	default:
+		b.WriteString(st.Body.Render("Sign in with your username and current password.") + "\n\n")
+	}
+	labels := []string{"Username", "Password"}
+	inputs := []*textinput.Model{&s.user, &s.password}
+	for i, in := range inputs {
+		if i == s.focus {
+			b.WriteString(st.Input.FocusedLabel.Render(labels[i]) + "\n")
+		} else {
+			b.WriteString(st.Input.Label.Render(labels[i]) + "\n")
+		}
+		in.SetWidth(fieldW)
+		b.WriteString(in.View() + "\n\n")
+	}
+	if s.purpose != purposeAdmin {
+		b.WriteString(st.Muted.Render("Forgot it? Go back and choose \"Reset a forgotten password\"."))
+	}
+	if s.pending {
+		b.WriteString("\n\n" + st.Muted.Render("⋯ Signing in…"))
+	}
+	if s.err != "" {
+		b.WriteString("\n\n" + st.Error.Render(s.err))
+	}
+	return wrap(b.String(), width)
+}

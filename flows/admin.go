@@ -2,8 +2,10 @@ package flows
 
 import (
 	"context"
+	"encoding/base32"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
@@ -271,4 +273,48 @@ func (s *Service) SetPolicy(ctx context.Context, actor Actor, key, value string)
 func (s *Service) isBuiltin() bool {
 	_, ok := s.dir.(*BuiltinDirectory)
 	return ok
+}
+
+// RegisterVerified records a method for a user whose possession of it was
+// proven outside sspr: a migration from another system, or demo data. value
+// is the address or number, or the base32 secret of an authenticator.
+func (s *Service) RegisterVerified(ctx context.Context, actor Actor, username string, m policy.Method, value string) error {
+	now := s.now().Unix()
+	err := s.adminChange(ctx, actor, username, audit.EventMethodRegistered, string(m)+" (registered by an administrator)",
+		func(tx *store.Tx, u *store.User) error {
+			method := store.Method{UserID: u.ID, Kind: string(m), CreatedAt: now, ConfirmedAt: now}
+			switch m {
+			case policy.Email:
+				if err := ValidateEmail(value); err != nil {
+					return err
+				}
+				method.Destination = value
+			case policy.SMS:
+				value = NormalisePhone(value)
+				if err := ValidatePhone(value); err != nil {
+					return err
+				}
+				method.Destination = value
+			case policy.Authenticator:
+				value = strings.ToUpper(strings.ReplaceAll(value, " ", ""))
+				if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(value); err != nil || len(value) < 16 {
+					return fmt.Errorf("authenticator secret must be base32 of at least 16 characters: %w", ErrInvalid)
+				}
+				sealed, err := s.keys.Seal([]byte(value), totpAD(u.ID))
+				if err != nil {
+					return err
+				}
+				method.Secret = sealed
+			default:
+				return fmt.Errorf("%s cannot be registered for someone else: %w", m.Label(), ErrNotAllowed)
+			}
+			if err := store.UpsertMethod(ctx, tx, method); err != nil {
+				return err
+			}
+			return store.TouchConfirmed(ctx, tx, u.ID, now)
+		})
+	if err != nil {
+		return fmt.Errorf("register %s: %w", m, err)
+	}
+	return nil
 }

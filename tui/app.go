@@ -88,6 +88,11 @@ type Model struct {
 	lastActivity time.Time
 	notice       string
 
+	// baseKeys and typingKeys are the key map for screens without and with a
+	// focused text field; env.keys is set to one of them before each key.
+	baseKeys   keys.KeyMap
+	typingKeys keys.KeyMap
+
 	outbox     []flows.OutboxMessage
 	outboxSeen int64
 	showOutbox bool
@@ -113,7 +118,8 @@ func New(opts Options) *Model {
 	}
 	e := &env{ctx: opts.Context, svc: opts.Service, source: opts.Source, mode: opts.Mode,
 		st: styles.New(opts.Dark), keys: km, doneTimeout: opts.DoneTimeout}
-	m := &Model{env: e, opts: opts, width: 80, height: 24, showOutbox: opts.Mode == ModeDemo}
+	m := &Model{env: e, opts: opts, width: 80, height: 24, showOutbox: opts.Mode == ModeDemo,
+		baseKeys: km, typingKeys: km.Typing()}
 	m.stack = []screen{newWelcome(e, opts.Banner)}
 	m.lastActivity = e.now()
 	return m
@@ -140,6 +146,12 @@ func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
 // Update routes a message: window and clock to the root, keys through the
 // global bindings, everything else to the current screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	model, cmd := m.update(msg)
+	m.selectKeys()
+	return model, cmd
+}
+
+func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width = min(max(msg.Width, 1), MaxWidth)
@@ -202,6 +214,7 @@ func (m *Model) touch() {
 }
 
 func (m *Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
+	m.selectKeys()
 	k := m.env.keys
 	switch msg.String() {
 	case "ctrl+z", "ctrl+\\":
@@ -222,7 +235,18 @@ func (m *Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 func (m *Model) forward(msg tea.Msg) (tea.Model, tea.Cmd) {
 	next, cmd := m.top().update(msg)
 	m.stack[len(m.stack)-1] = next
+	m.selectKeys()
 	return m, cmd
+}
+
+// selectKeys picks the key map for the current screen: with a text field
+// focused, letters and digits are text, not commands.
+func (m *Model) selectKeys() {
+	if t, ok := m.top().(typingScreen); ok && t.typing() {
+		m.env.keys = m.typingKeys
+		return
+	}
+	m.env.keys = m.baseKeys
 }
 
 // back leaves the current screen; on the welcome screen it does nothing.

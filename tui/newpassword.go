@@ -41,7 +41,9 @@ type newPassword struct {
 	focus   int
 	rules   *flows.PasswordRules
 	eval    flows.Evaluation
-	extra   []components.CheckItem
+	evalReq request
+	// evaluated is the evaluation request eval answers.
+	evaluated int
 	req     request
 	pending bool
 	err     string
@@ -97,7 +99,11 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		r := msg.rules
 		s.rules = &r
-		s.evaluate()
+		return s, s.evaluate()
+	case evaluatedMsg:
+		if s.evalReq.current(msg.seq) {
+			s.eval, s.evaluated = msg.eval, msg.seq
+		}
 		return s, nil
 	case passwordSetMsg:
 		if !s.req.current(msg.seq) {
@@ -138,12 +144,20 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	var cmd tea.Cmd
 	if s.focus == 0 {
+		before := s.pw.Value()
 		s.pw, cmd = s.pw.Update(msg)
-	} else {
-		s.confirm, cmd = s.confirm.Update(msg)
+		if s.pw.Value() != before {
+			return s, tea.Batch(cmd, s.evaluate())
+		}
+		return s, cmd
 	}
-	s.evaluate()
+	s.confirm, cmd = s.confirm.Update(msg)
 	return s, cmd
+}
+
+type evaluatedMsg struct {
+	seq  int
+	eval flows.Evaluation
 }
 
 func (s *newPassword) toggleFocus() {
@@ -158,13 +172,15 @@ func (s *newPassword) toggleFocus() {
 	}
 }
 
-// evaluate re-checks the rules as the person types; no I/O, well under a
-// millisecond.
-func (s *newPassword) evaluate() {
+// evaluate re-checks the rules as the person types. It runs in a command:
+// the strength estimate is usually well under a millisecond, but a long,
+// odd paste can take far longer, and a keystroke must never wait for it.
+func (s *newPassword) evaluate() tea.Cmd {
 	if s.rules == nil {
-		return
+		return nil
 	}
-	s.eval = s.rules.Evaluate(s.pw.Value())
+	rules, pw, seq := *s.rules, s.pw.Value(), s.evalReq.next()
+	return func() tea.Msg { return evaluatedMsg{seq: seq, eval: rules.Evaluate(pw)} }
 }
 
 func (s *newPassword) matches() bool {
@@ -175,7 +191,9 @@ func (s *newPassword) submit() tea.Cmd {
 	if s.pending || s.rules == nil {
 		return nil
 	}
-	if !s.eval.OK {
+	// With an evaluation still running the check is left to the service,
+	// which applies every rule again anyway.
+	if s.evaluated == s.evalReq.seq && !s.eval.OK {
 		s.err = "That password doesn't meet every rule yet: see the list."
 		return nil
 	}
@@ -220,7 +238,7 @@ func (s *newPassword) view(width int) string {
 	items = append(items, components.CheckItem{Label: "Both entries match", Met: s.matches()})
 	b.WriteString(components.Checklist(items, st, width))
 	if s.rules != nil && s.rules.History > 0 {
-		b.WriteString("\n" + st.Muted.Render("It can't be one of your last few passwords; that is checked when you save."))
+		b.WriteString("\n" + wrap(st.Muted.Render("It can't be one of your last few passwords; that is checked when you save."), width))
 	}
 	if s.pending {
 		b.WriteString("\n\n" + st.Muted.Render("⋯ Saving…"))

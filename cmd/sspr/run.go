@@ -1,8 +1,116 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
 
-// runCommands returns the commands that run the TUI: kiosk, serve and demo.
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/sspr-kiosk/sspr/assets"
+	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/tui"
+)
+
+// runCommands returns the commands that run the TUI: kiosk and demo.
 func runCommands(opts *rootOptions) []*cobra.Command {
+	return []*cobra.Command{newKioskCmd(opts), newDemoCmd(opts)}
+}
+
+func newKioskCmd(opts *rootOptions) *cobra.Command {
+	var terminalID string
+	cmd := &cobra.Command{
+		Use:   "kiosk",
+		Short: "Run the TUI on this terminal as a walk-up kiosk",
+		Long: "Runs the reset TUI full screen on this terminal. ctrl+c, ctrl+z and ctrl+\\ do nothing; after the idle " +
+			"timeout everything is wiped. Leaving takes an admin sign-in or SIGTERM.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return withApp(c, opts, func(a *app) error {
+				id := terminalID
+				if id == "" {
+					id = a.cfg.Kiosk.TerminalID
+				}
+				return runTUI(c.Context(), a, tui.Options{
+					Source: "kiosk:" + id, Mode: tui.ModeKiosk,
+					IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout,
+				})
+			})
+		},
+	}
+	cmd.Flags().StringVar(&terminalID, "terminal-id", "", "name of this terminal, for the audit log and throttling (default from config)")
+	return cmd
+}
+
+func newDemoCmd(opts *rootOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "demo",
+		Short: "Run a throwaway, seeded instance with an on-screen outbox",
+		Long: "Starts sspr on a temporary data folder, seeded with users that show every case, and shows each code " +
+			"or notification in an outbox panel instead of sending it. The folder is removed on exit.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			dir, err := demoDir(opts.dataDir)
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			a, err := openApp(c.Context(), dir, demoEnviron(), clock.Real{})
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if err := seedDemo(c.Context(), a); err != nil {
+				return err
+			}
+			return runTUI(c.Context(), a, tui.Options{Source: "demo", Mode: tui.ModeDemo, DoneTimeout: a.cfg.Kiosk.DoneTimeout})
+		},
+	}
+}
+
+// demoDir returns the demo's throwaway folder: a new temporary one, or the
+// folder --data names, which must not exist yet (it is removed on exit, so
+// the demo never touches real data).
+func demoDir(requested string) (string, error) {
+	if requested == "" {
+		dir, err := os.MkdirTemp("", "sspr-demo-")
+		if err != nil {
+			return "", fmt.Errorf("demo: %w", err)
+		}
+		return dir, nil
+	}
+	if _, err := os.Stat(requested); err == nil {
+		return "", fmt.Errorf("demo: %s exists; the demo needs a new folder, which it removes on exit", requested)
+	}
+	if err := os.MkdirAll(requested, 0o700); err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	return requested, nil
+}
+
+// demoEnviron keeps only the settings a demo may take from the environment:
+// none of the real delivery or directory settings apply to it.
+func demoEnviron() []string { return nil }
+
+// runTUI runs the TUI on this terminal until it ends or ctx is cancelled
+// (SIGTERM), with the notification worker beside it.
+func runTUI(ctx context.Context, a *app, o tui.Options) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go a.dispatcher.Run(ctx)
+	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, assets.Banner(), true
+	p := tea.NewProgram(tui.New(o), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	_, err := p.Run()
+	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, context.Canceled) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	// Give the notification worker a moment to hand over what it holds.
+	time.Sleep(10 * time.Millisecond)
 	return nil
 }

@@ -44,9 +44,9 @@ type newPassword struct {
 	evalReq request
 	// evaluated is the evaluation request eval answers.
 	evaluated int
-	req     request
-	pending bool
-	err     string
+	req       request
+	pending   bool
+	err       string
 }
 
 func newNewPassword(e *env, t passwordTarget) *newPassword {

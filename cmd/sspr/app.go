@@ -67,12 +67,19 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	}
 	hasher := password.NewHasher(password.Params{MemoryKiB: cfg.Hash.MemoryKiB, Time: cfg.Hash.Time,
 		Threads: cfg.Hash.Threads}, cfg.Hash.MaxConcurrent)
-	d := dispatch.New(map[string]dispatch.Channel{
-		"email": dispatch.NewOutboxChannel(db, clk),
-		"sms":   dispatch.NewOutboxChannel(db, clk),
-	}, db, clk, dispatch.Options{CodeTimeout: cfg.Codes.SendTimeout})
+	channels, err := deliveryChannels(cfg, db, clk)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	d := dispatch.New(channels, db, clk, dispatch.Options{CodeTimeout: cfg.Codes.SendTimeout})
+	dir, err := directoryFor(ctx, cfg, db, hasher, clk)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
-		Dispatcher: d})
+		Dispatcher: d, Directory: dir})
 	if err != nil {
 		_ = db.Close()
 		return nil, err

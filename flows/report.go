@@ -17,7 +17,7 @@ type RegistrationLine struct {
 	Enabled       bool      `json:"enabled_for_sspr"`
 	Methods       []string  `json:"registered_methods"`
 	CanReset      bool      `json:"able_to_reset"`
-	LastConfirmed time.Time `json:"last_confirmed"`
+	LastConfirmed time.Time `json:"last_confirmed,omitzero"` // left out when never confirmed
 }
 
 // RegistrationReport lists every user with what they registered and whether

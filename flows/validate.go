@@ -5,7 +5,6 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -128,22 +127,17 @@ func isUnsafeRune(r rune) bool {
 	return false
 }
 
-// printable renders s for an error message with unsafe runes escaped, so an
-// error about hostile input is itself safe to print.
+// printable shortens s for an error message, where every caller quotes it
+// with %q. Quoting escapes each control, escape and bidi rune and each invalid
+// byte, so the message is safe to print; escaping them here as well showed
+// people doubled backslashes ("Dave\\u001b[31m").
 func printable(s string) string {
-	var b strings.Builder
-	for i, r := range s {
+	for i := range s {
 		if i > 80 {
-			b.WriteString("…")
-			break
+			return s[:i] + "…"
 		}
-		if isUnsafeRune(r) || !unicode.IsPrint(r) && r != ' ' {
-			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
-		}
-		b.WriteRune(r)
 	}
-	return b.String()
+	return s
 }
 
 func collapseSpaces(s string) string {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -58,6 +59,11 @@ type Tx struct {
 // Open opens (creating if needed) the SQLite file at path and applies every
 // migration not yet applied.
 func Open(ctx context.Context, path string) (*DB, error) {
+	// The file holds password hashes: create it private. SQLite gives the
+	// WAL and shared-memory files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+		_ = f.Close()
+	}
 	writer, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)

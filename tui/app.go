@@ -87,6 +87,8 @@ type Model struct {
 
 	lastActivity time.Time
 	notice       string
+	// banner is a server notice shown on every screen (NoticeMsg).
+	banner string
 
 	// baseKeys and typingKeys are the key map for screens without and with a
 	// focused text field; env.keys is set to one of them before each key.
@@ -162,6 +164,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tickMsg:
 		return m, tea.Batch(m.onTick(), m.tick())
+	case NoticeMsg:
+		m.banner = msg.Text
+		return m, nil
 	case outboxMsg:
 		if len(msg.items) > 0 {
 			m.outbox = append(m.outbox, msg.items...)
@@ -339,6 +344,9 @@ func (m *Model) render() string {
 	body := s.view(max(mainW-4, 1))
 	if m.notice != "" {
 		body += "\n\n" + m.env.st.Warning.Render(m.notice)
+	}
+	if m.banner != "" {
+		body = m.env.st.Warning.Render(sanitize.Line(m.banner, max(mainW-4, 1))) + "\n\n" + body
 	}
 	if left, ok := m.idleLeft(); ok {
 		body += "\n\n" + m.env.st.Countdown.Urgent.Render(fmt.Sprintf(

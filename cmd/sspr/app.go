@@ -24,6 +24,7 @@ type rootOptions struct {
 
 // app is an opened data folder: config, store and the flows service.
 type app struct {
+	dataDir    string
 	cfg        config.Config
 	db         *store.DB
 	svc        *flows.Service
@@ -84,7 +85,7 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		_ = db.Close()
 		return nil, err
 	}
-	return &app{cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher}, nil
+	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher}, nil
 }
 
 // Close closes the store.

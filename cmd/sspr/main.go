@@ -69,7 +69,28 @@ func newRoot() *cobra.Command {
 	for _, c := range runCommands(opts) {
 		root.AddCommand(c)
 	}
+	for _, c := range root.Commands() {
+		refuseUnknownSubcommands(c)
+	}
 	return root
+}
+
+// refuseUnknownSubcommands gives every command that only groups others
+// (user, group, policy …) an action: cobra checks unknown commands only at
+// the root, so `sspr user frob` would print the help and exit 0.
+func refuseUnknownSubcommands(c *cobra.Command) {
+	if c.Runnable() || !c.HasSubCommands() {
+		return
+	}
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		return fmt.Errorf("unknown command %q for %q", args[0], c.CommandPath())
+	}
+	for _, sub := range c.Commands() {
+		refuseUnknownSubcommands(sub)
+	}
 }
 
 func newVersionCmd() *cobra.Command {

@@ -17,7 +17,7 @@ import (
 
 // runCommands returns the commands that run the TUI: kiosk and demo.
 func runCommands(opts *rootOptions) []*cobra.Command {
-	return []*cobra.Command{newKioskCmd(opts), newDemoCmd(opts)}
+	return []*cobra.Command{newKioskCmd(opts), newDemoCmd(opts), newServeCmd(opts)}
 }
 
 func newKioskCmd(opts *rootOptions) *cobra.Command {
@@ -46,7 +46,8 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 }
 
 func newDemoCmd(opts *rootOptions) *cobra.Command {
-	return &cobra.Command{
+	var listen string
+	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a throwaway, seeded instance with an on-screen outbox",
 		Long: "Starts sspr on a temporary data folder, seeded with users that show every case, and shows each code " +
@@ -66,9 +67,17 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 			if err := seedDemo(c.Context(), a); err != nil {
 				return err
 			}
+			if listen != "" {
+				// The demo over SSH: each session gets the outbox panel.
+				a.cfg.SSH.Listen = listen
+				a.cfg.Kiosk.IdleTimeout = 0
+				return serve(c.Context(), a, tui.ModeDemo)
+			}
 			return runTUI(c.Context(), a, tui.Options{Source: "demo", Mode: tui.ModeDemo, DoneTimeout: a.cfg.Kiosk.DoneTimeout})
 		},
 	}
+	cmd.Flags().StringVar(&listen, "listen", "", "serve the demo over SSH on this address instead of this terminal")
+	return cmd
 }
 
 // demoDir returns the demo's throwaway folder: a new temporary one, or the

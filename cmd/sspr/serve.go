@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"charm.land/log/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/sspr-kiosk/sspr/assets"
+	"github.com/sspr-kiosk/sspr/tui"
+	"github.com/sspr-kiosk/sspr/tui/portal"
+)
+
+func newServeCmd(opts *rootOptions) *cobra.Command {
+	var listen string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the SSH reset portal",
+		Long: "Serves the reset TUI over SSH: anyone connects with any username and no key " +
+			"(ssh -p 2222 reset@host). SIGTERM or SIGINT drains: connected people are told to finish " +
+			"within the grace period.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			return withApp(c, opts, func(a *app) error {
+				if listen != "" {
+					a.cfg.SSH.Listen = listen
+				}
+				return serve(c.Context(), a, tui.ModeSSH)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default from config, :2222)")
+	return cmd
+}
+
+// serve runs the portal until ctx ends, then drains it.
+func serve(ctx context.Context, a *app, mode tui.Mode) error {
+	logger := log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "sspr"})
+	srv, err := portal.New(portal.Options{
+		SSH: a.cfg.SSH, HostKeyPath: filepath.Join(a.dataDir, "ssh_host_ed25519"), Service: a.svc, Mode: mode,
+		IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout, Banner: assets.Banner(),
+		Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", a.cfg.SSH.Listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	workerCtx, stopWorker := context.WithCancel(context.Background())
+	defer stopWorker()
+	go a.dispatcher.Run(workerCtx)
+
+	fmt.Fprintf(os.Stdout, "listening on %s\nhost key %s\n", l.Addr(), srv.HostKeyFingerprint())
+	errs := make(chan error, 1)
+	go func() { errs <- srv.Serve(l) }()
+	select {
+	case err := <-errs:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("draining", "grace", a.cfg.SSH.ShutdownGrace)
+	if err := srv.Shutdown(context.Background(), a.cfg.SSH.ShutdownGrace); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	<-errs
+	return nil
+}

@@ -1,0 +1,409 @@
+// Package portal serves the sspr TUI over SSH: anyone may connect, with any
+// username and no key, straight into the reset screens. It is the public
+// front door, so everything a client can ask for beyond one terminal session
+// is refused, and every resource a client can hold is bounded.
+package portal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/log/v2"
+	"charm.land/ssh"
+	"charm.land/wish/v2"
+	"charm.land/wish/v2/bubbletea"
+	"charm.land/wish/v2/ratelimiter"
+	"charm.land/wish/v2/recover"
+	"github.com/charmbracelet/colorprofile"
+	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/time/rate"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/config"
+	"github.com/sspr-kiosk/sspr/tui"
+)
+
+// Messages a refused client reads, one line each.
+const (
+	msgNeedPTY    = "sspr needs a terminal: connect with ssh -t"
+	msgNoCommands = "sspr runs no commands: connect with ssh -t and no command"
+	msgBusy       = "sspr is busy, try again in a minute"
+	msgRestarting = "The portal is restarting — please finish within %s."
+	msgOneSession = "one session per connection"
+)
+
+// Options configure a portal.
+type Options struct {
+	// SSH holds the listen address, limits and timeouts.
+	SSH config.SSH
+	// HostKeyPath is the ed25519 host key, created (0600) on first start.
+	HostKeyPath string
+	// Service runs the flows.
+	Service *flows.Service
+	// Mode is the TUI mode of every session (tui.ModeSSH, or tui.ModeDemo
+	// for a demo served over SSH).
+	Mode tui.Mode
+	// IdleTimeout wipes a session's journey after this long without a key.
+	IdleTimeout time.Duration
+	// DoneTimeout returns from the "done" screen to the start.
+	DoneTimeout time.Duration
+	// Banner is drawn on the welcome screen.
+	Banner string
+	// Logger records connections; nil logs nothing.
+	Logger *log.Logger
+	// RatePerSecond and RateBurst bound new sessions per client address.
+	RatePerSecond float64
+	RateBurst     int
+}
+
+// Server is a running SSH portal.
+type Server struct {
+	opts Options
+	srv  *ssh.Server
+
+	connections  atomic.Int64 // open TCP connections
+	unauthorised atomic.Int64 // connections that have not reached a session yet
+	sessions     sync.WaitGroup
+
+	mu       sync.Mutex
+	programs map[*tea.Program]struct{}
+	perConn  map[string]int // sessions opened per connection (ssh session id)
+	draining bool
+}
+
+// New builds the portal: its host key, limits and middleware.
+func New(opts Options) (*Server, error) {
+	if opts.Service == nil {
+		return nil, errors.New("portal: no service")
+	}
+	if opts.RatePerSecond <= 0 {
+		opts.RatePerSecond = 1
+	}
+	if opts.RateBurst <= 0 {
+		opts.RateBurst = 10
+	}
+	s := &Server{opts: opts, programs: map[*tea.Program]struct{}{}, perConn: map[string]int{}}
+	limiter := ratelimiter.NewRateLimiter(rate.Limit(opts.RatePerSecond), opts.RateBurst, 10_000)
+	srv, err := wish.NewServer(
+		wish.WithAddress(opts.SSH.Listen),
+		wish.WithHostKeyPath(opts.HostKeyPath),
+		wish.WithVersion("sspr"),
+		// Middleware listed last runs first.
+		wish.WithMiddleware(
+			// Bubble Tea, innermost: one program per session, with the
+			// session's own colour profile, size and context.
+			bubbletea.MiddlewareWithProgramHandler(s.program),
+			// Only terminal sessions reach the TUI; everything else gets a
+			// one-line reason.
+			s.terminalOnly,
+			// At most RateBurst sessions at once from one address, refilled
+			// at RatePerSecond: a client cannot open sessions in a loop.
+			ratelimiter.Middleware(limiter),
+			// Beyond the connection cap, a one-line "busy".
+			s.capacity,
+			// Remote address, duration and outcome; never anything typed.
+			s.logging,
+			// Outermost: a panic in one session ends that session only.
+			recover.Middleware(),
+		),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("portal: %w", err)
+	}
+	if err := ensureKeyMode(opts.HostKeyPath); err != nil {
+		return nil, fmt.Errorf("portal: host key: %w", err)
+	}
+	srv.HandshakeTimeout = opts.SSH.HandshakeTimeout
+	srv.IdleTimeout = opts.SSH.IdleTimeout
+	srv.MaxTimeout = opts.SSH.MaxSessionTime
+	srv.EnableProxyProtocol = opts.SSH.ProxyProtocol
+	srv.ConnCallback = s.onConnect
+	srv.ConnectionCloseCallback = s.onClose
+	// Port forwarding stays refused: no forwarding callbacks, no
+	// direct-tcpip or tcpip-forward handlers. Subsystems (sftp) get a
+	// message; the session channel is wrapped to refuse agent and X11
+	// forwarding and a second session on one connection.
+	srv.SubsystemHandlers = map[string]ssh.SubsystemHandler{"default": func(sess ssh.Session) {
+		_, _ = fmt.Fprintln(sess.Stderr(), msgNoCommands)
+		_ = sess.Exit(1)
+	}}
+	srv.RequestHandlers = map[string]ssh.RequestHandler{}
+	srv.ChannelHandlers = map[string]ssh.ChannelHandler{"session": s.sessionChannel}
+	s.srv = srv
+	return s, nil
+}
+
+// HostKeyFingerprint is the SHA-256 fingerprint of the host key, for admins
+// to publish.
+func (s *Server) HostKeyFingerprint() string {
+	if len(s.srv.HostSigners) == 0 {
+		return ""
+	}
+	return gossh.FingerprintSHA256(s.srv.HostSigners[0].PublicKey())
+}
+
+// Serve accepts connections on l until Shutdown or Close.
+func (s *Server) Serve(l net.Listener) error {
+	err := s.srv.Serve(l)
+	if errors.Is(err, ssh.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close drops every connection at once.
+func (s *Server) Close() error { return s.srv.Close() }
+
+// Shutdown stops accepting connections, tells everyone connected to finish
+// within the grace period, waits for their sessions to end (or the grace
+// period, or ctx), then closes what is left.
+func (s *Server) Shutdown(ctx context.Context, grace time.Duration) error {
+	s.mu.Lock()
+	s.draining = true
+	notice := tui.NoticeMsg{Text: fmt.Sprintf(msgRestarting, grace.Round(time.Second))}
+	for p := range s.programs {
+		go p.Send(notice)
+	}
+	s.mu.Unlock()
+
+	// Stop accepting; live connections keep going.
+	shutdownCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.srv.Shutdown(shutdownCtx) }()
+
+	timer := time.NewTimer(grace)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		if errors.Is(err, context.Canceled) {
+			err = nil
+		}
+		return err
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	cancel()
+	err := s.srv.Close()
+	s.sessions.Wait()
+	<-done
+	if errors.Is(err, ssh.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// onConnect counts a new connection and drops it at once when too many are
+// waiting to reach a session, which bounds what a flood of half-open
+// handshakes can hold.
+func (s *Server) onConnect(ctx ssh.Context, conn net.Conn) net.Conn {
+	if s.unauthorised.Load() >= int64(max(s.opts.SSH.MaxUnauthenticated, 1)) ||
+		s.connections.Load() >= int64(s.opts.SSH.MaxConnections+max(s.opts.SSH.MaxUnauthenticated, 1)) {
+		_ = conn.Close()
+		return nil
+	}
+	s.connections.Add(1)
+	s.unauthorised.Add(1)
+	pending := &atomic.Bool{}
+	pending.Store(true)
+	ctx.SetValue(pendingKey{}, pending)
+	return conn
+}
+
+type pendingKey struct{}
+
+// reached marks a connection as past the handshake, once.
+func (s *Server) reached(ctx ssh.Context) {
+	if p, ok := ctx.Value(pendingKey{}).(*atomic.Bool); ok && p.CompareAndSwap(true, false) {
+		s.unauthorised.Add(-1)
+	}
+}
+
+func (s *Server) onClose(conn net.Conn) {
+	s.connections.Add(-1)
+}
+
+// sessionChannel accepts the first session channel of a connection and
+// refuses any other; its requests are filtered before the session sees them.
+func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, newChan gossh.NewChannel, ctx ssh.Context) {
+	id := ctx.SessionID()
+	s.mu.Lock()
+	n := s.perConn[id]
+	s.perConn[id] = n + 1
+	s.mu.Unlock()
+	if n > 0 {
+		_ = newChan.Reject(gossh.Prohibited, msgOneSession)
+		return
+	}
+	go func() {
+		<-ctx.Done()
+		s.mu.Lock()
+		delete(s.perConn, id)
+		s.mu.Unlock()
+		s.reached(ctx)
+	}()
+	ssh.DefaultSessionHandler(srv, conn, filteredChannel{newChan}, ctx)
+}
+
+// filteredChannel refuses agent forwarding and X11 before the session
+// handler sees them (the handler would accept an agent request).
+type filteredChannel struct{ gossh.NewChannel }
+
+func (f filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
+	ch, reqs, err := f.NewChannel.Accept()
+	if err != nil {
+		return ch, reqs, err
+	}
+	out := make(chan *gossh.Request)
+	go func() {
+		defer close(out)
+		for r := range reqs {
+			switch r.Type {
+			case "auth-agent-req@openssh.com", "x11-req":
+				if r.WantReply {
+					_ = r.Reply(false, nil)
+				}
+				continue
+			}
+			out <- r
+		}
+	}()
+	return ch, out, nil
+}
+
+// logging records each session: remote address, duration and outcome.
+func (s *Server) logging(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		start := time.Now()
+		next(sess)
+		if s.opts.Logger != nil {
+			s.opts.Logger.Info("session", "remote", sess.RemoteAddr().String(), "duration",
+				time.Since(start).Round(time.Millisecond), "pty", hasPTY(sess))
+		}
+	}
+}
+
+func hasPTY(sess ssh.Session) bool {
+	_, _, ok := sess.Pty()
+	return ok
+}
+
+// capacity turns clients away beyond the connection cap, and while the
+// portal drains for a restart.
+func (s *Server) capacity(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		s.reached(sess.Context())
+		s.mu.Lock()
+		draining := s.draining
+		s.mu.Unlock()
+		if draining || s.connections.Load() > int64(s.opts.SSH.MaxConnections) {
+			wish.Fatalln(sess, msgBusy)
+			return
+		}
+		next(sess)
+	}
+}
+
+// terminalOnly refuses commands and sessions without a terminal.
+func (s *Server) terminalOnly(next ssh.Handler) ssh.Handler {
+	return func(sess ssh.Session) {
+		if sess.RawCommand() != "" {
+			wish.Fatalln(sess, msgNoCommands)
+			return
+		}
+		if !hasPTY(sess) {
+			wish.Fatalln(sess, msgNeedPTY)
+			return
+		}
+		next(sess)
+	}
+}
+
+// program builds the Bubble Tea program of one session: its own model, the
+// client's colour profile and window size (clamped), input and output on
+// the session, and the session's context, so a closed connection ends it.
+func (s *Server) program(sess ssh.Session) *tea.Program {
+	pty, _, _ := sess.Pty()
+	envs := append(sess.Environ(), "TERM="+pty.Term)
+	maxW, maxH := clampLimits(s.opts.SSH)
+	w, h := min(max(pty.Window.Width, 1), maxW), min(max(pty.Window.Height, 1), maxH)
+	model := tui.New(tui.Options{
+		Context: sess.Context(), Service: s.opts.Service, Source: "ssh:" + hostOf(sess.RemoteAddr()),
+		Mode: s.opts.Mode, IdleTimeout: s.opts.IdleTimeout, DoneTimeout: s.opts.DoneTimeout,
+		Banner: s.opts.Banner, Dark: true,
+	})
+	p := tea.NewProgram(model,
+		tea.WithInput(sess),
+		tea.WithOutput(sess),
+		tea.WithEnvironment(envs),
+		tea.WithColorProfile(colorprofile.Env(envs)),
+		tea.WithWindowSize(w, h),
+		tea.WithContext(sess.Context()),
+		tea.WithoutSignalHandler(),
+		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+			switch m := msg.(type) {
+			case tea.SuspendMsg:
+				// ctrl+z must not suspend a server-side program.
+				return nil
+			case tea.WindowSizeMsg:
+				// The renderer sizes its buffers from this before the
+				// model sees it: clamp it here.
+				return tea.WindowSizeMsg{Width: min(max(m.Width, 1), maxW), Height: min(max(m.Height, 1), maxH)}
+			}
+			return msg
+		}),
+	)
+	s.mu.Lock()
+	s.programs[p] = struct{}{}
+	s.sessions.Add(1)
+	s.mu.Unlock()
+	go func() {
+		<-sess.Context().Done()
+		s.mu.Lock()
+		delete(s.programs, p)
+		s.mu.Unlock()
+		s.sessions.Done()
+	}()
+	return p
+}
+
+func clampLimits(c config.SSH) (int, int) {
+	w, h := c.MaxWidth, c.MaxHeight
+	if w <= 0 {
+		w = tui.MaxWidth
+	}
+	if h <= 0 {
+		h = tui.MaxHeight
+	}
+	return w, h
+}
+
+// hostOf is the client's IP address without the port: the audit source and
+// the key for per-source throttling.
+func hostOf(a net.Addr) string {
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	return host
+}
+
+// ensureKeyMode tightens the host key's permissions if an older file is
+// readable by others.
+func ensureKeyMode(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return os.Chmod(path, 0o600)
+	}
+	return nil
+}

@@ -2,7 +2,6 @@ package flows
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -165,11 +164,11 @@ func (s *Service) sessionInfo(ctx context.Context, ses *session) (SessionInfo, e
 }
 
 type regState struct {
-	due       bool
-	reason    string
-	canReset  bool
-	usable    int
-	registerd []string
+	due        bool
+	reason     string
+	canReset   bool
+	usable     int
+	registered []string
 }
 
 // registrationState applies the policy to a user's registrations: whether they
@@ -198,7 +197,7 @@ func (s *Service) registrationState(ctx context.Context, u store.User) (regState
 // evaluateRegistration is the pure rule behind registrationState, shared with
 // the registrations report.
 func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabled bool, now time.Time) regState {
-	st := regState{registerd: kinds}
+	st := regState{registered: kinds}
 	required := pol.MethodsRequired
 	if u.IsAdmin {
 		required = AdminMethodsRequired
@@ -340,14 +339,4 @@ func sortedStrings(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
 	return out
-}
-
-// errIsAny reports whether err is any of targets.
-func errIsAny(err error, targets ...error) bool {
-	for _, t := range targets {
-		if errors.Is(err, t) {
-			return true
-		}
-	}
-	return false
 }

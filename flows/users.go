@@ -415,7 +415,7 @@ func (s *Service) detailOf(ctx context.Context, u store.User) (UserDetail, error
 	if err != nil {
 		return UserDetail{}, err
 	}
-	d.Methods, d.CanReset, d.RegistrationDue = st.registerd, st.canReset, st.due
+	d.Methods, d.CanReset, d.RegistrationDue = st.registered, st.canReset, st.due
 	if b, err := store.ActiveBlock(ctx, s.db, store.ScopeAccount, u.Username, s.now().Unix()); err == nil {
 		d.Blocked, d.BlockedUntil = true, time.Unix(b.Until, 0)
 	}

@@ -237,25 +237,11 @@ func (s *Service) RemoveUserMethod(ctx context.Context, actor Actor, username st
 func (s *Service) SetPolicy(ctx context.Context, actor Actor, key, value string) (policy.Change, error) {
 	var change policy.Change
 	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
-		old, err := policy.Load(ctx, tx)
+		// The same checks as PolicyWhatIf (see candidate): a value that
+		// previews is a value that saves.
+		old, next, err := s.candidate(ctx, tx, key, value)
 		if err != nil {
 			return err
-		}
-		next := old
-		next.MethodsAllowed = append([]policy.Method(nil), old.MethodsAllowed...)
-		next.BannedWords = append([]string(nil), old.BannedWords...)
-		if err := next.Set(key, value); err != nil {
-			return err
-		}
-		if err := next.Validate(); err != nil {
-			return err
-		}
-		if next.EnabledFor == policy.ScopeGroup {
-			if _, err := store.GroupByName(ctx, tx, next.EnabledGroup); errors.Is(err, store.ErrNotFound) {
-				if _, lerr := s.dir.GroupMembers(ctx, next.EnabledGroup); lerr != nil || s.isBuiltin() {
-					return fmt.Errorf("group %q does not exist: %w", next.EnabledGroup, ErrInvalid)
-				}
-			}
 		}
 		change = policy.Change{Key: key, Old: old.Get(key), New: next.Get(key)}
 		if err := policy.Save(ctx, tx, next, s.now()); err != nil {

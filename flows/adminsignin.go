@@ -2,6 +2,7 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
@@ -29,6 +30,11 @@ func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source str
 		return ResetStart{}, s.failSignIn(ctx, account, source, audit.EventAdminSignInFailed)
 	}
 	u, err := s.localUser(ctx, account)
+	if err != nil && !errors.Is(err, ErrUnknownUser) {
+		// The directory went away between the two calls: not the
+		// person's fault, so not counted.
+		return ResetStart{}, fmt.Errorf("admin sign-in: %w", err)
+	}
 	if err != nil || !u.IsAdmin || u.Disabled {
 		return ResetStart{}, s.failSignIn(ctx, account, source, audit.EventAdminSignInFailed)
 	}

@@ -20,7 +20,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Typed errors returned by store methods; test with errors.Is.
@@ -84,11 +85,41 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	reader.SetConnMaxLifetime(0)
 
 	db := &DB{writer: writer, reader: reader}
+	if err := connectWriter(ctx, writer); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
 	if err := db.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	return db, nil
+}
+
+// connectWriter opens the writer connection, waiting while another process
+// holds the file. The busy timeout covers every lock but one: the switch of
+// a new file to WAL mode (a pragma run on connecting) fails with SQLITE_BUSY
+// at once when another process is opening the same new file, as when two
+// commands start together on a fresh data folder.
+func connectWriter(ctx context.Context, writer *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := writer.PingContext(ctx)
+		if !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY (any extended code).
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // dsn builds the connection string. The writer takes the write lock at BEGIN
@@ -129,16 +160,23 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 }
 
 // WithTx runs fn in a write transaction, committing when fn returns nil and
-// rolling back otherwise.
+// rolling back otherwise, a panic included: a panic recovered further up
+// would otherwise keep the only writer connection forever.
 func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = sqlTx.Rollback()
+		}
+	}()
 	if err := fn(&Tx{sqlTx}); err != nil {
-		_ = sqlTx.Rollback()
 		return err
 	}
+	committed = true
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", err)
 	}

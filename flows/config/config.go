@@ -129,7 +129,9 @@ type LDAP struct {
 	CAFile           string `env:"LDAP_CA_FILE" yaml:"ca_file"`
 	BindDN           string `env:"LDAP_BIND_DN" yaml:"bind_dn"`
 	BindPasswordFile string `env:"LDAP_BIND_PASSWORD_FILE" yaml:"bind_password_file"`
-	BaseDN           string `env:"LDAP_BASE_DN" yaml:"base_dn"`
+	// BindPassword comes only from the environment, to keep it out of files.
+	BindPassword string `env:"LDAP_BIND_PASSWORD" yaml:"-"`
+	BaseDN       string `env:"LDAP_BASE_DN" yaml:"base_dn"`
 	// UserFilter holds one %s for the escaped username.
 	UserFilter      string `env:"LDAP_USER_FILTER" yaml:"user_filter"`
 	AttrUsername    string `env:"LDAP_ATTR_USERNAME" yaml:"attr_username"`
@@ -323,6 +325,7 @@ func (c Config) Validate() error {
 			}
 			return nil
 		},
+		c.SMTP.validateAuth,
 
 		func() error { return httpURL("sms.url", c.SMS.URL) },
 		func() error { return oneOf("sms.method", c.SMS.Method, "GET", "POST", "PUT") },
@@ -362,6 +365,26 @@ func (c Config) Validate() error {
 		if err := check(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// validateAuth checks the SMTP credentials of a configured server: both
+// or neither, and never over a connection without TLS, where anyone on the
+// path could read the password (and a man in the middle could strip the
+// server's STARTTLS offer to get it).
+func (s SMTP) validateAuth() error {
+	if s.Host == "" {
+		return nil
+	}
+	hasPassword := s.Password != "" || s.PasswordFile != ""
+	switch {
+	case s.Username != "" && !hasPassword:
+		return problem("smtp.password_file", "or SSPR_SMTP_PASSWORD must be set when smtp.username is")
+	case s.Username == "" && hasPassword:
+		return problem("smtp.username", "must be set when a password is")
+	case s.Username != "" && s.TLS == "none":
+		return problem("smtp.tls", "must be starttls or tls when smtp.username is set: sspr does not send a password over an unencrypted connection")
 	}
 	return nil
 }
@@ -410,7 +433,7 @@ func (l LDAP) validate() error {
 			return problem(attr.key, "must name an attribute when ldap.url is set")
 		}
 	}
-	return nil
+	return l.validateConnection(u)
 }
 
 type number interface {

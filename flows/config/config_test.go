@@ -441,6 +441,16 @@ func TestValidation(t *testing.T) {
 		{"smtp from bad", func(c *Config) { c.SMTP.From = "Sspr <sspr@example.org>" }, "smtp.from"},
 		{"smtp two passwords", func(c *Config) { c.SMTP.Password, c.SMTP.PasswordFile = "x", "/run/pw" }, "smtp.password_file"},
 		{"smtp host header injection", func(c *Config) { c.SMTP.Host = "a\r\nb" }, "smtp.host"},
+		{"smtp user without password", func(c *Config) {
+			c.SMTP.Host, c.SMTP.From, c.SMTP.Username = "mail.example.org", "sspr@example.org", "u"
+		}, "smtp.password_file"},
+		{"smtp password without user", func(c *Config) {
+			c.SMTP.Host, c.SMTP.From, c.SMTP.Password = "mail.example.org", "sspr@example.org", "pw"
+		}, "smtp.username"},
+		{"smtp auth without tls", func(c *Config) {
+			c.SMTP.Host, c.SMTP.From, c.SMTP.Username, c.SMTP.Password = "localhost", "sspr@localhost", "u", "pw"
+			c.SMTP.TLS = "none"
+		}, "smtp.tls"},
 		{"sms url", func(c *Config) { c.SMS.URL = "ftp://gw" }, "sms.url"},
 		{"sms method", func(c *Config) { c.SMS.Method = "DELETE" }, "sms.method"},
 		{"sms body", func(c *Config) { c.SMS.URL = "https://gw.example.org/send" }, "sms.body_template"},
@@ -486,8 +496,12 @@ func TestValidation(t *testing.T) {
 		func(c *Config) { c.Hash.MemoryKiB, c.Hash.Time = 47104, 1 },
 		func(c *Config) { c.SSH.Listen = "[::1]:0" },
 		func(c *Config) {
-			c.SMTP.Host, c.SMTP.From, c.SMTP.TLS, c.SMTP.Password = "localhost", "sspr@localhost", "none", "pw"
+			c.SMTP.Host, c.SMTP.From, c.SMTP.TLS = "localhost", "sspr@localhost", "none"
 		},
+		func(c *Config) {
+			c.SMTP.Host, c.SMTP.From, c.SMTP.Username, c.SMTP.PasswordFile = "mail.example.org", "sspr@example.org", "u", "pw"
+		},
+		func(c *Config) { c.SMTP.Username = "left over while smtp.host is empty" },
 		func(c *Config) {
 			c.SMS.URL, c.SMS.Method = "https://gw.example.org/send?to={{.To}}", "GET"
 		},

@@ -490,6 +490,11 @@ func parseBannedWords(v string) ([]string, error) {
 			continue
 		}
 		if n := utf8.RuneCountInString(w); n < MinBannedWordLength || n > MaxBannedWordLength {
+			if n > MaxBannedWordLength {
+				// Quoting a pasted essay would make the one-line error a page long.
+				return nil, invalid("banned words must be %d–%d characters each (one has %d)",
+					MinBannedWordLength, MaxBannedWordLength, n)
+			}
 			return nil, invalid("banned words must be %d–%d characters each (%q is not)",
 				MinBannedWordLength, MaxBannedWordLength, w)
 		}

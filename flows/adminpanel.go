@@ -1,0 +1,120 @@
+package flows
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// MaxSearchLength is the longest user search accepted, in characters.
+const MaxSearchLength = 100
+
+// UserRow is one user in the admin panel's user table.
+type UserRow struct {
+	Username    string
+	DisplayName string
+	Email       string
+	// Methods are the registered methods, in policy.AllMethods order.
+	Methods []policy.Method
+	// LastConfirmed is when the user last confirmed their info; zero if never.
+	LastConfirmed time.Time
+	// BlockedUntil is when an account block in force ends; zero if none is.
+	BlockedUntil       time.Time
+	Disabled           bool
+	Admin              bool
+	TemporaryPassword  bool
+	ReregisterRequired bool
+}
+
+// Blocked reports whether an account block is in force.
+func (r UserRow) Blocked() bool { return !r.BlockedUntil.IsZero() }
+
+// UserQuery asks for one page of users.
+type UserQuery struct {
+	// Search matches a substring of the username, display name or email;
+	// LIKE wildcards match literally.
+	Search string
+	// After and Before are the username the page starts after, or ends
+	// before; neither means the first page.
+	After, Before string
+	// Limit is the page size (1–500; default 20).
+	Limit int
+	// Count asks for the number of users the search matches, for "x of y".
+	Count bool
+}
+
+// UserPage is one page of users.
+type UserPage struct {
+	Users            []UserRow
+	HasPrev, HasNext bool
+	// Total is how many users the search matches; -1 when not counted.
+	Total int
+}
+
+// ListUserPage returns one page of users with their methods and states, for
+// the admin panel: one query for the page and, when asked, one for the count,
+// run side by side. Pages are keyed by username, so page 5,000 costs what
+// page 1 does.
+func (s *Service) ListUserPage(ctx context.Context, q UserQuery) (UserPage, error) {
+	q.Search = strings.TrimSpace(q.Search)
+	if utf8.RuneCountInString(q.Search) > MaxSearchLength {
+		return UserPage{}, fmt.Errorf("a search must be at most %d characters: %w", MaxSearchLength, ErrInvalid)
+	}
+	now := s.now()
+	var (
+		wg       sync.WaitGroup
+		total    = -1
+		countErr error
+	)
+	if q.Count {
+		wg.Go(func() { total, countErr = store.CountUserPage(ctx, s.db, q.Search) })
+	}
+	page, err := store.ListUserPage(ctx, s.db, store.UserPageFilter{Search: q.Search, After: q.After, Before: q.Before,
+		Limit: q.Limit, Now: now.Unix()})
+	wg.Wait()
+	if err != nil {
+		return UserPage{}, fmt.Errorf("list users: %w", err)
+	}
+	if countErr != nil {
+		return UserPage{}, fmt.Errorf("list users: %w", countErr)
+	}
+	out := UserPage{HasPrev: page.HasPrev, HasNext: page.HasNext, Total: total, Users: make([]UserRow, len(page.Rows))}
+	order := policy.AllMethods()
+	for i, r := range page.Rows {
+		u := UserRow{Username: r.Username, DisplayName: r.DisplayName, Email: r.Email, Disabled: r.Disabled, Admin: r.IsAdmin,
+			TemporaryPassword: r.MustChange, ReregisterRequired: r.ReregisterRequired}
+		for _, k := range r.Kinds {
+			u.Methods = append(u.Methods, policy.Method(k))
+		}
+		slices.SortFunc(u.Methods, func(a, b policy.Method) int {
+			return slices.Index(order, a) - slices.Index(order, b)
+		})
+		if r.LastConfirmedAt > 0 {
+			u.LastConfirmed = time.Unix(r.LastConfirmedAt, 0).UTC()
+		}
+		if r.BlockedUntil > 0 {
+			u.BlockedUntil = time.Unix(r.BlockedUntil, 0).UTC()
+		}
+		out.Users[i] = u
+	}
+	return out, nil
+}
+
+// AuditEntries returns the audit entries a filter selects, newest first, for
+// the admin panel.
+func (s *Service) AuditEntries(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
+	return audit.List(ctx, s.db, f)
+}
+
+// VerifyAudit walks the audit chain and reports the first break, if any.
+func (s *Service) VerifyAudit(ctx context.Context) (audit.Report, error) {
+	return audit.Verify(ctx, s.db)
+}

@@ -1,0 +1,467 @@
+package flows_test
+
+// Benchmarks of issue 2:
+//
+//	go test ./flows/ -run '^$' -bench 'FullReset|Argon2Hashes|ResetVsHashes' -benchtime 20x
+//	go test ./flows/ -run '^$' -bench '100k' -benchtime 1x
+//	go test ./flows/ -run '^$' -bench ConcurrentPasswordChecks -benchtime 5x
+//
+// A reset at the default argon2id cost computes six derivations (see
+// resetHashes); BenchmarkArgon2Hashes computes just those, so the ratio of
+// the two is what the reset adds to its hashing. BenchmarkFullReset/cheap
+// runs the same reset with the cheapest argon2id parameters, which measures
+// that addition directly.
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/password"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// benchBox is a delivery channel that keeps only the last code it was given.
+type benchBox struct {
+	mu   sync.Mutex
+	last string
+}
+
+func (b *benchBox) Send(_ context.Context, m dispatch.Message) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.last = codePattern.FindString(m.Text)
+	return nil
+}
+
+func (b *benchBox) code() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.last
+}
+
+type benchEnv struct {
+	svc    *flows.Service
+	db     *store.DB
+	box    *benchBox
+	hasher *password.Hasher
+	admin  flows.Actor
+}
+
+// newBenchEnv builds a Service on a temporary SQLite file, like the test
+// harness, but with the given hashing parameters and slots.
+func newBenchEnv(tb testing.TB, p password.Params, slots int) *benchEnv {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "sspr.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	keys, err := secret.LoadOrCreateKeys(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	clk := clock.NewFake(start)
+	box := &benchBox{}
+	d := dispatch.New(map[string]dispatch.Channel{"email": box, "sms": box}, db, clk, dispatch.Options{})
+	hasher := password.NewHasher(p, slots)
+	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys, Dispatcher: d})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &benchEnv{svc: svc, db: db, box: box, hasher: hasher, admin: flows.Actor{Name: "bench", Source: "bench"}}
+}
+
+// resetPassword makes the n-th distinct new password for the benchmarks: 28
+// characters, like the harness's "correct horse battery staple". Length
+// matters to the rest of a reset: zxcvbn's cost grows with its square.
+func resetPassword(n int64) string {
+	return fmt.Sprintf("violet kettle %06d harbour", n)
+}
+
+var resetCounter atomic.Int64
+
+// reset runs one full self-service reset by emailed code.
+func (e *benchEnv) reset(tb testing.TB, username string) {
+	ctx := context.Background()
+	rs, err := e.svc.StartReset(ctx, username, "kiosk-bench")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := e.svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
+		tb.Fatal(err)
+	}
+	p, err := e.svc.VerifyCode(ctx, rs.FlowID, policy.Email, e.box.code())
+	if err != nil || !p.Done {
+		tb.Fatalf("verify: %+v %v", p, err)
+	}
+	if err := e.svc.CompleteReset(ctx, rs.FlowID, resetPassword(resetCounter.Add(1))); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// resetHashes is the number of argon2id derivations one reset computes once
+// the password history is full: CompleteReset → setPassword verifies the new
+// password against the newest password_history (policy default 5) hashes —
+// the current hash is among them, since every set password is added to the
+// history, so it is not verified a second time — and then hashes it once.
+// Identify, send and verify compute none (codes are HMAC-SHA-256).
+const resetHashes = 5 + 1
+
+// newResetEnv makes a user with a registered email and a full password
+// history, so every timed reset checks the whole history.
+func newResetEnv(b *testing.B, p password.Params) *benchEnv {
+	b.Helper()
+	ctx := context.Background()
+	e := newBenchEnv(b, p, 0)
+	if _, err := e.svc.AddUser(ctx, e.admin, flows.NewUser{Username: "alice", DisplayName: "Alice Example",
+		Email: "alice@example.com", Password: "initial correct horse battery staple"}); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.svc.RegisterVerified(ctx, e.admin, "alice", policy.Email, "alice@example.com"); err != nil {
+		b.Fatal(err)
+	}
+	pol, err := e.svc.Policy(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if pol.PasswordHistory != resetHashes-1 {
+		b.Fatalf("policy password_history = %d; resetHashes assumes %d", pol.PasswordHistory, resetHashes-1)
+	}
+	for range pol.PasswordHistory {
+		e.reset(b, "alice")
+	}
+	return e
+}
+
+func BenchmarkFullReset(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		p    password.Params
+	}{
+		{"default", password.DefaultParams()},
+		// The cheapest argon2id: what is left is everything but hashing.
+		{"cheap", password.Params{MemoryKiB: 8, Time: 1, Threads: 1}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			e := newResetEnv(b, tc.p)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				e.reset(b, "alice")
+			}
+		})
+	}
+}
+
+// BenchmarkArgon2Hashes computes the derivations a full reset computes:
+// resetHashes-1 verifications against real hashes of other passwords, then
+// one hash, one after the other as setPassword does.
+func BenchmarkArgon2Hashes(b *testing.B) {
+	ctx := context.Background()
+	h := password.NewHasher(password.DefaultParams(), 0)
+	history := make([]string, resetHashes-1)
+	for i := range history {
+		var err error
+		if history[i], err = h.Hash(ctx, resetPassword(int64(-1-i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pw := resetPassword(-100)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		reused, err := h.InHistory(ctx, pw, history)
+		if err != nil || reused {
+			b.Fatal(reused, err)
+		}
+		if _, err := h.Hash(ctx, pw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkResetVsHashes alternates a full reset and the derivations it
+// computes (as BenchmarkArgon2Hashes) in one loop, so both see the same load
+// on a shared machine, and reports their ratio and the difference.
+func BenchmarkResetVsHashes(b *testing.B) {
+	ctx := context.Background()
+	e := newResetEnv(b, password.DefaultParams())
+	history := make([]string, resetHashes-1)
+	for i := range history {
+		var err error
+		if history[i], err = e.hasher.Hash(ctx, resetPassword(int64(-1-i))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	pw := resetPassword(-100)
+	hashes := func() {
+		if reused, err := e.hasher.InHistory(ctx, pw, history); err != nil || reused {
+			b.Fatal(reused, err)
+		}
+		if _, err := e.hasher.Hash(ctx, pw); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var resetTime, hashTime time.Duration
+	b.ResetTimer()
+	for i := range b.N {
+		steps := []struct {
+			run func()
+			sum *time.Duration
+		}{{func() { e.reset(b, "alice") }, &resetTime}, {hashes, &hashTime}}
+		if i%2 == 1 {
+			steps[0], steps[1] = steps[1], steps[0]
+		}
+		for _, st := range steps {
+			t0 := time.Now()
+			st.run()
+			*st.sum += time.Since(t0)
+		}
+	}
+	n := float64(b.N)
+	ms := func(d time.Duration) float64 { return float64(d) / n / float64(time.Millisecond) }
+	b.ReportMetric(ms(resetTime), "reset-ms")
+	b.ReportMetric(ms(hashTime), "hashes-ms")
+	b.ReportMetric(ms(resetTime-hashTime), "rest-ms")
+	b.ReportMetric(float64(resetTime)/float64(hashTime), "ratio")
+}
+
+const bulkUsers = 100_000
+
+var (
+	bulkOnce sync.Once
+	bulkCSV  []byte
+)
+
+// bulkImportCSV returns an import file of 100,000 users; every tenth is in
+// the group "staff", every hundredth an administrator.
+func bulkImportCSV() []byte {
+	bulkOnce.Do(func() {
+		var buf bytes.Buffer
+		buf.WriteString(strings.Join(flows.ImportHeader, ",") + "\n")
+		for i := range bulkUsers {
+			groups, admin := "", "false"
+			if i%10 == 0 {
+				groups = "staff"
+			}
+			if i%100 == 0 {
+				admin = "true"
+			}
+			fmt.Fprintf(&buf, "user%06d,\"Example, User %06d\",user%06d@example.com,+1555%07d,%s,%s\n",
+				i, i, i, i, groups, admin)
+		}
+		bulkCSV = buf.Bytes()
+	})
+	return bulkCSV
+}
+
+// importBulk imports the 100,000 users into a fresh service.
+func importBulk(tb testing.TB, e *benchEnv) {
+	tb.Helper()
+	ctx := context.Background()
+	res, err := e.svc.ImportUsers(ctx, e.admin, bytes.NewReader(bulkImportCSV()), flows.ImportOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if res.Imported != bulkUsers {
+		tb.Fatalf("imported %d users", res.Imported)
+	}
+}
+
+// cheapParams keeps the setup of the bulk benchmarks fast; they hash nothing.
+var cheapParams = password.Params{MemoryKiB: 8, Time: 1, Threads: 1}
+
+func BenchmarkImport100k(b *testing.B) {
+	if testing.Short() {
+		b.Skip("slow: 100,000 users")
+	}
+	bulkImportCSV()
+	b.SetBytes(int64(len(bulkCSV)))
+	for range b.N {
+		b.StopTimer()
+		e := newBenchEnv(b, cheapParams, 0)
+		if err := e.svc.AddGroup(context.Background(), e.admin, "staff"); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		b.StartTimer()
+		importBulk(b, e)
+	}
+}
+
+func BenchmarkRegistrationReport100k(b *testing.B) {
+	if testing.Short() {
+		b.Skip("slow: 100,000 users")
+	}
+	ctx := context.Background()
+	e := newBenchEnv(b, cheapParams, 0)
+	if err := e.svc.AddGroup(ctx, e.admin, "staff"); err != nil {
+		b.Fatal(err)
+	}
+	importBulk(b, e)
+	// Three users in five registered an email, one in five also a phone.
+	err := e.db.WithTx(ctx, func(tx *store.Tx) error {
+		for id := int64(1); id <= bulkUsers; id++ {
+			if id%5 < 3 {
+				if err := store.UpsertMethod(ctx, tx, store.Method{UserID: id, Kind: "email",
+					Destination: fmt.Sprintf("u%d@example.com", id), CreatedAt: 1, ConfirmedAt: 1}); err != nil {
+					return err
+				}
+			}
+			if id%5 == 0 {
+				if err := store.UpsertMethod(ctx, tx, store.Method{UserID: id, Kind: "sms",
+					Destination: "+15551230000", CreatedAt: 1, ConfirmedAt: 1}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, scope := range []string{"all", "group"} {
+		b.Run("scope="+scope, func(b *testing.B) {
+			if scope == "group" {
+				if _, err := e.svc.SetPolicy(ctx, e.admin, "enabled_group", "staff"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if _, err := e.svc.SetPolicy(ctx, e.admin, "enabled_for", scope); err != nil {
+				b.Fatal(err)
+			}
+			runtime.GC()
+			b.ResetTimer()
+			for range b.N {
+				lines, err := e.svc.RegistrationReport(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(lines) != bulkUsers {
+					b.Fatalf("%d lines", len(lines))
+				}
+			}
+		})
+	}
+}
+
+// heapSampler records, while it runs, the peak of the Go heap (bytes in
+// live objects and in garbage not yet swept) and the peak of the live heap
+// that the garbage collector measured at the end of each cycle.
+type heapSampler struct {
+	stop       chan struct{}
+	done       chan struct{}
+	peak, live uint64
+}
+
+var heapSamples = []metrics.Sample{
+	{Name: "/memory/classes/heap/objects:bytes"},
+	{Name: "/gc/heap/live:bytes"},
+}
+
+func heapNow() (objects, live uint64) {
+	s := slices.Clone(heapSamples)
+	metrics.Read(s)
+	return s[0].Value.Uint64(), s[1].Value.Uint64()
+}
+
+func startHeapSampler() *heapSampler {
+	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		t := time.NewTicker(200 * time.Microsecond)
+		defer t.Stop()
+		for {
+			objects, live := heapNow()
+			h.peak, h.live = max(h.peak, objects), max(h.live, live)
+			select {
+			case <-h.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return h
+}
+
+func (h *heapSampler) finish() (peak, live uint64) {
+	close(h.stop)
+	<-h.done
+	return h.peak, h.live
+}
+
+// BenchmarkConcurrentPasswordChecks100 runs 100 sign-ins at once (each one
+// argon2id verification at the default cost) and reports, over the level
+// before them, the peak growth of the Go heap (peak-heap-MiB, garbage
+// included) and of the live heap measured by each GC cycle (peak-live-MiB),
+// next to the hasher's MemoryBound (bound-MiB: slots × 19 MiB; slots default
+// to the number of CPUs). Without the semaphore the 100 derivations would
+// hold 100 × 19 MiB at once.
+func BenchmarkConcurrentPasswordChecks100(b *testing.B) {
+	for _, slots := range []int{0, 8} {
+		name := fmt.Sprintf("slots=%d", slots)
+		if slots == 0 {
+			name = fmt.Sprintf("slots=NumCPU(%d)", runtime.NumCPU())
+		}
+		b.Run(name, func(b *testing.B) {
+			ctx := context.Background()
+			e := newBenchEnv(b, password.DefaultParams(), slots)
+			const pw = "initial correct horse battery staple"
+			if _, err := e.svc.AddUser(ctx, e.admin, flows.NewUser{Username: "alice", Password: pw}); err != nil {
+				b.Fatal(err)
+			}
+			bound := e.hasher.MemoryBound()
+			var peak, peakLive uint64
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				runtime.GC()
+				base, baseLive := heapNow()
+				sampler := startHeapSampler()
+				b.StartTimer()
+				var wg sync.WaitGroup
+				var failed atomic.Int64
+				for range 100 {
+					wg.Go(func() {
+						if _, err := e.svc.SignIn(ctx, "alice", pw, "bench"); err != nil {
+							failed.Add(1)
+						}
+					})
+				}
+				wg.Wait()
+				b.StopTimer()
+				p, l := sampler.finish()
+				if p > base {
+					peak = max(peak, p-base)
+				}
+				if l > baseLive {
+					peakLive = max(peakLive, l-baseLive)
+				}
+				if n := failed.Load(); n > 0 {
+					b.Fatalf("%d sign-ins failed", n)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+			b.ReportMetric(float64(peakLive)/(1<<20), "peak-live-MiB")
+			b.ReportMetric(float64(bound)/(1<<20), "bound-MiB")
+		})
+	}
+}

@@ -1,0 +1,221 @@
+package flows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/ldapdir"
+)
+
+// ErrDirectoryUnavailable means the organisation's directory could not be
+// reached, or would not let sspr's service account in. Nothing was changed,
+// and a sign-in that ends with it does not count against the person.
+var ErrDirectoryUnavailable = errors.New("the password directory can't be reached right now")
+
+// DirectoryRefusedError is an answer of the directory's own password policy
+// (OpenLDAP ppolicy, Active Directory), said as one sentence for the person.
+// sspr's rules run first; the directory stays the final judge.
+//
+// It matches ErrNotAllowed, whose inner message screens show as is, and, for
+// refusals of the new password itself, ErrPasswordRejected.
+type DirectoryRefusedError struct {
+	// Reason is the directory's reason.
+	Reason ldapdir.PolicyReason
+	cause  error
+}
+
+// directorySentences say each reason to the person. They hold no ": " (the
+// screens show the text after the last one) and no final full stop (the
+// screens add it).
+var directorySentences = map[ldapdir.PolicyReason]string{
+	ldapdir.PolicyPasswordTooShort: "the directory refused this password because it is too short; choose a longer one",
+	ldapdir.PolicyPasswordInHistory: "the directory refused this password because you have used it before; " +
+		"choose one you have not used",
+	ldapdir.PolicyPasswordTooYoung: "your password was changed too recently for the directory to allow another change; " +
+		"try again later, or ask the helpdesk",
+	ldapdir.PolicyInsufficientQuality: "the directory refused this password as too weak; choose a longer, less predictable one",
+	ldapdir.PolicyRestriction: "the directory refused this password; it may be too short or too simple, one you used " +
+		"before, or your password was changed too recently",
+	ldapdir.PolicyUnknown:         "the directory refused this password; try a different one, or ask the helpdesk",
+	ldapdir.PolicyModNotAllowed:   "the directory does not let you change this password yourself; ask the helpdesk",
+	ldapdir.PolicyAccountLocked:   "this account is locked in the directory; choose Reset password instead, or ask the helpdesk",
+	ldapdir.PolicyPasswordExpired: "your password has expired; choose Reset password to set a new one",
+	ldapdir.PolicyChangeAfterReset: "the directory wants a new password before anything else; " +
+		"choose Change password to set one",
+	ldapdir.PolicyMustSupplyOldPassword: "the directory accepts a new password only together with the current one; " +
+		"choose Change password, or ask the helpdesk",
+}
+
+func (e *DirectoryRefusedError) Error() string {
+	if s, ok := directorySentences[e.Reason]; ok {
+		return s
+	}
+	return directorySentences[ldapdir.PolicyUnknown]
+}
+
+// Sentence returns the refusal as a sentence to show, capitalised and
+// ending in a full stop.
+func (e *DirectoryRefusedError) Sentence() string {
+	s := e.Error()
+	r, n := utf8.DecodeRuneInString(s)
+	return strings.ToUpper(string(r)) + s[n:] + "."
+}
+
+// Unwrap makes errors.Is(err, ErrNotAllowed) true, ErrPasswordRejected for
+// refusals of the password itself, and reaches the directory's own error.
+func (e *DirectoryRefusedError) Unwrap() []error {
+	out := []error{ErrNotAllowed}
+	switch e.Reason {
+	case ldapdir.PolicyAccountLocked, ldapdir.PolicyPasswordExpired, ldapdir.PolicyChangeAfterReset,
+		ldapdir.PolicyModNotAllowed, ldapdir.PolicyMustSupplyOldPassword:
+	default:
+		out = append(out, ErrPasswordRejected)
+	}
+	if e.cause != nil {
+		out = append(out, e.cause)
+	}
+	return out
+}
+
+// LDAPOptions tune the LDAP directory.
+type LDAPOptions struct {
+	// PrefillContacts passes the directory's mail and mobile on to sspr's
+	// record of a person, where the registration screens suggest them and
+	// notifications may use the mail. They count as methods only once
+	// verified by a code.
+	PrefillContacts bool
+}
+
+// LDAPDirectory keeps passwords in an LDAP directory (OpenLDAP, Active
+// Directory); registrations, policy and audit stay in sspr's store.
+type LDAPDirectory struct {
+	client *ldapdir.Client
+	opts   LDAPOptions
+}
+
+var _ Directory = (*LDAPDirectory)(nil)
+
+// NewLDAPDirectory returns the Directory backed by client.
+func NewLDAPDirectory(client *ldapdir.Client, opts LDAPOptions) *LDAPDirectory {
+	return &LDAPDirectory{client: client, opts: opts}
+}
+
+// Close closes the client's pooled connections.
+func (d *LDAPDirectory) Close() error { return d.client.Close() }
+
+// Lookup finds a user in the directory. Values from the directory are
+// screened: a display name loses control and bidi characters, a mail or
+// mobile that is not a valid address or E.164 number is left out.
+func (d *LDAPDirectory) Lookup(ctx context.Context, username string) (DirectoryUser, error) {
+	e, err := d.client.Lookup(ctx, username)
+	if err != nil {
+		return DirectoryUser{}, d.mapError("look up user", err)
+	}
+	name := NormaliseUsername(e.Username)
+	if ValidateUsername(name) != nil {
+		// The directory's name is not one sspr can hold; the name the
+		// filter matched is.
+		name = NormaliseUsername(username)
+	}
+	u := DirectoryUser{Username: name, DisplayName: cleanDisplayName(e.DisplayName), Disabled: e.Disabled,
+		Groups: e.Groups}
+	if d.opts.PrefillContacts {
+		if ValidateEmail(e.Mail) == nil {
+			u.Email = e.Mail
+		}
+		if phone := NormalisePhone(e.Mobile); ValidatePhone(phone) == nil {
+			u.Phone = phone
+		}
+	}
+	return u, nil
+}
+
+// cleanDisplayName drops unsafe runes and bounds the length.
+func cleanDisplayName(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if isUnsafeRune(r) {
+			return -1
+		}
+		return r
+	}, s)
+	s = collapseSpaces(s)
+	if utf8.RuneCountInString(s) > MaxDisplayNameLength {
+		s = string([]rune(s)[:MaxDisplayNameLength])
+	}
+	return s
+}
+
+// CheckPassword binds as the user. A directory that is down is an error,
+// never false, so the attempt is not counted against the person; so is a
+// right password that has expired (a DirectoryRefusedError).
+func (d *LDAPDirectory) CheckPassword(ctx context.Context, username, password string) (bool, error) {
+	ok, err := d.client.CheckPassword(ctx, username, password)
+	if err != nil {
+		return false, d.mapError("check password", err)
+	}
+	return ok, nil
+}
+
+// SetPassword writes the new password to the directory before the store
+// records it: an error here rolls tx back. A change (change.Old set) binds as
+// the user with the old password; a reset uses the service account. The
+// directory's own policy may still refuse (DirectoryRefusedError).
+func (d *LDAPDirectory) SetPassword(ctx context.Context, _ *store.Tx, username string, change PasswordChange) error {
+	err := d.client.SetPassword(ctx, username, ldapdir.PasswordChange{Old: change.Old, New: change.New,
+		Temporary: change.Temporary})
+	if err != nil {
+		return d.mapError("set password", err)
+	}
+	return nil
+}
+
+// GroupMembers lists the usernames of a directory group's direct members;
+// ErrNotFound for a group the directory does not have.
+func (d *LDAPDirectory) GroupMembers(ctx context.Context, group string) ([]string, error) {
+	members, err := d.client.GroupMembers(ctx, group)
+	if errors.Is(err, ldapdir.ErrNoSuchGroup) {
+		return nil, fmt.Errorf("group %q: %w", printable(group), ErrNotFound)
+	}
+	if err != nil {
+		return nil, d.mapError("group members", err)
+	}
+	out := make([]string, 0, len(members))
+	for _, m := range members {
+		if n := NormaliseUsername(m); ValidateUsername(n) == nil {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// IsMember reports whether the user is directly in the directory group.
+func (d *LDAPDirectory) IsMember(ctx context.Context, username, group string) (bool, error) {
+	ok, err := d.client.IsMember(ctx, username, group)
+	if err != nil {
+		return false, d.mapError("is member", err)
+	}
+	return ok, nil
+}
+
+// mapError turns the client's errors into the flows' own.
+func (d *LDAPDirectory) mapError(op string, err error) error {
+	var pe *ldapdir.PolicyError
+	switch {
+	case errors.Is(err, ldapdir.ErrNoSuchUser), errors.Is(err, ldapdir.ErrAmbiguousUser):
+		return ErrUnknownUser
+	case errors.As(err, &pe):
+		return &DirectoryRefusedError{Reason: pe.Reason, cause: err}
+	case errors.Is(err, ldapdir.ErrInvalidCredentials):
+		return fmt.Errorf("directory: %w", ErrBadCredentials)
+	case errors.Is(err, ldapdir.ErrUnavailable), errors.Is(err, ldapdir.ErrServiceBind), errors.Is(err, ldapdir.ErrClosed):
+		return fmt.Errorf("%s: %w: %w", op, ErrDirectoryUnavailable, err)
+	case errors.Is(err, context.Canceled):
+		return err
+	}
+	return fmt.Errorf("%s: directory: %w", op, err)
+}

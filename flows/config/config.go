@@ -139,6 +139,15 @@ type LDAP struct {
 	AttrMail        string `env:"LDAP_ATTR_MAIL" yaml:"attr_mail"`
 	AttrMobile      string `env:"LDAP_ATTR_MOBILE" yaml:"attr_mobile"`
 	AttrMemberOf    string `env:"LDAP_ATTR_MEMBER_OF" yaml:"attr_member_of"`
+	// GroupBaseDN is where groups are searched; empty means BaseDN.
+	GroupBaseDN string `env:"LDAP_GROUP_BASE_DN" yaml:"group_base_dn"`
+	// GroupFilter finds a group by name; %s is the escaped name.
+	GroupFilter string `env:"LDAP_GROUP_FILTER" yaml:"group_filter"`
+	// AttrGroupMember lists a group's members (member for groupOfNames).
+	AttrGroupMember string `env:"LDAP_ATTR_GROUP_MEMBER" yaml:"attr_group_member"`
+	// PrefillContacts suggests the directory's mail and mobile at
+	// registration; they still count only once verified by a code.
+	PrefillContacts bool `env:"LDAP_PREFILL_CONTACTS" yaml:"prefill_contacts"`
 	// WriteMode is passwd (RFC 3062) or ad (unicodePwd).
 	WriteMode string        `env:"LDAP_WRITE_MODE" yaml:"write_mode"`
 	Timeout   time.Duration `env:"LDAP_TIMEOUT" yaml:"timeout"`
@@ -166,7 +175,9 @@ func Default() Config {
 		SMTP:  SMTP{Port: 587, TLS: "starttls", FromName: "sspr"},
 		SMS:   SMS{Method: "POST", ContentType: "application/json", Timeout: 10 * time.Second},
 		LDAP: LDAP{UserFilter: "(uid=%s)", AttrUsername: "uid", AttrDisplayName: "cn", AttrMail: "mail",
-			AttrMobile: "mobile", AttrMemberOf: "memberOf", WriteMode: "passwd", Timeout: 10 * time.Second, PoolSize: 4},
+			AttrMobile: "mobile", AttrMemberOf: "memberOf", WriteMode: "passwd", Timeout: 10 * time.Second, PoolSize: 4,
+			GroupFilter: "(&(|(objectClass=groupOfNames)(objectClass=group))(cn=%s))", AttrGroupMember: "member",
+			PrefillContacts: true},
 		Insights: Insights{CostPerCall: 25.0, Currency: "USD"},
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -60,31 +59,33 @@ type UserPage struct {
 }
 
 // ListUserPage returns one page of users with their methods and states, for
-// the admin panel: one query for the page and, when asked, one for the count,
-// run side by side. Pages are keyed by username, so page 5,000 costs what
+// the admin panel, in one query; when asked, the users the search matches
+// are counted too. Pages are keyed by username, so page 5,000 costs what
 // page 1 does.
 func (s *Service) ListUserPage(ctx context.Context, q UserQuery) (UserPage, error) {
 	q.Search = strings.TrimSpace(q.Search)
 	if utf8.RuneCountInString(q.Search) > MaxSearchLength {
 		return UserPage{}, fmt.Errorf("a search must be at most %d characters: %w", MaxSearchLength, ErrInvalid)
 	}
-	now := s.now()
-	var (
-		wg       sync.WaitGroup
-		total    = -1
-		countErr error
-	)
-	if q.Count {
-		wg.Go(func() { total, countErr = store.CountUserPage(ctx, s.db, q.Search) })
-	}
 	page, err := store.ListUserPage(ctx, s.db, store.UserPageFilter{Search: q.Search, After: q.After, Before: q.Before,
-		Limit: q.Limit, Now: now.Unix()})
-	wg.Wait()
+		Limit: q.Limit, Now: s.now().Unix()})
 	if err != nil {
 		return UserPage{}, fmt.Errorf("list users: %w", err)
 	}
-	if countErr != nil {
-		return UserPage{}, fmt.Errorf("list users: %w", countErr)
+	total := -1
+	switch {
+	case !q.Count:
+	case q.After == "" && q.Before == "" && !page.HasNext:
+		// The first page holds every match: the query that found it has
+		// already read them all, so there is nothing left to count. This is
+		// a search that matches few users, the one that reads the whole
+		// table to fill its page; a search that fills its page at once
+		// is the one that pays for the count.
+		total = len(page.Rows)
+	default:
+		if total, err = store.CountUserPage(ctx, s.db, q.Search); err != nil {
+			return UserPage{}, fmt.Errorf("list users: %w", err)
+		}
 	}
 	out := UserPage{HasPrev: page.HasPrev, HasNext: page.HasNext, Total: total, Users: make([]UserRow, len(page.Rows))}
 	order := policy.AllMethods()

@@ -224,10 +224,12 @@ func (s *Service) PolicyWhatIf(ctx context.Context, key, value string) (string, 
 	needsUsers := map[string]bool{policy.KeyEnabledFor: true, policy.KeyEnabledGroup: true, policy.KeyMethodsRequired: true,
 		policy.KeyMethodsAllowed: true, policy.KeyRequireRegistration: true, policy.KeyReconfirmDays: true,
 		policy.KeyQuestionsToRegister: true, policy.KeyQuestionsToAnswer: true, policy.KeyNotifyAdminsOnAdminReset: true}
-	var before, after outcome
+	var (
+		pop           population
+		before, after outcome
+	)
 	if needsUsers[key] {
-		pop, err := s.population(ctx)
-		if err != nil {
+		if pop, err = s.population(ctx); err != nil {
 			return "", fmt.Errorf("what if: %w", err)
 		}
 		if before, err = s.outcomeOf(ctx, pop, cur); err != nil {
@@ -243,10 +245,6 @@ func (s *Service) PolicyWhatIf(ctx context.Context, key, value string) (string, 
 		if key == policy.KeyEnabledGroup && next.EnabledFor != policy.ScopeGroup {
 			if next.EnabledGroup == "" {
 				return "no group: SSPR is enabled for " + string(next.EnabledFor), nil
-			}
-			pop, err := s.population(ctx)
-			if err != nil {
-				return "", fmt.Errorf("what if: %w", err)
 			}
 			trial := next
 			trial.EnabledFor = policy.ScopeGroup

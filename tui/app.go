@@ -73,6 +73,10 @@ type Options struct {
 	// Tick is how often the clock-driven parts (countdowns, idle, outbox)
 	// refresh; default one second.
 	Tick time.Duration
+	// CostPerCall and Currency price one helpdesk call for the admin panel's
+	// insights (self-service resets × cost), as `sspr report activity` does.
+	CostPerCall float64
+	Currency    string
 }
 
 // Model is the root Bubble Tea model, the only tea.Model of sspr. It owns a
@@ -98,6 +102,12 @@ type Model struct {
 	outbox     []flows.OutboxMessage
 	outboxSeen int64
 	showOutbox bool
+	// outboxOnly is the outbox taking the whole window, at widths too
+	// narrow for both; the screen shows until the person asks for it.
+	outboxOnly bool
+	// outboxLoaded is set once the outbox was first read: what was there
+	// before the demo started is not news.
+	outboxLoaded bool
 }
 
 // New builds the root model.
@@ -119,7 +129,8 @@ func New(opts Options) *Model {
 		km.ToggleOutbox.SetEnabled(false)
 	}
 	e := &env{ctx: opts.Context, svc: opts.Service, source: opts.Source, mode: opts.Mode,
-		st: styles.New(opts.Dark), keys: km, doneTimeout: opts.DoneTimeout}
+		st: styles.New(opts.Dark), keys: km, doneTimeout: opts.DoneTimeout,
+		costPerCall: opts.CostPerCall, currency: opts.Currency}
 	m := &Model{env: e, opts: opts, width: 80, height: 24, showOutbox: opts.Mode == ModeDemo,
 		baseKeys: km, typingKeys: km.Typing()}
 	m.stack = []screen{newWelcome(e, opts.Banner)}
@@ -173,8 +184,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if len(m.outbox) > 50 {
 				m.outbox = m.outbox[len(m.outbox)-50:]
 			}
+			if m.outboxLoaded && m.width < sideBySide && !m.outboxOnly {
+				m.notice = "Something new is in the outbox: ctrl+o shows it."
+			}
 			m.outboxSeen = msg.items[len(msg.items)-1].ID
 		}
+		m.outboxLoaded = true
 		return m, nil
 	case pushMsg:
 		m.stack = append(m.stack, msg.s)
@@ -204,9 +219,16 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		msg.Content = sanitize.Input(msg.Content)
+		if !m.pasteFits(msg.Content) {
+			m.notice = "That paste is too long for this field; nothing was pasted."
+			return m, nil
+		}
 		return m.forward(msg)
 	case tea.KeyPressMsg:
 		m.touch()
+		// Typed text passes the same sanitiser as pastes: a terminal or an
+		// input method can deliver bidi controls as key text.
+		msg.Text = sanitize.String(msg.Text)
 		return m.onKey(msg)
 	}
 	return m.forward(msg)
@@ -231,7 +253,11 @@ func (m *Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.wipe()
 		return m, tea.Quit
 	case key.Matches(msg, k.ToggleOutbox):
-		m.showOutbox = !m.showOutbox
+		if m.width < sideBySide {
+			m.outboxOnly = !m.outboxOnly
+		} else {
+			m.showOutbox = !m.showOutbox
+		}
 		return m, nil
 	}
 	return m.forward(msg)
@@ -332,25 +358,31 @@ func (m *Model) View() tea.View {
 func (m *Model) render() string {
 	w, h := m.width, m.height
 	outbox := m.opts.Mode == ModeDemo && m.showOutbox
-	if outbox && w < sideBySide {
-		// Too narrow for both: the outbox takes the whole window while shown.
-		return m.outboxPanel(w, h)
+	if m.opts.Mode == ModeDemo && w < sideBySide {
+		// Too narrow for both: the outbox takes the whole window when
+		// asked for, and the screen the rest of the time.
+		outbox = false
+		if m.outboxOnly && w >= components.MinWidth && h >= components.MinHeight {
+			return m.outboxPanel(w, h, true)
+		}
 	}
 	mainW := w
 	if outbox {
 		mainW = w - outboxWidth
 	}
 	s := m.top()
+	m.env.bodyHeight = h - 2 // the frame's title and help bar
 	body := s.view(max(mainW-4, 1))
 	if m.notice != "" {
-		body += "\n\n" + m.env.st.Warning.Render(m.notice)
+		body = withFooter(body, wrap(m.env.st.Warning.Render(m.notice), mainW-4), h-2)
 	}
 	if m.banner != "" {
 		body = m.env.st.Warning.Render(sanitize.Line(m.banner, max(mainW-4, 1))) + "\n\n" + body
 	}
 	if left, ok := m.idleLeft(); ok {
-		body += "\n\n" + m.env.st.Countdown.Urgent.Render(fmt.Sprintf(
-			"Still there? Everything is cleared in %ds — press any key to continue.", int(left.Round(time.Second)/time.Second)))
+		body = withFooter(body, wrap(m.env.st.Countdown.Urgent.Render(fmt.Sprintf(
+			"Still there? Everything is cleared in %ds — press any key to continue.", int(left.Round(time.Second)/time.Second))),
+			mainW-4), h-2)
 	}
 	bindings := s.help()
 	if m.opts.Mode == ModeDemo {
@@ -363,7 +395,19 @@ func (m *Model) render() string {
 	if !outbox {
 		return frame
 	}
-	return lipgloss.JoinHorizontal(lipgloss.Top, frame, m.outboxPanel(outboxWidth, h))
+	return lipgloss.JoinHorizontal(lipgloss.Top, frame, m.outboxPanel(outboxWidth, h, false))
+}
+
+// withFooter puts a message under the body after a blank line. When the
+// window has no room for both, the body's last lines make way: a notice or
+// the idle countdown under a tall screen (the QR code) must be seen.
+func withFooter(body, footer string, rows int) string {
+	lines := strings.Split(body, "\n")
+	foot := strings.Split(footer, "\n")
+	if keep := max(rows-len(foot)-1, 0); len(lines) > keep {
+		lines = lines[:keep]
+	}
+	return strings.Join(append(append(lines, ""), foot...), "\n")
 }
 
 // outboxMsg carries new outbox messages for the demo panel.
@@ -381,14 +425,19 @@ func (m *Model) fetchOutbox() tea.Cmd {
 }
 
 // outboxPanel draws the demo's outbox: each code or notification as it is
-// "sent", newest first.
-func (m *Model) outboxPanel(w, h int) string {
+// "sent", newest first. Taking the whole window, it says how to go back.
+func (m *Model) outboxPanel(w, h int, whole bool) string {
 	st := m.env.st
 	inner := max(w-4, 1)
 	var b strings.Builder
 	b.WriteString(st.PanelTitle.Render("Outbox") + "\n")
-	b.WriteString(st.Muted.Render(sanitize.Line("What sspr would have emailed or texted", inner)) + "\n")
-	lines := 2
+	sub := wrap("What sspr would have emailed or texted", inner)
+	b.WriteString(st.Muted.Render(sub) + "\n")
+	lines := 1 + strings.Count(sub, "\n") + 1
+	if whole {
+		b.WriteString(st.Muted.Render(sanitize.Line("ctrl+o goes back to the screen", inner)) + "\n")
+		lines++
+	}
 	if len(m.outbox) == 0 {
 		b.WriteString("\n" + st.Muted.Render("Nothing sent yet."))
 	}

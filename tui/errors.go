@@ -58,6 +58,8 @@ func sentence(err error) string {
 			return msg
 		}
 		return "That doesn't look right."
+	case errors.Is(err, flows.ErrDirectoryUnavailable):
+		return "The password directory can't be reached right now. Nothing was changed; try again in a few minutes, or ask the helpdesk."
 	case errors.Is(err, flows.ErrNotProven):
 		return "Please prove it's you first."
 	}

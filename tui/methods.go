@@ -38,10 +38,15 @@ type methods struct {
 	pending string
 	err     string
 	dead    bool
+	// sent remembers the codes sent in this journey, so going back from the
+	// code screen and choosing the same way again reopens it instead of
+	// being refused by the resend cooldown.
+	sent map[policy.Method]flows.CodeSent
 }
 
 func newMethods(e *env, j *journey) *methods {
 	s := &methods{e: e, j: j}
+	s.menu.wholeHints = true
 	s.refresh()
 	return s
 }
@@ -127,6 +132,10 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = sentence(msg.err)
 			return s, loadHelpdesk(s.e)
 		}
+		if s.sent == nil {
+			s.sent = map[policy.Method]flows.CodeSent{}
+		}
+		s.sent[msg.option.Method] = msg.sent
 		return s, push(newCodeEntry(s.e, s.j, msg.option, &msg.sent))
 	case questionsMsg:
 		if !s.req.current(msg.seq) {
@@ -169,6 +178,10 @@ func (s *methods) choose(o flows.MethodOption) tea.Cmd {
 	e, flowID, seq := s.e, s.j.flowID, s.req.next()
 	s.err = ""
 	switch {
+	case o.SendsCode && e.now().Before(s.sent[o.Method].ResendAt):
+		// The code sent moments ago is still the one to type.
+		sent := s.sent[o.Method]
+		return push(newCodeEntry(e, s.j, o, &sent))
 	case o.SendsCode:
 		s.pending = "Sending a code to " + o.Destination + "…"
 		return func() tea.Msg {

@@ -6,6 +6,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
@@ -205,25 +206,43 @@ func (s *overview) view(width int) string {
 	}
 	var b strings.Builder
 	if s.ov.Due {
-		b.WriteString(st.Warning.Render(s.ov.DueReason) + "\n\n")
+		b.WriteString(wrap(st.Warning.Render(sanitize.String(s.ov.DueReason)), width) + "\n\n")
 	}
 	for _, ms := range s.ov.Methods {
 		badge := st.Badge.Warn.Render("not set up")
-		detail := ""
+		line := fmt.Sprintf("%-22s ", ms.Label)
 		if ms.Registered {
 			badge = st.Badge.OK.Render("set up")
-			detail = sanitize.Line(ms.Detail, max(width-40, 8))
+		}
+		line += badge
+		// The detail gets what is left of the line: the address first,
+		// then when it was confirmed if that fits too.
+		room := width - lipgloss.Width(line) - 2
+		detail := sanitize.String(ms.Detail)
+		if detail == "set up" {
+			detail = "" // the badge says it already
+		}
+		if ms.Registered && room > 0 {
+			confirmed := ""
 			if !ms.ConfirmedAt.IsZero() && ms.ConfirmedAt.Unix() > 0 {
-				detail += st.Muted.Render(" · confirmed " + ms.ConfirmedAt.Local().Format("2 Jan 2006"))
+				confirmed = "confirmed " + ms.ConfirmedAt.Local().Format("2 Jan 2006")
+				if detail != "" {
+					confirmed = " · " + confirmed
+				}
+			}
+			if lipgloss.Width(detail+confirmed) <= room {
+				line += "  " + detail + st.Muted.Render(confirmed)
+			} else if detail != "" {
+				line += "  " + sanitize.Line(detail, room)
 			}
 		}
-		b.WriteString(fmt.Sprintf("%-22s %s  %s\n", ms.Label, badge, detail))
+		b.WriteString(line + "\n")
 	}
 	if s.ov.CanReset {
-		b.WriteString("\n" + st.Success.Render("You can reset your password yourself.") + "\n\n")
+		b.WriteString("\n" + wrap(st.Success.Render("You can reset your password yourself."), width) + "\n\n")
 	} else {
-		b.WriteString("\n" + st.Warning.Render(fmt.Sprintf("Set up %d way(s) to prove it's you so you can reset your password yourself.",
-			s.ov.Required)) + "\n\n")
+		b.WriteString("\n" + wrap(st.Warning.Render(fmt.Sprintf("Set up %d way(s) to prove it's you so you can reset your password yourself.",
+			s.ov.Required)), width) + "\n\n")
 	}
 	if s.confirm != nil {
 		b.WriteString(st.Warning.Render("Remove "+strings.ToLower(s.confirm.Label())+"? (y/n)") + "\n")

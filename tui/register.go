@@ -240,7 +240,10 @@ func (s *enrolAuthenticator) title() string { return "Your security info · Auth
 func (s *enrolAuthenticator) typing() bool  { return true }
 
 func (s *enrolAuthenticator) help() []key.Binding {
-	return []key.Binding{s.e.keys.Select, s.e.keys.NextField, s.e.keys.Back}
+	// tab switches between the QR code and the key, not between fields.
+	toggle := s.e.keys.NextField
+	toggle.SetHelp("tab", "QR code or key")
+	return []key.Binding{s.e.keys.Select, toggle, s.e.keys.Back}
 }
 
 func (s *enrolAuthenticator) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -313,26 +316,39 @@ func (s *enrolAuthenticator) view(width int) string {
 	}
 	secret := components.GroupSecret(s.enr.Secret)
 	qrW := 0
-	if s.showQR {
+	// A QR code that does not fit whole can't be scanned: then the key
+	// to type shows instead, with a word on why.
+	tooSmall := s.showQR && (maxLineWidth(s.qr) > width || strings.Count(s.qr, "\n")+2 > s.e.bodyHeight)
+	if s.showQR && !tooSmall {
 		qrW = maxLineWidth(s.qr)
 	}
-	if s.showQR && width >= qrW+30 {
+	if s.showQR && !tooSmall && width >= qrW+30 {
 		// QR on the left, instructions on the right.
 		right := wrap(st.Body.Render("1. Scan this with your authenticator app.")+"\n\n"+
 			st.Muted.Render("Can't scan? Press tab for the key to type.")+"\n\n"+
 			st.Body.Render("2. Type the 6-digit code it shows:")+"\n"+s.code.View()+"\n\n"+status, width-qrW-3)
 		return joinColumns(s.qr, right, 3)
 	}
-	if s.showQR {
+	if s.showQR && !tooSmall {
 		return s.qr + "\n" + s.code.View() + "  " + status
 	}
+	// The key and the code field first: in a small window the link at
+	// the end is what gets cut.
 	var b strings.Builder
-	b.WriteString(st.Body.Render("In your app, add an account by hand with this key:") + "\n\n")
+	if tooSmall {
+		b.WriteString(st.Muted.Render("The window is too small for the QR code.") + "\n")
+	}
+	b.WriteString(st.Body.Render("In your app, add an account by hand with this key:") + "\n")
 	b.WriteString(st.Code.Render(secret) + "\n\n")
-	b.WriteString(st.Muted.Render("or open this link on the phone:") + "\n")
-	b.WriteString(st.Muted.Render(sanitize.Line(s.enr.URI, 1000)) + "\n\n")
-	b.WriteString(st.Body.Render("Then type the 6-digit code it shows:") + "\n" + s.code.View() + "\n\n" + status)
-	b.WriteString("\n" + st.Muted.Render("Press tab to show the QR code again."))
+	b.WriteString(st.Body.Render("Then type the 6-digit code it shows:") + "\n" + s.code.View() + "\n")
+	if status != "" {
+		b.WriteString(status + "\n")
+	}
+	b.WriteString("\n" + st.Muted.Render("Or open this link on the phone:") + "\n")
+	b.WriteString(st.Muted.Render(sanitize.Line(s.enr.URI, 1000)) + "\n")
+	if !tooSmall {
+		b.WriteString(st.Muted.Render("Press tab to show the QR code again."))
+	}
 	return wrap(b.String(), width)
 }
 
@@ -429,6 +445,8 @@ func newRegisterQuestions(e *env, sessionID string, n int) *registerQuestions {
 		q.ShowSuggestions = true
 		if i < len(s.catalogue) {
 			q.SetValue(s.catalogue[i])
+			// Show a long question from its start, not its end.
+			q.CursorStart()
 		}
 		s.questions = append(s.questions, q)
 		s.answers = append(s.answers, newInput(e, "answer", limitAnswer, true))
@@ -515,8 +533,8 @@ func (s *registerQuestions) submit() tea.Cmd {
 func (s *registerQuestions) view(width int) string {
 	st := s.e.st
 	var b strings.Builder
-	b.WriteString(st.Muted.Render("Pick questions only you can answer (type to search the list, or write your own). "+
-		"Answers are 3–40 characters; case and spaces don't matter.") + "\n")
+	b.WriteString(wrap(st.Muted.Render("Pick questions only you can answer (type to search the list, or write your own). "+
+		"Answers are 3–40 characters; case and spaces don't matter."), width) + "\n")
 	fieldW := min(60, max(width-4, 8))
 	for i := 0; i < s.n; i++ {
 		label := st.Input.Label

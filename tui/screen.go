@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -44,6 +45,12 @@ type env struct {
 	keys   keys.KeyMap
 	// doneTimeout is how long the "done" screen stays before clearing itself.
 	doneTimeout time.Duration
+	// bodyHeight is how many rows a screen's body may take; the root sets
+	// it before each view, for screens that choose a layout by height.
+	bodyHeight int
+	// costPerCall and currency price a helpdesk call in the admin insights.
+	costPerCall float64
+	currency    string
 }
 
 func (e *env) now() time.Time { return e.svc.Clock().Now() }
@@ -97,8 +104,14 @@ func newInput(e *env, placeholder string, limit int, secret bool) textinput.Mode
 
 // request numbers async results, so a result that arrives after the person
 // went back (Esc during a send) is recognised as stale and dropped.
+// Numbers are unique across all screens: several screens take the same
+// message type (a resend's sentMsg reaching the method picker after Esc),
+// and a per-screen count would let one screen take another's result.
 type request struct{ seq int }
 
-func (r *request) next() int { r.seq++; return r.seq }
+// requestSeq hands out request numbers.
+var requestSeq atomic.Int64
+
+func (r *request) next() int { r.seq = int(requestSeq.Add(1)); return r.seq }
 
 func (r *request) current(seq int) bool { return seq == r.seq }

@@ -1,17 +1,70 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
-// deliveryChannels builds the email and SMS channels the config asks for.
-// Without SMTP or an SMS gateway configured, messages go to the outbox table.
+// deliveryChannels builds the email and SMS channels the config asks for:
+// SMTP when smtp.host is set, the HTTP gateway when sms.url is. Without
+// them, messages go to the outbox table, as in the demo. Secrets (the SMTP
+// password, the gateway's auth header) are read here, once, at start.
 func deliveryChannels(cfg config.Config, db *store.DB, clk clock.Clock) (map[string]dispatch.Channel, error) {
-	return map[string]dispatch.Channel{
-		"email": dispatch.NewOutboxChannel(db, clk),
-		"sms":   dispatch.NewOutboxChannel(db, clk),
-	}, nil
+	channels := map[string]dispatch.Channel{
+		dispatch.ChannelEmail: dispatch.NewOutboxChannel(db, clk),
+		dispatch.ChannelSMS:   dispatch.NewOutboxChannel(db, clk),
+	}
+	if cfg.SMTP.Host != "" {
+		ch, err := smtpChannel(cfg)
+		if err != nil {
+			return nil, err
+		}
+		channels[dispatch.ChannelEmail] = ch
+	}
+	if cfg.SMS.URL != "" {
+		ch, err := smsChannel(cfg)
+		if err != nil {
+			return nil, err
+		}
+		channels[dispatch.ChannelSMS] = ch
+	}
+	return channels, nil
+}
+
+// smtpChannel builds the SMTP channel of the smtp section.
+func smtpChannel(cfg config.Config) (*dispatch.SMTPChannel, error) {
+	password, err := cfg.SMTPPassword()
+	if err != nil {
+		return nil, fmt.Errorf("email delivery: %w", err)
+	}
+	ch, err := dispatch.NewSMTPChannel(dispatch.SMTPConfig{
+		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
+		Username: cfg.SMTP.Username, Password: password,
+		From: cfg.SMTP.From, FromName: cfg.SMTP.FromName,
+		Timeout: cfg.Codes.SendTimeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("email delivery: %w", err)
+	}
+	return ch, nil
+}
+
+// smsChannel builds the gateway channel of the sms section.
+func smsChannel(cfg config.Config) (*dispatch.SMSChannel, error) {
+	auth, err := cfg.SMSAuthHeader()
+	if err != nil {
+		return nil, fmt.Errorf("text delivery: %w", err)
+	}
+	ch, err := dispatch.NewSMSChannel(dispatch.SMSConfig{
+		URL: cfg.SMS.URL, Method: cfg.SMS.Method, BodyTemplate: cfg.SMS.BodyTemplate,
+		ContentType: cfg.SMS.ContentType, AuthHeader: auth, Timeout: cfg.SMS.Timeout,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("text delivery: %w", err)
+	}
+	return ch, nil
 }

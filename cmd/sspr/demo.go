@@ -68,3 +68,27 @@ func seedDemo(ctx context.Context, a *app) error {
 	}
 	return nil
 }
+
+// maxLoadUsers bounds --seed-users.
+const maxLoadUsers = 1000
+
+// seedLoadUsers adds n users load001… with the demo password and a verified
+// email address, loadNNN@example.com, for the load generator to reset.
+func seedLoadUsers(ctx context.Context, a *app, n int) error {
+	if n < 0 || n > maxLoadUsers {
+		return fmt.Errorf("demo: --seed-users takes 0 to %d", maxLoadUsers)
+	}
+	actor := flows.Actor{Name: "demo", Source: "demo"}
+	for i := 1; i <= n; i++ {
+		name := fmt.Sprintf("load%03d", i)
+		email := name + "@example.com"
+		if _, err := a.svc.AddUser(ctx, actor, flows.NewUser{Username: name, DisplayName: "Load " + name,
+			Email: email, Password: demoPassword}); err != nil {
+			return fmt.Errorf("seed load users: %w", err)
+		}
+		if err := a.svc.RegisterVerified(ctx, actor, name, policy.Email, email); err != nil {
+			return fmt.Errorf("seed load users: %w", err)
+		}
+	}
+	return nil
+}

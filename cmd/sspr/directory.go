@@ -2,16 +2,51 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/ldapdir"
 )
 
 // directoryFor returns where passwords live: the built-in directory, unless
-// the config names an LDAP server.
+// the config names an LDAP server. The LDAP client connects on first use, so
+// a directory that is down does not stop sspr from starting: people see a
+// clear message instead.
 func directoryFor(ctx context.Context, cfg config.Config, db *store.DB, hasher *password.Hasher, clk clock.Clock) (flows.Directory, error) {
-	return flows.NewBuiltinDirectory(db, hasher, clk), nil
+	if cfg.LDAP.URL == "" {
+		return flows.NewBuiltinDirectory(db, hasher, clk), nil
+	}
+	client, err := ldapClient(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return flows.NewLDAPDirectory(client, flows.LDAPOptions{PrefillContacts: cfg.LDAP.PrefillContacts}), nil
+}
+
+// ldapClient builds the LDAP client the config describes. Relative file
+// names (CA file, password file) are in the data folder.
+func ldapClient(cfg config.Config) (*ldapdir.Client, error) {
+	pw, err := cfg.LDAPBindPassword()
+	if err != nil {
+		return nil, fmt.Errorf("ldap: %w", err)
+	}
+	l := cfg.LDAP
+	caFile := l.CAFile
+	if caFile != "" && !filepath.IsAbs(caFile) {
+		caFile = filepath.Join(cfg.DataDir, caFile)
+	}
+	return ldapdir.New(ldapdir.Config{
+		URL: l.URL, StartTLS: l.StartTLS, CAFile: caFile,
+		BindDN: l.BindDN, BindPassword: pw,
+		BaseDN: l.BaseDN, UserFilter: l.UserFilter,
+		AttrUsername: l.AttrUsername, AttrDisplayName: l.AttrDisplayName, AttrMail: l.AttrMail,
+		AttrMobile: l.AttrMobile, AttrMemberOf: l.AttrMemberOf,
+		GroupBaseDN: l.GroupBaseDN, GroupFilter: l.GroupFilter, AttrGroupMember: l.AttrGroupMember,
+		WriteMode: ldapdir.WriteMode(l.WriteMode), Timeout: l.Timeout, PoolSize: l.PoolSize,
+	})
 }

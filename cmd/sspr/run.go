@@ -47,6 +47,7 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 
 func newDemoCmd(opts *rootOptions) *cobra.Command {
 	var listen string
+	var seedUsers int
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run a throwaway, seeded instance with an on-screen outbox",
@@ -67,6 +68,9 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 			if err := seedDemo(c.Context(), a); err != nil {
 				return err
 			}
+			if err := seedLoadUsers(c.Context(), a, seedUsers); err != nil {
+				return err
+			}
 			if listen != "" {
 				// The demo over SSH: each session gets the outbox panel.
 				a.cfg.SSH.Listen = listen
@@ -77,6 +81,10 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "serve the demo over SSH on this address instead of this terminal")
+	// For the load generator (cmd/sspr-load): users load001…loadNNN, each
+	// with the demo password and a verified email address.
+	cmd.Flags().IntVar(&seedUsers, "seed-users", 0, "also seed this many users load001… with an email method (at most 1000)")
+	_ = cmd.Flags().MarkHidden("seed-users")
 	return cmd
 }
 
@@ -111,6 +119,7 @@ func runTUI(ctx context.Context, a *app, o tui.Options) error {
 	defer cancel()
 	go a.dispatcher.Run(ctx)
 	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, assets.Banner(), true
+	o.CostPerCall, o.Currency = a.cfg.Insights.CostPerCall, a.cfg.Insights.Currency // the admin insights
 	p := tea.NewProgram(tui.New(o), tea.WithContext(ctx), tea.WithoutSignalHandler())
 	_, err := p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, context.Canceled) {

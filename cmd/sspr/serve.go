@@ -44,7 +44,7 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	srv, err := portal.New(portal.Options{
 		SSH: a.cfg.SSH, HostKeyPath: filepath.Join(a.dataDir, "ssh_host_ed25519"), Service: a.svc, Mode: mode,
 		IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout, Banner: assets.Banner(),
-		Logger: logger,
+		Logger: logger, CostPerCall: a.cfg.Insights.CostPerCall, Currency: a.cfg.Insights.Currency,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -61,6 +62,10 @@ type Options struct {
 	// RatePerSecond and RateBurst bound new sessions per client address.
 	RatePerSecond float64
 	RateBurst     int
+	// CostPerCall and Currency price a helpdesk call in the admin panel's
+	// insights (config insights.cost_per_call and insights.currency).
+	CostPerCall float64
+	Currency    string
 }
 
 // Server is a running SSH portal.
@@ -214,6 +219,11 @@ func (s *Server) onConnect(ctx ssh.Context, conn net.Conn) net.Conn {
 	pending := &atomic.Bool{}
 	pending.Store(true)
 	ctx.SetValue(pendingKey{}, pending)
+	// A connection that closes before it opens a session (a failed
+	// handshake, a port scanner, ssh-keyscan) must give its place back, or
+	// enough of them would lock everyone out. The context ends when the
+	// connection closes, whichever way.
+	context.AfterFunc(ctx, func() { s.reached(ctx) })
 	return conn
 }
 
@@ -337,10 +347,10 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	model := tui.New(tui.Options{
 		Context: sess.Context(), Service: s.opts.Service, Source: "ssh:" + hostOf(sess.RemoteAddr()),
 		Mode: s.opts.Mode, IdleTimeout: s.opts.IdleTimeout, DoneTimeout: s.opts.DoneTimeout,
-		Banner: s.opts.Banner, Dark: true,
+		Banner: s.opts.Banner, Dark: true, CostPerCall: s.opts.CostPerCall, Currency: s.opts.Currency,
 	})
 	p := tea.NewProgram(model,
-		tea.WithInput(sess),
+		tea.WithInput(s.closeWhenIdle(sess)),
 		tea.WithOutput(sess),
 		tea.WithEnvironment(envs),
 		tea.WithColorProfile(colorprofile.Env(envs)),
@@ -372,6 +382,53 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		s.sessions.Done()
 	}()
 	return p
+}
+
+// closeWhenIdle returns the session's input, and closes the connection once
+// no key has arrived for the idle timeout. The SSH library's own idle
+// timeout also counts output, and a screen with a countdown writes every
+// second, so on its own it would never fire there.
+func (s *Server) closeWhenIdle(sess ssh.Session) io.Reader {
+	in := &inputClock{Reader: sess}
+	in.last.Store(time.Now().UnixNano())
+	d := s.opts.SSH.IdleTimeout
+	if d <= 0 {
+		return in
+	}
+	var mu sync.Mutex
+	var timer *time.Timer
+	check := func() {
+		idle := time.Since(time.Unix(0, in.last.Load()))
+		if idle >= d {
+			if conn, ok := sess.Context().Value(ssh.ContextKeyConn).(gossh.Conn); ok {
+				_ = conn.Close()
+			}
+			_ = sess.Close()
+			return
+		}
+		mu.Lock()
+		timer.Reset(d - idle)
+		mu.Unlock()
+	}
+	mu.Lock()
+	timer = time.AfterFunc(d, check)
+	mu.Unlock()
+	context.AfterFunc(sess.Context(), func() { timer.Stop() })
+	return in
+}
+
+// inputClock is a reader that notes when it last read anything.
+type inputClock struct {
+	io.Reader
+	last atomic.Int64 // unix nanoseconds
+}
+
+func (r *inputClock) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if n > 0 {
+		r.last.Store(time.Now().UnixNano())
+	}
+	return n, err
 }
 
 func clampLimits(c config.SSH) (int, int) {

@@ -1,0 +1,620 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui/sanitize"
+)
+
+// usersPageSize is how many users one page of the table shows.
+const usersPageSize = 12
+
+// usersTab is a searchable, paginated table of users with the actions an
+// admin takes on one of them. Pages are fetched by username keys, one page
+// at a time, so 100,000 users cost what 100 do.
+type usersTab struct {
+	a      *panelAccess
+	search textinput.Model
+	// searching is set while the search field has the focus.
+	searching bool
+	// query is the search the page shows; anchor and pageNo how it was fetched.
+	query  string
+	anchor userAnchor
+	pageNo int
+	page   flows.UserPage
+	total  int
+	loaded bool
+	cursor int
+	req    request
+	note   string
+	err    string
+
+	// Sub-steps on the selected user, innermost last.
+	target  *flows.UserRow
+	actions *menu
+	acts    []userAction
+	methods *menu
+	confirm *panelConfirm
+	// voucher is shown once, until the next key.
+	voucher    *flows.Voucher
+	voucherFor string
+}
+
+// userAnchor is where a page starts (after a username) or ends (before one).
+type userAnchor struct{ after, before string }
+
+// userAction is one thing an admin can do to the selected user.
+type userAction struct {
+	label    string
+	question string
+	// pickMethod asks which method first (for removing one).
+	pickMethod bool
+	run        func(actor flows.Actor) (note string, v *flows.Voucher, err error)
+}
+
+func newUsersTab(a *panelAccess) *usersTab {
+	in := newInput(a.e, "username, name or email", flows.MaxSearchLength, false)
+	in.Prompt = "/ "
+	return &usersTab{a: a, search: in, pageNo: 1}
+}
+
+func (t *usersTab) label() string { return "Users" }
+func (t *usersTab) typing() bool  { return t.searching }
+func (t *usersTab) busy() bool {
+	return t.searching || t.target != nil || t.voucher != nil
+}
+
+func (t *usersTab) close() { t.dropVoucher() }
+
+func (t *usersTab) dropVoucher() {
+	t.voucher, t.voucherFor = nil, ""
+}
+
+type (
+	usersPageMsg struct {
+		seq        int
+		query      string
+		anchor     userAnchor
+		pageNo     int
+		keepCursor bool
+		page       flows.UserPage
+		err        error
+	}
+	userActionMsg struct {
+		seq     int
+		user    string
+		note    string
+		voucher *flows.Voucher
+		err     error
+	}
+)
+
+func (t *usersTab) open() tea.Cmd {
+	return t.fetch(t.query, t.anchor, t.pageNo, true, true)
+}
+
+// fetch asks for one page; count also asks how many users the search matches.
+func (t *usersTab) fetch(query string, anchor userAnchor, pageNo int, count, keepCursor bool) tea.Cmd {
+	seq, e := t.req.next(), t.a.e
+	return t.a.do(func(flows.Actor) tea.Msg {
+		page, err := e.svc.ListUserPage(e.ctx, flows.UserQuery{Search: query, After: anchor.after, Before: anchor.before,
+			Limit: usersPageSize, Count: count})
+		return usersPageMsg{seq: seq, query: query, anchor: anchor, pageNo: pageNo, keepCursor: keepCursor, page: page, err: err}
+	})
+}
+
+func (t *usersTab) help() []key.Binding {
+	k := t.a.e.keys
+	switch {
+	case t.voucher != nil:
+		done := k.Select
+		done.SetHelp("any key", "done")
+		return []key.Binding{done}
+	case t.confirm != nil:
+		return []key.Binding{k.Confirm, k.Cancel}
+	case t.target != nil:
+		return []key.Binding{k.Up, k.Down, k.Select, k.Back}
+	case t.searching:
+		done := k.Select
+		done.SetHelp("enter", "done")
+		return []key.Binding{done}
+	}
+	act := k.Select
+	act.SetHelp("enter", "actions")
+	next, prev := k.PageDown, k.PageUp
+	next.SetHelp("pgdn", "next page")
+	prev.SetHelp("pgup", "previous page")
+	return []key.Binding{k.Up, k.Down, act, k.Search, next, prev}
+}
+
+func (t *usersTab) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case usersPageMsg:
+		if !t.req.current(msg.seq) {
+			return nil
+		}
+		if msg.err != nil {
+			t.err = panelSentence(msg.err)
+			return nil
+		}
+		if t.searching {
+			t.err = "" // a refused search is fixed by typing on
+		}
+		t.query, t.anchor, t.pageNo, t.page, t.loaded = msg.query, msg.anchor, msg.pageNo, msg.page, true
+		if msg.page.Total >= 0 {
+			t.total = msg.page.Total
+		}
+		switch {
+		case !msg.keepCursor && msg.anchor.before != "":
+			t.cursor = len(t.page.Users) - 1
+		case !msg.keepCursor:
+			t.cursor = 0
+		}
+		t.cursor = max(min(t.cursor, len(t.page.Users)-1), 0)
+		return nil
+	case userActionMsg:
+		if !t.req.current(msg.seq) {
+			return nil
+		}
+		if msg.err != nil {
+			t.err, t.note = panelSentence(msg.err), ""
+			return nil
+		}
+		t.err, t.note = "", msg.note
+		if msg.voucher != nil {
+			t.voucher, t.voucherFor = msg.voucher, msg.user
+		}
+		return t.fetch(t.query, t.anchor, t.pageNo, false, true)
+	case tea.KeyPressMsg:
+		return t.onKey(msg)
+	case tea.PasteMsg:
+		if t.searching {
+			return t.edit(msg)
+		}
+	}
+	return nil
+}
+
+func (t *usersTab) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := t.a.e.keys
+	if t.voucher != nil {
+		// Shown once: any key forgets it.
+		t.dropVoucher()
+		return nil
+	}
+	if t.confirm != nil {
+		closed, cmd := t.confirm.answer(t.a.e, msg)
+		if closed {
+			t.confirm = nil
+			if cmd != nil {
+				t.target, t.actions, t.methods = nil, nil, nil
+			}
+		}
+		return cmd
+	}
+	if t.methods != nil {
+		if key.Matches(msg, k.Back) {
+			t.methods = nil
+			return nil
+		}
+		if i, ok := t.methods.update(t.a.e, msg); ok {
+			t.ask(t.removeMethod(*t.target, t.target.Methods[i]))
+		}
+		return nil
+	}
+	if t.actions != nil {
+		if key.Matches(msg, k.Back) {
+			t.target, t.actions = nil, nil
+			return nil
+		}
+		if i, ok := t.actions.update(t.a.e, msg); ok {
+			act := t.acts[i]
+			if act.pickMethod {
+				t.methods = &menu{}
+				for _, m := range t.target.Methods {
+					t.methods.items = append(t.methods.items, m.Label())
+				}
+				return nil
+			}
+			t.ask(act)
+		}
+		return nil
+	}
+	if t.searching {
+		switch {
+		case key.Matches(msg, k.Back), key.Matches(msg, k.Select), key.Matches(msg, k.Down):
+			t.searching = false
+			t.search.Blur()
+			return nil
+		}
+		return t.edit(msg)
+	}
+	n := len(t.page.Users)
+	switch {
+	case key.Matches(msg, k.Search):
+		t.searching, t.note, t.err = true, "", ""
+		t.search.CursorEnd()
+		// The cursor does not blink (see styles.TextInput): no command to run.
+		t.search.Focus()
+		return nil
+	case key.Matches(msg, k.Up):
+		if t.cursor > 0 {
+			t.cursor--
+		} else if t.page.HasPrev {
+			return t.prevPage()
+		}
+	case key.Matches(msg, k.Down):
+		if t.cursor < n-1 {
+			t.cursor++
+		} else if t.page.HasNext {
+			return t.nextPage()
+		}
+	case key.Matches(msg, k.PageDown):
+		if t.page.HasNext {
+			return t.nextPage()
+		}
+	case key.Matches(msg, k.PageUp):
+		if t.page.HasPrev {
+			return t.prevPage()
+		}
+	case key.Matches(msg, k.Select):
+		if t.cursor < n {
+			u := t.page.Users[t.cursor]
+			t.target, t.note, t.err = &u, "", ""
+			t.acts = t.actionsFor(u)
+			t.actions = &menu{}
+			for _, a := range t.acts {
+				t.actions.items = append(t.actions.items, a.label)
+			}
+		}
+	}
+	return nil
+}
+
+func (t *usersTab) nextPage() tea.Cmd {
+	last := t.page.Users[len(t.page.Users)-1].Username
+	return t.fetch(t.query, userAnchor{after: last}, t.pageNo+1, false, false)
+}
+
+func (t *usersTab) prevPage() tea.Cmd {
+	first := t.page.Users[0].Username
+	return t.fetch(t.query, userAnchor{before: first}, max(t.pageNo-1, 1), false, false)
+}
+
+// edit passes a key or paste to the search field and, when the search
+// changed, fetches its first page with the count.
+func (t *usersTab) edit(msg tea.Msg) tea.Cmd {
+	before := t.search.Value()
+	var cmd tea.Cmd
+	t.search, cmd = t.search.Update(msg)
+	v := t.search.Value()
+	if clean := sanitize.String(v); clean != v {
+		t.search.SetValue(clean)
+		v = clean
+	}
+	if v == before {
+		return cmd
+	}
+	return tea.Batch(cmd, t.fetch(v, userAnchor{}, 1, true, false))
+}
+
+// ask puts an action to the admin as a yes/no question.
+func (t *usersTab) ask(act userAction) {
+	name := t.target.Username
+	t.confirm = &panelConfirm{question: act.question, run: func() tea.Cmd {
+		seq := t.req.next()
+		return t.a.do(func(actor flows.Actor) tea.Msg {
+			note, v, err := act.run(actor)
+			return userActionMsg{seq: seq, user: name, note: note, voucher: v, err: err}
+		})
+	}}
+}
+
+func (t *usersTab) removeMethod(u flows.UserRow, m policy.Method) userAction {
+	e, shown := t.a.e, sanitize.Line(u.Username, 40)
+	return userAction{
+		question: fmt.Sprintf("Remove %s from %s?", m.Label(), shown),
+		run: func(actor flows.Actor) (string, *flows.Voucher, error) {
+			return fmt.Sprintf("%s removed from %s.", m.Label(), shown), nil, e.svc.RemoveUserMethod(e.ctx, actor, u.Username, m)
+		},
+	}
+}
+
+// actionsFor lists what can be done to a user; each is confirmed, and the
+// flows audit it.
+func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
+	e, name, shown := t.a.e, u.Username, sanitize.Line(u.Username, 40)
+	unlock := userAction{label: "Clear failed attempts", question: fmt.Sprintf("Clear the failed attempts of %s?", shown)}
+	if u.Blocked() {
+		unlock.label = "Clear the block"
+		unlock.question = fmt.Sprintf("Clear the block on %s, and their failed attempts?", shown)
+	}
+	unlock.run = func(a flows.Actor) (string, *flows.Voucher, error) {
+		return shown + " is unblocked.", nil, e.svc.Unlock(e.ctx, a, name)
+	}
+	acts := []userAction{unlock, {
+		label:    "Require re-registration",
+		question: fmt.Sprintf("Make %s register their security info again at their next sign-in?", shown),
+		run: func(a flows.Actor) (string, *flows.Voucher, error) {
+			return shown + " will register again at their next sign-in.", nil, e.svc.RequireReregistration(e.ctx, a, name)
+		},
+	}}
+	if u.Disabled {
+		acts = append(acts, userAction{label: "Enable the account", question: fmt.Sprintf("Enable %s again?", shown),
+			run: func(a flows.Actor) (string, *flows.Voucher, error) {
+				return shown + " is enabled.", nil, e.svc.SetDisabled(e.ctx, a, name, false)
+			}})
+	} else {
+		acts = append(acts, userAction{label: "Disable the account",
+			question: fmt.Sprintf("Disable %s? They will not be able to sign in or reset.", shown),
+			run: func(a flows.Actor) (string, *flows.Voucher, error) {
+				return shown + " is disabled.", nil, e.svc.SetDisabled(e.ctx, a, name, true)
+			}})
+	}
+	if len(u.Methods) > 0 {
+		acts = append(acts, userAction{label: "Remove a method…", pickMethod: true})
+	}
+	acts = append(acts, userAction{label: "Issue a helpdesk voucher",
+		question: fmt.Sprintf("Issue a helpdesk voucher for %s? Check who the caller is first.", shown),
+		run: func(a flows.Actor) (string, *flows.Voucher, error) {
+			v, err := e.svc.IssueVoucher(e.ctx, a, name)
+			return "Voucher issued for " + shown + ".", &v, err
+		}})
+	if u.Admin {
+		acts = append(acts, userAction{label: "Remove administrator rights",
+			question: fmt.Sprintf("Remove the administrator rights of %s?", shown),
+			run: func(a flows.Actor) (string, *flows.Voucher, error) {
+				return shown + " is no longer an administrator.", nil, e.svc.SetAdmin(e.ctx, a, name, false)
+			}})
+	} else {
+		acts = append(acts, userAction{label: "Make administrator",
+			question: fmt.Sprintf("Make %s an administrator?", shown),
+			run: func(a flows.Actor) (string, *flows.Voucher, error) {
+				return shown + " is now an administrator.", nil, e.svc.SetAdmin(e.ctx, a, name, true)
+			}})
+	}
+	return acts
+}
+
+// methodLetters abbreviates methods for the table: E S A R V Q.
+func panelMethodLetters(ms []policy.Method) string {
+	var b strings.Builder
+	for _, m := range ms {
+		switch m {
+		case policy.Email:
+			b.WriteByte('E')
+		case policy.SMS:
+			b.WriteByte('S')
+		case policy.Authenticator:
+			b.WriteByte('A')
+		case policy.RecoveryCodes:
+			b.WriteByte('R')
+		case policy.Voucher:
+			b.WriteByte('V')
+		case policy.Questions:
+			b.WriteByte('Q')
+		}
+	}
+	if b.Len() == 0 {
+		return "–"
+	}
+	return b.String()
+}
+
+// userStates lists a user's states, most urgent first.
+func (t *usersTab) userStates(u *flows.UserRow) []string {
+	var out []string
+	if u.Blocked() {
+		out = append(out, "blocked")
+	}
+	if u.Disabled {
+		out = append(out, "disabled")
+	}
+	if u.Admin {
+		out = append(out, "admin")
+	}
+	if u.TemporaryPassword {
+		out = append(out, "temp password")
+	}
+	if u.ReregisterRequired {
+		out = append(out, "re-register")
+	}
+	return out
+}
+
+func (t *usersTab) stateCell(u flows.UserRow, width int) string {
+	st := t.a.e.st
+	var b strings.Builder
+	used := 0
+	for _, s := range t.userStates(&u) {
+		w := len(s)
+		if used > 0 {
+			w += 2
+		}
+		if used+w > width {
+			if used+1 <= width {
+				b.WriteString(st.Muted.Render("…"))
+			}
+			break
+		}
+		if used > 0 {
+			b.WriteString(", ")
+		}
+		switch s {
+		case "blocked", "disabled":
+			b.WriteString(st.Error.Render(s))
+		case "admin":
+			b.WriteString(st.Success.Render(s))
+		default:
+			b.WriteString(st.Warning.Render(s))
+		}
+		used += w
+	}
+	return b.String()
+}
+
+// pad cuts or pads plain text to exactly w cells.
+func panelPad(s string, w int) string {
+	s = sanitize.Line(s, w)
+	if n := ansi.StringWidth(s); n < w {
+		s += strings.Repeat(" ", w-n)
+	}
+	return s
+}
+
+func (t *usersTab) view(width int) string {
+	st := t.a.e.st
+	var b strings.Builder
+	switch {
+	case t.voucher != nil:
+		return t.voucherView(width)
+	case t.target != nil:
+		return t.actionView(width)
+	}
+	t.search.SetWidth(max(min(width/2, 40), 10))
+	head := t.search.View()
+	status := ""
+	switch {
+	case !t.loaded:
+		status = "⋯ loading"
+	case len(t.page.Users) == 0 && t.query != "":
+		status = "no user matches " + panelQuote(sanitize.Line(t.query, 30))
+	case len(t.page.Users) == 0:
+		status = "no users yet"
+	default:
+		from := (t.pageNo-1)*usersPageSize + 1
+		status = fmt.Sprintf("%s–%s of %s", panelThousands(from), panelThousands(from+len(t.page.Users)-1), panelThousands(t.total))
+		if t.query != "" {
+			status += " matching " + panelQuote(sanitize.Line(t.query, 20))
+		}
+	}
+	if gap := width - ansi.StringWidth(head) - ansi.StringWidth(status); gap >= 2 {
+		b.WriteString(head + strings.Repeat(" ", gap) + st.Muted.Render(status) + "\n")
+	} else {
+		b.WriteString(head + "\n" + st.Muted.Render(sanitize.Line(status, width)) + "\n")
+	}
+
+	// Columns: pointer, username, display name, methods, confirmed, state.
+	const ptrW, methW, dateW = 2, 8, 11
+	rest := max(width-ptrW-methW-dateW-3, 20)
+	stateW := max(rest/4, 10)
+	nameW := min(max((rest-stateW)*2/5, 8), 24)
+	dispW := min(max(rest-stateW-nameW, 6), 40)
+	stateW = rest - nameW - dispW
+	b.WriteString(st.Muted.Render("  "+panelPad("USERNAME", nameW)+" "+panelPad("DISPLAY NAME", dispW)+" "+panelPad("METHODS", methW)+
+		panelPad("CONFIRMED", dateW)+" STATE") + "\n")
+	for i, u := range t.page.Users {
+		confirmed := "never"
+		if !u.LastConfirmed.IsZero() {
+			confirmed = u.LastConfirmed.Format("2006-01-02")
+		}
+		row := panelPad(u.Username, nameW) + " " + panelPad(u.DisplayName, dispW) + " " + panelPad(panelMethodLetters(u.Methods), methW) +
+			panelPad(confirmed, dateW) + " "
+		if i == t.cursor && !t.searching {
+			b.WriteString(st.Body.Foreground(st.Palette.Accent).Bold(true).Render(st.Glyphs.Pointer + " " + row))
+		} else {
+			b.WriteString("  " + row)
+		}
+		b.WriteString(t.stateCell(u, stateW) + "\n")
+	}
+	for i := len(t.page.Users); i < usersPageSize; i++ {
+		b.WriteString("\n")
+	}
+	b.WriteString(st.Muted.Render(sanitize.Line("E email · S text · A app · R recovery codes · V voucher · Q questions", width)))
+	if t.err != "" {
+		b.WriteString("\n" + st.Error.Render(sanitize.Line(t.err, width)))
+	} else if t.note != "" {
+		b.WriteString("\n" + st.Success.Render(sanitize.Line(t.note, width)))
+	}
+	return b.String()
+}
+
+// actionView shows the selected user in full, with the actions on them.
+func (t *usersTab) actionView(width int) string {
+	st := t.a.e.st
+	u := t.target
+	var b strings.Builder
+	field := func(label, value string) {
+		b.WriteString(st.Input.Label.Render(fmt.Sprintf("%-15s", label)) + st.Body.Render(sanitize.Line(value, max(width-15, 8))) + "\n")
+	}
+	b.WriteString(st.Subtitle.Render(sanitize.Line(u.Username, width)) + "\n")
+	if u.DisplayName != "" {
+		field("Name", u.DisplayName)
+	}
+	if u.Email != "" {
+		field("Email", u.Email)
+	}
+	methods := make([]string, len(u.Methods))
+	for i, m := range u.Methods {
+		methods[i] = m.Label()
+	}
+	if len(methods) == 0 {
+		methods = []string{"none registered"}
+	}
+	field("Methods", strings.Join(methods, ", "))
+	confirmed := "never"
+	if !u.LastConfirmed.IsZero() {
+		confirmed = u.LastConfirmed.UTC().Format("2006-01-02 15:04") + " UTC"
+	}
+	field("Last confirmed", confirmed)
+	state := strings.Join(t.userStates(u), ", ")
+	if u.Blocked() {
+		state = strings.Replace(state, "blocked", "blocked until "+u.BlockedUntil.UTC().Format("2006-01-02 15:04")+" UTC", 1)
+	}
+	if state == "" {
+		state = "active"
+	}
+	field("State", state)
+	b.WriteString("\n")
+	switch {
+	case t.confirm != nil:
+		b.WriteString(t.confirm.view(t.a.e))
+	case t.methods != nil:
+		b.WriteString(st.Muted.Render("Remove which method?") + "\n" + t.methods.view(t.a.e, width))
+	default:
+		b.WriteString(t.actions.view(t.a.e, width))
+	}
+	return wrap(b.String(), width)
+}
+
+func (t *usersTab) voucherView(width int) string {
+	st := t.a.e.st
+	v := t.voucher
+	left := v.ExpiresAt.Sub(t.a.e.now()).Round(time.Minute)
+	var b strings.Builder
+	b.WriteString(st.Subtitle.Render("Helpdesk voucher for "+sanitize.Line(t.voucherFor, 40)) + "\n\n")
+	b.WriteString(st.Panel.BorderStyle(lipgloss.NormalBorder()).Render(st.Code.Render(sanitize.String(v.Code))) + "\n\n")
+	b.WriteString(st.Body.Render(fmt.Sprintf("It works once and expires at %s UTC (in %d min).",
+		v.ExpiresAt.UTC().Format("15:04"), int(left/time.Minute))) + "\n")
+	b.WriteString(st.Warning.Render("It is shown only now: read it to the caller, then press any key.") + "\n")
+	return wrap(b.String(), width)
+}
+
+// strconvQuote quotes already-sanitised text for a sentence.
+func panelQuote(s string) string { return "“" + s + "”" }
+
+// thousands writes n with comma separators: 100,000.
+func panelThousands(n int) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + panelThousands(-n)
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}

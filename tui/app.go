@@ -42,7 +42,9 @@ const (
 	// outboxWidth is the width of the demo outbox panel beside the screen.
 	outboxWidth = 38
 	// sideBySide is the narrowest window that shows the outbox beside the screen.
-	sideBySide = components.MinWidth + outboxWidth + 2
+	// Below it (an 80-column terminal included) the screen gets the whole
+	// width and ctrl+o switches to the outbox.
+	sideBySide = 60 + outboxWidth + 2
 	// idleWarning is how long before the idle wipe the countdown shows.
 	idleWarning = 15 * time.Second
 	// maxPaste is the longest paste any field takes; longer ones are refused.
@@ -91,6 +93,8 @@ type Model struct {
 
 	lastActivity time.Time
 	notice       string
+	// ticking is set while a clock tick is scheduled.
+	ticking bool
 	// banner is a server notice shown on every screen (NoticeMsg).
 	banner string
 
@@ -141,6 +145,7 @@ func New(opts Options) *Model {
 type tickMsg time.Time
 
 func (m *Model) tick() tea.Cmd {
+	m.ticking = true
 	return tea.Tick(m.opts.Tick, func(t time.Time) tea.Msg { return tickMsg(t) })
 }
 
@@ -161,7 +166,17 @@ func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	model, cmd := m.update(msg)
 	m.selectKeys()
+	if !m.ticking && m.needsTick() {
+		cmd = tea.Batch(cmd, m.tick())
+	}
 	return model, cmd
+}
+
+// needsTick says whether anything on screen depends on the clock. An idle
+// session on the welcome screen has nothing to count down, so it does not
+// redraw every second: a portal holding a thousand of them stays quiet.
+func (m *Model) needsTick() bool {
+	return m.opts.Mode == ModeDemo || len(m.stack) > 1
 }
 
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -174,7 +189,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.env.st = styles.New(msg.IsDark())
 		return m, nil
 	case tickMsg:
-		return m, tea.Batch(m.onTick(), m.tick())
+		m.ticking = false
+		cmd := m.onTick()
+		if m.needsTick() {
+			return m, tea.Batch(cmd, m.tick())
+		}
+		return m, cmd
 	case NoticeMsg:
 		m.banner = msg.Text
 		return m, nil

@@ -79,11 +79,7 @@ func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = ""
 		if msg.err != nil {
-			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Reset paused", sentence(msg.err))
-			}
-			s.err = sentence(msg.err)
-			return s, nil
+			return s, failure(s.e, "Reset paused", msg.err, &s.err)
 		}
 		sent := msg.sent
 		s.sent, s.err = &sent, ""

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	tea "charm.land/bubbletea/v2"
 	"errors"
 	"strings"
 
@@ -83,4 +84,14 @@ func innerMessage(err, sentinel error) string {
 func deadEnd(err error) bool {
 	return errors.Is(err, flows.ErrBlocked) || errors.Is(err, flows.ErrDisabled) ||
 		errors.Is(err, flows.ErrNotEnabled) || errors.Is(err, flows.ErrFlowExpired)
+}
+
+// failure handles an error from flows on a screen: a dead end replaces the
+// screen, anything else becomes the screen's error line.
+func failure(e *env, heading string, err error, errText *string) tea.Cmd {
+	if deadEnd(err) {
+		return showDeadEnd(e, heading, sentence(err))
+	}
+	*errText = sentence(err)
+	return nil
 }

@@ -46,11 +46,7 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = false
 		if msg.err != nil {
-			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Reset paused", sentence(msg.err))
-			}
-			s.err = sentence(msg.err)
-			return s, nil
+			return s, failure(s.e, "Reset paused", msg.err, &s.err)
 		}
 		j := &journey{kind: journeyReset, flowID: msg.rs.FlowID, required: msg.rs.Required, options: msg.rs.Options}
 		return s, replace(newMethods(s.e, j))

@@ -130,8 +130,7 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, s.e.keys.Back):
 			s.req.next()
 			return s, pop
-		case key.Matches(msg, s.e.keys.NextField), key.Matches(msg, s.e.keys.PrevField),
-			key.Matches(msg, s.e.keys.Down) && s.focus == 0, key.Matches(msg, s.e.keys.Up) && s.focus == 1:
+		case togglesField(s.e, msg, s.focus):
 			s.toggleFocus()
 			return s, nil
 		case key.Matches(msg, s.e.keys.Select):

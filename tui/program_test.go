@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -140,7 +141,9 @@ func TestProgramIdleWipe(t *testing.T) {
 	tm.Type("alice")
 	press(tm, "tab")
 	tm.Type(testPassword)
-	p.waitFor(t, "*tui.signIn", "••••")
+	// Every key must have landed before the clock moves, or a late one
+	// would count as activity after it.
+	p.waitFor(t, "*tui.signIn", strings.Repeat("•", utf8.RuneCountInString(testPassword)))
 	h.clock.Advance(106 * time.Second)
 	p.waitFor(t, "*tui.signIn", "Still there? Everything is cleared in 14s")
 	h.clock.Advance(14 * time.Second)

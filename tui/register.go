@@ -77,11 +77,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = ""
 		if msg.err != nil {
-			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
-			}
-			s.err = sentence(msg.err)
-			return s, nil
+			return s, failure(s.e, "Can't continue", msg.err, &s.err)
 		}
 		sent := msg.sent
 		s.sent = &sent

@@ -115,3 +115,10 @@ var requestSeq atomic.Int64
 func (r *request) next() int { r.seq = int(requestSeq.Add(1)); return r.seq }
 
 func (r *request) current(seq int) bool { return seq == r.seq }
+
+// togglesField reports whether a key moves the focus between the two fields
+// of a two-field form (tab, shift+tab, or the arrow towards the other field).
+func togglesField(e *env, msg tea.KeyPressMsg, focus int) bool {
+	return key.Matches(msg, e.keys.NextField) || key.Matches(msg, e.keys.PrevField) ||
+		key.Matches(msg, e.keys.Down) && focus == 0 || key.Matches(msg, e.keys.Up) && focus == 1
+}

@@ -87,11 +87,7 @@ func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = false
 		if msg.err != nil {
 			s.password.SetValue("")
-			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Can't sign in", sentence(msg.err))
-			}
-			s.err = sentence(msg.err)
-			return s, nil
+			return s, failure(s.e, "Can't sign in", msg.err, &s.err)
 		}
 		return s, s.next(msg)
 	case tea.KeyPressMsg:
@@ -99,8 +95,7 @@ func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, s.e.keys.Back):
 			s.req.next()
 			return s, pop
-		case key.Matches(msg, s.e.keys.NextField), key.Matches(msg, s.e.keys.PrevField),
-			key.Matches(msg, s.e.keys.Down) && s.focus == 0, key.Matches(msg, s.e.keys.Up) && s.focus == 1:
+		case togglesField(s.e, msg, s.focus):
 			s.toggle()
 			return s, nil
 		case key.Matches(msg, s.e.keys.Select):

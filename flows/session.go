@@ -224,7 +224,7 @@ func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabl
 	case u.ReregisterRequired:
 		st.due, st.reason = true, "Your helpdesk asked you to register your security info again."
 	case st.usable < required || nonQuestion == 0:
-		st.due, st.reason = true, fmt.Sprintf("Register at least %d way(s) to prove who you are, so you can reset your password yourself.", required)
+		st.due, st.reason = true, "Register at least "+Ways(required)+" to prove who you are, so you can reset your password yourself."
 	case pol.ReconfirmDays > 0 && now.Sub(time.Unix(u.LastConfirmedAt, 0)) > time.Duration(pol.ReconfirmDays)*24*time.Hour:
 		st.due, st.reason = true, "It is time to confirm that your security info is still right."
 	}
@@ -339,4 +339,15 @@ func sortedStrings(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
 	return out
+}
+
+// Ways words a number of methods for people: "one way", "two ways".
+func Ways(n int) string {
+	switch n {
+	case 1:
+		return "one way"
+	case 2:
+		return "two ways"
+	}
+	return fmt.Sprintf("%d ways", n)
 }

@@ -240,9 +240,12 @@ func (s *overview) view(width int) string {
 	}
 	if s.ov.CanReset {
 		b.WriteString("\n" + wrap(st.Success.Render("You can reset your password yourself."), width) + "\n\n")
+	} else if !s.ov.Due {
+		// When registration is due, the reason at the top already says this.
+		b.WriteString("\n" + wrap(st.Warning.Render("Set up "+flows.Ways(s.ov.Required)+
+			" to prove it's you, so you can reset your password yourself."), width) + "\n\n")
 	} else {
-		b.WriteString("\n" + wrap(st.Warning.Render(fmt.Sprintf("Set up %d way(s) to prove it's you so you can reset your password yourself.",
-			s.ov.Required)), width) + "\n\n")
+		b.WriteString("\n")
 	}
 	if s.confirm != nil {
 		b.WriteString(st.Warning.Render("Remove "+strings.ToLower(s.confirm.Label())+"? (y/n)") + "\n")

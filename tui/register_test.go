@@ -99,7 +99,7 @@ func TestForcedRegistrationAfterChange(t *testing.T) {
 	at[*done](d)
 	d.keys("enter")
 	at[*overview](d)
-	d.see("Your security info", "Register at least 1 way(s) to prove who you are, so you can reset your password yourself.")
+	d.see("Your security info", "Register at least one way to prove who you are, so you can reset your password yourself.")
 	if len(d.m.stack) != 2 {
 		t.Fatalf("%d screens", len(d.m.stack))
 	}
@@ -110,7 +110,7 @@ func TestSecurityInfoAddEmail(t *testing.T) {
 	d := kiosk(t, h)
 	d.signIn(3, "erin")
 	at[*overview](d)
-	d.see("Register at least 1 way(s) to prove who you are, so you can reset your password yourself.",
+	d.see("Register at least one way to prove who you are, so you can reset your password yourself.",
 		"Email code", "not set up", "Add email address", "Add authenticator app", "Get recovery codes", "Done")
 
 	d.chooseItem("Add email address")

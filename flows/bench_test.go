@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"slices"
@@ -27,66 +26,11 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows"
-	"github.com/sspr-kiosk/sspr/flows/clock"
-	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
-	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
 )
-
-// benchBox is a delivery channel that keeps only the last code it was given.
-type benchBox struct {
-	mu   sync.Mutex
-	last string
-}
-
-func (b *benchBox) Send(_ context.Context, m dispatch.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.last = codePattern.FindString(m.Text)
-	return nil
-}
-
-func (b *benchBox) code() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.last
-}
-
-type benchEnv struct {
-	svc    *flows.Service
-	db     *store.DB
-	box    *benchBox
-	hasher *password.Hasher
-	admin  flows.Actor
-}
-
-// newBenchEnv builds a Service on a temporary SQLite file, like the test
-// harness, but with the given hashing parameters and slots.
-func newBenchEnv(tb testing.TB, p password.Params, slots int) *benchEnv {
-	tb.Helper()
-	ctx := context.Background()
-	dir := tb.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "sspr.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	keys, err := secret.LoadOrCreateKeys(dir)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	clk := clock.NewFake(start)
-	box := &benchBox{}
-	d := dispatch.New(map[string]dispatch.Channel{"email": box, "sms": box}, db, clk, dispatch.Options{})
-	hasher := password.NewHasher(p, slots)
-	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys, Dispatcher: d})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return &benchEnv{svc: svc, db: db, box: box, hasher: hasher, admin: flows.Actor{Name: "bench", Source: "bench"}}
-}
 
 // resetPassword makes the n-th distinct new password for the benchmarks: 28
 // characters, like the harness's "correct horse battery staple". Length
@@ -97,21 +41,21 @@ func resetPassword(n int64) string {
 
 var resetCounter atomic.Int64
 
-// reset runs one full self-service reset by emailed code.
-func (e *benchEnv) reset(tb testing.TB, username string) {
+// benchReset runs one full self-service reset by emailed code.
+func benchReset(tb testing.TB, h *flowstest.Harness, username string) {
 	ctx := context.Background()
-	rs, err := e.svc.StartReset(ctx, username, "kiosk-bench")
+	rs, err := h.Svc.StartReset(ctx, username, "kiosk-bench")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := e.svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
+	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
 		tb.Fatal(err)
 	}
-	p, err := e.svc.VerifyCode(ctx, rs.FlowID, policy.Email, e.box.code())
+	p, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.Inbox.NewestCode())
 	if err != nil || !p.Done {
 		tb.Fatalf("verify: %+v %v", p, err)
 	}
-	if err := e.svc.CompleteReset(ctx, rs.FlowID, resetPassword(resetCounter.Add(1))); err != nil {
+	if err := h.Svc.CompleteReset(ctx, rs.FlowID, resetPassword(resetCounter.Add(1))); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -126,18 +70,16 @@ const resetHashes = 5 + 1
 
 // newResetEnv makes a user with a registered email and a full password
 // history, so every timed reset checks the whole history.
-func newResetEnv(b *testing.B, p password.Params) *benchEnv {
+func newResetEnv(b *testing.B, p password.Params) *flowstest.Harness {
 	b.Helper()
 	ctx := context.Background()
-	e := newBenchEnv(b, p, 0)
-	if _, err := e.svc.AddUser(ctx, e.admin, flows.NewUser{Username: "alice", DisplayName: "Alice Example",
-		Email: "alice@example.com", Password: "initial correct horse battery staple"}); err != nil {
+	e := flowstest.New(b, flowstest.Options{Params: p})
+	if _, err := e.Svc.AddUser(ctx, e.Admin, flows.NewUser{Username: "alice", DisplayName: "Alice Example",
+		Email: "alice@example.com", Password: flowstest.Password}); err != nil {
 		b.Fatal(err)
 	}
-	if err := e.svc.RegisterVerified(ctx, e.admin, "alice", policy.Email, "alice@example.com"); err != nil {
-		b.Fatal(err)
-	}
-	pol, err := e.svc.Policy(ctx)
+	e.RegisterVerified(b, "alice", policy.Email, "alice@example.com")
+	pol, err := e.Svc.Policy(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -145,7 +87,7 @@ func newResetEnv(b *testing.B, p password.Params) *benchEnv {
 		b.Fatalf("policy password_history = %d; resetHashes assumes %d", pol.PasswordHistory, resetHashes-1)
 	}
 	for range pol.PasswordHistory {
-		e.reset(b, "alice")
+		benchReset(b, e, "alice")
 	}
 	return e
 }
@@ -164,7 +106,7 @@ func BenchmarkFullReset(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
-				e.reset(b, "alice")
+				benchReset(b, e, "alice")
 			}
 		})
 	}
@@ -206,16 +148,16 @@ func BenchmarkResetVsHashes(b *testing.B) {
 	history := make([]string, resetHashes-1)
 	for i := range history {
 		var err error
-		if history[i], err = e.hasher.Hash(ctx, resetPassword(int64(-1-i))); err != nil {
+		if history[i], err = e.Hasher.Hash(ctx, resetPassword(int64(-1-i))); err != nil {
 			b.Fatal(err)
 		}
 	}
 	pw := resetPassword(-100)
 	hashes := func() {
-		if reused, err := e.hasher.InHistory(ctx, pw, history); err != nil || reused {
+		if reused, err := e.Hasher.InHistory(ctx, pw, history); err != nil || reused {
 			b.Fatal(reused, err)
 		}
-		if _, err := e.hasher.Hash(ctx, pw); err != nil {
+		if _, err := e.Hasher.Hash(ctx, pw); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -225,7 +167,7 @@ func BenchmarkResetVsHashes(b *testing.B) {
 		steps := []struct {
 			run func()
 			sum *time.Duration
-		}{{func() { e.reset(b, "alice") }, &resetTime}, {hashes, &hashTime}}
+		}{{func() { benchReset(b, e, "alice") }, &resetTime}, {hashes, &hashTime}}
 		if i%2 == 1 {
 			steps[0], steps[1] = steps[1], steps[0]
 		}
@@ -273,10 +215,10 @@ func bulkImportCSV() []byte {
 }
 
 // importBulk imports the 100,000 users into a fresh service.
-func importBulk(tb testing.TB, e *benchEnv) {
+func importBulk(tb testing.TB, e *flowstest.Harness) {
 	tb.Helper()
 	ctx := context.Background()
-	res, err := e.svc.ImportUsers(ctx, e.admin, bytes.NewReader(bulkImportCSV()), flows.ImportOptions{})
+	res, err := e.Svc.ImportUsers(ctx, e.Admin, bytes.NewReader(bulkImportCSV()), flows.ImportOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -296,8 +238,8 @@ func BenchmarkImport100k(b *testing.B) {
 	b.SetBytes(int64(len(bulkCSV)))
 	for range b.N {
 		b.StopTimer()
-		e := newBenchEnv(b, cheapParams, 0)
-		if err := e.svc.AddGroup(context.Background(), e.admin, "staff"); err != nil {
+		e := flowstest.New(b, flowstest.Options{Params: cheapParams})
+		if err := e.Svc.AddGroup(context.Background(), e.Admin, "staff"); err != nil {
 			b.Fatal(err)
 		}
 		runtime.GC()
@@ -311,13 +253,13 @@ func BenchmarkRegistrationReport100k(b *testing.B) {
 		b.Skip("slow: 100,000 users")
 	}
 	ctx := context.Background()
-	e := newBenchEnv(b, cheapParams, 0)
-	if err := e.svc.AddGroup(ctx, e.admin, "staff"); err != nil {
+	e := flowstest.New(b, flowstest.Options{Params: cheapParams})
+	if err := e.Svc.AddGroup(ctx, e.Admin, "staff"); err != nil {
 		b.Fatal(err)
 	}
 	importBulk(b, e)
 	// Three users in five registered an email, one in five also a phone.
-	err := e.db.WithTx(ctx, func(tx *store.Tx) error {
+	err := e.DB.WithTx(ctx, func(tx *store.Tx) error {
 		for id := int64(1); id <= bulkUsers; id++ {
 			if id%5 < 3 {
 				if err := store.UpsertMethod(ctx, tx, store.Method{UserID: id, Kind: "email",
@@ -340,17 +282,17 @@ func BenchmarkRegistrationReport100k(b *testing.B) {
 	for _, scope := range []string{"all", "group"} {
 		b.Run("scope="+scope, func(b *testing.B) {
 			if scope == "group" {
-				if _, err := e.svc.SetPolicy(ctx, e.admin, "enabled_group", "staff"); err != nil {
+				if _, err := e.Svc.SetPolicy(ctx, e.Admin, "enabled_group", "staff"); err != nil {
 					b.Fatal(err)
 				}
 			}
-			if _, err := e.svc.SetPolicy(ctx, e.admin, "enabled_for", scope); err != nil {
+			if _, err := e.Svc.SetPolicy(ctx, e.Admin, "enabled_for", scope); err != nil {
 				b.Fatal(err)
 			}
 			runtime.GC()
 			b.ResetTimer()
 			for range b.N {
-				lines, err := e.svc.RegistrationReport(ctx)
+				lines, err := e.Svc.RegistrationReport(ctx)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -422,12 +364,12 @@ func BenchmarkConcurrentPasswordChecks100(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			ctx := context.Background()
-			e := newBenchEnv(b, password.DefaultParams(), slots)
-			const pw = "initial correct horse battery staple"
-			if _, err := e.svc.AddUser(ctx, e.admin, flows.NewUser{Username: "alice", Password: pw}); err != nil {
+			e := flowstest.New(b, flowstest.Options{Params: password.DefaultParams(), Slots: slots})
+			const pw = flowstest.Password
+			if _, err := e.Svc.AddUser(ctx, e.Admin, flows.NewUser{Username: "alice", Password: pw}); err != nil {
 				b.Fatal(err)
 			}
-			bound := e.hasher.MemoryBound()
+			bound := e.Hasher.MemoryBound()
 			var peak, peakLive uint64
 			b.ResetTimer()
 			for range b.N {
@@ -440,7 +382,7 @@ func BenchmarkConcurrentPasswordChecks100(b *testing.B) {
 				var failed atomic.Int64
 				for range 100 {
 					wg.Go(func() {
-						if _, err := e.svc.SignIn(ctx, "alice", pw, "bench"); err != nil {
+						if _, err := e.Svc.SignIn(ctx, "alice", pw, "bench"); err != nil {
 							failed.Add(1)
 						}
 					})

@@ -3,62 +3,24 @@ package flows_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
-	"github.com/sspr-kiosk/sspr/flows/clock"
-	"github.com/sspr-kiosk/sspr/flows/dispatch"
-	"github.com/sspr-kiosk/sspr/flows/password"
+	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/policy"
-	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/store/ldapdir"
 	"github.com/sspr-kiosk/sspr/store/ldapdir/slapdtest"
 )
 
-var ldapCodePattern = regexp.MustCompile(`\b\d{8}\b`)
-
-// ldapOutbox keeps the messages sent, so tests can read codes.
-type ldapOutbox struct {
-	mu   sync.Mutex
-	msgs []dispatch.Message
-}
-
-func (b *ldapOutbox) Send(_ context.Context, m dispatch.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.msgs = append(b.msgs, m)
-	return nil
-}
-
-func (b *ldapOutbox) code(t *testing.T, to string) string {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i := len(b.msgs) - 1; i >= 0; i-- {
-		if b.msgs[i].To == to {
-			if c := ldapCodePattern.FindString(b.msgs[i].Text); c != "" {
-				return c
-			}
-		}
-	}
-	t.Fatalf("no code was sent to %s", to)
-	return ""
-}
-
+// ldapEnv is a Service whose directory is a running slapd.
 type ldapEnv struct {
+	*flowstest.Harness
 	srv    *slapdtest.Server
 	client *ldapdir.Client
-	svc    *flows.Service
-	db     *store.DB
-	box    *ldapOutbox
-	admin  flows.Actor
 }
 
 // newLDAPEnv runs a slapd and a Service whose directory is that slapd.
@@ -77,64 +39,29 @@ func newLDAPEnv(t *testing.T, opts flows.LDAPOptions, mutate ...func(*ldapdir.Co
 	}
 	dir := flows.NewLDAPDirectory(client, opts)
 	t.Cleanup(func() { _ = dir.Close() })
-
-	ctx := context.Background()
-	data := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(data, "sspr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keys, err := secret.LoadOrCreateKeys(data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The directory keeps real time; so do the flows here.
-	clk := clock.NewFake(time.Now())
-	box := &ldapOutbox{}
-	d := dispatch.New(map[string]dispatch.Channel{"email": box, "sms": box}, db, clk, dispatch.Options{})
-	hasher := password.NewHasher(password.Params{MemoryKiB: 256, Time: 1, Threads: 1}, 4)
-	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
-		Dispatcher: d, Directory: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &ldapEnv{srv: srv, client: client, svc: svc, db: db, box: box, admin: flows.Actor{Name: "test", Source: "test"}}
+	h := flowstest.New(t, flowstest.Options{Start: time.Now(), Directory: dir})
+	return &ldapEnv{Harness: h, srv: srv, client: client}
 }
 
+// signIn signs a user in with the password the directory holds for them.
 func (e *ldapEnv) signIn(t *testing.T, user string) flows.SessionInfo {
 	t.Helper()
-	info, err := e.svc.SignIn(context.Background(), user, slapdtest.Users[user].Password, "kiosk-1")
+	info, err := e.Svc.SignIn(context.Background(), user, slapdtest.Users[user].Password, "kiosk-1")
 	if err != nil {
 		t.Fatalf("sign in %s: %v", user, err)
 	}
 	return info
 }
 
-func (e *ldapEnv) setPolicy(t *testing.T, key, value string) {
-	t.Helper()
-	if _, err := e.svc.SetPolicy(context.Background(), e.admin, key, value); err != nil {
-		t.Fatalf("set %s: %v", key, err)
-	}
-}
-
 // failures counts the failed proofs recorded against an account.
 func (e *ldapEnv) failures(t *testing.T, account string) int {
 	t.Helper()
-	n, err := store.CountThrottleEvents(context.Background(), e.db, store.ScopeAccount, account, store.EventFail, 0)
+	n, err := store.CountThrottleEvents(context.Background(), e.DB, store.ScopeAccount, account, store.EventFail, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return n
-}
-
-func (e *ldapEnv) events(t *testing.T, ev audit.Event) int {
-	t.Helper()
-	entries, err := audit.List(context.Background(), e.db, audit.Filter{Events: []audit.Event{ev}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(entries)
 }
 
 func (e *ldapEnv) passwordIs(t *testing.T, user, pw string) bool {
@@ -163,7 +90,7 @@ func TestLDAPSignInAndPrefill(t *testing.T) {
 	if info.Username != "alice" || info.DisplayName != "Alice Liddell" {
 		t.Errorf("session %+v", info)
 	}
-	ov, err := e.svc.Overview(ctx, info.ID)
+	ov, err := e.Svc.Overview(ctx, info.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,27 +103,27 @@ func TestLDAPSignInAndPrefill(t *testing.T) {
 		}
 	}
 	// The suggestion counts once a code sent to it is entered.
-	if _, err := e.svc.BeginContact(ctx, info.ID, policy.Email, ov.SuggestedEmail); err != nil {
+	if _, err := e.Svc.BeginContact(ctx, info.ID, policy.Email, ov.SuggestedEmail); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.ConfirmContact(ctx, info.ID, policy.Email, e.box.code(t, "alice@example.org")); err != nil {
+	if err := e.Svc.ConfirmContact(ctx, info.ID, policy.Email, e.Inbox.LastCode(t, "alice@example.org")); err != nil {
 		t.Fatal(err)
 	}
 
-	if _, err := e.svc.SignIn(ctx, "alice", "not alice's password", "kiosk-1"); !errors.Is(err, flows.ErrBadCredentials) {
+	if _, err := e.Svc.SignIn(ctx, "alice", "not alice's password", "kiosk-1"); !errors.Is(err, flows.ErrBadCredentials) {
 		t.Errorf("wrong password: %v", err)
 	}
 	if n := e.failures(t, "alice"); n != 1 {
 		t.Errorf("a wrong password counted %d times, want once", n)
 	}
-	if _, err := e.svc.SignIn(ctx, "nobody", "some password", "kiosk-1"); !errors.Is(err, flows.ErrBadCredentials) {
+	if _, err := e.Svc.SignIn(ctx, "nobody", "some password", "kiosk-1"); !errors.Is(err, flows.ErrBadCredentials) {
 		t.Errorf("unknown user: %v", err)
 	}
 
 	// Without prefill, nothing from the directory is suggested.
 	quiet := newLDAPEnv(t, flows.LDAPOptions{})
 	info = quiet.signIn(t, "alice")
-	ov, err = quiet.svc.Overview(ctx, info.ID)
+	ov, err = quiet.Svc.Overview(ctx, info.ID)
 	if err != nil || ov.SuggestedEmail != "" || ov.SuggestedPhone != "" {
 		t.Errorf("suggested %q %q without prefill (%v)", ov.SuggestedEmail, ov.SuggestedPhone, err)
 	}
@@ -206,36 +133,36 @@ func TestLDAPResetByServiceAccount(t *testing.T) {
 	e := newLDAPEnv(t, flows.LDAPOptions{PrefillContacts: true})
 	ctx := context.Background()
 	info := e.signIn(t, "leo")
-	if _, err := e.svc.BeginContact(ctx, info.ID, policy.Email, "leo@example.org"); err != nil {
+	if _, err := e.Svc.BeginContact(ctx, info.ID, policy.Email, "leo@example.org"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.ConfirmContact(ctx, info.ID, policy.Email, e.box.code(t, "leo@example.org")); err != nil {
+	if err := e.Svc.ConfirmContact(ctx, info.ID, policy.Email, e.Inbox.LastCode(t, "leo@example.org")); err != nil {
 		t.Fatal(err)
 	}
-	e.svc.SignOut(info.ID)
+	e.Svc.SignOut(info.ID)
 
-	rs, err := e.svc.StartReset(ctx, "Leo", "kiosk-1")
+	rs, err := e.Svc.StartReset(ctx, "Leo", "kiosk-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
+	if _, err := e.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.svc.VerifyCode(ctx, rs.FlowID, policy.Email, e.box.code(t, "leo@example.org"))
+	p, err := e.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, e.Inbox.LastCode(t, "leo@example.org"))
 	if err != nil || !p.Done {
 		t.Fatalf("verify: %+v, %v", p, err)
 	}
 	const next = "Velvet Tangerine Harbour 42"
-	if err := e.svc.CompleteReset(ctx, rs.FlowID, next); err != nil {
+	if err := e.Svc.CompleteReset(ctx, rs.FlowID, next); err != nil {
 		t.Fatal(err)
 	}
 	if !e.passwordIs(t, "leo", next) || e.passwordIs(t, "leo", slapdtest.Users["leo"].Password) {
 		t.Error("the directory does not hold the new password")
 	}
-	if n := e.events(t, audit.EventPasswordReset); n != 1 {
+	if n := e.CountEvents(t, audit.EventPasswordReset); n != 1 {
 		t.Errorf("%d reset events", n)
 	}
-	if _, err := e.svc.SignIn(ctx, "leo", next, "kiosk-1"); err != nil {
+	if _, err := e.Svc.SignIn(ctx, "leo", next, "kiosk-1"); err != nil {
 		t.Errorf("sign in with the new password: %v", err)
 	}
 }
@@ -244,21 +171,21 @@ func TestLDAPChangeAndDirectoryRefusal(t *testing.T) {
 	e := newLDAPEnv(t, flows.LDAPOptions{})
 	ctx := context.Background()
 	// sspr's own history is off, so the directory's is the one that refuses.
-	e.setPolicy(t, "password_history", "0")
+	e.SetPolicy(t, "password_history", "0")
 	const first, second = "Velvet Tangerine Harbour 42", "Quiet Copper Lighthouse 77"
 
 	info := e.signIn(t, "kim")
-	if err := e.svc.ChangePassword(ctx, info.ID, slapdtest.Users["kim"].Password, first); err != nil {
+	if err := e.Svc.ChangePassword(ctx, info.ID, slapdtest.Users["kim"].Password, first); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.svc.ChangePassword(ctx, info.ID, first, second); err != nil {
+	if err := e.Svc.ChangePassword(ctx, info.ID, first, second); err != nil {
 		t.Fatal(err)
 	}
 	if !e.passwordIs(t, "kim", second) {
 		t.Fatal("the directory does not hold the new password")
 	}
 
-	err := e.svc.ChangePassword(ctx, info.ID, second, first)
+	err := e.Svc.ChangePassword(ctx, info.ID, second, first)
 	var refused *flows.DirectoryRefusedError
 	if !errors.As(err, &refused) || refused.Reason != ldapdir.PolicyPasswordInHistory {
 		t.Fatalf("back to an old password: %v (%T)", err, err)
@@ -277,13 +204,13 @@ func TestLDAPChangeAndDirectoryRefusal(t *testing.T) {
 	if !e.passwordIs(t, "kim", second) {
 		t.Error("the refused change changed the password")
 	}
-	if n := e.events(t, audit.EventPasswordChanged); n != 2 {
+	if n := e.CountEvents(t, audit.EventPasswordChanged); n != 2 {
 		t.Errorf("%d change events, want 2: the refusal must roll the store back", n)
 	}
 
 	// A wrong current password at change time (changed elsewhere since the
 	// sign-in) is a wrong password, not a directory failure.
-	if err := e.svc.ChangePassword(ctx, info.ID, "not kim's password", "Amber Falcon Meadow 19"); !errors.Is(err, flows.ErrBadCredentials) {
+	if err := e.Svc.ChangePassword(ctx, info.ID, "not kim's password", "Amber Falcon Meadow 19"); !errors.Is(err, flows.ErrBadCredentials) {
 		t.Errorf("wrong current password: %v", err)
 	}
 }
@@ -291,11 +218,11 @@ func TestLDAPChangeAndDirectoryRefusal(t *testing.T) {
 func TestLDAPGroupScope(t *testing.T) {
 	e := newLDAPEnv(t, flows.LDAPOptions{})
 	ctx := context.Background()
-	if _, err := e.svc.SetPolicy(ctx, e.admin, "enabled_group", "no-such-group"); !errors.Is(err, flows.ErrInvalid) {
+	if _, err := e.Svc.SetPolicy(ctx, e.Admin, "enabled_group", "no-such-group"); !errors.Is(err, flows.ErrInvalid) {
 		t.Errorf("a group the directory does not have: %v", err)
 	}
-	e.setPolicy(t, "enabled_group", "sspr-users")
-	e.setPolicy(t, "enabled_for", "group")
+	e.SetPolicy(t, "enabled_group", "sspr-users")
+	e.SetPolicy(t, "enabled_for", "group")
 	// Registration is asked of people in scope only.
 	if info := e.signIn(t, "alice"); !info.RegistrationDue {
 		t.Error("alice is in sspr-users: registration should be due")
@@ -303,7 +230,7 @@ func TestLDAPGroupScope(t *testing.T) {
 	if info := e.signIn(t, "carol"); info.RegistrationDue {
 		t.Error("carol is not in sspr-users: registration should not be due")
 	}
-	report, err := e.svc.RegistrationReport(ctx)
+	report, err := e.Svc.RegistrationReport(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +246,7 @@ func TestLDAPDirectoryDownIsNotCounted(t *testing.T) {
 	e.srv.Down()
 
 	for range flows.AccountFailLimit + 1 {
-		_, err := e.svc.SignIn(ctx, "alice", slapdtest.Users["alice"].Password, "kiosk-1")
+		_, err := e.Svc.SignIn(ctx, "alice", slapdtest.Users["alice"].Password, "kiosk-1")
 		if !errors.Is(err, flows.ErrDirectoryUnavailable) || errors.Is(err, flows.ErrBadCredentials) ||
 			errors.Is(err, flows.ErrBlocked) {
 			t.Fatalf("sign in with the directory down: %v", err)
@@ -328,31 +255,31 @@ func TestLDAPDirectoryDownIsNotCounted(t *testing.T) {
 			t.Errorf("%v should carry ldapdir.ErrUnavailable", err)
 		}
 	}
-	_, err := e.svc.StartAdminSignIn(ctx, "alice", "a password", "kiosk-1")
+	_, err := e.Svc.StartAdminSignIn(ctx, "alice", "a password", "kiosk-1")
 	if !errors.Is(err, flows.ErrDirectoryUnavailable) {
 		t.Errorf("admin sign-in with the directory down: %v", err)
 	}
-	if _, err := e.svc.StartReset(ctx, "alice", "kiosk-1"); !errors.Is(err, flows.ErrDirectoryUnavailable) {
+	if _, err := e.Svc.StartReset(ctx, "alice", "kiosk-1"); !errors.Is(err, flows.ErrDirectoryUnavailable) {
 		t.Errorf("start reset with the directory down: %v", err)
 	}
 	if n := e.failures(t, "alice"); n != 0 {
 		t.Errorf("%d failures counted against alice while the directory was down", n)
 	}
-	if n := e.events(t, audit.EventSignInFailed) + e.events(t, audit.EventAdminSignInFailed); n != 0 {
+	if n := e.CountEvents(t, audit.EventSignInFailed) + e.CountEvents(t, audit.EventAdminSignInFailed); n != 0 {
 		t.Errorf("%d failed sign-ins audited while the directory was down", n)
 	}
-	err = e.svc.ChangePassword(ctx, info.ID, slapdtest.Users["alice"].Password, "Velvet Tangerine Harbour 42")
+	err = e.Svc.ChangePassword(ctx, info.ID, slapdtest.Users["alice"].Password, "Velvet Tangerine Harbour 42")
 	if !errors.Is(err, flows.ErrDirectoryUnavailable) {
 		t.Errorf("change with the directory down: %v", err)
 	}
-	if n := e.events(t, audit.EventPasswordChanged); n != 0 {
+	if n := e.CountEvents(t, audit.EventPasswordChanged); n != 0 {
 		t.Errorf("a change was recorded although the directory was down")
 	}
 }
 
 func TestLDAPWrongServicePassword(t *testing.T) {
 	e := newLDAPEnv(t, flows.LDAPOptions{}, func(cfg *ldapdir.Config) { cfg.BindPassword = "not the service password" })
-	_, err := e.svc.SignIn(context.Background(), "alice", slapdtest.Users["alice"].Password, "kiosk-1")
+	_, err := e.Svc.SignIn(context.Background(), "alice", slapdtest.Users["alice"].Password, "kiosk-1")
 	if !errors.Is(err, flows.ErrDirectoryUnavailable) || !errors.Is(err, ldapdir.ErrServiceBind) {
 		t.Errorf("sign in with a wrong service password: %v", err)
 	}
@@ -363,7 +290,7 @@ func TestLDAPWrongServicePassword(t *testing.T) {
 
 func TestLDAPExpiredPassword(t *testing.T) {
 	e := newLDAPEnv(t, flows.LDAPOptions{})
-	_, err := e.svc.SignIn(context.Background(), "erin", slapdtest.Users["erin"].Password, "kiosk-1")
+	_, err := e.Svc.SignIn(context.Background(), "erin", slapdtest.Users["erin"].Password, "kiosk-1")
 	var refused *flows.DirectoryRefusedError
 	if !errors.As(err, &refused) || refused.Reason != ldapdir.PolicyPasswordExpired || errors.Is(err, flows.ErrPasswordRejected) {
 		t.Fatalf("expired password: %v", err)

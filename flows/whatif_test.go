@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -27,17 +28,17 @@ import (
 //	root     administrator with email + sms
 //
 // Group "pilot" holds u00, u04 and u07; group "empty" holds nobody.
-func seedWhatIf(t *testing.T, h *harness) {
+func seedWhatIf(t *testing.T, h *flowstest.Harness) {
 	t.Helper()
 	ctx := context.Background()
-	now := h.clock.Now()
+	now := h.Clock.Now()
 	methods := map[string][]string{
 		"u00": {"email", "authenticator"}, "u01": {"email", "authenticator"}, "u02": {"email", "authenticator"},
 		"u03": {"email", "authenticator"}, "u04": {"email"}, "u05": {"email"}, "u06": {"email"},
 		"u07": {"questions"}, "u08": {"email", "questions"}, "root": {"email", "sms"},
 	}
 	confirmed := map[string]time.Duration{"u00": 10, "u01": 10, "u02": 10, "u04": 100}
-	err := h.db.WithTx(ctx, func(tx *store.Tx) error {
+	err := h.DB.WithTx(ctx, func(tx *store.Tx) error {
 		for _, g := range []string{"pilot", "empty"} {
 			if _, err := store.CreateGroup(ctx, tx, g, now.Unix()); err != nil {
 				return err
@@ -79,9 +80,9 @@ func seedWhatIf(t *testing.T, h *harness) {
 	}
 }
 
-func whatIf(t *testing.T, h *harness, key, value string) string {
+func whatIf(t *testing.T, h *flowstest.Harness, key, value string) string {
 	t.Helper()
-	line, err := h.svc.PolicyWhatIf(context.Background(), key, value)
+	line, err := h.Svc.PolicyWhatIf(context.Background(), key, value)
 	if err != nil {
 		t.Fatalf("what if %s=%s: %v", key, value, err)
 	}
@@ -89,7 +90,7 @@ func whatIf(t *testing.T, h *harness, key, value string) string {
 }
 
 func TestPolicyWhatIfNumbers(t *testing.T) {
-	h := newHarness(t)
+	h := flowstest.New(t)
 	seedWhatIf(t, h)
 	// Default policy: one method, questions not allowed. Able to reset:
 	// u00–u02, u04–u06, u08 and root = 8 of 11; not u03 (disabled), u07
@@ -121,20 +122,20 @@ func TestPolicyWhatIfNumbers(t *testing.T) {
 	}
 
 	// Questions allowed and two required: u08 (email + questions) now counts.
-	h.setPolicy(t, "methods_allowed", "email,sms,authenticator,recovery_codes,voucher,questions")
+	h.SetPolicy(t, "methods_allowed", "email,sms,authenticator,recovery_codes,voucher,questions")
 	if got, want := whatIf(t, h, "methods_required", "2"),
 		"with 2 methods required, 6 of 11 enabled users could not reset today (now 3)"; got != want {
 		t.Errorf("two methods with questions:\n got %s\nwant %s", got, want)
 	}
-	h.setPolicy(t, "methods_allowed", "email,sms,authenticator,recovery_codes,voucher")
+	h.SetPolicy(t, "methods_allowed", "email,sms,authenticator,recovery_codes,voucher")
 
 	// A group scope: members u00 (can), u04 (can), u07 (cannot), plus root.
-	h.setPolicy(t, "enabled_group", "pilot")
+	h.SetPolicy(t, "enabled_group", "pilot")
 	if got, want := whatIf(t, h, "enabled_for", "group"),
 		"group pilot has 3 members; 3 of 4 enabled users (members and administrators) could reset today (now 8 of 11)"; got != want {
 		t.Errorf("group scope:\n got %s\nwant %s", got, want)
 	}
-	h.setPolicy(t, "enabled_for", "group")
+	h.SetPolicy(t, "enabled_for", "group")
 	if got, want := whatIf(t, h, "enabled_group", "empty"),
 		"group empty has 0 members; 1 of 1 enabled users (members and administrators) could reset today (now 3 of 4)"; got != want {
 		t.Errorf("empty group:\n got %s\nwant %s", got, want)
@@ -146,14 +147,14 @@ func TestPolicyWhatIfNumbers(t *testing.T) {
 }
 
 func TestPolicyWhatIfRefusesAndSavesNothing(t *testing.T) {
-	h := newHarness(t)
+	h := flowstest.New(t)
 	seedWhatIf(t, h)
 	ctx := context.Background()
-	before, err := h.svc.Policy(ctx)
+	before, err := h.Svc.Policy(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := h.countEvents(t, audit.EventPolicyChanged)
+	events := h.CountEvents(t, audit.EventPolicyChanged)
 	for _, c := range []struct{ key, value, want string }{
 		{"methods_required", "3", "methods required must be 1 or 2"},
 		{"reconfirm_days", "731", "days before re-confirm must be 0–730"},
@@ -163,28 +164,28 @@ func TestPolicyWhatIfRefusesAndSavesNothing(t *testing.T) {
 		{"helpdesk_contact", "call us", "helpdesk contact must be an email address or an http(s) URL"},
 		{"no_such_key", "1", "unknown policy key"},
 	} {
-		_, err := h.svc.PolicyWhatIf(ctx, c.key, c.value)
+		_, err := h.Svc.PolicyWhatIf(ctx, c.key, c.value)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("what if %s=%s: %v, want %q", c.key, c.value, err, c.want)
 		}
-		if _, err := h.svc.SetPolicy(ctx, h.admin, c.key, c.value); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := h.Svc.SetPolicy(ctx, h.Admin, c.key, c.value); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("set %s=%s: %v, want %q", c.key, c.value, err, c.want)
 		}
 	}
-	if _, err := h.svc.PolicyWhatIf(ctx, "enabled_group", "nope"); !errors.Is(err, flows.ErrInvalid) {
+	if _, err := h.Svc.PolicyWhatIf(ctx, "enabled_group", "nope"); !errors.Is(err, flows.ErrInvalid) {
 		t.Errorf("unknown group: %v, want ErrInvalid", err)
 	}
 	for _, kv := range [][2]string{{"methods_required", "2"}, {"enabled_for", "none"}, {"helpdesk_contact", "help@example.org"}} {
 		whatIf(t, h, kv[0], kv[1])
 	}
-	after, err := h.svc.Policy(ctx)
+	after, err := h.Svc.Policy(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(before, after) {
 		t.Fatalf("a what-if or a refused set changed the policy:\n%+v\n%+v", before, after)
 	}
-	if n := h.countEvents(t, audit.EventPolicyChanged); n != events {
+	if n := h.CountEvents(t, audit.EventPolicyChanged); n != events {
 		t.Fatalf("%d policy changes audited, want %d", n, events)
 	}
 }
@@ -192,24 +193,24 @@ func TestPolicyWhatIfRefusesAndSavesNothing(t *testing.T) {
 // The what-if agrees with the per-user rule the flows apply at sign-in, and
 // the coverage of the activity report agrees with the registrations report.
 func TestCoverageMatchesRegistrationReport(t *testing.T) {
-	h := newHarness(t)
+	h := flowstest.New(t)
 	seedWhatIf(t, h)
 	ctx := context.Background()
 	check := func(label string) {
 		t.Helper()
-		lines, err := h.svc.RegistrationReport(ctx)
+		lines, err := h.Svc.RegistrationReport(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := flows.CoverageOf(lines)
-		got, err := h.svc.Coverage(ctx)
+		got, err := h.Svc.Coverage(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: coverage %+v, registrations report says %+v", label, got, want)
 		}
-		act, err := h.svc.ActivityReport(ctx, 30, 25, "USD")
+		act, err := h.Svc.ActivityReport(ctx, 30, 25, "USD")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -218,25 +219,25 @@ func TestCoverageMatchesRegistrationReport(t *testing.T) {
 		}
 	}
 	check("defaults")
-	h.setPolicy(t, "methods_allowed", "email,sms,authenticator,recovery_codes,voucher,questions")
-	h.setPolicy(t, "methods_required", "2")
+	h.SetPolicy(t, "methods_allowed", "email,sms,authenticator,recovery_codes,voucher,questions")
+	h.SetPolicy(t, "methods_required", "2")
 	check("two methods with questions")
-	h.setPolicy(t, "enabled_group", "pilot")
-	h.setPolicy(t, "enabled_for", "group")
+	h.SetPolicy(t, "enabled_group", "pilot")
+	h.SetPolicy(t, "enabled_for", "group")
 	check("group scope")
-	h.setPolicy(t, "enabled_for", "none")
+	h.SetPolicy(t, "enabled_for", "none")
 	check("nobody")
 }
 
 func TestListUserPage(t *testing.T) {
-	h := newHarness(t)
+	h := flowstest.New(t)
 	seedWhatIf(t, h)
 	ctx := context.Background()
-	if err := store.SetBlock(ctx, h.db, store.Block{Scope: store.ScopeAccount, Key: "u05", Reason: "test",
-		CreatedAt: h.clock.Now().Unix(), Until: h.clock.Now().Add(time.Hour).Unix()}); err != nil {
+	if err := store.SetBlock(ctx, h.DB, store.Block{Scope: store.ScopeAccount, Key: "u05", Reason: "test",
+		CreatedAt: h.Clock.Now().Unix(), Until: h.Clock.Now().Add(time.Hour).Unix()}); err != nil {
 		t.Fatal(err)
 	}
-	page, err := h.svc.ListUserPage(ctx, flows.UserQuery{Limit: 4, Count: true})
+	page, err := h.Svc.ListUserPage(ctx, flows.UserQuery{Limit: 4, Count: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,18 +252,18 @@ func TestListUserPage(t *testing.T) {
 		!slices.Equal(got.Methods, []policy.Method{policy.Email, policy.Authenticator}) || got.LastConfirmed.IsZero() {
 		t.Fatalf("second row: %+v", got)
 	}
-	next, err := h.svc.ListUserPage(ctx, flows.UserQuery{Limit: 4, After: page.Users[3].Username})
+	next, err := h.Svc.ListUserPage(ctx, flows.UserQuery{Limit: 4, After: page.Users[3].Username})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if next.Total != -1 || next.Users[0].Username != "u03" || !next.Users[0].Disabled || !next.Users[2].Blocked() {
 		t.Fatalf("second page: %+v", next)
 	}
-	found, err := h.svc.ListUserPage(ctx, flows.UserQuery{Search: "  USER U0  ", Count: true})
+	found, err := h.Svc.ListUserPage(ctx, flows.UserQuery{Search: "  USER U0  ", Count: true})
 	if err != nil || found.Total != 10 {
 		t.Fatalf("case-insensitive search: %d, %v", found.Total, err)
 	}
-	if _, err := h.svc.ListUserPage(ctx, flows.UserQuery{Search: strings.Repeat("x", flows.MaxSearchLength+1)}); !errors.Is(err, flows.ErrInvalid) {
+	if _, err := h.Svc.ListUserPage(ctx, flows.UserQuery{Search: strings.Repeat("x", flows.MaxSearchLength+1)}); !errors.Is(err, flows.ErrInvalid) {
 		t.Fatalf("long search: %v", err)
 	}
 }

@@ -143,13 +143,13 @@ func TestStoredHostileText(t *testing.T) {
 	views = append(views, d.view())
 	d.keys("esc")
 	// A custom security question.
-	h.setPolicy(t, "methods_allowed", "email,sms,questions")
-	h.setPolicy(t, "methods_required", "2")
-	sid, err := h.svc.SignIn(ctx, "carol", testPassword, "t")
+	h.SetPolicy(t, "methods_allowed", "email,sms,questions")
+	h.SetPolicy(t, "methods_required", "2")
+	sid, err := h.Svc.SignIn(ctx, "carol", testPassword, "t")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.RegisterQuestions(ctx, sid.ID, []flows.QuestionAnswer{
+	if err := h.Svc.RegisterQuestions(ctx, sid.ID, []flows.QuestionAnswer{
 		{Question: "Question one here?", Answer: "one one"}, {Question: "Question two here?", Answer: "two two"},
 		{Question: "Question three here?", Answer: "three three"}}); err != nil {
 		t.Fatal(err)
@@ -157,7 +157,7 @@ func TestStoredHostileText(t *testing.T) {
 	h.exec(t, "UPDATE question_answers SET question = question || ?", hostile)
 	d.startReset("carol")
 	d.chooseItem("Email me a code")
-	d.typeText(h.inbox.lastCode(t, "carol@example.com"+hostile))
+	d.typeText(h.Inbox.LastCode(t, "carol@example.com"+hostile))
 	d.keys("enter")
 	d.chooseItem("Answer my security questions")
 	at[*answerQuestions](d)

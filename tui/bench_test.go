@@ -23,19 +23,19 @@ func benchScreens(b *testing.B) map[string]*driver {
 			d.typeText("1234")
 		},
 		"questions": func(d *driver) {
-			d.h.setPolicy(d.t, "methods_allowed", "email,sms,questions")
-			sid, err := d.h.svc.SignIn(b.Context(), "carol", testPassword, "b")
+			d.h.SetPolicy(d.t, "methods_allowed", "email,sms,questions")
+			sid, err := d.h.Svc.SignIn(b.Context(), "carol", testPassword, "b")
 			if err != nil {
 				d.t.Fatal(err)
 			}
-			_ = d.h.svc.RegisterQuestions(b.Context(), sid.ID, []flows.QuestionAnswer{
+			_ = d.h.Svc.RegisterQuestions(b.Context(), sid.ID, []flows.QuestionAnswer{
 				{Question: "What was the name of your first pet?", Answer: "rex rex"},
 				{Question: "In what city were you born?", Answer: "springfield"},
 				{Question: "What was your first car?", Answer: "a blue one"}})
-			d.h.setPolicy(d.t, "methods_required", "2")
+			d.h.SetPolicy(d.t, "methods_required", "2")
 			d.startReset("carol")
 			d.chooseItem("Email me a code")
-			d.typeText(d.h.inbox.lastCode(d.t, "carol@example.com"))
+			d.typeText(d.h.Inbox.LastCode(d.t, "carol@example.com"))
 			d.keys("enter")
 			d.chooseItem("Answer my security questions")
 			at[*answerQuestions](d)
@@ -75,7 +75,7 @@ func benchScreens(b *testing.B) map[string]*driver {
 			at[*recoveryCodes](d)
 		},
 		"register questions": func(d *driver) {
-			d.h.setPolicy(d.t, "methods_allowed", "email,questions")
+			d.h.SetPolicy(d.t, "methods_allowed", "email,questions")
 			d.signIn(3, "erin")
 			d.chooseItem("Add security questions")
 			at[*registerQuestions](d)
@@ -84,7 +84,7 @@ func benchScreens(b *testing.B) map[string]*driver {
 		"admin": func(d *driver) {
 			d.signIn(4, "admin")
 			d.chooseItem("Email me a code")
-			d.typeText(d.h.inbox.lastCode(d.t, "admin@example.com"))
+			d.typeText(d.h.Inbox.LastCode(d.t, "admin@example.com"))
 			d.keys("enter", "enter")
 			d.typeText(d.h.totpNow(d.t, testSecret))
 			d.keys("enter")

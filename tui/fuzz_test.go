@@ -48,13 +48,7 @@ func fuzzStep(d *driver, b []byte, i int) int {
 	case 7:
 		d.typeText(fuzzNames[int(next())%len(fuzzNames)])
 	case 8:
-		d.h.inbox.mu.Lock()
-		var code string
-		for j := len(d.h.inbox.msgs) - 1; j >= 0 && code == ""; j-- {
-			code = codePattern.FindString(d.h.inbox.msgs[j].Text)
-		}
-		d.h.inbox.mu.Unlock()
-		d.typeText(code)
+		d.typeText(d.h.Inbox.NewestCode())
 	case 9:
 		d.typeText(testPassword)
 	case 10:

@@ -2,28 +2,22 @@ package tui
 
 import (
 	"context"
-	"errors"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
-	"github.com/sspr-kiosk/sspr/flows/password"
+	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/policy"
-	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -38,55 +32,9 @@ const (
 	newPass = "plum tractor velvet 93"
 )
 
-var testStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-
-// inbox is a delivery channel that keeps what it was given, so a test reads
-// the code a person would have received.
-type inbox struct {
-	mu   sync.Mutex
-	msgs []dispatch.Message
-	fail bool
-}
-
-func (b *inbox) Send(_ context.Context, m dispatch.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.fail {
-		return errors.New("gateway down")
-	}
-	b.msgs = append(b.msgs, m)
-	return nil
-}
-
-var codePattern = regexp.MustCompile(`\b\d{8}\b`)
-
-// lastCode returns the newest code sent to an address.
-func (b *inbox) lastCode(t testing.TB, to string) string {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i := len(b.msgs) - 1; i >= 0; i-- {
-		if b.msgs[i].To == to {
-			if c := codePattern.FindString(b.msgs[i].Text); c != "" {
-				return c
-			}
-		}
-	}
-	t.Fatalf("no code was sent to %s", to)
-	return ""
-}
-
-func (b *inbox) count() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.msgs)
-}
-
+// harness is a real service with the demo accounts seeded.
 type harness struct {
-	svc   *flows.Service
-	db    *store.DB
-	clock *clock.Fake
-	inbox *inbox
+	*flowstest.Harness
 }
 
 // newHarness builds a real service on a temporary SQLite file with a fake
@@ -98,45 +46,22 @@ func newDemoHarness(t testing.TB) *harness { return newHarnessWith(t, true) }
 
 func newHarnessWith(t testing.TB, outbox bool) *harness {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "sspr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keys, err := secret.LoadOrCreateKeys(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(testStart)
-	box := &inbox{}
-	channels := map[string]dispatch.Channel{"email": box, "sms": box}
+	var opts flowstest.Options
 	if outbox {
-		ob := dispatch.NewOutboxChannel(db, clk)
-		channels = map[string]dispatch.Channel{"email": ob, "sms": ob}
+		opts.Channels = func(db *store.DB, clk clock.Clock) map[string]dispatch.Channel {
+			ob := dispatch.NewOutboxChannel(db, clk)
+			return map[string]dispatch.Channel{"email": ob, "sms": ob}
+		}
 	}
-	d := dispatch.New(channels, db, clk, dispatch.Options{})
-	p := password.Params{MemoryKiB: 256, Time: 1, Threads: 1}
-	if err := p.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: password.NewHasher(p, 4),
-		Checker: password.NewChecker(), Keys: keys, Dispatcher: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{svc: svc, db: db, clock: clk, inbox: box}
+	h := &harness{flowstest.New(t, opts)}
 	h.seed(t)
 	return h
 }
 
-var testActor = flows.Actor{Name: "test", Source: "test"}
-
 func (h *harness) seed(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
-	h.setPolicy(t, "helpdesk_contact", helpdesk)
+	h.SetPolicy(t, "helpdesk_contact", helpdesk)
 	users := []struct {
 		name, display string
 		admin         bool
@@ -150,27 +75,18 @@ func (h *harness) seed(t testing.TB) {
 		{"admin", "Ada Admin", true, map[policy.Method]string{policy.Email: "admin@example.com", policy.Authenticator: testSecret}},
 	}
 	for _, u := range users {
-		if _, err := h.svc.AddUser(ctx, testActor, flows.NewUser{Username: u.name, DisplayName: u.display,
+		if _, err := h.Svc.AddUser(ctx, h.Admin, flows.NewUser{Username: u.name, DisplayName: u.display,
 			Email: u.name + "@example.com", Phone: "+15551230000", Admin: u.admin, Password: testPassword}); err != nil {
 			t.Fatal(err)
 		}
 		for _, m := range policy.AllMethods() {
 			if v, ok := u.methods[m]; ok {
-				if err := h.svc.RegisterVerified(ctx, testActor, u.name, m, v); err != nil {
-					t.Fatal(err)
-				}
+				h.RegisterVerified(t, u.name, m, v)
 			}
 		}
 	}
 	for range flows.AccountFailLimit {
-		_, _ = h.svc.SignIn(ctx, "dave", "not dave's password", "seed")
-	}
-}
-
-func (h *harness) setPolicy(t testing.TB, key, value string) {
-	t.Helper()
-	if _, err := h.svc.SetPolicy(context.Background(), testActor, key, value); err != nil {
-		t.Fatalf("set %s: %v", key, err)
+		_, _ = h.Svc.SignIn(ctx, "dave", "not dave's password", "seed")
 	}
 }
 
@@ -178,7 +94,7 @@ func (h *harness) setPolicy(t testing.TB, key, value string) {
 // refuse to write.
 func (h *harness) exec(t testing.TB, q string, args ...any) {
 	t.Helper()
-	if _, err := h.db.ExecContext(context.Background(), q, args...); err != nil {
+	if _, err := h.DB.ExecContext(context.Background(), q, args...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -186,19 +102,14 @@ func (h *harness) exec(t testing.TB, q string, args ...any) {
 // totpNow is the authenticator code for a secret at the fake time.
 func (h *harness) totpNow(t testing.TB, secretB32 string) string {
 	t.Helper()
-	c, err := totp.GenerateCodeCustom(secretB32, h.clock.Now(),
-		totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return h.TOTP(t, secretB32, h.Clock.Now())
 }
 
 // signInWorks reports whether a password is now the account's password.
 func (h *harness) signInWorks(name, pw string) bool {
-	info, err := h.svc.SignIn(context.Background(), name, pw, "check")
+	info, err := h.Svc.SignIn(context.Background(), name, pw, "check")
 	if err == nil {
-		h.svc.SignOut(info.ID)
+		h.Svc.SignOut(info.ID)
 	}
 	return err == nil
 }
@@ -217,7 +128,7 @@ type driver struct {
 
 func newDriver(t testing.TB, h *harness, opts Options) *driver {
 	t.Helper()
-	opts.Service = h.svc
+	opts.Service = h.Svc
 	if opts.Source == "" {
 		opts.Source = "kiosk:test"
 	}
@@ -352,7 +263,7 @@ func (d *driver) clear() {
 // tick advances the fake clock and lets the model see the time.
 func (d *driver) tick(by time.Duration) {
 	d.t.Helper()
-	d.h.clock.Advance(by)
+	d.h.Clock.Advance(by)
 	d.send(tickMsg(time.Now()))
 }
 

@@ -43,14 +43,14 @@ func TestIdleWipeOnEveryScreen(t *testing.T) {
 		"code": func(d *driver) []string {
 			d.startReset("alice")
 			d.sendEmailCode()
-			code := d.h.inbox.lastCode(d.t, "alice@example.com")
+			code := d.h.Inbox.LastCode(d.t, "alice@example.com")
 			d.typeText(code[:6])
 			return []string{code[:6]}
 		},
 		"new password": func(d *driver) []string {
 			d.startReset("alice")
 			d.sendEmailCode()
-			d.typeText(d.h.inbox.lastCode(d.t, "alice@example.com"))
+			d.typeText(d.h.Inbox.LastCode(d.t, "alice@example.com"))
 			d.keys("enter")
 			at[*newPassword](d)
 			d.typeText(newPass)
@@ -84,7 +84,7 @@ func TestIdleWipeOnEveryScreen(t *testing.T) {
 			return []string{testPassword, newPass}
 		},
 		"questions": func(d *driver) []string {
-			d.h.setPolicy(d.t, "methods_allowed", "email,questions")
+			d.h.SetPolicy(d.t, "methods_allowed", "email,questions")
 			d.signIn(3, "erin")
 			at[*overview](d)
 			d.chooseItem("Add security questions")
@@ -265,7 +265,7 @@ func TestAdminSignInAndLeaveKiosk(t *testing.T) {
 	d.see("Administration · Prove it's you", "Step 1 of 2", "Email me a code", "Use my authenticator app")
 	d.notSee("voucher", "security questions")
 	d.chooseItem("Email me a code")
-	d.typeText(h.inbox.lastCode(t, "admin@example.com"))
+	d.typeText(h.Inbox.LastCode(t, "admin@example.com"))
 	d.keys("enter")
 	at[*methods](d)
 	d.see("Step 2 of 2", "One way proven. Now choose a second, different way.", "Use my authenticator app")
@@ -299,7 +299,7 @@ func TestAdminSignOut(t *testing.T) {
 	d := newDriver(t, h, Options{Mode: ModeDemo})
 	d.signIn(4, "admin")
 	d.chooseItem("Email me a code")
-	d.typeText(h.inbox.lastCode(t, "admin@example.com"))
+	d.typeText(h.Inbox.LastCode(t, "admin@example.com"))
 	d.keys("enter")
 	d.keys("enter")
 	d.typeText(h.totpNow(t, testSecret))
@@ -344,7 +344,7 @@ func TestEscDuringSendIsDropped(t *testing.T) {
 	h := newHarness(t)
 	d := kiosk(t, h)
 	d.startReset("alice")
-	sent := h.inbox.count()
+	sent := h.Inbox.Count()
 
 	// enter starts the send; its result is held back.
 	held := d.update(keyMsg("enter"))
@@ -369,7 +369,7 @@ func TestEscDuringSendIsDropped(t *testing.T) {
 		t.Fatalf("the late result opened a screen: %d", len(d.m.stack))
 	}
 	// Esc ended the flow, so the late send had nothing to send for.
-	if h.inbox.count() != sent {
+	if h.Inbox.Count() != sent {
 		t.Fatal("a code was sent for a flow that was left")
 	}
 	d.notSee("Sending")
@@ -417,7 +417,7 @@ func TestEscDuringCheckIsDropped(t *testing.T) {
 	d := kiosk(t, h)
 	d.startReset("alice")
 	d.sendEmailCode()
-	d.typeText(h.inbox.lastCode(t, "alice@example.com"))
+	d.typeText(h.Inbox.LastCode(t, "alice@example.com"))
 	held := d.update(keyMsg("enter"))
 	d.see("⋯ Checking…")
 	d.keys("esc")
@@ -434,7 +434,7 @@ func TestEscDuringPasswordSave(t *testing.T) {
 	d := kiosk(t, h)
 	d.startReset("alice")
 	d.sendEmailCode()
-	d.typeText(h.inbox.lastCode(t, "alice@example.com"))
+	d.typeText(h.Inbox.LastCode(t, "alice@example.com"))
 	d.keys("enter")
 	d.typeText(newPass)
 	d.keys("tab")
@@ -483,7 +483,7 @@ func TestResizes(t *testing.T) {
 	d.resize(80, 24)
 	at[*codeEntry](d)
 	d.see("We sent a code to a•••e@example.com.")
-	d.typeText(h.inbox.lastCode(t, "alice@example.com"))
+	d.typeText(h.Inbox.LastCode(t, "alice@example.com"))
 	d.keys("enter")
 	at[*newPassword](d)
 }

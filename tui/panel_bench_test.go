@@ -18,9 +18,9 @@ func seedPanelActivity(b testing.TB, h *harness, n int) {
 	b.Helper()
 	ctx := context.Background()
 	kinds := []audit.Event{audit.EventPasswordReset, audit.EventPasswordChanged, audit.EventVerifyFailed, audit.EventBlockApplied}
-	err := h.db.WithTx(ctx, func(tx *store.Tx) error {
+	err := h.DB.WithTx(ctx, func(tx *store.Tx) error {
 		for i := range n {
-			at := h.clock.Now().Add(-time.Duration(i%30)*24*time.Hour - time.Duration(i%600)*time.Second)
+			at := h.Clock.Now().Add(-time.Duration(i%30)*24*time.Hour - time.Duration(i%600)*time.Second)
 			if _, err := audit.Append(ctx, tx, audit.Entry{At: at, Event: kinds[i%len(kinds)], Actor: "seed",
 				Target: fmt.Sprintf("user%06d", i), Source: "bench", Outcome: "ok"}); err != nil {
 				return err
@@ -46,7 +46,7 @@ func BenchmarkPanel100k(b *testing.B) {
 	// A store in use has a short write-ahead log; one that has just taken
 	// 100,000 users in one transaction has a long one until the next
 	// checkpoint, and every read would look pages up in it.
-	if _, err := h.db.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+	if _, err := h.DB.ExecContext(context.Background(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		b.Fatal(err)
 	}
 	d := panelDriver(b, h, Options{Mode: ModeLocal, CostPerCall: 25, Currency: "USD"})

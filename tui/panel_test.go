@@ -29,7 +29,7 @@ func panelDriver(t testing.TB, h *harness, opts Options) *driver {
 	at[*methods](d)
 	d.keys("enter") // email me a code: the first way offered
 	at[*codeEntry](d)
-	d.typeText(h.inbox.lastCode(t, "admin@example.com"))
+	d.typeText(h.Inbox.LastCode(t, "admin@example.com"))
 	d.keys("enter")
 	at[*methods](d)
 	d.keys("enter") // the authenticator, the way left
@@ -114,7 +114,7 @@ func indexOf(keys []string, k string) int {
 
 func countAudit(t testing.TB, h *harness, f audit.Filter) int {
 	t.Helper()
-	entries, err := h.svc.AuditEntries(context.Background(), f)
+	entries, err := h.Svc.AuditEntries(context.Background(), f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,12 +157,12 @@ func TestPanelIdleLock(t *testing.T) {
 	d.keys("down") // activity resets the lock
 	d.tick(9*time.Minute + 59*time.Second)
 	at[*adminHome](d)
-	if _, err := h.svc.AdminActor(id); err != nil {
+	if _, err := h.Svc.AdminActor(id); err != nil {
 		t.Fatalf("session ended before the lock: %v", err)
 	}
 	d.tick(time.Second)
 	at[*welcome](d)
-	if _, err := h.svc.AdminActor(id); err == nil {
+	if _, err := h.Svc.AdminActor(id); err == nil {
 		t.Fatal("the session outlived the idle lock")
 	}
 }
@@ -179,11 +179,11 @@ func TestPanelLeaveMenu(t *testing.T) {
 	d.keys("esc")
 	panelChoose(d, "Sign out")
 	at[*welcome](d)
-	if _, err := h.svc.AdminActor(id); err == nil {
+	if _, err := h.Svc.AdminActor(id); err == nil {
 		t.Fatal("still signed in after signing out")
 	}
 
-	h.clock.Advance(30 * time.Second) // a fresh authenticator code
+	h.Clock.Advance(30 * time.Second) // a fresh authenticator code
 	k := panelDriver(t, h, Options{Mode: ModeKiosk})
 	k.keys("esc")
 	k.see("Leave kiosk mode")
@@ -198,14 +198,14 @@ func TestPanelLeaveMenu(t *testing.T) {
 func TestPanelNeedsAdminSession(t *testing.T) {
 	h := newHarness(t)
 	d := panelDriver(t, h, Options{Mode: ModeLocal})
-	h.svc.SignOut(panelOf(d).info.ID)
+	h.Svc.SignOut(panelOf(d).info.ID)
 	d.keys("2")
 	at[*deadEndScreen](d)
 	d.see("Your administrator session has ended")
 	d.notSee("Alice Example")
 
 	d2 := newDriver(t, h, Options{Mode: ModeLocal})
-	info, err := h.svc.SignIn(context.Background(), "admin", testPassword, "kiosk:test")
+	info, err := h.Svc.SignIn(context.Background(), "admin", testPassword, "kiosk:test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,23 +233,23 @@ func TestPanelNeedsAdminSession(t *testing.T) {
 func TestPanelQuestionsOnlyAdminCannotSignIn(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	h.setPolicy(t, "methods_allowed", "email,sms,authenticator,recovery_codes,voucher,questions")
-	if _, err := h.svc.AddUser(ctx, testActor, flows.NewUser{Username: "quinn", DisplayName: "Quinn Q",
+	h.SetPolicy(t, "methods_allowed", "email,sms,authenticator,recovery_codes,voucher,questions")
+	if _, err := h.Svc.AddUser(ctx, h.Admin, flows.NewUser{Username: "quinn", DisplayName: "Quinn Q",
 		Password: testPassword}); err != nil {
 		t.Fatal(err)
 	}
-	info, err := h.svc.SignIn(ctx, "quinn", testPassword, "seed")
+	info, err := h.Svc.SignIn(ctx, "quinn", testPassword, "seed")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.RegisterQuestions(ctx, info.ID, []flows.QuestionAnswer{
+	if err := h.Svc.RegisterQuestions(ctx, info.ID, []flows.QuestionAnswer{
 		{Question: "What was the name of your first stuffed animal?", Answer: "Mr Bear"},
 		{Question: "In which town did your grandmother live?", Answer: "Kirkwall"},
 		{Question: "What was your childhood nickname?", Answer: "Dodo"},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.SetAdmin(ctx, testActor, "quinn", true); err != nil {
+	if err := h.Svc.SetAdmin(ctx, h.Admin, "quinn", true); err != nil {
 		t.Fatal(err)
 	}
 	d := newDriver(t, h, Options{Mode: ModeKiosk})
@@ -281,15 +281,15 @@ func TestPanelPolicyEditAndSave(t *testing.T) {
 	d.see("Save methods required: 1 → 2?")
 	d.keys("n")
 	d.notSee("Save methods required")
-	if pol, _ := h.svc.Policy(context.Background()); pol.MethodsRequired != 1 {
+	if pol, _ := h.Svc.Policy(context.Background()); pol.MethodsRequired != 1 {
 		t.Fatal("saved after no")
 	}
 	d.keys("enter", "y")
 	d.see("Saved: methods required changed from 1 to 2.")
-	if pol, _ := h.svc.Policy(context.Background()); pol.MethodsRequired != 2 {
+	if pol, _ := h.Svc.Policy(context.Background()); pol.MethodsRequired != 2 {
 		t.Fatal("not saved")
 	}
-	entries, err := h.svc.AuditEntries(context.Background(), audit.Filter{Events: []audit.Event{audit.EventPolicyChanged}, Limit: 1})
+	entries, err := h.Svc.AuditEntries(context.Background(), audit.Filter{Events: []audit.Event{audit.EventPolicyChanged}, Limit: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +301,7 @@ func TestPanelPolicyEditAndSave(t *testing.T) {
 func TestPanelPolicyRefusals(t *testing.T) {
 	h := newHarness(t)
 	d := panelDriver(t, h, Options{Mode: ModeLocal})
-	before, _ := h.svc.Policy(context.Background())
+	before, _ := h.Svc.Policy(context.Background())
 	changes := countAudit(t, h, audit.Filter{Events: []audit.Event{audit.EventPolicyChanged}})
 	for _, c := range []struct{ key, value, want string }{
 		{policy.KeyReconfirmDays, "731", "Days before re-confirm must be 0–730."},
@@ -319,7 +319,7 @@ func TestPanelPolicyRefusals(t *testing.T) {
 		d.keys("esc")
 		d.see("Enabled for")
 	}
-	after, _ := h.svc.Policy(context.Background())
+	after, _ := h.Svc.Policy(context.Background())
 	if after.Get(policy.KeyEnabledGroup) != before.Get(policy.KeyEnabledGroup) || after.ReconfirmDays != before.ReconfirmDays ||
 		after.PasswordMinLength != before.PasswordMinLength || after.HelpdeskContact != before.HelpdeskContact {
 		t.Fatalf("a refused value was saved: %+v", after)
@@ -332,11 +332,11 @@ func TestPanelPolicyRefusals(t *testing.T) {
 func TestPanelPolicyGroupWhatIf(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	if err := h.svc.AddGroup(ctx, testActor, "pilot"); err != nil {
+	if err := h.Svc.AddGroup(ctx, h.Admin, "pilot"); err != nil {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"alice", "erin"} {
-		if err := h.svc.SetMember(ctx, testActor, "pilot", u, true); err != nil {
+		if err := h.Svc.SetMember(ctx, h.Admin, "pilot", u, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -358,7 +358,7 @@ func TestPanelHelpdeskPreview(t *testing.T) {
 		"Please contact your helpdesk: https://help.example.org/reset")
 	d.keys("enter", "y")
 	d.see("Saved: helpdesk contact changed")
-	if got := h.svc.HelpdeskContact(context.Background()); got != "https://help.example.org/reset" {
+	if got := h.Svc.HelpdeskContact(context.Background()); got != "https://help.example.org/reset" {
 		t.Fatalf("helpdesk contact %q", got)
 	}
 	panelEditPolicy(d, policy.KeyHelpdeskContact, "")
@@ -378,7 +378,7 @@ func seedPanelUsers(t testing.TB, h *harness, n int) {
 	users = append(users,
 		store.ImportUser{User: store.User{Username: "pct", DisplayName: "The 100% Club", CreatedAt: 1, UpdatedAt: 1}},
 		store.ImportUser{User: store.User{Username: "snake", DisplayName: "snake_case", CreatedAt: 1, UpdatedAt: 1}})
-	err := h.db.WithTx(ctx, func(tx *store.Tx) error {
+	err := h.DB.WithTx(ctx, func(tx *store.Tx) error {
 		if err := store.ImportUsers(ctx, tx, users, nil); err != nil {
 			return err
 		}
@@ -532,7 +532,7 @@ func TestPanelUserActions(t *testing.T) {
 	panelAct(d, "erin", "Make administrator")
 	d.keys("n")
 	d.keys("esc")
-	if d2, _ := h.svc.ShowUser(ctx, "erin"); d2.IsAdmin {
+	if d2, _ := h.Svc.ShowUser(ctx, "erin"); d2.IsAdmin {
 		t.Fatal("made admin after no")
 	}
 	panelAct(d, "erin", "Make administrator")
@@ -552,7 +552,7 @@ func TestPanelUserActions(t *testing.T) {
 	panelAct(d, "admin", "Remove administrator rights")
 	d.keys("y")
 	d.see("There must be at least one administrator, and this would leave none.")
-	if u, _ := h.svc.ShowUser(ctx, "admin"); !u.IsAdmin || u.Disabled {
+	if u, _ := h.Svc.ShowUser(ctx, "admin"); !u.IsAdmin || u.Disabled {
 		t.Fatalf("a refused change was saved: %+v", u)
 	}
 	if byAdmin(audit.EventUserDisabled, "admin")+byAdmin(audit.EventAdminRevoked, "admin") != 0 {
@@ -642,22 +642,22 @@ func TestPanelInsights(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	// One self-service reset today, by alice.
-	rs, err := h.svc.StartReset(ctx, "alice", "kiosk:test")
+	rs, err := h.Svc.StartReset(ctx, "alice", "kiosk:test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
+	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.inbox.lastCode(t, "alice@example.com")); err != nil {
+	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.Inbox.LastCode(t, "alice@example.com")); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.svc.CompleteReset(ctx, rs.FlowID, newPass); err != nil {
+	if err := h.Svc.CompleteReset(ctx, rs.FlowID, newPass); err != nil {
 		t.Fatal(err)
 	}
 	d := panelDriver(t, h, Options{Mode: ModeLocal, CostPerCall: 1250, Currency: "EUR"})
 	d.keys("4")
-	want, err := h.svc.ActivityReport(ctx, 30, 1250, "EUR")
+	want, err := h.Svc.ActivityReport(ctx, 30, 1250, "EUR")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func (p *probe) waitFor(t *testing.T, top string, want ...string) string {
 
 func startProgram(t *testing.T, h *harness, opts Options) (*teatest.TestModel, *probe) {
 	t.Helper()
-	opts.Service, opts.Source, opts.Tick = h.svc, "kiosk:program", 5*time.Millisecond
+	opts.Service, opts.Source, opts.Tick = h.Svc, "kiosk:program", 5*time.Millisecond
 	p := &probe{m: New(opts)}
 	tm := teatest.NewTestModel(t, p, teatest.WithInitialTermSize(80, 24),
 		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
@@ -95,9 +95,9 @@ func TestProgramReset(t *testing.T) {
 	p.waitFor(t, "*tui.methods", "a•••e@example.com")
 	press(tm, "enter")
 	p.waitFor(t, "*tui.codeEntry", "Code expires in 10:00")
-	h.clock.Advance(90 * time.Second)
+	h.Clock.Advance(90 * time.Second)
 	p.waitFor(t, "*tui.codeEntry", "Code expires in 8:30", "Press ctrl+r to send a new one.")
-	code := h.inbox.lastCode(t, "alice@example.com")
+	code := h.Inbox.LastCode(t, "alice@example.com")
 	tm.Type(code[:4] + "-" + code[4:])
 	press(tm, "enter")
 	p.waitFor(t, "*tui.newPassword", "Choose a new password")
@@ -108,7 +108,7 @@ func TestProgramReset(t *testing.T) {
 	p.waitFor(t, "*tui.newPassword", "✓ Both entries match")
 	press(tm, "enter")
 	p.waitFor(t, "*tui.done", "Your password has been changed.")
-	h.clock.Advance(30 * time.Second)
+	h.Clock.Advance(30 * time.Second)
 	p.waitFor(t, "*tui.welcome", "Reset a forgotten password")
 	if !h.signInWorks("alice", newPass) {
 		t.Fatal("the new password does not work")
@@ -144,9 +144,9 @@ func TestProgramIdleWipe(t *testing.T) {
 	// Every key must have landed before the clock moves, or a late one
 	// would count as activity after it.
 	p.waitFor(t, "*tui.signIn", strings.Repeat("•", utf8.RuneCountInString(testPassword)))
-	h.clock.Advance(106 * time.Second)
+	h.Clock.Advance(106 * time.Second)
 	p.waitFor(t, "*tui.signIn", "Still there? Everything is cleared in 14s")
-	h.clock.Advance(14 * time.Second)
+	h.Clock.Advance(14 * time.Second)
 	p.waitFor(t, "*tui.welcome")
 	if _, _, n := p.snapshot(); n != 1 {
 		t.Fatalf("%d screens after the wipe", n)
@@ -172,7 +172,7 @@ func TestProgramLeaveKiosk(t *testing.T) {
 	p.waitFor(t, "*tui.methods", "Step 1 of 2")
 	press(tm, "enter")
 	p.waitFor(t, "*tui.codeEntry", "We sent a code")
-	tm.Type(h.inbox.lastCode(t, "admin@example.com"))
+	tm.Type(h.Inbox.LastCode(t, "admin@example.com"))
 	press(tm, "enter")
 	p.waitFor(t, "*tui.methods", "Step 2 of 2")
 	press(tm, "enter")

@@ -130,7 +130,7 @@ func TestSecurityInfoAddEmail(t *testing.T) {
 	d.typeText("erin.new@example.com")
 	d.keys("enter")
 	d.see("We sent a code to", "Code expires in 10:00")
-	first := h.inbox.lastCode(t, "erin.new@example.com")
+	first := h.Inbox.LastCode(t, "erin.new@example.com")
 
 	d.keys("ctrl+r")
 	d.see("Wait a little before asking for another code.")
@@ -152,7 +152,7 @@ func TestSecurityInfoAddEmail(t *testing.T) {
 	d.typeText("erin.new@example.com")
 	d.tick(flows.ResendCooldown)
 	d.keys("enter")
-	second := h.inbox.lastCode(t, "erin.new@example.com")
+	second := h.Inbox.LastCode(t, "erin.new@example.com")
 	if second == first {
 		t.Fatal("no new code")
 	}
@@ -225,7 +225,7 @@ func TestAuthenticatorEnrolmentThenReset(t *testing.T) {
 	d.typeText(h.totpNow(t, secret))
 	d.keys("enter")
 	d.see("That code was already used. Wait for the next one in your app.")
-	h.clock.Advance(30 * time.Second)
+	h.Clock.Advance(30 * time.Second)
 	d.clear()
 	code := h.totpNow(t, secret)
 	d.typeText(code[:3] + " " + code[3:])
@@ -315,8 +315,8 @@ func TestRecoveryCodesShownOnce(t *testing.T) {
 
 func TestSecurityQuestionsAsSecondMethod(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(t, "methods_allowed", "email,sms,questions")
-	h.setPolicy(t, "methods_required", "2")
+	h.SetPolicy(t, "methods_allowed", "email,sms,questions")
+	h.SetPolicy(t, "methods_required", "2")
 	d := kiosk(t, h)
 	d.signIn(3, "alice")
 	d.chooseItem("Add security questions")
@@ -340,7 +340,7 @@ func TestSecurityQuestionsAsSecondMethod(t *testing.T) {
 	d.startReset("alice")
 	d.see("Step 1 of 2", "Answer my security questions")
 	d.chooseItem("Email me a code")
-	d.typeText(h.inbox.lastCode(t, "alice@example.com"))
+	d.typeText(h.Inbox.LastCode(t, "alice@example.com"))
 	d.keys("enter")
 	at[*methods](d)
 	d.see("Step 2 of 2", "One way proven.")

@@ -39,7 +39,7 @@ func TestResetByEmailCode(t *testing.T) {
 	d.sendEmailCode()
 	d.see("We sent a code to a•••e@example.com.", "Code expires in 10:00", "No code? You can ask for another in 30s.")
 
-	d.typeText(h.inbox.lastCode(t, "alice@example.com"))
+	d.typeText(h.Inbox.LastCode(t, "alice@example.com"))
 	d.keys("enter")
 	np := at[*newPassword](d)
 	d.see("Choose a new password", "New password", "Type it again", "At least 12 characters", "Both entries match")
@@ -97,7 +97,7 @@ func (d *driver) resetAlice(pw string) {
 	d.t.Helper()
 	d.startReset("alice")
 	d.sendEmailCode()
-	d.typeText(d.h.inbox.lastCode(d.t, "alice@example.com"))
+	d.typeText(d.h.Inbox.LastCode(d.t, "alice@example.com"))
 	d.keys("enter")
 	at[*newPassword](d)
 	d.typeText(pw)
@@ -113,7 +113,7 @@ func TestCodeCountdownAndExpiry(t *testing.T) {
 	d := newDriver(t, h, Options{Mode: ModeKiosk})
 	d.startReset("alice")
 	d.sendEmailCode()
-	code := h.inbox.lastCode(t, "alice@example.com")
+	code := h.Inbox.LastCode(t, "alice@example.com")
 	d.see("Code expires in 10:00")
 
 	// Keys keep the idle timer away; the clock drives the countdown.
@@ -145,7 +145,7 @@ func TestCodeCountdownAndExpiry(t *testing.T) {
 	// A new code works.
 	d.keys("ctrl+r")
 	d.see("Code expires in 10:00")
-	fresh := h.inbox.lastCode(t, "alice@example.com")
+	fresh := h.Inbox.LastCode(t, "alice@example.com")
 	if fresh == code {
 		t.Fatal("the resent code is the same")
 	}
@@ -159,12 +159,12 @@ func TestResendCooldown(t *testing.T) {
 	d := kiosk(t, h)
 	d.startReset("alice")
 	d.sendEmailCode()
-	first := h.inbox.lastCode(t, "alice@example.com")
-	sent := h.inbox.count()
+	first := h.Inbox.LastCode(t, "alice@example.com")
+	sent := h.Inbox.Count()
 
 	d.keys("ctrl+r")
 	d.see("You can ask for a new code in 30s.")
-	if h.inbox.count() != sent {
+	if h.Inbox.Count() != sent {
 		t.Fatal("a code was resent during the cooldown")
 	}
 	d.tick(12 * time.Second)
@@ -174,8 +174,8 @@ func TestResendCooldown(t *testing.T) {
 	d.tick(18 * time.Second)
 	d.see("No code? Press ctrl+r to send a new one.")
 	d.keys("ctrl+r")
-	if h.inbox.count() != sent+1 {
-		t.Fatalf("%d messages after the resend, want %d", h.inbox.count(), sent+1)
+	if h.Inbox.Count() != sent+1 {
+		t.Fatalf("%d messages after the resend, want %d", h.Inbox.Count(), sent+1)
 	}
 	d.see("Code expires in 10:00", "No code? You can ask for another in 30s.")
 	d.notSee("You can ask for a new code")
@@ -185,7 +185,7 @@ func TestResendCooldown(t *testing.T) {
 	d.keys("enter")
 	d.see("That code is not right.")
 	d.clear()
-	d.typeText(h.inbox.lastCode(t, "alice@example.com"))
+	d.typeText(h.Inbox.LastCode(t, "alice@example.com"))
 	d.keys("enter")
 	at[*newPassword](d)
 }
@@ -200,7 +200,7 @@ func TestCodeWithSpacesOrDashes(t *testing.T) {
 		d := kiosk(t, h)
 		d.startReset("alice")
 		d.sendEmailCode()
-		typed := format(h.inbox.lastCode(t, "alice@example.com"))
+		typed := format(h.Inbox.LastCode(t, "alice@example.com"))
 		d.typeText(typed)
 		d.keys("enter")
 		at[*newPassword](d)
@@ -212,7 +212,7 @@ func TestLettersInCodeRefused(t *testing.T) {
 	d := kiosk(t, h)
 	d.startReset("alice")
 	d.sendEmailCode()
-	code := h.inbox.lastCode(t, "alice@example.com")
+	code := h.Inbox.LastCode(t, "alice@example.com")
 	for _, typed := range []string{"1234abcd", "O1234567", "12345678x"} {
 		d.clear()
 		d.typeText(typed)
@@ -251,7 +251,7 @@ func TestSixthWrongCodeBlocks(t *testing.T) {
 	d := kiosk(t, h)
 	d.startReset("alice")
 	d.sendEmailCode()
-	code := h.inbox.lastCode(t, "alice@example.com")
+	code := h.Inbox.LastCode(t, "alice@example.com")
 
 	views := d.wrongCodes(4)
 	if !strings.Contains(views[0], "That code is not right. Check it and try again.") {
@@ -359,11 +359,11 @@ func TestDeliveryFailure(t *testing.T) {
 	h := newHarness(t)
 	d := kiosk(t, h)
 	d.startReset("alice")
-	h.inbox.fail = true
+	h.Inbox.SetFail(true)
 	d.keys("enter")
 	at[*methods](d)
 	d.see("The code could not be sent right now.", "Or contact your helpdesk: "+helpdesk)
-	h.inbox.fail = false
+	h.Inbox.SetFail(false)
 	d.tick(flows.ResendCooldown)
 	d.keys("enter")
 	at[*codeEntry](d)
@@ -402,7 +402,7 @@ func TestMethodsBackCancelsFlow(t *testing.T) {
 	flowID := at[*methods](d).j.flowID
 	d.keys("esc")
 	at[*welcome](d)
-	if _, err := h.svc.SendCode(t.Context(), flowID, "email"); err == nil {
+	if _, err := h.Svc.SendCode(t.Context(), flowID, "email"); err == nil {
 		t.Fatal("the flow lives on after Esc")
 	}
 }
@@ -420,7 +420,7 @@ func TestCodeBackToMethods(t *testing.T) {
 	d.keys("enter")
 	at[*codeEntry](d)
 	d.see("We sent a code to +1 ••• ••• 0003.")
-	d.typeText(h.inbox.lastCode(t, "+15551230003"))
+	d.typeText(h.Inbox.LastCode(t, "+15551230003"))
 	d.keys("enter")
 	at[*newPassword](d)
 }

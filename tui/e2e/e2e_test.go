@@ -247,7 +247,7 @@ func TestDemo(t *testing.T) {
 		s.waitFor("Your security info · Sign in")
 		s.send("erin", enter, demoPassword, enter)
 		// erin has registered nothing: the overview asks her to.
-		s.waitFor("Your security info", "Register at least 1", "Add authenticator app")
+		s.waitFor("Your security info", "Register at least one way", "Add authenticator app")
 		s.send("3")
 		// The QR code first (its finder patterns), then the key on tab.
 		s.waitFor("Your security info · Authenticator app", "▀▀▀▀▀▀▀")

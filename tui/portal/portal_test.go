@@ -21,15 +21,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 
-	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
-	"github.com/sspr-kiosk/sspr/flows/dispatch"
-	"github.com/sspr-kiosk/sspr/flows/password"
+	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/policy"
-	"github.com/sspr-kiosk/sspr/flows/secret"
-	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/tui"
 	"github.com/sspr-kiosk/sspr/tui/portal"
 )
@@ -42,88 +38,17 @@ const (
 	msgBusy       = "sspr is busy, try again in a minute"
 )
 
-const (
-	oldPassword = "initial correct horse battery staple"
-	newPassword = "Tangerine velvet harbour 93 lamps"
-)
+const newPassword = "Tangerine velvet harbour 93 lamps"
 
-// inbox is a delivery channel that keeps what it was given, so a test reads
-// the code a person would have received.
-type inbox struct {
-	mu   sync.Mutex
-	msgs []dispatch.Message
-}
-
-func (b *inbox) Send(_ context.Context, m dispatch.Message) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.msgs = append(b.msgs, m)
-	return nil
-}
-
-var codePattern = regexp.MustCompile(`\b\d{8}\b`)
-
-func (b *inbox) lastCode(to string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for i := len(b.msgs) - 1; i >= 0; i-- {
-		if b.msgs[i].To == to {
-			if c := codePattern.FindString(b.msgs[i].Text); c != "" {
-				return c
-			}
-		}
-	}
-	return ""
-}
-
-// harness is a real flows.Service on a temporary SQLite file.
-type harness struct {
-	dir   string
-	svc   *flows.Service
-	db    *store.DB
-	inbox *inbox
-}
-
-func newHarness(t *testing.T) *harness {
+// newHarness is a real flows.Service on a temporary SQLite file, on the real
+// clock (the portal's timers are real), with alice, who has a verified email
+// address.
+func newHarness(t *testing.T) *flowstest.Harness {
 	t.Helper()
-	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "sspr.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	keys, err := secret.LoadOrCreateKeys(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.Real{}
-	box := &inbox{}
-	d := dispatch.New(map[string]dispatch.Channel{"email": box, "sms": box}, db, clk, dispatch.Options{})
-	// Cheap hashing keeps the suite fast; the parameters are tested in the
-	// password package.
-	hasher := password.NewHasher(password.Params{MemoryKiB: 256, Time: 1, Threads: 1}, 4)
-	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys, Dispatcher: d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{dir: dir, svc: svc, db: db, inbox: box}
-	h.addUser(t, "alice")
+	h := flowstest.New(t, flowstest.Options{Clock: clock.Real{}})
+	h.AddUser(t, "alice", false)
+	h.RegisterVerified(t, "alice", policy.Email, "alice@example.com")
 	return h
-}
-
-// addUser creates a user with a verified email address.
-func (h *harness) addUser(t *testing.T, name string) {
-	t.Helper()
-	ctx := context.Background()
-	actor := flows.Actor{Name: "test", Source: "test"}
-	if _, err := h.svc.AddUser(ctx, actor, flows.NewUser{Username: name, DisplayName: "Test " + name,
-		Email: name + "@example.com", Phone: "+15551234567", Password: oldPassword}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.svc.RegisterVerified(ctx, actor, name, policy.Email, name+"@example.com"); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // portalServer is a running portal on a loopback port.
@@ -140,10 +65,10 @@ func defaultSSH() config.SSH {
 		ShutdownGrace: 5 * time.Second, MaxWidth: 300, MaxHeight: 100}
 }
 
-func startPortal(t *testing.T, h *harness, tune func(*portal.Options)) *portalServer {
+func startPortal(t *testing.T, h *flowstest.Harness, tune func(*portal.Options)) *portalServer {
 	t.Helper()
 	opts := portal.Options{SSH: defaultSSH(), HostKeyPath: filepath.Join(t.TempDir(), "ssh_host_ed25519"),
-		Service: h.svc, Mode: tui.ModeSSH, DoneTimeout: time.Minute, RatePerSecond: 100, RateBurst: 100}
+		Service: h.Svc, Mode: tui.ModeSSH, DoneTimeout: time.Minute, RatePerSecond: 100, RateBurst: 100}
 	if tune != nil {
 		tune(&opts)
 	}
@@ -343,10 +268,7 @@ func TestResetOverSSH(t *testing.T) {
 	term := openTerminal(t, dial(t, p.addr), 30, 100)
 
 	walkToCode(t, term, "alice")
-	code := h.inbox.lastCode("alice@example.com")
-	if code == "" {
-		t.Fatal("no code was sent to alice")
-	}
+	code := h.Inbox.LastCode(t, "alice@example.com")
 	term.typeText(code)
 	term.send("\r")
 	term.waitFor("Type it again", wait)
@@ -362,12 +284,12 @@ func TestResetOverSSH(t *testing.T) {
 	// The new password works, the old one does not, and the reset is in the
 	// audit log with the SSH client's address as its source.
 	ctx := context.Background()
-	if _, err := h.svc.SignIn(ctx, "alice", newPassword, "test"); err != nil {
+	if _, err := h.Svc.SignIn(ctx, "alice", newPassword, "test"); err != nil {
 		t.Fatalf("sign in with the new password: %v", err)
 	}
 	var n int
 	var source string
-	if err := h.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(source), '') FROM audit WHERE event = ?`,
+	if err := h.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(source), '') FROM audit WHERE event = ?`,
 		string(audit.EventPasswordReset)).Scan(&n, &source); err != nil {
 		t.Fatal(err)
 	}
@@ -557,7 +479,7 @@ func TestHostKeyCreatedAndReused(t *testing.T) {
 	h := newHarness(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ssh_host_ed25519")
-	opts := portal.Options{SSH: defaultSSH(), HostKeyPath: path, Service: h.svc, Mode: tui.ModeSSH}
+	opts := portal.Options{SSH: defaultSSH(), HostKeyPath: path, Service: h.Svc, Mode: tui.ModeSSH}
 	first, err := portal.New(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,235 @@
+// Package flowstest is for tests only: it builds a real flows.Service on a
+// temporary SQLite file, with a fake clock, a delivery channel that records
+// what it is sent and cheap password hashing, and has the steps tests keep
+// needing: add a user, sign in, register an email or an authenticator, read
+// a sent code, compute an authenticator code. Only _test.go files import it.
+package flowstest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/password"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// Start is when the fake clock starts unless Options.Start says otherwise.
+var Start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// Password is the password AddUser gives every user and SignIn signs in with.
+const Password = "initial correct horse battery staple"
+
+// Source is where SignIn and StartReset say a request comes from.
+const Source = "kiosk-1"
+
+// CheapParams are the argon2id parameters the hasher uses unless
+// Options.Params says otherwise, with cheapSlots slots. They keep suites
+// fast; the real parameters are tested in the password package.
+var CheapParams = password.Params{MemoryKiB: 256, Time: 1, Threads: 1}
+
+const cheapSlots = 4
+
+// Options change how New builds a Harness; the zero Options is the usual
+// harness.
+type Options struct {
+	// Params and Slots make the hasher, as password.NewHasher takes them
+	// (Slots 0: one per CPU). Zero Params means CheapParams with 4 slots,
+	// whatever Slots says.
+	Params password.Params
+	Slots  int
+	// Start is when the fake clock starts; zero means Start.
+	Start time.Time
+	// Clock, when set, replaces the fake clock, and Harness.Clock is nil: a
+	// test that runs on real timers (an SSH server's) passes clock.Real{}.
+	Clock clock.Clock
+	// Channels makes the delivery channels from the harness's store and
+	// clock; nil sends email and sms to Harness.Inbox.
+	Channels func(db *store.DB, clk clock.Clock) map[string]dispatch.Channel
+	// Directory is where passwords live; nil keeps them in the store.
+	Directory flows.Directory
+}
+
+// Harness is a real flows.Service and what it was built from.
+type Harness struct {
+	Svc *flows.Service
+	DB  *store.DB
+	// Clock is the fake clock the service reads; nil when Options.Clock
+	// replaced it.
+	Clock *clock.Fake
+	// Inbox receives email and sms unless Options.Channels said otherwise.
+	Inbox  *Inbox
+	Keys   *secret.Keys
+	Hasher *password.Hasher
+	// Dir is the data directory: the store and the key file are in it.
+	Dir string
+	// Admin is the actor the helpers act as where the service asks for one.
+	Admin flows.Actor
+
+	clk clock.Clock
+}
+
+// New builds a Harness on a temporary directory that the test removes, with
+// at most one Options. The store is closed when the test ends.
+func New(t testing.TB, opts ...Options) *Harness {
+	t.Helper()
+	var o Options
+	switch len(opts) {
+	case 0:
+	case 1:
+		o = opts[0]
+	default:
+		t.Fatalf("flowstest.New takes at most one Options, got %d", len(opts))
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "sspr.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	keys, err := secret.LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Harness{DB: db, Inbox: &Inbox{}, Keys: keys, Dir: dir, Admin: flows.Actor{Name: "test", Source: "test"}}
+	h.clk = o.Clock
+	if h.clk == nil {
+		start := o.Start
+		if start.IsZero() {
+			start = Start
+		}
+		h.Clock = clock.NewFake(start)
+		h.clk = h.Clock
+	}
+	channels := map[string]dispatch.Channel{dispatch.ChannelEmail: h.Inbox, dispatch.ChannelSMS: h.Inbox}
+	if o.Channels != nil {
+		channels = o.Channels(db, h.clk)
+	}
+	d := dispatch.New(channels, db, h.clk, dispatch.Options{})
+	p, slots := o.Params, o.Slots
+	if p == (password.Params{}) {
+		p, slots = CheapParams, cheapSlots
+	}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	h.Hasher = password.NewHasher(p, slots)
+	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
+		Keys: keys, Dispatcher: d, Directory: o.Directory})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// AddUser creates a user with the password Password, the email address
+// name@example.com and a phone number; neither is registered.
+func (h *Harness) AddUser(t testing.TB, name string, admin bool) {
+	t.Helper()
+	_, err := h.Svc.AddUser(context.Background(), h.Admin, flows.NewUser{Username: name, DisplayName: "Test " + name,
+		Email: name + "@example.com", Phone: "+15551234567", Admin: admin, Password: Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// SignIn signs a user in with Password and returns the session's ID.
+func (h *Harness) SignIn(t testing.TB, name string) string {
+	t.Helper()
+	info, err := h.Svc.SignIn(context.Background(), name, Password, Source)
+	if err != nil {
+		t.Fatalf("sign in %s: %v", name, err)
+	}
+	return info.ID
+}
+
+// RegisterEmail registers name@example.com for a user through the real
+// flow: sign in, send a code, enter it.
+func (h *Harness) RegisterEmail(t testing.TB, name string) {
+	t.Helper()
+	ctx := context.Background()
+	sid := h.SignIn(t, name)
+	to := name + "@example.com"
+	if _, err := h.Svc.BeginContact(ctx, sid, policy.Email, to); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Svc.ConfirmContact(ctx, sid, policy.Email, h.Inbox.LastCode(t, to)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// RegisterAuthenticator enrols an authenticator for a user through the real
+// flow, confirming it with the code for the current time, and returns its
+// secret. That code's step is then used: a reset in the same step refuses it.
+func (h *Harness) RegisterAuthenticator(t testing.TB, name string) string {
+	t.Helper()
+	ctx := context.Background()
+	sid := h.SignIn(t, name)
+	enr, err := h.Svc.BeginAuthenticator(ctx, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Svc.ConfirmAuthenticator(ctx, sid, h.TOTP(t, enr.Secret, h.clk.Now())); err != nil {
+		t.Fatal(err)
+	}
+	return enr.Secret
+}
+
+// RegisterVerified records a method as an administrator would, without
+// sending anything.
+func (h *Harness) RegisterVerified(t testing.TB, name string, m policy.Method, value string) {
+	t.Helper()
+	if err := h.Svc.RegisterVerified(context.Background(), h.Admin, name, m, value); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// StartReset starts a reset for a name from Source.
+func (h *Harness) StartReset(t testing.TB, name string) flows.ResetStart {
+	t.Helper()
+	rs, err := h.Svc.StartReset(context.Background(), name, Source)
+	if err != nil {
+		t.Fatalf("start reset: %v", err)
+	}
+	return rs
+}
+
+// TOTP returns the authenticator code for a base32 secret at a time, as an
+// authenticator app computes it (30-second steps, six digits, SHA-1).
+func (h *Harness) TOTP(t testing.TB, secretB32 string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secretB32, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// SetPolicy sets one policy key as Admin.
+func (h *Harness) SetPolicy(t testing.TB, key, value string) {
+	t.Helper()
+	if _, err := h.Svc.SetPolicy(context.Background(), h.Admin, key, value); err != nil {
+		t.Fatalf("set %s: %v", key, err)
+	}
+}
+
+// CountEvents returns how many audit entries record an event.
+func (h *Harness) CountEvents(t testing.TB, ev audit.Event) int {
+	t.Helper()
+	entries, err := audit.List(context.Background(), h.DB, audit.Filter{Events: []audit.Event{ev}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(entries)
+}

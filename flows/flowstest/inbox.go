@@ -1,0 +1,82 @@
+package flowstest
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"sync"
+	"testing"
+
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
+)
+
+// CodePattern matches a one-time code in a message: eight digits.
+var CodePattern = regexp.MustCompile(`\b\d{8}\b`)
+
+// ErrGatewayDown is what Send returns while an Inbox is set to fail.
+var ErrGatewayDown = errors.New("gateway down")
+
+// Inbox is a delivery channel that keeps what it was given, so a test can
+// read the code a person would have received; SetFail makes it refuse. The
+// zero Inbox is ready to use, and it is safe for concurrent use.
+type Inbox struct {
+	mu   sync.Mutex
+	msgs []dispatch.Message
+	fail bool
+}
+
+var _ dispatch.Channel = (*Inbox)(nil)
+
+// Send keeps m, or returns ErrGatewayDown while the Inbox is set to fail.
+func (b *Inbox) Send(_ context.Context, m dispatch.Message) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.fail {
+		return ErrGatewayDown
+	}
+	b.msgs = append(b.msgs, m)
+	return nil
+}
+
+// SetFail makes every later Send fail (true) or succeed (false).
+func (b *Inbox) SetFail(fail bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.fail = fail
+}
+
+// LastCode returns the newest code sent to an address; the test fails when
+// none was.
+func (b *Inbox) LastCode(t testing.TB, to string) string {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.msgs) - 1; i >= 0; i-- {
+		if b.msgs[i].To == to {
+			if c := CodePattern.FindString(b.msgs[i].Text); c != "" {
+				return c
+			}
+		}
+	}
+	t.Fatalf("no code was sent to %s", to)
+	return ""
+}
+
+// NewestCode returns the newest code sent to anyone, or "" when none was.
+func (b *Inbox) NewestCode() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := len(b.msgs) - 1; i >= 0; i-- {
+		if c := CodePattern.FindString(b.msgs[i].Text); c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
+// Count returns how many messages were sent.
+func (b *Inbox) Count() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.msgs)
+}

@@ -217,7 +217,14 @@ func (h *Hasher) run(ctx context.Context, password, salt []byte, p Params, n uin
 		return nil, err
 	}
 	defer h.release(slots)
-	return h.derive(password, salt, p, n), nil
+	key := h.derive(password, salt, p, n)
+	// The derivation leaves MemoryKiB of garbage. Collect it before the slot
+	// is handed on, so the next derivation does not stack its memory on top
+	// of it: that is what keeps the process, not just the live heap, within
+	// MemoryBound. The collection costs little next to the hash itself,
+	// since the blocks hold no pointers to trace.
+	runtime.GC()
+	return key, nil
 }
 
 // slotsFor returns how many slots a derivation with p occupies: one per

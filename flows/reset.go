@@ -160,6 +160,17 @@ func (s *Service) localUser(ctx context.Context, account string) (store.User, er
 	if ValidateUsername(account) != nil {
 		return store.User{}, ErrUnknownUser
 	}
+	if b, ok := s.dir.(*BuiltinDirectory); ok && b.db == s.db {
+		// The built-in directory is sspr's own record: one look-up is both.
+		u, err := store.UserByName(ctx, s.db, account)
+		if errors.Is(err, store.ErrNotFound) {
+			return store.User{}, ErrUnknownUser
+		}
+		if err != nil {
+			return store.User{}, fmt.Errorf("look up user: %w", err)
+		}
+		return u, nil
+	}
 	du, err := s.dir.Lookup(ctx, account)
 	if err != nil {
 		return store.User{}, err

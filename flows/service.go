@@ -148,8 +148,10 @@ type Service struct {
 	checker    *password.Checker
 	keys       *secret.Keys
 	dispatcher *dispatch.Dispatcher
-	dir        Directory
-	issuer     string
+	// renderer holds the message templates, parsed once.
+	renderer *dispatch.Renderer
+	dir      Directory
+	issuer   string
 
 	mu       sync.Mutex
 	flows    map[string]*flow
@@ -163,9 +165,13 @@ func New(d Deps) (*Service, error) {
 	if d.DB == nil || d.Clock == nil || d.Hasher == nil || d.Checker == nil || d.Keys == nil || d.Dispatcher == nil {
 		return nil, errors.New("new service: missing dependency")
 	}
+	renderer, err := dispatch.NewRenderer()
+	if err != nil {
+		return nil, fmt.Errorf("new service: %w", err)
+	}
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
-		dispatcher: d.Dispatcher, dir: d.Directory, issuer: d.Issuer,
+		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Issuer,
 		flows: map[string]*flow{}, sessions: map[string]*session{},
 	}
 	if s.dir == nil {

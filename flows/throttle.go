@@ -14,18 +14,18 @@ import (
 // blocked. The account key is the normalised username as typed, so an unknown
 // name is blocked exactly like a real one and a block tells nothing.
 func (s *Service) checkBlocked(ctx context.Context, account, source string) error {
-	now := s.now().Unix()
-	for _, k := range [][2]string{{store.ScopeAccount, account}, {store.ScopeSource, source}} {
-		if k[1] == "" {
-			continue
+	keys := make([]store.BlockKey, 0, 2)
+	for _, k := range []store.BlockKey{{Scope: store.ScopeAccount, Key: account}, {Scope: store.ScopeSource, Key: source}} {
+		if k.Key != "" {
+			keys = append(keys, k)
 		}
-		_, err := store.ActiveBlock(ctx, s.db, k[0], k[1], now)
-		if err == nil {
-			return ErrBlocked
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("check block: %w", err)
-		}
+	}
+	blocked, err := store.AnyActiveBlock(ctx, s.db, s.now().Unix(), keys...)
+	if err != nil {
+		return fmt.Errorf("check block: %w", err)
+	}
+	if blocked {
+		return ErrBlocked
 	}
 	return nil
 }

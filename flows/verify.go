@@ -13,7 +13,6 @@ import (
 
 	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/flows/audit"
-	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -75,6 +74,8 @@ type codeRequest struct {
 
 // sendCode creates the challenge and sends its code. The challenge and the
 // send counter are written first; if delivery fails the challenge is voided.
+// The code.sent row is written only once the code is out, so it stays a
+// transaction of its own.
 func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string, error) {
 	now := s.now()
 	code, err := secret.NumericCode(CodeDigits)
@@ -84,6 +85,11 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 	c := store.Challenge{ID: secret.Token(), FlowID: r.flowID, UserID: r.userID, Purpose: r.purpose, Kind: string(r.method),
 		Destination: r.to, CreatedAt: now.Unix(), ExpiresAt: now.Add(CodeLifetime).Unix()}
 	c.CodeHash = s.keys.MAC("code:"+c.ID, code)
+	msg, err := s.renderer.Render("code", map[string]any{"Code": code, "Minutes": int(CodeLifetime / time.Minute),
+		"DisplayName": r.displayName, "Purpose": r.purpose})
+	if err != nil {
+		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
+	}
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.allowSend(ctx, tx, r.account); err != nil {
 			return err
@@ -96,19 +102,17 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 	if err != nil {
 		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
 	}
-	msg, err := dispatch.Render("code", map[string]any{"Code": code, "Minutes": int(CodeLifetime / time.Minute),
-		"DisplayName": r.displayName, "Purpose": r.purpose})
-	if err != nil {
-		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
-	}
 	entry := audit.Entry{Event: audit.EventCodeSent, Actor: r.account, Target: r.account, Source: r.source,
 		Detail: fmt.Sprintf("%s to %s for %s", r.method, r.masked, r.purpose)}
 	if !r.decoy {
 		msg.Channel, msg.To = channelOf(r.method), r.to
 		if err := s.dispatcher.SendCode(ctx, msg.Channel, r.to, msg); err != nil {
-			_ = store.VoidOpenChallenges(ctx, s.db, r.flowID, string(r.method), now.Unix())
 			entry.Event, entry.Outcome, entry.Detail = audit.EventCodeSendFailed, "failed", entry.Detail+": delivery failed"
-			_ = s.recordAlone(ctx, entry)
+			// Both best effort, as the person is told the send failed either way.
+			_ = s.db.WithTx(ctx, func(tx *store.Tx) error {
+				_ = store.VoidOpenChallenges(ctx, tx, r.flowID, string(r.method), now.Unix())
+				return s.record(ctx, tx, entry)
+			})
 			return CodeSent{}, "", ErrDeliveryFailed
 		}
 	} else {
@@ -140,7 +144,9 @@ func NormaliseCode(s string) string {
 
 // VerifyCode checks a proof for a flow: an emailed or texted code, an
 // authenticator code, a recovery code or a helpdesk voucher. A wrong proof
-// counts against the account and the source.
+// counts against the account and the source. The check, what it marks (the
+// challenge verified or its tries counted) and the audit row are one
+// transaction, on the decoy path too.
 func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method, input string) (Progress, error) {
 	f, err := s.getFlow(flowID)
 	if err != nil {
@@ -156,20 +162,38 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 	if err := checkCodeShape(m, code); err != nil {
 		return Progress{}, err
 	}
+	purpose := f.kind.purpose()
+	s.mu.Lock()
+	openID := f.open[m]
+	s.mu.Unlock()
 	var challengeID string
-	if f.decoy {
-		err = ErrWrongCode
-		if m == policy.Email {
-			s.mu.Lock()
-			challengeID = f.open[m]
-			s.mu.Unlock()
-			err = s.checkSentCode(ctx, challengeID, "", true)
+	var cause error
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if f.decoy {
+			cause = ErrWrongCode
+			if m == policy.Email {
+				challengeID = openID
+				cause = s.checkSentCodeIn(ctx, tx, challengeID, "", true)
+			}
+		} else {
+			challengeID, cause = s.checkProof(ctx, tx, f, m, openID, code)
 		}
-	} else {
-		challengeID, err = s.checkProof(ctx, f, m, code)
-	}
-	if err != nil {
-		return Progress{}, s.failProof(ctx, f.account, f.source, m, f.kind.purpose(), err)
+		if cause != nil {
+			if !countsAsFailure(cause) {
+				return nil
+			}
+			return s.recordFailedProof(ctx, tx, f.account, f.source, m, purpose)
+		}
+		return s.record(ctx, tx, audit.Entry{Event: audit.EventVerifySucceeded, Actor: f.account, Target: f.account,
+			Source: f.source, Detail: fmt.Sprintf("%s for %s", m, purpose)})
+	})
+	switch {
+	case err != nil && cause != nil:
+		return Progress{}, fmt.Errorf("verify: %w", err)
+	case err != nil:
+		return Progress{}, err
+	case cause != nil:
+		return Progress{}, cause
 	}
 	s.mu.Lock()
 	f.proven[m] = challengeID
@@ -177,10 +201,6 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 	p := f.progress()
 	deadEnd := f.deadEnd
 	s.mu.Unlock()
-	if err := s.recordAlone(ctx, audit.Entry{Event: audit.EventVerifySucceeded, Actor: f.account, Target: f.account,
-		Source: f.source, Detail: fmt.Sprintf("%s for %s", m, f.kind.purpose())}); err != nil {
-		return Progress{}, err
-	}
 	if p.Done && deadEnd != nil {
 		return p, deadEnd
 	}
@@ -226,15 +246,11 @@ func allDigits(s string) bool {
 // failProof counts a failed proof and returns the error to show. A proof that
 // hits the account limit blocks the account.
 func (s *Service) failProof(ctx context.Context, account, source string, m policy.Method, purpose string, cause error) error {
-	if errors.Is(cause, ErrCodeExpired) || errors.Is(cause, ErrChallengeVoid) && !errors.Is(cause, ErrWrongCode) {
+	if !countsAsFailure(cause) {
 		return cause
 	}
 	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
-		if _, err := s.recordFailure(ctx, tx, account, source); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, audit.Entry{Event: audit.EventVerifyFailed, Actor: account, Target: account,
-			Source: source, Outcome: "failed", Detail: fmt.Sprintf("%s for %s", m, purpose)})
+		return s.recordFailedProof(ctx, tx, account, source, m, purpose)
 	})
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
@@ -242,40 +258,53 @@ func (s *Service) failProof(ctx context.Context, account, source string, m polic
 	return cause
 }
 
-// checkProof verifies one proof of a real user and returns the verified
-// challenge that stands for it.
-func (s *Service) checkProof(ctx context.Context, f *flow, m policy.Method, code string) (string, error) {
+// countsAsFailure says whether a failed proof counts against the account and
+// the source: an expired or void code does not, since nothing was guessed.
+func countsAsFailure(cause error) bool {
+	return !(errors.Is(cause, ErrCodeExpired) || errors.Is(cause, ErrChallengeVoid) && !errors.Is(cause, ErrWrongCode))
+}
+
+// recordFailedProof counts a failed proof and audits it, in tx.
+func (s *Service) recordFailedProof(ctx context.Context, tx *store.Tx, account, source string, m policy.Method, purpose string) error {
+	if _, err := s.recordFailure(ctx, tx, account, source); err != nil {
+		return err
+	}
+	return s.record(ctx, tx, audit.Entry{Event: audit.EventVerifyFailed, Actor: account, Target: account,
+		Source: source, Outcome: "failed", Detail: fmt.Sprintf("%s for %s", m, purpose)})
+}
+
+// checkProof verifies one proof of a real user in tx and returns the
+// verified challenge that stands for it. openID is the flow's code in flight
+// for m, if any.
+func (s *Service) checkProof(ctx context.Context, tx *store.Tx, f *flow, m policy.Method, openID, code string) (string, error) {
 	now := s.now()
 	switch m {
 	case policy.Email, policy.SMS:
-		s.mu.Lock()
-		id := f.open[m]
-		s.mu.Unlock()
-		if err := s.checkSentCode(ctx, id, code, false); err != nil {
+		if err := s.checkSentCodeIn(ctx, tx, openID, code, false); err != nil {
 			return "", err
 		}
-		return id, nil
+		return openID, nil
 	case policy.Authenticator:
-		method, err := store.MethodOf(ctx, s.db, f.userID, string(policy.Authenticator))
+		method, err := store.MethodOf(ctx, tx, f.userID, string(policy.Authenticator))
 		if err != nil {
 			return "", ErrWrongCode
 		}
-		if err := s.checkTOTP(ctx, method, code, f.userID); err != nil {
+		if err := s.checkTOTP(ctx, tx, method, code, f.userID); err != nil {
 			return "", err
 		}
-		return s.verifiedChallenge(ctx, f.id, f.userID, f.kind.purpose(), m, 0, now)
+		return s.verifiedChallenge(ctx, tx, f.id, f.userID, f.kind.purpose(), m, 0, now)
 	case policy.RecoveryCodes:
-		id, err := store.UnusedRecoveryCode(ctx, s.db, f.userID, s.keys.MAC("recovery", secret.NormaliseRecoveryCode(code)))
+		id, err := store.UnusedRecoveryCode(ctx, tx, f.userID, s.keys.MAC("recovery", secret.NormaliseRecoveryCode(code)))
 		if err != nil {
 			return "", ErrWrongCode
 		}
-		return s.verifiedChallenge(ctx, f.id, f.userID, f.kind.purpose(), m, id, now)
+		return s.verifiedChallenge(ctx, tx, f.id, f.userID, f.kind.purpose(), m, id, now)
 	case policy.Voucher:
-		v, err := store.ValidVoucher(ctx, s.db, f.userID, s.keys.MAC("voucher", secret.NormaliseVoucher(code)), now.Unix())
+		v, err := store.ValidVoucher(ctx, tx, f.userID, s.keys.MAC("voucher", secret.NormaliseVoucher(code)), now.Unix())
 		if err != nil {
 			return "", ErrWrongCode
 		}
-		return s.verifiedChallenge(ctx, f.id, f.userID, f.kind.purpose(), m, v.ID, now)
+		return s.verifiedChallenge(ctx, tx, f.id, f.userID, f.kind.purpose(), m, v.ID, now)
 	}
 	return "", ErrNotAllowed
 }
@@ -284,11 +313,17 @@ func (s *Service) checkProof(ctx context.Context, f *flow, m policy.Method, code
 // (counting towards its five tries) or right (marking it verified). On the
 // decoy path every code is wrong, with the same counting.
 func (s *Service) checkSentCode(ctx context.Context, challengeID, code string, decoy bool) error {
+	return s.checkSentCodeIn(ctx, s.db, challengeID, code, decoy)
+}
+
+// checkSentCodeIn is checkSentCode through h: the store, or the transaction
+// that also records the outcome.
+func (s *Service) checkSentCodeIn(ctx context.Context, h store.Handler, challengeID, code string, decoy bool) error {
 	if challengeID == "" {
 		return ErrChallengeVoid
 	}
 	now := s.now()
-	c, err := store.ChallengeByID(ctx, s.db, challengeID)
+	c, err := store.ChallengeByID(ctx, h, challengeID)
 	if err != nil {
 		return ErrChallengeVoid
 	}
@@ -299,12 +334,12 @@ func (s *Service) checkSentCode(ctx context.Context, challengeID, code string, d
 		return ErrCodeExpired
 	}
 	if !decoy && secret.Equal(c.CodeHash, s.keys.MAC("code:"+c.ID, code)) {
-		if err := store.MarkChallengeVerified(ctx, s.db, c.ID, now.Unix()); err != nil {
+		if err := store.MarkChallengeVerified(ctx, h, c.ID, now.Unix()); err != nil {
 			return ErrChallengeVoid
 		}
 		return nil
 	}
-	n, err := store.RecordChallengeFailure(ctx, s.db, c.ID, CodeMaxAttempts, now.Unix())
+	n, err := store.RecordChallengeFailure(ctx, h, c.ID, CodeMaxAttempts, now.Unix())
 	if err != nil {
 		return fmt.Errorf("verify code: %w", err)
 	}
@@ -314,7 +349,7 @@ func (s *Service) checkSentCode(ctx context.Context, challengeID, code string, d
 // checkTOTP accepts the current or the previous 30-second step only, and only
 // a step newer than the last one accepted for this user, so a code cannot be
 // replayed.
-func (s *Service) checkTOTP(ctx context.Context, method store.Method, code string, userID int64) error {
+func (s *Service) checkTOTP(ctx context.Context, tx *store.Tx, method store.Method, code string, userID int64) error {
 	raw, err := s.keys.Open(method.Secret, totpAD(userID))
 	if err != nil {
 		return fmt.Errorf("verify authenticator: %w", err)
@@ -326,7 +361,7 @@ func (s *Service) checkTOTP(ctx context.Context, method store.Method, code strin
 	if step <= method.LastStep {
 		return ErrReplay
 	}
-	if err := store.AdvanceTOTPStep(ctx, s.db, method.ID, step); err != nil {
+	if err := store.AdvanceTOTPStep(ctx, tx, method.ID, step); err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return ErrReplay
 		}
@@ -358,12 +393,12 @@ func matchTOTP(secretB32, code string, now time.Time) (int64, bool) {
 // another user's row does not open.
 func totpAD(userID int64) []byte { return []byte(fmt.Sprintf("totp:%d", userID)) }
 
-// verifiedChallenge records a proof that needed no sent code.
-func (s *Service) verifiedChallenge(ctx context.Context, flowID string, userID int64, purpose string,
+// verifiedChallenge records, in tx, a proof that needed no sent code.
+func (s *Service) verifiedChallenge(ctx context.Context, tx *store.Tx, flowID string, userID int64, purpose string,
 	m policy.Method, ref int64, now time.Time) (string, error) {
 	c := store.Challenge{ID: secret.Token(), FlowID: flowID, UserID: userID, Purpose: purpose, Kind: string(m),
 		RefID: ref, CreatedAt: now.Unix(), ExpiresAt: now.Add(FlowLifetime).Unix(), VerifiedAt: now.Unix()}
-	if err := store.CreateChallenge(ctx, s.db, c); err != nil {
+	if err := store.CreateChallenge(ctx, tx, c); err != nil {
 		return "", fmt.Errorf("verify: %w", err)
 	}
 	return c.ID, nil
@@ -452,7 +487,15 @@ func (s *Service) VerifyAnswers(ctx context.Context, flowID string, answers []st
 	if !allRight {
 		return Progress{}, s.failProof(ctx, f.account, f.source, policy.Questions, f.kind.purpose(), ErrWrongCode)
 	}
-	id, err := s.verifiedChallenge(ctx, f.id, f.userID, f.kind.purpose(), policy.Questions, 0, s.now())
+	var id string
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if id, err = s.verifiedChallenge(ctx, tx, f.id, f.userID, f.kind.purpose(), policy.Questions, 0, s.now()); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, audit.Entry{Event: audit.EventVerifySucceeded, Actor: f.account, Target: f.account,
+			Source: f.source, Detail: "questions for " + f.kind.purpose()})
+	})
 	if err != nil {
 		return Progress{}, err
 	}
@@ -461,10 +504,6 @@ func (s *Service) VerifyAnswers(ctx context.Context, flowID string, answers []st
 	p := f.progress()
 	deadEnd := f.deadEnd
 	s.mu.Unlock()
-	if err := s.recordAlone(ctx, audit.Entry{Event: audit.EventVerifySucceeded, Actor: f.account, Target: f.account,
-		Source: f.source, Detail: "questions for " + f.kind.purpose()}); err != nil {
-		return Progress{}, err
-	}
 	if p.Done && deadEnd != nil {
 		return p, deadEnd
 	}

@@ -50,11 +50,19 @@ type Handler interface {
 type DB struct {
 	writer *sql.DB
 	reader *sql.DB
+	// Prepared statements, by query text, on each pool: SQLite spends as
+	// long parsing a short statement as running it.
+	writerStmts *stmtCache
+	readerStmts *stmtCache
 }
 
 // Tx is a write transaction on the writer connection.
 type Tx struct {
 	*sql.Tx
+	db *DB
+	// rowsOut holds the cached queries whose rows this transaction handed
+	// out; see stmt.
+	rowsOut map[string]struct{}
 }
 
 // Open opens (creating if needed) the SQLite file at path and applies every
@@ -84,7 +92,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 
-	db := &DB{writer: writer, reader: reader}
+	db := &DB{writer: writer, reader: reader, writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}
 	if err := connectWriter(ctx, writer); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -141,28 +149,106 @@ func dsn(path string, write bool) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.writerStmts.close()
+	db.readerStmts.close()
 	return errors.Join(db.reader.Close(), db.writer.Close())
 }
 
 // ExecContext runs a write on the writer connection.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if cs := db.writerStmts.get(ctx, query); cs != nil {
+		defer db.writerStmts.release(cs)
+		return cs.st.ExecContext(ctx, args...)
+	}
 	return db.writer.ExecContext(ctx, query, args...)
 }
 
 // QueryContext runs a read on the reader pool.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	// A cached statement is safe here: open rows hold their connection, so
+	// no other query can step the same SQLite statement meanwhile.
+	if cs := db.readerStmts.get(ctx, query); cs != nil {
+		defer db.readerStmts.release(cs)
+		return cs.st.QueryContext(ctx, args...)
+	}
 	return db.reader.QueryContext(ctx, query, args...)
 }
 
 // QueryRowContext runs a one-row read on the reader pool.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if cs := db.readerStmts.get(ctx, query); cs != nil {
+		defer db.readerStmts.release(cs)
+		return cs.st.QueryRowContext(ctx, args...)
+	}
 	return db.reader.QueryRowContext(ctx, query, args...)
+}
+
+// ExecContext runs a write in the transaction, on a cached prepared
+// statement once the query has been seen before.
+func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.stmt(ctx, query, false); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.Tx.ExecContext(ctx, query, args...)
+}
+
+// QueryContext runs a read in the transaction, like ExecContext.
+func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.stmt(ctx, query, true); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.Tx.QueryContext(ctx, query, args...)
+}
+
+// QueryRowContext runs a one-row read in the transaction, like ExecContext.
+// Callers scan the row at once (every store function does), which frees the
+// statement for its next use.
+func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.stmt(ctx, query, false); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.Tx.QueryRowContext(ctx, query, args...)
+}
+
+// stmt returns the transaction's own statement for query, made from the
+// writer's cached one, or nil to run the query unprepared.
+//
+// Every statement of a transaction runs on its one connection, so result
+// sets still open share it: a cached statement whose rows were handed out
+// (withRows) may still be stepping them, and is not used again in this
+// transaction. A query not cached yet cannot be prepared now, because the
+// transaction holds the only writer connection; it is noted and prepared
+// at the start of the next transaction (see WithTx).
+func (tx *Tx) stmt(ctx context.Context, query string, withRows bool) *sql.Stmt {
+	if tx.db == nil {
+		return nil
+	}
+	if _, busy := tx.rowsOut[query]; busy {
+		return nil
+	}
+	cs := tx.db.writerStmts.lookup(query, true)
+	if cs == nil {
+		return nil
+	}
+	defer tx.db.writerStmts.release(cs)
+	if withRows {
+		if tx.rowsOut == nil {
+			tx.rowsOut = map[string]struct{}{}
+		}
+		tx.rowsOut[query] = struct{}{}
+	}
+	// The transaction's statement keeps the cached one open while it lives.
+	return tx.Tx.StmtContext(ctx, cs.st)
 }
 
 // WithTx runs fn in a write transaction, committing when fn returns nil and
 // rolling back otherwise, a panic included: a panic recovered further up
 // would otherwise keep the only writer connection forever.
 func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
+	// Prepare what earlier transactions ran for the first time; this waits
+	// for the writer, as BeginTx would. A failure only means a query stays
+	// unprepared until it is noted again.
+	db.writerStmts.preparePending(ctx)
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -173,7 +259,7 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&Tx{sqlTx}); err != nil {
+	if err := fn(&Tx{Tx: sqlTx, db: db}); err != nil {
 		return err
 	}
 	committed = true
@@ -205,16 +291,17 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		err = db.WithTx(ctx, func(tx *Tx) error {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+			// Migrations run once: they go around the statement cache.
+			if err := tx.Tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
 				return err
 			}
 			if n > 0 {
 				return nil
 			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
 				return fmt.Errorf("%s: %w", base, err)
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
+			_, err := tx.Tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
 			return err
 		})
 		if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // Throttle scopes.
@@ -88,6 +89,32 @@ func ActiveBlock(ctx context.Context, h Handler, scope, key string, now int64) (
 		return Block{}, fmt.Errorf("block: %w", wrapNotFound(err))
 	}
 	return b, nil
+}
+
+// BlockKey names what a block applies to.
+type BlockKey struct {
+	Scope string
+	Key   string
+}
+
+// AnyActiveBlock reports whether any of keys has a block in force at now,
+// in one statement.
+func AnyActiveBlock(ctx context.Context, h Handler, now int64, keys ...BlockKey) (bool, error) {
+	if len(keys) == 0 {
+		return false, nil
+	}
+	q := `SELECT EXISTS (SELECT 1 FROM blocks WHERE until > ? AND ((scope = ? AND key = ?)` +
+		strings.Repeat(` OR (scope = ? AND key = ?)`, len(keys)-1) + `))`
+	args := make([]any, 0, 1+2*len(keys))
+	args = append(args, now)
+	for _, k := range keys {
+		args = append(args, k.Scope, k.Key)
+	}
+	var blocked bool
+	if err := h.QueryRowContext(ctx, q, args...).Scan(&blocked); err != nil {
+		return false, fmt.Errorf("blocks: %w", err)
+	}
+	return blocked, nil
 }
 
 // ClearBlock lifts a block; ErrNotFound if there was none.

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode"
@@ -60,6 +61,46 @@ var ErrNoTemplate = errors.New("no such message template")
 
 var templateName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
+// Renderer fills the message templates. NewRenderer parses every template
+// once; a Renderer is immutable afterwards and safe for concurrent use.
+type Renderer struct {
+	text map[string]*texttemplate.Template
+	html map[string]*htmltemplate.Template
+}
+
+// NewRenderer parses the embedded message templates: "NAME.txt.tmpl" for
+// each message and, optionally, "NAME.html.tmpl" beside it.
+func NewRenderer() (*Renderer, error) {
+	fsys := assets.Templates()
+	funcs := map[string]any{"when": when, "optional": optional}
+	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+	txtNames, err := fs.Glob(fsys, "*.txt.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("parse message templates: %w", err)
+	}
+	for _, txtName := range txtNames {
+		name := strings.TrimSuffix(txtName, ".txt.tmpl")
+		if !templateName.MatchString(name) {
+			continue
+		}
+		tt, err := texttemplate.New(txtName).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, txtName)
+		if err != nil {
+			return nil, fmt.Errorf("parse message template %q: %w", name, err)
+		}
+		r.text[name] = tt
+		htmlName := name + ".html.tmpl"
+		if _, err := fs.Stat(fsys, htmlName); err != nil {
+			continue
+		}
+		ht, err := htmltemplate.New(htmlName).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, htmlName)
+		if err != nil {
+			return nil, fmt.Errorf("parse message template %q: %w", name, err)
+		}
+		r.html[name] = ht
+	}
+	return r, nil
+}
+
 // Render fills the message template name ("code", "reset", "admin_reset",
 // "info_changed") with data and returns a Message with Subject, Text and
 // HTML set; the caller sets Kind, Channel and To. The text template's first
@@ -67,20 +108,10 @@ var templateName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 // Control characters other than newline and tab are dropped from the result
 // (and newlines from the subject), because data such as display names is
 // user-controlled and ends up in mail headers and terminals.
-func Render(name string, data any) (Message, error) {
-	if !templateName.MatchString(name) {
+func (r *Renderer) Render(name string, data any) (Message, error) {
+	tt, ok := r.text[name]
+	if !ok || !templateName.MatchString(name) {
 		return Message{}, fmt.Errorf("render %q: %w", name, ErrNoTemplate)
-	}
-	fsys := assets.Templates()
-	funcs := map[string]any{"when": when, "optional": optional}
-
-	txtName := name + ".txt.tmpl"
-	if _, err := fs.Stat(fsys, txtName); err != nil {
-		return Message{}, fmt.Errorf("render %q: %w", name, ErrNoTemplate)
-	}
-	tt, err := texttemplate.New(txtName).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, txtName)
-	if err != nil {
-		return Message{}, fmt.Errorf("render %q: %w", name, err)
 	}
 	var buf bytes.Buffer
 	if err := tt.Execute(&buf, data); err != nil {
@@ -88,13 +119,7 @@ func Render(name string, data any) (Message, error) {
 	}
 	var m Message
 	m.Subject, m.Text = splitSubject(clean(buf.String()))
-
-	htmlName := name + ".html.tmpl"
-	if _, err := fs.Stat(fsys, htmlName); err == nil {
-		ht, err := htmltemplate.New(htmlName).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, htmlName)
-		if err != nil {
-			return Message{}, fmt.Errorf("render %q: %w", name, err)
-		}
+	if ht, ok := r.html[name]; ok {
 		buf.Reset()
 		if err := ht.Execute(&buf, data); err != nil {
 			return Message{}, fmt.Errorf("render %q: %w", name, err)
@@ -102,6 +127,20 @@ func Render(name string, data any) (Message, error) {
 		m.HTML = clean(buf.String())
 	}
 	return m, nil
+}
+
+// sharedRenderer is the parse of the embedded templates that Render uses,
+// made on first use and never changed afterwards.
+var sharedRenderer = sync.OnceValues(NewRenderer)
+
+// Render is Renderer.Render on the embedded templates, parsed once per
+// process.
+func Render(name string, data any) (Message, error) {
+	r, err := sharedRenderer()
+	if err != nil {
+		return Message{}, fmt.Errorf("render %q: %w", name, err)
+	}
+	return r.Render(name, data)
 }
 
 // splitSubject takes a leading "Subject: ..." line off the text, and the

@@ -208,6 +208,10 @@ func (h *Hasher) InHistory(ctx context.Context, password string, hashes []string
 }
 
 // run derives the key for p while holding enough slots for p's memory cost.
+// collectAboveKiB is the memory cost from which each derivation's garbage is
+// collected at once.
+const collectAboveKiB = 4096
+
 func (h *Hasher) run(ctx context.Context, password, salt []byte, p Params, n uint32) ([]byte, error) {
 	slots, err := h.slotsFor(p)
 	if err != nil {
@@ -222,8 +226,12 @@ func (h *Hasher) run(ctx context.Context, password, salt []byte, p Params, n uin
 	// is handed on, so the next derivation does not stack its memory on top
 	// of it: that is what keeps the process, not just the live heap, within
 	// MemoryBound. The collection costs little next to the hash itself,
-	// since the blocks hold no pointers to trace.
-	runtime.GC()
+	// since the blocks hold no pointers to trace; below a few MiB the
+	// garbage is too small to matter and the collection would cost more
+	// than the hash.
+	if p.MemoryKiB >= collectAboveKiB {
+		runtime.GC()
+	}
 	return key, nil
 }
 

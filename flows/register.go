@@ -132,7 +132,7 @@ func (s *Service) BeginContact(ctx context.Context, sessionID string, m policy.M
 	default:
 		return CodeSent{}, ErrNotAllowed
 	}
-	if !pol.Allows(m) {
+	if !pol.Allows(m) || !s.dispatcher.HasChannel(channelOf(m)) {
 		return CodeSent{}, ErrNotAllowed
 	}
 	if err := s.checkBlocked(ctx, ses.username, ses.source); err != nil {

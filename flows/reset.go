@@ -139,13 +139,23 @@ func (s *Service) usable(pol policy.Policy, m policy.Method, isAdmin bool, kind 
 	if kind == flowAdminSignIn && m == policy.Voucher {
 		return false
 	}
+	// A code nobody can deliver is no way to prove anything.
+	if (m == policy.Email || m == policy.SMS) && !s.dispatcher.HasChannel(channelOf(m)) {
+		return false
+	}
 	return true
 }
 
 func (s *Service) makeDecoy(ctx context.Context, f *flow, pol policy.Policy) error {
 	f.decoy = true
-	f.options = []MethodOption{{Method: policy.Email, Label: policy.Email.Label(),
-		Destination: s.decoyEmail(ctx, f.account), SendsCode: true}}
+	// The decoy offers what most real people would have: an emailed code
+	// where email can be sent, else an authenticator.
+	if s.dispatcher.HasChannel(channelOf(policy.Email)) {
+		f.options = []MethodOption{{Method: policy.Email, Label: policy.Email.Label(),
+			Destination: s.decoyEmail(ctx, f.account), SendsCode: true}}
+	} else {
+		f.options = []MethodOption{{Method: policy.Authenticator, Label: policy.Authenticator.Label()}}
+	}
 	if f.kind == flowReset && pol.Allows(policy.Voucher) {
 		f.options = append(f.options, MethodOption{Method: policy.Voucher, Label: policy.Voucher.Label()})
 	}

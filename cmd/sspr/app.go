@@ -45,11 +45,11 @@ func (o *rootOptions) resolveDataDir() string {
 
 // open loads the config and opens the store in the data folder.
 func (o *rootOptions) open(ctx context.Context) (*app, error) {
-	return openApp(ctx, o.resolveDataDir(), os.Environ(), clock.Real{})
+	return openApp(ctx, o.resolveDataDir(), os.Environ(), clock.Real{}, false)
 }
 
 // openApp wires the service for a data folder.
-func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Clock) (*app, error) {
+func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Clock, outbox bool) (*app, error) {
 	abs, err := filepath.Abs(dataDir)
 	if err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
@@ -68,7 +68,7 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	}
 	hasher := password.NewHasher(password.Params{MemoryKiB: cfg.Hash.MemoryKiB, Time: cfg.Hash.Time,
 		Threads: cfg.Hash.Threads}, cfg.Hash.MaxConcurrent)
-	channels, err := deliveryChannels(cfg, db, clk)
+	channels, err := deliveryChannels(cfg, db, clk, outbox)
 	if err != nil {
 		_ = db.Close()
 		return nil, err

@@ -266,7 +266,7 @@ func (f *folder) auditRecords() []map[string]any {
 func (f *folder) service(fn func(ctx context.Context, svc *flows.Service)) {
 	f.t.Helper()
 	ctx := context.Background()
-	a, err := openApp(ctx, f.dir, nil, clock.Real{})
+	a, err := openApp(ctx, f.dir, nil, clock.Real{}, true)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -243,7 +243,14 @@ func TestDeliveryChannels(t *testing.T) {
 	cfg := config.Default()
 	cfg.DataDir = dir
 
-	chs, err := deliveryChannels(cfg, db, clk)
+	chs, err := deliveryChannels(cfg, db, clk, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(chs) != 0 {
+		t.Errorf("channels without any configured outside the demo: %v", chs)
+	}
+	chs, err = deliveryChannels(cfg, db, clk, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +263,7 @@ func TestDeliveryChannels(t *testing.T) {
 
 	cfg.SMTP.Host, cfg.SMTP.From = "mail.example.org", "sspr@example.org"
 	cfg.SMS.URL, cfg.SMS.BodyTemplate = "https://gw.example.org/send", `{"to":"{{.To}}","text":"{{.Text}}"}`
-	chs, err = deliveryChannels(cfg, db, clk)
+	chs, err = deliveryChannels(cfg, db, clk, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,12 +276,12 @@ func TestDeliveryChannels(t *testing.T) {
 
 	// A secret that cannot be read stops the start, naming the setting.
 	cfg.SMTP.Username, cfg.SMTP.PasswordFile = "mailer", "no-such-file"
-	if _, err := deliveryChannels(cfg, db, clk); err == nil || !strings.Contains(err.Error(), "smtp.password_file") {
+	if _, err := deliveryChannels(cfg, db, clk, true); err == nil || !strings.Contains(err.Error(), "smtp.password_file") {
 		t.Errorf("missing password file: %v", err)
 	}
 	cfg.SMTP.Username, cfg.SMTP.PasswordFile = "", ""
 	cfg.SMS.BodyTemplate = `{"to":{{.To}}}`
-	if _, err := deliveryChannels(cfg, db, clk); err == nil || !strings.Contains(err.Error(), "text delivery") {
+	if _, err := deliveryChannels(cfg, db, clk, true); err == nil || !strings.Contains(err.Error(), "text delivery") {
 		t.Errorf("bad template: %v", err)
 	}
 	var ce *dispatch.ChannelError

@@ -10,13 +10,17 @@ import (
 )
 
 // deliveryChannels builds the email and SMS channels the config asks for:
-// SMTP when smtp.host is set, the HTTP gateway when sms.url is. Without
-// them, messages go to the outbox table, as in the demo. Secrets (the SMTP
-// password, the gateway's auth header) are read here, once, at start.
-func deliveryChannels(cfg config.Config, db *store.DB, clk clock.Clock) (map[string]dispatch.Channel, error) {
-	channels := map[string]dispatch.Channel{
-		dispatch.ChannelEmail: dispatch.NewOutboxChannel(db, clk),
-		dispatch.ChannelSMS:   dispatch.NewOutboxChannel(db, clk),
+// SMTP when smtp.host is set, the HTTP gateway when sms.url is. With
+// outbox set (the demo), the others write to the outbox table the demo
+// shows; otherwise a channel that is not configured does not exist, and the
+// flows do not offer its methods: a code stored in a table reaches nobody.
+// Secrets (the SMTP password, the gateway's auth header) are read here,
+// once, at start.
+func deliveryChannels(cfg config.Config, db *store.DB, clk clock.Clock, outbox bool) (map[string]dispatch.Channel, error) {
+	channels := map[string]dispatch.Channel{}
+	if outbox {
+		channels[dispatch.ChannelEmail] = dispatch.NewOutboxChannel(db, clk)
+		channels[dispatch.ChannelSMS] = dispatch.NewOutboxChannel(db, clk)
 	}
 	if cfg.SMTP.Host != "" {
 		ch, err := smtpChannel(cfg)

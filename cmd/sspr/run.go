@@ -60,7 +60,7 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 				return err
 			}
 			defer os.RemoveAll(dir)
-			a, err := openApp(c.Context(), dir, demoEnviron(), clock.Real{})
+			a, err := openApp(c.Context(), dir, demoEnviron(), clock.Real{}, true)
 			if err != nil {
 				return err
 			}

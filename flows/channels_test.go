@@ -1,0 +1,57 @@
+package flows_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/flowstest"
+	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// Without a way to deliver email, nobody is offered an emailed code: not to
+// register, not to reset, and not on the decoy path either.
+func TestNoChannelNoMethod(t *testing.T) {
+	h := flowstest.New(t, flowstest.Options{Channels: func(*store.DB, clock.Clock) map[string]dispatch.Channel {
+		return map[string]dispatch.Channel{}
+	}})
+	ctx := context.Background()
+	h.AddUser(t, "alice", false)
+	sid := h.SignIn(t, "alice")
+	if _, err := h.Svc.BeginContact(ctx, sid, policy.Email, "alice@example.com"); !errors.Is(err, flows.ErrNotAllowed) {
+		t.Fatalf("registering an email with no way to send it: %v", err)
+	}
+	ov, err := h.Svc.Overview(ctx, sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ov.Methods {
+		if (m.Method == policy.Email || m.Method == policy.SMS) && m.Allowed {
+			t.Fatalf("overview offers %s with no channel", m.Method)
+		}
+	}
+	// An email registered earlier (say, before the mail server went away)
+	// is not offered; the authenticator is.
+	h.RegisterVerified(t, "alice", policy.Email, "alice@example.com")
+	h.RegisterAuthenticator(t, "alice")
+	real := h.StartReset(t, "alice")
+	for _, o := range real.Options {
+		if o.Method == policy.Email {
+			t.Fatalf("email offered with no channel: %+v", real.Options)
+		}
+	}
+	if len(real.Options) == 0 || real.Options[0].Method != policy.Authenticator {
+		t.Fatalf("options = %+v", real.Options)
+	}
+	decoy := h.StartReset(t, "nobody")
+	if len(decoy.Options) == 0 || decoy.Options[0].Method != policy.Authenticator || decoy.Options[0].Label != real.Options[0].Label {
+		t.Fatalf("decoy options %+v vs real %+v", decoy.Options, real.Options)
+	}
+	if _, err := h.Svc.VerifyCode(ctx, decoy.FlowID, policy.Authenticator, "123456"); !errors.Is(err, flows.ErrWrongCode) {
+		t.Fatalf("decoy authenticator code: %v", err)
+	}
+}

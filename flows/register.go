@@ -224,7 +224,7 @@ func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m
 		Source: ses.source, Detail: string(m)}); err != nil {
 		return err
 	}
-	pol, err := policy.Load(ctx, tx)
+	pol, err := loadPolicy(ctx, tx)
 	if err != nil {
 		return err
 	}

@@ -188,8 +188,16 @@ func (s *Service) Clock() clock.Clock { return s.clock }
 
 // Policy returns the policy in force.
 func (s *Service) Policy(ctx context.Context) (policy.Policy, error) {
-	p, err := policy.Load(ctx, s.db)
-	if err != nil {
+	return loadPolicy(ctx, s.db)
+}
+
+// loadPolicy reads the stored policy. A stored value the current rules
+// refuse (written by an older version, or by hand) falls back to its
+// default rather than stopping every reset, and an admin can still change
+// the policy to repair it; a store error is still an error.
+func loadPolicy(ctx context.Context, h store.Handler) (policy.Policy, error) {
+	p, err := policy.Load(ctx, h)
+	if err != nil && !errors.Is(err, policy.ErrInvalidValue) && !errors.Is(err, policy.ErrUnknownKey) {
 		return policy.Policy{}, fmt.Errorf("load policy: %w", err)
 	}
 	return p, nil

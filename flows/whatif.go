@@ -187,7 +187,7 @@ func (s *Service) checkGroup(ctx context.Context, h store.Handler, name string) 
 // candidate returns the policy in force and the one that setting key to
 // value would give, refusing what SetPolicy would refuse.
 func (s *Service) candidate(ctx context.Context, h store.Handler, key, value string) (policy.Policy, policy.Policy, error) {
-	cur, err := policy.Load(ctx, h)
+	cur, err := loadPolicy(ctx, h)
 	if err != nil {
 		return policy.Policy{}, policy.Policy{}, err
 	}

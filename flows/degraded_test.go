@@ -55,3 +55,32 @@ func TestNoChannelNoMethod(t *testing.T) {
 		t.Fatalf("decoy authenticator code: %v", err)
 	}
 }
+
+// A stored value the rules refuse (an older version wrote it, or someone
+// edited the table) must not stop every reset, and an admin can repair it.
+func TestInvalidStoredPolicyValue(t *testing.T) {
+	h := flowstest.New(t)
+	ctx := context.Background()
+	h.AddUser(t, "alice", false)
+	h.RegisterEmail(t, "alice")
+	if err := store.SetPolicyValue(ctx, h.DB, "helpdesk_contact", "call \x1b[31mme", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetPolicyValue(ctx, h.DB, "methods_required", "7", 1); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := h.Svc.Policy(ctx)
+	if err != nil {
+		t.Fatalf("policy with a bad stored value: %v", err)
+	}
+	if pol.HelpdeskContact != "" || pol.MethodsRequired != policy.Defaults().MethodsRequired {
+		t.Fatalf("bad values were not replaced by defaults: %+v", pol)
+	}
+	if rs := h.StartReset(t, "alice"); rs.Required != 1 {
+		t.Fatalf("required = %d", rs.Required)
+	}
+	h.SetPolicy(t, "helpdesk_contact", "helpdesk@example.com")
+	if pol, _ = h.Svc.Policy(ctx); pol.HelpdeskContact != "helpdesk@example.com" {
+		t.Fatalf("repair did not take: %q", pol.HelpdeskContact)
+	}
+}

@@ -50,6 +50,7 @@ var directorySentences = map[ldapdir.PolicyReason]string{
 		"choose Change password, or ask the helpdesk",
 }
 
+// Error returns the error as one sentence.
 func (e *DirectoryRefusedError) Error() string {
 	if s, ok := directorySentences[e.Reason]; ok {
 		return s

@@ -100,6 +100,7 @@ type WrongCodeError struct {
 	AttemptsLeft int
 }
 
+// Error returns the error as one sentence.
 func (e *WrongCodeError) Error() string {
 	return fmt.Sprintf("%s (%d tries left)", ErrWrongCode, e.AttemptsLeft)
 }
@@ -113,6 +114,7 @@ type RejectedError struct {
 	Evaluation password.Evaluation
 }
 
+// Error returns the error as one sentence.
 func (e *RejectedError) Error() string {
 	for _, r := range e.Evaluation.Results {
 		if !r.Met {

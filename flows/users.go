@@ -314,6 +314,7 @@ func stripBOM(r io.Reader) io.Reader {
 
 type errReader struct{ err error }
 
+// Read implements io.Reader.
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // AddGroup creates a group.

@@ -199,6 +199,7 @@ type watch struct {
 
 func squash(s string) string { return strings.Join(strings.Fields(s), "") }
 
+// Write implements io.Writer.
 func (w *watch) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -259,6 +260,7 @@ type stepError struct {
 	err   error
 }
 
+// Error returns the error as one sentence.
 func (e *stepError) Error() string { return e.stage + ": " + e.err.Error() }
 
 func fail(stage string, err error) error { return &stepError{stage: stage, err: err} }

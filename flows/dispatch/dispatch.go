@@ -324,10 +324,12 @@ type deliveryError struct {
 	ctxErr error
 }
 
+// Error returns the error as one sentence.
 func (e *deliveryError) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.op, ErrDeliveryFailed, e.reason)
 }
 
+// Unwrap returns the error this one wraps, for errors.Is.
 func (e *deliveryError) Unwrap() []error {
 	if e.ctxErr != nil {
 		return []error{ErrDeliveryFailed, e.ctxErr}

@@ -72,6 +72,7 @@ type ChannelError struct {
 	detail string
 }
 
+// Error returns the error as one sentence.
 func (e *ChannelError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Channel)
@@ -483,6 +484,7 @@ type smtpAuth struct {
 
 var errAuthWithoutTLS = errors.New("refusing to authenticate over a connection without TLS")
 
+// Start begins the authentication exchange (smtp.Auth).
 func (a *smtpAuth) Start(server *mailsmtp.ServerInfo) (string, []byte, error) {
 	// go-mail's own mechanisms also allow a plain connection to localhost;
 	// we do not, since "localhost" can be a tunnel or a container's sidecar.
@@ -500,6 +502,7 @@ func (a *smtpAuth) Start(server *mailsmtp.ServerInfo) (string, []byte, error) {
 	return a.mech.Start(server)
 }
 
+// Next answers the server's next challenge (smtp.Auth).
 func (a *smtpAuth) Next(fromServer []byte, more bool) ([]byte, error) {
 	return a.mech.Next(fromServer, more)
 }

@@ -36,7 +36,10 @@ type policyError struct {
 	msg  string
 }
 
+// Error returns the error as one sentence.
 func (e *policyError) Error() string { return e.msg }
+
+// Unwrap returns the error this one wraps, for errors.Is.
 func (e *policyError) Unwrap() error { return e.kind }
 
 func invalid(format string, args ...any) error {

@@ -85,6 +85,7 @@ var reasonNames = map[PolicyReason]string{
 	PolicyRestriction:           "password does not meet the length, complexity, history or minimum age rules",
 }
 
+// String describes the value for people.
 func (r PolicyReason) String() string {
 	if s, ok := reasonNames[r]; ok {
 		return s
@@ -104,6 +105,7 @@ type PolicyError struct {
 	Message string
 }
 
+// Error returns the error as one sentence.
 func (e *PolicyError) Error() string {
 	if e.Message == "" {
 		return "ldap: password policy: " + e.Reason.String()

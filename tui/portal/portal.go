@@ -266,6 +266,7 @@ func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, newChan
 // handler sees them (the handler would accept an agent request).
 type filteredChannel struct{ gossh.NewChannel }
 
+// Accept accepts the channel and filters its requests.
 func (f filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) {
 	ch, reqs, err := f.NewChannel.Accept()
 	if err != nil {
@@ -428,6 +429,7 @@ type inputClock struct {
 	last atomic.Int64 // unix nanoseconds
 }
 
+// Read implements io.Reader.
 func (r *inputClock) Read(p []byte) (int, error) {
 	n, err := r.Reader.Read(p)
 	if n > 0 {

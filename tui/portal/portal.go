@@ -358,11 +358,6 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 		tea.WithWindowSize(w, h),
 		tea.WithContext(sess.Context()),
 		tea.WithoutSignalHandler(),
-		// Each program flushes on a ticker at this rate even when nothing
-		// changed; across a thousand idle sessions the default 60 costs a
-		// steady share of a core. 30 frames a second is still immediate to
-		// a typist.
-		tea.WithFPS(30),
 		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
 			switch m := msg.(type) {
 			case tea.SuspendMsg:

@@ -130,15 +130,12 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, s.e.keys.Back):
 			s.req.next()
 			return s, pop
-		case togglesField(s.e, msg, s.focus):
-			s.toggleFocus()
-			return s, nil
-		case key.Matches(msg, s.e.keys.Select):
-			if s.focus == 0 {
-				s.toggleFocus()
-				return s, nil
+		}
+		if taken, submit := twoFields(s.e, msg, &s.pw, &s.confirm, &s.focus); taken {
+			if submit {
+				return s, s.submit()
 			}
-			return s, s.submit()
+			return s, nil
 		}
 	}
 	var cmd tea.Cmd
@@ -157,18 +154,6 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 type evaluatedMsg struct {
 	seq  int
 	eval flows.Evaluation
-}
-
-func (s *newPassword) toggleFocus() {
-	if s.focus == 0 {
-		s.pw.Blur()
-		s.confirm.Focus()
-		s.focus = 1
-	} else {
-		s.confirm.Blur()
-		s.pw.Focus()
-		s.focus = 0
-	}
 }
 
 // evaluate re-checks the rules as the person types. It runs in a command:

@@ -116,9 +116,29 @@ func (r *request) next() int { r.seq = int(requestSeq.Add(1)); return r.seq }
 
 func (r *request) current(seq int) bool { return seq == r.seq }
 
-// togglesField reports whether a key moves the focus between the two fields
-// of a two-field form (tab, shift+tab, or the arrow towards the other field).
-func togglesField(e *env, msg tea.KeyPressMsg, focus int) bool {
-	return key.Matches(msg, e.keys.NextField) || key.Matches(msg, e.keys.PrevField) ||
-		key.Matches(msg, e.keys.Down) && focus == 0 || key.Matches(msg, e.keys.Up) && focus == 1
+// twoFields handles the keys of a two-field form: tab, shift+tab and the
+// arrow towards the other field move the focus, and enter on the first field
+// moves to the second. It reports whether it took the key, and whether enter
+// on the second field asks for the form to be submitted.
+func twoFields(e *env, msg tea.KeyPressMsg, first, second *textinput.Model, focus *int) (taken, submit bool) {
+	switch {
+	case key.Matches(msg, e.keys.NextField), key.Matches(msg, e.keys.PrevField),
+		key.Matches(msg, e.keys.Down) && *focus == 0, key.Matches(msg, e.keys.Up) && *focus == 1:
+	case key.Matches(msg, e.keys.Select):
+		if *focus == 1 {
+			return true, true
+		}
+	default:
+		return false, false
+	}
+	if *focus == 0 {
+		first.Blur()
+		second.Focus()
+		*focus = 1
+	} else {
+		second.Blur()
+		first.Focus()
+		*focus = 0
+	}
+	return true, false
 }

@@ -66,18 +66,6 @@ type signedInMsg struct {
 	err  error
 }
 
-func (s *signIn) toggle() {
-	if s.focus == 0 {
-		s.user.Blur()
-		s.password.Focus()
-		s.focus = 1
-	} else {
-		s.password.Blur()
-		s.user.Focus()
-		s.focus = 0
-	}
-}
-
 func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case signedInMsg:
@@ -95,15 +83,12 @@ func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
 		case key.Matches(msg, s.e.keys.Back):
 			s.req.next()
 			return s, pop
-		case togglesField(s.e, msg, s.focus):
-			s.toggle()
-			return s, nil
-		case key.Matches(msg, s.e.keys.Select):
-			if s.focus == 0 {
-				s.toggle()
-				return s, nil
+		}
+		if taken, submit := twoFields(s.e, msg, &s.user, &s.password, &s.focus); taken {
+			if submit {
+				return s, s.submit()
 			}
-			return s, s.submit()
+			return s, nil
 		}
 	}
 	var cmd tea.Cmd

@@ -120,16 +120,7 @@ func ListUserPage(ctx context.Context, h Handler, f UserPageFilter) (UserPage, e
 
 // CountUserPage counts the users a search matches, every page together.
 func CountUserPage(ctx context.Context, h Handler, search string) (int, error) {
-	where, args := searchWhere(search)
-	q := `SELECT COUNT(*) FROM users`
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	var n int
-	if err := h.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count users: %w", err)
-	}
-	return n, nil
+	return CountUsers(ctx, h, UserFilter{Search: search})
 }
 
 // searchWhere matches a substring of the username, display name or email,

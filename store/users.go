@@ -131,13 +131,7 @@ func CountUsers(ctx context.Context, h Handler, f UserFilter) (int, error) {
 }
 
 func userWhere(f UserFilter) ([]string, []any) {
-	var where []string
-	var args []any
-	if f.Search != "" {
-		like := "%" + escapeLike(strings.ToLower(f.Search)) + "%"
-		where = append(where, `(username LIKE ? ESCAPE '\' OR lower(display_name) LIKE ? ESCAPE '\' OR lower(email) LIKE ? ESCAPE '\')`)
-		args = append(args, like, like, like)
-	}
+	where, args := searchWhere(f.Search)
 	if f.AdminsOnly {
 		where = append(where, "is_admin = 1")
 	}

@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
-	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode"
@@ -127,20 +126,6 @@ func (r *Renderer) Render(name string, data any) (Message, error) {
 		m.HTML = clean(buf.String())
 	}
 	return m, nil
-}
-
-// sharedRenderer is the parse of the embedded templates that Render uses,
-// made on first use and never changed afterwards.
-var sharedRenderer = sync.OnceValues(NewRenderer)
-
-// Render is Renderer.Render on the embedded templates, parsed once per
-// process.
-func Render(name string, data any) (Message, error) {
-	r, err := sharedRenderer()
-	if err != nil {
-		return Message{}, fmt.Errorf("render %q: %w", name, err)
-	}
-	return r.Render(name, data)
 }
 
 // splitSubject takes a leading "Subject: ..." line off the text, and the

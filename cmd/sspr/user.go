@@ -18,6 +18,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
 func newUserCmd(opts *rootOptions) *cobra.Command {
@@ -340,13 +341,6 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// safe strips anything that could steer the terminal from stored text
-// printed in a table.
-func safe(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
-			return -1
-		}
-		return r
-	}, s)
-}
+// safe makes stored text fit to print in a table: the TUI's sanitiser, so
+// an escape sequence in a display name cannot steer the admin's terminal.
+func safe(s string) string { return sanitize.String(s) }

@@ -225,21 +225,6 @@ func (s *Service) enabledFor(ctx context.Context, pol policy.Policy, u store.Use
 	return false, nil
 }
 
-// CheckNewPassword evaluates a candidate password against the rules for the
-// person in a flow or session, for the live checklist. It skips the history
-// rule, which needs slow hashing; CompleteReset and ChangePassword apply it.
-func (s *Service) CheckNewPassword(ctx context.Context, id string, candidate string) (Evaluation, error) {
-	username, displayName, err := s.subjectOf(id)
-	if err != nil {
-		return Evaluation{}, err
-	}
-	pol, err := s.Policy(ctx)
-	if err != nil {
-		return Evaluation{}, err
-	}
-	return s.evaluate(pol, candidate, username, displayName, true), nil
-}
-
 // subjectOf returns who a flow id or session id is about.
 func (s *Service) subjectOf(id string) (string, string, error) {
 	s.mu.Lock()
@@ -291,7 +276,7 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 	if err != nil {
 		return err
 	}
-	ev := s.evaluate(pol, newPassword, u.Username, u.DisplayName, false)
+	ev := s.rulesFor(pol, u.Username, u.DisplayName).Evaluate(newPassword)
 	if !ev.OK {
 		return &RejectedError{Evaluation: ev}
 	}

@@ -247,13 +247,6 @@ func (s *Service) ChangePassword(ctx context.Context, sessionID, oldPassword, ne
 	return s.setPassword(ctx, u, newPassword, oldPassword, nil, ses.source, audit.EventPasswordChanged)
 }
 
-// evaluate applies the policy's password rules. The history rule is left to
-// setPassword, which can afford the hashing.
-func (s *Service) evaluate(pol policy.Policy, pw, username, displayName string, live bool) Evaluation {
-	return s.checker.Evaluate(pw, password.Rules{MinLength: pol.PasswordMinLength, MinStrength: pol.PasswordMinStrength,
-		BannedWords: pol.BannedWords, Username: username, DisplayName: displayName})
-}
-
 // markHistory adds an unmet history rule to an evaluation.
 func (s *Service) markHistory(ev Evaluation, pol policy.Policy) Evaluation {
 	ev.Results = append(ev.Results, password.Result{ID: password.RuleNotRecent,

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/password"
+	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -34,9 +35,15 @@ func (s *Service) PasswordRulesFor(ctx context.Context, id string) (PasswordRule
 	if err != nil {
 		return PasswordRules{}, err
 	}
+	return s.rulesFor(pol, username, displayName), nil
+}
+
+// rulesFor is the policy's password rules for one person; the history rule
+// is applied where the password is saved, since it needs the hashes.
+func (s *Service) rulesFor(pol policy.Policy, username, displayName string) PasswordRules {
 	return PasswordRules{checker: s.checker, History: pol.PasswordHistory, rules: password.Rules{
 		MinLength: pol.PasswordMinLength, MinStrength: pol.PasswordMinStrength, BannedWords: pol.BannedWords,
-		Username: username, DisplayName: displayName}}, nil
+		Username: username, DisplayName: displayName}}
 }
 
 // HelpdeskContact returns the contact shown at every dead end, or "".

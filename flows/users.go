@@ -77,7 +77,7 @@ func (s *Service) AddUser(ctx context.Context, actor Actor, n NewUser) (string, 
 		if err != nil {
 			return "", err
 		}
-		if ev := s.evaluate(pol, pw, n.Username, n.DisplayName, false); !ev.OK {
+		if ev := s.rulesFor(pol, n.Username, n.DisplayName).Evaluate(pw); !ev.OK {
 			return "", fmt.Errorf("add user: %w", &RejectedError{Evaluation: ev})
 		}
 	}

@@ -252,13 +252,13 @@ func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, newChan
 		_ = newChan.Reject(gossh.Prohibited, msgOneSession)
 		return
 	}
-	go func() {
-		<-ctx.Done()
+	// AfterFunc, not a goroutine parked on Done: one fewer stack per session.
+	context.AfterFunc(ctx, func() {
 		s.mu.Lock()
 		delete(s.perConn, id)
 		s.mu.Unlock()
 		s.reached(ctx)
-	}()
+	})
 	ssh.DefaultSessionHandler(srv, conn, filteredChannel{newChan}, ctx)
 }
 
@@ -375,13 +375,12 @@ func (s *Server) program(sess ssh.Session) *tea.Program {
 	s.programs[p] = struct{}{}
 	s.sessions.Add(1)
 	s.mu.Unlock()
-	go func() {
-		<-sess.Context().Done()
+	context.AfterFunc(sess.Context(), func() {
 		s.mu.Lock()
 		delete(s.programs, p)
 		s.mu.Unlock()
 		s.sessions.Done()
-	}()
+	})
 	return p
 }
 

@@ -89,9 +89,7 @@ func TestFifthWrongCodeVoidsAndBlocks(t *testing.T) {
 	h.AddUser(t, "alice", false)
 	h.RegisterEmail(t, "alice")
 	rs := h.StartReset(t, "alice")
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	right := h.Inbox.LastCode(t, "alice@example.com")
 	wrong := "00000000"
 	if wrong == right {
@@ -132,9 +130,7 @@ func TestChallengeVoidAfterFiveWrongWithoutAccountBlock(t *testing.T) {
 	h.AddUser(t, "alice", false)
 	h.RegisterEmail(t, "alice")
 	rs := h.StartReset(t, "alice")
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	right := h.Inbox.LastCode(t, "alice@example.com")
 	for i := 0; i < 5; i++ {
 		if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, "12345678"); err == nil && right != "12345678" {
@@ -156,17 +152,13 @@ func TestResendVoidsPreviousCode(t *testing.T) {
 	h.AddUser(t, "alice", false)
 	h.RegisterEmail(t, "alice")
 	rs := h.StartReset(t, "alice")
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	first := h.Inbox.LastCode(t, "alice@example.com")
 	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); !errors.Is(err, flows.ErrThrottled) {
 		t.Fatalf("resend inside the cooldown: %v", err)
 	}
 	h.Clock.Advance(flows.ResendCooldown)
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	second := h.Inbox.LastCode(t, "alice@example.com")
 	if first != second {
 		if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, first); err == nil {
@@ -282,9 +274,7 @@ func TestDecoyLooksLikeRealUser(t *testing.T) {
 	}
 	// Blocks apply to unknown names exactly as to real ones.
 	decoy := h.StartReset(t, "nobody")
-	if _, err := h.Svc.SendCode(ctx, decoy.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, decoy.FlowID, policy.Email)
 	for i := 0; i < 5; i++ {
 		_, _ = h.Svc.VerifyCode(ctx, decoy.FlowID, policy.Email, "12345678")
 	}
@@ -303,9 +293,7 @@ func TestDisabledUserLearnsOnlyAfterProof(t *testing.T) {
 		t.Fatal(err)
 	}
 	rs := h.StartReset(t, "alice")
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	_, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.Inbox.LastCode(t, "alice@example.com"))
 	if !errors.Is(err, flows.ErrDisabled) {
 		t.Fatalf("disabled user after proof: %v", err)
@@ -329,9 +317,7 @@ func TestGroupScope(t *testing.T) {
 	h.SetPolicy(t, "enabled_group", "pilot")
 	h.SetPolicy(t, "enabled_for", "group")
 	rs := h.StartReset(t, "alice")
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.Inbox.LastCode(t, "alice@example.com")); !errors.Is(err, flows.ErrNotEnabled) {
 		t.Fatalf("outside the group: %v", err)
 	}
@@ -340,9 +326,7 @@ func TestGroupScope(t *testing.T) {
 	}
 	h.Clock.Advance(time.Minute)
 	rs = h.StartReset(t, "alice")
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.Inbox.LastCode(t, "alice@example.com")); err != nil {
 		t.Fatalf("inside the group: %v", err)
 	}
@@ -400,9 +384,7 @@ func TestQuestionsNeverSufficeAlone(t *testing.T) {
 	if err := h.Svc.CompleteReset(ctx, rs.FlowID, "a brand new "+goodPassword); !errors.Is(err, flows.ErrNotProven) {
 		t.Fatalf("reset with questions only: %v", err)
 	}
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	p, err = h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.Inbox.LastCode(t, "dave@example.com"))
 	if err != nil || !p.Done {
 		t.Fatalf("email after questions: %+v %v", p, err)
@@ -484,9 +466,7 @@ func TestAdminPolicy(t *testing.T) {
 	if _, err := h.Svc.CompleteAdminSignIn(ctx, st.FlowID); !errors.Is(err, flows.ErrNotProven) {
 		t.Fatalf("admin sign-in with one method: %v", err)
 	}
-	if _, err := h.Svc.SendCode(ctx, st.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, st.FlowID, policy.Email)
 	if _, err := h.Svc.VerifyCode(ctx, st.FlowID, policy.Email, h.Inbox.LastCode(t, "root@example.com")); err != nil {
 		t.Fatal(err)
 	}
@@ -618,16 +598,12 @@ func TestSuccessfulResetClearsFailures(t *testing.T) {
 	h.AddUser(t, "alice", false)
 	h.RegisterEmail(t, "alice")
 	rs := h.StartReset(t, "alice")
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	for i := 0; i < 4; i++ {
 		_, _ = h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, "99999999")
 	}
 	h.Clock.Advance(flows.ResendCooldown)
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.Inbox.LastCode(t, "alice@example.com")); err != nil {
 		t.Fatal(err)
 	}
@@ -637,9 +613,7 @@ func TestSuccessfulResetClearsFailures(t *testing.T) {
 	// Four failures were forgotten: four more do not block.
 	rs = h.StartReset(t, "alice")
 	h.Clock.Advance(flows.ResendCooldown)
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	for i := 0; i < 4; i++ {
 		_, _ = h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, "99999999")
 	}
@@ -748,9 +722,7 @@ func TestNotificationsOnReset(t *testing.T) {
 	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Authenticator, h.TOTP(t, key, h.Clock.Now())); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
-		t.Fatal(err)
-	}
+	h.SendCode(t, rs.FlowID, policy.Email)
 	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.Inbox.LastCode(t, "root@example.com")); err != nil {
 		t.Fatal(err)
 	}

@@ -233,3 +233,14 @@ func (h *Harness) CountEvents(t testing.TB, ev audit.Event) int {
 	}
 	return len(entries)
 }
+
+// SendCode sends a code for a method of a flow and fails the test if that
+// fails.
+func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.CodeSent {
+	t.Helper()
+	sent, err := h.Svc.SendCode(context.Background(), flowID, m)
+	if err != nil {
+		t.Fatalf("send %s code: %v", m, err)
+	}
+	return sent
+}

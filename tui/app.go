@@ -79,6 +79,12 @@ type Options struct {
 	// insights (self-service resets × cost), as `sspr report activity` does.
 	CostPerCall float64
 	Currency    string
+	// RestAfter sends RestMsg once the model has been at rest this long;
+	// 0 never does.
+	RestAfter time.Duration
+	// Theme holds the palettes; nil builds them for this model alone. A
+	// server with many sessions shares one.
+	Theme *styles.Theme
 }
 
 // Model is the root Bubble Tea model, the only tea.Model of sspr. It owns a
@@ -112,6 +118,11 @@ type Model struct {
 	// outboxLoaded is set once the outbox was first read: what was there
 	// before the demo started is not news.
 	outboxLoaded bool
+
+	// restSeq counts messages, so a rest check can tell whether anything
+	// happened since it was armed; restArmed is set while one is pending.
+	restSeq   uint64
+	restArmed bool
 }
 
 // New builds the root model.
@@ -132,8 +143,11 @@ func New(opts Options) *Model {
 	if opts.Mode != ModeDemo {
 		km.ToggleOutbox.SetEnabled(false)
 	}
+	if opts.Theme == nil {
+		opts.Theme = styles.NewTheme()
+	}
 	e := &env{ctx: opts.Context, svc: opts.Service, source: opts.Source, mode: opts.Mode,
-		st: styles.New(opts.Dark), keys: km, doneTimeout: opts.DoneTimeout,
+		st: opts.Theme.For(opts.Dark), keys: km, doneTimeout: opts.DoneTimeout,
 		costPerCall: opts.CostPerCall, currency: opts.Currency}
 	m := &Model{env: e, opts: opts, width: 80, height: 24, showOutbox: opts.Mode == ModeDemo,
 		baseKeys: km, typingKeys: km.Typing()}
@@ -150,8 +164,15 @@ func (m *Model) tick() tea.Cmd {
 }
 
 // Init starts the clock and asks the terminal for its background colour.
+// A host may run the same model again in a new program (see RestMsg), so
+// Init forgets the timers of the last one.
 func (m *Model) Init() tea.Cmd {
-	cmds := []tea.Cmd{m.tick(), tea.RequestBackgroundColor}
+	m.restArmed = false
+	cmds := []tea.Cmd{tea.RequestBackgroundColor}
+	m.ticking = false
+	if m.needsTick() {
+		cmds = append(cmds, m.tick())
+	}
 	if m.opts.Mode == ModeDemo {
 		cmds = append(cmds, m.fetchOutbox())
 	}
@@ -164,12 +185,20 @@ func (m *Model) top() screen { return m.stack[len(m.stack)-1] }
 // Update routes a message: window and clock to the root, keys through the
 // global bindings, everything else to the current screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	model, cmd := m.update(msg)
-	m.selectKeys()
-	if !m.ticking && m.needsTick() {
-		cmd = tea.Batch(cmd, m.tick())
+	var cmd tea.Cmd
+	// RestMsg comes back only when the host chose not to rest (input was on
+	// its way); the rest check below tries again later.
+	if _, ok := msg.(RestMsg); !ok {
+		_, cmd = m.update(msg)
+		m.selectKeys()
+		if !m.ticking && m.needsTick() {
+			cmd = tea.Batch(cmd, m.tick())
+		}
 	}
-	return model, cmd
+	if rest := m.restAfterUpdate(msg); rest != nil {
+		cmd = tea.Batch(cmd, rest)
+	}
+	return m, cmd
 }
 
 // needsTick says whether anything on screen depends on the clock. An idle
@@ -186,7 +215,9 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.height = min(max(msg.Height, 1), MaxHeight)
 		return m, nil
 	case tea.BackgroundColorMsg:
-		m.env.st = styles.New(msg.IsDark())
+		m.env.st = m.opts.Theme.For(msg.IsDark())
+		return m, nil
+	case restCheckMsg:
 		return m, nil
 	case tickMsg:
 		m.ticking = false

@@ -41,7 +41,7 @@ type env struct {
 	svc    *flows.Service
 	source string
 	mode   Mode
-	st     styles.Styles
+	st     *styles.Styles
 	keys   keys.KeyMap
 	// doneTimeout is how long the "done" screen stays before clearing itself.
 	doneTimeout time.Duration

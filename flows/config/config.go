@@ -78,6 +78,9 @@ type SSH struct {
 	// MaxWidth and MaxHeight clamp the terminal size a client claims.
 	MaxWidth  int `env:"SSH_MAX_WIDTH" yaml:"max_width"`
 	MaxHeight int `env:"SSH_MAX_HEIGHT" yaml:"max_height"`
+	// RestAfter puts a session that has shown the welcome screen this long,
+	// untouched, to rest: it keeps its screen but not its renderer. 0 never.
+	RestAfter time.Duration `env:"SSH_REST_AFTER" yaml:"rest_after"`
 }
 
 // Hash configures argon2id; the types match password.Params.
@@ -169,7 +172,8 @@ func Default() Config {
 		Kiosk:    Kiosk{IdleTimeout: 120 * time.Second, DoneTimeout: 30 * time.Second, TerminalID: "kiosk"},
 		SSH: SSH{Listen: ":2222", MaxConnections: 1000, MaxUnauthenticated: 100, HandshakeTimeout: 10 * time.Second,
 			IdleTimeout: 5 * time.Minute, MaxSessionTime: 15 * time.Minute, ShutdownGrace: 30 * time.Second,
-			MaxWidth: 300, MaxHeight: 100},
+			RestAfter: 2 * time.Second,
+			MaxWidth:  300, MaxHeight: 100},
 		Hash:  Hash{MemoryKiB: 19456, Time: 2, Threads: 1},
 		Codes: Codes{SendTimeout: 10 * time.Second},
 		SMTP:  SMTP{Port: 587, TLS: "starttls", FromName: "sspr"},
@@ -297,6 +301,7 @@ func (c Config) Validate() error {
 		func() error { return between("ssh.shutdown_grace", c.SSH.ShutdownGrace, 0, 10*time.Minute) },
 		func() error { return between("ssh.max_width", c.SSH.MaxWidth, 40, 1000) },
 		func() error { return between("ssh.max_height", c.SSH.MaxHeight, 10, 500) },
+		func() error { return between("ssh.rest_after", c.SSH.RestAfter, 0, 10*time.Minute) },
 
 		func() error { return between("hash.memory_kib", c.Hash.MemoryKiB, 7168, 4*1024*1024) },
 		func() error { return between("hash.time", c.Hash.Time, 1, 100) },

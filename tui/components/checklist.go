@@ -20,7 +20,7 @@ type CheckItem struct {
 // Checklist draws items one per rule, each with a met or unmet mark, within
 // width cells. A label too long for the line wraps under itself rather than
 // under the mark, so the marks stay in a clean column.
-func Checklist(items []CheckItem, st styles.Styles, width int) string {
+func Checklist(items []CheckItem, st *styles.Styles, width int) string {
 	if width < 1 || len(items) == 0 {
 		return ""
 	}

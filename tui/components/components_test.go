@@ -17,12 +17,19 @@ import (
 const hostile = "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07\x1b[2J\r\u202Eevil\x9b31m"
 
 // allStyles returns the style sets the components must handle.
-func allStyles() map[string]styles.Styles {
-	return map[string]styles.Styles{
-		"dark":  styles.New(true),
-		"light": styles.New(false),
-		"ascii": styles.New(true).ASCII(),
-	}
+func allStyles() map[string]*styles.Styles {
+	light := styles.New(false)
+	return map[string]*styles.Styles{"dark": dark(), "light": &light, "ascii": ascii()}
+}
+
+func dark() *styles.Styles {
+	st := styles.New(true)
+	return &st
+}
+
+func ascii() *styles.Styles {
+	st := styles.New(true).ASCII()
+	return &st
 }
 
 // assertWithin fails when any line of s is wider than width.
@@ -79,7 +86,7 @@ func TestFrameSize(t *testing.T) {
 }
 
 func TestFrameLayout(t *testing.T) {
-	st := styles.New(true)
+	st := dark()
 	help := HelpBar(bindings(), 78, st)
 	out := ansi.Strip(Frame("Reset password", "Body line one\nBody line two", help, 80, 24, st))
 	lines := strings.Split(out, "\n")
@@ -95,7 +102,7 @@ func TestFrameLayout(t *testing.T) {
 }
 
 func TestFrameGivesUpSpacersForTallBodies(t *testing.T) {
-	st := styles.New(true)
+	st := dark()
 	body := func(n int) string {
 		lines := make([]string, n)
 		for i := range lines {
@@ -131,7 +138,7 @@ func TestFrameGivesUpSpacersForTallBodies(t *testing.T) {
 }
 
 func TestFrameTooSmall(t *testing.T) {
-	st := styles.New(true)
+	st := dark()
 	const msg = "Please make the window larger (at least 40×12)"
 	for _, sz := range [][2]int{{39, 24}, {80, 11}, {39, 11}, {60, 5}} {
 		out := ansi.Strip(Frame("Title", "body", "help", sz[0], sz[1], st))
@@ -188,19 +195,19 @@ func TestChecklist(t *testing.T) {
 		}
 	}
 	// A wrapped label continues under itself, not under the mark.
-	out := ansi.Strip(Checklist(items[2:3], styles.New(true), 30))
+	out := ansi.Strip(Checklist(items[2:3], dark(), 30))
 	lines := strings.Split(out, "\n")
 	if len(lines) < 3 || !strings.HasPrefix(lines[1], "  ") || strings.HasPrefix(lines[1], "   ") {
 		t.Errorf("bad wrap: %q", lines)
 	}
-	if Checklist(nil, styles.New(true), 80) != "" || Checklist(items, styles.New(true), 0) != "" {
+	if Checklist(nil, dark(), 80) != "" || Checklist(items, dark(), 0) != "" {
 		t.Error("want empty output for no items or no width")
 	}
 }
 
 func TestStrengthMeter(t *testing.T) {
 	words := []string{"Very weak", "Weak", "Fair", "Strong", "Very strong"}
-	st := styles.New(true).ASCII()
+	st := ascii()
 	for score, word := range words {
 		out := ansi.Strip(StrengthMeter(score, 40, st))
 		if !strings.HasSuffix(out, " "+word) {
@@ -245,7 +252,7 @@ func TestStrengthMeter(t *testing.T) {
 }
 
 func TestCountdown(t *testing.T) {
-	st := styles.New(true)
+	st := dark()
 	tests := []struct {
 		d      time.Duration
 		want   string
@@ -316,7 +323,7 @@ func TestHelpBar(t *testing.T) {
 			}
 		}
 	}
-	st := styles.New(true)
+	st := dark()
 	if got := ansi.Strip(HelpBar(bindings(), 25, st)); got != "enter select • esc back …" {
 		t.Errorf("got %q", got)
 	}
@@ -358,7 +365,7 @@ func benchItems() []CheckItem {
 }
 
 func BenchmarkChecklist120x40(b *testing.B) {
-	st := styles.New(true)
+	st := dark()
 	items := benchItems()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -367,7 +374,7 @@ func BenchmarkChecklist120x40(b *testing.B) {
 }
 
 func BenchmarkFrame120x40(b *testing.B) {
-	st := styles.New(true)
+	st := dark()
 	help := HelpBar(bindings(), 118, st)
 	body := lipgloss.JoinVertical(lipgloss.Left,
 		st.Subtitle.Render("Choose a new password"),
@@ -387,7 +394,7 @@ func BenchmarkFrame120x40(b *testing.B) {
 // BenchmarkNewPasswordView120x40 is the whole view of the busiest screen,
 // built from scratch each frame as a screen's View would.
 func BenchmarkNewPasswordView120x40(b *testing.B) {
-	st := styles.New(true)
+	st := dark()
 	items := benchItems()
 	bs := bindings()
 	b.ReportAllocs()

@@ -13,7 +13,7 @@ import (
 //
 // The time is rounded up to the second, so that "0:00" never shows while
 // the code is still accepted.
-func Countdown(remaining time.Duration, st styles.Styles) string {
+func Countdown(remaining time.Duration, st *styles.Styles) string {
 	if remaining <= 0 {
 		return st.Countdown.Urgent.Render("Code expired")
 	}

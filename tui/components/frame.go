@@ -44,7 +44,7 @@ func tooSmall() []string {
 //
 // A window smaller than MinWidth×MinHeight gets a centred message asking
 // for a larger one instead.
-func Frame(title, body, help string, width, height int, st styles.Styles) string {
+func Frame(title, body, help string, width, height int, st *styles.Styles) string {
 	if width < 1 || height < 1 {
 		return ""
 	}
@@ -116,7 +116,7 @@ func Frame(title, body, help string, width, height int, st styles.Styles) string
 }
 
 // tooSmallMessage centres the longest "window too small" message that fits.
-func tooSmallMessage(width, height int, st styles.Styles) string {
+func tooSmallMessage(width, height int, st *styles.Styles) string {
 	msgs := tooSmall()
 	msg := ansi.Truncate(msgs[len(msgs)-1], width, "…")
 	for _, m := range msgs {

@@ -14,7 +14,7 @@ import (
 // are kept in order, most important first: when the next one does not fit,
 // it and all after it are dropped and an ellipsis shows that there is more
 // (in the full help).
-func HelpBar(bindings []key.Binding, width int, st styles.Styles) string {
+func HelpBar(bindings []key.Binding, width int, st *styles.Styles) string {
 	if width < 1 {
 		return ""
 	}

@@ -35,7 +35,7 @@ func StrengthLabel(score int) string {
 // width cells. A very weak password still fills one fifth of the bar so that
 // the meter visibly reacts to the first keystroke. When the bar does not
 // fit, only the word is drawn.
-func StrengthMeter(score int, width int, st styles.Styles) string {
+func StrengthMeter(score int, width int, st *styles.Styles) string {
 	if width < 1 {
 		return ""
 	}

@@ -11,24 +11,23 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/log/v2"
 	"charm.land/ssh"
 	"charm.land/wish/v2"
-	"charm.land/wish/v2/bubbletea"
 	"charm.land/wish/v2/ratelimiter"
 	"charm.land/wish/v2/recover"
-	"github.com/charmbracelet/colorprofile"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/time/rate"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/tui"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // Messages a refused client reads, one line each.
@@ -73,14 +72,21 @@ type Server struct {
 	opts Options
 	srv  *ssh.Server
 
-	connections  atomic.Int64 // open TCP connections
-	unauthorised atomic.Int64 // connections that have not reached a session yet
+	rests        atomic.Uint64 // sessions put to rest, ever
+	connections  atomic.Int64  // open TCP connections
+	unauthorised atomic.Int64  // connections that have not reached a session yet
 	sessions     sync.WaitGroup
 
+	// theme is shared by every session: styles are only read.
+	theme *styles.Theme
+	// reclaim returns the memory of programs put to rest.
+	reclaim *reclaimer
+
 	mu       sync.Mutex
-	programs map[*tea.Program]struct{}
+	live     map[*tuiSession]struct{}
 	perConn  map[string]int // sessions opened per connection (ssh session id)
 	draining bool
+	grace    time.Duration
 }
 
 // New builds the portal: its host key, limits and middleware.
@@ -94,7 +100,8 @@ func New(opts Options) (*Server, error) {
 	if opts.RateBurst <= 0 {
 		opts.RateBurst = 10
 	}
-	s := &Server{opts: opts, programs: map[*tea.Program]struct{}{}, perConn: map[string]int{}}
+	s := &Server{opts: opts, theme: styles.NewTheme(), live: map[*tuiSession]struct{}{}, perConn: map[string]int{},
+		reclaim: &reclaimer{delay: reclaimDelay, minRests: reclaimMinRests, free: debug.FreeOSMemory}}
 	limiter := ratelimiter.NewRateLimiter(rate.Limit(opts.RatePerSecond), opts.RateBurst, 10_000)
 	srv, err := wish.NewServer(
 		wish.WithAddress(opts.SSH.Listen),
@@ -102,9 +109,11 @@ func New(opts Options) (*Server, error) {
 		wish.WithVersion("sspr"),
 		// Middleware listed last runs first.
 		wish.WithMiddleware(
-			// Bubble Tea, innermost: one program per session, with the
-			// session's own colour profile, size and context.
-			bubbletea.MiddlewareWithProgramHandler(s.program),
+			// Bubble Tea, innermost: the session's TUI, with the session's
+			// own colour profile, size, environment and context. A session
+			// at rest on the welcome screen keeps its model but no program
+			// (session.go).
+			func(ssh.Handler) ssh.Handler { return s.serveTUI },
 			// Only terminal sessions reach the TUI; everything else gets a
 			// one-line reason.
 			s.terminalOnly,
@@ -145,6 +154,35 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
+// Stats is a snapshot of the portal's sessions.
+type Stats struct {
+	// Open is the number of sessions showing the TUI.
+	Open int
+	// Drawing is how many of them run a Bubble Tea program; the others rest.
+	Drawing int
+	// Rests counts every time a session was put to rest since the start.
+	Rests uint64
+}
+
+// Stats reports the portal's sessions.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	live := make([]*tuiSession, 0, len(s.live))
+	for t := range s.live {
+		live = append(live, t)
+	}
+	s.mu.Unlock()
+	st := Stats{Open: len(live), Rests: s.rests.Load()}
+	for _, t := range live {
+		t.mu.Lock()
+		if t.program != nil {
+			st.Drawing++
+		}
+		t.mu.Unlock()
+	}
+	return st
+}
+
 // HostKeyFingerprint is the SHA-256 fingerprint of the host key, for admins
 // to publish.
 func (s *Server) HostKeyFingerprint() string {
@@ -164,19 +202,28 @@ func (s *Server) Serve(l net.Listener) error {
 }
 
 // Close drops every connection at once.
-func (s *Server) Close() error { return s.srv.Close() }
+func (s *Server) Close() error {
+	s.reclaim.stop()
+	return s.srv.Close()
+}
 
 // Shutdown stops accepting connections, tells everyone connected to finish
 // within the grace period, waits for their sessions to end (or the grace
 // period, or ctx), then closes what is left.
 func (s *Server) Shutdown(ctx context.Context, grace time.Duration) error {
+	s.reclaim.stop()
 	s.mu.Lock()
 	s.draining = true
-	notice := tui.NoticeMsg{Text: fmt.Sprintf(msgRestarting, grace.Round(time.Second))}
-	for p := range s.programs {
-		go p.Send(notice)
+	s.grace = grace
+	notice := s.restartNotice()
+	live := make([]*tuiSession, 0, len(s.live))
+	for t := range s.live {
+		live = append(live, t)
 	}
 	s.mu.Unlock()
+	for _, t := range live {
+		t.notify(notice)
+	}
 
 	// Stop accepting; live connections keep going.
 	shutdownCtx, cancel := context.WithCancel(ctx)
@@ -337,51 +384,17 @@ func (s *Server) terminalOnly(next ssh.Handler) ssh.Handler {
 	}
 }
 
-// program builds the Bubble Tea program of one session: its own model, the
-// client's colour profile and window size (clamped), input and output on
-// the session, and the session's context, so a closed connection ends it.
-func (s *Server) program(sess ssh.Session) *tea.Program {
-	pty, _, _ := sess.Pty()
-	envs := append(sess.Environ(), "TERM="+pty.Term)
-	maxW, maxH := clampLimits(s.opts.SSH)
-	w, h := min(max(pty.Window.Width, 1), maxW), min(max(pty.Window.Height, 1), maxH)
-	model := tui.New(tui.Options{
-		Context: sess.Context(), Service: s.opts.Service, Source: "ssh:" + hostOf(sess.RemoteAddr()),
-		Mode: s.opts.Mode, IdleTimeout: s.opts.IdleTimeout, DoneTimeout: s.opts.DoneTimeout,
-		Banner: s.opts.Banner, Dark: true, CostPerCall: s.opts.CostPerCall, Currency: s.opts.Currency,
-	})
-	p := tea.NewProgram(model,
-		tea.WithInput(s.closeWhenIdle(sess)),
-		tea.WithOutput(sess),
-		tea.WithEnvironment(envs),
-		tea.WithColorProfile(colorprofile.Env(envs)),
-		tea.WithWindowSize(w, h),
-		tea.WithContext(sess.Context()),
-		tea.WithoutSignalHandler(),
-		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
-			switch m := msg.(type) {
-			case tea.SuspendMsg:
-				// ctrl+z must not suspend a server-side program.
-				return nil
-			case tea.WindowSizeMsg:
-				// The renderer sizes its buffers from this before the
-				// model sees it: clamp it here.
-				return tea.WindowSizeMsg{Width: min(max(m.Width, 1), maxW), Height: min(max(m.Height, 1), maxH)}
-			}
-			return msg
-		}),
-	)
-	s.mu.Lock()
-	s.programs[p] = struct{}{}
-	s.sessions.Add(1)
-	s.mu.Unlock()
-	context.AfterFunc(sess.Context(), func() {
-		s.mu.Lock()
-		delete(s.programs, p)
-		s.mu.Unlock()
-		s.sessions.Done()
-	})
-	return p
+// restartNotice is what every session shows while the portal drains.
+// The caller holds s.mu.
+func (s *Server) restartNotice() tui.NoticeMsg {
+	return tui.NoticeMsg{Text: fmt.Sprintf(msgRestarting, s.grace.Round(time.Second))}
+}
+
+// logError records a session failure, if there is a logger.
+func (s *Server) logError(what string, err error) {
+	if s.opts.Logger != nil {
+		s.opts.Logger.Error(what, "err", err)
+	}
 }
 
 // closeWhenIdle returns the session's input, and closes the connection once

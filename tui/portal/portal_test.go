@@ -62,7 +62,10 @@ type portalServer struct {
 func defaultSSH() config.SSH {
 	return config.SSH{Listen: "127.0.0.1:0", MaxConnections: 20, MaxUnauthenticated: 10,
 		HandshakeTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxSessionTime: 2 * time.Minute,
-		ShutdownGrace: 5 * time.Second, MaxWidth: 300, MaxHeight: 100}
+		ShutdownGrace: 5 * time.Second, MaxWidth: 300, MaxHeight: 100,
+		// Sessions rest between most steps of every test, as they would
+		// between a person's keys.
+		RestAfter: 50 * time.Millisecond}
 }
 
 func startPortal(t *testing.T, h *flowstest.Harness, tune func(*portal.Options)) *portalServer {

@@ -1,12 +1,14 @@
 // Package styles holds the look of sspr: one palette that adapts to light and
 // dark terminals, and the Lip Gloss styles built from it.
 //
-// Styles is a plain value built by New. Nothing here is global, so each SSH
-// session can hold its own Styles for its own terminal background. Colours
-// are given in true colour; Lip Gloss v2 downsamples them per program to
-// what the terminal supports, down to no colour at all on an ASCII profile,
-// so every style here must still read correctly without colour: focus and
-// selection are also shown by a border or a glyph, never by colour alone.
+// Styles is a plain value built by New; a Theme holds the dark and the
+// light one, built once and shared read-only by every session of a server,
+// each picking the one for its own terminal background. Nothing here is
+// global. Colours are given in true colour; Lip Gloss v2 downsamples them
+// per program to what the terminal supports, down to no colour at all on
+// an ASCII profile, so every style here must still read correctly without
+// colour: focus and selection are also shown by a border or a glyph, never
+// by colour alone.
 package styles
 
 import (
@@ -301,4 +303,25 @@ func (s Styles) TextInput() textinput.Styles {
 		Blink: false,
 	}
 	return t
+}
+
+// Theme is both palettes, built once and only read afterwards, so every
+// session of a server can share it instead of holding its own copy.
+type Theme struct {
+	dark, light *Styles
+}
+
+// NewTheme builds the dark and the light styles.
+func NewTheme() *Theme {
+	dark, light := New(true), New(false)
+	return &Theme{dark: &dark, light: &light}
+}
+
+// For returns the styles for a dark background when dark is true, and for a
+// light one otherwise. Callers must not change them: they are shared.
+func (t *Theme) For(dark bool) *Styles {
+	if dark {
+		return t.dark
+	}
+	return t.light
 }

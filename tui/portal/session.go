@@ -1,0 +1,388 @@
+package portal
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/ssh"
+	"charm.land/wish/v2/bubbletea"
+	"github.com/charmbracelet/colorprofile"
+
+	"github.com/sspr-kiosk/sspr/tui"
+)
+
+// An SSH session keeps one tui.Model for its whole life, but a Bubble Tea
+// program only while the screen can change. When the model reports rest
+// (tui.RestMsg: the welcome screen, nothing counting down), the program is
+// ended without a word to the terminal, which keeps showing the last frame.
+// The first key, resize or server notice starts a new program on the same
+// model, which repaints the whole screen. A resting session holds no cell
+// buffers, no input parser and no frame ticker: about a quarter of the
+// memory of a running one, and no CPU.
+
+// restGrace is how recently input may have reached a program for it still
+// to be put to rest: input it read but has not handled yet would be lost.
+const restGrace = 250 * time.Millisecond
+
+// tuiSession is the TUI of one SSH session.
+type tuiSession struct {
+	srv   *Server
+	sess  ssh.Session
+	model *tui.Model
+	keys  *keyboard
+	maxW  int
+	maxH  int
+
+	mu      sync.Mutex
+	width   int
+	height  int
+	program *tea.Program // nil while resting
+	notice  *tui.NoticeMsg
+	wake    chan struct{} // a notice arrived while resting
+}
+
+// serveTUI is the innermost middleware: the session's TUI, run program
+// after program until the person leaves or the connection ends.
+func (s *Server) serveTUI(sess ssh.Session) {
+	pty, windowChanges, _ := sess.Pty()
+	maxW, maxH := clampLimits(s.opts.SSH)
+	t := &tuiSession{srv: s, sess: sess, maxW: maxW, maxH: maxH, wake: make(chan struct{}, 1)}
+	t.width, t.height = t.clamp(pty.Window.Width, pty.Window.Height)
+	t.model = tui.New(tui.Options{
+		Context: sess.Context(), Service: s.opts.Service, Source: "ssh:" + hostOf(sess.RemoteAddr()),
+		Mode: s.opts.Mode, IdleTimeout: s.opts.IdleTimeout, DoneTimeout: s.opts.DoneTimeout,
+		Banner: s.opts.Banner, Dark: true, CostPerCall: s.opts.CostPerCall, Currency: s.opts.Currency,
+		RestAfter: s.opts.SSH.RestAfter, Theme: s.theme,
+	})
+	t.keys = newKeyboard(sess.Context(), s.closeWhenIdle(sess))
+
+	s.mu.Lock()
+	s.live[t] = struct{}{}
+	draining, notice := s.draining, s.restartNotice()
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.live, t)
+		s.mu.Unlock()
+	}()
+	if draining {
+		// Shutdown began after this session passed the capacity check.
+		t.notify(notice)
+	}
+
+	for {
+		rested, err := t.run(windowChanges)
+		if err != nil || !rested {
+			return
+		}
+		if t.model.AtRest() && !t.sleep(windowChanges) {
+			return
+		}
+	}
+}
+
+// resize records the window's new size, clamped, and returns it.
+func (t *tuiSession) resize(win ssh.Window) (int, int) {
+	w, h := t.clamp(win.Width, win.Height)
+	t.mu.Lock()
+	t.width, t.height = w, h
+	t.mu.Unlock()
+	return w, h
+}
+
+// clamp bounds a size the client claims: the renderer's memory grows with it.
+func (t *tuiSession) clamp(w, h int) (int, int) {
+	return min(max(w, 1), t.maxW), min(max(h, 1), t.maxH)
+}
+
+// run runs one program until it ends. rested reports that it ended because
+// the model came to rest, not because the person left.
+func (t *tuiSession) run(windowChanges <-chan ssh.Window) (rested bool, err error) {
+	in := t.keys.attach()
+	out := &gate{w: t.sess}
+	var restedFlag atomic.Bool
+	t.mu.Lock()
+	w, h := t.width, t.height
+	t.mu.Unlock()
+
+	opts := append(bubbletea.MakeOptions(t.sess),
+		tea.WithInput(in),
+		tea.WithOutput(out),
+		tea.WithEnvironment(t.environ()),
+		tea.WithColorProfile(colorprofile.Env(t.environ())),
+		tea.WithWindowSize(w, h),
+		tea.WithContext(t.sess.Context()),
+		tea.WithoutSignalHandler(),
+		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
+			switch m := msg.(type) {
+			case tui.RestMsg:
+				if !in.retire(time.Now()) {
+					// A key is on its way in: stay up for it, and let the
+					// model try again later.
+					return msg
+				}
+				out.shut()
+				restedFlag.Store(true)
+				t.srv.rests.Add(1)
+				t.srv.reclaim.rested()
+				return tea.QuitMsg{}
+			case tea.SuspendMsg:
+				// ctrl+z must not suspend a server-side program.
+				return nil
+			case tea.WindowSizeMsg:
+				// The renderer sizes its buffers from this before the
+				// model sees it: clamp it here.
+				w, h := t.clamp(m.Width, m.Height)
+				return tea.WindowSizeMsg{Width: w, Height: h}
+			}
+			return msg
+		}),
+	)
+	p := tea.NewProgram(t.model, opts...)
+
+	t.mu.Lock()
+	t.program = p
+	notice := t.notice
+	t.mu.Unlock()
+	if notice != nil {
+		go p.Send(*notice)
+	}
+
+	// Resizes go to the program while it runs; the loop below hands the
+	// channel back before the session rests.
+	stop := make(chan struct{})
+	var resizes sync.WaitGroup
+	resizes.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.keys.ended:
+				// No more input: nobody can use the screen any more.
+				p.Quit()
+				return
+			case win, ok := <-windowChanges:
+				if !ok {
+					// The channel is closed: the session is over.
+					p.Quit()
+					return
+				}
+				w, h := t.resize(win)
+				p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+			}
+		}
+	})
+
+	_, err = p.Run()
+	close(stop)
+	resizes.Wait()
+	in.retire(time.Time{})
+	t.mu.Lock()
+	t.program = nil
+	t.mu.Unlock()
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		t.srv.logError("session program", err)
+	}
+	return restedFlag.Load(), err
+}
+
+// environ is the session's environment with its terminal type: the program
+// must never read the server's own.
+func (t *tuiSession) environ() []string {
+	pty, _, _ := t.sess.Pty()
+	return append(t.sess.Environ(), "TERM="+pty.Term)
+}
+
+// sleep waits, with no program, for a reason to draw again: a key, a
+// resize or a notice. It returns false when the session ends instead.
+func (t *tuiSession) sleep(windowChanges <-chan ssh.Window) bool {
+	if t.keys.hasUnread() {
+		return true
+	}
+	select {
+	case <-t.sess.Context().Done():
+		return false
+	case <-t.wake:
+		return true
+	case win, ok := <-windowChanges:
+		if ok {
+			t.resize(win)
+		}
+		return ok
+	case c, ok := <-t.keys.chunks:
+		t.keys.putBack(c)
+		return ok
+	}
+}
+
+// notify shows a server notice on the session, waking it if it rests.
+func (t *tuiSession) notify(msg tui.NoticeMsg) {
+	t.mu.Lock()
+	t.notice = &msg
+	p := t.program
+	t.mu.Unlock()
+	if p != nil {
+		go p.Send(msg)
+	}
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// keyboard reads a session's input on one goroutine for the whole session
+// and hands it to whichever program is drawing the screen, so that no key
+// is lost between programs.
+type keyboard struct {
+	ctx    context.Context
+	chunks chan []byte   // closed when the input ends
+	ended  chan struct{} // closed when the input ends, once chunks is
+
+	mu     sync.Mutex
+	unread []byte // taken from chunks but not yet given to a program
+}
+
+func newKeyboard(ctx context.Context, r io.Reader) *keyboard {
+	k := &keyboard{ctx: ctx, chunks: make(chan []byte), ended: make(chan struct{})}
+	go k.pump(r)
+	return k
+}
+
+func (k *keyboard) pump(r io.Reader) {
+	defer close(k.ended)
+	defer close(k.chunks)
+	buf := make([]byte, 256)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			select {
+			case k.chunks <- append([]byte(nil), buf[:n]...):
+			case <-k.ctx.Done():
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// attach returns the input of a new program.
+func (k *keyboard) attach() *programInput {
+	return &programInput{k: k, retired: make(chan struct{})}
+}
+
+// programInput is one program's view of the keyboard. Once retired it reads
+// nothing more: anything it takes after that goes back to the keyboard.
+type programInput struct {
+	k       *keyboard
+	retired chan struct{}
+
+	mu       sync.Mutex
+	done     bool
+	pending  []byte    // read from the keyboard, not yet returned
+	lastRead time.Time // when input last reached the program
+}
+
+// Read implements io.Reader.
+func (r *programInput) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	if r.done {
+		r.mu.Unlock()
+		return 0, io.EOF
+	}
+	if len(r.pending) == 0 {
+		r.pending = r.k.takeUnread()
+	}
+	if len(r.pending) == 0 {
+		r.mu.Unlock()
+		var c []byte
+		select {
+		case got, ok := <-r.k.chunks:
+			if !ok {
+				return 0, io.EOF
+			}
+			c = got
+		case <-r.retired:
+			return 0, io.EOF
+		}
+		r.mu.Lock()
+		if r.done {
+			r.k.putBack(c)
+			r.mu.Unlock()
+			return 0, io.EOF
+		}
+		r.pending = c
+	}
+	n := copy(p, r.pending)
+	r.pending = r.pending[n:]
+	r.lastRead = time.Now()
+	r.mu.Unlock()
+	return n, nil
+}
+
+// retire stops the input, unless (with a non-zero now) input reached the
+// program within restGrace of now or is still pending, in which case it
+// reports false and nothing changes. Whatever the program has not read
+// goes back to the keyboard.
+func (r *programInput) retire(now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return true
+	}
+	if !now.IsZero() && (len(r.pending) > 0 || now.Sub(r.lastRead) < restGrace) {
+		return false
+	}
+	r.done = true
+	r.k.putBack(r.pending)
+	r.pending = nil
+	close(r.retired)
+	return true
+}
+
+func (k *keyboard) takeUnread() []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c := k.unread
+	k.unread = nil
+	return c
+}
+
+func (k *keyboard) putBack(c []byte) {
+	if len(c) == 0 {
+		return
+	}
+	k.mu.Lock()
+	k.unread = append(c[:len(c):len(c)], k.unread...)
+	k.mu.Unlock()
+}
+
+func (k *keyboard) hasUnread() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.unread) > 0
+}
+
+// gate passes a program's output to the session until it is shut: a
+// program put to rest must not tell the terminal to leave the alternate
+// screen, as it would when it ends.
+type gate struct {
+	w      io.Writer
+	closed atomic.Bool
+}
+
+// Write implements io.Writer.
+func (g *gate) Write(p []byte) (int, error) {
+	if g.closed.Load() {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gate) shut() { g.closed.Store(true) }

@@ -1,0 +1,216 @@
+package portal_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sspr-kiosk/sspr/tui/portal"
+)
+
+// waitStats polls the portal until ok accepts its stats.
+func waitStats(t *testing.T, p *portalServer, what string, ok func(portal.Stats) bool) portal.Stats {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		st := p.srv.Stats()
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %s for %s; stats: %+v", wait, what, st)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func resting(st portal.Stats) bool { return st.Open == 1 && st.Drawing == 0 }
+
+// TestRestingSessionKeepsItsScreenAndWakes: a session left on the welcome
+// screen lets go of its program without touching the terminal, and the
+// next key is handled as if nothing had happened.
+func TestRestingSessionKeepsItsScreenAndWakes(t *testing.T) {
+	h := newHarness(t)
+	p := startPortal(t, h, nil)
+	term := openTerminal(t, dial(t, p.addr), 24, 80)
+	term.waitFor("Reset a forgotten password", wait)
+	term.out.setMark()
+	st := waitStats(t, p, "the session to rest", resting)
+	if st.Rests == 0 {
+		t.Fatalf("no rest counted: %+v", st)
+	}
+	// Nothing reached the terminal on the way to rest: no leaving the
+	// alternate screen, no cleared screen, no shown cursor.
+	time.Sleep(100 * time.Millisecond)
+	if got := term.out.since(); got != "" {
+		t.Fatalf("the terminal got %q while the session went to rest", got)
+	}
+	raw := term.out.raw()
+	if strings.Contains(raw, "\x1b[?1049l") {
+		t.Fatalf("the session left the alternate screen on the way to rest: %q", raw)
+	}
+
+	// One key: the session wakes, repaints, and handles the key.
+	term.send("1")
+	term.waitFor("Enter your username", wait)
+	// Away from the welcome screen it does not rest.
+	time.Sleep(300 * time.Millisecond)
+	if st := p.srv.Stats(); st.Drawing != 1 {
+		t.Fatalf("a session on the username screen rested: %+v", st)
+	}
+	term.typeText("alice")
+	term.send("\r")
+	term.waitFor("Email me a code", wait)
+
+	// Back home, it rests again; ctrl+c then ends it cleanly, leaving the
+	// alternate screen.
+	term.send("\x1b")
+	term.waitFor("Reset a forgotten password", wait)
+	before := p.srv.Stats().Rests
+	waitStats(t, p, "the session to rest again", func(st portal.Stats) bool { return resting(st) && st.Rests > before })
+	term.send("\x03")
+	if err := term.ended(wait); err != nil {
+		t.Fatalf("session: %v", err)
+	}
+	if !strings.Contains(term.out.raw(), "\x1b[?1049l") {
+		t.Fatal("the session ended without leaving the alternate screen")
+	}
+}
+
+// TestNoKeyLostAroundRest types at random moments around the point where
+// the session goes to rest. Every key must count: the welcome menu's
+// cursor, moved by tab, decides which screen enter opens.
+func TestNoKeyLostAroundRest(t *testing.T) {
+	h := newHarness(t)
+	p := startPortal(t, h, func(o *portal.Options) { o.SSH.RestAfter = 20 * time.Millisecond })
+	term := openTerminal(t, dial(t, p.addr), 24, 80)
+	term.waitFor("Reset a forgotten password", wait)
+	screens := []string{"Enter your username", "Change your password · Sign in",
+		"Your security info · Sign in", "Administration · Sign in"}
+	rng := rand.New(rand.NewPCG(4, 2))
+	cursor := 0
+	start := p.srv.Stats().Rests
+	for round := range 12 {
+		tabs := 1 + rng.IntN(3)
+		for range tabs {
+			// Around the rest point: 20 ms of quiet arms it, the 250 ms
+			// grace for recent input delays it.
+			time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+			term.send("\t")
+		}
+		cursor = (cursor + tabs) % len(screens)
+		time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
+		term.send("\r")
+		term.waitFor(screens[cursor], wait)
+		term.send("\x1b")
+		term.waitFor("Reset a forgotten password", wait)
+		t.Logf("round %d: %d tabs, rests so far %d", round, tabs, p.srv.Stats().Rests-start)
+	}
+	if rests := p.srv.Stats().Rests - start; rests < 3 {
+		t.Fatalf("only %d rests in 12 rounds: the test did not cross the rest point", rests)
+	}
+}
+
+// TestRestingSessionWakesOnResize: a resize repaints at the new size.
+func TestRestingSessionWakesOnResize(t *testing.T) {
+	h := newHarness(t)
+	p := startPortal(t, h, nil)
+	term := openTerminal(t, dial(t, p.addr), 24, 80)
+	term.waitFor("Reset a forgotten password", wait)
+	waitStats(t, p, "the session to rest", resting)
+	term.out.setMark()
+	if err := term.sess.WindowChange(30, 120); err != nil {
+		t.Fatal(err)
+	}
+	term.waitFor("Reset a forgotten password", wait)
+	// The frame fills the window: its help bar is on the last row.
+	deadline := time.Now().Add(wait)
+	for {
+		rows, _ := maxExtent(term.out.rawSince())
+		if rows == 30 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a resize to 30 rows the repaint reaches row %d", rows)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	waitStats(t, p, "the session to rest at the new size", resting)
+}
+
+// rawSince is what arrived after the mark, escape sequences and all.
+func (s *screen) rawSince() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return string(s.buf.Bytes()[s.mark:])
+}
+
+// TestRestingSessionHearsShutdown: a session at rest still shows the
+// restart notice, and the drain ends when its person leaves.
+func TestRestingSessionHearsShutdown(t *testing.T) {
+	h := newHarness(t)
+	p := startPortal(t, h, nil)
+	term := openTerminal(t, dial(t, p.addr), 24, 100)
+	term.waitFor("Reset a forgotten password", wait)
+	waitStats(t, p, "the session to rest", resting)
+	term.out.setMark()
+	shut := make(chan error, 1)
+	go func() { shut <- p.srv.Shutdown(context.Background(), 20*time.Second) }()
+	term.waitFor("The portal is restarting", wait)
+	// The notice is on screen; the session may rest again and still end
+	// at the first key.
+	waitStats(t, p, "the session to rest with the notice shown", resting)
+	term.send("\x03")
+	if err := term.ended(wait); err != nil {
+		t.Fatalf("session: %v", err)
+	}
+	term.client.Close()
+	select {
+	case err := <-shut:
+		if err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Shutdown did not return after the last client left")
+	}
+	<-p.served
+	p.served <- nil
+}
+
+// TestClosedChannelEndsSession: a client that closes its session channel,
+// or only its input, but keeps the connection, ends the session: nothing
+// is left running for a screen nobody can use.
+func TestClosedChannelEndsSession(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		close func(*terminal) error
+	}{
+		{"channel", func(term *terminal) error { return term.sess.Close() }},
+		{"input", func(term *terminal) error { return term.in.Close() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			p := startPortal(t, h, nil)
+			before := settleGoroutines(0, time.Second)
+			c := dial(t, p.addr)
+			term := openTerminal(t, c, 24, 80)
+			term.waitFor("Reset a forgotten password", wait)
+			term.send("1")
+			term.waitFor("Enter your username", wait)
+			if err := tc.close(term); err != nil {
+				t.Fatal(err)
+			}
+			waitStats(t, p, "the session to end", func(st portal.Stats) bool { return st.Open == 0 })
+			// The connection stays open, with nothing of the session left.
+			if _, _, err := c.SendRequest("keepalive@openssh.com", true, nil); err != nil {
+				t.Fatalf("the connection was closed too: %v", err)
+			}
+			c.Close()
+			if n := settleGoroutines(before, 10*time.Second); n > before {
+				t.Fatalf("%d goroutines after the session ended; %d before:\n%s", n, before, goroutineDump())
+			}
+		})
+	}
+}

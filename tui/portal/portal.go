@@ -340,17 +340,59 @@ func (f filteredChannel) Accept() (gossh.Channel, <-chan *gossh.Request, error) 
 func (s *Server) logging(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		start := time.Now()
+		o := &outcome{}
+		sess.Context().SetValue(outcomeKey{}, o)
 		next(sess)
 		if s.opts.Logger != nil {
 			s.opts.Logger.Info("session", "remote", sess.RemoteAddr().String(), "duration",
-				time.Since(start).Round(time.Millisecond), "pty", hasPTY(sess))
+				time.Since(start).Round(time.Millisecond), "outcome", o.get(sess), "rests", o.rests.Load())
 		}
+	}
+}
+
+// outcome is how a session ended, for the log: set by whichever part of
+// the portal ended it, first one wins.
+type outcome struct {
+	mu    sync.Mutex
+	what  string
+	rests atomic.Int64
+}
+
+type outcomeKey struct{}
+
+// ended records why a session ended, unless a reason is already known.
+func ended(ctx context.Context, what string) {
+	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
+		o.mu.Lock()
+		if o.what == "" {
+			o.what = what
+		}
+		o.mu.Unlock()
+	}
+}
+
+// countRest counts a session's rests, for the log.
+func countRest(ctx context.Context) {
+	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
+		o.rests.Add(1)
 	}
 }
 
 func hasPTY(sess ssh.Session) bool {
 	_, _, ok := sess.Pty()
 	return ok
+}
+
+func (o *outcome) get(sess ssh.Session) string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	switch {
+	case o.what != "":
+		return o.what
+	case sess.Context().Err() != nil:
+		return "disconnected"
+	}
+	return "ended"
 }
 
 // capacity turns clients away beyond the connection cap, and while the
@@ -362,6 +404,7 @@ func (s *Server) capacity(next ssh.Handler) ssh.Handler {
 		draining := s.draining
 		s.mu.Unlock()
 		if draining || s.connections.Load() > int64(s.opts.SSH.MaxConnections) {
+			ended(sess.Context(), "refused: busy")
 			wish.Fatalln(sess, msgBusy)
 			return
 		}
@@ -373,10 +416,12 @@ func (s *Server) capacity(next ssh.Handler) ssh.Handler {
 func (s *Server) terminalOnly(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		if sess.RawCommand() != "" {
+			ended(sess.Context(), "refused: command")
 			wish.Fatalln(sess, msgNoCommands)
 			return
 		}
 		if !hasPTY(sess) {
+			ended(sess.Context(), "refused: no terminal")
 			wish.Fatalln(sess, msgNeedPTY)
 			return
 		}
@@ -413,6 +458,7 @@ func (s *Server) closeWhenIdle(sess ssh.Session) io.Reader {
 	check := func() {
 		idle := time.Since(time.Unix(0, in.last.Load()))
 		if idle >= d {
+			ended(sess.Context(), "idle timeout")
 			if conn, ok := sess.Context().Value(ssh.ContextKeyConn).(gossh.Conn); ok {
 				_ = conn.Close()
 			}

@@ -78,6 +78,9 @@ func (s *Server) serveTUI(sess ssh.Session) {
 	for {
 		rested, err := t.run(windowChanges)
 		if err != nil || !rested {
+			if err == nil {
+				ended(sess.Context(), "left")
+			}
 			return
 		}
 		if t.model.AtRest() && !t.sleep(windowChanges) {
@@ -130,6 +133,7 @@ func (t *tuiSession) run(windowChanges <-chan ssh.Window) (rested bool, err erro
 				restedFlag.Store(true)
 				t.srv.rests.Add(1)
 				t.srv.reclaim.rested()
+				countRest(t.sess.Context())
 				return tea.QuitMsg{}
 			case tea.SuspendMsg:
 				// ctrl+z must not suspend a server-side program.
@@ -164,11 +168,13 @@ func (t *tuiSession) run(windowChanges <-chan ssh.Window) (rested bool, err erro
 				return
 			case <-t.keys.ended:
 				// No more input: nobody can use the screen any more.
+				ended(t.sess.Context(), "input closed")
 				p.Quit()
 				return
 			case win, ok := <-windowChanges:
 				if !ok {
 					// The channel is closed: the session is over.
+					ended(t.sess.Context(), "channel closed")
 					p.Quit()
 					return
 				}

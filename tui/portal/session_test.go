@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"charm.land/log/v2"
+
 	"github.com/sspr-kiosk/sspr/tui/portal"
 )
 
@@ -212,5 +214,70 @@ func TestClosedChannelEndsSession(t *testing.T) {
 				t.Fatalf("%d goroutines after the session ended; %d before:\n%s", n, before, goroutineDump())
 			}
 		})
+	}
+}
+
+// syncBuffer is a log destination safe for the portal's goroutines.
+type syncBuffer struct{ screen }
+
+// TestLogSaysHowSessionsEnded: one line per session with the remote
+// address and how it ended, and nothing the person typed.
+func TestLogSaysHowSessionsEnded(t *testing.T) {
+	h := newHarness(t)
+	logs := &syncBuffer{}
+	p := startPortal(t, h, func(o *portal.Options) { o.Logger = log.New(logs) })
+
+	// Refused: a command.
+	if sess, err := dial(t, p.addr).NewSession(); err != nil {
+		t.Fatal(err)
+	} else {
+		_, _ = sess.CombinedOutput("id")
+	}
+	// Refused: no terminal.
+	if sess, err := dial(t, p.addr).NewSession(); err != nil {
+		t.Fatal(err)
+	} else {
+		_ = sess.Shell()
+		_ = sess.Wait()
+	}
+	// Left with ctrl+c after typing a secret-looking name, having rested.
+	term := openTerminal(t, dial(t, p.addr), 24, 80)
+	term.waitFor("Reset a forgotten password", wait)
+	waitStats(t, p, "the session to rest", resting)
+	term.send("1")
+	term.waitFor("Enter your username", wait)
+	term.typeText("hunter2secret")
+	term.send("\x03")
+	term.ended(wait)
+	// Closed its input.
+	term = openTerminal(t, dial(t, p.addr), 24, 80)
+	term.waitFor("Reset a forgotten password", wait)
+	_ = term.in.Close()
+	term.ended(wait)
+
+	want := []string{`outcome="refused: command"`, `outcome="refused: no terminal"`, "outcome=left rests=1",
+		`outcome="input closed"`}
+	deadline := time.Now().Add(wait)
+	for {
+		got := logs.raw()
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			if strings.Contains(got, "hunter2") {
+				t.Fatalf("the log holds what was typed:\n%s", got)
+			}
+			if n := strings.Count(got, "remote=127.0.0.1:"); n != 4 {
+				t.Fatalf("%d session lines with a remote address; want 4:\n%s", n, got)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log lacks %s:\n%s", missing, got)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -345,7 +345,8 @@ func TestUnknownCommandsFail(t *testing.T) {
 	}
 	f.fails("unknown flag: --bogus", "user", "add", "x", "--bogus")
 	f.fails("accepts 1 arg(s), received 0", "user", "add")
-	f.fails("accepts 2 arg(s), received 1", "policy", "set", "reconfirm_days")
+	f.fails("policy set takes KEY VALUE, got 1 arguments", "policy", "set", "reconfirm_days")
+	f.fails("put flags such as --data before KEY", "policy", "set", "reconfirm_days", "30", "--data", "elsewhere")
 	// A group command alone shows its help.
 	if r := f.run("user"); r.code != 0 || !strings.Contains(r.stdout, "import") {
 		t.Fatalf("sspr user:\n%s", r)
@@ -829,16 +830,55 @@ func TestPolicySet(t *testing.T) {
 			}
 		})
 	}
-	// A negative number needs "--" to get past the flag parser; then it is
-	// refused like any value out of range.
-	f.fails("unknown shorthand flag: '1' in -1", "policy", "set", "reconfirm_days", "-1")
-	f.fails("days before re-confirm must be 0–730", "policy", "set", "--", "reconfirm_days", "-1")
+	// A negative number reaches the policy rules, with or without "--", and
+	// is refused like any value out of range.
+	f.fails("set policy: days before re-confirm must be 0–730", "policy", "set", "reconfirm_days", "-1")
+	f.fails("set policy: days before re-confirm must be 0–730", "policy", "set", "--", "reconfirm_days", "-1")
 
 	if got := f.policyJSON(); fmt.Sprint(got) != fmt.Sprint(saved) {
 		t.Fatalf("refused values changed the policy:\n got %v\nwant %v", got, saved)
 	}
 	if n := len(f.auditRecords()); n != audit {
 		t.Fatalf("refused values wrote %d audit rows", n-audit)
+	}
+}
+
+// TestPolicySetValueStartingWithDash checks that a value beginning with a
+// dash is the value, not a flag: the policy rules judge it, refusing a
+// negative number with their own reason and storing a valid word list.
+func TestPolicySetValueStartingWithDash(t *testing.T) {
+	f := newFolder(t)
+	before := f.policyJSON()
+	audit := len(f.auditRecords())
+	for _, tc := range []struct{ key, value, want string }{
+		{"reconfirm_days", "-1", "set policy: days before re-confirm must be 0–730"},
+		{"password_history", "-5", "set policy: password history must be 0–24"},
+		{"methods_required", "-2", "set policy: methods required must be 1 or 2"},
+		{"banned_words", "-x", `set policy: banned words must be 3–64 characters each ("-x" is not)`},
+	} {
+		r := f.run("policy", "set", tc.key, tc.value)
+		expectFailure(t, r, tc.want)
+		if strings.Contains(r.stderr, "flag") {
+			t.Errorf("policy set %s %s: the flag parser answered:\n%s", tc.key, tc.value, r)
+		}
+	}
+	if got := f.policyJSON(); fmt.Sprint(got) != fmt.Sprint(before) {
+		t.Fatalf("refused values changed the policy:\n got %v\nwant %v", got, before)
+	}
+	if n := len(f.auditRecords()); n != audit {
+		t.Fatalf("refused values wrote %d audit rows", n-audit)
+	}
+
+	r := f.run("policy", "set", "banned_words", "-foo")
+	if r.code != 0 || r.stdout != "" || r.stderr != `banned_words: "" → "-foo"`+"\n" {
+		t.Fatalf("policy set banned_words -foo:\n%s", r)
+	}
+	if got := f.policyJSON()["banned_words"]; got != "-foo" {
+		t.Fatalf("banned_words = %q, want %q", got, "-foo")
+	}
+	// Flags before KEY are still flags.
+	if out := f.ok("policy", "set", "--help"); !strings.Contains(out, "policy set KEY VALUE") {
+		t.Fatalf("policy set --help:\n%s", out)
 	}
 }
 

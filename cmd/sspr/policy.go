@@ -41,7 +41,14 @@ func newPolicyCmd(opts *rootOptions) *cobra.Command {
 	}
 	show.Flags().StringVar(&format, "format", "table", "table or json")
 	set := &cobra.Command{
-		Use: "set KEY VALUE", Short: "Change one policy setting", Args: cobra.ExactArgs(2),
+		Use: "set KEY VALUE", Short: "Change one policy setting",
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 2 {
+				// Flags after KEY arrive here as arguments (see below).
+				return fmt.Errorf("policy set takes KEY VALUE, got %d arguments; put flags such as --data before KEY", len(args))
+			}
+			return nil
+		},
 		RunE: func(c *cobra.Command, args []string) error {
 			return withApp(c, opts, func(a *app) error {
 				ch, err := a.svc.SetPolicy(c.Context(), cliActor(), args[0], args[1])
@@ -53,6 +60,10 @@ func newPolicyCmd(opts *rootOptions) *cobra.Command {
 			})
 		},
 	}
+	// A value may start with a dash (a negative number, a word list like
+	// "-foo"): everything after KEY is its argument, so policy validation
+	// judges it rather than the flag parser. Flags still work before KEY.
+	set.Flags().SetInterspersed(false)
 	cmd.AddCommand(show, set)
 	return cmd
 }

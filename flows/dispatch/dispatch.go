@@ -46,6 +46,11 @@ var (
 	ErrDeliveryFailed = errors.New("message could not be delivered")
 	// ErrNoChannel means no channel is configured under that name.
 	ErrNoChannel = errors.New("no such delivery channel")
+	// ErrPermanent means the failure will recur on every attempt at this
+	// message (the server refused it for good, or the destination is
+	// invalid), so a notification is marked failed without further retries.
+	// Channels wrap it in their errors; SendCode's error wraps it too.
+	ErrPermanent = errors.New("permanent failure")
 )
 
 // Message is one email or text message.
@@ -64,7 +69,9 @@ type Message struct {
 
 // Channel delivers messages: SMTP, an SMS gateway, or the demo outbox.
 // Send must return when ctx is done, and should not put the message body
-// in its error (the dispatcher scrubs it anyway).
+// in its error (the dispatcher scrubs it anyway). An error wrapping
+// ErrPermanent stops the retries of a notification at once; any other
+// error is retried until MaxAttempts.
 type Channel interface {
 	Send(ctx context.Context, m Message) error
 }
@@ -137,8 +144,9 @@ func (d *Dispatcher) HasChannel(name string) bool {
 }
 
 // SendCode sends a code message now through the named channel, within
-// CodeTimeout. The error wraps ErrNoChannel or ErrDeliveryFailed and never
-// contains the message body.
+// CodeTimeout. The error wraps ErrNoChannel or ErrDeliveryFailed (and
+// ErrPermanent when trying again cannot help) and never contains the
+// message body.
 func (d *Dispatcher) SendCode(ctx context.Context, channel, to string, m Message) error {
 	m.Kind, m.Channel, m.To = KindCode, channel, to
 	ch, ok := d.channels[channel]
@@ -146,7 +154,8 @@ func (d *Dispatcher) SendCode(ctx context.Context, channel, to string, m Message
 		return fmt.Errorf("send code by %q: %w", channel, ErrNoChannel)
 	}
 	if err := d.send(ctx, ch, m); err != nil {
-		return &deliveryError{op: "send code by " + channel, reason: reason(err, m, d.opts.CodeTimeout), ctxErr: ctxErrOf(err)}
+		return &deliveryError{op: "send code by " + channel, reason: reason(err, m, d.opts.CodeTimeout), ctxErr: ctxErrOf(err),
+			permanent: errors.Is(err, ErrPermanent)}
 	}
 	return nil
 }
@@ -174,9 +183,10 @@ func (d *Dispatcher) Notify(ctx context.Context, h store.Handler, m Message) err
 
 // DeliverDue makes one pass over the notifications that are due: each is
 // claimed, sent, and marked sent, or rescheduled with exponential backoff,
-// or marked failed after MaxAttempts. sent and failed count this pass's
-// attempts; err reports store failures (delivery failures are recorded on
-// the message, not returned).
+// or marked failed after MaxAttempts, or at once when the failure wraps
+// ErrPermanent. sent and failed count this pass's attempts; err reports
+// store failures (delivery failures are recorded on the message, not
+// returned).
 //
 // A claim is a lease in the store, so dispatchers in several processes
 // sharing the store never send the same message at once; a dispatcher that
@@ -226,7 +236,9 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (sent, failed int, err erro
 		}
 		failed++
 		attempts := row.Attempts + 1
-		final := attempts >= d.opts.MaxAttempts
+		// A refusal for good would only be repeated on every retry, for
+		// hours, before the message is marked failed anyway.
+		final := attempts >= d.opts.MaxAttempts || errors.Is(sendErr, ErrPermanent)
 		m := messageOf(row)
 		if err := store.MarkOutboxFailed(rctx, d.db, row.ID, attempts, reason(sendErr, m, d.opts.CodeTimeout),
 			at.Add(d.backoff(attempts)).Unix(), final); err != nil {
@@ -315,13 +327,15 @@ func messageOf(row store.OutboxMessage) Message {
 }
 
 // deliveryError is ErrDeliveryFailed with a reason that has been scrubbed of
-// the message. It unwraps to ErrDeliveryFailed and, for timeouts and
-// cancellations, to the context error, but never to the channel's own error,
-// whose text could quote the body.
+// the message. It unwraps to ErrDeliveryFailed, to ErrPermanent when the
+// channel said so, and, for timeouts and cancellations, to the context
+// error, but never to the channel's own error, whose text could quote the
+// body.
 type deliveryError struct {
-	op     string
-	reason string
-	ctxErr error
+	op        string
+	reason    string
+	ctxErr    error
+	permanent bool
 }
 
 // Error returns the error as one sentence.
@@ -329,12 +343,16 @@ func (e *deliveryError) Error() string {
 	return fmt.Sprintf("%s: %s: %s", e.op, ErrDeliveryFailed, e.reason)
 }
 
-// Unwrap returns the error this one wraps, for errors.Is.
+// Unwrap returns the errors this one wraps, for errors.Is.
 func (e *deliveryError) Unwrap() []error {
-	if e.ctxErr != nil {
-		return []error{ErrDeliveryFailed, e.ctxErr}
+	errs := []error{ErrDeliveryFailed}
+	if e.permanent {
+		errs = append(errs, ErrPermanent)
 	}
-	return []error{ErrDeliveryFailed}
+	if e.ctxErr != nil {
+		errs = append(errs, e.ctxErr)
+	}
+	return errs
 }
 
 func ctxErrOf(err error) error {

@@ -360,6 +360,61 @@ func TestDeliverDueBackoffAndGiveUp(t *testing.T) {
 	}
 }
 
+// settle queues one notification to to and runs DeliverDue twice
+// MaxAttempts times, moving the clock past any backoff between passes: room
+// for more attempts than the dispatcher should ever make. It returns the
+// final row and how many attempts the passes made.
+func settle(t *testing.T, d *Dispatcher, db *store.DB, clk *clock.Fake, channel, to string) (store.OutboxMessage, int) {
+	t.Helper()
+	ctx := context.Background()
+	m := notification(to)
+	m.Channel = channel
+	if err := d.Notify(ctx, db, m); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := store.ListOutbox(ctx, db, 0, 0)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("outbox: %v, %v", rows, err)
+	}
+	id := rows[len(rows)-1].ID
+	tried := 0
+	for range 2 * d.opts.MaxAttempts {
+		sent, failed, err := d.DeliverDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tried += sent + failed
+		clk.Advance(d.opts.MaxBackoff)
+	}
+	return outboxRow(t, db, id), tried
+}
+
+func TestDeliverDueStopsAtPermanentFailure(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"permanent", fmt.Errorf("relay: %w", ErrPermanent), 1},
+		{"transient", errors.New("relay busy"), 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := openStore(t, "")
+			clk := clock.NewFake(t0)
+			rec := &recorder{fails: 100, err: func(Message) error { return tt.err }}
+			d := New(map[string]Channel{"email": rec}, db, clk, Options{MaxAttempts: 4})
+			r, tried := settle(t, d, db, clk, ChannelEmail, "alice@example.org")
+			if tried != tt.want || r.State != store.OutboxFailed || r.Attempts != tt.want {
+				t.Fatalf("tried %d times, row %+v; want %d attempts and failed", tried, r, tt.want)
+			}
+			if rec.fails != 100-tt.want {
+				t.Fatalf("the channel was called %d times, want %d", 100-rec.fails, tt.want)
+			}
+		})
+	}
+}
+
 func TestDeliverDueRecovers(t *testing.T) {
 	db := openStore(t, "")
 	ctx := context.Background()

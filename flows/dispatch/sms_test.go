@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/store"
 )
 
 // gateway is an httptest SMS gateway that records its requests.
@@ -242,6 +243,12 @@ func TestSMSErrorStatuses(t *testing.T) {
 			if !errors.As(err, &ce) || !errors.Is(err, ErrRejected) || ce.Code != tt.status || ce.Temporary != tt.temporary {
 				t.Fatalf("err = %v (%+v)", err, ce)
 			}
+			// A redirect or a refused key is a setup to fix, not a refusal
+			// of the message.
+			permanent := tt.status >= 400 && !tt.temporary && tt.status != http.StatusUnauthorized
+			if errors.Is(err, ErrPermanent) != permanent {
+				t.Errorf("status %d: ErrPermanent %v, want %v", tt.status, errors.Is(err, ErrPermanent), permanent)
+			}
 			for _, secret := range []string{code, "topsecret", "dXNlcjpwYXNz", "invalid", strings.TrimSpace(m.Text)} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("err holds %q: %v", secret, err)
@@ -306,7 +313,8 @@ func TestSMSRefusesBadNumbers(t *testing.T) {
 	ch := newSMSChannel(t, SMSConfig{URL: g.URL, BodyTemplate: jsonTemplate})
 	for _, to := range []string{"", "15551234567", "+1555", "+0123456789", "+1555123456\r\nX: y", "+1 555 123 4567",
 		"+15551234567,+15557654321", "+1234567890123456", "alice@example.com"} {
-		if err := ch.Send(context.Background(), Message{To: to, Text: "x"}); !errors.Is(err, ErrBadDestination) {
+		if err := ch.Send(context.Background(), Message{To: to, Text: "x"}); !errors.Is(err, ErrBadDestination) ||
+			!errors.Is(err, ErrPermanent) {
 			t.Errorf("Send to %q: %v", to, err)
 		}
 	}
@@ -382,5 +390,72 @@ func TestDispatcherOverSMS(t *testing.T) {
 	err := d.SendCode(context.Background(), ChannelSMS, "+15551234567", codeMessage(t, "55667788"))
 	if !errors.Is(err, ErrDeliveryFailed) || strings.Contains(err.Error(), "55667788") || !strings.Contains(err.Error(), "502") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestSMSPermanentFailuresAreNotRetried queues a text notification for the
+// gateway and drives the dispatcher through every retry it would make: a
+// 4xx status other than 408 and 429 ends it after one request, while those
+// two, a 5xx status and a refused connection are tried MaxAttempts times.
+func TestSMSPermanentFailuresAreNotRetried(t *testing.T) {
+	const maxAttempts = 4
+	tests := []struct {
+		status    int // 0: nothing listens
+		permanent bool
+	}{
+		{http.StatusBadRequest, true},
+		{http.StatusNotFound, true},
+		{http.StatusUnprocessableEntity, true},
+		// The gateway refusing sspr's own key is a setup to fix, not a
+		// message to give up on.
+		{http.StatusUnauthorized, false},
+		{http.StatusForbidden, false},
+		{http.StatusRequestTimeout, false},
+		{http.StatusTooManyRequests, false},
+		{http.StatusInternalServerError, false},
+		{http.StatusServiceUnavailable, false},
+		{0, false},
+	}
+	for _, tt := range tests {
+		name := http.StatusText(tt.status)
+		if tt.status == 0 {
+			name = "connection refused"
+		}
+		t.Run(name, func(t *testing.T) {
+			g := startGateway(t)
+			g.set(func(g *gateway) { g.status = tt.status })
+			u := g.URL
+			if tt.status == 0 {
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				u = "http://" + l.Addr().String()
+				_ = l.Close()
+			}
+			db := openStore(t, "")
+			clk := clock.NewFake(t0)
+			d := New(map[string]Channel{ChannelSMS: newSMSChannel(t, SMSConfig{URL: u, BodyTemplate: jsonTemplate})},
+				db, clk, Options{MaxAttempts: maxAttempts, CodeTimeout: 5 * time.Second})
+
+			want := maxAttempts
+			if tt.permanent {
+				want = 1
+			}
+			r, tried := settle(t, d, db, clk, ChannelSMS, "+15551234567")
+			if tried != want || r.State != store.OutboxFailed || r.Attempts != want {
+				t.Fatalf("tried %d times, row %+v; want %d attempts and failed", tried, r, want)
+			}
+			if tt.status != 0 {
+				if n := len(g.got()); n != want {
+					t.Fatalf("the gateway saw %d requests, want %d", n, want)
+				}
+			}
+
+			err := d.SendCode(context.Background(), ChannelSMS, "+15551234567", codeMessage(t, "24680135"))
+			if !errors.Is(err, ErrDeliveryFailed) || errors.Is(err, ErrPermanent) != tt.permanent {
+				t.Fatalf("SendCode: err = %v; want ErrDeliveryFailed, ErrPermanent %v", err, tt.permanent)
+			}
+		})
 	}
 }

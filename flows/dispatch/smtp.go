@@ -54,8 +54,9 @@ var (
 // server and what went wrong; it never holds the message subject or bodies,
 // and long digit runs (codes) are removed from anything the server said. It
 // unwraps to ErrUnreachable, ErrRejected or ErrBadDestination when one
-// applies, and to context.DeadlineExceeded or context.Canceled when the
-// attempt ran out of time or was cancelled.
+// applies, to ErrPermanent when the failure is (see Permanent), and to
+// context.DeadlineExceeded or context.Canceled when the attempt ran out of
+// time or was cancelled.
 type ChannelError struct {
 	// Channel is "smtp" or "sms".
 	Channel string
@@ -88,12 +89,45 @@ func (e *ChannelError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns the sentinel and context error, never the underlying
+// Permanent reports whether the failure is final for this message: the
+// server answered with a refusal it does not mark as temporary (an SMTP
+// 5xx reply, or an HTTP 4xx other than 408 and 429), or the destination is
+// not valid. A failure without such an answer (an unreachable server, an
+// untrusted certificate, a redirect, an unclassified error) is not, since
+// it may clear up on its own. Nor is a refusal of sspr's own credentials
+// (SMTP 530, 534, 535; HTTP 401, 403, 407): that is the operator's setup,
+// not the message, and queued notifications should go out once it is fixed.
+func (e *ChannelError) Permanent() bool {
+	switch e.kind {
+	case ErrBadDestination:
+		return true
+	case ErrRejected:
+		return !e.Temporary && !credentialsRefused(e.Channel, e.Code) && e.Code >= 400 && e.Code < 600
+	}
+	return false
+}
+
+// credentialsRefused says whether a reply code refuses the sender's
+// credentials rather than the message.
+func credentialsRefused(channel string, code int) bool {
+	switch channel {
+	case "smtp":
+		return code == 530 || code == 534 || code == 535
+	case "sms":
+		return code == 401 || code == 403 || code == 407
+	}
+	return false
+}
+
+// Unwrap returns the sentinels and context error, never the underlying
 // library error, whose text may quote what was sent.
 func (e *ChannelError) Unwrap() []error {
 	var errs []error
 	if e.kind != nil {
 		errs = append(errs, e.kind)
+	}
+	if e.Permanent() {
+		errs = append(errs, ErrPermanent)
 	}
 	if e.ctxErr != nil {
 		errs = append(errs, e.ctxErr)

@@ -492,6 +492,11 @@ func TestSMTPUntrustedCertificateSendsNothing(t *testing.T) {
 			if !errors.As(err, &ce) || !errors.Is(err, ErrUnreachable) || ce.Temporary || !strings.Contains(err.Error(), "certificate") {
 				t.Fatalf("err = %v", err)
 			}
+			// Not temporary, but not final either: the server's certificate
+			// or the trusted roots may be fixed before the next attempt.
+			if errors.Is(err, ErrPermanent) {
+				t.Errorf("an untrusted certificate counts as permanent: %v", err)
+			}
 			if len(ms.received()) != 0 || len(ms.authLog()) != 0 {
 				t.Fatal("something was sent over an unverified connection")
 			}
@@ -550,6 +555,11 @@ func TestSMTPAuthFailure(t *testing.T) {
 	var ce *ChannelError
 	if !errors.As(err, &ce) || !errors.Is(err, ErrRejected) || ce.Code != 535 || ce.Temporary {
 		t.Fatalf("err = %v (%+v)", err, ce)
+	}
+	// Wrong credentials are the operator's to fix, not the message's fault:
+	// queued notifications keep being retried.
+	if ce.Permanent() || errors.Is(err, ErrPermanent) {
+		t.Fatalf("an authentication refusal counts as permanent: %v", err)
 	}
 	if strings.Contains(err.Error(), "wrong password") || strings.Contains(err.Error(), "12345678") {
 		t.Errorf("err = %v", err)
@@ -618,6 +628,9 @@ func TestSMTPErrorReplies(t *testing.T) {
 			var ce *ChannelError
 			if !errors.As(err, &ce) || !errors.Is(err, ErrRejected) || ce.Code != tt.code || ce.Temporary != tt.temporary {
 				t.Fatalf("err = %v (%+v)", err, ce)
+			}
+			if errors.Is(err, ErrPermanent) == tt.temporary || ce.Permanent() == tt.temporary {
+				t.Errorf("a %d reply: ErrPermanent %v, want %v", tt.code, errors.Is(err, ErrPermanent), !tt.temporary)
 			}
 			if !strings.Contains(err.Error(), strconv.Itoa(tt.code)) {
 				t.Errorf("err does not give the reply: %v", err)
@@ -721,7 +734,7 @@ func TestSMTPRefusesBadDestinations(t *testing.T) {
 		"alice(comment)@example.com", strings.Repeat("a", 250) + "@example.com", "bad\xff@example.com",
 	} {
 		err := sendOne(t, ch, Message{To: to, Subject: "s", Text: "t\n"})
-		if !errors.Is(err, ErrBadDestination) {
+		if !errors.Is(err, ErrBadDestination) || !errors.Is(err, ErrPermanent) {
 			t.Errorf("Send to %q: err = %v", to, err)
 		}
 	}
@@ -862,6 +875,78 @@ func TestDispatcherOverSMTP(t *testing.T) {
 	err := d.SendCode(context.Background(), ChannelEmail, "alice@example.com", codeEmail(t, "", "97531864"))
 	if !errors.Is(err, ErrDeliveryFailed) || strings.Contains(err.Error(), "97531864") || !strings.Contains(err.Error(), "554") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestSMTPPermanentFailuresAreNotRetried queues a notification for a real
+// mail server and drives the dispatcher through every retry it would make:
+// a 5xx reply ends it after one attempt, while a 4xx reply or a refused
+// connection is tried MaxAttempts times. A code sent the same way fails
+// with ErrPermanent exactly for the 5xx replies.
+func TestSMTPPermanentFailuresAreNotRetried(t *testing.T) {
+	const maxAttempts = 4
+	tests := []struct {
+		name      string
+		set       func(*mailServer)
+		down      bool // nothing listens on the configured port
+		permanent bool
+	}{
+		{"rcpt 550 mailbox unavailable", func(ms *mailServer) {
+			ms.failRcpt = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
+		}, false, true},
+		{"data 554 rejected", func(ms *mailServer) {
+			ms.failData = func(string, int) error {
+				return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "rejected"}
+			}
+		}, false, true},
+		{"mail 451 try later", func(ms *mailServer) {
+			ms.failMail = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+		}, false, false},
+		{"rcpt 450 greylisted", func(ms *mailServer) {
+			ms.failRcpt = &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 0}, Message: "greylisted"}
+		}, false, false},
+		{"connection refused", func(*mailServer) {}, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ms := startMailServer(t, serverOptions{})
+			ms.set(tt.set)
+			cfg := smtpConfig(ms, TLSNone)
+			if tt.down {
+				l, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg.Port = l.Addr().(*net.TCPAddr).Port
+				_ = l.Close()
+			}
+			db := openStore(t, "")
+			clk := clock.NewFake(t0)
+			d := New(map[string]Channel{ChannelEmail: newSMTP(t, cfg)}, db, clk,
+				Options{MaxAttempts: maxAttempts, CodeTimeout: 5 * time.Second})
+
+			want := maxAttempts
+			if tt.permanent {
+				want = 1
+			}
+			r, tried := settle(t, d, db, clk, ChannelEmail, "alice@example.com")
+			if tried != want || r.State != store.OutboxFailed || r.Attempts != want {
+				t.Fatalf("tried %d times, row %+v; want %d attempts and failed", tried, r, want)
+			}
+			if !tt.down {
+				ms.mu.Lock()
+				mails := ms.mails
+				ms.mu.Unlock()
+				if mails != want {
+					t.Fatalf("the server saw %d attempts, want %d", mails, want)
+				}
+			}
+
+			err := d.SendCode(context.Background(), ChannelEmail, "alice@example.com", codeEmail(t, "", "13572468"))
+			if !errors.Is(err, ErrDeliveryFailed) || errors.Is(err, ErrPermanent) != tt.permanent {
+				t.Fatalf("SendCode: err = %v; want ErrDeliveryFailed, ErrPermanent %v", err, tt.permanent)
+			}
+		})
 	}
 }
 

@@ -90,7 +90,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = sentence(msg.err)
 			return s, nil
 		}
-		return s, func() tea.Msg { return refreshMsg{note: msg.m.Label() + " removed."} }
+		return s, func() tea.Msg { return refreshMsg{note: removalNoun(msg.m) + " removed."} }
 	case confirmedMsg:
 		if !s.req.current(msg.seq) {
 			return s, nil
@@ -173,7 +173,7 @@ func (s *overview) build() {
 			})
 		}
 		if ms.Registered {
-			add("Remove "+strings.ToLower(ms.Label), "", func() tea.Cmd {
+			add("Remove "+strings.ToLower(removalNoun(ms.Method)), "", func() tea.Cmd {
 				m := ms.Method
 				s.confirm = &m
 				return nil
@@ -197,6 +197,19 @@ func contactNoun(m policy.Method) string {
 		return "Mobile number"
 	}
 	return "Email address"
+}
+
+// removalNoun names what removing a method takes away: what the person
+// registered (their address, number or codes), not the method's label,
+// since "remove email code" reads as if one code were withdrawn.
+func removalNoun(m policy.Method) string {
+	switch m {
+	case policy.Email, policy.SMS:
+		return contactNoun(m)
+	case policy.RecoveryCodes:
+		return "Recovery codes"
+	}
+	return m.Label()
 }
 
 func (s *overview) view(width int) string {
@@ -248,7 +261,7 @@ func (s *overview) view(width int) string {
 		b.WriteString("\n")
 	}
 	if s.confirm != nil {
-		b.WriteString(st.Warning.Render("Remove "+strings.ToLower(s.confirm.Label())+"? (y/n)") + "\n")
+		b.WriteString(st.Warning.Render("Remove "+strings.ToLower(removalNoun(*s.confirm))+"? (y/n)") + "\n")
 	} else {
 		b.WriteString(s.menu.view(s.e, width))
 	}

@@ -1,12 +1,15 @@
 package tui
 
 import (
+	"context"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/policy"
 )
 
 func TestChangePassword(t *testing.T) {
@@ -159,20 +162,56 @@ func TestSecurityInfoAddEmail(t *testing.T) {
 	d.typeText(second[:4] + " " + second[4:])
 	d.keys("enter")
 	at[*overview](d)
-	d.see("Email address saved.", "You can reset your password yourself.", "Change email address", "Remove email code")
-	d.notSee("Register at least")
+	d.see("Email address saved.", "You can reset your password yourself.", "Change email address", "Remove email address")
+	d.notSee("Register at least", "Remove email code")
 
 	// Remove asks first.
-	d.chooseItem("Remove email code")
-	d.see("Remove email code? (y/n)", "y yes", "n no")
+	d.chooseItem("Remove email address")
+	d.see("Remove email address? (y/n)", "y yes", "n no")
 	d.keys("n")
 	d.see("Change email address")
-	d.chooseItem("Remove email code")
+	d.chooseItem("Remove email address")
 	d.keys("y")
-	d.see("Email code removed.", "Add email address")
+	d.see("Email address removed.", "Add email address")
 
 	d.chooseItem("Done")
 	at[*welcome](d)
+}
+
+// TestSecurityInfoRemovalLabels checks that each removal names what the
+// person registered (their address, number or codes), not the method's
+// "code", and that removing the mobile number says so throughout.
+func TestSecurityInfoRemovalLabels(t *testing.T) {
+	h := newHarness(t)
+	h.RegisterVerified(t, "carol", policy.Authenticator, testSecret)
+	ctx := context.Background()
+	info, err := h.Svc.SignIn(ctx, "carol", testPassword, "seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Svc.NewRecoveryCodes(ctx, info.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.Svc.SignOut(info.ID)
+	d := kiosk(t, h)
+	d.signIn(3, "carol")
+	ov := at[*overview](d)
+	var removals []string
+	for _, item := range ov.menu.items {
+		if strings.HasPrefix(item, "Remove ") {
+			removals = append(removals, item)
+		}
+	}
+	want := []string{"Remove email address", "Remove mobile number", "Remove authenticator app", "Remove recovery codes"}
+	if !slices.Equal(removals, want) {
+		t.Fatalf("removal items %q, want %q", removals, want)
+	}
+
+	d.chooseItem("Remove mobile number")
+	d.see("Remove mobile number? (y/n)")
+	d.keys("y")
+	d.see("Mobile number removed.", "Add mobile number", "Remove email address")
+	d.notSee("Remove mobile number", "Text message code removed")
 }
 
 // secretOnScreen reads the grouped authenticator key from the screen.

@@ -136,17 +136,16 @@ func (f *flow) option(m policy.Method) (MethodOption, bool) {
 	return MethodOption{}, false
 }
 
-// putFlow stores a flow and drops expired ones.
+// newFlows makes the table of flows in progress, each kept for FlowLifetime.
+func newFlows() *lapsing[*flow] {
+	return newLapsing(FlowLifetime, func(f *flow) time.Time { return f.created })
+}
+
+// putFlow stores a flow, now and then dropping expired ones.
 func (s *Service) putFlow(f *flow) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	for id, old := range s.flows {
-		if now.Sub(old.created) > FlowLifetime {
-			delete(s.flows, id)
-		}
-	}
-	s.flows[f.id] = f
+	s.flows.put(f.id, f, s.now())
 }
 
 // withFlow runs fn on a live flow under the lock. fn must not block on I/O
@@ -154,9 +153,8 @@ func (s *Service) putFlow(f *flow) {
 func (s *Service) getFlow(id string) (*flow, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	f, ok := s.flows[id]
-	if !ok || s.now().Sub(f.created) > FlowLifetime {
-		delete(s.flows, id)
+	f, ok := s.flows.get(id, s.now())
+	if !ok {
 		return nil, ErrFlowExpired
 	}
 	return f, nil
@@ -165,7 +163,7 @@ func (s *Service) getFlow(id string) (*flow, error) {
 func (s *Service) dropFlow(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.flows, id)
+	s.flows.drop(id)
 }
 
 // decoyEmail makes up a plausible masked address for an unknown name, the

@@ -225,14 +225,15 @@ func (s *Service) enabledFor(ctx context.Context, pol policy.Policy, u store.Use
 	return false, nil
 }
 
-// subjectOf returns who a flow id or session id is about.
+// subjectOf returns who a live flow id or session id is about.
 func (s *Service) subjectOf(id string) (string, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if f, ok := s.flows[id]; ok {
+	now := s.now()
+	if f, ok := s.flows.get(id, now); ok {
 		return f.account, f.displayName, nil
 	}
-	if ses, ok := s.sessions[id]; ok {
+	if ses, ok := s.sessions.get(id, now); ok {
 		return ses.username, ses.displayName, nil
 	}
 	return "", "", ErrFlowExpired

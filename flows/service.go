@@ -156,8 +156,8 @@ type Service struct {
 	issuer   string
 
 	mu       sync.Mutex
-	flows    map[string]*flow
-	sessions map[string]*session
+	flows    *lapsing[*flow]
+	sessions *lapsing[*session]
 	domain   string
 	domainAt time.Time
 }
@@ -174,7 +174,7 @@ func New(d Deps) (*Service, error) {
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
 		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Issuer,
-		flows: map[string]*flow{}, sessions: map[string]*session{},
+		flows: newFlows(), sessions: newSessions(),
 	}
 	if s.dir == nil {
 		s.dir = NewBuiltinDirectory(d.DB, d.Hasher, d.Clock)

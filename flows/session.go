@@ -109,24 +109,23 @@ func (s *Service) failSignIn(ctx context.Context, account, source string, event 
 	return ErrBadCredentials
 }
 
+// newSessions makes the table of signed-in sessions, each kept for
+// SessionLifetime.
+func newSessions() *lapsing[*session] {
+	return newLapsing(SessionLifetime, func(ses *session) time.Time { return ses.created })
+}
+
 func (s *Service) putSession(ses *session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.now()
-	for id, old := range s.sessions {
-		if now.Sub(old.created) > SessionLifetime {
-			delete(s.sessions, id)
-		}
-	}
-	s.sessions[ses.id] = ses
+	s.sessions.put(ses.id, ses, s.now())
 }
 
 func (s *Service) getSession(id string) (*session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ses, ok := s.sessions[id]
-	if !ok || s.now().Sub(ses.created) > SessionLifetime {
-		delete(s.sessions, id)
+	ses, ok := s.sessions.get(id, s.now())
+	if !ok {
 		return nil, ErrFlowExpired
 	}
 	return ses, nil
@@ -136,7 +135,7 @@ func (s *Service) getSession(id string) (*session, error) {
 func (s *Service) SignOut(sessionID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.sessions, sessionID)
+	s.sessions.drop(sessionID)
 }
 
 // Session returns the current state of a session.

@@ -43,7 +43,7 @@ const newPassword = "Tangerine velvet harbour 93 lamps"
 // newHarness is a real flows.Service on a temporary SQLite file, on the real
 // clock (the portal's timers are real), with alice, who has a verified email
 // address.
-func newHarness(t *testing.T) *flowstest.Harness {
+func newHarness(t testing.TB) *flowstest.Harness {
 	t.Helper()
 	h := flowstest.New(t, flowstest.Options{Clock: clock.Real{}})
 	h.AddUser(t, "alice", false)
@@ -68,7 +68,7 @@ func defaultSSH() config.SSH {
 		RestAfter: 50 * time.Millisecond}
 }
 
-func startPortal(t *testing.T, h *flowstest.Harness, tune func(*portal.Options)) *portalServer {
+func startPortal(t testing.TB, h *flowstest.Harness, tune func(*portal.Options)) *portalServer {
 	t.Helper()
 	opts := portal.Options{SSH: defaultSSH(), HostKeyPath: filepath.Join(t.TempDir(), "ssh_host_ed25519"),
 		Service: h.Svc, Mode: tui.ModeSSH, DoneTimeout: time.Minute, RatePerSecond: 100, RateBurst: 100}
@@ -78,7 +78,7 @@ func startPortal(t *testing.T, h *flowstest.Harness, tune func(*portal.Options))
 	return serveOn(t, opts)
 }
 
-func serveOn(t *testing.T, opts portal.Options) *portalServer {
+func serveOn(t testing.TB, opts portal.Options) *portalServer {
 	t.Helper()
 	srv, err := portal.New(opts)
 	if err != nil {
@@ -105,7 +105,7 @@ func serveOn(t *testing.T, opts portal.Options) *portalServer {
 }
 
 // dial connects without authenticating, as anyone may.
-func dial(t *testing.T, addr string) *gossh.Client {
+func dial(t testing.TB, addr string) *gossh.Client {
 	t.Helper()
 	c, err := dialErr(addr)
 	if err != nil {
@@ -125,15 +125,33 @@ func dialErr(addr string) (*gossh.Client, error) {
 
 // screen collects what a session prints, stdout and stderr together.
 type screen struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	mark int
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	mark    int
+	changed chan struct{} // signalled after each write, for waiters
 }
 
 func (s *screen) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{}, 1)
+	}
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
 	return s.buf.Write(p)
+}
+
+// writes is signalled after each write.
+func (s *screen) writes() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{}, 1)
+	}
+	return s.changed
 }
 
 func (s *screen) raw() string {
@@ -164,7 +182,7 @@ func squash(s string) string {
 
 // terminal is an interactive PTY session.
 type terminal struct {
-	t      *testing.T
+	t      testing.TB
 	client *gossh.Client
 	sess   *gossh.Session
 	in     io.WriteCloser
@@ -175,7 +193,7 @@ type terminal struct {
 var ptyModes = gossh.TerminalModes{gossh.ECHO: 0, gossh.TTY_OP_ISPEED: 38400, gossh.TTY_OP_OSPEED: 38400}
 
 // openTerminal opens a session with a PTY of the given size and a shell.
-func openTerminal(t *testing.T, c *gossh.Client, rows, cols int) *terminal {
+func openTerminal(t testing.TB, c *gossh.Client, rows, cols int) *terminal {
 	t.Helper()
 	sess, err := c.NewSession()
 	if err != nil {
@@ -210,7 +228,10 @@ func (term *terminal) waitFor(text string, timeout time.Duration) {
 		if time.Now().After(deadline) {
 			term.t.Fatalf("waited %s for %q; the screen since the last key shows:\n%s", timeout, text, term.out.since())
 		}
-		time.Sleep(10 * time.Millisecond)
+		select {
+		case <-term.out.writes():
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
@@ -252,7 +273,7 @@ const wait = 10 * time.Second
 
 // walkToCode opens the reset for user and asks for an email code, leaving
 // the session on the code entry screen.
-func walkToCode(t *testing.T, term *terminal, user string) {
+func walkToCode(t testing.TB, term *terminal, user string) {
 	t.Helper()
 	term.waitFor("Reset a forgotten password", wait)
 	term.send("1")

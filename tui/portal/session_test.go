@@ -13,7 +13,7 @@ import (
 )
 
 // waitStats polls the portal until ok accepts its stats.
-func waitStats(t *testing.T, p *portalServer, what string, ok func(portal.Stats) bool) portal.Stats {
+func waitStats(t testing.TB, p *portalServer, what string, ok func(portal.Stats) bool) portal.Stats {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for {

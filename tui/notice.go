@@ -21,6 +21,10 @@ type RestMsg struct{}
 // stretch of quiet it belongs to.
 type restCheckMsg struct{ seq uint64 }
 
+// SetRestAfter changes how long the model waits at rest before RestMsg. A
+// host calls it between programs, never while one runs the model.
+func (m *Model) SetRestAfter(d time.Duration) { m.opts.RestAfter = d }
+
 // AtRest says whether the screen depends on nothing but the person: no
 // countdown, no idle wipe, no outbox to poll. Only the welcome screen of a
 // session outside the demo is.

@@ -29,6 +29,13 @@ import (
 // to be put to rest: input it read but has not handled yet would be lost.
 const restGrace = 250 * time.Millisecond
 
+// maxRestAfter caps the wait before a rest, which doubles with every rest
+// of a session. A program asks the terminal a few questions when it
+// starts; over a link slower than the wait, the answers would arrive after
+// the rest, wake the session, and the new program would ask again, for as
+// long as the connection lasts. Doubling ends that in a few rounds.
+const maxRestAfter = time.Minute
+
 // tuiSession is the TUI of one SSH session.
 type tuiSession struct {
 	srv   *Server
@@ -75,6 +82,7 @@ func (s *Server) serveTUI(sess ssh.Session) {
 		t.notify(notice)
 	}
 
+	restAfter := s.opts.SSH.RestAfter
 	for {
 		rested, err := t.run(windowChanges)
 		if err != nil || !rested {
@@ -83,6 +91,8 @@ func (s *Server) serveTUI(sess ssh.Session) {
 			}
 			return
 		}
+		restAfter = min(2*restAfter, maxRestAfter)
+		t.model.SetRestAfter(restAfter)
 		if t.model.AtRest() && !t.sleep(windowChanges) {
 			return
 		}

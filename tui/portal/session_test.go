@@ -2,8 +2,10 @@ package portal_test
 
 import (
 	"context"
+	"io"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -280,4 +282,50 @@ func TestLogSaysHowSessionsEnded(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestSlowTerminalDoesNotWakeForever: every program asks the terminal for
+// its background colour. Over a link slower than the rest delay and the
+// grace for recent input together, the answer arrives after the rest and
+// wakes the session, whose new program asks again. The delay doubles with
+// every rest, so this settles in a few rounds.
+func TestSlowTerminalDoesNotWakeForever(t *testing.T) {
+	h := newHarness(t)
+	p := startPortal(t, h, func(o *portal.Options) { o.SSH.RestAfter = 20 * time.Millisecond })
+	term := openTerminal(t, dial(t, p.addr), 24, 80)
+	const query, answer, lag = "\x1b]11;?", "\x1b]11;rgb:0000/0000/0000\x07", 400 * time.Millisecond
+	var mu sync.Mutex
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		asked := 0
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			for n := strings.Count(term.out.raw(), query); asked < n; asked++ {
+				time.AfterFunc(lag, func() {
+					mu.Lock()
+					defer mu.Unlock()
+					_, _ = io.WriteString(term.in, answer)
+				})
+			}
+		}
+	}()
+	term.waitFor("Reset a forgotten password", wait)
+	time.Sleep(3 * time.Second)
+	first := p.srv.Stats().Rests
+	time.Sleep(2 * time.Second)
+	if st := p.srv.Stats(); st.Rests != first || !resting(st) {
+		t.Fatalf("still waking after 3s: %d rests by then, %d two seconds later (%+v)", first, st.Rests, st)
+	}
+	if first > 8 {
+		t.Fatalf("%d rests before it settled", first)
+	}
+	t.Logf("settled after %d rests", first)
+	// And the session still answers a key.
+	term.send("1")
+	term.waitFor("Enter your username", wait)
 }

@@ -96,10 +96,17 @@ type portalProcess struct {
 // listens.
 func startDemoPortal(t *testing.T, data string) *portalProcess {
 	t.Helper()
+	return startPortalProcess(t, cleanEnv(), "demo", "--data", data)
+}
+
+// startPortalProcess starts the binary with args and --listen on a free
+// port, and waits until it prints its address and host key.
+func startPortalProcess(t *testing.T, env []string, args ...string) *portalProcess {
+	t.Helper()
 	port := freePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cmd := exec.Command(binary, "demo", "--data", data, "--listen", addr)
-	cmd.Env = cleanEnv()
+	cmd := exec.Command(binary, append(args, "--listen", addr)...)
+	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +136,7 @@ func startDemoPortal(t *testing.T, data string) *portalProcess {
 		select {
 		case line, ok := <-lines:
 			if !ok {
-				t.Fatalf("sspr demo exited before listening; stderr:\n%s", p.stderr)
+				t.Fatalf("sspr %s exited before listening; stderr:\n%s", args[0], p.stderr)
 			}
 			if rest, ok := strings.CutPrefix(line, "listening on "); ok && rest != addr {
 				t.Errorf("printed %q; want listening on %s", line, addr)
@@ -138,7 +145,7 @@ func startDemoPortal(t *testing.T, data string) *portalProcess {
 				p.hostKey = rest
 			}
 		case <-deadline:
-			t.Fatalf("sspr demo did not print its address and host key; stderr:\n%s", p.stderr)
+			t.Fatalf("sspr %s did not print its address and host key; stderr:\n%s", args[0], p.stderr)
 		}
 	}
 	go func() {
@@ -387,3 +394,41 @@ func TestServeOverOpenSSH(t *testing.T) {
 
 // alicePasswordLeak is the new password typed above: it must never reach a log.
 const alicePasswordLeak = "Saffron kettle orbit"
+
+// TestServeRestsOverOpenSSH: `sspr serve` lets a session on the welcome
+// screen rest, and the next key from a real OpenSSH client wakes it.
+func TestServeRestsOverOpenSSH(t *testing.T) {
+	sshPath := sshClient(t)
+	data := filepath.Join(t.TempDir(), "d")
+	p := startPortalProcess(t, cleanEnv("SSPR_SSH_REST_AFTER=100ms"), "serve", "--data", data)
+
+	c := startPTYClient(t, sshPath, append([]string{"-tt"}, p.sshArgs()...))
+	c.waitFor("Reset a forgotten password")
+	// The rest check runs 100 ms after the last message, or after the
+	// 250 ms grace for input (the terminal's answers), whichever is later.
+	time.Sleep(time.Second)
+	c.mark = c.out.Len()
+	c.send("1")
+	c.waitFor("Enter your username")
+	c.send("\x03")
+	select {
+	case <-c.done:
+	case <-time.After(e2eWait):
+		t.Fatal("ssh did not exit after ctrl+c")
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Fatalf("sspr serve exited with %v; stderr:\n%s", err, p.stderr)
+		}
+	case <-time.After(e2eWait):
+		t.Fatalf("sspr serve did not exit after SIGTERM; stderr:\n%s", p.stderr)
+	}
+	log := p.stderr.String()
+	if !regexp.MustCompile(`session remote=127\.0\.0\.1:\d+ duration=\S+ outcome=left rests=[1-9]`).MatchString(log) {
+		t.Fatalf("the log does not show a session that rested and was left:\n%s", log)
+	}
+}

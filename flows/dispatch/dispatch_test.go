@@ -389,6 +389,26 @@ func settle(t *testing.T, d *Dispatcher, db *store.DB, clk *clock.Fake, channel,
 	return outboxRow(t, db, id), tried
 }
 
+// failsAfter queues a notification for to through ch, lets the dispatcher
+// try until it gives up, and checks it tried once for a permanent failure
+// and maxAttempts times otherwise. It returns the dispatcher and how often
+// it tried.
+func failsAfter(t *testing.T, ch Channel, channel, to string, permanent bool, maxAttempts int) (*Dispatcher, int) {
+	t.Helper()
+	db := openStore(t, "")
+	clk := clock.NewFake(t0)
+	d := New(map[string]Channel{channel: ch}, db, clk, Options{MaxAttempts: maxAttempts, CodeTimeout: 5 * time.Second})
+	want := maxAttempts
+	if permanent {
+		want = 1
+	}
+	r, tried := settle(t, d, db, clk, channel, to)
+	if tried != want || r.State != store.OutboxFailed || r.Attempts != want {
+		t.Fatalf("tried %d times, row %+v; want %d attempts and failed", tried, r, want)
+	}
+	return d, want
+}
+
 func TestDeliverDueStopsAtPermanentFailure(t *testing.T) {
 	tests := []struct {
 		name string

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/clock"
-	"github.com/sspr-kiosk/sspr/store"
 )
 
 // gateway is an httptest SMS gateway that records its requests.
@@ -433,19 +432,8 @@ func TestSMSPermanentFailuresAreNotRetried(t *testing.T) {
 				u = "http://" + l.Addr().String()
 				_ = l.Close()
 			}
-			db := openStore(t, "")
-			clk := clock.NewFake(t0)
-			d := New(map[string]Channel{ChannelSMS: newSMSChannel(t, SMSConfig{URL: u, BodyTemplate: jsonTemplate})},
-				db, clk, Options{MaxAttempts: maxAttempts, CodeTimeout: 5 * time.Second})
-
-			want := maxAttempts
-			if tt.permanent {
-				want = 1
-			}
-			r, tried := settle(t, d, db, clk, ChannelSMS, "+15551234567")
-			if tried != want || r.State != store.OutboxFailed || r.Attempts != want {
-				t.Fatalf("tried %d times, row %+v; want %d attempts and failed", tried, r, want)
-			}
+			d, want := failsAfter(t, newSMSChannel(t, SMSConfig{URL: u, BodyTemplate: jsonTemplate}),
+				ChannelSMS, "+15551234567", tt.permanent, maxAttempts)
 			if tt.status != 0 {
 				if n := len(g.got()); n != want {
 					t.Fatalf("the gateway saw %d requests, want %d", n, want)

@@ -920,19 +920,7 @@ func TestSMTPPermanentFailuresAreNotRetried(t *testing.T) {
 				cfg.Port = l.Addr().(*net.TCPAddr).Port
 				_ = l.Close()
 			}
-			db := openStore(t, "")
-			clk := clock.NewFake(t0)
-			d := New(map[string]Channel{ChannelEmail: newSMTP(t, cfg)}, db, clk,
-				Options{MaxAttempts: maxAttempts, CodeTimeout: 5 * time.Second})
-
-			want := maxAttempts
-			if tt.permanent {
-				want = 1
-			}
-			r, tried := settle(t, d, db, clk, ChannelEmail, "alice@example.com")
-			if tried != want || r.State != store.OutboxFailed || r.Attempts != want {
-				t.Fatalf("tried %d times, row %+v; want %d attempts and failed", tried, r, want)
-			}
+			d, want := failsAfter(t, newSMTP(t, cfg), ChannelEmail, "alice@example.com", tt.permanent, maxAttempts)
 			if !tt.down {
 				ms.mu.Lock()
 				mails := ms.mails

@@ -271,6 +271,30 @@ func (term *terminal) ended(timeout time.Duration) error {
 
 const wait = 10 * time.Second
 
+// leave ends the session with ctrl+c, as a person would, and hangs up.
+func (term *terminal) leave() {
+	term.t.Helper()
+	term.send("\x03")
+	if err := term.ended(wait); err != nil {
+		term.t.Fatalf("session: %v", err)
+	}
+	term.client.Close()
+}
+
+// waitShutdown waits for a Shutdown running in the background to return
+// without an error.
+func waitShutdown(t testing.TB, shut <-chan error) {
+	t.Helper()
+	select {
+	case err := <-shut:
+		if err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	case <-time.After(wait):
+		t.Fatal("Shutdown did not return after the last client left")
+	}
+}
+
 // walkToCode opens the reset for user and asks for an email code, leaving
 // the session on the code entry screen.
 func walkToCode(t testing.TB, term *terminal, user string) {
@@ -638,19 +662,8 @@ func TestShutdownDrains(t *testing.T) {
 		case <-time.After(200 * time.Millisecond):
 		}
 		// The person finishes and leaves; Shutdown returns at once.
-		term.send("\x03")
-		if err := term.ended(wait); err != nil {
-			t.Fatalf("session: %v", err)
-		}
-		term.client.Close()
-		select {
-		case err := <-shut:
-			if err != nil {
-				t.Fatalf("Shutdown: %v", err)
-			}
-		case <-time.After(wait):
-			t.Fatal("Shutdown did not return after the last client left")
-		}
+		term.leave()
+		waitShutdown(t, shut)
 		if d := time.Since(start); d > grace/2 {
 			t.Fatalf("Shutdown took %s; it should not wait out the grace period", d)
 		}

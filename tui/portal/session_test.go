@@ -32,6 +32,16 @@ func waitStats(t testing.TB, p *portalServer, what string, ok func(portal.Stats)
 
 func resting(st portal.Stats) bool { return st.Open == 1 && st.Drawing == 0 }
 
+// restingTerminal opens the portal's only session and waits until it rests
+// on the welcome screen.
+func restingTerminal(t testing.TB, p *portalServer, rows, cols int) *terminal {
+	t.Helper()
+	term := openTerminal(t, dial(t, p.addr), rows, cols)
+	term.waitFor("Reset a forgotten password", wait)
+	waitStats(t, p, "the session to rest", resting)
+	return term
+}
+
 // TestRestingSessionKeepsItsScreenAndWakes: a session left on the welcome
 // screen lets go of its program without touching the terminal, and the
 // next key is handled as if nothing had happened.
@@ -121,9 +131,7 @@ func TestNoKeyLostAroundRest(t *testing.T) {
 func TestRestingSessionWakesOnResize(t *testing.T) {
 	h := newHarness(t)
 	p := startPortal(t, h, nil)
-	term := openTerminal(t, dial(t, p.addr), 24, 80)
-	term.waitFor("Reset a forgotten password", wait)
-	waitStats(t, p, "the session to rest", resting)
+	term := restingTerminal(t, p, 24, 80)
 	term.out.setMark()
 	if err := term.sess.WindowChange(30, 120); err != nil {
 		t.Fatal(err)
@@ -156,9 +164,7 @@ func (s *screen) rawSince() string {
 func TestRestingSessionHearsShutdown(t *testing.T) {
 	h := newHarness(t)
 	p := startPortal(t, h, nil)
-	term := openTerminal(t, dial(t, p.addr), 24, 100)
-	term.waitFor("Reset a forgotten password", wait)
-	waitStats(t, p, "the session to rest", resting)
+	term := restingTerminal(t, p, 24, 100)
 	term.out.setMark()
 	shut := make(chan error, 1)
 	go func() { shut <- p.srv.Shutdown(context.Background(), 20*time.Second) }()
@@ -166,19 +172,8 @@ func TestRestingSessionHearsShutdown(t *testing.T) {
 	// The notice is on screen; the session may rest again and still end
 	// at the first key.
 	waitStats(t, p, "the session to rest with the notice shown", resting)
-	term.send("\x03")
-	if err := term.ended(wait); err != nil {
-		t.Fatalf("session: %v", err)
-	}
-	term.client.Close()
-	select {
-	case err := <-shut:
-		if err != nil {
-			t.Fatalf("Shutdown: %v", err)
-		}
-	case <-time.After(wait):
-		t.Fatal("Shutdown did not return after the last client left")
-	}
+	term.leave()
+	waitShutdown(t, shut)
 	<-p.served
 	p.served <- nil
 }
@@ -243,9 +238,7 @@ func TestLogSaysHowSessionsEnded(t *testing.T) {
 		_ = sess.Wait()
 	}
 	// Left with ctrl+c after typing a secret-looking name, having rested.
-	term := openTerminal(t, dial(t, p.addr), 24, 80)
-	term.waitFor("Reset a forgotten password", wait)
-	waitStats(t, p, "the session to rest", resting)
+	term := restingTerminal(t, p, 24, 80)
 	term.send("1")
 	term.waitFor("Enter your username", wait)
 	term.typeText("hunter2secret")

@@ -80,7 +80,8 @@ func main() {
 	flag.IntVar(&o.sessions, "sessions", 10, fmt.Sprintf("concurrent sessions to open (at most %d)", maxSessions))
 	flag.IntVar(&o.parallel, "parallel", 0, fmt.Sprintf("sessions connecting at once (default: all; at most %d)", maxParallel))
 	flag.DurationVar(&o.hold, "hold", 3*time.Second, "how long to hold every session open once all have their first frame")
-	flag.DurationVar(&o.settle, "settle", 2*time.Second, "wait before reading the server's memory with every session held")
+	flag.DurationVar(&o.settle, "settle", 10*time.Second, "wait before reading the server's memory with every session held "+
+		"(sspr's sessions rest 2s after their first frame, and their memory goes back to the system 5s after that)")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "stop everything after this long (at most 10m)")
 	flag.DurationVar(&o.stepWait, "step-timeout", 30*time.Second, "longest wait for any one screen")
 	flag.IntVar(&o.sources, "sources", 0, "spread client sockets over this many loopback addresses 127.0.0.2… (default: one per 4 sessions, at most 250)")
@@ -482,6 +483,8 @@ func (r *report) print(f *os.File) {
 				r.memBefore.pss, r.memHeld.pss, r.memPeak.pss, r.memBefore.rss, r.memHeld.rss, r.memBefore.procs, r.memHeld.procs)
 			fmt.Fprintf(f, "per held session  PSS %s (peak %s), RSS %s\n",
 				per(r.memHeld.pss, r.memBefore.pss), per(r.memPeak.pss, r.memBefore.pss), per(r.memHeld.rss, r.memBefore.rss))
+			fmt.Fprintf(f, "  highest RSS     %d KiB, %s per session over the start (the wave of connections)\n",
+				max(r.memPeak.hwm, r.memHeld.hwm), per(max(r.memPeak.hwm, r.memHeld.hwm), r.memBefore.rss))
 			if o.hold > 0 {
 				fmt.Fprintf(f, "server CPU idle   %.1f%% of one core while the sessions were held for %s\n", r.holdCPU, o.hold)
 			}
@@ -737,7 +740,10 @@ func countAlive(sessions []*session) int {
 // memSample is a process's (or a process tree's) memory in KiB.
 type memSample struct {
 	pss, rss int64
-	procs    int
+	// hwm is the highest RSS the process (or tree) ever had (VmHWM): the
+	// wave of connections before sessions settle.
+	hwm   int64
+	procs int
 	// byName is PSS by command name (sshd, sh, sspr) when measuring a tree.
 	byName map[string]int64
 }
@@ -759,8 +765,10 @@ func readMem(pid int, tree bool) (memSample, error) {
 			continue // a process that just went away
 		}
 		rss, _ := procField(fmt.Sprintf("/proc/%d/status", p), "VmRSS:")
+		hwm, _ := procField(fmt.Sprintf("/proc/%d/status", p), "VmHWM:")
 		m.pss += pss
 		m.rss += rss
+		m.hwm += hwm
 		m.procs++
 		if name, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", p)); err == nil {
 			m.byName[strings.TrimSpace(string(name))] += pss

@@ -22,8 +22,8 @@ import (
 // ended without a word to the terminal, which keeps showing the last frame.
 // The first key, resize or server notice starts a new program on the same
 // model, which repaints the whole screen. A resting session holds no cell
-// buffers, no input parser and no frame ticker: about a quarter of the
-// memory of a running one, and no CPU.
+// buffers, no input parser and no frame ticker: about 140 KiB against
+// 700 KiB for a running one at 80×24, and no CPU.
 
 // restGrace is how recently input may have reached a program for it still
 // to be put to rest: input it read but has not handled yet would be lost.
@@ -116,6 +116,12 @@ func (t *tuiSession) clamp(w, h int) (int, int) {
 // run runs one program until it ends. rested reports that it ended because
 // the model came to rest, not because the person left.
 func (t *tuiSession) run(windowChanges <-chan ssh.Window) (rested bool, err error) {
+	// A wake-up signalled while the last program ran is answered by this
+	// one; left in the channel it would end the next rest at once.
+	select {
+	case <-t.wake:
+	default:
+	}
 	in := t.keys.attach()
 	out := &gate{w: t.sess}
 	var restedFlag atomic.Bool

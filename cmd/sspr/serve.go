@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"charm.land/log/v2"
 	"github.com/spf13/cobra"
@@ -56,6 +57,7 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	defer stopWorker()
 	go a.dispatcher.Run(workerCtx)
+	go logStats(workerCtx, logger, srv, time.Minute)
 
 	fmt.Fprintf(os.Stdout, "listening on %s\nhost key %s\n", l.Addr(), srv.HostKeyFingerprint())
 	errs := make(chan error, 1)
@@ -71,4 +73,24 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	}
 	<-errs
 	return nil
+}
+
+// logStats logs the portal's sessions every interval while they change, so
+// an operator can see the load and how much of it is resting.
+func logStats(ctx context.Context, logger *log.Logger, srv *portal.Server, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var last portal.Stats
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if st := srv.Stats(); st != last {
+			logger.Info("portal", "connections", st.Connections, "sessions", st.Open, "drawing", st.Drawing,
+				"resting", st.Open-st.Drawing, "rests", st.Rests)
+			last = st
+		}
+	}
 }

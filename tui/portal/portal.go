@@ -156,6 +156,8 @@ func New(opts Options) (*Server, error) {
 
 // Stats is a snapshot of the portal's sessions.
 type Stats struct {
+	// Connections is the number of open SSH connections, sessions or not.
+	Connections int
 	// Open is the number of sessions showing the TUI.
 	Open int
 	// Drawing is how many of them run a Bubble Tea program; the others rest.
@@ -172,7 +174,7 @@ func (s *Server) Stats() Stats {
 		live = append(live, t)
 	}
 	s.mu.Unlock()
-	st := Stats{Open: len(live), Rests: s.rests.Load()}
+	st := Stats{Connections: int(s.connections.Load()), Open: len(live), Rests: s.rests.Load()}
 	for _, t := range live {
 		t.mu.Lock()
 		if t.program != nil {

@@ -81,7 +81,7 @@ func main() {
 	flag.IntVar(&o.parallel, "parallel", 0, fmt.Sprintf("sessions connecting at once (default: all; at most %d)", maxParallel))
 	flag.DurationVar(&o.hold, "hold", 3*time.Second, "how long to hold every session open once all have their first frame")
 	flag.DurationVar(&o.settle, "settle", 10*time.Second, "wait before reading the server's memory with every session held "+
-		"(sspr's sessions rest 2s after their first frame, and their memory goes back to the system 5s after that)")
+		"(sspr's sessions rest 1s after their first frame, and their memory goes back to the system 5s after that)")
 	flag.DurationVar(&o.timeout, "timeout", 3*time.Minute, "stop everything after this long (at most 10m)")
 	flag.DurationVar(&o.stepWait, "step-timeout", 30*time.Second, "longest wait for any one screen")
 	flag.IntVar(&o.sources, "sources", 0, "spread client sockets over this many loopback addresses 127.0.0.2… (default: one per 4 sessions, at most 250)")

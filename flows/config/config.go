@@ -172,7 +172,7 @@ func Default() Config {
 		Kiosk:    Kiosk{IdleTimeout: 120 * time.Second, DoneTimeout: 30 * time.Second, TerminalID: "kiosk"},
 		SSH: SSH{Listen: ":2222", MaxConnections: 1000, MaxUnauthenticated: 100, HandshakeTimeout: 10 * time.Second,
 			IdleTimeout: 5 * time.Minute, MaxSessionTime: 15 * time.Minute, ShutdownGrace: 30 * time.Second,
-			RestAfter: 2 * time.Second,
+			RestAfter: time.Second,
 			MaxWidth:  300, MaxHeight: 100},
 		Hash:  Hash{MemoryKiB: 19456, Time: 2, Threads: 1},
 		Codes: Codes{SendTimeout: 10 * time.Second},

@@ -67,7 +67,7 @@ func TestDefaults(t *testing.T) {
 		"SSH.ProxyProtocol":       {c.SSH.ProxyProtocol, false},
 		"SSH.MaxWidth":            {c.SSH.MaxWidth, 300},
 		"SSH.MaxHeight":           {c.SSH.MaxHeight, 100},
-		"SSH.RestAfter":           {c.SSH.RestAfter, 2 * time.Second},
+		"SSH.RestAfter":           {c.SSH.RestAfter, time.Second},
 		"Hash.MemoryKiB":          {c.Hash.MemoryKiB, uint32(19456)},
 		"Hash.Time":               {c.Hash.Time, uint32(2)},
 		"Hash.Threads":            {c.Hash.Threads, uint8(1)},

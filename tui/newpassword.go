@@ -44,9 +44,12 @@ type newPassword struct {
 	evalReq request
 	// evaluated is the evaluation request eval answers.
 	evaluated int
-	req       request
-	pending   bool
-	err       string
+	// evaluating is set while an evaluation runs; there is never more than
+	// one, so typing fast, or holding a key down, cannot pile them up.
+	evaluating bool
+	req        request
+	pending    bool
+	err        string
 }
 
 func newNewPassword(e *env, t passwordTarget) *newPassword {
@@ -101,10 +104,13 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.rules = &r
 		return s, s.evaluate()
 	case evaluatedMsg:
+		s.evaluating = false
 		if s.evalReq.current(msg.seq) {
 			s.eval, s.evaluated = msg.eval, msg.seq
+			return s, nil
 		}
-		return s, nil
+		// The password changed while this ran: check what it is now.
+		return s, s.evaluate()
 	case passwordSetMsg:
 		if !s.req.current(msg.seq) {
 			return s, nil
@@ -157,13 +163,19 @@ type evaluatedMsg struct {
 }
 
 // evaluate re-checks the rules as the person types. It runs in a command:
-// the strength estimate is usually well under a millisecond, but a long,
-// odd paste can take far longer, and a keystroke must never wait for it.
+// the strength estimate takes up to a few milliseconds for a long, odd
+// password, and a keystroke must never wait for it. While one runs, the
+// next waits for it to finish and then checks the latest value.
 func (s *newPassword) evaluate() tea.Cmd {
 	if s.rules == nil {
 		return nil
 	}
-	rules, pw, seq := *s.rules, s.pw.Value(), s.evalReq.next()
+	seq := s.evalReq.next()
+	if s.evaluating {
+		return nil
+	}
+	s.evaluating = true
+	rules, pw := *s.rules, s.pw.Value()
 	return func() tea.Msg { return evaluatedMsg{seq: seq, eval: rules.Evaluate(pw)} }
 }
 

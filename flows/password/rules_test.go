@@ -245,9 +245,9 @@ func TestStrength(t *testing.T) {
 
 func TestStrengthWindow(t *testing.T) {
 	c := NewChecker()
-	prefix := strings.Repeat("ab", strengthWindow/2) // 64 runes of an obvious pattern
+	prefix := strings.Repeat("ab", strengthWindow/2) // a window of an obvious pattern
 	// Whatever follows the window is not scored, so a strong tail cannot lift
-	// a weak head, and a long input costs no more than 64 runes.
+	// a weak head, and a long input costs no more than the window.
 	a := c.Evaluate(prefix, Rules{})
 	b := c.Evaluate(prefix+"Zq8#vLm2!pW", Rules{})
 	if a.Score != b.Score {

@@ -47,8 +47,9 @@ const (
 	sideBySide = 60 + outboxWidth + 2
 	// idleWarning is how long before the idle wipe the countdown shows.
 	idleWarning = 15 * time.Second
-	// maxPaste is the longest paste any field takes; longer ones are refused.
-	maxPaste = 4096
+	// MaxPaste is the longest paste, in bytes, any field takes; longer ones
+	// are refused.
+	MaxPaste = 4096
 )
 
 // Options configure a Model.
@@ -265,7 +266,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, tea.Quit
 	case tea.PasteMsg:
 		m.touch()
-		if len(msg.Content) > maxPaste {
+		if len(msg.Content) > MaxPaste {
 			m.notice = "That paste is too long for this field; nothing was pasted."
 			return m, nil
 		}

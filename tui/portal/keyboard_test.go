@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // FuzzKeyboardHandsOnEveryByte: whatever the client sends, however it is
 // split into reads, and whenever programs are retired and replaced, every
-// byte reaches exactly one program, in order.
+// byte reaches exactly one program, in order (but for the tail of an
+// over-long paste, which the paste guard drops wherever it is split).
 func FuzzKeyboardHandsOnEveryByte(f *testing.F) {
 	f.Add([]byte("1alice\r\x1b[A\x1b[B\t\r"), []byte{3, 1, 7}, []byte{2, 5})
 	f.Add([]byte("\x1b]11;rgb:0000/0000/0000\x07q"), []byte{1}, []byte{1, 1, 1})
@@ -22,7 +26,7 @@ func FuzzKeyboardHandsOnEveryByte(f *testing.F) {
 		pr, pw := io.Pipe()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		k := newKeyboard(ctx, pr)
+		k := newKeyboard(ctx, pr, rate.NewLimiter(rate.Inf, 0))
 		go func() {
 			// The client's writes, split as the fuzzer says.
 			rest := input
@@ -65,8 +69,107 @@ func FuzzKeyboardHandsOnEveryByte(f *testing.F) {
 				break
 			}
 		}
-		if !bytes.Equal(got, input) {
-			t.Fatalf("programs read %q; the client sent %q", got, input)
+		if want := (&pasteGuard{}).filter(input); !bytes.Equal(got, want) {
+			t.Fatalf("programs read %q; the client sent %q, which passes as %q", got, input, want)
 		}
 	})
+}
+
+// TestPasteGuard: a paste that fits passes untouched; an over-long one is
+// cut to one byte more than any field takes, with its end kept, wherever
+// the reads split the markers; an endless one costs no more than that.
+func TestPasteGuard(t *testing.T) {
+	filterAll := func(chunks ...[]byte) []byte {
+		var g pasteGuard
+		var out []byte
+		for _, c := range chunks {
+			out = append(out, g.filter(c)...)
+		}
+		return out
+	}
+	short := []byte("ab" + pasteStart + "hunter two" + pasteEnd + "cd")
+	if got := filterAll(short); !bytes.Equal(got, short) {
+		t.Fatalf("a short paste became %q", got)
+	}
+	long := pasteStart + strings.Repeat("x", 100_000) + pasteEnd + "1"
+	want := pasteStart + strings.Repeat("x", pasteKept) + pasteEnd + "1"
+	for _, split := range []int{1, 3, 7, 256, 4096} {
+		var chunks [][]byte
+		for rest := []byte(long); len(rest) > 0; {
+			n := min(split, len(rest))
+			chunks = append(chunks, rest[:n])
+			rest = rest[n:]
+		}
+		if got := filterAll(chunks...); string(got) != want {
+			t.Fatalf("split every %d: %d bytes passed, want %d", split, len(got), len(want))
+		}
+	}
+	endless := append([]byte(pasteStart), bytes.Repeat([]byte("y"), 1<<20)...)
+	if got := len(filterAll(endless)); got != len(pasteStart)+pasteKept {
+		t.Fatalf("an endless paste passed %d bytes", got)
+	}
+	// After a cut paste, typing passes again.
+	if got := filterAll([]byte(long), []byte("qq")); !strings.HasSuffix(string(got), pasteEnd+"1qq") {
+		t.Fatalf("after the paste: %q", got[len(got)-20:])
+	}
+}
+
+// TestInputIsPaced: a client pouring keys in is held to the input rate
+// once its burst is spent.
+func TestInputIsPaced(t *testing.T) {
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	k := newKeyboard(ctx, pr, rate.NewLimiter(inputRate, inputBurst))
+	go func() { _, _ = pw.Write(bytes.Repeat([]byte("j"), 64<<10)) }()
+	in := k.attach()
+	got := 0
+	start := time.Now()
+	deadline := start.Add(time.Second)
+	buf := make([]byte, 1024)
+	for time.Now().Before(deadline) {
+		n, err := in.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += n
+	}
+	elapsed := time.Since(start)
+	limit := inputBurst + int(inputRate*elapsed.Seconds()) + 256
+	if got > limit {
+		t.Fatalf("%d bytes handed on in %s; the limit allows %d", got, elapsed, limit)
+	}
+	if got < inputBurst {
+		t.Fatalf("only %d bytes handed on; the burst alone is %d", got, inputBurst)
+	}
+	in.retire(time.Time{})
+	_ = pw.Close()
+}
+
+// TestPacer: the first window change goes at once; a flood of them during
+// the wait becomes one, sent when the wait is over; a quiet wait sends
+// nothing and ends the cooling.
+func TestPacer(t *testing.T) {
+	var p pacer
+	if !p.arrived() {
+		t.Fatal("the first change waits")
+	}
+	sent := 0
+	for range 10_000 {
+		if p.arrived() {
+			sent++
+		}
+	}
+	if sent != 0 {
+		t.Fatalf("%d changes sent during the wait", sent)
+	}
+	if !p.cooled() {
+		t.Fatal("the latest change is not sent when the wait is over")
+	}
+	if p.cooled() {
+		t.Fatal("a quiet wait sent a change")
+	}
+	if !p.arrived() {
+		t.Fatal("after a quiet wait a change waits")
+	}
 }

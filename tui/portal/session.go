@@ -12,6 +12,7 @@ import (
 	"charm.land/ssh"
 	"charm.land/wish/v2/bubbletea"
 	"github.com/charmbracelet/colorprofile"
+	"golang.org/x/time/rate"
 
 	"github.com/sspr-kiosk/sspr/tui"
 )
@@ -66,7 +67,7 @@ func (s *Server) serveTUI(sess ssh.Session) {
 		Banner: s.opts.Banner, Dark: true, CostPerCall: s.opts.CostPerCall, Currency: s.opts.Currency,
 		RestAfter: s.opts.SSH.RestAfter, Theme: s.theme,
 	})
-	t.keys = newKeyboard(sess.Context(), s.closeWhenIdle(sess))
+	t.keys = newKeyboard(sess.Context(), s.closeWhenIdle(sess), rate.NewLimiter(inputRate, inputBurst))
 
 	s.mu.Lock()
 	s.live[t] = struct{}{}
@@ -183,6 +184,19 @@ func (t *tuiSession) run(windowChanges <-chan ssh.Window) (rested bool, err erro
 	stop := make(chan struct{})
 	var resizes sync.WaitGroup
 	resizes.Go(func() {
+		// At most one size per resizeEvery reaches the program; the
+		// latest of any that came in between follows when it is over.
+		cooldown := time.NewTimer(0)
+		defer cooldown.Stop()
+		<-cooldown.C
+		var pace pacer
+		sendSize := func() {
+			t.mu.Lock()
+			w, h := t.width, t.height
+			t.mu.Unlock()
+			p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+			cooldown.Reset(resizeEvery)
+		}
 		for {
 			select {
 			case <-stop:
@@ -199,8 +213,14 @@ func (t *tuiSession) run(windowChanges <-chan ssh.Window) (rested bool, err erro
 					p.Quit()
 					return
 				}
-				w, h := t.resize(win)
-				p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+				t.resize(win)
+				if pace.arrived() {
+					sendSize()
+				}
+			case <-cooldown.C:
+				if pace.cooled() {
+					sendSize()
+				}
 			}
 		}
 	})
@@ -267,6 +287,7 @@ func (t *tuiSession) notify(msg tui.NoticeMsg) {
 // is lost between programs.
 type keyboard struct {
 	ctx    context.Context
+	limit  *rate.Limiter
 	chunks chan []byte   // closed when the input ends
 	ended  chan struct{} // closed when the input ends, once chunks is
 
@@ -274,8 +295,9 @@ type keyboard struct {
 	unread []byte // taken from chunks but not yet given to a program
 }
 
-func newKeyboard(ctx context.Context, r io.Reader) *keyboard {
-	k := &keyboard{ctx: ctx, chunks: make(chan []byte), ended: make(chan struct{})}
+// newKeyboard starts reading r, handing on at most what limit allows.
+func newKeyboard(ctx context.Context, r io.Reader, limit *rate.Limiter) *keyboard {
+	k := &keyboard{ctx: ctx, chunks: make(chan []byte), ended: make(chan struct{}), limit: limit}
 	go k.pump(r)
 	return k
 }
@@ -284,11 +306,17 @@ func (k *keyboard) pump(r io.Reader) {
 	defer close(k.ended)
 	defer close(k.chunks)
 	buf := make([]byte, 256)
+	var guard pasteGuard
 	for {
 		n, err := r.Read(buf)
-		if n > 0 {
+		if c := guard.filter(buf[:n]); len(c) > 0 {
+			// Waiting here holds the client back: the SSH channel's window
+			// fills and its writes stop.
+			if k.limit.WaitN(k.ctx, len(c)) != nil {
+				return
+			}
 			select {
-			case k.chunks <- append([]byte(nil), buf[:n]...):
+			case k.chunks <- c:
 			case <-k.ctx.Done():
 				return
 			}

@@ -322,3 +322,73 @@ func TestSlowTerminalDoesNotWakeForever(t *testing.T) {
 	term.send("1")
 	term.waitFor("Enter your username", wait)
 }
+
+// TestHugePasteRefusedOverSSH: a 100 kB paste is refused at once with a
+// notice, and the field still works after it.
+func TestHugePasteRefusedOverSSH(t *testing.T) {
+	h := newHarness(t)
+	p := startPortal(t, h, nil)
+	term := openTerminal(t, dial(t, p.addr), 24, 80)
+	term.waitFor("Reset a forgotten password", wait)
+	term.send("1")
+	term.waitFor("Enter your username", wait)
+	start := time.Now()
+	term.send("\x1b[200~" + strings.Repeat("a", 100_000) + "\x1b[201~")
+	term.waitFor("That paste is too long", wait)
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("the refusal took %s", d)
+	}
+	term.typeText("alice")
+	term.send("\r")
+	term.waitFor("Email me a code", wait)
+}
+
+// TestResizeFloodCoalesced: thousands of window changes a second reach the
+// screen a few times a second, and the last size wins.
+func TestResizeFloodCoalesced(t *testing.T) {
+	h := newHarness(t)
+	p := startPortal(t, h, func(o *portal.Options) { o.SSH.RestAfter = 0 })
+	term := openTerminal(t, dial(t, p.addr), 24, 80)
+	term.waitFor("Reset a forgotten password", wait)
+	term.out.setMark()
+	start := time.Now()
+	n := 0
+	for ; time.Since(start) < time.Second; n++ {
+		if err := term.sess.WindowChange(20+n%20, 60+n%100); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := term.sess.WindowChange(30, 100); err != nil {
+		t.Fatal(err)
+	}
+	// The frame fills the window it was last told of: its help bar is on
+	// row 30.
+	deadline := time.Now().Add(wait)
+	for !strings.Contains(term.out.since(), "ctrl+c quit") || lastRowDrawn(term.out.rawSince()) != 30 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the last size did not win: last row drawn %d", lastRowDrawn(term.out.rawSince()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Each redraw at a new size repaints the screen (about 1–3 kB); one per
+	// window change would be megabytes.
+	if got := len(term.out.rawSince()); got > 200_000 {
+		t.Fatalf("%d window changes drew %d bytes", n, got)
+	}
+	t.Logf("%d window changes drew %d bytes", n, len(term.out.rawSince()))
+}
+
+// lastRowDrawn is the row of the last absolute cursor move in raw.
+func lastRowDrawn(raw string) int {
+	m := csiPosition.FindAllStringSubmatch(raw, -1)
+	for i := len(m) - 1; i >= 0; i-- {
+		if m[i][3] == "H" || m[i][3] == "f" {
+			row := 0
+			for _, c := range m[i][1] {
+				row = row*10 + int(c-'0')
+			}
+			return row
+		}
+	}
+	return 0
+}

@@ -295,13 +295,20 @@ func waitShutdown(t testing.TB, shut <-chan error) {
 	}
 }
 
+// toUsername waits for the welcome screen and opens the reset, leaving
+// the session on the username screen.
+func (term *terminal) toUsername() {
+	term.t.Helper()
+	term.waitFor("Reset a forgotten password", wait)
+	term.send("1")
+	term.waitFor("Enter your username", wait)
+}
+
 // walkToCode opens the reset for user and asks for an email code, leaving
 // the session on the code entry screen.
 func walkToCode(t testing.TB, term *terminal, user string) {
 	t.Helper()
-	term.waitFor("Reset a forgotten password", wait)
-	term.send("1")
-	term.waitFor("Enter your username", wait)
+	term.toUsername()
 	term.typeText(user)
 	term.send("\r")
 	term.waitFor("Email me a code", wait)

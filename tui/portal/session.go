@@ -45,6 +45,9 @@ type tuiSession struct {
 	keys  *keyboard
 	maxW  int
 	maxH  int
+	// env is the session's environment with its terminal type: a program
+	// must never read the server's own.
+	env []string
 
 	mu      sync.Mutex
 	width   int
@@ -59,7 +62,8 @@ type tuiSession struct {
 func (s *Server) serveTUI(sess ssh.Session) {
 	pty, windowChanges, _ := sess.Pty()
 	maxW, maxH := clampLimits(s.opts.SSH)
-	t := &tuiSession{srv: s, sess: sess, maxW: maxW, maxH: maxH, wake: make(chan struct{}, 1)}
+	t := &tuiSession{srv: s, sess: sess, maxW: maxW, maxH: maxH, wake: make(chan struct{}, 1),
+		env: append(sess.Environ(), "TERM="+pty.Term)}
 	t.width, t.height = t.clamp(pty.Window.Width, pty.Window.Height)
 	t.model = tui.New(tui.Options{
 		Context: sess.Context(), Service: s.opts.Service, Source: "ssh:" + hostOf(sess.RemoteAddr()),
@@ -123,18 +127,49 @@ func (t *tuiSession) run(windowChanges <-chan ssh.Window) (rested bool, err erro
 	case <-t.wake:
 	default:
 	}
-	in := t.keys.attach()
-	out := &gate{w: t.sess}
+	in, out := t.keys.attach(), &gate{w: t.sess}
 	var restedFlag atomic.Bool
+	p := tea.NewProgram(t.model, t.programOptions(in, out, &restedFlag)...)
+
+	t.mu.Lock()
+	t.program = p
+	notice := t.notice
+	t.mu.Unlock()
+	if notice != nil {
+		go p.Send(*notice)
+	}
+
+	// Resizes go to the program while it runs; the channel is handed back
+	// before the session rests.
+	stop := make(chan struct{})
+	var watching sync.WaitGroup
+	watching.Go(func() { t.watch(p, windowChanges, stop) })
+
+	_, err = p.Run()
+	close(stop)
+	watching.Wait()
+	in.retire(time.Time{})
+	t.mu.Lock()
+	t.program = nil
+	t.mu.Unlock()
+	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
+		t.srv.logError("session program", err)
+	}
+	return restedFlag.Load(), err
+}
+
+// programOptions are one program's: the session's terminal, size and
+// context, its own input and output, and a filter that puts the program to
+// rest (setting rested) when the model asks and no key is on its way.
+func (t *tuiSession) programOptions(in *programInput, out *gate, rested *atomic.Bool) []tea.ProgramOption {
 	t.mu.Lock()
 	w, h := t.width, t.height
 	t.mu.Unlock()
-
-	opts := append(bubbletea.MakeOptions(t.sess),
+	return append(bubbletea.MakeOptions(t.sess),
 		tea.WithInput(in),
 		tea.WithOutput(out),
-		tea.WithEnvironment(t.environ()),
-		tea.WithColorProfile(colorprofile.Env(t.environ())),
+		tea.WithEnvironment(t.env),
+		tea.WithColorProfile(colorprofile.Env(t.env)),
 		tea.WithWindowSize(w, h),
 		tea.WithContext(t.sess.Context()),
 		tea.WithoutSignalHandler(),
@@ -152,7 +187,7 @@ func (t *tuiSession) run(windowChanges <-chan ssh.Window) (rested bool, err erro
 					return msg
 				}
 				out.shut()
-				restedFlag.Store(true)
+				rested.Store(true)
 				t.srv.rests.Add(1)
 				t.srv.reclaim.rested()
 				countRest(t.sess.Context())
@@ -169,80 +204,49 @@ func (t *tuiSession) run(windowChanges <-chan ssh.Window) (rested bool, err erro
 			return msg
 		}),
 	)
-	p := tea.NewProgram(t.model, opts...)
-
-	t.mu.Lock()
-	t.program = p
-	notice := t.notice
-	t.mu.Unlock()
-	if notice != nil {
-		go p.Send(*notice)
-	}
-
-	// Resizes go to the program while it runs; the loop below hands the
-	// channel back before the session rests.
-	stop := make(chan struct{})
-	var resizes sync.WaitGroup
-	resizes.Go(func() {
-		// At most one size per resizeEvery reaches the program; the
-		// latest of any that came in between follows when it is over.
-		cooldown := time.NewTimer(0)
-		defer cooldown.Stop()
-		<-cooldown.C
-		var pace pacer
-		sendSize := func() {
-			t.mu.Lock()
-			w, h := t.width, t.height
-			t.mu.Unlock()
-			p.Send(tea.WindowSizeMsg{Width: w, Height: h})
-			cooldown.Reset(resizeEvery)
-		}
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.keys.ended:
-				// No more input: nobody can use the screen any more.
-				ended(t.sess.Context(), "input closed")
-				p.Quit()
-				return
-			case win, ok := <-windowChanges:
-				if !ok {
-					// The channel is closed: the session is over.
-					ended(t.sess.Context(), "channel closed")
-					p.Quit()
-					return
-				}
-				t.resize(win)
-				if pace.arrived() {
-					sendSize()
-				}
-			case <-cooldown.C:
-				if pace.cooled() {
-					sendSize()
-				}
-			}
-		}
-	})
-
-	_, err = p.Run()
-	close(stop)
-	resizes.Wait()
-	in.retire(time.Time{})
-	t.mu.Lock()
-	t.program = nil
-	t.mu.Unlock()
-	if err != nil && !errors.Is(err, tea.ErrProgramKilled) {
-		t.srv.logError("session program", err)
-	}
-	return restedFlag.Load(), err
 }
 
-// environ is the session's environment with its terminal type: the program
-// must never read the server's own.
-func (t *tuiSession) environ() []string {
-	pty, _, _ := t.sess.Pty()
-	return append(t.sess.Environ(), "TERM="+pty.Term)
+// watch passes window changes on to a running program until stop, at most
+// one per resizeEvery and the latest of any in between, and ends the
+// program when the session's input or channel closes.
+func (t *tuiSession) watch(p *tea.Program, windowChanges <-chan ssh.Window, stop <-chan struct{}) {
+	cooldown := time.NewTimer(0)
+	defer cooldown.Stop()
+	<-cooldown.C
+	var pace pacer
+	sendSize := func() {
+		t.mu.Lock()
+		w, h := t.width, t.height
+		t.mu.Unlock()
+		p.Send(tea.WindowSizeMsg{Width: w, Height: h})
+		cooldown.Reset(resizeEvery)
+	}
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.keys.ended:
+			// No more input: nobody can use the screen any more.
+			ended(t.sess.Context(), "input closed")
+			p.Quit()
+			return
+		case win, ok := <-windowChanges:
+			if !ok {
+				// The channel is closed: the session is over.
+				ended(t.sess.Context(), "channel closed")
+				p.Quit()
+				return
+			}
+			t.resize(win)
+			if pace.arrived() {
+				sendSize()
+			}
+		case <-cooldown.C:
+			if pace.cooled() {
+				sendSize()
+			}
+		}
+	}
 }
 
 // sleep waits, with no program, for a reason to draw again: a key, a

@@ -56,6 +56,47 @@ func TestNoChannelNoMethod(t *testing.T) {
 	}
 }
 
+// An email address nobody can send to does not count as a way to prove
+// who you are anywhere: the person is asked to register another way, the
+// registrations report says they cannot reset, and so does the coverage
+// the admin panel's insights and what-if lines are computed from.
+func TestUndeliverableMethodsDoNotCount(t *testing.T) {
+	h := flowstest.New(t, flowstest.Options{Channels: func(*store.DB, clock.Clock) map[string]dispatch.Channel {
+		return map[string]dispatch.Channel{}
+	}})
+	ctx := context.Background()
+	h.AddUser(t, "alice", false)
+	h.RegisterVerified(t, "alice", policy.Email, "alice@example.com")
+	info, err := h.Svc.SignIn(ctx, "alice", flowstest.Password, flowstest.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.RegistrationDue {
+		t.Fatal("with only an undeliverable email, registration is not due")
+	}
+	report, err := h.Svc.RegistrationReport(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range report {
+		if line.Username == "alice" && line.CanReset {
+			t.Fatalf("the report says alice can reset with only an email nobody can send: %+v", line)
+		}
+	}
+	if c, err := h.Svc.Coverage(ctx); err != nil || c.AbleToReset != 0 {
+		t.Fatalf("coverage counts %d able to reset (%v); want 0", c.AbleToReset, err)
+	}
+	// Once she has a way that works, all is well.
+	h.RegisterAuthenticator(t, "alice")
+	info, err = h.Svc.SignIn(ctx, "alice", flowstest.Password, flowstest.Source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.RegistrationDue {
+		t.Fatalf("registration still due with an authenticator: %s", info.DueReason)
+	}
+}
+
 // A stored value the rules refuse (an older version wrote it, or someone
 // edited the table) must not stop every reset, and an admin can repair it.
 func TestInvalidStoredPolicyValue(t *testing.T) {

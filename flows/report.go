@@ -39,7 +39,7 @@ func (s *Service) RegistrationReport(ctx context.Context) ([]RegistrationLine, e
 	out := make([]RegistrationLine, len(rows))
 	for i, r := range rows {
 		enabled := r.IsAdmin || pol.EnabledFor == policy.ScopeAll || pol.EnabledFor == policy.ScopeGroup && inScope[r.Username]
-		st := evaluateRegistration(pol, r.User, r.Kinds, enabled, now)
+		st := evaluateRegistration(pol, r.User, r.Kinds, enabled, s.canSend, now)
 		line := RegistrationLine{Username: r.Username, Enabled: enabled, Methods: r.Kinds, CanReset: st.canReset}
 		if line.Methods == nil {
 			line.Methods = []string{}

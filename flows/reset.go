@@ -140,11 +140,15 @@ func (s *Service) usable(pol policy.Policy, m policy.Method, isAdmin bool, kind 
 		return false
 	}
 	// A code nobody can deliver is no way to prove anything.
-	if (m == policy.Email || m == policy.SMS) && !s.dispatcher.HasChannel(channelOf(m)) {
+	if (m == policy.Email || m == policy.SMS) && !s.canSend(m) {
 		return false
 	}
 	return true
 }
+
+// canSend says whether codes for an email or text message method can be
+// delivered: a channel for it is configured.
+func (s *Service) canSend(m policy.Method) bool { return s.dispatcher.HasChannel(channelOf(m)) }
 
 func (s *Service) makeDecoy(ctx context.Context, f *flow, pol policy.Policy) error {
 	f.decoy = true

@@ -189,13 +189,14 @@ func (s *Service) registrationState(ctx context.Context, u store.User) (regState
 	if err != nil {
 		return regState{}, err
 	}
-	st := evaluateRegistration(pol, u, kinds, enabled, s.now())
+	st := evaluateRegistration(pol, u, kinds, enabled, s.canSend, s.now())
 	return st, nil
 }
 
 // evaluateRegistration is the pure rule behind registrationState, shared with
 // the registrations report.
-func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabled bool, now time.Time) regState {
+func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabled bool, canSend func(policy.Method) bool,
+	now time.Time) regState {
 	st := regState{registered: kinds}
 	required := pol.MethodsRequired
 	if u.IsAdmin {
@@ -208,6 +209,10 @@ func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabl
 			continue
 		}
 		if !pol.Allows(m) && !(u.IsAdmin && m != policy.Voucher) {
+			continue
+		}
+		// A code nobody can deliver proves nothing (as in Service.usable).
+		if (m == policy.Email || m == policy.SMS) && !canSend(m) {
 			continue
 		}
 		st.usable++

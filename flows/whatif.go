@@ -127,7 +127,7 @@ func (s *Service) outcomeOf(ctx context.Context, pop population, pol policy.Poli
 			u.LastConfirmedAt = 0
 		}
 		kinds := kindsOf(k.kinds)
-		st := evaluateRegistration(pol, u, kinds, true, pop.now)
+		st := evaluateRegistration(pol, u, kinds, true, s.canSend, pop.now)
 		o.enabled += n
 		if st.canReset {
 			o.canReset += n

@@ -882,9 +882,38 @@ func TestPolicySetValueStartingWithDash(t *testing.T) {
 	}
 }
 
+// withChannels configures an SMTP relay and an SMS gateway in the folder's
+// config (nothing listens there; reports only need them configured), and
+// returns how to remove them again.
+func (f *folder) withChannels() (remove func()) {
+	f.t.Helper()
+	path := filepath.Join(f.dir, "config.yaml")
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	cfg := strings.Replace(string(orig), "smtp:\n  host: \"\"", "smtp:\n  host: \"127.0.0.1\"", 1)
+	cfg = strings.Replace(cfg, "  from: \"\"", "  from: \"sspr@example.com\"", 1)
+	cfg = strings.Replace(cfg, "sms:\n  # The gateway endpoint, http:// or https://.\n  url: \"\"",
+		"sms:\n  # The gateway endpoint, http:// or https://.\n  url: \"http://127.0.0.1:9/send\"", 1)
+	cfg = strings.Replace(cfg, "  body_template: \"\"", "  body_template: '{\"to\":\"{{.To}}\",\"text\":\"{{.Text}}\"}'", 1)
+	if cfg == string(orig) || strings.Count(cfg, "127.0.0.1") != 2 {
+		f.t.Fatal("the config template changed: channels not set")
+	}
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		f.t.Fatal(err)
+	}
+	return func() {
+		if err := os.WriteFile(path, orig, 0o600); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+}
+
 func TestReportRegistrations(t *testing.T) {
 	f := newFolder(t)
 	f.ok("group", "add", "staff")
+	removeChannels := f.withChannels()
 	f.ok("user", "add", "ada", "--admin")
 	f.ok("user", "add", "bob", "--groups", "staff")
 	f.ok("user", "add", "carol", "--groups", "staff")
@@ -951,6 +980,16 @@ func TestReportRegistrations(t *testing.T) {
 	check("dave", "false", "sms", "false", true)
 	check("bob", "true", "email;sms", "true", true)
 	check("ada", "true", "email", "false", true)
+
+	// With no relay and no gateway, codes cannot be sent: email and text
+	// messages do not count, as in the reset itself.
+	removeChannels()
+	rows, _ = csv.NewReader(strings.NewReader(f.ok("report", "registrations", "--format", "csv"))).ReadAll()
+	for _, row := range rows[1:] {
+		byUser[row[0]] = row
+	}
+	check("bob", "true", "email;sms", "false", true)
+	f.withChannels()
 
 	// table: the same header in capitals and one line per user.
 	table := f.ok("report", "registrations")

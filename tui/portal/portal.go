@@ -72,10 +72,10 @@ type Server struct {
 	opts Options
 	srv  *ssh.Server
 
-	rests        atomic.Uint64 // sessions put to rest, ever
-	connections  atomic.Int64  // open TCP connections
-	unauthorised atomic.Int64  // connections that have not reached a session yet
-	sessions     sync.WaitGroup
+	rests        atomic.Uint64  // sessions put to rest, ever
+	connections  atomic.Int64   // open TCP connections
+	unauthorised atomic.Int64   // connections that have not reached a session yet
+	sessions     sync.WaitGroup // sessions in serveTUI
 
 	// theme is shared by every session: styles are only read.
 	theme *styles.Theme
@@ -86,6 +86,7 @@ type Server struct {
 	live     map[*tuiSession]struct{}
 	perConn  map[string]int // sessions opened per connection (ssh session id)
 	draining bool
+	closed   bool
 	grace    time.Duration
 }
 
@@ -246,6 +247,9 @@ func (s *Server) Shutdown(ctx context.Context, grace time.Duration) error {
 	}
 	cancel()
 	err := s.srv.Close()
+	s.mu.Lock()
+	s.closed = true // no session starts after this, so none is missed below
+	s.mu.Unlock()
 	s.sessions.Wait()
 	<-done
 	if errors.Is(err, ssh.ErrServerClosed) {

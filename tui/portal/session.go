@@ -74,13 +74,19 @@ func (s *Server) serveTUI(sess ssh.Session) {
 	t.keys = newKeyboard(sess.Context(), s.closeWhenIdle(sess), rate.NewLimiter(inputRate, inputBurst))
 
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
 	s.live[t] = struct{}{}
+	s.sessions.Add(1)
 	draining, notice := s.draining, s.restartNotice()
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.live, t)
 		s.mu.Unlock()
+		s.sessions.Done()
 	}()
 	if draining {
 		// Shutdown began after this session passed the capacity check.

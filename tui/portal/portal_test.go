@@ -708,6 +708,10 @@ func TestShutdownDrains(t *testing.T) {
 		if d := time.Since(start); d < grace {
 			t.Fatalf("Shutdown returned after %s, before the grace period of %s", d, grace)
 		}
+		// It returned once every session it closed had ended.
+		if st := p.srv.Stats(); st.Open != 0 {
+			t.Fatalf("Shutdown returned with sessions still open: %+v", st)
+		}
 		// The lingering client was disconnected.
 		term.ended(wait)
 		term.client.Close()

@@ -71,8 +71,6 @@ func (s *Server) serveTUI(sess ssh.Session) {
 		Banner: s.opts.Banner, Dark: true, CostPerCall: s.opts.CostPerCall, Currency: s.opts.Currency,
 		RestAfter: s.opts.SSH.RestAfter, Theme: s.theme,
 	})
-	t.keys = newKeyboard(sess.Context(), s.closeWhenIdle(sess), rate.NewLimiter(inputRate, inputBurst))
-
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -88,6 +86,7 @@ func (s *Server) serveTUI(sess ssh.Session) {
 		s.mu.Unlock()
 		s.sessions.Done()
 	}()
+	t.keys = newKeyboard(sess.Context(), s.closeWhenIdle(sess), rate.NewLimiter(inputRate, inputBurst))
 	if draining {
 		// Shutdown began after this session passed the capacity check.
 		t.notify(notice)

@@ -100,10 +100,7 @@ func TestUndeliverableMethodsDoNotCount(t *testing.T) {
 // A stored value the rules refuse (an older version wrote it, or someone
 // edited the table) must not stop every reset, and an admin can repair it.
 func TestInvalidStoredPolicyValue(t *testing.T) {
-	h := flowstest.New(t)
-	ctx := context.Background()
-	h.AddUser(t, "alice", false)
-	h.RegisterEmail(t, "alice")
+	h, ctx := aliceWithEmail(t)
 	if err := store.SetPolicyValue(ctx, h.DB, "helpdesk_contact", "call \x1b[31mme", 1); err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,18 @@ import (
 // goodPassword is the passphrase the tests build new passwords from.
 const goodPassword = "correct horse battery staple"
 
-func TestResetByEmailCodeEndToEnd(t *testing.T) {
+// aliceWithEmail is a harness with alice, who has a verified email
+// address, and a context for the calls.
+func aliceWithEmail(t *testing.T) (*flowstest.Harness, context.Context) {
+	t.Helper()
 	h := flowstest.New(t)
-	ctx := context.Background()
 	h.AddUser(t, "alice", false)
 	h.RegisterEmail(t, "alice")
+	return h, context.Background()
+}
+
+func TestResetByEmailCodeEndToEnd(t *testing.T) {
+	h, ctx := aliceWithEmail(t)
 
 	rs := h.StartReset(t, "Alice ")
 	if len(rs.Options) == 0 || rs.Options[0].Method != policy.Email || rs.Options[0].Destination != "a•••e@example.com" {
@@ -84,10 +91,7 @@ func TestCodeExpiresAfterTenMinutes(t *testing.T) {
 }
 
 func TestFifthWrongCodeVoidsAndBlocks(t *testing.T) {
-	h := flowstest.New(t)
-	ctx := context.Background()
-	h.AddUser(t, "alice", false)
-	h.RegisterEmail(t, "alice")
+	h, ctx := aliceWithEmail(t)
 	rs := h.StartReset(t, "alice")
 	h.SendCode(t, rs.FlowID, policy.Email)
 	right := h.Inbox.LastCode(t, "alice@example.com")
@@ -125,10 +129,7 @@ func TestFifthWrongCodeVoidsAndBlocks(t *testing.T) {
 }
 
 func TestChallengeVoidAfterFiveWrongWithoutAccountBlock(t *testing.T) {
-	h := flowstest.New(t)
-	ctx := context.Background()
-	h.AddUser(t, "alice", false)
-	h.RegisterEmail(t, "alice")
+	h, ctx := aliceWithEmail(t)
 	rs := h.StartReset(t, "alice")
 	h.SendCode(t, rs.FlowID, policy.Email)
 	right := h.Inbox.LastCode(t, "alice@example.com")
@@ -147,10 +148,7 @@ func TestChallengeVoidAfterFiveWrongWithoutAccountBlock(t *testing.T) {
 }
 
 func TestResendVoidsPreviousCode(t *testing.T) {
-	h := flowstest.New(t)
-	ctx := context.Background()
-	h.AddUser(t, "alice", false)
-	h.RegisterEmail(t, "alice")
+	h, ctx := aliceWithEmail(t)
 	rs := h.StartReset(t, "alice")
 	h.SendCode(t, rs.FlowID, policy.Email)
 	first := h.Inbox.LastCode(t, "alice@example.com")
@@ -233,10 +231,7 @@ func TestTOTPWindow(t *testing.T) {
 }
 
 func TestDecoyLooksLikeRealUser(t *testing.T) {
-	h := flowstest.New(t)
-	ctx := context.Background()
-	h.AddUser(t, "alice", false)
-	h.RegisterEmail(t, "alice")
+	h, ctx := aliceWithEmail(t)
 	h.AddUser(t, "carol", false) // exists, but registered nothing
 
 	real := h.StartReset(t, "alice")
@@ -304,10 +299,7 @@ func TestDisabledUserLearnsOnlyAfterProof(t *testing.T) {
 }
 
 func TestGroupScope(t *testing.T) {
-	h := flowstest.New(t)
-	ctx := context.Background()
-	h.AddUser(t, "alice", false)
-	h.RegisterEmail(t, "alice")
+	h, ctx := aliceWithEmail(t)
 	if err := h.Svc.AddGroup(ctx, h.Admin, "pilot"); err != nil {
 		t.Fatal(err)
 	}
@@ -593,10 +585,7 @@ func TestVoucher(t *testing.T) {
 }
 
 func TestSuccessfulResetClearsFailures(t *testing.T) {
-	h := flowstest.New(t)
-	ctx := context.Background()
-	h.AddUser(t, "alice", false)
-	h.RegisterEmail(t, "alice")
+	h, ctx := aliceWithEmail(t)
 	rs := h.StartReset(t, "alice")
 	h.SendCode(t, rs.FlowID, policy.Email)
 	for i := 0; i < 4; i++ {
@@ -642,10 +631,7 @@ func TestSourceBlock(t *testing.T) {
 }
 
 func TestDeliveryFailure(t *testing.T) {
-	h := flowstest.New(t)
-	ctx := context.Background()
-	h.AddUser(t, "alice", false)
-	h.RegisterEmail(t, "alice")
+	h, ctx := aliceWithEmail(t)
 	h.Inbox.SetFail(true)
 	rs := h.StartReset(t, "alice")
 	_, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email)

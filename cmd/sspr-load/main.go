@@ -803,17 +803,7 @@ func descendants(pid int) []int {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			continue
-		}
-		// The command name is in parentheses and may hold spaces.
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
+		f := statFields(p)
 		if len(f) < 2 {
 			continue
 		}
@@ -827,6 +817,22 @@ func descendants(pid int) []int {
 	return out
 }
 
+// statFields are the fields of /proc/PID/stat after the command name, or
+// none when the process is gone.
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	// The command name is in parentheses and may hold spaces.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
+}
+
 // cpuTicks is the user and system CPU time of pid (and, for a tree, of every
 // process below it), in clock ticks.
 func cpuTicks(pid int, tree bool) int64 {
@@ -836,17 +842,8 @@ func cpuTicks(pid int, tree bool) int64 {
 	}
 	var total int64
 	for _, p := range pids {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
 		// After the name: state(0) ppid(1) … utime(11) stime(12).
-		f := strings.Fields(s[i+1:])
+		f := statFields(p)
 		if len(f) < 13 {
 			continue
 		}

@@ -393,39 +393,35 @@ func TestStaleLookupDropped(t *testing.T) {
 	d.see("c•••l@example.com")
 }
 
-// TestEscDuringResendIsDropped: a resend's result arrives after Esc went
-// back to the method picker, which must not take it for its own send.
-func TestEscDuringResendIsDropped(t *testing.T) {
-	h := newHarness(t)
-	d := kiosk(t, h)
-	d.startReset("alice")
-	d.sendEmailCode()
-	d.tick(30 * time.Second)
-	held := d.update(keyMsg("ctrl+r"))
-	d.see("Sending a new code…")
-	d.keys("esc")
-	at[*methods](d)
-	d.exec(held)
-	at[*methods](d)
-	if len(d.m.stack) != 2 {
-		t.Fatalf("%d screens: the stale resend opened a code screen", len(d.m.stack))
-	}
-}
-
-func TestEscDuringCheckIsDropped(t *testing.T) {
-	h := newHarness(t)
-	d := kiosk(t, h)
-	d.startReset("alice")
-	d.sendEmailCode()
-	d.typeText(h.Inbox.LastCode(t, "alice@example.com"))
-	held := d.update(keyMsg("enter"))
-	d.see("⋯ Checking…")
-	d.keys("esc")
-	at[*methods](d)
-	d.exec(held)
-	at[*methods](d)
-	if len(d.m.stack) != 2 {
-		t.Fatalf("%d screens", len(d.m.stack))
+// TestEscDuringRequestIsDropped: a resend's or a code check's result
+// arrives after Esc went back to the method picker, which must not take it
+// for its own send or open a screen for it.
+func TestEscDuringRequestIsDropped(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		prepare func(h *harness, d *driver)
+		key     string
+		shows   string
+	}{
+		{"resend", func(_ *harness, d *driver) { d.tick(30 * time.Second) }, "ctrl+r", "Sending a new code…"},
+		{"check", func(h *harness, d *driver) { d.typeText(h.Inbox.LastCode(d.t, "alice@example.com")) }, "enter", "⋯ Checking…"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			d := kiosk(t, h)
+			d.startReset("alice")
+			d.sendEmailCode()
+			tc.prepare(h, d)
+			held := d.update(keyMsg(tc.key))
+			d.see(tc.shows)
+			d.keys("esc")
+			at[*methods](d)
+			d.exec(held)
+			at[*methods](d)
+			if len(d.m.stack) != 2 {
+				t.Fatalf("%d screens: the stale result opened a screen", len(d.m.stack))
+			}
+		})
 	}
 }
 

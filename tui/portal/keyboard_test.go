@@ -173,3 +173,48 @@ func TestPacer(t *testing.T) {
 		t.Fatal("after a quiet wait a change waits")
 	}
 }
+
+// FuzzPasteGuard: the guard's output does not depend on how the input was
+// split into reads; without a paste it changes nothing; and it never
+// passes on more of a paste than pasteKept bytes.
+func FuzzPasteGuard(f *testing.F) {
+	f.Add([]byte("ab"+pasteStart+"hunter two"+pasteEnd+"cd"), uint8(3))
+	f.Add([]byte(pasteStart+strings.Repeat("x", 5000)+pasteEnd+pasteStart+"y"+pasteEnd), uint8(1))
+	f.Add([]byte("\x1b[200\x1b[200~~\x1b[201"), uint8(2))
+	f.Fuzz(func(t *testing.T, input []byte, split uint8) {
+		var whole pasteGuard
+		want := whole.filter(input)
+		var parts pasteGuard
+		var got []byte
+		step := int(split)%64 + 1
+		for rest := input; len(rest) > 0; {
+			n := min(step, len(rest))
+			got = append(got, parts.filter(rest[:n])...)
+			rest = rest[n:]
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("split every %d: %q; whole: %q", step, got, want)
+		}
+		if !bytes.Contains(input, []byte(pasteStart)) && !bytes.Equal(want, input) {
+			t.Fatalf("no paste, yet %q became %q", input, want)
+		}
+		// Between a start marker and the next end marker (or the end of
+		// the output) there are at most pasteKept + len(pasteEnd) bytes.
+		out := want
+		for {
+			i := bytes.Index(out, []byte(pasteStart))
+			if i < 0 {
+				break
+			}
+			body := out[i+len(pasteStart):]
+			j := bytes.Index(body, []byte(pasteEnd))
+			if j < 0 {
+				j = len(body)
+			}
+			if j > pasteKept+len(pasteEnd) {
+				t.Fatalf("a paste of %d bytes passed", j)
+			}
+			out = body[j:]
+		}
+	})
+}

@@ -88,7 +88,7 @@ func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
-			s.req.next()
+			s.req.next(s.e)
 			return s, pop
 		case key.Matches(msg, s.e.keys.Resend) && s.sent != nil:
 			return s, s.resend()
@@ -109,7 +109,7 @@ func (s *codeEntry) resend() tea.Cmd {
 		s.err = fmt.Sprintf("You can ask for a new code in %ds.", int(s.sent.ResendAt.Sub(s.now).Round(time.Second)/time.Second))
 		return nil
 	}
-	e, flowID, o, seq := s.e, s.j.flowID, s.option, s.req.next()
+	e, flowID, o, seq := s.e, s.j.flowID, s.option, s.req.next(s.e)
 	s.pending, s.err = "Sending a new code…", ""
 	return func() tea.Msg {
 		sent, err := e.svc.SendCode(e.ctx, flowID, o.Method)
@@ -130,7 +130,7 @@ func (s *codeEntry) submit() tea.Cmd {
 		s.err = "Codes are digits only."
 		return nil
 	}
-	e, flowID, m, seq := s.e, s.j.flowID, s.option.Method, s.req.next()
+	e, flowID, m, seq := s.e, s.j.flowID, s.option.Method, s.req.next(s.e)
 	s.pending, s.err = "Checking…", ""
 	return func() tea.Msg {
 		p, err := e.svc.VerifyCode(e.ctx, flowID, m, code)

@@ -53,7 +53,7 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
-			s.req.next()
+			s.req.next(s.e)
 			return s, pop
 		case key.Matches(msg, s.e.keys.Select):
 			if s.pending {
@@ -65,7 +65,7 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 				return s, nil
 			}
 			s.pending, s.err = true, ""
-			seq, e := s.req.next(), s.e
+			seq, e := s.req.next(s.e), s.e
 			return s, func() tea.Msg {
 				rs, err := e.svc.StartReset(e.ctx, name, e.source)
 				return startedMsg{seq: seq, rs: rs, err: err}

@@ -159,7 +159,7 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, nil
 	case tea.KeyPressMsg:
 		if key.Matches(msg, s.e.keys.Back) {
-			s.req.next()
+			s.req.next(s.e)
 			return s, pop
 		}
 		if s.pending != "" || len(s.j.options) == 0 {
@@ -175,7 +175,7 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (s *methods) choose(o flows.MethodOption) tea.Cmd {
-	e, flowID, seq := s.e, s.j.flowID, s.req.next()
+	e, flowID, seq := s.e, s.j.flowID, s.req.next(s.e)
 	s.err = ""
 	switch {
 	case o.SendsCode && e.now().Before(s.sent[o.Method].ResendAt):

@@ -134,7 +134,7 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
-			s.req.next()
+			s.req.next(s.e)
 			return s, pop
 		}
 		if taken, submit := twoFields(s.e, msg, &s.pw, &s.confirm, &s.focus); taken {
@@ -170,7 +170,7 @@ func (s *newPassword) evaluate() tea.Cmd {
 	if s.rules == nil {
 		return nil
 	}
-	seq := s.evalReq.next()
+	seq := s.evalReq.next(s.e)
 	if s.evaluating {
 		return nil
 	}
@@ -197,7 +197,7 @@ func (s *newPassword) submit() tea.Cmd {
 		s.err = "The two entries are not the same."
 		return nil
 	}
-	e, t, pw, seq := s.e, s.t, s.pw.Value(), s.req.next()
+	e, t, pw, seq := s.e, s.t, s.pw.Value(), s.req.next(s.e)
 	s.pending, s.err = true, ""
 	return func() tea.Msg {
 		var err error

@@ -106,7 +106,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			switch {
 			case key.Matches(msg, s.e.keys.Confirm):
 				s.confirm = nil
-				e, id, seq := s.e, s.sessionID, s.req.next()
+				e, id, seq := s.e, s.sessionID, s.req.next(s.e)
 				return s, func() tea.Msg { return removedMsg{seq: seq, m: m, err: e.svc.RemoveMethod(e.ctx, id, m)} }
 			case key.Matches(msg, s.e.keys.Cancel), key.Matches(msg, s.e.keys.Back):
 				s.confirm = nil
@@ -182,7 +182,7 @@ func (s *overview) build() {
 	}
 	if s.ov.Due && s.ov.CanReset {
 		add("Confirm my info is right", "", func() tea.Cmd {
-			seq := s.req.next()
+			seq := s.req.next(s.e)
 			return func() tea.Msg { return confirmedMsg{seq: seq, err: e.svc.ConfirmInfo(e.ctx, id)} }
 		})
 	}

@@ -85,7 +85,7 @@ type (
 )
 
 func (t *auditTab) open() tea.Cmd {
-	seq, e := t.vreq.next(), t.a.e
+	seq, e := t.vreq.next(t.a.e), t.a.e
 	verify := t.a.do(func(flows.Actor) tea.Msg {
 		rep, err := e.svc.VerifyAudit(e.ctx)
 		return auditVerifiedMsg{seq: seq, rep: rep, err: err}
@@ -94,7 +94,7 @@ func (t *auditTab) open() tea.Cmd {
 }
 
 func (t *auditTab) fetch(offset int) tea.Cmd {
-	seq, e, f := t.req.next(), t.a.e, t.applied
+	seq, e, f := t.req.next(t.a.e), t.a.e, t.applied
 	f.Events = append([]audit.Event(nil), t.applied.Events...)
 	f.Limit, f.Offset = auditPageSize+1, offset
 	return t.a.do(func(flows.Actor) tea.Msg {

@@ -41,7 +41,7 @@ type insightsMsg struct {
 }
 
 func (t *insightsTab) open() tea.Cmd {
-	seq, e := t.req.next(), t.a.e
+	seq, e := t.req.next(t.a.e), t.a.e
 	return t.a.do(func(flows.Actor) tea.Msg {
 		r, err := e.svc.ActivityReport(e.ctx, insightsDays, e.costPerCall, e.currency)
 		return insightsMsg{seq: seq, report: r, err: err}

@@ -79,7 +79,7 @@ type (
 )
 
 func (t *policyTab) open() tea.Cmd {
-	seq, e := t.req.next(), t.a.e
+	seq, e := t.req.next(t.a.e), t.a.e
 	return t.a.do(func(flows.Actor) tea.Msg {
 		pol, err := e.svc.Policy(e.ctx)
 		return policyLoadedMsg{seq: seq, pol: pol, err: err}
@@ -202,7 +202,7 @@ func (t *policyTab) startEditing(k string) {
 	t.input.SetValue(t.pol.Get(k))
 	t.input.CursorEnd()
 	t.input.Focus()
-	t.wreq.next()
+	t.wreq.next(t.a.e)
 }
 
 func (t *policyTab) stopEditing() {
@@ -210,7 +210,7 @@ func (t *policyTab) stopEditing() {
 	t.input.Blur()
 	t.input.SetValue("")
 	t.invalid, t.err = "", ""
-	t.wreq.next()
+	t.wreq.next(t.a.e)
 }
 
 // edit passes a key or paste to the field, checks the new value at once and
@@ -224,7 +224,7 @@ func (t *policyTab) edit(msg tea.Msg) tea.Cmd {
 	}
 	t.err = ""
 	t.validate()
-	seq := t.wreq.next()
+	seq := t.wreq.next(t.a.e)
 	t.whatIf, t.whatIfErr, t.whatIfValue = "", "", ""
 	if t.invalid != "" || t.input.Value() == t.pol.Get(t.key) {
 		return cmd
@@ -275,14 +275,14 @@ func (t *policyTab) submit() tea.Cmd {
 	var cmd tea.Cmd
 	if t.whatIfValue != v {
 		// Enter before the pause: ask now, so the question shows the line.
-		cmd = t.askWhatIf(t.wreq.next())
+		cmd = t.askWhatIf(t.wreq.next(t.a.e))
 	}
 	k, old := t.key, t.pol.Get(t.key)
 	t.input.Blur()
 	t.confirm = &panelConfirm{
 		question: fmt.Sprintf("Save %s: %s → %s?", policy.Label(k), panelValue(old), panelValue(v)),
 		run: func() tea.Cmd {
-			seq, e := t.req.next(), t.a.e
+			seq, e := t.req.next(t.a.e), t.a.e
 			return t.a.do(func(actor flows.Actor) tea.Msg {
 				change, err := e.svc.SetPolicy(e.ctx, actor, k, v)
 				return policySavedMsg{seq: seq, change: change, err: err}

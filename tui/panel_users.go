@@ -105,7 +105,7 @@ func (t *usersTab) open() tea.Cmd {
 
 // fetch asks for one page; count also asks how many users the search matches.
 func (t *usersTab) fetch(query string, anchor userAnchor, pageNo int, count, keepCursor bool) tea.Cmd {
-	seq, e := t.req.next(), t.a.e
+	seq, e := t.req.next(t.a.e), t.a.e
 	return t.a.do(func(flows.Actor) tea.Msg {
 		page, err := e.svc.ListUserPage(e.ctx, flows.UserQuery{Search: query, After: anchor.after, Before: anchor.before,
 			Limit: usersPageSize, Count: count})
@@ -312,7 +312,7 @@ func (t *usersTab) edit(msg tea.Msg) tea.Cmd {
 func (t *usersTab) ask(act userAction) {
 	name := t.target.Username
 	t.confirm = &panelConfirm{question: act.question, run: func() tea.Cmd {
-		seq := t.req.next()
+		seq := t.req.next(t.a.e)
 		return t.a.do(func(actor flows.Actor) tea.Msg {
 			note, v, err := act.run(actor)
 			return userActionMsg{seq: seq, user: name, note: note, voucher: v, err: err}

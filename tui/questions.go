@@ -62,7 +62,7 @@ func (s *answerQuestions) update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
-			s.req.next()
+			s.req.next(s.e)
 			return s, pop
 		case key.Matches(msg, s.e.keys.NextField), key.Matches(msg, s.e.keys.Down):
 			s.setFocus(s.focus + 1)
@@ -95,7 +95,7 @@ func (s *answerQuestions) submit() tea.Cmd {
 			return nil
 		}
 	}
-	e, flowID, seq := s.e, s.j.flowID, s.req.next()
+	e, flowID, seq := s.e, s.j.flowID, s.req.next(s.e)
 	s.pending, s.err = true, ""
 	return func() tea.Msg {
 		p, err := e.svc.VerifyAnswers(e.ctx, flowID, answers)

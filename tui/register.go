@@ -102,7 +102,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
-			s.req.next()
+			s.req.next(s.e)
 			if s.sent != nil {
 				// Back from the code goes back to the address.
 				s.sent, s.err = nil, ""
@@ -142,7 +142,7 @@ func (s *registerContact) send() tea.Cmd {
 		s.err = "Type the " + strings.ToLower(contactNoun(s.method)) + " first."
 		return nil
 	}
-	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next()
+	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next(s.e)
 	s.pending, s.err = "Sending a code…", ""
 	return func() tea.Msg {
 		sent, err := e.svc.BeginContact(e.ctx, id, m, dest)
@@ -159,7 +159,7 @@ func (s *registerContact) confirm() tea.Cmd {
 		s.err = "Codes are digits only."
 		return nil
 	}
-	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next()
+	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next(s.e)
 	s.pending, s.err = "Checking…", ""
 	return func() tea.Msg {
 		return savedMsg{seq: seq, err: e.svc.ConfirmContact(e.ctx, id, m, code)}
@@ -268,7 +268,7 @@ func (s *enrolAuthenticator) update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
-			s.req.next()
+			s.req.next(s.e)
 			return s, pop
 		case key.Matches(msg, s.e.keys.NextField):
 			// Toggle between the QR code and the text form, for small windows.
@@ -292,7 +292,7 @@ func (s *enrolAuthenticator) submit() tea.Cmd {
 		s.err = "Type the 6-digit code your app shows."
 		return nil
 	}
-	e, id, seq := s.e, s.sessionID, s.req.next()
+	e, id, seq := s.e, s.sessionID, s.req.next(s.e)
 	s.pending, s.err = true, ""
 	return func() tea.Msg { return savedMsg{seq: seq, err: e.svc.ConfirmAuthenticator(e.ctx, id, code)} }
 }
@@ -491,7 +491,7 @@ func (s *registerQuestions) update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
-			s.req.next()
+			s.req.next(s.e)
 			return s, pop
 		case key.Matches(msg, s.e.keys.NextField), key.Matches(msg, s.e.keys.Down):
 			s.move(1)
@@ -521,7 +521,7 @@ func (s *registerQuestions) submit() tea.Cmd {
 	for i := range qas {
 		qas[i] = flows.QuestionAnswer{Question: s.questions[i].Value(), Answer: s.answers[i].Value()}
 	}
-	e, id, seq := s.e, s.sessionID, s.req.next()
+	e, id, seq := s.e, s.sessionID, s.req.next(s.e)
 	s.pending, s.err = true, ""
 	return func() tea.Msg { return savedMsg{seq: seq, err: e.svc.RegisterQuestions(e.ctx, id, qas)} }
 }

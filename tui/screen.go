@@ -2,7 +2,6 @@ package tui
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	"charm.land/bubbles/v2/key"
@@ -48,6 +47,8 @@ type env struct {
 	// bodyHeight is how many rows a screen's body may take; the root sets
 	// it before each view, for screens that choose a layout by height.
 	bodyHeight int
+	// requests numbers the requests of every screen (see request.next).
+	requests int
 	// costPerCall and currency price a helpdesk call in the admin insights.
 	costPerCall float64
 	currency    string
@@ -109,10 +110,14 @@ func newInput(e *env, placeholder string, limit int, secret bool) textinput.Mode
 // and a per-screen count would let one screen take another's result.
 type request struct{ seq int }
 
-// requestSeq hands out request numbers.
-var requestSeq atomic.Int64
-
-func (r *request) next() int { r.seq = int(requestSeq.Add(1)); return r.seq }
+// next starts a new request and returns its number. Numbers come from the
+// model's env, so they are unique across every screen of a session: a late
+// result can never be taken for a newer request of another screen.
+func (r *request) next(e *env) int {
+	e.requests++
+	r.seq = e.requests
+	return r.seq
+}
 
 func (r *request) current(seq int) bool { return seq == r.seq }
 

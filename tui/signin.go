@@ -81,7 +81,7 @@ func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
-			s.req.next()
+			s.req.next(s.e)
 			return s, pop
 		}
 		if taken, submit := twoFields(s.e, msg, &s.user, &s.password, &s.focus); taken {
@@ -109,7 +109,7 @@ func (s *signIn) submit() tea.Cmd {
 		s.err = "Type your username and password."
 		return nil
 	}
-	e, purpose, seq := s.e, s.purpose, s.req.next()
+	e, purpose, seq := s.e, s.purpose, s.req.next(s.e)
 	s.pending, s.err = true, ""
 	return func() tea.Msg {
 		if purpose == purposeAdmin {

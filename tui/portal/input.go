@@ -1,7 +1,12 @@
 package portal
 
 import (
+	"context"
+	"io"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/sspr-kiosk/sspr/tui"
 )
@@ -101,4 +106,146 @@ func (p *pacer) cooled() bool {
 	p.cooling = p.waiting
 	p.waiting = false
 	return p.cooling
+}
+
+// keyboard reads a session's input on one goroutine for the whole session
+// and hands it to whichever program is drawing the screen, so that no key
+// is lost between programs.
+type keyboard struct {
+	ctx    context.Context
+	limit  *rate.Limiter
+	chunks chan []byte   // closed when the input ends
+	ended  chan struct{} // closed when the input ends, once chunks is
+
+	mu     sync.Mutex
+	unread []byte // taken from chunks but not yet given to a program
+}
+
+// newKeyboard starts reading r, handing on at most what limit allows.
+func newKeyboard(ctx context.Context, r io.Reader, limit *rate.Limiter) *keyboard {
+	k := &keyboard{ctx: ctx, chunks: make(chan []byte), ended: make(chan struct{}), limit: limit}
+	go k.pump(r)
+	return k
+}
+
+func (k *keyboard) pump(r io.Reader) {
+	defer close(k.ended)
+	defer close(k.chunks)
+	buf := make([]byte, 256)
+	var guard pasteGuard
+	for {
+		n, err := r.Read(buf)
+		if c := guard.filter(buf[:n]); len(c) > 0 {
+			// Waiting here holds the client back: the SSH channel's window
+			// fills and its writes stop.
+			if k.limit.WaitN(k.ctx, len(c)) != nil {
+				return
+			}
+			select {
+			case k.chunks <- c:
+			case <-k.ctx.Done():
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// attach returns the input of a new program.
+func (k *keyboard) attach() *programInput {
+	return &programInput{k: k, retired: make(chan struct{})}
+}
+
+// programInput is one program's view of the keyboard. Once retired it reads
+// nothing more: anything it takes after that goes back to the keyboard.
+type programInput struct {
+	k       *keyboard
+	retired chan struct{}
+
+	mu       sync.Mutex
+	done     bool
+	pending  []byte    // read from the keyboard, not yet returned
+	lastRead time.Time // when input last reached the program
+}
+
+// Read implements io.Reader.
+func (r *programInput) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	if r.done {
+		r.mu.Unlock()
+		return 0, io.EOF
+	}
+	if len(r.pending) == 0 {
+		r.pending = r.k.takeUnread()
+	}
+	if len(r.pending) == 0 {
+		r.mu.Unlock()
+		var c []byte
+		select {
+		case got, ok := <-r.k.chunks:
+			if !ok {
+				return 0, io.EOF
+			}
+			c = got
+		case <-r.retired:
+			return 0, io.EOF
+		}
+		r.mu.Lock()
+		if r.done {
+			r.k.putBack(c)
+			r.mu.Unlock()
+			return 0, io.EOF
+		}
+		r.pending = c
+	}
+	n := copy(p, r.pending)
+	r.pending = r.pending[n:]
+	r.lastRead = time.Now()
+	r.mu.Unlock()
+	return n, nil
+}
+
+// retire stops the input, unless (with a non-zero now) input reached the
+// program within restGrace of now or is still pending, in which case it
+// reports false and nothing changes. Whatever the program has not read
+// goes back to the keyboard.
+func (r *programInput) retire(now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.done {
+		return true
+	}
+	if !now.IsZero() && (len(r.pending) > 0 || now.Sub(r.lastRead) < restGrace) {
+		return false
+	}
+	r.done = true
+	r.k.putBack(r.pending)
+	r.pending = nil
+	close(r.retired)
+	return true
+}
+
+func (k *keyboard) takeUnread() []byte {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	c := k.unread
+	k.unread = nil
+	return c
+}
+
+func (k *keyboard) putBack(c []byte) {
+	if len(c) == 0 {
+		return
+	}
+	k.mu.Lock()
+	k.unread = append(c[:len(c):len(c)], k.unread...)
+	k.mu.Unlock()
+}
+
+func (k *keyboard) hasUnread() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return len(k.unread) > 0
 }

@@ -377,8 +377,11 @@ func ended(ctx context.Context, what string) {
 	}
 }
 
-// countRest counts a session's rests, for the log.
-func countRest(ctx context.Context) {
+// rested counts a session put to rest: in the stats, for the reclaimer,
+// and in the session's log line.
+func (s *Server) rested(ctx context.Context) {
+	s.rests.Add(1)
+	s.reclaim.rested()
 	if o, ok := ctx.Value(outcomeKey{}).(*outcome); ok {
 		o.rests.Add(1)
 	}

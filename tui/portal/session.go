@@ -108,13 +108,13 @@ func (s *Server) serveTUI(sess ssh.Session) {
 	}
 }
 
-// resize records the window's new size, clamped, and returns it.
-func (t *tuiSession) resize(win ssh.Window) (int, int) {
+// resize records the window's new size, clamped: every size a program is
+// given passes through here or through serveTUI's first clamp.
+func (t *tuiSession) resize(win ssh.Window) {
 	w, h := t.clamp(win.Width, win.Height)
 	t.mu.Lock()
 	t.width, t.height = w, h
 	t.mu.Unlock()
-	return w, h
 }
 
 // clamp bounds a size the client claims: the renderer's memory grows with it.
@@ -183,7 +183,7 @@ func (t *tuiSession) programOptions(in *programInput, out *gate, rested *atomic.
 		// session in use idles at about 0.05% of a core.
 		tea.WithFPS(120),
 		tea.WithFilter(func(_ tea.Model, msg tea.Msg) tea.Msg {
-			switch m := msg.(type) {
+			switch msg.(type) {
 			case tui.RestMsg:
 				if !in.retire(time.Now()) {
 					// A key is on its way in: stay up for it, and let the
@@ -197,11 +197,6 @@ func (t *tuiSession) programOptions(in *programInput, out *gate, rested *atomic.
 			case tea.SuspendMsg:
 				// ctrl+z must not suspend a server-side program.
 				return nil
-			case tea.WindowSizeMsg:
-				// The renderer sizes its buffers from this before the
-				// model sees it: clamp it here.
-				w, h := t.clamp(m.Width, m.Height)
-				return tea.WindowSizeMsg{Width: w, Height: h}
 			}
 			return msg
 		}),

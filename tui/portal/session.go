@@ -169,6 +169,9 @@ func (t *tuiSession) programOptions(in *programInput, out *gate, rested *atomic.
 	t.mu.Lock()
 	w, h := t.width, t.height
 	t.mu.Unlock()
+	// wish's MakeOptions first, for what the session's PTY needs; the
+	// options after it replace its input, output and filter with this
+	// session's own.
 	return append(bubbletea.MakeOptions(t.sess),
 		tea.WithInput(in),
 		tea.WithOutput(out),

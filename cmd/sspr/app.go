@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"time"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/clock"
@@ -101,3 +102,27 @@ func cliActor() flows.Actor {
 }
 
 var errUsage = errors.New("usage")
+
+// tidyEvery is how often a running sspr deletes spent records (flows.Tidy).
+const tidyEvery = time.Hour
+
+// startWorkers runs, until ctx ends, what a long-running sspr does beside
+// its screens: the notification dispatcher, and tidying now and every
+// tidyEvery. onError hears of tidying failures; nil ignores them.
+func (a *app) startWorkers(ctx context.Context, onError func(error)) {
+	go a.dispatcher.Run(ctx)
+	go func() {
+		t := time.NewTicker(tidyEvery)
+		defer t.Stop()
+		for {
+			if err := a.svc.Tidy(ctx); err != nil && ctx.Err() == nil && onError != nil {
+				onError(err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}

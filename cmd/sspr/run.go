@@ -113,11 +113,13 @@ func demoDir(requested string) (string, error) {
 func demoEnviron() []string { return nil }
 
 // runTUI runs the TUI on this terminal until it ends or ctx is cancelled
-// (SIGTERM), with the notification worker beside it.
+// (SIGTERM), with the notification worker and tidying beside it.
 func runTUI(ctx context.Context, a *app, o tui.Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go a.dispatcher.Run(ctx)
+	// A terminal showing the TUI has nowhere to report a failed tidy; the
+	// next one tries again.
+	a.startWorkers(ctx, nil)
 	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, assets.Banner(), true
 	o.CostPerCall, o.Currency = a.cfg.Insights.CostPerCall, a.cfg.Insights.Currency // the admin insights
 	p := tea.NewProgram(tui.New(o), tea.WithContext(ctx), tea.WithoutSignalHandler())

@@ -12,6 +12,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/tui"
 	"github.com/sspr-kiosk/sspr/tui/portal"
 )
@@ -82,5 +83,36 @@ func TestLogStats(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if m := strings.Count(logs.String(), "\n"); m != n {
 		t.Fatalf("%d more lines with nothing changing:\n%s", m-n, logs.String())
+	}
+}
+
+// TestWorkersTidy: a running sspr deletes spent records from its first
+// moment, not only after its first hour.
+func TestWorkersTidy(t *testing.T) {
+	a, err := openApp(context.Background(), t.TempDir(), nil, clock.Real{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	old := time.Now().Add(-48 * time.Hour).Unix()
+	if err := store.AddThrottleEvent(ctx, a.db, store.ScopeSource, "ssh:192.0.2.7", store.EventFail, old); err != nil {
+		t.Fatal(err)
+	}
+	a.startWorkers(ctx, func(err error) { t.Errorf("tidy: %v", err) })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := store.CountThrottleEvents(ctx, a.db, store.ScopeSource, "ssh:192.0.2.7", store.EventFail, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a two-day-old throttle event is still there")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

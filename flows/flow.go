@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -176,12 +175,6 @@ func (s *Service) decoyEmail(ctx context.Context, account string) string {
 	first := letters[sum[0]%26]
 	last := letters[sum[1]%26]
 	return fmt.Sprintf("%c•••%c@%s", first, last, domain)
-}
-
-// decoyIndex picks a stable pseudo-random number for an unknown name.
-func (s *Service) decoyIndex(account string, salt string) uint64 {
-	sum := sha256.Sum256([]byte(s.keys.MAC("decoy-"+salt, account)))
-	return binary.BigEndian.Uint64(sum[:8])
 }
 
 // commonDomain is the email domain most people registered, so decoy

@@ -3,7 +3,6 @@ package flows
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
@@ -157,14 +156,4 @@ func (s *Service) ActivityReport(ctx context.Context, days int, costPerCall floa
 	}
 	a.EstimatedSaved = float64(a.Resets) * costPerCall
 	return a, nil
-}
-
-// MethodNames returns the sorted method names of a coverage map, for stable output.
-func MethodNames(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

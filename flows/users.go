@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
-	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -437,13 +436,4 @@ func (s *Service) ListUsers(ctx context.Context, f store.UserFilter) ([]store.Us
 		users[i].PasswordHash = ""
 	}
 	return users, total, nil
-}
-
-// ParseMethod reads a method name, for the CLI and the admin panel.
-func ParseMethod(s string) (policy.Method, error) {
-	m, err := policy.ParseMethod(s)
-	if err != nil {
-		return "", fmt.Errorf("%v: %w", err, ErrInvalid)
-	}
-	return m, nil
 }

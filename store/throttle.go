@@ -125,21 +125,3 @@ func ClearBlock(ctx context.Context, h Handler, scope, key string) error {
 	}
 	return mustAffect(res, "clear block")
 }
-
-// ActiveBlocks lists the blocks in force at now.
-func ActiveBlocks(ctx context.Context, h Handler, now int64) ([]Block, error) {
-	rows, err := h.QueryContext(ctx, `SELECT scope, key, reason, created_at, until FROM blocks WHERE until > ? ORDER BY created_at DESC`, now)
-	if err != nil {
-		return nil, fmt.Errorf("active blocks: %w", err)
-	}
-	defer rows.Close()
-	var out []Block
-	for rows.Next() {
-		var b Block
-		if err := rows.Scan(&b.Scope, &b.Key, &b.Reason, &b.CreatedAt, &b.Until); err != nil {
-			return nil, fmt.Errorf("active blocks: %w", err)
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
-}

@@ -291,9 +291,6 @@ func (s *Server) kill() {
 	}
 }
 
-// Log returns what slapd wrote, for failing tests.
-func (s *Server) Log() string { return s.stderr.String() }
-
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

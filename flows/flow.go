@@ -1,14 +1,10 @@
 package flows
 
 import (
-	"context"
-	"crypto/sha256"
-	"fmt"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
-	"github.com/sspr-kiosk/sspr/store"
 )
 
 // flowKind says what a verification flow leads to.
@@ -163,36 +159,4 @@ func (s *Service) dropFlow(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.flows.drop(id)
-}
-
-// decoyEmail makes up a plausible masked address for an unknown name, the
-// same every time for the same name, so a repeated look-up cannot tell it
-// from a real one.
-func (s *Service) decoyEmail(ctx context.Context, account string) string {
-	domain := s.commonDomain(ctx)
-	sum := sha256.Sum256([]byte(s.keys.MAC("decoy", account)))
-	letters := "abcdefghijklmnopqrstuvwxyz"
-	first := letters[sum[0]%26]
-	last := letters[sum[1]%26]
-	return fmt.Sprintf("%c•••%c@%s", first, last, domain)
-}
-
-// commonDomain is the email domain most people registered, so decoy
-// addresses look like the organisation's own. It is cached for a minute.
-func (s *Service) commonDomain(ctx context.Context) string {
-	s.mu.Lock()
-	cached, at := s.domain, s.domainAt
-	s.mu.Unlock()
-	now := s.now()
-	if cached != "" && now.Sub(at) < time.Minute {
-		return cached
-	}
-	d, err := store.CommonEmailDomain(ctx, s.db)
-	if err != nil || d == "" {
-		d = "example.com"
-	}
-	s.mu.Lock()
-	s.domain, s.domainAt = d, now
-	s.mu.Unlock()
-	return d
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -630,16 +631,35 @@ func TestSourceBlock(t *testing.T) {
 	}
 }
 
+// TestDeliveryFailure: a reset's code that cannot be delivered does not
+// show: the send answers as for any name, every code typed for it is wrong
+// in the same words as on the decoy path, and the failure is audited and
+// reported for the server log. A signed-in person registering an address is
+// told at once.
 func TestDeliveryFailure(t *testing.T) {
 	h, ctx := aliceWithEmail(t)
 	h.Inbox.SetFail(true)
 	rs := h.StartReset(t, "alice")
-	_, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email)
-	if !errors.Is(err, flows.ErrDeliveryFailed) {
+	if _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); err != nil {
 		t.Fatalf("send through a failing channel: %v", err)
 	}
+	h.Settle()
 	if n := h.CountEvents(t, audit.EventCodeSendFailed); n != 1 {
 		t.Fatalf("code.send_failed rows = %d", n)
+	}
+	got := strings.Join(h.Faults(), "\n")
+	if !strings.Contains(got, "deliver code") || !strings.Contains(got, flowstest.ErrGatewayDown.Error()) {
+		t.Fatalf("faults reported: %q", got)
+	}
+	_, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, "12345678")
+	var wrong *flows.WrongCodeError
+	if !errors.As(err, &wrong) || wrong.AttemptsLeft != flows.CodeMaxAttempts-1 {
+		t.Fatalf("a code typed for an undelivered send: %v", err)
+	}
+
+	sid := h.SignIn(t, "alice")
+	if _, err := h.Svc.BeginContact(ctx, sid, policy.Email, "alice.new@example.com"); !errors.Is(err, flows.ErrDeliveryFailed) {
+		t.Fatalf("registering through a failing channel: %v", err)
 	}
 }
 

@@ -48,6 +48,9 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 		return err
 	}
 	f.required = pol.MethodsRequired
+	// Every flow pays for the typical account's shape, so a decoy's look-up
+	// costs what a real one does.
+	s.shapeNow(ctx)
 	u, err := s.localUser(ctx, f.account)
 	switch {
 	case errors.Is(err, ErrUnknownUser):
@@ -149,25 +152,6 @@ func (s *Service) usable(pol policy.Policy, m policy.Method, isAdmin bool, kind 
 // canSend says whether codes for an email or text message method can be
 // delivered: a channel for it is configured.
 func (s *Service) canSend(m policy.Method) bool { return s.dispatcher.HasChannel(channelOf(m)) }
-
-func (s *Service) makeDecoy(ctx context.Context, f *flow, pol policy.Policy) error {
-	f.decoy = true
-	// The decoy offers what most real people would have: an emailed code
-	// where email can be sent, else an authenticator.
-	if s.dispatcher.HasChannel(channelOf(policy.Email)) {
-		f.options = []MethodOption{{Method: policy.Email, Label: policy.Email.Label(),
-			Destination: s.decoyEmail(ctx, f.account), SendsCode: true}}
-	} else {
-		f.options = []MethodOption{{Method: policy.Authenticator, Label: policy.Authenticator.Label()}}
-	}
-	if f.kind == flowReset && pol.Allows(policy.Voucher) {
-		f.options = append(f.options, MethodOption{Method: policy.Voucher, Label: policy.Voucher.Label()})
-	}
-	if f.required < 1 {
-		f.required = 1
-	}
-	return nil
-}
 
 // localUser finds the person in the directory and sspr's own record of them.
 func (s *Service) localUser(ctx context.Context, account string) (store.User, error) {

@@ -139,6 +139,9 @@ type Deps struct {
 	Directory  Directory
 	// Issuer names sspr in authenticator apps.
 	Issuer string
+	// OnFault hears of failures that no person is shown (a code that could
+	// not be delivered behind the screen), for the server log; nil drops them.
+	OnFault func(what string, err error)
 }
 
 // Service runs the flows. It holds in-flight resets and sign-ins in memory;
@@ -154,12 +157,19 @@ type Service struct {
 	renderer *dispatch.Renderer
 	dir      Directory
 	issuer   string
+	onFault  func(what string, err error)
+
+	// deliveries holds a place for each code being delivered behind the
+	// screen; behind waits for them.
+	deliveries chan struct{}
+	behind     sync.WaitGroup
 
 	mu       sync.Mutex
 	flows    *lapsing[*flow]
 	sessions *lapsing[*session]
-	domain   string
-	domainAt time.Time
+	// shape is what a typical account looks like, for decoys.
+	shape           decoyShape
+	shapeRefreshing bool
 }
 
 // New builds a Service.
@@ -173,8 +183,8 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
-		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Issuer,
-		flows: newFlows(), sessions: newSessions(),
+		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Issuer, onFault: d.OnFault,
+		flows: newFlows(), sessions: newSessions(), deliveries: make(chan struct{}, maxDeliveriesBehind),
 	}
 	if s.dir == nil {
 		s.dir = NewBuiltinDirectory(d.DB, d.Hasher, d.Clock)
@@ -206,6 +216,13 @@ func loadPolicy(ctx context.Context, h store.Handler) (policy.Policy, error) {
 }
 
 func (s *Service) now() time.Time { return s.clock.Now() }
+
+// fault tells the server log of a failure nobody is shown.
+func (s *Service) fault(what string, err error) {
+	if s.onFault != nil {
+		s.onFault(what, err)
+	}
+}
 
 // record appends an audit entry inside tx, filling in the time.
 func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error {

@@ -11,8 +11,8 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
-	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -24,6 +24,12 @@ const totpPeriod = 30
 // SendCode sends a one-time code for an email or SMS option of a flow. A
 // resend voids the code before it. On the decoy path nothing is sent, but the
 // same checks, counters and answers apply.
+//
+// The person has proved nothing yet, so how delivery goes must not show:
+// the code is handed to delivery behind the screen and SendCode answers at
+// once, the same way for every name, whether the mail server is fast, slow,
+// refusing or hanging. A failed delivery is audited and logged; the person
+// reads, as everyone does, how to ask again or choose another way.
 func (s *Service) SendCode(ctx context.Context, flowID string, m policy.Method) (CodeSent, error) {
 	f, err := s.getFlow(flowID)
 	if err != nil {
@@ -50,6 +56,7 @@ func (s *Service) SendCode(ctx context.Context, flowID string, m policy.Method) 
 	sent, challengeID, err := s.sendCode(ctx, codeRequest{
 		flowID: f.id, account: f.account, source: f.source, userID: userID, purpose: f.kind.purpose(),
 		method: m, to: f.destinations[m], masked: opt.Destination, displayName: f.displayName, decoy: f.decoy,
+		behind: true,
 	})
 	if err != nil {
 		return CodeSent{}, err
@@ -70,12 +77,19 @@ type codeRequest struct {
 	to, masked              string
 	displayName             string
 	decoy                   bool
+	// behind hands the code to delivery without waiting for it: for
+	// someone who has proved nothing yet, so that delivery's speed and
+	// failures tell them nothing. A signed-in person registering a contact
+	// waits, and is told at once when it fails.
+	behind bool
 }
 
 // sendCode creates the challenge and sends its code. The challenge and the
-// send counter are written first; if delivery fails the challenge is voided.
-// The code.sent row is written only once the code is out, so it stays a
-// transaction of its own.
+// send counter are written first. When the sender waits and delivery
+// fails, the challenge is voided and ErrDeliveryFailed returned; when
+// delivery happens behind, a failure leaves the challenge as it is: nobody
+// ever saw its code, so every code typed for it is simply wrong, as on the
+// decoy path.
 func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string, error) {
 	now := s.now()
 	code, err := secret.NumericCode(CodeDigits)
@@ -90,6 +104,15 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 	if err != nil {
 		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
 	}
+	entry := audit.Entry{Event: audit.EventCodeSent, Actor: r.account, Target: r.account, Source: r.source,
+		Detail: fmt.Sprintf("%s to %s for %s", r.method, r.masked, r.purpose)}
+	if r.decoy {
+		entry.Outcome = "unknown account"
+	}
+	sent := CodeSent{Method: r.method, Destination: r.masked, ExpiresAt: now.Add(CodeLifetime),
+		ResendAt: now.Add(ResendCooldown)}
+	// The challenge, the send counter and, for a code sent behind, its
+	// audit row are one transaction: the same work for every name.
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
 		if err := s.allowSend(ctx, tx, r.account); err != nil {
 			return err
@@ -97,32 +120,96 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 		if err := store.VoidOpenChallenges(ctx, tx, r.flowID, string(r.method), now.Unix()); err != nil {
 			return err
 		}
-		return store.CreateChallenge(ctx, tx, c)
+		if err := store.CreateChallenge(ctx, tx, c); err != nil {
+			return err
+		}
+		if r.behind || r.decoy {
+			return s.record(ctx, tx, entry)
+		}
+		return nil
 	})
 	if err != nil {
 		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
 	}
-	entry := audit.Entry{Event: audit.EventCodeSent, Actor: r.account, Target: r.account, Source: r.source,
-		Detail: fmt.Sprintf("%s to %s for %s", r.method, r.masked, r.purpose)}
-	if !r.decoy {
-		msg.Channel, msg.To = channelOf(r.method), r.to
-		if err := s.dispatcher.SendCode(ctx, msg.Channel, r.to, msg); err != nil {
-			entry.Event, entry.Outcome, entry.Detail = audit.EventCodeSendFailed, "failed", entry.Detail+": delivery failed"
-			// Both best effort, as the person is told the send failed either way.
-			_ = s.db.WithTx(ctx, func(tx *store.Tx) error {
-				_ = store.VoidOpenChallenges(ctx, tx, r.flowID, string(r.method), now.Unix())
-				return s.record(ctx, tx, entry)
-			})
-			return CodeSent{}, "", ErrDeliveryFailed
-		}
-	} else {
-		entry.Outcome = "unknown account"
+	if r.decoy {
+		return sent, c.ID, nil
+	}
+	msg.Channel, msg.To = channelOf(r.method), r.to
+	if r.behind {
+		s.deliverBehind(ctx, msg, entry)
+		return sent, c.ID, nil
+	}
+	if err := s.dispatcher.SendCode(ctx, msg.Channel, r.to, msg); err != nil {
+		s.codeNotDelivered(ctx, entry, err)
+		// Best effort, as the person is told the send failed either way.
+		_ = s.db.WithTx(ctx, func(tx *store.Tx) error {
+			return store.VoidOpenChallenges(ctx, tx, r.flowID, string(r.method), now.Unix())
+		})
+		return CodeSent{}, "", ErrDeliveryFailed
 	}
 	if err := s.recordAlone(ctx, entry); err != nil {
 		return CodeSent{}, "", err
 	}
-	return CodeSent{Method: r.method, Destination: r.masked, ExpiresAt: now.Add(CodeLifetime),
-		ResendAt: now.Add(ResendCooldown)}, c.ID, nil
+	return sent, c.ID, nil
+}
+
+// maxDeliveriesBehind bounds the codes being delivered behind the screen at
+// once, so a mail server that hangs cannot gather goroutines without end.
+const maxDeliveriesBehind = 256
+
+// deliverBehind sends a code without making anyone wait for it. The send
+// outlives the request that asked for it (the person may already be typing,
+// or have left), bounded by the dispatcher's own timeout.
+func (s *Service) deliverBehind(ctx context.Context, msg dispatch.Message, entry audit.Entry) {
+	ctx = context.WithoutCancel(ctx)
+	select {
+	case s.deliveries <- struct{}{}:
+	default:
+		s.behind.Add(1)
+		go func() {
+			defer s.behind.Done()
+			s.codeNotDelivered(ctx, entry, errDeliveryBacklog)
+		}()
+		return
+	}
+	s.behind.Add(1)
+	go func() {
+		defer s.behind.Done()
+		defer func() { <-s.deliveries }()
+		if err := s.dispatcher.SendCode(ctx, msg.Channel, msg.To, msg); err != nil {
+			s.codeNotDelivered(ctx, entry, err)
+		}
+	}()
+}
+
+// errDeliveryBacklog is why a code was dropped when too many were already
+// on their way.
+var errDeliveryBacklog = errors.New("too many codes on their way at once")
+
+// codeNotDelivered records a code that did not go out: in the audit log,
+// where admins see it, and in the server log. The error names the channel's
+// reason, never the code.
+func (s *Service) codeNotDelivered(ctx context.Context, entry audit.Entry, err error) {
+	entry.Event, entry.Outcome, entry.Detail = audit.EventCodeSendFailed, "failed", entry.Detail+": delivery failed"
+	_ = s.recordAlone(ctx, entry)
+	s.fault("deliver code", err)
+}
+
+// WaitDeliveries waits until every code handed to delivery behind the
+// screen has gone out or failed, or ctx is done: at shutdown, so that no
+// code is cut off half-sent.
+func (s *Service) WaitDeliveries(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.behind.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func channelOf(m policy.Method) string {
@@ -432,8 +519,8 @@ func (s *Service) Questions(ctx context.Context, flowID string) ([]string, error
 	for i, a := range answers {
 		pool[i] = a.Question
 	}
-	if len(pool) == 0 {
-		pool = assets.Questions()
+	if f.decoy {
+		pool = s.decoyQuestions(f.account, pol.QuestionsToRegister)
 	}
 	rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
 	n := min(pol.QuestionsToAnswer, len(pool))

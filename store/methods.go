@@ -264,17 +264,30 @@ func UseVoucher(ctx context.Context, h Handler, id, at int64) error {
 	return nil
 }
 
-// CommonEmailDomain returns the domain most registered email addresses share,
-// or "" when there are none.
-func CommonEmailDomain(ctx context.Context, h Handler) (string, error) {
-	var d string
-	err := h.QueryRowContext(ctx, `SELECT lower(substr(destination, instr(destination, '@') + 1)) AS d FROM methods
-		WHERE kind = 'email' GROUP BY d ORDER BY COUNT(*) DESC, d LIMIT 1`).Scan(&d)
+// RegisteredMethod is one method kind a person who is not an administrator
+// has registered, and where its codes go.
+type RegisteredMethod struct {
+	UserID      int64
+	Kind        string
+	Destination string
+}
+
+// RegisteredMethods lists the methods of every enabled person who is not an
+// administrator, by user: what a typical account looks like.
+func RegisteredMethods(ctx context.Context, h Handler) ([]RegisteredMethod, error) {
+	rows, err := h.QueryContext(ctx, `SELECT m.user_id, m.kind, m.destination FROM methods m
+		JOIN users u ON u.id = m.user_id WHERE u.is_admin = 0 AND u.disabled = 0 ORDER BY m.user_id, m.kind`)
 	if err != nil {
-		if wrapNotFound(err) == ErrNotFound {
-			return "", nil
-		}
-		return "", fmt.Errorf("common email domain: %w", err)
+		return nil, fmt.Errorf("registered methods: %w", err)
 	}
-	return d, nil
+	defer rows.Close()
+	var out []RegisteredMethod
+	for rows.Next() {
+		var r RegisteredMethod
+		if err := rows.Scan(&r.UserID, &r.Kind, &r.Destination); err != nil {
+			return nil, fmt.Errorf("registered methods: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

@@ -196,6 +196,10 @@ func (s *codeEntry) view(width int) string {
 		} else {
 			b.WriteString("\n" + s.e.st.Muted.Render("No code? Press ctrl+r to send a new one."))
 		}
+		// Delivery happens behind the screen, and the same words show
+		// whether it worked or not, so they say what to do when nothing
+		// comes.
+		b.WriteString("\n" + s.e.st.Muted.Render("Still nothing? Press esc to choose another way."))
 	}
 	if s.pending != "" {
 		b.WriteString("\n\n" + s.e.st.Muted.Render("⋯ "+s.pending))

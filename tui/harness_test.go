@@ -187,6 +187,9 @@ func (d *driver) run(cmd tea.Cmd) {
 		return
 	}
 	msg := cmd()
+	// Codes go out behind the screen; the driver lets them arrive before
+	// the screen hears back, as they would from a quick mail server.
+	d.h.Settle()
 	switch msg.(type) {
 	case nil:
 		return

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/audit"
 )
 
 // startReset walks welcome → identify → methods for a username.
@@ -313,10 +313,12 @@ var maskedEmail = regexp.MustCompile(`[a-z]•••[a-z]@example\.com`)
 
 // TestDecoyLooksReal walks a real account and an unknown name through the
 // same steps and compares every screen, with the masked address's letters
-// normalised.
+// normalised: with delivery working, and with it failing, which a person
+// who has proved nothing must not be able to see either.
 func TestDecoyLooksReal(t *testing.T) {
-	walk := func(name string) []string {
+	walk := func(name string, failing bool) []string {
 		h := newHarness(t)
+		h.Inbox.SetFail(failing)
 		d := kiosk(t, h)
 		var views []string
 		snap := func() { views = append(views, maskedEmail.ReplaceAllString(d.view(), "x•••x@example.com")) }
@@ -341,32 +343,46 @@ func TestDecoyLooksReal(t *testing.T) {
 		snap()
 		return views
 	}
-	real, decoy := walk("alice"), walk("zed")
-	if len(real) != len(decoy) {
-		t.Fatalf("%d screens for alice, %d for zed", len(real), len(decoy))
-	}
-	for i := range real {
-		if real[i] != decoy[i] {
-			t.Errorf("screen %d differs:\nalice:\n%s\nzed:\n%s", i, real[i], decoy[i])
+	decoy := walk("zed", false)
+	for _, failing := range []bool{false, true} {
+		real := walk("alice", failing)
+		if len(real) != len(decoy) {
+			t.Fatalf("delivery failing %v: %d screens for alice, %d for zed", failing, len(real), len(decoy))
 		}
-	}
-	if !strings.Contains(real[2], "x•••x@example.com") || !strings.Contains(real[len(real)-2], "Too many attempts") {
-		t.Fatalf("the walk did not reach the expected screens:\n%s\n%s", real[2], real[len(real)-2])
+		for i := range real {
+			if real[i] != decoy[i] {
+				t.Errorf("delivery failing %v: screen %d differs:\nalice:\n%s\nzed:\n%s", failing, i, real[i], decoy[i])
+			}
+		}
+		if !strings.Contains(real[2], "x•••x@example.com") || !strings.Contains(real[len(real)-2], "Too many attempts") {
+			t.Fatalf("the walk did not reach the expected screens:\n%s\n%s", real[2], real[len(real)-2])
+		}
 	}
 }
 
+// TestDeliveryFailure: when a reset's code cannot be delivered, the person
+// reads what everyone reads, including how to choose another way; the
+// failure goes to the audit log, where admins see it.
 func TestDeliveryFailure(t *testing.T) {
 	h := newHarness(t)
 	d := kiosk(t, h)
-	d.startReset("alice")
+	d.startReset("carol")
 	h.Inbox.SetFail(true)
 	d.keys("enter")
-	at[*methods](d)
-	d.see("The code could not be sent right now.", "Or contact your helpdesk: "+helpdesk)
-	h.Inbox.SetFail(false)
-	d.tick(flows.ResendCooldown)
-	d.keys("enter")
 	at[*codeEntry](d)
+	d.see("We sent a code to c•••l@example.com.", "Still nothing? Press esc to choose another way.")
+	h.Settle()
+	if n := h.CountEvents(t, audit.EventCodeSendFailed); n != 1 {
+		t.Fatalf("code.send_failed rows = %d", n)
+	}
+	h.Inbox.SetFail(false)
+	d.keys("esc")
+	at[*methods](d)
+	d.keys("down", "enter")
+	at[*codeEntry](d)
+	d.typeText(h.Inbox.LastCode(t, "+15551230003"))
+	d.keys("enter")
+	at[*newPassword](d)
 }
 
 func TestIdentifyEmptyAndBack(t *testing.T) {

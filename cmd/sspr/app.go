@@ -89,8 +89,14 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher}, nil
 }
 
-// Close closes the store.
-func (a *app) Close() error { return a.db.Close() }
+// Close lets codes still on their way go out (each is bounded by the send
+// timeout), then closes the store.
+func (a *app) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), max(a.cfg.Codes.SendTimeout, 10*time.Second)+time.Second)
+	defer cancel()
+	_ = a.svc.WaitDeliveries(ctx)
+	return a.db.Close()
+}
 
 // cliActor names the person at the shell for the audit log.
 func cliActor() flows.Actor {

@@ -8,6 +8,7 @@ package flowstest
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,6 +77,9 @@ type Harness struct {
 	// Admin is the actor the helpers act as where the service asks for one.
 	Admin flows.Actor
 
+	faultsMu sync.Mutex
+	faults   []string
+
 	clk clock.Clock
 }
 
@@ -126,11 +130,37 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	h.Hasher = password.NewHasher(p, slots)
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
-		Keys: keys, Dispatcher: d, Directory: o.Directory})
+		Keys: keys, Dispatcher: d, Directory: o.Directory, OnFault: h.fault})
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.Inbox.settle = h.Settle
+	// Registered after the store's Close, so it runs before it: nothing is
+	// delivered into a closed store.
+	t.Cleanup(h.Settle)
 	return h
+}
+
+func (h *Harness) fault(what string, err error) {
+	h.faultsMu.Lock()
+	defer h.faultsMu.Unlock()
+	h.faults = append(h.faults, what+": "+err.Error())
+}
+
+// Faults returns the failures the service reported for the server log so
+// far, each as "what: error".
+func (h *Harness) Faults() []string {
+	h.faultsMu.Lock()
+	defer h.faultsMu.Unlock()
+	return append([]string(nil), h.faults...)
+}
+
+// Settle waits until every code the service handed to delivery behind the
+// screen has been delivered or has failed, and its failure recorded.
+func (h *Harness) Settle() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	_ = h.Svc.WaitDeliveries(ctx)
 }
 
 // AddUser creates a user with the password Password, the email address

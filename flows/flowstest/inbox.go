@@ -23,6 +23,9 @@ type Inbox struct {
 	mu   sync.Mutex
 	msgs []dispatch.Message
 	fail bool
+	// settle waits for codes still on their way (the service delivers a
+	// reset's codes behind the screen), so a read sees every code sent.
+	settle func()
 }
 
 var _ dispatch.Channel = (*Inbox)(nil)
@@ -49,6 +52,7 @@ func (b *Inbox) SetFail(fail bool) {
 // none was.
 func (b *Inbox) LastCode(t testing.TB, to string) string {
 	t.Helper()
+	b.wait()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i := len(b.msgs) - 1; i >= 0; i-- {
@@ -64,6 +68,7 @@ func (b *Inbox) LastCode(t testing.TB, to string) string {
 
 // NewestCode returns the newest code sent to anyone, or "" when none was.
 func (b *Inbox) NewestCode() string {
+	b.wait()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for i := len(b.msgs) - 1; i >= 0; i-- {
@@ -76,7 +81,18 @@ func (b *Inbox) NewestCode() string {
 
 // Count returns how many messages were sent.
 func (b *Inbox) Count() int {
+	b.wait()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.msgs)
+}
+
+// wait lets every code on its way arrive first.
+func (b *Inbox) wait() {
+	b.mu.Lock()
+	settle := b.settle
+	b.mu.Unlock()
+	if settle != nil {
+		settle()
+	}
 }

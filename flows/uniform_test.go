@@ -265,3 +265,77 @@ func median(ds []time.Duration) time.Duration {
 	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
 	return s[len(s)/2]
 }
+
+// TestDecoyTakesTheTypicalShape: an unknown name offers the methods most
+// people registered, with a masked address made from the name as a real
+// one would be, and a number with the calling code most people have; the
+// same questions come back for the same name.
+func TestDecoyTakesTheTypicalShape(t *testing.T) {
+	h := flowstest.New(t)
+	h.SetPolicy(t, "methods_allowed", "email,sms,authenticator,recovery_codes,voucher,questions")
+	// Three of four people have an email address at corp.example and a
+	// British number; one has an authenticator alone.
+	for i, name := range []string{"ann", "ben", "cat", "dan"} {
+		h.AddUser(t, name, false)
+		if i == 3 {
+			h.RegisterVerified(t, name, policy.Authenticator, "JBSWY3DPEHPK3PXP")
+			continue
+		}
+		h.RegisterVerified(t, name, policy.Email, name+"@corp.example")
+		h.RegisterVerified(t, name, policy.SMS, fmt.Sprintf("+4477009000%02d", i))
+	}
+	// An administrator's shape does not count.
+	h.AddUser(t, "root", true)
+	h.RegisterVerified(t, "root", policy.Authenticator, "JBSWY3DPEHPK3PXP")
+	h.RegisterVerified(t, "root", policy.Email, "root@admins.example")
+
+	real, decoy := h.StartReset(t, "ann"), h.StartReset(t, "erin")
+	lastDigits := regexp.MustCompile(`\d{4}\]`)
+	if got, want := lastDigits.ReplaceAllString(optionsOf(decoy), "9999]"), lastDigits.ReplaceAllString(optionsOf(real), "9999]"); got != want {
+		t.Fatalf("decoy offers %s, a typical account %s", got, want)
+	}
+	if decoy.Options[0].Destination != "e•••n@corp.example" || real.Options[0].Destination != "a•••n@corp.example" {
+		t.Fatalf("masked addresses: decoy %q, real %q", decoy.Options[0].Destination, real.Options[0].Destination)
+	}
+	if !regexp.MustCompile(`^\+44 ••• ••• \d{4}$`).MatchString(decoy.Options[1].Destination) {
+		t.Fatalf("decoy number %q", decoy.Options[1].Destination)
+	}
+	if again := h.StartReset(t, "erin"); again.Options[1].Destination != decoy.Options[1].Destination {
+		t.Fatalf("the decoy number changes between tries: %q, %q", again.Options[1].Destination, decoy.Options[1].Destination)
+	}
+
+	// With questions in the typical shape, a decoy asks from the same pool
+	// of questions every time, as a real person's registered ones are.
+	ctx := context.Background()
+	h.SetPolicy(t, "questions_to_register", "3")
+	h.SetPolicy(t, "questions_to_answer", "3")
+	for _, name := range []string{"ann", "ben", "cat"} {
+		if err := h.Svc.RegisterQuestions(ctx, h.SignIn(t, name), []flows.QuestionAnswer{
+			{Question: "What was the name of your first stuffed animal?", Answer: "Mr Bear"},
+			{Question: "In which town did your grandmother live?", Answer: "Kirkwall"},
+			{Question: "What was your childhood nickname?", Answer: "Dodo"},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.Clock.Advance(2 * time.Minute) // the typical shape is worked out again
+	h.StartReset(t, "someone")
+	h.Settle()
+	pools := map[string]bool{}
+	for range 5 {
+		rs := h.StartReset(t, "erin")
+		if !strings.Contains(optionsOf(rs), "questions") {
+			t.Fatalf("the decoy offers no questions: %s", optionsOf(rs))
+		}
+		qs, err := h.Svc.Questions(ctx, rs.FlowID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sorted := append([]string(nil), qs...)
+		sort.Strings(sorted)
+		pools[strings.Join(sorted, "|")] = true
+	}
+	if len(pools) != 1 {
+		t.Fatalf("erin's decoy asked %d different sets of questions: %v", len(pools), pools)
+	}
+}

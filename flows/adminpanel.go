@@ -21,6 +21,7 @@ type UserRow struct {
 	Username    string
 	DisplayName string
 	Email       string
+	Phone       string
 	// Methods are the registered methods, in policy.AllMethods order.
 	Methods []policy.Method
 	// LastConfirmed is when the user last confirmed their info; zero if never.
@@ -31,10 +32,61 @@ type UserRow struct {
 	Admin              bool
 	TemporaryPassword  bool
 	ReregisterRequired bool
+	// NoPassword is set for someone sspr keeps passwords for but holds
+	// none of yet (imported without one): they can only reset, with a
+	// voucher or a registered method.
+	NoPassword bool
 }
 
 // Blocked reports whether an account block is in force.
 func (r UserRow) Blocked() bool { return !r.BlockedUntil.IsZero() }
+
+// States lists the user's states, most urgent first, in the words every
+// admin view uses; none means the account is simply active.
+func (r UserRow) States() []string {
+	return userStates(r.Blocked(), r.Disabled, r.Admin, r.TemporaryPassword, r.NoPassword, r.ReregisterRequired)
+}
+
+// The words for a user's state, shared by the admin panel and the CLI.
+const (
+	StateActive            = "active"
+	StateBlocked           = "blocked"
+	StateDisabled          = "disabled"
+	StateAdmin             = "admin"
+	StateTemporaryPassword = "temporary password"
+	StateNoPassword        = "no password"
+	StateReregister        = "re-register"
+)
+
+func userStates(blocked, disabled, admin, temporary, noPassword, reregister bool) []string {
+	var out []string
+	for _, s := range []struct {
+		on   bool
+		word string
+	}{{blocked, StateBlocked}, {disabled, StateDisabled}, {admin, StateAdmin}, {temporary, StateTemporaryPassword},
+		{noPassword, StateNoPassword}, {reregister, StateReregister}} {
+		if s.on {
+			out = append(out, s.word)
+		}
+	}
+	return out
+}
+
+// StateLine is a user's states as one phrase: "admin, temporary password",
+// or "active" when there is nothing to say.
+func StateLine(states []string) string {
+	if len(states) == 0 {
+		return StateActive
+	}
+	return strings.Join(states, ", ")
+}
+
+// keepsPasswords reports whether sspr's own store holds the passwords, so
+// a user without one there has none at all.
+func (s *Service) keepsPasswords() bool {
+	_, ok := s.dir.(*BuiltinDirectory)
+	return ok
+}
 
 // UserQuery asks for one page of users.
 type UserQuery struct {
@@ -90,8 +142,9 @@ func (s *Service) ListUserPage(ctx context.Context, q UserQuery) (UserPage, erro
 	out := UserPage{HasPrev: page.HasPrev, HasNext: page.HasNext, Total: total, Users: make([]UserRow, len(page.Rows))}
 	order := policy.AllMethods()
 	for i, r := range page.Rows {
-		u := UserRow{Username: r.Username, DisplayName: r.DisplayName, Email: r.Email, Disabled: r.Disabled, Admin: r.IsAdmin,
-			TemporaryPassword: r.MustChange, ReregisterRequired: r.ReregisterRequired}
+		u := UserRow{Username: r.Username, DisplayName: r.DisplayName, Email: r.Email, Phone: r.Phone, Disabled: r.Disabled, Admin: r.IsAdmin,
+			TemporaryPassword: r.MustChange, ReregisterRequired: r.ReregisterRequired,
+			NoPassword: !r.HasPassword && s.keepsPasswords()}
 		for _, k := range r.Kinds {
 			u.Methods = append(u.Methods, policy.Method(k))
 		}

@@ -225,6 +225,7 @@ func (s *Service) readImport(ctx context.Context, r io.Reader, opts ImportOption
 	seen := map[string]int{}
 	var out []NewUser
 	var skipped []string
+	var bad ImportRowsError
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -247,7 +248,14 @@ func (s *Service) readImport(ctx context.Context, r io.Reader, opts ImportOption
 		}
 		if rowErr != nil {
 			if !opts.SkipInvalid {
-				return nil, nil, fmt.Errorf("%w: %w", rowErr, ErrInvalid)
+				// Read on, so one run lists every bad row to fix (up to
+				// a cap), not just the first.
+				if len(bad.Rows) < MaxImportProblems {
+					bad.Rows = append(bad.Rows, rowErr.Error())
+				} else {
+					bad.More++
+				}
+				continue
 			}
 			skipped = append(skipped, rowErr.Error())
 			continue
@@ -258,8 +266,36 @@ func (s *Service) readImport(ctx context.Context, r io.Reader, opts ImportOption
 			opts.Progress(len(out) / 2)
 		}
 	}
+	if len(bad.Rows) > 0 {
+		return nil, nil, &bad
+	}
 	return out, skipped, nil
 }
+
+// MaxImportProblems is how many bad rows an import lists; it counts the rest.
+const MaxImportProblems = 50
+
+// ImportRowsError lists the bad rows of an import that wrote nothing, one
+// sentence each ("line 17: email "x" is not an address").
+type ImportRowsError struct {
+	Rows []string
+	// More counts the bad rows beyond MaxImportProblems.
+	More int
+}
+
+// Error names the only bad row, or how many there are and the first.
+func (e *ImportRowsError) Error() string {
+	if len(e.Rows) == 1 && e.More == 0 {
+		return e.Rows[0]
+	}
+	return fmt.Sprintf("%d bad rows, the first %s", e.Count(), e.Rows[0])
+}
+
+// Count is how many rows were bad.
+func (e *ImportRowsError) Count() int { return len(e.Rows) + e.More }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *ImportRowsError) Unwrap() error { return ErrInvalid }
 
 func parseImportRow(rec []string, line int, knownGroups map[string]bool, existing map[string]bool, seen map[string]int) (NewUser, error) {
 	if len(rec) != len(ImportHeader) {
@@ -386,6 +422,13 @@ type UserDetail struct {
 	Blocked         bool
 	BlockedUntil    time.Time
 	RegistrationDue bool
+	// NoPassword: see UserRow.NoPassword.
+	NoPassword bool
+}
+
+// States lists the user's states in the words every admin view uses.
+func (d UserDetail) States() []string {
+	return userStates(d.Blocked, d.Disabled, d.IsAdmin, d.MustChange, d.NoPassword, d.ReregisterRequired)
 }
 
 // ShowUser returns one user's detail for an admin.
@@ -398,7 +441,7 @@ func (s *Service) ShowUser(ctx context.Context, username string) (UserDetail, er
 }
 
 func (s *Service) detailOf(ctx context.Context, u store.User) (UserDetail, error) {
-	d := UserDetail{User: u}
+	d := UserDetail{User: u, NoPassword: u.PasswordHash == "" && s.keepsPasswords()}
 	d.PasswordHash = ""
 	var err error
 	if d.Groups, err = store.UserGroups(ctx, s.db, u.ID); err != nil {
@@ -420,20 +463,4 @@ func (s *Service) detailOf(ctx context.Context, u store.User) (UserDetail, error
 		d.Blocked, d.BlockedUntil = true, time.Unix(b.Until, 0)
 	}
 	return d, nil
-}
-
-// ListUsers returns a page of users for an admin, with counts for paging.
-func (s *Service) ListUsers(ctx context.Context, f store.UserFilter) ([]store.User, int, error) {
-	users, err := store.ListUsers(ctx, s.db, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	total, err := store.CountUsers(ctx, s.db, f)
-	if err != nil {
-		return nil, 0, err
-	}
-	for i := range users {
-		users[i].PasswordHash = ""
-	}
-	return users, total, nil
 }

@@ -15,11 +15,15 @@ type UserListRow struct {
 	Username           string
 	DisplayName        string
 	Email              string
+	Phone              string
 	IsAdmin            bool
 	Disabled           bool
 	MustChange         bool
 	ReregisterRequired bool
-	LastConfirmedAt    int64
+	// HasPassword is false for someone sspr holds no password for (an
+	// imported user who has not reset yet, or anyone in a directory).
+	HasPassword     bool
+	LastConfirmedAt int64
 	// Kinds are the registered method kinds, sorted by name.
 	Kinds []string
 	// BlockedUntil is when the account block in force ends; 0 when none is.
@@ -68,8 +72,8 @@ func ListUserPage(ctx context.Context, h Handler, f UserPageFilter) (UserPage, e
 		where = append(where, "u.username < ?")
 		args = append(args, f.Before)
 	}
-	q := `SELECT u.id, u.username, u.display_name, u.email, u.is_admin, u.disabled, u.must_change,
-		u.reregister_required, u.last_confirmed_at,
+	q := `SELECT u.id, u.username, u.display_name, u.email, u.phone, u.is_admin, u.disabled, u.must_change,
+		u.reregister_required, u.password_hash <> '', u.last_confirmed_at,
 		COALESCE((SELECT group_concat(m.kind, ',') FROM methods m WHERE m.user_id = u.id), ''),
 		COALESCE((SELECT b.until FROM blocks b WHERE b.scope = 'account' AND b.key = u.username AND b.until > ?), 0)
 		FROM users u`
@@ -92,8 +96,8 @@ func ListUserPage(ctx context.Context, h Handler, f UserPageFilter) (UserPage, e
 	for rows.Next() {
 		var r UserListRow
 		var kinds string
-		if err := rows.Scan(&r.ID, &r.Username, &r.DisplayName, &r.Email, &r.IsAdmin, &r.Disabled, &r.MustChange,
-			&r.ReregisterRequired, &r.LastConfirmedAt, &kinds, &r.BlockedUntil); err != nil {
+		if err := rows.Scan(&r.ID, &r.Username, &r.DisplayName, &r.Email, &r.Phone, &r.IsAdmin, &r.Disabled, &r.MustChange,
+			&r.ReregisterRequired, &r.HasPassword, &r.LastConfirmedAt, &kinds, &r.BlockedUntil); err != nil {
 			return UserPage{}, fmt.Errorf("user page: %w", err)
 		}
 		if kinds != "" {

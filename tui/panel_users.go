@@ -411,26 +411,9 @@ func panelMethodLetters(ms []policy.Method) string {
 	return b.String()
 }
 
-// userStates lists a user's states, most urgent first.
-func (t *usersTab) userStates(u *flows.UserRow) []string {
-	var out []string
-	if u.Blocked() {
-		out = append(out, "blocked")
-	}
-	if u.Disabled {
-		out = append(out, "disabled")
-	}
-	if u.Admin {
-		out = append(out, "admin")
-	}
-	if u.TemporaryPassword {
-		out = append(out, "temp password")
-	}
-	if u.ReregisterRequired {
-		out = append(out, "re-register")
-	}
-	return out
-}
+// userStates lists a user's states, most urgent first, in the words every
+// admin view uses.
+func (t *usersTab) userStates(u *flows.UserRow) []string { return u.States() }
 
 func (t *usersTab) stateCell(u flows.UserRow, width int) string {
 	st := t.a.e.st
@@ -451,9 +434,9 @@ func (t *usersTab) stateCell(u flows.UserRow, width int) string {
 			b.WriteString(", ")
 		}
 		switch s {
-		case "blocked", "disabled":
+		case flows.StateBlocked, flows.StateDisabled:
 			b.WriteString(st.Error.Render(s))
-		case "admin":
+		case flows.StateAdmin:
 			b.WriteString(st.Success.Render(s))
 		default:
 			b.WriteString(st.Warning.Render(s))
@@ -567,12 +550,9 @@ func (t *usersTab) actionView(width int) string {
 		confirmed = u.LastConfirmed.UTC().Format("2006-01-02 15:04") + " UTC"
 	}
 	field("Last confirmed", confirmed)
-	state := strings.Join(t.userStates(u), ", ")
+	state := flows.StateLine(t.userStates(u))
 	if u.Blocked() {
-		state = strings.Replace(state, "blocked", "blocked until "+u.BlockedUntil.UTC().Format("2006-01-02 15:04")+" UTC", 1)
-	}
-	if state == "" {
-		state = "active"
+		state = strings.Replace(state, flows.StateBlocked, "blocked until "+u.BlockedUntil.UTC().Format("2006-01-02 15:04")+" UTC", 1)
 	}
 	field("State", state)
 	b.WriteString("\n")

@@ -337,6 +337,19 @@ func TestDataFolder(t *testing.T) {
 	}
 }
 
+// TestTUINeedsATerminal: the kiosk and the demo on this terminal say in one
+// line that they need one, before they touch any data, instead of failing
+// deep inside the TUI.
+func TestTUINeedsATerminal(t *testing.T) {
+	f := newFolder(t)
+	f.fails("the kiosk needs a terminal: run sspr kiosk on the kiosk's console or in a terminal window", "kiosk")
+	if _, err := os.Stat(f.dir); !os.IsNotExist(err) {
+		t.Fatalf("a refused kiosk created its data folder: %v", err)
+	}
+	r := runEnv(t, cleanEnv(), "", "demo")
+	expectFailure(t, r, "the demo needs a terminal: run sspr demo in a terminal window, or serve it over SSH with --listen ADDR")
+}
+
 func TestUnknownCommandsFail(t *testing.T) {
 	f := newFolder(t)
 	f.fails(`unknown command "frob" for "sspr"`, "frob")
@@ -346,7 +359,7 @@ func TestUnknownCommandsFail(t *testing.T) {
 	f.fails("unknown flag: --bogus", "user", "add", "x", "--bogus")
 	f.fails("accepts 1 arg(s), received 0", "user", "add")
 	f.fails("policy set takes KEY VALUE, got 1 arguments", "policy", "set", "reconfirm_days")
-	f.fails("put flags such as --data before KEY", "policy", "set", "reconfirm_days", "30", "--data", "elsewhere")
+	f.fails(`policy set takes KEY VALUE and then flags; "extra" is neither`, "policy", "set", "reconfirm_days", "30", "extra")
 	// A group command alone shows its help.
 	if r := f.run("user"); r.code != 0 || !strings.Contains(r.stdout, "import") {
 		t.Fatalf("sspr user:\n%s", r)
@@ -525,6 +538,16 @@ func TestUserImport(t *testing.T) {
 		t.Errorf("ivan = %+v", u)
 	}
 
+	// Imported people have no password until they reset: the list says so
+	// in the admin panel's words.
+	list := f.ok("user", "list")
+	for _, want := range []*regexp.Regexp{regexp.MustCompile(`(?m)^alice .*\sno password$`),
+		regexp.MustCompile(`(?m)^ada .*\sadmin, no password$`)} {
+		if !want.MatchString(list) {
+			t.Errorf("user list does not match %s:\n%s", want, list)
+		}
+	}
+
 	recs := f.auditRecords()
 	recs = recs[:len(recs)-2]
 	last := recs[len(recs)-1]
@@ -553,6 +576,37 @@ func TestUserImportBadRowImportsNothing(t *testing.T) {
 	got := f.usernames()
 	if len(got) != 18 || slices.Contains(got, "user17") || !slices.Contains(got, "user20") {
 		t.Fatalf("imported %v", got)
+	}
+}
+
+// TestUserImportListsEveryBadRow: a file with several bad rows names each of
+// them in one run (up to a cap), and imports nothing.
+func TestUserImportListsEveryBadRow(t *testing.T) {
+	f := newFolder(t)
+	f.ok("group", "add", "staff")
+	data := importHeader + "amy,Amy,amy@,,,\n" + "ben,Ben,ben@example.com,,nosuch,\n" + "cal,Cal,,,,maybe\n" +
+		"dee,Dee,dee@example.com,,staff,\n"
+	r := f.run("user", "import", writeFile(t, "three.csv", data))
+	want := "line 2: email \"amy@\" is not an address\n" + "line 3: group \"nosuch\" does not exist\n" +
+		"line 4: admin \"maybe\" must be true or false\n" +
+		"sspr: import: 3 bad rows (listed above); nothing was imported: fix them, or import the good rows with --skip-invalid\n"
+	if r.code == 0 || r.stdout != "" || r.stderr != want {
+		t.Fatalf("import with three bad rows:\n%s", r)
+	}
+	if got := f.usernames(); len(got) != 0 {
+		t.Fatalf("a refused import wrote %v", got)
+	}
+
+	var many strings.Builder
+	many.WriteString(importHeader)
+	for i := range flows.MaxImportProblems + 10 {
+		fmt.Fprintf(&many, "user%d,User,bad@,,,\n", i)
+	}
+	r = f.run("user", "import", writeFile(t, "many.csv", many.String()))
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if r.code == 0 || len(lines) != flows.MaxImportProblems+2 || lines[len(lines)-2] != "… and 10 more" ||
+		!strings.Contains(lines[len(lines)-1], fmt.Sprintf("%d bad rows", flows.MaxImportProblems+10)) {
+		t.Fatalf("import with %d bad rows: %d lines:\n%s", flows.MaxImportProblems+10, len(lines), r)
 	}
 }
 
@@ -783,8 +837,11 @@ func TestPolicySet(t *testing.T) {
 		{"banned_words", "Contoso, fabrikam", `banned_words: "" → "contoso,fabrikam"`},
 		{"require_registration", "false", `require_registration: "true" → "false"`},
 	} {
+		// First what the change means, as the admin panel shows it, then
+		// the change.
 		r := f.run("policy", "set", kv[0], kv[1])
-		if r.code != 0 || r.stdout != "" || r.stderr != kv[2]+"\n" {
+		lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+		if r.code != 0 || r.stdout != "" || len(lines) != 2 || !strings.HasPrefix(lines[0], kv[0]+": ") || lines[1] != kv[2] {
 			t.Fatalf("policy set %s %s:\n%s", kv[0], kv[1], r)
 		}
 	}
@@ -870,7 +927,8 @@ func TestPolicySetValueStartingWithDash(t *testing.T) {
 	}
 
 	r := f.run("policy", "set", "banned_words", "-foo")
-	if r.code != 0 || r.stdout != "" || r.stderr != `banned_words: "" → "-foo"`+"\n" {
+	if r.code != 0 || r.stdout != "" || r.stderr != "banned_words: 1 banned word will be refused in new passwords; "+
+		"current passwords stay valid until next changed\n"+`banned_words: "" → "-foo"`+"\n" {
 		t.Fatalf("policy set banned_words -foo:\n%s", r)
 	}
 	if got := f.policyJSON()["banned_words"]; got != "-foo" {
@@ -880,6 +938,41 @@ func TestPolicySetValueStartingWithDash(t *testing.T) {
 	if out := f.ok("policy", "set", "--help"); !strings.Contains(out, "policy set KEY VALUE") {
 		t.Fatalf("policy set --help:\n%s", out)
 	}
+}
+
+// TestPolicySetFlagsAfterArguments: flags may follow KEY VALUE, as they may
+// follow the arguments of every other command; --dry-run prints what the
+// change would mean, as the admin panel does, and saves nothing.
+func TestPolicySetFlagsAfterArguments(t *testing.T) {
+	f := newFolder(t)
+	audit := len(f.auditRecords())
+	r := f.run("policy", "set", "methods_required", "2", "--dry-run", "--data", f.dir)
+	want := "methods_required: with 2 methods required, 0 of 0 enabled users could not reset today (now 0)\n" +
+		"dry run: nothing was saved\n"
+	if r.code != 0 || r.stdout != "" || r.stderr != want {
+		t.Fatalf("policy set --dry-run:\n%s", r)
+	}
+	if got := f.policyJSON()["methods_required"]; got != "1" {
+		t.Fatalf("a dry run saved methods_required = %s", got)
+	}
+	if n := len(f.auditRecords()); n != audit {
+		t.Fatalf("a dry run wrote %d audit rows", n-audit)
+	}
+	// --data after the arguments names the folder: the change lands there.
+	other := filepath.Join(t.TempDir(), "other")
+	r = runEnv(t, cleanEnv(), "", "policy", "set", "password_min_length", "14", "--data", other)
+	if r.code != 0 || !strings.Contains(r.stderr, `password_min_length: "12" → "14"`) {
+		t.Fatalf("policy set … --data DIR:\n%s", r)
+	}
+	if got := runEnv(t, cleanEnv(), "", "--data", other, "policy", "show", "--format", "json"); !strings.Contains(got.stdout, `"password_min_length": "14"`) {
+		t.Fatalf("the change did not land in --data:\n%s", got)
+	}
+	if got := f.policyJSON()["password_min_length"]; got != "12" {
+		t.Fatalf("the change landed in the wrong folder: %s", got)
+	}
+	// A value starting with a dash still reaches the policy rules, also
+	// with flags after it.
+	f.fails("set policy: days before re-confirm must be 0–730", "policy", "set", "reconfirm_days", "-1", "--dry-run")
 }
 
 // withChannels configures an SMTP relay and an SMS gateway in the folder's

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -40,18 +41,39 @@ func newPolicyCmd(opts *rootOptions) *cobra.Command {
 		},
 	}
 	show.Flags().StringVar(&format, "format", "table", "table or json")
+	var dryRun bool
 	set := &cobra.Command{
-		Use: "set KEY VALUE", Short: "Change one policy setting",
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) != 2 {
-				// Flags after KEY arrive here as arguments (see below).
-				return fmt.Errorf("policy set takes KEY VALUE, got %d arguments; put flags such as --data before KEY", len(args))
+		Use:   "set KEY VALUE",
+		Short: "Change one policy setting",
+		Long: "Change one policy setting. What the change would mean for the users in the store today is " +
+			"printed first; with --dry-run nothing is saved. A value may start with a dash (-1 is a value, not a flag).",
+		Args: func(c *cobra.Command, args []string) error {
+			if len(args) < 2 {
+				return fmt.Errorf("policy set takes KEY VALUE, got %d arguments", len(args))
+			}
+			// Flags after KEY VALUE arrive here as arguments (see below):
+			// parse them now, so "policy set KEY VALUE --data DIR" works.
+			if err := c.Flags().Parse(args[2:]); err != nil {
+				return err
+			}
+			if c.Flags().NArg() > 0 {
+				return fmt.Errorf("policy set takes KEY VALUE and then flags; %q is neither", c.Flags().Arg(0))
 			}
 			return nil
 		},
 		RunE: func(c *cobra.Command, args []string) error {
 			return withApp(c, opts, func(a *app) error {
-				ch, err := a.svc.SetPolicy(c.Context(), cliActor(), args[0], args[1])
+				key, value := args[0], args[1]
+				line, err := a.svc.PolicyWhatIf(c.Context(), key, value)
+				if err != nil {
+					return fmt.Errorf("set policy: %w", errors.Unwrap(err))
+				}
+				fmt.Fprintf(c.ErrOrStderr(), "%s: %s\n", key, safe(line))
+				if dryRun {
+					fmt.Fprintln(c.ErrOrStderr(), "dry run: nothing was saved")
+					return nil
+				}
+				ch, err := a.svc.SetPolicy(c.Context(), cliActor(), key, value)
 				if err != nil {
 					return err
 				}
@@ -60,9 +82,11 @@ func newPolicyCmd(opts *rootOptions) *cobra.Command {
 			})
 		},
 	}
+	set.Flags().BoolVar(&dryRun, "dry-run", false, "print what the change would mean and save nothing")
 	// A value may start with a dash (a negative number, a word list like
-	// "-foo"): everything after KEY is its argument, so policy validation
-	// judges it rather than the flag parser. Flags still work before KEY.
+	// "-foo"): everything after KEY is an argument, so policy validation
+	// judges it rather than the flag parser; flags before KEY, and flags
+	// after KEY VALUE, are parsed as flags.
 	set.Flags().SetInterspersed(false)
 	cmd.AddCommand(show, set)
 	return cmd

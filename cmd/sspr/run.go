@@ -9,11 +9,30 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/tui"
 )
+
+// onTerminal reports whether there is a terminal to draw the TUI on: output
+// to one, and keys from one (standard input, or the controlling terminal,
+// which the TUI opens when standard input is not one).
+func onTerminal() bool {
+	if !term.IsTerminal(int(os.Stdout.Fd())) {
+		return false
+	}
+	if term.IsTerminal(int(os.Stdin.Fd())) {
+		return true
+	}
+	tty, err := os.Open("/dev/tty")
+	if err != nil {
+		return false
+	}
+	_ = tty.Close()
+	return true
+}
 
 // runCommands returns the commands that run the TUI: kiosk and demo.
 func runCommands(opts *rootOptions) []*cobra.Command {
@@ -29,6 +48,9 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 			"timeout everything is wiped. Leaving takes an admin sign-in or SIGTERM.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if !onTerminal() {
+				return errors.New("the kiosk needs a terminal: run sspr kiosk on the kiosk's console or in a terminal window")
+			}
 			return withApp(c, opts, func(a *app) error {
 				id := terminalID
 				if id == "" {
@@ -55,6 +77,9 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 			"or notification in an outbox panel instead of sending it. The folder is removed on exit.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
+			if listen == "" && !onTerminal() {
+				return errors.New("the demo needs a terminal: run sspr demo in a terminal window, or serve it over SSH with --listen ADDR")
+			}
 			dir, err := demoDir(opts.dataDir)
 			if err != nil {
 				return err

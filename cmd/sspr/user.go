@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,7 +18,6 @@ import (
 	"charm.land/bubbles/v2/progress"
 
 	"github.com/sspr-kiosk/sspr/flows"
-	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -155,6 +155,16 @@ func newUserImportCmd(opts *rootOptions) *cobra.Command {
 				res, err := a.svc.ImportUsers(c.Context(), cliActor(), f, flows.ImportOptions{
 					SkipInvalid: skipInvalid, Progress: bar.update})
 				bar.finish()
+				var bad *flows.ImportRowsError
+				if errors.As(err, &bad) && bad.Count() > 1 {
+					for _, row := range bad.Rows {
+						fmt.Fprintln(c.ErrOrStderr(), safe(row))
+					}
+					if bad.More > 0 {
+						fmt.Fprintf(c.ErrOrStderr(), "… and %d more\n", bad.More)
+					}
+					return fmt.Errorf("import: %d bad rows (listed above); nothing was imported: fix them, or import the good rows with --skip-invalid", bad.Count())
+				}
 				if err != nil {
 					return err
 				}
@@ -221,30 +231,32 @@ func newUserListCmd(opts *rootOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return withApp(c, opts, func(a *app) error {
-				users, _, err := a.svc.ListUsers(c.Context(), store.UserFilter{Search: search})
+				users, err := allUsers(c.Context(), a.svc, search)
 				if err != nil {
 					return err
 				}
 				switch format {
 				case "json":
 					type row struct {
-						Username    string `json:"username"`
-						DisplayName string `json:"display_name"`
-						Email       string `json:"email"`
-						Phone       string `json:"phone"`
-						Admin       bool   `json:"admin"`
-						Disabled    bool   `json:"disabled"`
+						Username    string   `json:"username"`
+						DisplayName string   `json:"display_name"`
+						Email       string   `json:"email"`
+						Phone       string   `json:"phone"`
+						Admin       bool     `json:"admin"`
+						Disabled    bool     `json:"disabled"`
+						States      []string `json:"states"`
 					}
 					out := make([]row, len(users))
 					for i, u := range users {
-						out[i] = row{u.Username, u.DisplayName, u.Email, u.Phone, u.IsAdmin, u.Disabled}
+						out[i] = row{u.Username, u.DisplayName, u.Email, u.Phone, u.Admin, u.Disabled, nonNil(u.States())}
 					}
 					return writeJSON(c.OutOrStdout(), out)
 				case "table":
 					tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "USERNAME\tDISPLAY NAME\tEMAIL\tPHONE\tSTATE")
 					for _, u := range users {
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, safe(u.DisplayName), safe(u.Email), u.Phone, userState(u))
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(u.Username), safe(u.DisplayName), safe(u.Email), safe(u.Phone),
+							flows.StateLine(u.States()))
 					}
 					return tw.Flush()
 				}
@@ -257,21 +269,22 @@ func newUserListCmd(opts *rootOptions) *cobra.Command {
 	return cmd
 }
 
-func userState(u store.User) string {
-	var s []string
-	if u.IsAdmin {
-		s = append(s, "admin")
+// allUsers reads every user a search matches, a page at a time, in the
+// admin panel's terms.
+func allUsers(ctx context.Context, svc *flows.Service, search string) ([]flows.UserRow, error) {
+	var users []flows.UserRow
+	q := flows.UserQuery{Search: search, Limit: 500}
+	for {
+		page, err := svc.ListUserPage(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, page.Users...)
+		if !page.HasNext || len(page.Users) == 0 {
+			return users, nil
+		}
+		q.After = page.Users[len(page.Users)-1].Username
 	}
-	if u.Disabled {
-		s = append(s, "disabled")
-	}
-	if u.MustChange {
-		s = append(s, "temporary password")
-	}
-	if len(s) == 0 {
-		return "active"
-	}
-	return strings.Join(s, ", ")
 }
 
 func newUserShowCmd(opts *rootOptions) *cobra.Command {
@@ -299,7 +312,7 @@ func newUserShowCmd(opts *rootOptions) *cobra.Command {
 				fmt.Fprintf(tw, "display name\t%s\n", safe(d.DisplayName))
 				fmt.Fprintf(tw, "email\t%s\n", safe(d.Email))
 				fmt.Fprintf(tw, "phone\t%s\n", d.Phone)
-				fmt.Fprintf(tw, "state\t%s\n", userState(d.User))
+				fmt.Fprintf(tw, "state\t%s\n", flows.StateLine(d.States()))
 				fmt.Fprintf(tw, "groups\t%s\n", strings.Join(d.Groups, ", "))
 				fmt.Fprintf(tw, "methods\t%s\n", strings.Join(d.Methods, ", "))
 				fmt.Fprintf(tw, "enabled for sspr\t%s\n", yesNo(d.EnabledForSSPR))

@@ -233,7 +233,7 @@ func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m
 		return err
 	}
 	for _, to := range s.contactsOf(ctx, tx, u) {
-		msg, err := s.renderer.Render("info_changed", map[string]any{"DisplayName": u.DisplayName, "Method": m.Label(),
+		msg, err := s.render("info_changed", map[string]any{"DisplayName": u.DisplayName, "Method": m.Label(),
 			"Change": change, "Time": s.now().UTC().Format(time.RFC1123), "Source": ses.source, "Helpdesk": pol.HelpdeskContact})
 		if err != nil {
 			return err

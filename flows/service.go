@@ -137,8 +137,9 @@ type Deps struct {
 	Keys       *secret.Keys
 	Dispatcher *dispatch.Dispatcher
 	Directory  Directory
-	// Issuer names sspr in authenticator apps.
-	Issuer string
+	// Organisation names the organisation that runs sspr: the issuer in
+	// authenticator apps and the name in messages; empty means "sspr".
+	Organisation string
 	// OnFault hears of failures that no person is shown (a code that could
 	// not be delivered behind the screen), for the server log; nil drops them.
 	OnFault func(what string, err error)
@@ -183,7 +184,7 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
-		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Issuer, onFault: d.OnFault,
+		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Organisation, onFault: d.OnFault,
 		flows: newFlows(), sessions: newSessions(), deliveries: make(chan struct{}, maxDeliveriesBehind),
 	}
 	if s.dir == nil {
@@ -193,6 +194,16 @@ func New(d Deps) (*Service, error) {
 		s.issuer = "sspr"
 	}
 	return s, nil
+}
+
+// Organisation is the name people know this service by: the
+// organisation's, or "sspr".
+func (s *Service) Organisation() string { return s.issuer }
+
+// render fills a message template, with the organisation's name.
+func (s *Service) render(name string, data map[string]any) (dispatch.Message, error) {
+	data["Organisation"] = s.issuer
+	return s.renderer.Render(name, data)
 }
 
 // Clock returns the service's clock, so callers show the same time the rules use.

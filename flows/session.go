@@ -264,7 +264,7 @@ func (s *Service) notifyPasswordSet(ctx context.Context, tx *store.Tx, pol polic
 	at time.Time, event audit.Event) error {
 	if pol.NotifyUsersOnReset {
 		for _, to := range s.contactsOf(ctx, tx, u) {
-			msg, err := s.renderer.Render("reset", map[string]any{"DisplayName": u.DisplayName, "Time": at.UTC().Format(time.RFC1123),
+			msg, err := s.render("reset", map[string]any{"DisplayName": u.DisplayName, "Time": at.UTC().Format(time.RFC1123),
 				"Source": source, "Helpdesk": pol.HelpdeskContact, "Changed": event == audit.EventPasswordChanged})
 			if err != nil {
 				return fmt.Errorf("notify: %w", err)
@@ -288,7 +288,7 @@ func (s *Service) notifyPasswordSet(ctx context.Context, tx *store.Tx, pol polic
 				if to[0] != "email" {
 					continue
 				}
-				msg, err := s.renderer.Render("admin_reset", map[string]any{"Admin": u.Username, "Time": at.UTC().Format(time.RFC1123),
+				msg, err := s.render("admin_reset", map[string]any{"Admin": u.Username, "Time": at.UTC().Format(time.RFC1123),
 					"Source": source})
 				if err != nil {
 					return fmt.Errorf("notify admins: %w", err)

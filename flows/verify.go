@@ -99,7 +99,7 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 	c := store.Challenge{ID: secret.Token(), FlowID: r.flowID, UserID: r.userID, Purpose: r.purpose, Kind: string(r.method),
 		Destination: r.to, CreatedAt: now.Unix(), ExpiresAt: now.Add(CodeLifetime).Unix()}
 	c.CodeHash = s.keys.MAC("code:"+c.ID, code)
-	msg, err := s.renderer.Render("code", map[string]any{"Code": code, "Minutes": int(CodeLifetime / time.Minute),
+	msg, err := s.render("code", map[string]any{"Code": code, "Minutes": int(CodeLifetime / time.Minute),
 		"DisplayName": r.displayName, "Purpose": r.purpose})
 	if err != nil {
 		return CodeSent{}, "", fmt.Errorf("send code: %w", err)

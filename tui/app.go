@@ -403,7 +403,7 @@ func (m *Model) idleLeft() (time.Duration, bool) {
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = m.opts.Mode != ModeLocal
-	v.WindowTitle = "sspr"
+	v.WindowTitle = sanitize.Line(m.env.svc.Organisation(), 64) + " · password self-service"
 	return v
 }
 

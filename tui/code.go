@@ -12,6 +12,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/components"
+	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
 // codeEntry takes a one-time code, a recovery code or a voucher for one
@@ -181,7 +182,8 @@ func (s *codeEntry) view(width int) string {
 			b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), s.e.st) + "\n\n")
 		}
 	case policy.Authenticator:
-		b.WriteString(s.e.st.Body.Render("Open your authenticator app and type the 6-digit code it shows for sspr.") + "\n\n")
+		b.WriteString(s.e.st.Body.Render("Open your authenticator app and type the 6-digit code it shows for "+
+			sanitize.String(s.e.svc.Organisation())+".") + "\n\n")
 	case policy.RecoveryCodes:
 		b.WriteString(s.e.st.Body.Render("Type one of the recovery codes you saved. Each code works once.") + "\n\n")
 	case policy.Voucher:

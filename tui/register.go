@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/flows"
@@ -311,23 +312,27 @@ func (s *enrolAuthenticator) view(width int) string {
 		status = st.Error.Render(s.err)
 	}
 	secret := components.GroupSecret(s.enr.Secret)
-	qrW := 0
-	// A QR code that does not fit whole can't be scanned: then the key
-	// to type shows instead, with a word on why.
-	tooSmall := s.showQR && (maxLineWidth(s.qr) > width || strings.Count(s.qr, "\n")+2 > s.e.bodyHeight)
-	if s.showQR && !tooSmall {
-		qrW = maxLineWidth(s.qr)
-	}
-	if s.showQR && !tooSmall && width >= qrW+30 {
+	scan := st.Body.Render("1. Scan this with your authenticator app.")
+	cantScan := st.Muted.Render("Can't scan? Press tab for the key to type.")
+	typeCode := st.Body.Render("2. Type the 6-digit code it shows:")
+	qrW, qrH := maxLineWidth(s.qr), strings.Count(s.qr, "\n")+1
+	if s.showQR && qrW <= width && width >= qrW+30 && qrH+1 <= s.e.bodyHeight {
 		// QR on the left, instructions on the right.
-		right := wrap(st.Body.Render("1. Scan this with your authenticator app.")+"\n\n"+
-			st.Muted.Render("Can't scan? Press tab for the key to type.")+"\n\n"+
-			st.Body.Render("2. Type the 6-digit code it shows:")+"\n"+s.code.View()+"\n\n"+status, width-qrW-3)
+		right := wrap(scan+"\n\n"+cantScan+"\n\n"+typeCode+"\n"+s.code.View()+"\n\n"+status, width-qrW-3)
 		return joinColumns(s.qr, right, 3)
 	}
-	if s.showQR && !tooSmall {
-		return s.qr + "\n" + s.code.View() + "  " + status
+	if s.showQR && qrW <= width {
+		// Too narrow for columns: the steps above and below the code,
+		// when all of it fits; a code without what to do with it is no use.
+		above := wrap(scan+" "+cantScan, width)
+		below := wrap(typeCode, width) + "\n" + s.code.View() + "  " + status
+		if lipgloss.Height(above)+qrH+lipgloss.Height(below) <= s.e.bodyHeight {
+			return above + "\n" + s.qr + "\n" + below
+		}
 	}
+	// A QR code that does not fit whole, with its steps, can't be used:
+	// then the key to type shows instead, with a word on why.
+	tooSmall := s.showQR
 	// The key and the code field first: in a small window the link at
 	// the end is what gets cut.
 	var b strings.Builder

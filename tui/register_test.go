@@ -280,23 +280,42 @@ func TestAuthenticatorEnrolmentThenReset(t *testing.T) {
 	}
 }
 
+// TestAuthenticatorNarrowWindow: at every size, with the demo's outbox
+// beside the screen or not, the enrolment shows either the whole QR code
+// with both steps of what to do, or the key to type; never a cut code, and
+// never a code without its instructions.
 func TestAuthenticatorNarrowWindow(t *testing.T) {
 	h := newHarness(t)
-	for _, sz := range [][2]int{{40, 12}, {60, 30}, {80, 24}, {120, 40}} {
-		d := newDriver(t, h, Options{Mode: ModeDemo})
+	sizes := [][2]int{{40, 12}, {60, 30}, {80, 24}, {100, 50}, {120, 40}, {200, 60}}
+	for w := 40; w <= 200; w += 16 {
+		for ht := 16; ht <= 60; ht += 11 {
+			sizes = append(sizes, [2]int{w, ht})
+		}
+	}
+	d := newDriver(t, h, Options{Mode: ModeDemo})
+	d.signIn(3, "erin")
+	d.chooseItem("Add authenticator app")
+	en := at[*enrolAuthenticator](d)
+	for _, sz := range sizes {
 		d.resize(sz[0], sz[1])
-		d.signIn(3, "erin")
-		d.chooseItem("Add authenticator app")
-		en := at[*enrolAuthenticator](d)
 		v := stripPanel(d.view())
-		// Either the whole QR code or the key to type: never a cut code.
 		if strings.Contains(v, "▀") {
 			assertWholeQR(t, v, en.qr)
+			// The words beside or around the code, with its blocks taken out.
+			words := strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+				if strings.ContainsRune("▀▄█", r) {
+					return ' '
+				}
+				return r
+			}, v)), " ")
+			for _, want := range []string{"1. Scan this with your authenticator app.", "2. Type the 6-digit code it shows"} {
+				if !strings.Contains(words, want) {
+					t.Fatalf("%dx%d: the QR code shows without %q:\n%s", sz[0], sz[1], want, d.view())
+				}
+			}
 		} else if !strings.Contains(d.words(), groupsOf(en.enr.Secret)[0]) {
 			t.Fatalf("%dx%d: neither QR nor key:\n%s", sz[0], sz[1], d.view())
 		}
-		d.keys("esc", "esc")
-		at[*welcome](d)
 	}
 }
 

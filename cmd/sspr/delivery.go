@@ -48,13 +48,25 @@ func smtpChannel(cfg config.Config) (*dispatch.SMTPChannel, error) {
 	ch, err := dispatch.NewSMTPChannel(dispatch.SMTPConfig{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
 		Username: cfg.SMTP.Username, Password: password,
-		From: cfg.SMTP.From, FromName: cfg.SMTP.FromName,
+		From: cfg.SMTP.From, FromName: senderName(cfg),
 		Timeout: cfg.Codes.SendTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("email delivery: %w", err)
 	}
 	return ch, nil
+}
+
+// senderName is the name email comes from: smtp.from_name, else the
+// organisation's, else sspr's.
+func senderName(cfg config.Config) string {
+	switch {
+	case cfg.SMTP.FromName != "":
+		return cfg.SMTP.FromName
+	case cfg.UI.Organisation != "":
+		return cfg.UI.Organisation
+	}
+	return "sspr"
 }
 
 // smsChannel builds the gateway channel of the sms section.

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/tui"
 )
@@ -142,13 +141,17 @@ func demoEnviron() []string { return nil }
 func runTUI(ctx context.Context, a *app, o tui.Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	banner, err := welcomeBanner(a.cfg.UI)
+	if err != nil {
+		return err
+	}
 	// A terminal showing the TUI has nowhere to report a failed tidy; the
 	// next one tries again.
 	a.startWorkers(ctx, nil)
-	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, assets.Banner(), true
+	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, banner, true
 	o.CostPerCall, o.Currency = a.cfg.Insights.CostPerCall, a.cfg.Insights.Currency // the admin insights
 	p := tea.NewProgram(tui.New(o), tea.WithContext(ctx), tea.WithoutSignalHandler())
-	_, err := p.Run()
+	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, context.Canceled) {
 		return nil
 	}

@@ -12,7 +12,6 @@ import (
 	"charm.land/log/v2"
 	"github.com/spf13/cobra"
 
-	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/tui"
 	"github.com/sspr-kiosk/sspr/tui/portal"
 )
@@ -42,9 +41,13 @@ func newServeCmd(opts *rootOptions) *cobra.Command {
 // serve runs the portal until ctx ends, then drains it.
 func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	logger := log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "sspr"})
+	banner, err := welcomeBanner(a.cfg.UI)
+	if err != nil {
+		return err
+	}
 	srv, err := portal.New(portal.Options{
 		SSH: a.cfg.SSH, HostKeyPath: filepath.Join(a.dataDir, "ssh_host_ed25519"), Service: a.svc, Mode: mode,
-		IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout, Banner: assets.Banner(),
+		IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout, Banner: banner,
 		Logger: logger, CostPerCall: a.cfg.Insights.CostPerCall, Currency: a.cfg.Insights.Currency,
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/sspr-kiosk/sspr/assets"
 )
@@ -52,6 +53,7 @@ type Config struct {
 	SMS      SMS      `yaml:"sms"`
 	LDAP     LDAP     `yaml:"ldap"`
 	Insights Insights `yaml:"insights"`
+	UI       UI       `yaml:"ui"`
 }
 
 // Kiosk configures the walk-up terminal.
@@ -163,6 +165,28 @@ type Insights struct {
 	Currency    string  `env:"INSIGHTS_CURRENCY" yaml:"currency"`
 }
 
+// UI configures what people see of the organisation that runs sspr.
+type UI struct {
+	// Organisation names the organisation: on the welcome screen, as the
+	// issuer in authenticator apps, as the sender name and in the subjects
+	// of email. Empty means "sspr".
+	Organisation string `env:"UI_ORGANISATION" yaml:"organisation"`
+	// BannerFile is a text file drawn on the welcome screen instead of
+	// sspr's banner (at most MaxBannerLines lines of MaxBannerWidth cells).
+	BannerFile string `env:"UI_BANNER_FILE" yaml:"banner_file"`
+}
+
+// MaxBannerLines and MaxBannerWidth bound ui.banner_file, so the welcome
+// screen still has room for its menu at 80×24.
+const (
+	MaxBannerLines = 12
+	MaxBannerWidth = 76
+)
+
+// MaxOrganisationLength bounds ui.organisation, in characters: it has to
+// fit an authenticator app's list and an email's sender name.
+const MaxOrganisationLength = 64
+
 // Default returns every setting at its default. DataDir is the relative
 // "sspr-data", the CLI's fallback.
 func Default() Config {
@@ -176,7 +200,7 @@ func Default() Config {
 			MaxWidth:  300, MaxHeight: 100},
 		Hash:  Hash{MemoryKiB: 19456, Time: 2, Threads: 1},
 		Codes: Codes{SendTimeout: 10 * time.Second},
-		SMTP:  SMTP{Port: 587, TLS: "starttls", FromName: "sspr"},
+		SMTP:  SMTP{Port: 587, TLS: "starttls"},
 		SMS:   SMS{Method: "POST", ContentType: "application/json", Timeout: 10 * time.Second},
 		LDAP: LDAP{UserFilter: "(uid=%s)", AttrUsername: "uid", AttrDisplayName: "cn", AttrMail: "mail",
 			AttrMobile: "mobile", AttrMemberOf: "memberOf", WriteMode: "passwd", Timeout: 10 * time.Second, PoolSize: 4,
@@ -375,6 +399,12 @@ func (c Config) Validate() error {
 				return problem("insights.currency", "must be a three-letter ISO 4217 code like USD")
 			}
 			return nil
+		},
+		func() error {
+			if utf8.RuneCountInString(c.UI.Organisation) > MaxOrganisationLength {
+				return problem("ui.organisation", "must be at most %d characters", MaxOrganisationLength)
+			}
+			return noControl("ui.organisation", c.UI.Organisation)
 		},
 	}
 	for _, check := range checks {

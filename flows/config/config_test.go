@@ -75,7 +75,7 @@ func TestDefaults(t *testing.T) {
 		"Codes.SendTimeout":       {c.Codes.SendTimeout, 10 * time.Second},
 		"SMTP.Port":               {c.SMTP.Port, 587},
 		"SMTP.TLS":                {c.SMTP.TLS, "starttls"},
-		"SMTP.FromName":           {c.SMTP.FromName, "sspr"},
+		"SMTP.FromName":           {c.SMTP.FromName, ""},
 		"SMS.Method":              {c.SMS.Method, "POST"},
 		"SMS.ContentType":         {c.SMS.ContentType, "application/json"},
 		"SMS.Timeout":             {c.SMS.Timeout, 10 * time.Second},

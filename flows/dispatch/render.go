@@ -20,23 +20,29 @@ import (
 type (
 	// CodeData fills the "code" template.
 	CodeData struct {
-		Code        string
-		Minutes     int
-		DisplayName string
+		// Organisation names who sends the message: ui.organisation, or "sspr".
+		Organisation string
+		Code         string
+		Minutes      int
+		DisplayName  string
 		// Purpose completes "your code to ...", e.g. "reset your password".
 		Purpose string
 	}
 	// ResetData fills the "reset" template.
 	ResetData struct {
-		DisplayName string
-		Time        time.Time
-		Source      string
-		Helpdesk    string
+		// Organisation names who sends the message: ui.organisation, or "sspr".
+		Organisation string
+		DisplayName  string
+		Time         time.Time
+		Source       string
+		Helpdesk     string
 		// Changed says "changed" (the person knew the old password) instead of "reset".
 		Changed bool
 	}
 	// AdminResetData fills the "admin_reset" template, sent to every admin.
 	AdminResetData struct {
+		// Organisation names who sends the message: ui.organisation, or "sspr".
+		Organisation string
 		// Admin is the username of the admin whose password was reset.
 		Admin  string
 		Time   time.Time
@@ -44,7 +50,9 @@ type (
 	}
 	// InfoChangedData fills the "info_changed" template.
 	InfoChangedData struct {
-		DisplayName string
+		// Organisation names who sends the message: ui.organisation, or "sspr".
+		Organisation string
+		DisplayName  string
 		// Method is the method's label, e.g. "Authenticator app".
 		Method string
 		// Change says what happened, e.g. "added" or "removed".

@@ -16,23 +16,23 @@ func TestRenderEveryTemplate(t *testing.T) {
 		subject string
 		want    []string
 	}{
-		{"code", CodeData{Code: "12345678", Minutes: 10, DisplayName: "Alice Liddell", Purpose: "reset your password"},
-			"Your sspr verification code", []string{"12345678", "10 minutes", "reset your password"}},
-		{"reset", ResetData{DisplayName: "Alice", Time: at, Source: "kiosk-1", Helpdesk: "help@example.org"},
-			"Your password was reset", []string{"Hello Alice", "Sat 1 Mar 2025 13:05 UTC", "kiosk-1", "help@example.org"}},
-		{"reset", ResetData{DisplayName: "Alice", Time: at, Source: "kiosk-1", Changed: true},
-			"Your password was changed", []string{"was changed", "contact the helpdesk straight away."}},
-		{"admin_reset", AdminResetData{Admin: "root", Time: at, Source: "ssh 192.0.2.7:5122"},
-			"Administrator root reset their password", []string{"root", "ssh 192.0.2.7:5122", "13:05 UTC"}},
-		{"info_changed", InfoChangedData{DisplayName: "Alice", Method: "Authenticator app", Change: "added", Time: at,
+		{"code", CodeData{Organisation: "Contoso", Code: "12345678", Minutes: 10, DisplayName: "Alice Liddell", Purpose: "reset your password"},
+			"Your Contoso verification code", []string{"12345678", "10 minutes", "reset your password"}},
+		{"reset", ResetData{Organisation: "Contoso", DisplayName: "Alice", Time: at, Source: "kiosk-1", Helpdesk: "help@example.org"},
+			"Your Contoso password was reset", []string{"Hello Alice", "Sat 1 Mar 2025 13:05 UTC", "kiosk-1", "help@example.org"}},
+		{"reset", ResetData{Organisation: "sspr", DisplayName: "Alice", Time: at, Source: "kiosk-1", Changed: true},
+			"Your sspr password was changed", []string{"was changed", "contact the helpdesk straight away."}},
+		{"admin_reset", AdminResetData{Organisation: "Contoso", Admin: "root", Time: at, Source: "ssh 192.0.2.7:5122"},
+			"Contoso: administrator root reset their password", []string{"root", "password self-service at Contoso", "ssh 192.0.2.7:5122", "13:05 UTC"}},
+		{"info_changed", InfoChangedData{Organisation: "Contoso", DisplayName: "Alice", Method: "Authenticator app", Change: "added", Time: at,
 			Source: "kiosk-1", Helpdesk: "https://help.example.org"},
-			"Your security info changed", []string{"Authenticator app", "added", "https://help.example.org"}},
+			"Your Contoso security info changed", []string{"Authenticator app", "added", "https://help.example.org"}},
 		// The flows pass maps, with the time already formatted.
-		{"info_changed", map[string]any{"DisplayName": "Alice", "Method": "Email code", "Change": "removed",
+		{"info_changed", map[string]any{"Organisation": "Contoso", "DisplayName": "Alice", "Method": "Email code", "Change": "removed",
 			"Time": "Sat, 01 Mar 2025 13:05:00 UTC", "Source": "ssh", "Helpdesk": ""},
-			"Your security info changed", []string{"Email code", "Sat, 01 Mar 2025 13:05:00 UTC"}},
-		{"reset", map[string]any{"DisplayName": "Alice", "Time": "then", "Source": "ssh", "Helpdesk": "", "Changed": true},
-			"Your password was changed", []string{"was changed on then"}},
+			"Your Contoso security info changed", []string{"Email code", "Sat, 01 Mar 2025 13:05:00 UTC"}},
+		{"reset", map[string]any{"Organisation": "Contoso", "DisplayName": "Alice", "Time": "then", "Source": "ssh", "Helpdesk": "", "Changed": true},
+			"Your Contoso password was changed", []string{"was changed on then"}},
 	}
 	for _, tt := range tests {
 		m, err := Render(tt.name, tt.data)
@@ -61,7 +61,7 @@ func TestRenderEveryTemplate(t *testing.T) {
 
 func TestRenderCodeFitsAnSMS(t *testing.T) {
 	for _, purpose := range []string{"reset your password", "register your security info", "sign in as an administrator"} {
-		m, err := Render("code", CodeData{Code: "12345678", Minutes: 10, DisplayName: strings.Repeat("Long Name ", 20), Purpose: purpose})
+		m, err := Render("code", CodeData{Organisation: "Contoso", Code: "12345678", Minutes: 10, DisplayName: strings.Repeat("Long Name ", 20), Purpose: purpose})
 		if err != nil {
 			t.Fatal(err)
 		}

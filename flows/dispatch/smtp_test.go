@@ -298,7 +298,8 @@ func newSMTP(t testing.TB, c SMTPConfig) *SMTPChannel {
 
 func codeEmail(t testing.TB, to, code string) Message {
 	t.Helper()
-	m, err := Render("code", CodeData{Code: code, Minutes: 10, DisplayName: "Alice <b>Liddell</b>", Purpose: "reset your password"})
+	m, err := Render("code", CodeData{Organisation: "sspr", Code: code, Minutes: 10, DisplayName: "Alice <b>Liddell</b>",
+		Purpose: "reset your password"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,6 +59,8 @@ type Options struct {
 	Channels func(db *store.DB, clk clock.Clock) map[string]dispatch.Channel
 	// Directory is where passwords live; nil keeps them in the store.
 	Directory flows.Directory
+	// Organisation is the name of the organisation; empty is sspr.
+	Organisation string
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -130,7 +132,8 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	h.Hasher = password.NewHasher(p, slots)
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
-		Keys: keys, Dispatcher: d, Directory: o.Directory, OnFault: h.fault})
+		Keys: keys, Dispatcher: d, Directory: o.Directory, OnFault: h.fault,
+		Organisation: o.Organisation})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,18 @@ func (b *Inbox) NewestCode() string {
 	return ""
 }
 
+// Last returns the newest message sent; the test fails when none was.
+func (b *Inbox) Last(t testing.TB) dispatch.Message {
+	t.Helper()
+	b.wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.msgs) == 0 {
+		t.Fatal("no message was sent")
+	}
+	return b.msgs[len(b.msgs)-1]
+}
+
 // Count returns how many messages were sent.
 func (b *Inbox) Count() int {
 	b.wait()

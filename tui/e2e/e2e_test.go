@@ -237,7 +237,7 @@ func TestDemo(t *testing.T) {
 		s.waitFor("Code " + code)
 		s.send(code[:4], "-", code[4:], enter)
 		s.setPassword()
-		s.waitFor("Your password was reset") // the notification, in the outbox
+		s.waitFor("Your sspr password was reset") // the notification, in the outbox
 	})
 
 	var secret string

@@ -77,7 +77,6 @@ type flow struct {
 	lastSend     map[policy.Method]time.Time // for the resend cooldown
 	proven       map[policy.Method]string    // challenge id of each proof
 	questions    []string                    // the questions drawn for this flow
-	done         bool
 }
 
 func newFlow(kind flowKind, account, source string, now time.Time) *flow {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/user"
@@ -106,8 +105,6 @@ func cliActor() flows.Actor {
 	}
 	return flows.Actor{Name: name, Source: "cli"}
 }
-
-var errUsage = errors.New("usage")
 
 // tidyEvery is how often a running sspr deletes spent records (flows.Tidy).
 const tidyEvery = time.Hour

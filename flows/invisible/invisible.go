@@ -34,6 +34,7 @@ package invisible
 
 import (
 	"strconv"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -177,6 +178,45 @@ func Find(s string) (at int, r rune, why Reason) {
 		i += size
 	}
 	return len(s), 0, Seen
+}
+
+// Spell returns s with each character that is not seen written out by
+// WriteCodePoint, as the screens show it: "Ad\u200bmin" becomes
+// "Ad<U+200B>min". Messages quote names this way.
+func Spell(s string) string {
+	if _, _, why := Find(s); why == Seen {
+		return s
+	}
+	var t Tracker
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if t.Check(r, s[i+size:]) == Seen {
+			b.WriteString(s[i : i+size])
+		} else {
+			WriteCodePoint(&b, r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// WriteCodePoint writes r in the form the screens show a character that is
+// not seen: "<U+200B>", four to six upper-case hex digits as Unicode writes
+// code points, in ASCII so that it survives any further sanitising.
+func WriteCodePoint(b *strings.Builder, r rune) {
+	const hex = "0123456789ABCDEF"
+	var buf [len("<U+10FFFF>")]byte
+	n := len(buf) - 1
+	buf[n] = '>'
+	for digits := 0; digits < 4 || r > 0; digits++ {
+		n--
+		buf[n] = hex[r&0xf]
+		r >>= 4
+	}
+	n -= len("<U+")
+	copy(buf[n:], "<U+")
+	b.Write(buf[n:])
 }
 
 // Is reports whether r draws nothing, or only blank space, whatever is

@@ -148,3 +148,26 @@ func TestPlaneZero(t *testing.T) {
 		}
 	}
 }
+
+func TestSpell(t *testing.T) {
+	for in, want := range map[string]string{
+		"Alice":                     "Alice",
+		"Ad\u200bmin\u00ad":         "Ad<U+200B>min<U+00AD>",
+		"Z\u0335\u0321\u0322o":      "Z\u0335\u0321<U+0322>o",
+		"\u0301a":                   "<U+0301>a",
+		"a\U000E0041":               "a<U+E0041>",
+		"a\U000E0FFF\u200b":         "a<U+E0FFF><U+200B>",
+		"👩\u200d💻 ❤\ufe0f":          "👩\u200d💻 ❤\ufe0f",
+		"e\u200b\u0301\u0302":       "e<U+200B><U+0301><U+0302>",
+		"\u3164\u3164\u2800":        "<U+3164><U+3164><U+2800>",
+		"ok\xff\u200b":              "ok\xff<U+200B>",
+		strings.Repeat("\u200b", 3): "<U+200B><U+200B><U+200B>",
+	} {
+		if got := Spell(in); got != want {
+			t.Errorf("Spell(%+q) = %+q, want %+q", in, got, want)
+		}
+		if _, _, why := Find(Spell(in)); why != Seen {
+			t.Errorf("Spell(%+q) = %+q still hides %v", in, Spell(in), why)
+		}
+	}
+}

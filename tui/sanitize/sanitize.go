@@ -184,7 +184,7 @@ func scan(b *strings.Builder, s string, m mode) bool {
 					return false
 				}
 				b.WriteString(s[run:i])
-				writeCodePoint(b, r)
+				invisible.WriteCodePoint(b, r)
 				i += size
 				run = i
 				continue
@@ -202,23 +202,6 @@ func scan(b *strings.Builder, s string, m mode) bool {
 		b.WriteString(s[run:])
 	}
 	return true
-}
-
-// writeCodePoint writes r as "<U+200B>": four to six upper-case hex digits,
-// as Unicode names code points.
-func writeCodePoint(b *strings.Builder, r rune) {
-	const hex = "0123456789ABCDEF"
-	var buf [len("<U+10FFFF>")]byte
-	n := len(buf) - 1
-	buf[n] = '>'
-	for digits := 0; digits < 4 || r > 0; digits++ {
-		n--
-		buf[n] = hex[r&0xf]
-		r >>= 4
-	}
-	n -= len("<U+")
-	copy(buf[n:], "<U+")
-	b.Write(buf[n:])
 }
 
 // replace writes the replacement (if any) for the control character,

@@ -244,7 +244,7 @@ func newUserListCmd(opts *rootOptions) *cobra.Command {
 					tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
 					fmt.Fprintln(tw, "USERNAME\tDISPLAY NAME\tEMAIL\tPHONE\tSTATE")
 					for _, u := range users {
-						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, safe(u.DisplayName), safe(u.Email), u.Phone, userState(u))
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", safe(u.Username), safe(u.DisplayName), safe(u.Email), safe(u.Phone), userState(u))
 					}
 					return tw.Flush()
 				}

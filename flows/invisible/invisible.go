@@ -169,6 +169,13 @@ func (t *Tracker) Check(r rune, after string) Reason {
 // and why; why is Seen when every character is. s is taken as the whole
 // text, so a mark at its start is lone.
 func Find(s string) (at int, r rune, why Reason) {
+	ascii := 0
+	for ascii < len(s) && s[ascii] < utf8.RuneSelf {
+		ascii++
+	}
+	if ascii == len(s) {
+		return len(s), 0, Seen // most names: nothing to look up
+	}
 	var t Tracker
 	for i := 0; i < len(s); {
 		c, size := utf8.DecodeRuneInString(s[i:])

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/flows/policy"
@@ -177,6 +178,17 @@ func (s *Service) decoyEmail(account string, shape decoyShape) string {
 	local := account
 	if i := strings.IndexByte(local, '@'); i >= 0 {
 		local = local[:i]
+	}
+	// Only what an address could hold: a name typed with characters no
+	// address has (nobody real has such a name either) still looks like one.
+	local = strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) || strings.ContainsRune("._-+", r) {
+			return r
+		}
+		return -1
+	}, local)
+	if local == "" {
+		local = "x"
 	}
 	return MaskEmail(local + "@" + shape.domain)
 }

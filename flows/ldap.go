@@ -110,7 +110,11 @@ func (d *LDAPDirectory) Close() error { return d.client.Close() }
 
 // Lookup finds a user in the directory. Values from the directory are
 // screened: a display name loses control and bidi characters, a mail or
-// mobile that is not a valid address or E.164 number is left out.
+// mobile that is not a valid address or E.164 number is left out. A display
+// name keeps characters a reader cannot see (zero-width, soft hyphen, piles
+// of marks), which ValidateDisplayName would refuse: sspr does not own the
+// directory and must not turn its people away, and the screens show such
+// characters written out ("Gr<U+200B>ace"), so the name cannot pose as another.
 func (d *LDAPDirectory) Lookup(ctx context.Context, username string) (DirectoryUser, error) {
 	e, err := d.client.Lookup(ctx, username)
 	if err != nil {
@@ -135,7 +139,7 @@ func (d *LDAPDirectory) Lookup(ctx context.Context, username string) (DirectoryU
 	return u, nil
 }
 
-// cleanDisplayName drops unsafe runes and bounds the length.
+// cleanDisplayName drops unsafe runes (controls, bidi) and bounds the length.
 func cleanDisplayName(s string) string {
 	s = strings.ToValidUTF8(s, "")
 	s = strings.Map(func(r rune) rune {

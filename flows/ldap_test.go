@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
+	"github.com/sspr-kiosk/sspr/flows/invisible"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/store/ldapdir"
@@ -316,5 +319,44 @@ func TestDirectoryRefusedSentences(t *testing.T) {
 		if !errors.Is(err, flows.ErrNotAllowed) {
 			t.Errorf("%v does not match ErrNotAllowed", r)
 		}
+	}
+}
+
+// TestLDAPDisplayNameWithHiddenCharacters: sspr does not own the directory,
+// so a display name there that holds characters a reader cannot see is not
+// refused (the person can still sign in) but kept as the directory has it,
+// controls and bidi aside, for the screens to show written out.
+func TestLDAPDisplayNameWithHiddenCharacters(t *testing.T) {
+	e := newLDAPEnv(t, flows.LDAPOptions{})
+	ctx := context.Background()
+	const hostile = "Gr\u200bace\u00ad H\u0335\u0321\u0322opper\u202e"
+	conn, err := ldap.DialURL(e.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Bind(slapdtest.AdminDN, slapdtest.AdminPassword); err != nil {
+		t.Fatal(err)
+	}
+	mod := ldap.NewModifyRequest(slapdtest.Users["grace"].DN(), nil)
+	mod.Replace("displayName", []string{hostile})
+	if err := conn.Modify(mod); err != nil {
+		t.Fatal(err)
+	}
+
+	info := e.signIn(t, "grace")
+	const kept = "Gr\u200bace\u00ad H\u0335\u0321\u0322opper"
+	if info.DisplayName != kept {
+		t.Fatalf("display name %+q, want the directory's %+q without the bidi control", info.DisplayName, kept)
+	}
+	d, err := e.Svc.ShowUser(ctx, "grace")
+	if err != nil || d.DisplayName != kept {
+		t.Fatalf("sspr's record of grace: %+q, %v", d.DisplayName, err)
+	}
+	if flows.ValidateDisplayName(kept) == nil {
+		t.Fatal("the same name typed into sspr would be accepted")
+	}
+	if got, want := invisible.Spell(d.DisplayName), "Gr<U+200B>ace<U+00AD> H\u0335\u0321<U+0322>opper"; got != want {
+		t.Fatalf("shown as %+q, want %+q", got, want)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sspr-kiosk/sspr/flows/invisible"
 )
 
 // Field limits. Inputs beyond them are refused, never truncated.
@@ -30,13 +32,17 @@ func NormaliseUsername(s string) string {
 	return strings.ToLower(strings.TrimSpace(s))
 }
 
-// ValidateUsername checks a normalised username.
+// ValidateUsername checks a normalised username. The pattern alone refuses
+// every character a terminal would not show; they are named first, since
+// "may hold only letters" about a name that reads "alice" helps nobody.
 func ValidateUsername(s string) error {
 	switch {
 	case s == "":
 		return fmt.Errorf("username is empty: %w", ErrInvalid)
 	case utf8.RuneCountInString(s) > MaxUsernameLength:
 		return fmt.Errorf("username is longer than %d characters: %w", MaxUsernameLength, ErrInvalid)
+	case unseen(s) != "":
+		return fmt.Errorf("username %s: %w", unseen(s), ErrInvalid)
 	case !usernamePattern.MatchString(s):
 		return fmt.Errorf("username %q may hold only letters, digits and . _ @ -: %w", printable(s), ErrInvalid)
 	}
@@ -56,7 +62,8 @@ func ValidateGroupName(s string) error {
 	return nil
 }
 
-// ValidateDisplayName checks a display name: printable text of bounded length.
+// ValidateDisplayName checks a display name: printable text of bounded
+// length in which every character can be seen (see flows/invisible).
 func ValidateDisplayName(s string) error {
 	switch {
 	case !utf8.ValidString(s):
@@ -65,8 +72,21 @@ func ValidateDisplayName(s string) error {
 		return fmt.Errorf("display name is longer than %d characters: %w", MaxDisplayNameLength, ErrInvalid)
 	case hasUnsafeRune(s):
 		return fmt.Errorf("display name %q holds control or escape characters: %w", printable(s), ErrInvalid)
+	case unseen(s) != "":
+		return fmt.Errorf("display name %s: %w", unseen(s), ErrInvalid)
 	}
 	return nil
+}
+
+// unseen describes the first character of a name that a reader could not
+// see, quoting the name as the screens show it ("Ad<U+200B>min": %q alone
+// would leave a Hangul filler blank), or returns "" when there is none.
+func unseen(s string) string {
+	_, r, why := invisible.Find(s)
+	if why == invisible.Seen {
+		return ""
+	}
+	return fmt.Sprintf("%q holds %s (%U)", printable(invisible.Spell(s)), why, r)
 }
 
 // ValidateEmail checks a bare email address (no name, no header tricks).

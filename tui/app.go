@@ -280,7 +280,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.touch()
 		// Typed text passes the same sanitiser as pastes: a terminal or an
 		// input method can deliver bidi controls as key text.
-		msg.Text = sanitize.String(msg.Text)
+		msg.Text = sanitize.Typed(msg.Text)
 		return m.onKey(msg)
 	}
 	return m.forward(msg)

@@ -17,6 +17,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
+	"github.com/sspr-kiosk/sspr/flows/invisible"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -344,7 +345,8 @@ func at[T screen](d *driver) T {
 
 // assertSafe fails when a rendered view holds anything a terminal would act
 // on besides SGR colours and line feeds: other escape sequences, C0 and C1
-// controls, DEL, bidi controls, invalid UTF-8.
+// controls, DEL, bidi controls, invalid UTF-8; or anything it would not
+// show: invisible characters, piles of combining marks.
 func assertSafe(t testing.TB, view string) {
 	t.Helper()
 	if msg := unsafeIn(view); msg != "" {
@@ -371,6 +373,11 @@ func unsafeIn(view string) string {
 			return "bidi control " + strconvQuote(r)
 		case r == utf8.RuneError:
 			return "replacement character"
+		}
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if _, r, why := invisible.Find(line); why != invisible.Seen {
+			return why.String() + " " + strconvQuote(r)
 		}
 	}
 	return ""

@@ -239,7 +239,7 @@ func (t *auditTab) focusField(i int) tea.Cmd {
 func (t *auditTab) apply() tea.Cmd {
 	var text [auditFields]string
 	for i := range t.fields {
-		text[i] = strings.TrimSpace(sanitize.String(t.fields[i].Value()))
+		text[i] = strings.TrimSpace(sanitize.Typed(t.fields[i].Value()))
 	}
 	f, problem := parseAuditFilter(text, t.a.e.now())
 	if problem != "" {

@@ -298,7 +298,7 @@ func (t *usersTab) edit(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
 	t.search, cmd = t.search.Update(msg)
 	v := t.search.Value()
-	if clean := sanitize.String(v); clean != v {
+	if clean := sanitize.Typed(v); clean != v {
 		t.search.SetValue(clean)
 		v = clean
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/invisible"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 )
 
@@ -182,6 +183,9 @@ func checkMessage(t *testing.T, line string) {
 		if r < 0x20 || r == 0x7f || r >= 0x80 && r <= 0x9f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
 			t.Errorf("message holds control character %U: %q", r, line)
 		}
+	}
+	if _, r, why := invisible.Find(line); why != invisible.Seen {
+		t.Errorf("message holds %s %U: %+q", why, r, line)
 	}
 }
 
@@ -450,6 +454,19 @@ func TestUserAddBadInput(t *testing.T) {
 			`display name "Bob \u202eevil" holds control or escape characters`},
 		{"carriage return in display name", "", []string{"bob", "--display-name", "Bob\rAlice"}, "holds control or escape characters"},
 		{"C1 control in display name", "", []string{"bob", "--display-name", "Bob\u009b31m"}, "holds control or escape characters"},
+		{"zero-width space in username", "", []string{"ad\u200bmin"},
+			`username "ad<U+200B>min" holds an invisible character (U+200B)`},
+		{"soft hyphen in display name", "", []string{"bob", "--display-name", "Admin\u00ad"},
+			`display name "Admin<U+00AD>" holds an invisible character (U+00AD)`},
+		{"zero-width joiner in display name", "", []string{"bob", "--display-name", "Ad\u200dmin"},
+			`display name "Ad<U+200D>min" holds an invisible character (U+200D)`},
+		{"BOM in display name", "", []string{"bob", "--display-name", "\ufeffAdmin"}, "holds an invisible character (U+FEFF)"},
+		{"Hangul filler as display name", "", []string{"bob", "--display-name", "\u3164"},
+			`display name "<U+3164>" holds an invisible character (U+3164)`},
+		{"pile of combining marks in display name", "", []string{"bob", "--display-name", "B\u0335\u0321\u0322ob"},
+			"display name \"B\u0335\u0321<U+0322>ob\" holds more than 2 combining marks on one letter (U+0322)"},
+		{"combining mark first in display name", "", []string{"bob", "--display-name", "\u0301Bob"},
+			"holds a combining mark with no letter to sit on (U+0301)"},
 		{"overlong display name", "", []string{"bob", "--display-name", strings.Repeat("B", 129)},
 			"display name is longer than 128 characters"},
 		{"email without domain", "", []string{"bob", "--email", "x"}, `email "x" is not an address`},
@@ -648,6 +665,10 @@ func TestUserImportBadInput(t *testing.T) {
 			want: `line 2: username "hen\ary" may hold only`},
 		{name: "bad email", data: importHeader + "henry,Henry,henry@,,,\n", want: `line 2: email "henry@" is not an address`},
 		{name: "empty username", data: importHeader + ",Henry,,,,\n", want: "line 2: username is empty"},
+		{name: "invisible character in username", file: "hidden_characters.csv",
+			want: `line 3: username "ad<U+200B>min" holds an invisible character (U+200B)`},
+		{name: "invisible characters in display name", data: importHeader + "ivan,Ad\u200bmin\u00ad,,,,\n",
+			want: `line 2: display name "Ad<U+200B>min<U+00AD>" holds an invisible character (U+200B)`},
 		{name: "empty file", data: "", want: "the file is empty"},
 		{name: "BOM only", data: "\ufeff", want: "the file is empty"},
 	}
@@ -675,8 +696,45 @@ func TestUserImportBadInput(t *testing.T) {
 	if got := f.usernames(); !slices.Equal(got, []string{"alice", "henry"}) {
 		t.Fatalf("users = %v", got)
 	}
+	// Every row with a character nobody could see is named; the others
+	// are imported.
+	r = f.run("user", "import", "--skip-invalid", "testdata/hidden_characters.csv")
+	for _, want := range []string{
+		`skipped line 3: username "ad<U+200B>min" holds an invisible character (U+200B)`,
+		`skipped line 4: display name "Ad<U+200B>min<U+00AD>" holds an invisible character (U+200B)`,
+		`skipped line 5: display name "Judy<U+FEFF>" holds an invisible character (U+FEFF)`,
+		"skipped line 6: display name \"K\u0335\u0321<U+0322>im\" holds more than 2 combining marks on one letter (U+0322)",
+		`skipped line 7: display name "<U+3164>" holds an invisible character (U+3164)`,
+		"imported 2 users, skipped 5",
+	} {
+		if r.code != 0 || !strings.Contains(r.stderr, want) {
+			t.Fatalf("import --skip-invalid hidden_characters.csv: no %q in\n%s", want, r)
+		}
+	}
+	if got := f.show("mia"); got.DisplayName != "Mia Nguye\u0302\u0303n 👩\u200d💻" {
+		t.Fatalf("mia's display name is %+q", got.DisplayName)
+	}
 	// A bad header is not a row to skip.
 	expectFailure(t, f.run("user", "import", "--skip-invalid", "testdata/wrong_header.csv"), "line 1: the header must be")
+}
+
+// TestUserListShowsHiddenCharacters plants what the flows refuse, as someone
+// who can write the database would: the table shows each character nobody
+// could see written out, so the planted row does not read "admin".
+func TestUserListShowsHiddenCharacters(t *testing.T) {
+	f := newFolder(t)
+	f.ok("user", "add", "admin", "--display-name", "Admin", "--admin")
+	if _, err := f.sqlDB().Exec(`INSERT INTO users (username, display_name, created_at, updated_at) VALUES (?, ?, 1, 1)`,
+		"ad\u200bmin", "Ad\u200bmin\u00ad"); err != nil {
+		t.Fatal(err)
+	}
+	list := f.ok("user", "list")
+	if !strings.Contains(list, "ad<U+200B>min") || !strings.Contains(list, "Ad<U+200B>min<U+00AD>") {
+		t.Fatalf("user list:\n%s", list)
+	}
+	if _, r, why := invisible.Find(list); why != invisible.Seen {
+		t.Fatalf("user list holds %s %U:\n%+q", why, r, list)
+	}
 }
 
 func TestUserAdminCommands(t *testing.T) {

@@ -13,6 +13,10 @@
 // below only decides how much of a hostile sequence's payload to throw away
 // with it, and it follows what xterm does so that the payload of an OSC 8
 // link or a window-title sequence does not leak into the text.
+//
+// Nor does the output of String, Line or Styled hold anything that draws
+// nothing: "Ad\u200bmin" is shown as "Ad<U+200B>min", not as "Admin", so a
+// stored name cannot pose as another (the rules are in flows/invisible).
 package sanitize
 
 import (
@@ -20,6 +24,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/sspr-kiosk/sspr/flows/invisible"
 )
 
 // Ellipsis is the tail that Line appends to truncated text.
@@ -51,6 +57,14 @@ const (
 //     U+2066–U+2069 are removed ("Trojan Source", CVE-2021-42574): they can
 //     make the terminal draw text in a different order from the bytes.
 //   - Each invalid UTF-8 byte becomes U+FFFD.
+//   - Each character a terminal would not show is written out as its code
+//     point, "<U+200B>": zero-width spaces and joiners, the soft hyphen,
+//     the BOM and every other format or default-ignorable character, Hangul
+//     fillers, and a combining mark with no letter to sit on or beyond the
+//     second on one letter (flows/invisible has the rules). Written out
+//     rather than dropped, so that two names that differ only there still
+//     look different; in a pile of marks the first two stay, so an
+//     accented letter keeps its accents and only the excess is spelt out.
 //
 // String is idempotent, and returns s itself (no allocation) when there is
 // nothing to remove, which is the common case.
@@ -61,24 +75,36 @@ func String(s string) string { return apply(s, plain) }
 // but keeps line feeds and SGR sequences (colours and text attributes,
 // "ESC [ digits ; : m"). Everything else that a terminal would act on (OSC 8
 // links, title and clipboard sequences, cursor movement, screen clearing,
-// carriage returns, bidi controls) is still removed.
+// carriage returns, bidi controls) is still removed, and what it would not
+// show is still written out: a line break starts afresh, so a mark at the
+// start of a line has nothing to sit on.
 //
 // Styled does not make raw user text safe to style: SGR in user text would
 // survive it. Sanitise user text with String or Line where it enters a
 // View; Styled only limits the damage of a place that forgot to.
 func Styled(s string) string { return apply(s, styled) }
 
-// Input sanitises pasted text with the rules of String, with one difference:
-// line breaks at the very start and end of the paste are dropped instead of
-// becoming spaces. Copying a line from an email or a terminal usually picks
-// up its newline, and in a password field a trailing space would silently
-// become part of the new password.
+// Input sanitises text typed or pasted into a field with the rules of
+// String, with two differences. Line breaks at the very start and end of
+// the text are dropped instead of becoming spaces: copying a line from an
+// email or a terminal usually picks up its newline, and in a password field
+// a trailing space would silently become part of the new password. And
+// characters a terminal would not show are kept as they are, not written
+// out: the field holds what the person typed (a password with a zero-width
+// non-joiner from a Persian keyboard stays that password), the screen that
+// draws the field shows them written out (every screen passes through
+// Styled), and a username holding one never matches an account.
 //
 // Input does not limit the length: the field that receives the paste does,
 // and should refuse an oversized paste before calling Input.
 func Input(s string) string {
-	return String(strings.Trim(s, "\r\n"))
+	return apply(strings.Trim(s, "\r\n"), input)
 }
+
+// Typed sanitises the text of a key press like Input, but keeps the line
+// breaks at its ends as spaces, as String does: a key press is not a copied
+// line, and a terminal that sends "a\r" as one key meant both.
+func Typed(s string) string { return apply(s, input) }
 
 // Line sanitises s like String and truncates it to at most maxWidth terminal
 // cells, ending with an ellipsis when something was cut. Widths are measured
@@ -95,11 +121,13 @@ func Line(s string, maxWidth int) string {
 type mode uint8
 
 const (
-	keepNewlines mode = 1 << iota // keep "\n"
-	keepSGR                       // keep SGR sequences
+	keepNewlines  mode = 1 << iota // keep "\n"
+	keepSGR                        // keep SGR sequences
+	keepInvisible                  // keep what draws nothing, and piles of marks
 
 	plain  mode = 0
 	styled      = keepNewlines | keepSGR
+	input       = keepInvisible
 )
 
 // apply returns the sanitised form of s, or s itself when it is already
@@ -119,16 +147,24 @@ func apply(s string, m mode) string {
 // change. Runs of text that need no change are copied in one piece, and the
 // common bytes (printable ASCII) are tested before anything else, because
 // almost every username and email address is printable ASCII.
+//
+// seen follows the text as it is written out, not as it came: a control
+// removed between two marks does not keep them apart on the terminal, so
+// it does not reset their count.
 func scan(b *strings.Builder, s string, m mode) bool {
+	var seen invisible.Tracker
 	run := 0 // start of the pending run of bytes that are kept as they are
 	for i := 0; i < len(s); {
 		c := s[i]
 		switch {
 		case c >= 0x20 && c < del:
-			i++
+			for i++; i < len(s) && s[i] >= 0x20 && s[i] < del; i++ {
+			}
+			seen.Plain()
 			continue
 		case c == '\n' && m&keepNewlines != 0:
 			i++
+			seen.LineStart()
 			continue
 		case c == esc && m&keepSGR != 0:
 			if n := sgrLen(s[i:]); n > 0 {
@@ -138,7 +174,19 @@ func scan(b *strings.Builder, s string, m mode) bool {
 		case c >= utf8.RuneSelf:
 			r, size := utf8.DecodeRuneInString(s[i:])
 			if !(r == utf8.RuneError && size == 1) && !isC1(r) && !isBidi(r) && !isLineSeparator(r) {
+				if m&keepInvisible != 0 || seen.Check(r, s[i+size:]) == invisible.Seen {
+					i += size
+					continue
+				}
+				// A terminal would draw nothing for it, or pile it on
+				// the letters around: write it out instead.
+				if b == nil {
+					return false
+				}
+				b.WriteString(s[run:i])
+				invisible.WriteCodePoint(b, r)
 				i += size
+				run = i
 				continue
 			}
 		}
@@ -147,7 +195,7 @@ func scan(b *strings.Builder, s string, m mode) bool {
 			return false
 		}
 		b.WriteString(s[run:i])
-		i = replace(b, s, i, m)
+		i = replace(b, s, i, m, &seen)
 		run = i
 	}
 	if b != nil {
@@ -157,8 +205,9 @@ func scan(b *strings.Builder, s string, m mode) bool {
 }
 
 // replace writes the replacement (if any) for the control character,
-// sequence or invalid byte at s[i] to b, and returns the index just past it.
-func replace(b *strings.Builder, s string, i int, m mode) int {
+// sequence or invalid byte at s[i] to b, records it in seen, and returns the
+// index just past it.
+func replace(b *strings.Builder, s string, i int, m mode, seen *invisible.Tracker) int {
 	r, size := utf8.DecodeRuneInString(s[i:])
 	if r == utf8.RuneError && size == 1 {
 		// A stray byte: in a terminal that reads 8-bit controls,
@@ -167,6 +216,7 @@ func replace(b *strings.Builder, s string, i int, m mode) int {
 			return skipSequence(s, i+1, kind)
 		}
 		b.WriteRune(utf8.RuneError)
+		seen.Plain()
 		return i + 1
 	}
 	switch {
@@ -183,8 +233,10 @@ func replace(b *strings.Builder, s string, i int, m mode) int {
 			size++
 		}
 		b.WriteByte(' ')
+		seen.Plain()
 	case r == '\t' || r == '\n' || r == '\v' || r == '\f' || r == nel || isLineSeparator(r):
 		b.WriteByte(' ')
+		seen.Plain()
 	}
 	// Anything else (other C0 controls, DEL, C1 controls, bidi controls)
 	// is dropped.

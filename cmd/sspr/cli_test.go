@@ -665,8 +665,8 @@ func TestUserImportBadInput(t *testing.T) {
 			want: `line 2: username "hen\ary" may hold only`},
 		{name: "bad email", data: importHeader + "henry,Henry,henry@,,,\n", want: `line 2: email "henry@" is not an address`},
 		{name: "empty username", data: importHeader + ",Henry,,,,\n", want: "line 2: username is empty"},
-		{name: "invisible character in username", file: "hidden_characters.csv",
-			want: `line 3: username "ad<U+200B>min" holds an invisible character (U+200B)`},
+		{name: "invisible character in username", data: importHeader + "ad\u200bmin,Admin,,,,\n",
+			want: `line 2: username "ad<U+200B>min" holds an invisible character (U+200B)`},
 		{name: "invisible characters in display name", data: importHeader + "ivan,Ad\u200bmin\u00ad,,,,\n",
 			want: `line 2: display name "Ad<U+200B>min<U+00AD>" holds an invisible character (U+200B)`},
 		{name: "empty file", data: "", want: "the file is empty"},
@@ -696,8 +696,13 @@ func TestUserImportBadInput(t *testing.T) {
 	if got := f.usernames(); !slices.Equal(got, []string{"alice", "henry"}) {
 		t.Fatalf("users = %v", got)
 	}
-	// Every row with a character nobody could see is named; the others
-	// are imported.
+	// Every row with a character nobody could see is named, and nothing is
+	// imported; with --skip-invalid the others are.
+	r = f.run("user", "import", "testdata/hidden_characters.csv")
+	if r.code == 0 || !strings.Contains(r.stderr, `line 3: username "ad<U+200B>min"`) ||
+		!strings.Contains(r.stderr, `line 7: display name "<U+3164>"`) || !strings.Contains(r.stderr, "5 bad rows") {
+		t.Fatalf("import hidden_characters.csv:\n%s", r)
+	}
 	r = f.run("user", "import", "--skip-invalid", "testdata/hidden_characters.csv")
 	for _, want := range []string{
 		`skipped line 3: username "ad<U+200B>min" holds an invisible character (U+200B)`,

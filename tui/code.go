@@ -38,7 +38,7 @@ func newCodeEntry(e *env, j *journey, o flows.MethodOption, sent *flows.CodeSent
 	case policy.RecoveryCodes:
 		placeholder = "recovery code"
 	case policy.Voucher:
-		placeholder = "voucher from the helpdesk"
+		placeholder = "voucher: 4 groups of 4"
 	}
 	in := newInput(e, placeholder, limitCode, false)
 	in.Focus()

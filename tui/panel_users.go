@@ -570,14 +570,42 @@ func (t *usersTab) actionView(width int) string {
 func (t *usersTab) voucherView(width int) string {
 	st := t.a.e.st
 	v := t.voucher
-	left := v.ExpiresAt.Sub(t.a.e.now()).Round(time.Minute)
+	who := sanitize.Line(t.voucherFor, 40)
 	var b strings.Builder
-	b.WriteString(st.Subtitle.Render("Helpdesk voucher for "+sanitize.Line(t.voucherFor, 40)) + "\n\n")
+	b.WriteString(st.Subtitle.Render("Helpdesk voucher for "+who) + "\n\n")
 	b.WriteString(st.Panel.BorderStyle(lipgloss.NormalBorder()).Render(st.Code.Render(sanitize.String(v.Code))) + "\n\n")
-	b.WriteString(st.Body.Render(fmt.Sprintf("It works once and expires at %s UTC (in %d min).",
-		v.ExpiresAt.UTC().Format("15:04"), int(left/time.Minute))) + "\n")
+	// Spelled out, since B, D, P, T and V sound alike on a phone line.
+	b.WriteString(st.Body.Render("Read it out group by group:") + "\n")
+	groups, spoken := v.ReadOut()
+	for i, g := range groups {
+		b.WriteString("  " + st.Code.Render(g) + "  " + st.Muted.Render(spoken[i]) + "\n")
+	}
+	b.WriteString("\n" + st.Body.Render(fmt.Sprintf("It works once, only for %s, and expires at %s (%s).",
+		who, voucherEnd(v.ExpiresAt, t.a.e.now()), voucherLeft(v.ExpiresAt.Sub(t.a.e.now())))) + "\n")
 	b.WriteString(st.Warning.Render("It is shown only now: read it to the caller, then press any key.") + "\n")
 	return wrap(b.String(), width)
+}
+
+// voucherEnd says when a voucher ends: the time alone on the same day, with
+// the date when it lasts longer.
+func voucherEnd(end, now time.Time) string {
+	end, now = end.UTC(), now.UTC()
+	if end.YearDay() == now.YearDay() && end.Year() == now.Year() {
+		return end.Format("15:04") + " UTC"
+	}
+	return end.Format("15:04 UTC on 2 Jan 2006")
+}
+
+// voucherLeft words a voucher's time left in the unit that reads best:
+// minutes up to two hours, then hours up to two days, then days.
+func voucherLeft(d time.Duration) string {
+	switch {
+	case d < 2*time.Hour:
+		return fmt.Sprintf("in %d min", int(d.Round(time.Minute)/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("in %d h", int(d.Round(time.Hour)/time.Hour))
+	}
+	return fmt.Sprintf("in %d days", int(d.Round(24*time.Hour)/(24*time.Hour)))
 }
 
 // strconvQuote quotes already-sanitised text for a sentence.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
 )
 
@@ -39,4 +40,51 @@ func TestPanelVoucherReadOut(t *testing.T) {
 	}
 	d.keys("space")
 	d.notSee(code, "Read it out")
+}
+
+// TestResendSaysPreviousCodeVoid checks the words after ctrl+r, at a reset
+// and when registering an address: the new code is coming and the earlier
+// one no longer works (and it does not).
+func TestResendSaysPreviousCodeVoid(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	d.startReset("alice")
+	d.sendEmailCode()
+	first := h.Inbox.LastCode(t, "alice@example.com")
+	d.notSee(resentNote)
+	d.tick(flows.ResendCooldown)
+	d.keys("ctrl+r")
+	d.see("A new code is on its way; the previous one no longer works.", "Code expires in 10:00")
+	d.typeText(first)
+	d.notSee(resentNote) // typing puts it away
+	d.keys("enter")
+	d.see("That code is not right.")
+
+	d = kiosk(t, h)
+	d.signIn(3, "erin")
+	d.chooseItem("Add email address")
+	d.keys("enter")
+	d.see("We sent a code to")
+	d.notSee(resentNote)
+	d.tick(flows.ResendCooldown)
+	d.keys("ctrl+r")
+	d.see("A new code is on its way; the previous one no longer works.")
+}
+
+// TestFreshCodeCountdown opens the address form, lets time pass before the
+// send (the person reads, then presses enter) and checks that the fresh
+// code shows its lifetime, not more.
+func TestFreshCodeCountdown(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	d.signIn(3, "erin")
+	d.chooseItem("Add email address")
+	// The clock moves without the screen hearing of it, as between two
+	// ticks or while the send is on its way.
+	h.Clock.Advance(3 * time.Second)
+	d.keys("enter")
+	d.see("We sent a code to", "Code expires in 10:00")
+	d.notSee("10:03", "10:01")
+	d.tick(time.Second)
+	d.see("Code expires in 9:59")
 }

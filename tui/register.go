@@ -41,6 +41,7 @@ type registerContact struct {
 	req       request
 	pending   string
 	err       string
+	note      string
 	now       time.Time
 }
 
@@ -80,8 +81,13 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return s, failure(s.e, "Can't continue", msg.err, &s.err)
 		}
+		if s.sent != nil {
+			s.note = resentNote
+		}
 		sent := msg.sent
-		s.sent = &sent
+		// The screen's time was read before the send: catch up, so a
+		// fresh code shows its whole lifetime.
+		s.sent, s.now = &sent, s.e.now()
 		s.dest.Blur()
 		s.code.SetValue("")
 		s.code.Focus()
@@ -101,6 +107,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, backToOverview(contactNoun(s.method) + " saved.")
 	case tea.KeyPressMsg:
+		s.note = ""
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
 			s.req.next(s.e)
@@ -181,12 +188,15 @@ func (s *registerContact) view(width int) string {
 		b.WriteString(s.dest.View() + "\n")
 	} else {
 		b.WriteString(st.Body.Render("We sent a code to ") + st.Code.Render(sanitize.Line(s.sent.Destination, max(width-20, 8))) + ".\n")
-		b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), st) + "\n\n")
+		b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), flows.CodeLifetime, st) + "\n\n")
 		s.code.SetWidth(fieldW)
 		b.WriteString(s.code.View() + "\n")
 	}
 	if s.pending != "" {
 		b.WriteString("\n" + st.Muted.Render("⋯ "+s.pending))
+	}
+	if s.note != "" {
+		b.WriteString("\n" + st.Success.Render(s.note))
 	}
 	if s.err != "" {
 		b.WriteString("\n" + st.Error.Render(s.err))

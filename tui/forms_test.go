@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
+	"github.com/sspr-kiosk/sspr/flows/policy"
 )
 
 // newHarnessOpts is a harness built with opts and seeded like the demo.
@@ -87,4 +89,91 @@ func TestFreshCodeCountdown(t *testing.T) {
 	d.notSee("10:03", "10:01")
 	d.tick(time.Second)
 	d.see("Code expires in 9:59")
+}
+
+// TestNewRecoveryCodesAsksFirst checks that getting new recovery codes,
+// when the person has some, first says the old ones stop working; no keeps
+// them, yes makes new ones and the old ones fail.
+func TestNewRecoveryCodesAsksFirst(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	info, err := h.Svc.SignIn(ctx, "alice", testPassword, "seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := h.Svc.NewRecoveryCodes(ctx, info.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Svc.SignOut(info.ID)
+	d := kiosk(t, h)
+	d.signIn(3, "alice")
+	d.chooseItem("Get new recovery codes")
+	at[*overview](d)
+	d.see("The recovery codes you have now stop working at once.", "Get new recovery codes? (y/n)", "y yes", "n no")
+	d.keys("n")
+	at[*overview](d)
+	d.notSee("stop working")
+	d.chooseItem("Get new recovery codes")
+	d.keys("esc")
+	at[*overview](d)
+	d.notSee("stop working")
+	rs, err := h.Svc.StartReset(ctx, "alice", "check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.RecoveryCodes, old[0]); err != nil {
+		t.Fatalf("no voided the codes: %v", err)
+	}
+	d.chooseItem("Get new recovery codes")
+	d.keys("y")
+	at[*recoveryCodes](d)
+	d.see("Press y when you have saved them.")
+	rs, err = h.Svc.StartReset(ctx, "alice", "check")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.RecoveryCodes, old[1]); err == nil {
+		t.Fatal("an old code still works")
+	}
+}
+
+// TestRemoveLastMethodWarns checks that removing the only method that
+// counts on its own says what is lost, and that removing one of two does
+// not.
+func TestRemoveLastMethodWarns(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	d.signIn(3, "carol")
+	d.chooseItem("Remove mobile number")
+	d.see("Remove mobile number? (y/n)")
+	d.notSee("last way")
+	d.keys("y")
+	d.see("Mobile number removed.")
+	d.chooseItem("Remove email address")
+	d.see("It's the last way you have to prove it's you: without it you can't reset your password yourself.",
+		"Remove email address? (y/n)")
+	d.keys("n")
+	d.see("Remove email address")
+	d.notSee("last way")
+}
+
+// TestMakeAdminWithFewMethodsWarns checks the question before making an
+// administrator of someone who could not sign in to the panel: no method,
+// one method, and none for two.
+func TestMakeAdminWithFewMethodsWarns(t *testing.T) {
+	h := newHarness(t)
+	d := panelDriver(t, h, Options{Mode: ModeLocal})
+	panelAct(d, "erin", "Make administrator")
+	d.see("erin has no method an administrator can sign in with; administrators prove two (security questions don't count), "+
+		"so erin can't open this panel until they register two.", "Make erin an administrator?")
+	d.keys("n", "esc")
+	panelAct(d, "alice", "Make administrator")
+	d.see("alice has only one method an administrator can sign in with (Email code); administrators prove two, "+
+		"so alice can't open this panel until they register another.", "Make alice an administrator?")
+	d.keys("y")
+	d.see("alice is now an administrator.")
+	panelAct(d, "carol", "Make administrator")
+	d.see("Make carol an administrator?")
+	d.notSee("can't open this panel")
 }

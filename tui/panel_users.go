@@ -378,12 +378,34 @@ func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
 			}})
 	} else {
 		acts = append(acts, userAction{label: "Make administrator",
-			question: fmt.Sprintf("Make %s an administrator?", shown),
+			question: adminMethodsWarning(u, shown) + fmt.Sprintf("Make %s an administrator?", shown),
 			run: func(a flows.Actor) (string, *flows.Voucher, error) {
 				return shown + " is now an administrator.", nil, e.svc.SetAdmin(e.ctx, a, name, true)
 			}})
 	}
 	return acts
+}
+
+// adminMethodsWarning warns, before someone is made an administrator, that
+// they have fewer than the two methods an administrator signs in with
+// (security questions and vouchers never count for one), so they will not
+// get into the panel until they register more. Empty when they have two.
+func adminMethodsWarning(u flows.UserRow, shown string) string {
+	var usable []string
+	for _, m := range u.Methods {
+		if m != policy.Questions && m != policy.Voucher {
+			usable = append(usable, m.Label())
+		}
+	}
+	switch {
+	case len(usable) >= flows.AdminMethodsRequired:
+		return ""
+	case len(usable) == 0:
+		return fmt.Sprintf("%s has no method an administrator can sign in with; administrators prove two "+
+			"(security questions don't count), so %s can't open this panel until they register two. ", shown, shown)
+	}
+	return fmt.Sprintf("%s has only one method an administrator can sign in with (%s); administrators prove two, "+
+		"so %s can't open this panel until they register another. ", shown, strings.Join(usable, ", "), shown)
 }
 
 // methodLetters abbreviates methods for the table: E S A R V Q.

@@ -177,3 +177,45 @@ func TestMakeAdminWithFewMethodsWarns(t *testing.T) {
 	d.see("Make carol an administrator?")
 	d.notSee("can't open this panel")
 }
+
+// TestContactPrefillIsReplacedByTyping checks the number filled in from
+// the account: typing a new one replaces it rather than appending, a paste
+// does too, and an arrow keeps it to edit.
+func TestContactPrefillIsReplacedByTyping(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	d.signIn(3, "erin")
+	d.chooseItem("Add mobile number")
+	rc := at[*registerContact](d)
+	if rc.dest.Value() != "+15551230000" {
+		t.Fatalf("suggested %q", rc.dest.Value())
+	}
+	d.typeText("+15557654321")
+	if v := rc.dest.Value(); v != "+15557654321" {
+		t.Fatalf("typing over the suggestion gave %q", v)
+	}
+	d.notSee("This is the one on your account")
+	d.keys("esc")
+
+	d.chooseItem("Add mobile number")
+	rc = at[*registerContact](d)
+	d.see("This is the one on your account: enter uses it, typing replaces it, ← → edit it.")
+	d.paste("+15550001111")
+	if v := rc.dest.Value(); v != "+15550001111" {
+		t.Fatalf("a paste over the suggestion gave %q", v)
+	}
+	d.keys("esc")
+
+	d.chooseItem("Add mobile number")
+	rc = at[*registerContact](d)
+	d.keys("left", "backspace")
+	d.typeText("9")
+	if v := rc.dest.Value(); v != "+15551230090" {
+		t.Fatalf("editing the suggestion gave %q", v)
+	}
+	d.keys("enter")
+	d.see("We sent a code to")
+	if h.Inbox.LastCode(t, "+15551230090") == "" {
+		t.Fatal("no code to the edited number")
+	}
+}

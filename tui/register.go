@@ -43,6 +43,9 @@ type registerContact struct {
 	err       string
 	note      string
 	now       time.Time
+
+	// destFilled is on while dest still holds the address on the account.
+	destFilled prefill
 }
 
 func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion string) *registerContact {
@@ -55,6 +58,7 @@ func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion st
 	s.dest.SetValue(sanitize.String(suggestion))
 	s.dest.CursorEnd()
 	s.dest.Focus()
+	s.destFilled.on = s.dest.Value() != ""
 	return s
 }
 
@@ -134,7 +138,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 	}
 	var cmd tea.Cmd
 	if s.sent == nil {
-		s.dest, cmd = s.dest.Update(msg)
+		cmd = s.destFilled.update(&s.dest, msg)
 	} else {
 		s.code, cmd = s.code.Update(msg)
 	}
@@ -184,8 +188,11 @@ func (s *registerContact) view(width int) string {
 			what = "mobile number, with the country code (like +15551234567)"
 		}
 		b.WriteString(st.Body.Render("Type your "+what+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
-		s.dest.SetWidth(fieldW)
+		fitInput(&s.dest, fieldW)
 		b.WriteString(s.dest.View() + "\n")
+		if s.destFilled.on {
+			b.WriteString(st.Muted.Render("This is the one on your account: enter uses it, typing replaces it, ← → edit it.") + "\n")
+		}
 	} else {
 		b.WriteString(st.Body.Render("We sent a code to ") + st.Code.Render(sanitize.Line(s.sent.Destination, max(width-20, 8))) + ".\n")
 		b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), flows.CodeLifetime, st) + "\n\n")

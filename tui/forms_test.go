@@ -7,15 +7,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/exp/golden"
+
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/store"
 )
 
 // newHarnessOpts is a harness built with opts and seeded like the demo.
 func newHarnessOpts(t testing.TB, opts flowstest.Options) *harness {
 	t.Helper()
 	h := &harness{flowstest.New(t, opts)}
+	h.seed(t)
+	return h
+}
+
+// emailOnlyHarness is a harness whose server has no text message channel
+// configured: email codes go to the inbox, texts nowhere.
+func emailOnlyHarness(t testing.TB) *harness {
+	t.Helper()
+	inbox := &flowstest.Inbox{}
+	h := &harness{flowstest.New(t, flowstest.Options{Channels: func(*store.DB, clock.Clock) map[string]dispatch.Channel {
+		return map[string]dispatch.Channel{dispatch.ChannelEmail: inbox}
+	}})}
+	h.Inbox = inbox
 	h.seed(t)
 	return h
 }
@@ -217,5 +235,84 @@ func TestContactPrefillIsReplacedByTyping(t *testing.T) {
 	d.see("We sent a code to")
 	if h.Inbox.LastCode(t, "+15551230090") == "" {
 		t.Fatal("no code to the edited number")
+	}
+}
+
+// panelCursorTo moves the policy list to a setting.
+func panelCursorTo(d *driver, k string) *policyTab {
+	d.t.Helper()
+	d.keys("1")
+	t := panelOf(d).tabs[0].(*policyTab)
+	for t.cursor != indexOf(policy.Keys(), k) {
+		d.keys("down")
+	}
+	return t
+}
+
+// TestPolicyEditorShowsWholeValue opens "Methods allowed" for the first
+// time: its value starts at its start, all of it in view, and the server
+// without a text channel says sms is not configured. The screen is pinned
+// at 80×24.
+func TestPolicyEditorShowsWholeValue(t *testing.T) {
+	h := emailOnlyHarness(t)
+	d := panelDriver(t, h, Options{Mode: ModeLocal})
+	panelCursorTo(d, policy.KeyMethodsAllowed)
+	d.keys("enter")
+	d.see("New › email,sms,authenticator,recovery_codes,voucher",
+		"Not configured on this server, so offered to nobody even if allowed: sms (set sms.url in config.yaml).")
+	golden.RequireEqual(t, []byte(d.view()))
+}
+
+// TestPolicyListSaysNotConfigured checks the policy list: an allowed
+// method the server cannot deliver is marked "not configured" under its
+// setting, and nothing is marked when every channel is there.
+func TestPolicyListSaysNotConfigured(t *testing.T) {
+	d := panelDriver(t, emailOnlyHarness(t), Options{Mode: ModeLocal})
+	d.keys("1")
+	if !regexp.MustCompile(`(?m)^\s*Methods allowed\s+email,sms,.*\n\s+sms: not configured\s*$`).MatchString(d.view()) {
+		t.Fatalf("sms is not marked not configured under methods allowed:\n%s", d.view())
+	}
+	d = panelDriver(t, newHarness(t), Options{Mode: ModeLocal})
+	d.keys("1")
+	d.see("Methods allowed")
+	d.notSee("not configured")
+}
+
+// TestPolicyBoolIsASwitch checks that an on/off setting is flipped, not
+// typed: enter or space on it asks to save the other value; in the editor
+// letters do nothing and space flips it back.
+func TestPolicyBoolIsASwitch(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	d := panelDriver(t, h, Options{Mode: ModeLocal})
+	pt := panelCursorTo(d, policy.KeyNotifyUsersOnReset)
+	d.see("enter/space flip")
+	d.keys("enter")
+	d.see("(•) false", "Save notify users on reset: true → false?", "What if: users will not be told")
+	d.keys("n")
+	if pt.typing() {
+		t.Fatal("the switch takes text")
+	}
+	d.typeText("yes")
+	if v := pt.input.Value(); v != "false" {
+		t.Fatalf("typing changed the switch to %q", v)
+	}
+	d.keys("space")
+	d.see("(•) true", "Press space to flip it.")
+	d.keys("enter")
+	d.see("That is the value in force")
+	d.keys("space", "enter", "y")
+	d.see("Saved: notify users on reset changed from true to false.")
+	if pol, _ := h.Svc.Policy(ctx); pol.NotifyUsersOnReset {
+		t.Fatal("not saved")
+	}
+	// Space on the list flips too.
+	panelCursorTo(d, policy.KeyRequireRegistration)
+	d.keys("space")
+	d.see("Save require registration: true → false?")
+	d.keys("y")
+	d.see("Saved: require registration changed from true to false.")
+	if pol, _ := h.Svc.Policy(ctx); pol.RequireRegistration {
+		t.Fatal("not saved")
 	}
 }

@@ -1,6 +1,8 @@
 package tui
 
 import (
+	"strings"
+
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 )
@@ -44,4 +46,9 @@ func fitInput(in *textinput.Model, width int) {
 	in.SetWidth(width)
 	in.CursorStart()
 	in.SetCursor(pos)
+}
+
+// indent puts pad before every line of s.
+func indent(s, pad string) string {
+	return pad + strings.ReplaceAll(s, "\n", "\n"+pad)
 }

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
@@ -315,4 +317,138 @@ func TestPolicyBoolIsASwitch(t *testing.T) {
 	if pol, _ := h.Svc.Policy(ctx); pol.RequireRegistration {
 		t.Fatal("not saved")
 	}
+}
+
+// openQuestions signs erin in with questions allowed and opens the form.
+func openQuestions(t *testing.T) (*harness, *driver, *registerQuestions) {
+	t.Helper()
+	h := newHarness(t)
+	h.SetPolicy(t, "methods_allowed", "email,sms,questions")
+	d := kiosk(t, h)
+	d.signIn(3, "erin")
+	d.chooseItem("Add security questions")
+	return h, d, at[*registerQuestions](d)
+}
+
+// TestQuestionSuggestionIsTaken types a few words into a question: the
+// catalogue question holding them shows under it, → at the end of the text
+// or ctrl+e takes it, and ctrl+n shows the next match.
+func TestQuestionSuggestionIsTaken(t *testing.T) {
+	_, d, rq := openQuestions(t)
+	d.keys("tab") // to question 2, filled in from the catalogue
+	d.typeText("film")
+	if v := rq.questions[1].Value(); v != "film" {
+		t.Fatalf("typing into the filled-in question gave %q", v)
+	}
+	d.see("↳ What was the title of the first film you saw in a cinema?", "→ or ctrl+e uses it")
+	d.keys("right")
+	if v := rq.questions[1].Value(); v != "What was the title of the first film you saw in a cinema?" {
+		t.Fatalf("→ took %q", v)
+	}
+	d.notSee("↳")
+
+	d.keys("tab", "tab") // to question 3
+	d.typeText("first name")
+	n := len(rq.matches(2))
+	if n < 2 {
+		t.Fatalf("%d matches for \"first name\"", n)
+	}
+	first, second := rq.matches(2)[0], rq.matches(2)[1]
+	d.see("↳ "+first, fmt.Sprintf("ctrl+n for the next (1 of %d)", n))
+	d.keys("ctrl+n")
+	d.see("↳ "+second, fmt.Sprintf("(2 of %d)", n))
+	d.keys("left", "ctrl+e") // not at the end: ctrl+e still takes it
+	if v := rq.questions[2].Value(); v != second || v == first {
+		t.Fatalf("ctrl+e took %q, want %q", v, second)
+	}
+	// A question other fields ask is not suggested again.
+	d.keys("tab", "tab")
+	d.typeText("film")
+	d.notSee("↳ What was the title of the first film")
+}
+
+// TestQuestionsShownWhole checks that a question is shown whole, not cut
+// at the width of a field: at 80 columns on one line, at 40 wrapped.
+func TestQuestionsShownWhole(t *testing.T) {
+	_, d, _ := openQuestions(t)
+	d.see("What was the name of your first stuffed animal?", "What was the make and model of your first car?")
+	d.keys("tab")
+	d.see("Typing replaces it and searches the list.")
+	d.resize(40, 24)
+	d.see("What was the make and model of your first car?")
+}
+
+// TestQuestionsFocusNeedsInput checks where the focus goes: first to the
+// first field that needs input (the first answer, the questions being
+// filled in), then on enter to the next one that does, staying with a word
+// on a field that still needs it, and to the field a refusal names.
+func TestQuestionsFocusNeedsInput(t *testing.T) {
+	_, d, rq := openQuestions(t)
+	if rq.focus != 1 {
+		t.Fatalf("focus %d at the start, want the first answer", rq.focus)
+	}
+	d.typeText("alpha")
+	d.keys("enter")
+	if rq.focus != 3 {
+		t.Fatalf("focus %d after the first answer, want the second answer, past its filled-in question", rq.focus)
+	}
+	d.keys("enter")
+	if rq.focus != 3 {
+		t.Fatalf("enter left an empty answer for %d", rq.focus)
+	}
+	d.see("Answer 2 must be 3–40 characters.")
+	d.typeText("bravo")
+	d.keys("tab", "ctrl+u") // clear question 3
+	d.keys("shift+tab", "enter")
+	if rq.focus != 4 {
+		t.Fatalf("focus %d, want the question left empty", rq.focus)
+	}
+	d.typeText("What colour was your first bicycle?")
+	d.keys("enter")
+	d.typeText("ALPHA ")
+	d.keys("enter")
+	d.see("Answer 3 repeats another answer.")
+	if rq.focus != 5 {
+		t.Fatalf("focus %d after a refusal, want the answer at fault", rq.focus)
+	}
+}
+
+// TestQuestionsSaveFromAnyField fills every answer and goes back to the
+// first: enter there saves, the help bar says so, and esc does not.
+func TestQuestionsSaveFromAnyField(t *testing.T) {
+	h, d, _ := openQuestions(t)
+	for i, a := range []string{"alpha", "bravo", "charlie"} {
+		d.typeText(a)
+		if i < 2 {
+			d.keys("tab", "tab")
+		}
+	}
+	d.keys("shift+tab", "shift+tab", "shift+tab", "shift+tab")
+	if rq := at[*registerQuestions](d); rq.focus != 1 {
+		t.Fatalf("focus %d, want the first answer", rq.focus)
+	}
+	d.keys("enter")
+	at[*overview](d)
+	d.see("Security questions saved.")
+	if got := h.CountEvents(t, audit.EventMethodRegistered); got == 0 {
+		t.Fatal("no registration recorded")
+	}
+	// The help bar says what enter does.
+	d.chooseItem("Change security questions")
+	d.see("enter next")
+	d.typeText("alpha")
+	d.keys("enter")
+	d.typeText("bravo")
+	d.keys("enter")
+	d.typeText("charlie")
+	d.see("enter save")
+}
+
+// TestQuestionsFormGolden pins the form at 80×24 with a suggestion showing.
+func TestQuestionsFormGolden(t *testing.T) {
+	_, d, _ := openQuestions(t)
+	d.typeText("alpha")
+	d.keys("tab")
+	d.typeText("film")
+	golden.RequireEqual(t, []byte(d.view()))
 }

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -78,7 +79,11 @@ func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		s.pending = ""
-		s.input.SetValue("")
+		// What cannot be a code (a misheard voucher symbol) was not
+		// counted: it stays, to correct, rather than be read out again.
+		if !errors.Is(msg.err, flows.ErrInvalid) {
+			s.input.SetValue("")
+		}
 		return s, afterProof(s.e, s.j, msg.p, msg.err, &s.err)
 	case sentMsg:
 		if !s.req.current(msg.seq) {

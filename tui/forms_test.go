@@ -452,3 +452,30 @@ func TestQuestionsFormGolden(t *testing.T) {
 	d.typeText("film")
 	golden.RequireEqual(t, []byte(d.view()))
 }
+
+// TestMisheardVoucherStays types a voucher with a zero in it at a reset:
+// the screen says what a voucher looks like and keeps what was typed, to
+// correct one symbol; corrected (in lower case), it works.
+func TestMisheardVoucherStays(t *testing.T) {
+	h := newHarness(t)
+	v, err := h.Svc.IssueVoucher(context.Background(), h.Admin, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := kiosk(t, h)
+	d.startReset("alice")
+	d.chooseItem("I have a helpdesk voucher")
+	ce := at[*codeEntry](d)
+	d.see("voucher: 4 groups of 4")
+	misheard := v.Code[:len(v.Code)-1] + "0"
+	d.typeText(misheard)
+	d.keys("enter")
+	d.see("A voucher is 16 letters and digits in groups of 4, without 0, 1, I, L or O.")
+	if ce.input.Value() != misheard {
+		t.Fatalf("the field holds %q after a misheard voucher", ce.input.Value())
+	}
+	d.keys("backspace")
+	d.typeText(strings.ToLower(v.Code[len(v.Code)-1:]))
+	d.keys("enter")
+	at[*newPassword](d)
+}

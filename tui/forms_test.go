@@ -214,12 +214,12 @@ func TestContactPrefillIsReplacedByTyping(t *testing.T) {
 	if v := rc.dest.Value(); v != "+15557654321" {
 		t.Fatalf("typing over the suggestion gave %q", v)
 	}
-	d.notSee("This is the one on your account")
+	d.notSee("The one on your account")
 	d.keys("esc")
 
 	d.chooseItem("Add mobile number")
 	rc = at[*registerContact](d)
-	d.see("This is the one on your account: enter uses it, typing replaces it, ← → edit it.")
+	d.see("The one on your account: enter uses it, typing replaces it, ← → edit it.")
 	d.paste("+15550001111")
 	if v := rc.dest.Value(); v != "+15550001111" {
 		t.Fatalf("a paste over the suggestion gave %q", v)

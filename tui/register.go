@@ -194,7 +194,7 @@ func (s *registerContact) view(width int) string {
 		fitInput(&s.dest, fieldW)
 		b.WriteString(s.dest.View() + "\n")
 		if s.destFilled.on {
-			b.WriteString(st.Muted.Render("This is the one on your account: enter uses it, typing replaces it, ← → edit it.") + "\n")
+			b.WriteString(st.Muted.Render("The one on your account: enter uses it, typing replaces it, ← → edit it.") + "\n")
 		}
 	} else {
 		b.WriteString(st.Body.Render("We sent a code to ") + st.Code.Render(sanitize.Line(s.sent.Destination, max(width-20, 8))) + ".\n")

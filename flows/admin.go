@@ -174,15 +174,21 @@ type Voucher struct {
 	ExpiresAt time.Time
 }
 
+// ReadOut gives the voucher as the helpdesk reads it to the caller: its
+// groups of four, each with its symbols spelled ("seven kilo quebec mike"),
+// since B, D, P, T and V sound alike on a phone line.
+func (v Voucher) ReadOut() (groups, spoken []string) { return secret.SpellGroups(v.Code) }
+
 // IssueVoucher makes a single-use voucher the helpdesk reads to a caller
-// whose identity it checked; it replaces any earlier unused voucher.
+// whose identity it checked; it replaces any earlier unused voucher. It is
+// bound to that account and lives for the configured voucher lifetime.
 func (s *Service) IssueVoucher(ctx context.Context, actor Actor, username string) (Voucher, error) {
 	code, err := secret.Voucher()
 	if err != nil {
 		return Voucher{}, fmt.Errorf("issue voucher: %w", err)
 	}
 	now := s.now()
-	expires := now.Add(VoucherLifetime)
+	expires := now.Add(s.voucherLife)
 	pol, err := s.Policy(ctx)
 	if err != nil {
 		return Voucher{}, err

@@ -381,33 +381,65 @@ func (s *Service) RegisterQuestions(ctx context.Context, sessionID string, qas [
 	if len(qas) != pol.QuestionsToRegister {
 		return fmt.Errorf("register exactly %d questions: %w", pol.QuestionsToRegister, ErrInvalid)
 	}
-	seenQ, seenA := map[string]bool{}, map[string]bool{}
+	if err := CheckQuestions(qas); err != nil {
+		return err
+	}
 	rows := make([]store.QuestionAnswer, 0, len(qas))
-	for i, qa := range qas {
-		q := NormaliseQuestion(qa.Question)
-		a := NormaliseAnswer(qa.Answer)
-		switch {
-		case q == "" || utf8.RuneCountInString(q) > MaxQuestionLength || hasUnsafeRune(q):
-			return fmt.Errorf("question %d must be 1–%d printable characters: %w", i+1, MaxQuestionLength, ErrInvalid)
-		case utf8.RuneCountInString(a) < MinAnswerLength || utf8.RuneCountInString(a) > MaxAnswerLength || hasUnsafeRune(a):
-			return fmt.Errorf("answer %d must be %d–%d characters: %w", i+1, MinAnswerLength, MaxAnswerLength, ErrInvalid)
-		case seenQ[NormaliseAnswer(q)]:
-			return fmt.Errorf("question %d is asked twice: %w", i+1, ErrInvalid)
-		case seenA[a]:
-			return fmt.Errorf("answer %d repeats another answer: %w", i+1, ErrInvalid)
-		}
-		seenQ[NormaliseAnswer(q)], seenA[a] = true, true
-		hash, err := s.hasher.Hash(ctx, a)
+	for _, qa := range qas {
+		hash, err := s.hasher.Hash(ctx, NormaliseAnswer(qa.Answer))
 		if err != nil {
 			return fmt.Errorf("register questions: %w", err)
 		}
-		rows = append(rows, store.QuestionAnswer{Question: q, AnswerHash: hash})
+		rows = append(rows, store.QuestionAnswer{Question: NormaliseQuestion(qa.Question), AnswerHash: hash})
 	}
 	now := s.now().Unix()
 	return s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.Questions), CreatedAt: now,
 		ConfirmedAt: now}, "set security questions", func(ctx context.Context, tx *store.Tx) error {
 		return store.ReplaceAnswers(ctx, tx, ses.userID, rows, now)
 	})
+}
+
+// QuestionError is a refused set of security questions, naming the
+// question or answer at fault so a form can put the cursor there. It wraps
+// ErrInvalid.
+type QuestionError struct {
+	// Index is the question's place in the set, from 0.
+	Index int
+	// Answer is set when the answer is at fault, not the question.
+	Answer bool
+	msg    string
+}
+
+// Error returns the error as one sentence.
+func (e *QuestionError) Error() string { return e.msg + ": " + ErrInvalid.Error() }
+
+// Unwrap makes errors.Is(err, ErrInvalid) true.
+func (e *QuestionError) Unwrap() error { return ErrInvalid }
+
+// CheckQuestions checks questions and answers as RegisterQuestions does,
+// but for how many the policy asks: each question 1–200 printable
+// characters, each answer 3–40 after normalising, no question asked twice
+// and no answer given twice. A refusal is a *QuestionError for the first
+// fault; nil means the set would be saved.
+func CheckQuestions(qas []QuestionAnswer) error {
+	seenQ, seenA := map[string]bool{}, map[string]bool{}
+	for i, qa := range qas {
+		q := NormaliseQuestion(qa.Question)
+		a := NormaliseAnswer(qa.Answer)
+		switch {
+		case q == "" || utf8.RuneCountInString(q) > MaxQuestionLength || hasUnsafeRune(q):
+			return &QuestionError{Index: i, msg: fmt.Sprintf("question %d must be 1–%d printable characters", i+1, MaxQuestionLength)}
+		case utf8.RuneCountInString(a) < MinAnswerLength || utf8.RuneCountInString(a) > MaxAnswerLength || hasUnsafeRune(a):
+			return &QuestionError{Index: i, Answer: true,
+				msg: fmt.Sprintf("answer %d must be %d–%d characters", i+1, MinAnswerLength, MaxAnswerLength)}
+		case seenQ[NormaliseAnswer(q)]:
+			return &QuestionError{Index: i, msg: fmt.Sprintf("question %d is asked twice", i+1)}
+		case seenA[a]:
+			return &QuestionError{Index: i, Answer: true, msg: fmt.Sprintf("answer %d repeats another answer", i+1)}
+		}
+		seenQ[NormaliseAnswer(q)], seenA[a] = true, true
+	}
+	return nil
 }
 
 // NormaliseQuestion trims and collapses the spaces of a question.

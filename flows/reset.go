@@ -153,6 +153,17 @@ func (s *Service) usable(pol policy.Policy, m policy.Method, isAdmin bool, kind 
 // delivered: a channel for it is configured.
 func (s *Service) canSend(m policy.Method) bool { return s.dispatcher.HasChannel(channelOf(m)) }
 
+// Configured reports whether this server can offer method m at all: email
+// and text codes need their delivery channel configured (smtp, sms); the
+// other methods need nothing. Policy may allow a method that is not
+// configured, and then nobody is offered it, which the admin should see.
+func (s *Service) Configured(m policy.Method) bool {
+	if m == policy.Email || m == policy.SMS {
+		return s.canSend(m)
+	}
+	return true
+}
+
 // localUser finds the person in the directory and sspr's own record of them.
 func (s *Service) localUser(ctx context.Context, account string) (store.User, error) {
 	if ValidateUsername(account) != nil {

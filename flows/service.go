@@ -12,6 +12,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
@@ -41,8 +42,9 @@ const (
 	SourceFailLimit  = 30
 	SourceFailWindow = 5 * time.Minute
 	SourceBlockFor   = 30 * time.Minute
-	// VoucherLifetime is how long a helpdesk voucher stays valid.
-	VoucherLifetime = time.Hour
+	// VoucherLifetime is how long a helpdesk voucher stays valid unless
+	// Deps.VoucherLifetime says otherwise (vouchers.lifetime).
+	VoucherLifetime = config.DefaultVoucherLifetime
 	// RecoveryCodeCount and RecoveryCodeLength shape a set of recovery codes.
 	RecoveryCodeCount  = 10
 	RecoveryCodeLength = 10
@@ -140,6 +142,10 @@ type Deps struct {
 	// Organisation names the organisation that runs sspr: the issuer in
 	// authenticator apps and the name in messages; empty means "sspr".
 	Organisation string
+	// VoucherLifetime is how long a helpdesk voucher stays valid; zero means
+	// the VoucherLifetime constant. Outside the bounds of vouchers.lifetime
+	// New refuses it: secret.VoucherLength is chosen for the longest.
+	VoucherLifetime time.Duration
 	// OnFault hears of failures that no person is shown (a code that could
 	// not be delivered behind the screen), for the server log; nil drops them.
 	OnFault func(what string, err error)
@@ -159,6 +165,8 @@ type Service struct {
 	dir      Directory
 	issuer   string
 	onFault  func(what string, err error)
+	// voucherLife is how long a new helpdesk voucher stays valid.
+	voucherLife time.Duration
 
 	// deliveries holds a place for each code being delivered behind the
 	// screen; behind waits for them.
@@ -192,6 +200,14 @@ func New(d Deps) (*Service, error) {
 	}
 	if s.issuer == "" {
 		s.issuer = "sspr"
+	}
+	s.voucherLife = d.VoucherLifetime
+	if s.voucherLife == 0 {
+		s.voucherLife = VoucherLifetime
+	}
+	if s.voucherLife < config.MinVoucherLifetime || s.voucherLife > config.MaxVoucherLifetime {
+		return nil, fmt.Errorf("new service: voucher lifetime %v is outside %v–%v: %w", s.voucherLife,
+			config.MinVoucherLifetime, config.MaxVoucherLifetime, ErrInvalid)
 	}
 	return s, nil
 }

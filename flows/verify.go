@@ -311,8 +311,14 @@ func checkCodeShape(m policy.Method, code string) error {
 			return fmt.Errorf("recovery codes are %d characters: %w", RecoveryCodeLength, ErrInvalid)
 		}
 	case policy.Voucher:
-		if code == "" || len(code) > 128 {
+		if code == "" {
 			return fmt.Errorf("enter the voucher the helpdesk gave you: %w", ErrInvalid)
+		}
+		// A misheard symbol or a group left out is told at once, and not
+		// counted against the account.
+		if !secret.VoucherShaped(secret.NormaliseVoucher(code)) {
+			return fmt.Errorf("a voucher is %d letters and digits in groups of 4, without 0, 1, I, L or O: %w",
+				secret.VoucherLength, ErrInvalid)
 		}
 	}
 	return nil

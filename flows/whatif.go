@@ -271,7 +271,7 @@ func (s *Service) PolicyWhatIf(ctx context.Context, key, value string) (string, 
 			count(next.MethodsRequired, "method"), thousands(cannot(after)), thousands(after.enabled), thousands(cannot(before))), nil
 	case policy.KeyMethodsAllowed:
 		line := fmt.Sprintf("with %s allowed, %s of %s enabled users could not reset today (now %s)",
-			methodList(next.MethodsAllowed), thousands(cannot(after)), thousands(after.enabled), thousands(cannot(before)))
+			MethodList(next.MethodsAllowed), thousands(cannot(after)), thousands(after.enabled), thousands(cannot(before)))
 		switch {
 		case next.Allows(policy.Questions) && !cur.Allows(policy.Questions):
 			line += "; security questions allowed: they never count alone"
@@ -316,8 +316,8 @@ func (s *Service) PolicyWhatIf(ctx context.Context, key, value string) (string, 
 	return "applies to passwords set from now on; current passwords stay valid until they are next changed", nil
 }
 
-// methodList names methods for a sentence: "email, sms and authenticator".
-func methodList(ms []policy.Method) string {
+// MethodList names methods for a sentence: "email, sms and authenticator".
+func MethodList(ms []policy.Method) string {
 	names := make([]string, len(ms))
 	for i, m := range ms {
 		names[i] = strings.ReplaceAll(string(m), "_", " ")

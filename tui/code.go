@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -27,8 +28,14 @@ type codeEntry struct {
 	req     request
 	pending string
 	err     string
-	now     time.Time
+	// note says what a resend did, until the next key.
+	note string
+	now  time.Time
 }
+
+// resentNote is told after a resend: the code sent before is void, so a
+// person who finds both does not type the old one.
+const resentNote = "A new code is on its way; the previous one no longer works."
 
 func newCodeEntry(e *env, j *journey, o flows.MethodOption, sent *flows.CodeSent) *codeEntry {
 	placeholder := "8-digit code"
@@ -38,7 +45,7 @@ func newCodeEntry(e *env, j *journey, o flows.MethodOption, sent *flows.CodeSent
 	case policy.RecoveryCodes:
 		placeholder = "recovery code"
 	case policy.Voucher:
-		placeholder = "voucher from the helpdesk"
+		placeholder = "voucher: 4 groups of 4"
 	}
 	in := newInput(e, placeholder, limitCode, false)
 	in.Focus()
@@ -72,7 +79,11 @@ func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		s.pending = ""
-		s.input.SetValue("")
+		// What cannot be a code (a misheard voucher symbol) was not
+		// counted: it stays, to correct, rather than be read out again.
+		if !errors.Is(msg.err, flows.ErrInvalid) {
+			s.input.SetValue("")
+		}
 		return s, afterProof(s.e, s.j, msg.p, msg.err, &s.err)
 	case sentMsg:
 		if !s.req.current(msg.seq) {
@@ -83,10 +94,12 @@ func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, failure(s.e, "Reset paused", msg.err, &s.err)
 		}
 		sent := msg.sent
-		s.sent, s.err = &sent, ""
+		s.sent, s.err, s.note = &sent, "", resentNote
+		s.now = s.e.now()
 		s.input.SetValue("")
 		return s, nil
 	case tea.KeyPressMsg:
+		s.note = ""
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
 			s.req.next(s.e)
@@ -179,7 +192,7 @@ func (s *codeEntry) view(width int) string {
 	case policy.Email, policy.SMS:
 		if s.sent != nil {
 			b.WriteString(s.e.st.Body.Render("We sent a code to ") + s.e.st.Code.Render(s.sent.Destination) + ".\n")
-			b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), s.e.st) + "\n\n")
+			b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), flows.CodeLifetime, s.e.st) + "\n\n")
 		}
 	case policy.Authenticator:
 		b.WriteString(s.e.st.Body.Render("Open your authenticator app and type the 6-digit code it shows for "+
@@ -205,6 +218,9 @@ func (s *codeEntry) view(width int) string {
 	}
 	if s.pending != "" {
 		b.WriteString("\n\n" + s.e.st.Muted.Render("⋯ "+s.pending))
+	}
+	if s.note != "" {
+		b.WriteString("\n\n" + s.e.st.Success.Render(s.note))
 	}
 	if s.err != "" {
 		b.WriteString("\n\n" + s.e.st.Error.Render(s.err))

@@ -24,7 +24,16 @@ type overview struct {
 	req       request
 	err       string
 	note      string
-	confirm   *policy.Method // a removal waiting for y/n
+	confirm   *overviewConfirm
+}
+
+// overviewConfirm is a yes/no question the overview waits on before an
+// action that cannot be undone: a removal, or new recovery codes, which
+// void the ones the person has.
+type overviewConfirm struct {
+	// warning, when set, says what is lost, above the question.
+	warning, question string
+	run               func() tea.Cmd
 }
 
 func newOverview(e *env, sessionID string) *overview {
@@ -102,12 +111,11 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, func() tea.Msg { return refreshMsg{note: "Thanks — your security info is confirmed."} }
 	case tea.KeyPressMsg:
 		if s.confirm != nil {
-			m := *s.confirm
 			switch {
 			case key.Matches(msg, s.e.keys.Confirm):
+				run := s.confirm.run
 				s.confirm = nil
-				e, id, seq := s.e, s.sessionID, s.req.next(s.e)
-				return s, func() tea.Msg { return removedMsg{seq: seq, m: m, err: e.svc.RemoveMethod(e.ctx, id, m)} }
+				return s, run()
 			case key.Matches(msg, s.e.keys.Cancel), key.Matches(msg, s.e.keys.Back):
 				s.confirm = nil
 			}
@@ -166,7 +174,14 @@ func (s *overview) build() {
 			if ms.Registered {
 				label = "Get new recovery codes"
 			}
-			add(label, "", func() tea.Cmd { return push(newRecoveryCodes(e, id)) })
+			add(label, "", func() tea.Cmd {
+				if !ms.Registered {
+					return push(newRecoveryCodes(e, id))
+				}
+				s.confirm = &overviewConfirm{warning: "The recovery codes you have now stop working at once.",
+					question: "Get new recovery codes?", run: func() tea.Cmd { return push(newRecoveryCodes(e, id)) }}
+				return nil
+			})
 		case policy.Questions:
 			add(verb+" security questions", "", func() tea.Cmd {
 				return push(newRegisterQuestions(e, id, s.ov.QuestionsToRegister))
@@ -175,7 +190,11 @@ func (s *overview) build() {
 		if ms.Registered {
 			add("Remove "+strings.ToLower(removalNoun(ms.Method)), "", func() tea.Cmd {
 				m := ms.Method
-				s.confirm = &m
+				s.confirm = &overviewConfirm{warning: s.removalWarning(m),
+					question: "Remove " + strings.ToLower(removalNoun(m)) + "?", run: func() tea.Cmd {
+						seq := s.req.next(e)
+						return func() tea.Msg { return removedMsg{seq: seq, m: m, err: e.svc.RemoveMethod(e.ctx, id, m)} }
+					}}
 				return nil
 			})
 		}
@@ -190,6 +209,18 @@ func (s *overview) build() {
 	if s.menu.cursor >= len(s.menu.items) {
 		s.menu.cursor = 0
 	}
+}
+
+// removalWarning says when a removal takes away the last way the person
+// has to prove it's them on its own (security questions never count
+// alone); otherwise it is empty.
+func (s *overview) removalWarning(m policy.Method) string {
+	for _, ms := range s.ov.Methods {
+		if ms.Registered && ms.Method != m && ms.Method != policy.Questions {
+			return ""
+		}
+	}
+	return "It's the last way you have to prove it's you: without it you can't reset your password yourself."
 }
 
 func contactNoun(m policy.Method) string {
@@ -261,7 +292,10 @@ func (s *overview) view(width int) string {
 		b.WriteString("\n")
 	}
 	if s.confirm != nil {
-		b.WriteString(st.Warning.Render("Remove "+strings.ToLower(removalNoun(*s.confirm))+"? (y/n)") + "\n")
+		if s.confirm.warning != "" {
+			b.WriteString(wrap(st.Warning.Render(s.confirm.warning), width) + "\n")
+		}
+		b.WriteString(st.Warning.Render(s.confirm.question+" (y/n)") + "\n")
 	} else {
 		b.WriteString(s.menu.view(s.e, width))
 	}

@@ -8,10 +8,12 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // whatIfDelay is how long the policy editor waits after the last keystroke
@@ -54,9 +56,11 @@ func newPolicyTab(a *panelAccess) *policyTab {
 }
 
 func (t *policyTab) label() string { return "Policy" }
-func (t *policyTab) typing() bool  { return t.editing && t.confirm == nil }
-func (t *policyTab) busy() bool    { return t.editing }
-func (t *policyTab) close()        {}
+func (t *policyTab) typing() bool {
+	return t.editing && t.confirm == nil && !policy.IsBool(t.key)
+}
+func (t *policyTab) busy() bool { return t.editing }
+func (t *policyTab) close()     {}
 
 type (
 	policyLoadedMsg struct {
@@ -96,10 +100,16 @@ func (t *policyTab) help() []key.Binding {
 		save.SetHelp("enter", "save")
 		cancel := k.Back
 		cancel.SetHelp("esc", "cancel")
+		if policy.IsBool(t.key) {
+			return []key.Binding{k.Toggle, save, cancel}
+		}
 		return []key.Binding{save, cancel}
 	}
 	edit := k.Select
 	edit.SetHelp("enter", "edit")
+	if policy.IsBool(policy.Keys()[t.cursor]) {
+		edit.SetHelp("enter/space", "flip")
+	}
 	return []key.Binding{k.Up, k.Down, edit}
 }
 
@@ -177,6 +187,14 @@ func (t *policyTab) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		case key.Matches(msg, k.Select):
 			return t.submit()
+		case policy.IsBool(t.key):
+			// A switch, not text: space or an arrow flips it.
+			if key.Matches(msg, k.Toggle) || key.Matches(msg, k.PrevTab) || key.Matches(msg, k.NextTab) {
+				before := t.input.Value()
+				t.input.SetValue(flipped(before))
+				return t.changed(before, nil)
+			}
+			return nil
 		}
 		return t.edit(msg)
 	}
@@ -186,13 +204,26 @@ func (t *policyTab) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		t.cursor = (t.cursor + len(keys) - 1) % len(keys)
 	case key.Matches(msg, k.Down):
 		t.cursor = (t.cursor + 1) % len(keys)
-	case key.Matches(msg, k.Select):
+	case key.Matches(msg, k.Select), key.Matches(msg, k.Toggle) && policy.IsBool(keys[t.cursor]):
 		if !t.loaded {
 			return nil
 		}
 		t.startEditing(keys[t.cursor])
+		if policy.IsBool(t.key) {
+			// The only change an on/off setting has: flip it and ask.
+			t.input.SetValue(flipped(t.input.Value()))
+			return t.submit()
+		}
 	}
 	return nil
+}
+
+// flipped is the other value of an on/off setting.
+func flipped(v string) string {
+	if v == "true" {
+		return "false"
+	}
+	return "true"
 }
 
 func (t *policyTab) startEditing(k string) {
@@ -219,6 +250,12 @@ func (t *policyTab) edit(msg tea.Msg) tea.Cmd {
 	before := t.input.Value()
 	var cmd tea.Cmd
 	t.input, cmd = t.input.Update(msg)
+	return t.changed(before, cmd)
+}
+
+// changed checks the value after an edit or a flip and, when it changed,
+// asks what it would mean after a pause; cmd is the field's own command.
+func (t *policyTab) changed(before string, cmd tea.Cmd) tea.Cmd {
 	if t.input.Value() == before {
 		return cmd
 	}
@@ -292,6 +329,40 @@ func (t *policyTab) submit() tea.Cmd {
 	return cmd
 }
 
+// boolSwitch draws an on/off setting's new value as a switch, marked in
+// text as well as in colour: (•) true  ( ) false.
+func boolSwitch(st *styles.Styles, v string) string {
+	var parts []string
+	for _, opt := range []string{"true", "false"} {
+		if opt == v {
+			parts = append(parts, st.Code.Render("(•) "+opt))
+		} else {
+			parts = append(parts, st.Muted.Render("( ) "+opt))
+		}
+	}
+	return strings.Join(parts, "   ") + "  " + st.Muted.Render("space flips")
+}
+
+// unconfigured picks the methods of ms this server cannot offer: email or
+// text without its channel.
+func (t *policyTab) unconfigured(ms []policy.Method) []policy.Method {
+	var out []policy.Method
+	for _, m := range ms {
+		if !t.a.e.svc.Configured(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// channelSetting names the config setting that gives a method its channel.
+func channelSetting(m policy.Method) string {
+	if m == policy.SMS {
+		return "sms.url"
+	}
+	return "smtp.host"
+}
+
 // shownValue writes a setting's value for a sentence; empty shows as "(none)".
 func panelValue(v string) string {
 	if v == "" {
@@ -344,9 +415,13 @@ func (t *policyTab) view(width int) string {
 	keys := policy.Keys()
 	labelW := min(30, max(width/2-2, 12))
 	valueW := max(width-labelW-4, 4)
+	// Allowed methods the server cannot offer get a line of their own
+	// under their setting.
+	unconfigured := t.unconfigured(t.pol.MethodsAllowed)
+	extra := min(len(unconfigured), 1)
 	// Scroll when the window is too short for every setting.
 	rows := len(keys)
-	if h := t.a.e.bodyHeight - 6; h >= 3 && h < rows {
+	if h := t.a.e.bodyHeight - 6 - extra; h >= 3 && h < rows {
 		rows = h
 	}
 	first := min(max(t.cursor-rows/2, 0), len(keys)-rows)
@@ -364,6 +439,12 @@ func (t *policyTab) view(width int) string {
 			b.WriteString(st.Item.Selected.Render(st.Glyphs.Pointer+" "+line) + value + "\n")
 		} else {
 			b.WriteString(st.Item.Unselected.Render("  "+line) + value + "\n")
+		}
+		if k == policy.KeyMethodsAllowed && len(unconfigured) > 0 {
+			// Under the value, wherever the row's style puts it.
+			indent := lipgloss.Width(st.Item.Unselected.Render("  " + panelPad("", labelW-1) + " "))
+			b.WriteString(strings.Repeat(" ", indent) +
+				st.Warning.Render(sanitize.Line(flows.MethodList(unconfigured)+": not configured", valueW)) + "\n")
 		}
 	}
 	switch {
@@ -384,14 +465,28 @@ func (t *policyTab) editView(width int) string {
 	b.WriteString(st.Subtitle.Render(name) + st.Muted.Render("  ("+policyHint(t.key)+")") + "\n\n")
 	cur := t.pol.Get(t.key)
 	b.WriteString(st.Input.Label.Render("In force  ") + st.Body.Render(sanitize.Line(panelValue(cur), max(width-12, 8))) + "\n")
-	t.input.SetWidth(max(min(width-14, 60), 8))
-	b.WriteString(st.Input.FocusedLabel.Render("New       ") + t.input.View() + "\n\n")
 	v := t.input.Value()
+	if policy.IsBool(t.key) {
+		b.WriteString(st.Input.FocusedLabel.Render("New       ") + boolSwitch(st, v) + "\n\n")
+	} else {
+		fitInput(&t.input, max(min(width-14, 60), 8))
+		b.WriteString(st.Input.FocusedLabel.Render("New       ") + t.input.View() + "\n\n")
+	}
+	if u := t.unconfigured(policy.AllMethods()); t.key == policy.KeyMethodsAllowed && len(u) > 0 {
+		settings := make([]string, len(u))
+		for i, m := range u {
+			settings[i] = channelSetting(m)
+		}
+		b.WriteString(st.Warning.Render("Not configured on this server, so offered to nobody even if allowed: "+
+			flows.MethodList(u)+" (set "+strings.Join(settings, " and ")+" in config.yaml).") + "\n\n")
+	}
 	switch {
 	case t.invalid != "":
 		b.WriteString(st.Error.Render(st.Glyphs.Unmet+" "+sanitize.String(t.invalid)) + "\n")
 	case t.whatIfErr != "" && t.whatIfValue == v:
 		b.WriteString(st.Error.Render(st.Glyphs.Unmet+" "+sanitize.String(t.whatIfErr)) + "\n")
+	case v == cur && policy.IsBool(t.key):
+		b.WriteString(st.Muted.Render("Press space to flip it.") + "\n")
 	case v == cur:
 		b.WriteString(st.Muted.Render("Type the new value.") + "\n")
 	default:

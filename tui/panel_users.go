@@ -378,12 +378,34 @@ func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
 			}})
 	} else {
 		acts = append(acts, userAction{label: "Make administrator",
-			question: fmt.Sprintf("Make %s an administrator?", shown),
+			question: adminMethodsWarning(u, shown) + fmt.Sprintf("Make %s an administrator?", shown),
 			run: func(a flows.Actor) (string, *flows.Voucher, error) {
 				return shown + " is now an administrator.", nil, e.svc.SetAdmin(e.ctx, a, name, true)
 			}})
 	}
 	return acts
+}
+
+// adminMethodsWarning warns, before someone is made an administrator, that
+// they have fewer than the two methods an administrator signs in with
+// (security questions and vouchers never count for one), so they will not
+// get into the panel until they register more. Empty when they have two.
+func adminMethodsWarning(u flows.UserRow, shown string) string {
+	var usable []string
+	for _, m := range u.Methods {
+		if m != policy.Questions && m != policy.Voucher {
+			usable = append(usable, m.Label())
+		}
+	}
+	switch {
+	case len(usable) >= flows.AdminMethodsRequired:
+		return ""
+	case len(usable) == 0:
+		return fmt.Sprintf("%s has no method an administrator can sign in with; administrators prove two "+
+			"(security questions don't count), so %s can't open this panel until they register two. ", shown, shown)
+	}
+	return fmt.Sprintf("%s has only one method an administrator can sign in with (%s); administrators prove two, "+
+		"so %s can't open this panel until they register another. ", shown, strings.Join(usable, ", "), shown)
 }
 
 // methodLetters abbreviates methods for the table: E S A R V Q.
@@ -570,14 +592,42 @@ func (t *usersTab) actionView(width int) string {
 func (t *usersTab) voucherView(width int) string {
 	st := t.a.e.st
 	v := t.voucher
-	left := v.ExpiresAt.Sub(t.a.e.now()).Round(time.Minute)
+	who := sanitize.Line(t.voucherFor, 40)
 	var b strings.Builder
-	b.WriteString(st.Subtitle.Render("Helpdesk voucher for "+sanitize.Line(t.voucherFor, 40)) + "\n\n")
+	b.WriteString(st.Subtitle.Render("Helpdesk voucher for "+who) + "\n\n")
 	b.WriteString(st.Panel.BorderStyle(lipgloss.NormalBorder()).Render(st.Code.Render(sanitize.String(v.Code))) + "\n\n")
-	b.WriteString(st.Body.Render(fmt.Sprintf("It works once and expires at %s UTC (in %d min).",
-		v.ExpiresAt.UTC().Format("15:04"), int(left/time.Minute))) + "\n")
+	// Spelled out, since B, D, P, T and V sound alike on a phone line.
+	b.WriteString(st.Body.Render("Read it out group by group:") + "\n")
+	groups, spoken := v.ReadOut()
+	for i, g := range groups {
+		b.WriteString("  " + st.Code.Render(g) + "  " + st.Muted.Render(spoken[i]) + "\n")
+	}
+	b.WriteString("\n" + st.Body.Render(fmt.Sprintf("It works once, only for %s, and expires at %s (%s).",
+		who, voucherEnd(v.ExpiresAt, t.a.e.now()), voucherLeft(v.ExpiresAt.Sub(t.a.e.now())))) + "\n")
 	b.WriteString(st.Warning.Render("It is shown only now: read it to the caller, then press any key.") + "\n")
 	return wrap(b.String(), width)
+}
+
+// voucherEnd says when a voucher ends: the time alone on the same day, with
+// the date when it lasts longer.
+func voucherEnd(end, now time.Time) string {
+	end, now = end.UTC(), now.UTC()
+	if end.YearDay() == now.YearDay() && end.Year() == now.Year() {
+		return end.Format("15:04") + " UTC"
+	}
+	return end.Format("15:04 UTC on 2 Jan 2006")
+}
+
+// voucherLeft words a voucher's time left in the unit that reads best:
+// minutes up to two hours, then hours up to two days, then days.
+func voucherLeft(d time.Duration) string {
+	switch {
+	case d < 2*time.Hour:
+		return fmt.Sprintf("in %d min", int(d.Round(time.Minute)/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("in %d h", int(d.Round(time.Hour)/time.Hour))
+	}
+	return fmt.Sprintf("in %d days", int(d.Round(24*time.Hour)/(24*time.Hour)))
 }
 
 // strconvQuote quotes already-sanitised text for a sentence.

@@ -80,7 +80,7 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		return nil, err
 	}
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
-		Dispatcher: d, Directory: dir, Organisation: cfg.UI.Organisation})
+		Dispatcher: d, Directory: dir, Organisation: cfg.UI.Organisation, VoucherLifetime: cfg.Vouchers.Lifetime})
 	if err != nil {
 		_ = db.Close()
 		return nil, err

@@ -776,7 +776,7 @@ func TestUserAdminCommands(t *testing.T) {
 
 	// A voucher goes to stdout alone; the message to stderr.
 	r := f.run("user", "voucher", "bob")
-	if r.code != 0 || !regexp.MustCompile(`^[A-Z0-9-]{20,}\n$`).MatchString(r.stdout) ||
+	if r.code != 0 || !regexp.MustCompile(`^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}\n$`).MatchString(r.stdout) ||
 		!strings.Contains(r.stderr, "voucher for bob, valid until") || strings.Contains(r.stderr, strings.TrimSpace(r.stdout)) {
 		t.Fatalf("user voucher:\n%s", r)
 	}
@@ -826,6 +826,45 @@ func TestUserAdminCommands(t *testing.T) {
 	}
 	f.fails(`username "bad\x1bname" may hold only`, "user", "show", "bad\x1bname")
 	f.fails("format \"xml\": use table or json", "user", "list", "--format", "xml")
+}
+
+// TestUserVoucherReadOut checks what the helpdesk reads to a caller: four
+// groups of four on stdout, each group spelled out on stderr, and the
+// lifetime from vouchers.lifetime.
+func TestUserVoucherReadOut(t *testing.T) {
+	f := newFolder(t)
+	f.ok("user", "add", "bob")
+	env := cleanEnv("SSPR_VOUCHERS_LIFETIME=720h")
+	before := time.Now()
+	r := runEnv(t, env, "", "--data", f.dir, "user", "voucher", "bob")
+	code := strings.TrimSpace(r.stdout)
+	if r.code != 0 || !regexp.MustCompile(`^[2-9A-HJKMNP-Z]{4}(-[2-9A-HJKMNP-Z]{4}){3}$`).MatchString(code) {
+		t.Fatalf("user voucher:\n%s", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(lines) != 5 || !strings.Contains(lines[0], "it works once") {
+		t.Fatalf("want a sentence and four groups on stderr:\n%s", r)
+	}
+	for i, g := range strings.Split(code, "-") {
+		if !regexp.MustCompile(`^  ` + g + `  [a-z-]+( [a-z-]+){3}$`).MatchString(lines[i+1]) {
+			t.Fatalf("group %d read out as %q", i+1, lines[i+1])
+		}
+	}
+	m := regexp.MustCompile(`valid until (\S+ \S+);`).FindStringSubmatch(lines[0])
+	if m == nil {
+		t.Fatalf("no end time in %q", lines[0])
+	}
+	until, err := time.ParseInLocation(time.DateTime, m[1], time.Local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := until.Sub(before); d < 30*24*time.Hour-time.Minute || d > 30*24*time.Hour+time.Minute {
+		t.Fatalf("valid for %v, want 30 days", d)
+	}
+	r = runEnv(t, cleanEnv("SSPR_VOUCHERS_LIFETIME=745h"), "", "--data", f.dir, "user", "voucher", "bob")
+	if r.code == 0 || !strings.Contains(r.stderr, "vouchers.lifetime") {
+		t.Fatalf("a bad lifetime was taken:\n%s", r)
+	}
 }
 
 func TestGroupCommands(t *testing.T) {

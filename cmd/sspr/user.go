@@ -71,8 +71,12 @@ func newUserCmd(opts *rootOptions) *cobra.Command {
 					return err
 				}
 				fmt.Fprintln(c.OutOrStdout(), v.Code)
-				fmt.Fprintf(c.ErrOrStderr(), "voucher for %s, valid until %s; read it to the caller once\n",
+				fmt.Fprintf(c.ErrOrStderr(), "voucher for %s, valid until %s; it works once; read it to the caller once, group by group:\n",
 					flows.NormaliseUsername(args[0]), v.ExpiresAt.Local().Format(time.DateTime))
+				groups, spoken := v.ReadOut()
+				for i, g := range groups {
+					fmt.Fprintf(c.ErrOrStderr(), "  %s  %s\n", g, spoken[i])
+				}
 				return nil
 			})
 		},

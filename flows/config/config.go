@@ -54,6 +54,7 @@ type Config struct {
 	LDAP     LDAP     `yaml:"ldap"`
 	Insights Insights `yaml:"insights"`
 	UI       UI       `yaml:"ui"`
+	Vouchers Vouchers `yaml:"vouchers"`
 }
 
 // Kiosk configures the walk-up terminal.
@@ -176,6 +177,23 @@ type UI struct {
 	BannerFile string `env:"UI_BANNER_FILE" yaml:"banner_file"`
 }
 
+// Vouchers configures the helpdesk vouchers admins issue to callers.
+type Vouchers struct {
+	// Lifetime is how long a voucher stays valid (it works once either
+	// way): MinVoucherLifetime to MaxVoucherLifetime.
+	Lifetime time.Duration `env:"VOUCHERS_LIFETIME" yaml:"lifetime"`
+}
+
+// MinVoucherLifetime and MaxVoucherLifetime bound vouchers.lifetime, as
+// Entra's Temporary Access Pass does; the voucher's length is chosen for
+// the longest (see flows/secret.VoucherLength). DefaultVoucherLifetime is
+// the security rules' hour.
+const (
+	MinVoucherLifetime     = 10 * time.Minute
+	MaxVoucherLifetime     = 30 * 24 * time.Hour
+	DefaultVoucherLifetime = time.Hour
+)
+
 // MaxBannerLines and MaxBannerWidth bound ui.banner_file, so the welcome
 // screen still has room for its menu at 80×24.
 const (
@@ -207,6 +225,7 @@ func Default() Config {
 			GroupFilter: "(&(|(objectClass=groupOfNames)(objectClass=group))(cn=%s))", AttrGroupMember: "member",
 			PrefillContacts: true},
 		Insights: Insights{CostPerCall: 25.0, Currency: "USD"},
+		Vouchers: Vouchers{Lifetime: DefaultVoucherLifetime},
 	}
 }
 
@@ -340,6 +359,9 @@ func (c Config) Validate() error {
 		},
 		func() error { return between("hash.max_concurrent", c.Hash.MaxConcurrent, 0, 1024) },
 
+		func() error {
+			return between("vouchers.lifetime", c.Vouchers.Lifetime, MinVoucherLifetime, MaxVoucherLifetime)
+		},
 		func() error { return between("codes.send_timeout", c.Codes.SendTimeout, time.Second, 2*time.Minute) },
 
 		func() error { return between("smtp.port", c.SMTP.Port, 1, 65535) },

@@ -553,3 +553,23 @@ func TestUnreadableFolder(t *testing.T) {
 		t.Fatalf("Load in a read-only folder = %v", err)
 	}
 }
+
+// TestVoucherLifetime checks vouchers.lifetime: an hour by default, set
+// from the file or the environment, refused outside 10 minutes to 30 days.
+func TestVoucherLifetime(t *testing.T) {
+	if got := Default().Vouchers.Lifetime; got != time.Hour {
+		t.Fatalf("default lifetime %v, want 1h", got)
+	}
+	c, err := load(t, "vouchers:\n  lifetime: 720h\n")
+	if err != nil || c.Vouchers.Lifetime != 30*24*time.Hour {
+		t.Fatalf("from the file: %v, %v", c.Vouchers.Lifetime, err)
+	}
+	c, err = load(t, "", "SSPR_VOUCHERS_LIFETIME=10m")
+	if err != nil || c.Vouchers.Lifetime != 10*time.Minute {
+		t.Fatalf("from the environment: %v, %v", c.Vouchers.Lifetime, err)
+	}
+	for _, v := range []string{"9m59s", "720h1s", "0s"} {
+		_, err := load(t, "vouchers:\n  lifetime: "+v+"\n")
+		mustFail(t, err, "vouchers.lifetime", "SSPR_VOUCHERS_LIFETIME", "between 10m0s and 720h0m0s")
+	}
+}

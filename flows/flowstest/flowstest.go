@@ -61,6 +61,8 @@ type Options struct {
 	Directory flows.Directory
 	// Organisation is the name of the organisation; empty is sspr.
 	Organisation string
+	// VoucherLifetime is how long vouchers stay valid; zero is the default.
+	VoucherLifetime time.Duration
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -133,7 +135,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	h.Hasher = password.NewHasher(p, slots)
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
 		Keys: keys, Dispatcher: d, Directory: o.Directory, OnFault: h.fault,
-		Organisation: o.Organisation})
+		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -185,6 +185,16 @@ func Keys() []string {
 	}
 }
 
+// IsBool reports whether a setting is on or off (true or false), so an
+// editor can offer a switch instead of a text field.
+func IsBool(key string) bool {
+	switch key {
+	case KeyRequireRegistration, KeyNotifyUsersOnReset, KeyNotifyAdminsOnAdminReset:
+		return true
+	}
+	return false
+}
+
 // Label names a setting in a sentence ("days before re-confirm"); errors
 // and screens use it. An unknown key is returned as is.
 func Label(key string) string {

@@ -446,3 +446,15 @@ func TestSetPolicyValueUpdatedAt(t *testing.T) {
 		t.Errorf("changing the value left updated_at at %d", at)
 	}
 }
+
+// TestIsBool checks that exactly the settings that take true and false and
+// nothing else are on/off switches.
+func TestIsBool(t *testing.T) {
+	p := Defaults()
+	for _, k := range Keys() {
+		takesBool := p.Set(k, "true") == nil && p.Set(k, "false") == nil && p.Set(k, "maybe") != nil
+		if IsBool(k) != takesBool {
+			t.Errorf("IsBool(%s) = %v, but it takes true and false: %v", k, IsBool(k), takesBool)
+		}
+	}
+}

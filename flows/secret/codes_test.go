@@ -106,11 +106,22 @@ func TestPickRejectsBiasedBytes(t *testing.T) {
 	}
 }
 
-var voucherShape = regexp.MustCompile(`^([2-9A-HJKMNP-Z]{4}-){6}[2-9A-HJKMNP-Z]{2}$`)
+var voucherShape = regexp.MustCompile(`^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$`)
 
+// TestVoucher checks that a voucher is four groups of four symbols that
+// cannot be misread (no 0, O, 1, I, L), short enough to read out on a call,
+// with the entropy VoucherLength's comment counts on: about 79 bits, so
+// that at 5 guesses a day for 30 days the odds stay below 1e-21.
 func TestVoucher(t *testing.T) {
-	if bits := float64(voucherLen) * math.Log2(float64(len(RecoveryAlphabet))); bits < 128 {
-		t.Fatalf("vouchers carry %.1f bits, want at least 128", bits)
+	bits := float64(VoucherLength) * math.Log2(float64(len(RecoveryAlphabet)))
+	if bits < 79 || VoucherLength > 16 {
+		t.Fatalf("vouchers are %d symbols carrying %.1f bits, want 16 carrying at least 79", VoucherLength, bits)
+	}
+	if odds := 150 / math.Pow(float64(len(RecoveryAlphabet)), VoucherLength); odds > 1e-21 {
+		t.Fatalf("150 guesses succeed with odds %g", odds)
+	}
+	if strings.ContainsAny(RecoveryAlphabet, "01OIL") {
+		t.Fatalf("the alphabet has look-alike characters: %s", RecoveryAlphabet)
 	}
 	seen := make(map[string]bool)
 	for range 1000 {
@@ -118,17 +129,38 @@ func TestVoucher(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !voucherShape.MatchString(v) {
-			t.Fatalf("Voucher() = %q, want groups of 4 from the alphabet", v)
+		if !voucherShape.MatchString(v) || len(v) != 19 {
+			t.Fatalf("Voucher() = %q, want 4 groups of 4 from the alphabet", v)
 		}
 		n := NormaliseVoucher(v)
-		if len(n) != voucherLen || seen[n] {
-			t.Fatalf("NormaliseVoucher(%q) = %q: wrong length or duplicate", v, n)
+		if len(n) != VoucherLength || seen[n] || !VoucherShaped(n) {
+			t.Fatalf("NormaliseVoucher(%q) = %q: wrong length, shape or duplicate", v, n)
 		}
 		seen[n] = true
 		typed := strings.ToLower(strings.ReplaceAll(v, "-", " "))
 		if NormaliseVoucher(typed) != n {
 			t.Fatalf("voucher typed as %q does not normalise to %q", typed, n)
+		}
+	}
+}
+
+// TestVoucherShaped checks what is refused before it counts as a guess:
+// a wrong length, or a symbol no voucher has.
+func TestVoucherShaped(t *testing.T) {
+	cases := map[string]bool{
+		"7KQM2XRTHJ4PWN9C":           true,
+		"7KQM2XRTHJ4PWN9CABCDEFGHJK": true, // issued before vouchers were shortened
+		"7KQM2XRTHJ4PWN9":            false,
+		"7KQM2XRTHJ4PWN9CA":          false,
+		"7KQM2XRTHJ4PWN0C":           false, // a zero is never in a voucher
+		"7KQM2XRTHJ4PWNOC":           false,
+		"7KQM2XRTHJ4PWN1C":           false,
+		"":                           false,
+		"7kqm2xrthj4pwn9c":           false, // not normalised
+	}
+	for in, want := range cases {
+		if got := VoucherShaped(in); got != want {
+			t.Errorf("VoucherShaped(%q) = %v, want %v", in, got, want)
 		}
 	}
 }
@@ -229,4 +261,26 @@ func FuzzNormalise(f *testing.F) {
 			t.Fatalf("grouped %q normalised to %q, want %q", grouped.String(), got, code)
 		}
 	})
+}
+
+// TestSpellGroups checks the read-out of a voucher: its groups in order,
+// each symbol with one spoken name, and every symbol of the alphabet named
+// differently.
+func TestSpellGroups(t *testing.T) {
+	groups, spoken := SpellGroups("7kqm-2xrt-hj4p-wn9c")
+	want := []string{"seven kilo quebec mike", "two x-ray romeo tango", "hotel juliett four papa", "whiskey november nine charlie"}
+	if strings.Join(groups, "-") != "7KQM-2XRT-HJ4P-WN9C" || strings.Join(spoken, "|") != strings.Join(want, "|") {
+		t.Fatalf("SpellGroups = %q, %q", groups, spoken)
+	}
+	names := map[string]rune{}
+	for _, r := range RecoveryAlphabet {
+		_, spoken := SpellGroups(string(r))
+		if len(spoken) != 1 || spoken[0] == string(r) {
+			t.Fatalf("%c has no spoken name", r)
+		}
+		if other, ok := names[spoken[0]]; ok {
+			t.Fatalf("%c and %c are both %q", r, other, spoken[0])
+		}
+		names[spoken[0]] = r
+	}
 }

@@ -271,7 +271,7 @@ func TestCountdown(t *testing.T) {
 		{time.Hour + 2*time.Minute + 3*time.Second, "Code expires in 1:02:03", false},
 	}
 	for _, tt := range tests {
-		got := Countdown(tt.d, st)
+		got := Countdown(tt.d, 2*time.Hour, st)
 		if ansi.Strip(got) != tt.want {
 			t.Errorf("Countdown(%v) = %q, want %q", tt.d, ansi.Strip(got), tt.want)
 		}
@@ -282,6 +282,21 @@ func TestCountdown(t *testing.T) {
 		if got != style.Render(tt.want) {
 			t.Errorf("Countdown(%v): wrong style (urgent=%v)", tt.d, tt.urgent)
 		}
+	}
+}
+
+// TestCountdownNeverAboveLifetime checks a fresh code read by a screen
+// whose clock is behind the send: "10:00", not "10:01" or more.
+func TestCountdownNeverAboveLifetime(t *testing.T) {
+	st := dark()
+	for _, d := range []time.Duration{10 * time.Minute, 10*time.Minute + time.Millisecond, 10*time.Minute + 999*time.Millisecond,
+		10*time.Minute + 5*time.Second} {
+		if got := ansi.Strip(Countdown(d, 10*time.Minute, st)); got != "Code expires in 10:00" {
+			t.Errorf("Countdown(%v, 10m) = %q", d, got)
+		}
+	}
+	if got := ansi.Strip(Countdown(9*time.Minute+59*time.Second+1, 10*time.Minute, st)); got != "Code expires in 10:00" {
+		t.Errorf("just under the lifetime: %q", got)
 	}
 }
 
@@ -408,7 +423,7 @@ func BenchmarkNewPasswordView120x40(b *testing.B) {
 			"",
 			Checklist(items, st, 118),
 			"",
-			Countdown(9*time.Minute, st),
+			Countdown(9*time.Minute, 10*time.Minute, st),
 		)
 		_ = Frame("sspr · Reset password", body, HelpBar(bs, 118, st), 120, 40, st)
 	}

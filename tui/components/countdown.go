@@ -12,11 +12,15 @@ import (
 // expired" when no time is left.
 //
 // The time is rounded up to the second, so that "0:00" never shows while
-// the code is still accepted.
-func Countdown(remaining time.Duration, st *styles.Styles) string {
+// the code is still accepted, and it is never more than the code's
+// lifetime: a screen whose clock lags the moment the code was made (it read
+// the time before the send) still shows "10:00" for a fresh code, never
+// "10:01".
+func Countdown(remaining, lifetime time.Duration, st *styles.Styles) string {
 	if remaining <= 0 {
 		return st.Countdown.Urgent.Render("Code expired")
 	}
+	remaining = min(remaining, lifetime)
 	secs := int64((remaining + time.Second - 1) / time.Second)
 	style := st.Countdown.Normal
 	if secs < 60 {

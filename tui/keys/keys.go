@@ -40,6 +40,12 @@ type KeyMap struct {
 	Search key.Binding
 	// PageUp and PageDown scroll long lists and the audit log.
 	PageUp, PageDown key.Binding
+	// Toggle flips an on/off setting. Typing disables it: space is text.
+	Toggle key.Binding
+	// AcceptSuggestion takes the suggestion shown under a field, and
+	// NextSuggestion shows the next one. A form may also take → at the end
+	// of the text (it cannot be bound here: → moves between admin tabs).
+	AcceptSuggestion, NextSuggestion key.Binding
 }
 
 // tabKeys are the keys that jump to an admin tab, in tab order.
@@ -120,6 +126,18 @@ func Default() KeyMap {
 			key.WithKeys("pgdown"),
 			key.WithHelp("pgdn", "page down"),
 		),
+		Toggle: key.NewBinding(
+			key.WithKeys("space"),
+			key.WithHelp("space", "flip"),
+		),
+		AcceptSuggestion: key.NewBinding(
+			key.WithKeys("ctrl+e"),
+			key.WithHelp("→/ctrl+e", "use suggestion"),
+		),
+		NextSuggestion: key.NewBinding(
+			key.WithKeys("ctrl+n"),
+			key.WithHelp("ctrl+n", "next suggestion"),
+		),
 	}
 }
 
@@ -143,7 +161,7 @@ func (k KeyMap) Typing() KeyMap {
 	// Left and right move the cursor inside the input.
 	k.PrevTab.SetEnabled(false)
 	k.NextTab.SetEnabled(false)
-	for _, b := range []*key.Binding{&k.Help, &k.Tab, &k.Confirm, &k.Cancel, &k.Search} {
+	for _, b := range []*key.Binding{&k.Help, &k.Tab, &k.Confirm, &k.Cancel, &k.Search, &k.Toggle} {
 		b.SetEnabled(false)
 	}
 	return k

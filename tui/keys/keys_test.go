@@ -67,6 +67,9 @@ func TestDefaultMatchesTerminalKeys(t *testing.T) {
 		{char('/'), "Search"},
 		{press(tea.KeyPgUp, 0, ""), "PageUp"},
 		{press(tea.KeyPgDown, 0, ""), "PageDown"},
+		{press(tea.KeySpace, 0, " "), "Toggle"},
+		{press('e', tea.ModCtrl, ""), "AcceptSuggestion"},
+		{press('n', tea.ModCtrl, ""), "NextSuggestion"},
 	}
 	for _, tt := range tests {
 		got := matching(k, tt.msg)
@@ -120,11 +123,13 @@ func TestTypingLetsPrintableKeysThrough(t *testing.T) {
 		}
 	}
 	for msg, want := range map[string]tea.KeyPressMsg{
-		"Select":    press(tea.KeyEnter, 0, ""),
-		"Back":      press(tea.KeyEscape, 0, ""),
-		"NextField": press(tea.KeyTab, 0, ""),
-		"Up":        press(tea.KeyUp, 0, ""),
-		"Resend":    press('r', tea.ModCtrl, ""),
+		"Select":           press(tea.KeyEnter, 0, ""),
+		"Back":             press(tea.KeyEscape, 0, ""),
+		"NextField":        press(tea.KeyTab, 0, ""),
+		"Up":               press(tea.KeyUp, 0, ""),
+		"Resend":           press('r', tea.ModCtrl, ""),
+		"AcceptSuggestion": press('e', tea.ModCtrl, ""),
+		"NextSuggestion":   press('n', tea.ModCtrl, ""),
 	} {
 		if got := matching(k, want); len(got) != 1 || got[0] != msg {
 			t.Errorf("%s: got %v while typing", msg, got)

@@ -226,7 +226,10 @@ func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabl
 	}
 	switch {
 	case u.ReregisterRequired:
-		st.due, st.reason = true, "Your helpdesk asked you to register your security info again."
+		// RequireReregistration removed what was registered; the flag
+		// stays until what is registered anew meets the policy.
+		st.due, st.reason = true, "Your helpdesk asked you to set up your security info again, so what you had "+
+			"registered was removed. Register at least "+Ways(required)+" to prove who you are."
 	case st.usable < required || nonQuestion == 0:
 		st.due, st.reason = true, "Register at least "+Ways(required)+" to prove who you are, so you can reset your password yourself."
 	case pol.ReconfirmDays > 0 && now.Sub(time.Unix(u.LastConfirmedAt, 0)) > time.Duration(pol.ReconfirmDays)*24*time.Hour:

@@ -134,3 +134,81 @@ func TestReregistrationNotOneKeypress(t *testing.T) {
 	d.chooseItem("Done")
 	at[*welcome](d)
 }
+
+// proveEmail proves the email way on the method picker with the code sent.
+func (d *driver) proveEmail(to string) {
+	d.t.Helper()
+	d.chooseItem("Email me a code")
+	at[*codeEntry](d)
+	d.typeText(d.h.Inbox.LastCode(d.t, to))
+	d.keys("enter")
+}
+
+// Esc on the method picker goes back one step, to the username; after a
+// proof it asks first, since going back loses it.
+func TestMethodPickerEscOneStep(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	d.startReset("alice")
+	at[*methods](d)
+	d.keys("esc")
+	if id := at[*identify](d); id.input.Value() != "alice" {
+		t.Fatalf("the username screen holds %q", id.input.Value())
+	}
+	d.keys("enter")
+	at[*methods](d)
+	d.see("Email me a code")
+
+	h.SetPolicy(t, "methods_required", "2")
+	d.keys("esc", "esc")
+	at[*welcome](d)
+	d.startReset("carol")
+	d.proveEmail("carol@example.com")
+	m := at[*methods](d)
+	d.see("Step 2 of 2", "One way proven.")
+	d.keys("esc")
+	at[*methods](d)
+	d.see("Go back and start again? The way you already proved would have to be proved again. (y/n)", "y yes", "n no")
+	d.screenGolden(t)
+	d.keys("n")
+	at[*methods](d)
+	d.see("Step 2 of 2", "Text me a code")
+	d.keys("esc", "y")
+	at[*identify](d)
+	if _, err := h.Svc.SendCode(t.Context(), m.j.flowID, "sms"); err == nil {
+		t.Fatal("the flow lives on after going back")
+	}
+
+	// The administrators' picker goes back to their sign-in, password gone.
+	d.keys("esc")
+	d.signIn(4, "admin")
+	at[*methods](d)
+	d.keys("esc")
+	if si := at[*signIn](d); si.user.Value() != "admin" || si.password.Value() != "" {
+		t.Fatalf("sign-in holds %q and a password of %d characters", si.user.Value(), len(si.password.Value()))
+	}
+}
+
+// With two ways required and only one registered, the second step offers
+// only a voucher and says why, with the helpdesk contact; before any proof
+// nothing is said, so a name tells nothing about its account.
+func TestVoucherOnlySecondStepExplained(t *testing.T) {
+	h := newHarness(t)
+	h.SetPolicy(t, "methods_required", "2")
+	d := kiosk(t, h)
+	why := "A second way is needed, and you have only one set up that can be used here."
+	for _, name := range []string{"alice", "nobody-here"} {
+		d.startReset(name)
+		at[*methods](d)
+		d.see("Step 1 of 2")
+		d.notSee(why, helpdesk)
+		d.keys("esc", "esc")
+		at[*welcome](d)
+	}
+	d.startReset("alice")
+	d.proveEmail("alice@example.com")
+	at[*methods](d)
+	d.see("Step 2 of 2", why, "A helpdesk voucher can serve as the second", "Please contact your helpdesk: "+helpdesk,
+		"I have a helpdesk voucher")
+	d.screenGolden(t)
+}

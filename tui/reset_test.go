@@ -139,7 +139,7 @@ func TestCodeCountdownAndExpiry(t *testing.T) {
 	d.keys("enter")
 	at[*codeEntry](d)
 	d.see("That code has expired. Ask for a new one.", "Press ctrl+r to send a new one.")
-	if len(d.m.stack) != 3 {
+	if len(d.m.stack) != 4 {
 		t.Fatalf("stack: %d", len(d.m.stack))
 	}
 	// A new code works.
@@ -417,7 +417,7 @@ func TestMethodsBackCancelsFlow(t *testing.T) {
 	d.startReset("alice")
 	flowID := at[*methods](d).j.flowID
 	d.keys("esc")
-	at[*welcome](d)
+	at[*identify](d)
 	if _, err := h.Svc.SendCode(t.Context(), flowID, "email"); err == nil {
 		t.Fatal("the flow lives on after Esc")
 	}

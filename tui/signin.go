@@ -128,7 +128,8 @@ func (s *signIn) next(msg signedInMsg) tea.Cmd {
 	if s.purpose == purposeAdmin {
 		s.close()
 		j := &journey{kind: journeyAdmin, flowID: msg.rs.FlowID, required: msg.rs.Required, options: msg.rs.Options}
-		return replace(newMethods(e, j))
+		// Pushed, so that Esc on the method picker comes back here.
+		return push(newMethods(e, j))
 	}
 	info, old := msg.info, s.password.Value()
 	s.close()

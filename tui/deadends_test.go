@@ -6,6 +6,7 @@ import (
 
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
 )
 
@@ -210,5 +211,67 @@ func TestVoucherOnlySecondStepExplained(t *testing.T) {
 	at[*methods](d)
 	d.see("Step 2 of 2", why, "A helpdesk voucher can serve as the second", "Please contact your helpdesk: "+helpdesk,
 		"I have a helpdesk voucher")
+	d.screenGolden(t)
+}
+
+// Esc on "Choose a new password" after the proofs asks before throwing them
+// away; n keeps what was typed, y ends the flow.
+func TestNewPasswordEscAsks(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	d.startReset("alice")
+	d.proveEmail("alice@example.com")
+	np := at[*newPassword](d)
+	d.typeText(newPass)
+	d.keys("esc")
+	at[*newPassword](d)
+	d.see("Leave without setting a new password? What you proved is thrown away, and you would start again from the beginning. (y/n)")
+	d.screenGolden(t)
+	d.keys("n")
+	at[*newPassword](d)
+	if np.pw.Value() != newPass {
+		t.Fatal("n did not keep the typed password")
+	}
+	d.keys("esc", "y")
+	at[*welcome](d)
+	if err := h.Svc.CompleteReset(context.Background(), np.t.flowID, newPass); err == nil {
+		t.Fatal("the proofs live on after leaving")
+	}
+	if !h.signInWorks("alice", testPassword) {
+		t.Fatal("the password changed")
+	}
+}
+
+// A temporary password leads to "Choose a new password" with a word on why.
+func TestTemporaryPasswordExplained(t *testing.T) {
+	h := newHarness(t)
+	temp, err := h.Svc.AddUser(context.Background(), h.Admin, flows.NewUser{Username: "fred", DisplayName: "Fred Example"})
+	if err != nil || temp == "" {
+		t.Fatalf("temporary password %q: %v", temp, err)
+	}
+	d := kiosk(t, h)
+	d.keys("3")
+	d.typeText("fred")
+	d.keys("enter")
+	d.typeText(temp)
+	d.keys("enter")
+	at[*newPassword](d)
+	d.see("You signed in with a temporary password, so choose your own password now.")
+	d.screenGolden(t)
+
+	// An ordinary change says nothing of the kind.
+	d.keys("esc")
+	d.signIn(2, "alice")
+	at[*newPassword](d)
+	d.notSee("temporary password")
+}
+
+// The done screen names the helpdesk to call if the change was not the
+// person's doing.
+func TestDoneShowsHelpdesk(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	d.resetAlice(newPass)
+	d.see("If you didn't do this, contact your helpdesk at once: " + helpdesk)
 	d.screenGolden(t)
 }

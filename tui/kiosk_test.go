@@ -441,7 +441,7 @@ func TestEscDuringPasswordSave(t *testing.T) {
 	for _, k := range []string{"enter", "enter", "tab", "enter"} {
 		d.keys(k)
 	}
-	d.keys("esc")
+	d.keys("esc", "y") // y: leave, throwing the proofs away
 	at[*welcome](d)
 	d.exec(held)
 	at[*welcome](d)

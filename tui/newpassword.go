@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/components"
+	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
 // passwordTarget says whose password the new-password screen sets and how:
@@ -19,6 +20,9 @@ type passwordTarget struct {
 	flowID      string
 	sessionID   string
 	oldPassword string
+	// temporary says the person signed in with a temporary password, which
+	// is why they are asked for a new one before anything else.
+	temporary bool
 	// next opens after "done" instead of the welcome screen (forced
 	// registration after a change).
 	next func() screen
@@ -50,6 +54,8 @@ type newPassword struct {
 	req        request
 	pending    bool
 	err        string
+	// leaving is set while "leave and lose what you proved?" waits for y/n.
+	leaving bool
 }
 
 func newNewPassword(e *env, t passwordTarget) *newPassword {
@@ -74,9 +80,12 @@ func (s *newPassword) init() tea.Cmd {
 }
 
 func (s *newPassword) title() string { return "Choose a new password" }
-func (s *newPassword) typing() bool  { return true }
+func (s *newPassword) typing() bool  { return !s.leaving }
 
 func (s *newPassword) help() []key.Binding {
+	if s.leaving {
+		return []key.Binding{s.e.keys.Confirm, s.e.keys.Cancel}
+	}
 	return []key.Binding{s.e.keys.NextField, s.e.keys.Select, s.e.keys.Back}
 }
 
@@ -132,8 +141,24 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, nil
 	case tea.KeyPressMsg:
+		if s.leaving {
+			switch {
+			case key.Matches(msg, s.e.keys.Confirm):
+				s.leaving = false
+				s.req.next(s.e)
+				return s, pop
+			case key.Matches(msg, s.e.keys.Cancel), key.Matches(msg, s.e.keys.Back):
+				s.leaving = false
+			}
+			return s, nil
+		}
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
+			if s.t.flowID != "" {
+				// The proofs end with the flow: ask before throwing them away.
+				s.leaving = true
+				return s, nil
+			}
 			s.req.next(s.e)
 			return s, pop
 		}
@@ -213,6 +238,15 @@ func (s *newPassword) submit() tea.Cmd {
 func (s *newPassword) view(width int) string {
 	var b strings.Builder
 	st := s.e.st
+	if s.leaving {
+		// The question alone, so that it shows in the smallest window.
+		return wrap(st.Warning.Render("Leave without setting a new password? What you proved is thrown away, and "+
+			"you would start again from the beginning. (y/n)"), width)
+	}
+	if s.t.temporary {
+		b.WriteString(wrap(st.Body.Render("You signed in with a temporary password, so choose your own password "+
+			"now. The temporary one stops working once you do."), width) + "\n\n")
+	}
 	fieldW := min(40, max(width-4, 8))
 	label := func(text string, focused bool) string {
 		if focused {
@@ -252,6 +286,8 @@ type done struct {
 	started time.Time
 	now     time.Time
 	timeout time.Duration
+	// helpdesk is who to call if the change was not the person's doing.
+	helpdesk string
 }
 
 func newDone(e *env, next func() screen) *done {
@@ -259,12 +295,16 @@ func newDone(e *env, next func() screen) *done {
 	return &done{e: e, next: next, started: now, now: now, timeout: e.doneTimeout}
 }
 
+func (s *done) init() tea.Cmd { return loadHelpdesk(s.e) }
+
 func (s *done) title() string { return "All done" }
 
 func (s *done) help() []key.Binding { return []key.Binding{s.e.keys.Select} }
 
 func (s *done) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
+	case helpdeskMsg:
+		s.helpdesk = string(msg)
 	case clockMsg:
 		s.now = time.Time(msg)
 		if s.next == nil && s.now.Sub(s.started) >= s.timeout {
@@ -284,7 +324,13 @@ func (s *done) update(msg tea.Msg) (screen, tea.Cmd) {
 func (s *done) view(width int) string {
 	var b strings.Builder
 	b.WriteString(s.e.st.Success.Render("Your password has been changed.") + "\n\n")
-	b.WriteString(s.e.st.Body.Render("Use your new password from now on. If you didn't do this, contact your helpdesk at once.") + "\n\n")
+	b.WriteString(s.e.st.Body.Render("Use your new password from now on.") + "\n\n")
+	if s.helpdesk == "" {
+		b.WriteString(s.e.st.Body.Render("If you didn't do this, contact your helpdesk at once.") + "\n\n")
+	} else {
+		b.WriteString(s.e.st.Body.Render("If you didn't do this, contact your helpdesk at once: ") +
+			s.e.st.Code.Render(sanitize.Line(s.helpdesk, max(width-4, 10))) + "\n\n")
+	}
 	if s.next != nil {
 		b.WriteString(s.e.st.Muted.Render("Press enter to continue."))
 	} else {

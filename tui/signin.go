@@ -136,7 +136,7 @@ func (s *signIn) next(msg signedInMsg) tea.Cmd {
 	overview := func() screen { return newOverview(e, info.ID) }
 	switch {
 	case s.purpose == purposeChange || info.MustChange:
-		t := passwordTarget{sessionID: info.ID, oldPassword: old}
+		t := passwordTarget{sessionID: info.ID, oldPassword: old, temporary: info.MustChange}
 		if s.purpose == purposeInfo || info.RegistrationDue {
 			t.next = overview
 		}

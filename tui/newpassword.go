@@ -142,13 +142,9 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, nil
 	case tea.KeyPressMsg:
 		if s.leaving {
-			switch {
-			case key.Matches(msg, s.e.keys.Confirm):
-				s.leaving = false
+			if answerLeave(s.e, msg, &s.leaving) {
 				s.req.next(s.e)
 				return s, pop
-			case key.Matches(msg, s.e.keys.Cancel), key.Matches(msg, s.e.keys.Back):
-				s.leaving = false
 			}
 			return s, nil
 		}

@@ -123,13 +123,9 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 		return s, home
 	case tea.KeyPressMsg:
 		if s.leaving {
-			switch {
-			case key.Matches(msg, s.e.keys.Confirm):
-				s.leaving = false
+			if answerLeave(s.e, msg, &s.leaving) {
 				e, id, seq := s.e, s.sessionID, s.req.next(s.e)
 				return s, func() tea.Msg { return postponedMsg{seq: seq, err: e.svc.PostponeRegistration(e.ctx, id)} }
-			case key.Matches(msg, s.e.keys.Cancel), key.Matches(msg, s.e.keys.Back):
-				s.leaving = false
 			}
 			return s, nil
 		}

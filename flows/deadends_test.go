@@ -103,3 +103,40 @@ func TestReregistrationRemovesMethods(t *testing.T) {
 		t.Fatalf("registered %v", got)
 	}
 }
+
+// A reset by someone whose security info falls short (here: a voucher and
+// nothing registered) opens a session to register it; a reset by someone
+// who can reset on their own opens none. The session cannot change the
+// password.
+func TestCompleteResetSignedIn(t *testing.T) {
+	h, ctx := aliceWithEmail(t)
+	h.AddUser(t, "gina", false)
+	v, err := h.Svc.IssueVoucher(ctx, h.Admin, "gina")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := h.StartReset(t, "gina")
+	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Voucher, v.Code); err != nil {
+		t.Fatal(err)
+	}
+	info, err := h.Svc.CompleteResetSignedIn(ctx, rs.FlowID, "a brand new "+goodPassword)
+	if err != nil || info.ID == "" || info.Username != "gina" || !info.RegistrationDue {
+		t.Fatalf("after a voucher reset: %+v %v", info, err)
+	}
+	if err := h.Svc.ChangePassword(ctx, info.ID, "", "yet another "+goodPassword); !errors.Is(err, flows.ErrNotProven) {
+		t.Fatalf("the registration session changed the password: %v", err)
+	}
+	if _, err := h.Svc.BeginContact(ctx, info.ID, policy.Email, "gina@example.com"); err != nil {
+		t.Fatalf("the session cannot register: %v", err)
+	}
+
+	rs = h.StartReset(t, "alice")
+	h.SendCode(t, rs.FlowID, policy.Email)
+	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, h.Inbox.LastCode(t, "alice@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	info, err = h.Svc.CompleteResetSignedIn(ctx, rs.FlowID, "a brand new "+goodPassword)
+	if err != nil || info.ID != "" {
+		t.Fatalf("alice can reset on her own, yet got a session: %+v %v", info, err)
+	}
+}

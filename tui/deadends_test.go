@@ -2,7 +2,9 @@ package tui
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
 
@@ -274,4 +276,92 @@ func TestDoneShowsHelpdesk(t *testing.T) {
 	d.resetAlice(newPass)
 	d.see("If you didn't do this, contact your helpdesk at once: " + helpdesk)
 	d.screenGolden(t)
+}
+
+// importGina imports gina, who has no password and nothing registered.
+func importGina(t *testing.T, h *harness) {
+	t.Helper()
+	csv := "username,display_name,email,phone,groups,admin\ngina,Gina Example,gina@example.com,+15551230007,,false\n"
+	if _, err := h.Svc.ImportUsers(context.Background(), h.Admin, strings.NewReader(csv), flows.ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// voucherFor issues a helpdesk voucher as an admin would.
+func voucherFor(t *testing.T, h *harness, name string) string {
+	t.Helper()
+	v, err := h.Svc.IssueVoucher(context.Background(), h.Admin, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Code
+}
+
+// resetWithVoucher resets a password with a helpdesk voucher and arrives
+// at the done screen.
+func (d *driver) resetWithVoucher(name, voucher, pw string) {
+	d.t.Helper()
+	d.startReset(name)
+	d.chooseItem("I have a helpdesk voucher")
+	d.typeText(voucher)
+	d.keys("enter")
+	d.setPassword(pw)
+}
+
+// setPassword types a new password twice on "Choose a new password" and
+// saves it, arriving at the done screen.
+func (d *driver) setPassword(pw string) {
+	d.t.Helper()
+	at[*newPassword](d)
+	d.typeText(pw)
+	d.keys("tab")
+	d.typeText(pw)
+	d.keys("enter")
+	at[*done](d)
+}
+
+// An imported user who reset with a voucher goes on to register, as policy
+// requires; without that requirement it is offered and can be declined.
+func TestRegistrationAfterVoucherReset(t *testing.T) {
+	h := newHarness(t)
+	importGina(t, h)
+	d := kiosk(t, h)
+	d.resetWithVoucher("gina", voucherFor(t, h, "gina"), newPass)
+	d.see("Your password has been changed.", "Register at least one way to prove who you are",
+		"Your organisation requires it.", "Press enter to continue.")
+	d.screenGolden(t)
+	d.tick(time.Minute) // it does not clear itself: registration comes next
+	at[*done](d)
+	d.keys("esc") // required: Esc goes on too
+	at[*overview](d)
+	d.see("Register at least one way", "Finish later and sign out")
+	d.addSuggestedEmail("gina@example.com")
+	d.see("Email address saved.", "You can reset your password yourself.")
+	d.chooseItem("Done")
+	at[*welcome](d)
+	if !h.signInWorks("gina", newPass) {
+		t.Fatal("the reset did not take")
+	}
+	// alice, who can reset on her own, is not sent on.
+	d.resetAlice("another " + newPass)
+	d.see("This screen clears itself in 30s.")
+	d.notSee("Press enter to continue.")
+
+	// Not required: offered, and Esc finishes.
+	h2 := newHarness(t)
+	h2.SetPolicy(t, "require_registration", "false")
+	importGina(t, h2)
+	d2 := kiosk(t, h2)
+	d2.resetWithVoucher("gina", voucherFor(t, h2, "gina"), newPass)
+	d2.see("You don't have enough ways to prove it's you set up to reset your password yourself next time.",
+		"Press enter to set them up now, or esc to finish.", "enter set up now", "esc finish")
+	d2.keys("esc")
+	at[*welcome](d2)
+	h2.Clock.Advance(time.Minute)
+	d2.resetWithVoucher("gina", voucherFor(t, h2, "gina"), "another "+newPass)
+	d2.keys("enter")
+	at[*overview](d2)
+	d2.see("Set up one way to prove it's you")
+	d2.chooseItem("Done")
+	at[*welcome](d2)
 }

@@ -100,7 +100,10 @@ func (s *newPassword) close() {
 
 type passwordSetMsg struct {
 	seq int
-	err error
+	// info is the session a reset opens when the person's security info
+	// falls short (see flows.CompleteResetSignedIn); empty otherwise.
+	info flows.SessionInfo
+	err  error
 }
 
 func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -128,9 +131,13 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		var rejected *flows.RejectedError
 		switch {
 		case msg.err == nil:
-			next := s.t.next
+			d := newDone(s.e, s.t.next)
+			d.sessionID = s.t.sessionID
+			if msg.info.ID != "" {
+				d.registerAfterReset(msg.info)
+			}
 			s.close()
-			return s, replaceJourney(newDone(s.e, next))
+			return s, replaceJourney(d)
 		case errors.As(msg.err, &rejected):
 			s.eval = rejected.Evaluation
 			s.err = sentence(msg.err)
@@ -221,13 +228,11 @@ func (s *newPassword) submit() tea.Cmd {
 	e, t, pw, seq := s.e, s.t, s.pw.Value(), s.req.next(s.e)
 	s.pending, s.err = true, ""
 	return func() tea.Msg {
-		var err error
 		if t.flowID != "" {
-			err = e.svc.CompleteReset(e.ctx, t.flowID, pw)
-		} else {
-			err = e.svc.ChangePassword(e.ctx, t.sessionID, t.oldPassword, pw)
+			info, err := e.svc.CompleteResetSignedIn(e.ctx, t.flowID, pw)
+			return passwordSetMsg{seq: seq, info: info, err: err}
 		}
-		return passwordSetMsg{seq: seq, err: err}
+		return passwordSetMsg{seq: seq, err: e.svc.ChangePassword(e.ctx, t.sessionID, t.oldPassword, pw)}
 	}
 }
 
@@ -275,7 +280,8 @@ func (s *newPassword) view(width int) string {
 	return b.String()
 }
 
-// done confirms the change and returns to the start on its own.
+// done confirms the change and returns to the start on its own, or goes
+// on to the security info when that is due or falls short.
 type done struct {
 	e       *env
 	next    func() screen
@@ -284,6 +290,13 @@ type done struct {
 	timeout time.Duration
 	// helpdesk is who to call if the change was not the person's doing.
 	helpdesk string
+	// sessionID is the signed-in session next hands on; it is signed out
+	// when the person leaves from here instead.
+	sessionID string
+	// optional lets Esc finish instead of going on; why says what going on
+	// is for.
+	optional bool
+	why      string
 }
 
 func newDone(e *env, next func() screen) *done {
@@ -291,11 +304,41 @@ func newDone(e *env, next func() screen) *done {
 	return &done{e: e, next: next, started: now, now: now, timeout: e.doneTimeout}
 }
 
+// registerAfterReset goes on from a reset to the security info of the
+// session the reset opened: required when policy makes registration due,
+// offered otherwise.
+func (s *done) registerAfterReset(info flows.SessionInfo) {
+	e, id := s.e, info.ID
+	s.next = func() screen { return newOverview(e, id) }
+	s.sessionID = id
+	s.optional = !info.RegistrationDue
+	if s.optional {
+		s.why = "You don't have enough ways to prove it's you set up to reset your password yourself next time."
+	} else {
+		s.why = info.DueReason + " Your organisation requires it."
+	}
+}
+
+// close signs out a session nobody went on with.
+func (s *done) close() {
+	if s.sessionID != "" {
+		s.e.svc.SignOut(s.sessionID)
+	}
+}
+
 func (s *done) init() tea.Cmd { return loadHelpdesk(s.e) }
 
 func (s *done) title() string { return "All done" }
 
-func (s *done) help() []key.Binding { return []key.Binding{s.e.keys.Select} }
+func (s *done) help() []key.Binding {
+	if s.optional {
+		setUp, finish := s.e.keys.Select, s.e.keys.Back
+		setUp.SetHelp(setUp.Help().Key, "set up now")
+		finish.SetHelp(finish.Help().Key, "finish")
+		return []key.Binding{setUp, finish}
+	}
+	return []key.Binding{s.e.keys.Select}
+}
 
 func (s *done) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
@@ -307,8 +350,12 @@ func (s *done) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, home
 		}
 	case tea.KeyPressMsg:
+		if key.Matches(msg, s.e.keys.Back) && s.optional {
+			return s, home
+		}
 		if key.Matches(msg, s.e.keys.Select) || key.Matches(msg, s.e.keys.Back) {
 			if s.next != nil {
+				// Handed on: the next screen owns the session now.
 				return s, replaceJourney(s.next())
 			}
 			return s, home
@@ -327,9 +374,15 @@ func (s *done) view(width int) string {
 		b.WriteString(s.e.st.Body.Render("If you didn't do this, contact your helpdesk at once: ") +
 			s.e.st.Code.Render(sanitize.Line(s.helpdesk, max(width-4, 10))) + "\n\n")
 	}
-	if s.next != nil {
+	if s.why != "" {
+		b.WriteString(s.e.st.Warning.Render(sanitize.String(s.why)) + "\n\n")
+	}
+	switch {
+	case s.optional:
+		b.WriteString(s.e.st.Muted.Render("Press enter to set them up now, or esc to finish."))
+	case s.next != nil:
 		b.WriteString(s.e.st.Muted.Render("Press enter to continue."))
-	} else {
+	default:
 		left := s.timeout - s.now.Sub(s.started)
 		b.WriteString(s.e.st.Muted.Render("Press enter to finish. This screen clears itself in " +
 			left.Round(time.Second).String() + "."))

@@ -241,15 +241,20 @@ func (s *Service) settleReregistration(ctx context.Context, tx *store.Tx, userID
 	if err != nil {
 		return err
 	}
-	kinds := make([]string, 0, len(methods))
-	for _, m := range methods {
-		kinds = append(kinds, m.Kind)
-	}
-	if !evaluateRegistration(pol, u, kinds, true, s.canSend, s.now()).canReset {
+	if !evaluateRegistration(pol, u, methodKinds(methods), true, s.canSend, s.now()).canReset {
 		return nil
 	}
 	u.ReregisterRequired, u.UpdatedAt = false, s.now().Unix()
 	return store.UpdateUser(ctx, tx, u)
+}
+
+// methodKinds lists the kinds of registered methods.
+func methodKinds(methods []store.Method) []string {
+	kinds := make([]string, 0, len(methods))
+	for _, m := range methods {
+		kinds = append(kinds, m.Kind)
+	}
+	return kinds
 }
 
 // infoChanged records a registration change and tells the person.

@@ -181,15 +181,11 @@ func (s *Service) registrationState(ctx context.Context, u store.User) (regState
 	if err != nil {
 		return regState{}, fmt.Errorf("registration state: %w", err)
 	}
-	kinds := make([]string, 0, len(methods))
-	for _, m := range methods {
-		kinds = append(kinds, m.Kind)
-	}
 	enabled, err := s.enabledFor(ctx, pol, u)
 	if err != nil {
 		return regState{}, err
 	}
-	st := evaluateRegistration(pol, u, kinds, enabled, s.canSend, s.now())
+	st := evaluateRegistration(pol, u, methodKinds(methods), enabled, s.canSend, s.now())
 	return st, nil
 }
 

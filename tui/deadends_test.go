@@ -365,3 +365,21 @@ func TestRegistrationAfterVoucherReset(t *testing.T) {
 	d2.chooseItem("Done")
 	at[*welcome](d2)
 }
+
+// An administrator without two methods is told where to register them.
+func TestAdminWithoutMethodsToldWhere(t *testing.T) {
+	h := newHarness(t)
+	if err := h.Svc.SetAdmin(context.Background(), h.Admin, "erin", true); err != nil {
+		t.Fatal(err)
+	}
+	d := kiosk(t, h)
+	d.signIn(4, "erin")
+	at[*signIn](d)
+	d.see("Administrators need two registered methods other than security questions.",
+		`Register them under "My security info" on the start screen, signing in with your password.`)
+	// And there they can: the overview asks erin for two.
+	d.keys("esc")
+	d.signIn(3, "erin")
+	at[*overview](d)
+	d.see("Register at least two ways to prove who you are")
+}

@@ -30,6 +30,9 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			return withApp(c, opts, func(a *app) error {
+				if err := warnNoAdmin(c.Context(), a, c.ErrOrStderr()); err != nil {
+					return err
+				}
 				id := terminalID
 				if id == "" {
 					id = a.cfg.Kiosk.TerminalID

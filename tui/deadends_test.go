@@ -383,3 +383,16 @@ func TestAdminWithoutMethodsToldWhere(t *testing.T) {
 	at[*overview](d)
 	d.see("Register at least two ways to prove who you are")
 }
+
+// After a password change with registration due, the done screen says what
+// comes next and why.
+func TestDoneSaysRegistrationFollows(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	d.signIn(2, "erin")
+	d.setPassword(newPass)
+	d.see("Register at least one way to prove who you are, so you can reset your password yourself. Your organisation requires it.",
+		"Press enter to continue.")
+	d.keys("enter")
+	at[*overview](d)
+}

@@ -24,8 +24,9 @@ type passwordTarget struct {
 	// is why they are asked for a new one before anything else.
 	temporary bool
 	// next opens after "done" instead of the welcome screen (forced
-	// registration after a change).
-	next func() screen
+	// registration after a change); nextWhy says why, when it is due.
+	next    func() screen
+	nextWhy string
 }
 
 func (t passwordTarget) id() string {
@@ -132,7 +133,7 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		switch {
 		case msg.err == nil:
 			d := newDone(s.e, s.t.next)
-			d.sessionID = s.t.sessionID
+			d.sessionID, d.why = s.t.sessionID, s.t.nextWhy
 			if msg.info.ID != "" {
 				d.registerAfterReset(msg.info)
 			}
@@ -315,8 +316,13 @@ func (s *done) registerAfterReset(info flows.SessionInfo) {
 	if s.optional {
 		s.why = "You don't have enough ways to prove it's you set up to reset your password yourself next time."
 	} else {
-		s.why = info.DueReason + " Your organisation requires it."
+		s.why = requiredWhy(info)
 	}
+}
+
+// requiredWhy says why registration comes next when policy makes it due.
+func requiredWhy(info flows.SessionInfo) string {
+	return info.DueReason + " Your organisation requires it."
 }
 
 // close signs out a session nobody went on with.

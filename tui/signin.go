@@ -140,6 +140,9 @@ func (s *signIn) next(msg signedInMsg) tea.Cmd {
 		if s.purpose == purposeInfo || info.RegistrationDue {
 			t.next = overview
 		}
+		if info.RegistrationDue {
+			t.nextWhy = requiredWhy(info)
+		}
 		return replaceJourney(newNewPassword(e, t))
 	}
 	return replaceJourney(overview())

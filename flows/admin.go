@@ -210,12 +210,41 @@ func (s *Service) IssueVoucher(ctx context.Context, actor Actor, username string
 	return Voucher{Code: code, ExpiresAt: expires}, nil
 }
 
-// RequireReregistration makes a user register their security info again at
-// their next sign-in.
+// RequireReregistration makes a user prove and register their security info
+// again. An admin asks for it when the registered info may be wrong or in
+// someone else's hands, so keeping it until the next sign-in would let it
+// serve a reset meanwhile, and a keypress would be enough to keep it for
+// good. Every registered method is removed now, with its secrets (as Entra's
+// "require re-register MFA" does); until the person registers again they
+// reset with a helpdesk voucher, and the flag stays until what they register
+// meets the policy.
 func (s *Service) RequireReregistration(ctx context.Context, actor Actor, username string) error {
-	err := s.adminChange(ctx, actor, username, audit.EventReregistrationRequired, "", func(tx *store.Tx, u *store.User) error {
+	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		u, err := s.userForAdmin(ctx, tx, username)
+		if err != nil {
+			return err
+		}
+		methods, err := store.MethodsOf(ctx, tx, u.ID)
+		if err != nil {
+			return err
+		}
+		removed := make([]string, 0, len(methods))
+		for _, m := range methods {
+			if err := store.DeleteMethod(ctx, tx, u.ID, m.Kind); err != nil {
+				return err
+			}
+			removed = append(removed, m.Kind)
+		}
 		u.ReregisterRequired, u.UpdatedAt = true, s.now().Unix()
-		return store.UpdateUser(ctx, tx, *u)
+		if err := store.UpdateUser(ctx, tx, u); err != nil {
+			return err
+		}
+		detail := "nothing was registered"
+		if len(removed) > 0 {
+			detail = "removed " + strings.Join(sortedStrings(removed), ",")
+		}
+		return s.record(ctx, tx, audit.Entry{Event: audit.EventReregistrationRequired, Actor: actor.Name, Target: u.Username,
+			Source: actor.Source, Detail: detail})
 	})
 	if err != nil {
 		return fmt.Errorf("require re-registration: %w", err)

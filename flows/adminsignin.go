@@ -46,7 +46,8 @@ func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source str
 	if f.decoy {
 		// An administrator without two registered methods cannot sign in to
 		// the panel; say so plainly, since the password was right.
-		return ResetStart{}, fmt.Errorf("administrators need two registered methods other than security questions: %w", ErrNotAllowed)
+		return ResetStart{}, fmt.Errorf("administrators need two registered methods other than security questions. "+
+			"Register them under \"My security info\" on the start screen, signing in with your password: %w", ErrNotAllowed)
 	}
 	s.putFlow(f)
 	return ResetStart{FlowID: f.id, Required: f.required, Options: f.options}, nil

@@ -40,6 +40,9 @@ type Overview struct {
 	// Due and DueReason say whether registration or re-confirmation is needed now.
 	Due       bool
 	DueReason string
+	// CanConfirm says whether confirming the info as it is meets what is
+	// due: a re-confirmation, never a re-registration an admin asked for.
+	CanConfirm bool
 	// SuggestedEmail and SuggestedPhone come from the directory, to pre-fill
 	// forms; they count only once verified by a code.
 	SuggestedEmail string
@@ -75,6 +78,7 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 	if u.IsAdmin {
 		ov.Required = AdminMethodsRequired
 	}
+	ov.CanConfirm = st.due && st.canReset && !u.ReregisterRequired
 	for _, kind := range policy.AllMethods() {
 		if kind == policy.Voucher {
 			continue // issued by the helpdesk, not registered
@@ -210,12 +214,47 @@ func (s *Service) saveMethod(ctx context.Context, ses *session, m store.Method, 
 		if err := store.TouchConfirmed(ctx, tx, m.UserID, m.ConfirmedAt); err != nil {
 			return err
 		}
+		if err := s.settleReregistration(ctx, tx, m.UserID); err != nil {
+			return err
+		}
 		return s.infoChanged(ctx, tx, ses, policy.Method(m.Kind), change, audit.EventMethodRegistered)
 	})
 	if err != nil {
 		return fmt.Errorf("register %s: %w", m.Kind, err)
 	}
 	return nil
+}
+
+// settleReregistration ends a re-registration an admin asked for once what
+// the person registered since meets the policy: each of those methods was
+// proven while registering it.
+func (s *Service) settleReregistration(ctx context.Context, tx *store.Tx, userID int64) error {
+	u, err := store.UserByID(ctx, tx, userID)
+	if err != nil || !u.ReregisterRequired {
+		return err
+	}
+	pol, err := loadPolicy(ctx, tx)
+	if err != nil {
+		return err
+	}
+	methods, err := store.MethodsOf(ctx, tx, userID)
+	if err != nil {
+		return err
+	}
+	if !evaluateRegistration(pol, u, methodKinds(methods), true, s.canSend, s.now()).canReset {
+		return nil
+	}
+	u.ReregisterRequired, u.UpdatedAt = false, s.now().Unix()
+	return store.UpdateUser(ctx, tx, u)
+}
+
+// methodKinds lists the kinds of registered methods.
+func methodKinds(methods []store.Method) []string {
+	kinds := make([]string, 0, len(methods))
+	for _, m := range methods {
+		kinds = append(kinds, m.Kind)
+	}
+	return kinds
 }
 
 // infoChanged records a registration change and tells the person.
@@ -469,10 +508,20 @@ func (s *Service) RemoveMethod(ctx context.Context, sessionID string, m policy.M
 }
 
 // ConfirmInfo records that the person checked their security info is right.
+// It does not end a re-registration an admin asked for: that takes methods
+// proven anew (see RequireReregistration).
 func (s *Service) ConfirmInfo(ctx context.Context, sessionID string) error {
 	ses, err := s.getSession(sessionID)
 	if err != nil {
 		return err
+	}
+	u, err := store.UserByID(ctx, s.db, ses.userID)
+	if err != nil {
+		return fmt.Errorf("confirm info: %w", err)
+	}
+	if u.ReregisterRequired {
+		return fmt.Errorf("confirm info: your helpdesk asked you to set up your security info again, "+
+			"so register each way again instead: %w", ErrNotAllowed)
 	}
 	now := s.now()
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
@@ -484,5 +533,29 @@ func (s *Service) ConfirmInfo(ctx context.Context, sessionID string) error {
 	if err != nil {
 		return fmt.Errorf("confirm info: %w", err)
 	}
+	return nil
+}
+
+// PostponeRegistration ends a session whose registration is due without the
+// registration done: the person leaves, and is asked again at their next
+// sign-in. It is recorded, so reports show how many people put it off.
+// With nothing due it only signs out.
+func (s *Service) PostponeRegistration(ctx context.Context, sessionID string) error {
+	ses, err := s.getSession(sessionID)
+	if err != nil {
+		return err
+	}
+	info, err := s.sessionInfo(ctx, ses)
+	if err != nil {
+		return fmt.Errorf("postpone registration: %w", err)
+	}
+	if info.RegistrationDue {
+		err := s.recordAlone(ctx, audit.Entry{Event: audit.EventRegistrationPostponed, Actor: ses.username,
+			Target: ses.username, Source: ses.source, Detail: info.DueReason})
+		if err != nil {
+			return fmt.Errorf("postpone registration: %w", err)
+		}
+	}
+	s.SignOut(sessionID)
 	return nil
 }

@@ -104,6 +104,8 @@ type DayActivity struct {
 	Changes  int    `json:"changes"`
 	Failures int    `json:"failures"`
 	Blocks   int    `json:"blocks"`
+	// Postponed counts people who left with their registration due.
+	Postponed int `json:"registrations_postponed"`
 }
 
 // Activity is the activity report: per day over a window, totals, coverage
@@ -116,6 +118,7 @@ type Activity struct {
 	Changes        int           `json:"changes"`
 	Failures       int           `json:"failures"`
 	Blocks         int           `json:"blocks"`
+	Postponed      int           `json:"registrations_postponed"`
 	Coverage       Coverage      `json:"coverage"`
 	CostPerCall    float64       `json:"cost_per_call"`
 	Currency       string        `json:"currency"`
@@ -131,7 +134,7 @@ func (s *Service) ActivityReport(ctx context.Context, days int, costPerCall floa
 	until := s.now().UTC()
 	start := time.Date(until.Year(), until.Month(), until.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(days - 1))
 	events := []audit.Event{audit.EventPasswordReset, audit.EventPasswordChanged, audit.EventVerifyFailed,
-		audit.EventSignInFailed, audit.EventAdminSignInFailed, audit.EventBlockApplied}
+		audit.EventSignInFailed, audit.EventAdminSignInFailed, audit.EventBlockApplied, audit.EventRegistrationPostponed}
 	counts, err := audit.CountByDay(ctx, s.db, events, start, until.Add(time.Second))
 	if err != nil {
 		return Activity{}, fmt.Errorf("activity report: %w", err)
@@ -142,12 +145,13 @@ func (s *Service) ActivityReport(ctx context.Context, days int, costPerCall floa
 		c := counts[day]
 		da := DayActivity{Day: day, Resets: c[audit.EventPasswordReset], Changes: c[audit.EventPasswordChanged],
 			Failures: c[audit.EventVerifyFailed] + c[audit.EventSignInFailed] + c[audit.EventAdminSignInFailed],
-			Blocks:   c[audit.EventBlockApplied]}
+			Blocks:   c[audit.EventBlockApplied], Postponed: c[audit.EventRegistrationPostponed]}
 		a.Days = append(a.Days, da)
 		a.Resets += da.Resets
 		a.Changes += da.Changes
 		a.Failures += da.Failures
 		a.Blocks += da.Blocks
+		a.Postponed += da.Postponed
 	}
 	// The same numbers as CoverageOf(RegistrationReport), without building a
 	// line per user: the admin panel's insights show this report.

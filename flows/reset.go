@@ -9,6 +9,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -266,6 +267,37 @@ func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string)
 	}
 	s.dropFlow(flowID)
 	return nil
+}
+
+// CompleteResetSignedIn sets the new password as CompleteReset does and,
+// when the person's security info falls short, signs them in to set it up:
+// they have just proven who they are, often with a helpdesk voucher because
+// they had nothing registered. The session cannot change the password
+// again. SessionInfo.RegistrationDue says whether policy requires the
+// registration; an empty ID means nothing falls short.
+func (s *Service) CompleteResetSignedIn(ctx context.Context, flowID, newPassword string) (SessionInfo, error) {
+	f, err := s.getFlow(flowID)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	if err := s.CompleteReset(ctx, flowID, newPassword); err != nil {
+		return SessionInfo{}, err
+	}
+	u, err := store.UserByID(ctx, s.db, f.userID)
+	if err != nil {
+		return SessionInfo{}, fmt.Errorf("reset: %w", err)
+	}
+	st, err := s.registrationState(ctx, u)
+	if err != nil {
+		return SessionInfo{}, fmt.Errorf("reset: %w", err)
+	}
+	if !st.due && st.canReset {
+		return SessionInfo{}, nil
+	}
+	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
+		source: f.source, created: s.now(), pendingCode: map[policy.Method]pendingContact{}}
+	s.putSession(ses)
+	return s.sessionInfo(ctx, ses)
 }
 
 // setPassword applies the rules and writes the new password, consuming the

@@ -181,15 +181,11 @@ func (s *Service) registrationState(ctx context.Context, u store.User) (regState
 	if err != nil {
 		return regState{}, fmt.Errorf("registration state: %w", err)
 	}
-	kinds := make([]string, 0, len(methods))
-	for _, m := range methods {
-		kinds = append(kinds, m.Kind)
-	}
 	enabled, err := s.enabledFor(ctx, pol, u)
 	if err != nil {
 		return regState{}, err
 	}
-	st := evaluateRegistration(pol, u, kinds, enabled, s.canSend, s.now())
+	st := evaluateRegistration(pol, u, methodKinds(methods), enabled, s.canSend, s.now())
 	return st, nil
 }
 
@@ -226,7 +222,10 @@ func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabl
 	}
 	switch {
 	case u.ReregisterRequired:
-		st.due, st.reason = true, "Your helpdesk asked you to register your security info again."
+		// RequireReregistration removed what was registered; the flag
+		// stays until what is registered anew meets the policy.
+		st.due, st.reason = true, "Your helpdesk asked you to set up your security info again, so what you had "+
+			"registered was removed. Register at least "+Ways(required)+" to prove who you are."
 	case st.usable < required || nonQuestion == 0:
 		st.due, st.reason = true, "Register at least "+Ways(required)+" to prove who you are, so you can reset your password yourself."
 	case pol.ReconfirmDays > 0 && now.Sub(time.Unix(u.LastConfirmedAt, 0)) > time.Duration(pol.ReconfirmDays)*24*time.Hour:

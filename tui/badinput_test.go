@@ -136,7 +136,7 @@ func TestStoredHostileText(t *testing.T) {
 	d.sendEmailCode()
 	d.tick(0)
 	views = append(views, d.view())
-	d.keys("esc", "esc")
+	d.keys("esc", "esc", "esc")
 	// carol's stored address is on her overview.
 	d.signIn(3, "carol")
 	at[*overview](d)

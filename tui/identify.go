@@ -49,7 +49,8 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, failure(s.e, "Reset paused", msg.err, &s.err)
 		}
 		j := &journey{kind: journeyReset, flowID: msg.rs.FlowID, required: msg.rs.Required, options: msg.rs.Options}
-		return s, replace(newMethods(s.e, j))
+		// Pushed, so that Esc on the method picker comes back here.
+		return s, push(newMethods(s.e, j))
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):

@@ -193,7 +193,7 @@ func TestKioskKeysDoNotQuit(t *testing.T) {
 	d.keys("enter")
 	check("code")
 	at[*codeEntry](d)
-	d.keys("esc", "esc")
+	d.keys("esc", "esc", "esc")
 	at[*welcome](d)
 	if d.m.env.keys.Quit.Enabled() {
 		t.Fatal("quit is enabled in kiosk mode")
@@ -360,12 +360,13 @@ func TestEscDuringSendIsDropped(t *testing.T) {
 	}
 	at[*methods](d)
 	d.see("⋯ Sending a code")
-	// Esc during the send goes back; the late result changes nothing.
+	// Esc during the send goes back to the username; the late result
+	// changes nothing.
 	d.keys("esc")
-	at[*welcome](d)
+	at[*identify](d)
 	d.exec(held)
-	at[*welcome](d)
-	if len(d.m.stack) != 1 {
+	at[*identify](d)
+	if len(d.m.stack) != 2 {
 		t.Fatalf("the late result opened a screen: %d", len(d.m.stack))
 	}
 	// Esc ended the flow, so the late send had nothing to send for.
@@ -418,7 +419,7 @@ func TestEscDuringRequestIsDropped(t *testing.T) {
 			at[*methods](d)
 			d.exec(held)
 			at[*methods](d)
-			if len(d.m.stack) != 2 {
+			if len(d.m.stack) != 3 {
 				t.Fatalf("%d screens: the stale result opened a screen", len(d.m.stack))
 			}
 		})
@@ -440,7 +441,7 @@ func TestEscDuringPasswordSave(t *testing.T) {
 	for _, k := range []string{"enter", "enter", "tab", "enter"} {
 		d.keys(k)
 	}
-	d.keys("esc")
+	d.keys("esc", "y") // y: leave, throwing the proofs away
 	at[*welcome](d)
 	d.exec(held)
 	at[*welcome](d)

@@ -42,6 +42,11 @@ type methods struct {
 	// code screen and choosing the same way again reopens it instead of
 	// being refused by the resend cooldown.
 	sent map[policy.Method]flows.CodeSent
+	// leaving is set while "go back and lose what you proved?" waits for y/n.
+	leaving bool
+	// helpdesk is the contact, loaded once a proof made it safe to show
+	// why the next step offers what it does.
+	helpdesk string
 }
 
 func newMethods(e *env, j *journey) *methods {
@@ -89,7 +94,18 @@ func (s *methods) title() string {
 }
 
 func (s *methods) help() []key.Binding {
+	if s.leaving {
+		return []key.Binding{s.e.keys.Confirm, s.e.keys.Cancel}
+	}
 	return []key.Binding{s.e.keys.Up, s.e.keys.Down, s.e.keys.Select, s.e.keys.Back}
+}
+
+// voucherOnly reports a journey whose next step can be met only with a
+// helpdesk voucher: the person registered fewer ways than the policy asks
+// for. Told only after a proof, so it says nothing about an account to
+// someone who has not proven anything.
+func (s *methods) voucherOnly() bool {
+	return s.j.proven > 0 && len(s.j.options) == 1 && s.j.options[0].Method == policy.Voucher
 }
 
 func (s *methods) close() {
@@ -119,7 +135,7 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.j.options = msg.p.Options
 		s.err = ""
 		s.refresh()
-		return s, nil
+		return s, loadHelpdesk(s.e)
 	case sentMsg:
 		if !s.req.current(msg.seq) {
 			return s, nil
@@ -153,12 +169,27 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, replaceJourney(newAdminHome(s.e, msg.info))
 	case helpdeskMsg:
+		if s.j.proven > 0 {
+			s.helpdesk = string(msg)
+		}
 		if msg != "" && s.err != "" {
 			s.err += " Or contact your helpdesk: " + string(msg)
 		}
 		return s, nil
 	case tea.KeyPressMsg:
+		if s.leaving {
+			if answerLeave(s.e, msg, &s.leaving) {
+				s.req.next(s.e)
+				return s, pop
+			}
+			return s, nil
+		}
 		if key.Matches(msg, s.e.keys.Back) {
+			if s.j.proven > 0 {
+				// Going back ends the flow: what was proven would be lost.
+				s.leaving = true
+				return s, nil
+			}
 			s.req.next(s.e)
 			return s, pop
 		}
@@ -203,13 +234,24 @@ func (s *methods) view(width int) string {
 	if s.j.required > 1 {
 		b.WriteString(s.e.st.Subtitle.Render(fmt.Sprintf("Step %d of %d", s.j.proven+1, s.j.required)) + "\n\n")
 	}
-	if s.j.proven > 0 {
+	if s.leaving {
+		b.WriteString(s.e.st.Warning.Render("Go back and start again? The way you already proved would have to be " +
+			"proved again. (y/n)"))
+		return wrap(b.String(), width)
+	}
+	switch {
+	case s.voucherOnly():
+		b.WriteString(s.e.st.Success.Render("One way proven.") + " " + s.e.st.Body.Render("A second way is needed, "+
+			"and you have only one set up that can be used here. A helpdesk voucher can serve as the second: the "+
+			"helpdesk gives you one after checking who you are.") + "\n")
+		b.WriteString(helpdeskLine(s.e, s.helpdesk, width) + "\n\n")
+	case s.j.proven > 0:
 		b.WriteString(s.e.st.Success.Render("One way proven. Now choose a second, different way.") + "\n\n")
-	} else {
+	default:
 		b.WriteString(s.e.st.Body.Render("How would you like to prove it's you?") + "\n\n")
 	}
 	if len(s.j.options) == 0 {
-		b.WriteString(s.e.st.Warning.Render("There is no other way left to try. Please contact your helpdesk."))
+		b.WriteString(s.e.st.Warning.Render("There is no other way left to try.") + " " + helpdeskLine(s.e, s.helpdesk, width))
 	} else {
 		b.WriteString(s.menu.view(s.e, width))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/components"
+	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
 // passwordTarget says whose password the new-password screen sets and how:
@@ -19,9 +20,13 @@ type passwordTarget struct {
 	flowID      string
 	sessionID   string
 	oldPassword string
+	// temporary says the person signed in with a temporary password, which
+	// is why they are asked for a new one before anything else.
+	temporary bool
 	// next opens after "done" instead of the welcome screen (forced
-	// registration after a change).
-	next func() screen
+	// registration after a change); nextWhy says why, when it is due.
+	next    func() screen
+	nextWhy string
 }
 
 func (t passwordTarget) id() string {
@@ -50,6 +55,8 @@ type newPassword struct {
 	req        request
 	pending    bool
 	err        string
+	// leaving is set while "leave and lose what you proved?" waits for y/n.
+	leaving bool
 }
 
 func newNewPassword(e *env, t passwordTarget) *newPassword {
@@ -74,9 +81,12 @@ func (s *newPassword) init() tea.Cmd {
 }
 
 func (s *newPassword) title() string { return "Choose a new password" }
-func (s *newPassword) typing() bool  { return true }
+func (s *newPassword) typing() bool  { return !s.leaving }
 
 func (s *newPassword) help() []key.Binding {
+	if s.leaving {
+		return []key.Binding{s.e.keys.Confirm, s.e.keys.Cancel}
+	}
 	return []key.Binding{s.e.keys.NextField, s.e.keys.Select, s.e.keys.Back}
 }
 
@@ -91,7 +101,10 @@ func (s *newPassword) close() {
 
 type passwordSetMsg struct {
 	seq int
-	err error
+	// info is the session a reset opens when the person's security info
+	// falls short (see flows.CompleteResetSignedIn); empty otherwise.
+	info flows.SessionInfo
+	err  error
 }
 
 func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -119,9 +132,13 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		var rejected *flows.RejectedError
 		switch {
 		case msg.err == nil:
-			next := s.t.next
+			d := newDone(s.e, s.t.next)
+			d.sessionID, d.why = s.t.sessionID, s.t.nextWhy
+			if msg.info.ID != "" {
+				d.registerAfterReset(msg.info)
+			}
 			s.close()
-			return s, replaceJourney(newDone(s.e, next))
+			return s, replaceJourney(d)
 		case errors.As(msg.err, &rejected):
 			s.eval = rejected.Evaluation
 			s.err = sentence(msg.err)
@@ -132,8 +149,20 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, nil
 	case tea.KeyPressMsg:
+		if s.leaving {
+			if answerLeave(s.e, msg, &s.leaving) {
+				s.req.next(s.e)
+				return s, pop
+			}
+			return s, nil
+		}
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
+			if s.t.flowID != "" {
+				// The proofs end with the flow: ask before throwing them away.
+				s.leaving = true
+				return s, nil
+			}
 			s.req.next(s.e)
 			return s, pop
 		}
@@ -200,19 +229,26 @@ func (s *newPassword) submit() tea.Cmd {
 	e, t, pw, seq := s.e, s.t, s.pw.Value(), s.req.next(s.e)
 	s.pending, s.err = true, ""
 	return func() tea.Msg {
-		var err error
 		if t.flowID != "" {
-			err = e.svc.CompleteReset(e.ctx, t.flowID, pw)
-		} else {
-			err = e.svc.ChangePassword(e.ctx, t.sessionID, t.oldPassword, pw)
+			info, err := e.svc.CompleteResetSignedIn(e.ctx, t.flowID, pw)
+			return passwordSetMsg{seq: seq, info: info, err: err}
 		}
-		return passwordSetMsg{seq: seq, err: err}
+		return passwordSetMsg{seq: seq, err: e.svc.ChangePassword(e.ctx, t.sessionID, t.oldPassword, pw)}
 	}
 }
 
 func (s *newPassword) view(width int) string {
 	var b strings.Builder
 	st := s.e.st
+	if s.leaving {
+		// The question alone, so that it shows in the smallest window.
+		return wrap(st.Warning.Render("Leave without setting a new password? What you proved is thrown away, and "+
+			"you would start again from the beginning. (y/n)"), width)
+	}
+	if s.t.temporary {
+		b.WriteString(wrap(st.Body.Render("You signed in with a temporary password, so choose your own password "+
+			"now. The temporary one stops working once you do."), width) + "\n\n")
+	}
 	fieldW := min(40, max(width-4, 8))
 	label := func(text string, focused bool) string {
 		if focused {
@@ -245,13 +281,23 @@ func (s *newPassword) view(width int) string {
 	return b.String()
 }
 
-// done confirms the change and returns to the start on its own.
+// done confirms the change and returns to the start on its own, or goes
+// on to the security info when that is due or falls short.
 type done struct {
 	e       *env
 	next    func() screen
 	started time.Time
 	now     time.Time
 	timeout time.Duration
+	// helpdesk is who to call if the change was not the person's doing.
+	helpdesk string
+	// sessionID is the signed-in session next hands on; it is signed out
+	// when the person leaves from here instead.
+	sessionID string
+	// optional lets Esc finish instead of going on; why says what going on
+	// is for.
+	optional bool
+	why      string
 }
 
 func newDone(e *env, next func() screen) *done {
@@ -259,20 +305,63 @@ func newDone(e *env, next func() screen) *done {
 	return &done{e: e, next: next, started: now, now: now, timeout: e.doneTimeout}
 }
 
+// registerAfterReset goes on from a reset to the security info of the
+// session the reset opened: required when policy makes registration due,
+// offered otherwise.
+func (s *done) registerAfterReset(info flows.SessionInfo) {
+	e, id := s.e, info.ID
+	s.next = func() screen { return newOverview(e, id) }
+	s.sessionID = id
+	s.optional = !info.RegistrationDue
+	if s.optional {
+		s.why = "You don't have enough ways to prove it's you set up to reset your password yourself next time."
+	} else {
+		s.why = requiredWhy(info)
+	}
+}
+
+// requiredWhy says why registration comes next when policy makes it due.
+func requiredWhy(info flows.SessionInfo) string {
+	return info.DueReason + " Your organisation requires it."
+}
+
+// close signs out a session nobody went on with.
+func (s *done) close() {
+	if s.sessionID != "" {
+		s.e.svc.SignOut(s.sessionID)
+	}
+}
+
+func (s *done) init() tea.Cmd { return loadHelpdesk(s.e) }
+
 func (s *done) title() string { return "All done" }
 
-func (s *done) help() []key.Binding { return []key.Binding{s.e.keys.Select} }
+func (s *done) help() []key.Binding {
+	if s.optional {
+		setUp, finish := s.e.keys.Select, s.e.keys.Back
+		setUp.SetHelp(setUp.Help().Key, "set up now")
+		finish.SetHelp(finish.Help().Key, "finish")
+		return []key.Binding{setUp, finish}
+	}
+	return []key.Binding{s.e.keys.Select}
+}
 
 func (s *done) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
+	case helpdeskMsg:
+		s.helpdesk = string(msg)
 	case clockMsg:
 		s.now = time.Time(msg)
 		if s.next == nil && s.now.Sub(s.started) >= s.timeout {
 			return s, home
 		}
 	case tea.KeyPressMsg:
+		if key.Matches(msg, s.e.keys.Back) && s.optional {
+			return s, home
+		}
 		if key.Matches(msg, s.e.keys.Select) || key.Matches(msg, s.e.keys.Back) {
 			if s.next != nil {
+				// Handed on: the next screen owns the session now.
 				return s, replaceJourney(s.next())
 			}
 			return s, home
@@ -284,10 +373,22 @@ func (s *done) update(msg tea.Msg) (screen, tea.Cmd) {
 func (s *done) view(width int) string {
 	var b strings.Builder
 	b.WriteString(s.e.st.Success.Render("Your password has been changed.") + "\n\n")
-	b.WriteString(s.e.st.Body.Render("Use your new password from now on. If you didn't do this, contact your helpdesk at once.") + "\n\n")
-	if s.next != nil {
-		b.WriteString(s.e.st.Muted.Render("Press enter to continue."))
+	b.WriteString(s.e.st.Body.Render("Use your new password from now on.") + "\n\n")
+	if s.helpdesk == "" {
+		b.WriteString(s.e.st.Body.Render("If you didn't do this, contact your helpdesk at once.") + "\n\n")
 	} else {
+		b.WriteString(s.e.st.Body.Render("If you didn't do this, contact your helpdesk at once: ") +
+			s.e.st.Code.Render(sanitize.Line(s.helpdesk, max(width-4, 10))) + "\n\n")
+	}
+	if s.why != "" {
+		b.WriteString(s.e.st.Warning.Render(sanitize.String(s.why)) + "\n\n")
+	}
+	switch {
+	case s.optional:
+		b.WriteString(s.e.st.Muted.Render("Press enter to set them up now, or esc to finish."))
+	case s.next != nil:
+		b.WriteString(s.e.st.Muted.Render("Press enter to continue."))
+	default:
 		left := s.timeout - s.now.Sub(s.started)
 		b.WriteString(s.e.st.Muted.Render("Press enter to finish. This screen clears itself in " +
 			left.Round(time.Second).String() + "."))

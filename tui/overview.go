@@ -25,6 +25,8 @@ type overview struct {
 	err       string
 	note      string
 	confirm   *overviewConfirm
+	// leaving is set while "leave with registration due?" waits for y/n.
+	leaving bool
 }
 
 // overviewConfirm is a yes/no question the overview waits on before an
@@ -61,10 +63,14 @@ func (s *overview) close() { s.e.svc.SignOut(s.sessionID) }
 func (s *overview) title() string { return "Your security info" }
 
 func (s *overview) help() []key.Binding {
-	if s.confirm != nil {
+	if s.confirm != nil || s.leaving {
 		return []key.Binding{s.e.keys.Confirm, s.e.keys.Cancel}
 	}
-	return []key.Binding{s.e.keys.Up, s.e.keys.Down, s.e.keys.Select, s.e.keys.Back}
+	back := s.e.keys.Back
+	if s.ov != nil && s.ov.Due {
+		back.SetHelp(back.Help().Key, "finish later")
+	}
+	return []key.Binding{s.e.keys.Up, s.e.keys.Down, s.e.keys.Select, back}
 }
 
 type removedMsg struct {
@@ -74,6 +80,12 @@ type removedMsg struct {
 }
 
 type confirmedMsg struct {
+	seq int
+	err error
+}
+
+// postponedMsg reports that a person left with their registration due.
+type postponedMsg struct {
 	seq int
 	err error
 }
@@ -109,7 +121,23 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		return s, func() tea.Msg { return refreshMsg{note: "Thanks — your security info is confirmed."} }
+	case postponedMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		if msg.err != nil {
+			s.err = sentence(msg.err)
+			return s, nil
+		}
+		return s, home
 	case tea.KeyPressMsg:
+		if s.leaving {
+			if answerLeave(s.e, msg, &s.leaving) {
+				e, id, seq := s.e, s.sessionID, s.req.next(s.e)
+				return s, func() tea.Msg { return postponedMsg{seq: seq, err: e.svc.PostponeRegistration(e.ctx, id)} }
+			}
+			return s, nil
+		}
 		if s.confirm != nil {
 			switch {
 			case key.Matches(msg, s.e.keys.Confirm):
@@ -122,6 +150,12 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		if key.Matches(msg, s.e.keys.Back) {
+			if s.ov != nil && s.ov.Due {
+				// Required means required: leaving is asked about, and
+				// counted, never taken as done.
+				s.leaving = true
+				return s, nil
+			}
 			return s, home
 		}
 		if s.ov == nil || len(s.actions) == 0 {
@@ -199,13 +233,22 @@ func (s *overview) build() {
 			})
 		}
 	}
-	if s.ov.Due && s.ov.CanReset {
+	if s.ov.CanConfirm {
 		add("Confirm my info is right", "", func() tea.Cmd {
 			seq := s.req.next(s.e)
 			return func() tea.Msg { return confirmedMsg{seq: seq, err: e.svc.ConfirmInfo(e.ctx, id)} }
 		})
 	}
-	add("Done", "", func() tea.Cmd { return home })
+	// While registration is due, Done is not offered: leaving is a
+	// postponement, asked about first.
+	if s.ov.Due {
+		add("Finish later and sign out", "", func() tea.Cmd {
+			s.leaving = true
+			return nil
+		})
+	} else {
+		add("Done", "", func() tea.Cmd { return home })
+	}
 	if s.menu.cursor >= len(s.menu.items) {
 		s.menu.cursor = 0
 	}
@@ -249,8 +292,13 @@ func (s *overview) view(width int) string {
 		return st.Muted.Render("⋯ Loading your security info…")
 	}
 	var b strings.Builder
+	if s.leaving {
+		// The question alone, so that it shows in the smallest window.
+		return wrap(st.Warning.Render(s.leaveQuestion()), width)
+	}
 	if s.ov.Due {
-		b.WriteString(wrap(st.Warning.Render(sanitize.String(s.ov.DueReason)), width) + "\n\n")
+		b.WriteString(wrap(st.Warning.Render(sanitize.String(s.ov.DueReason))+" "+
+			st.Muted.Render("This is required: Done appears once it is met."), width) + "\n\n")
 	}
 	for _, ms := range s.ov.Methods {
 		badge := st.Badge.Warn.Render("not set up")
@@ -306,4 +354,14 @@ func (s *overview) view(width int) string {
 		b.WriteString("\n\n" + st.Error.Render(s.err))
 	}
 	return b.String()
+}
+
+// leaveQuestion asks before someone leaves with their registration due,
+// saying what that leaves them with.
+func (s *overview) leaveQuestion() string {
+	if s.ov.CanReset {
+		return "Leave without confirming your info? You will be asked again the next time you sign in. (y/n)"
+	}
+	return "Leave without finishing? Until you do, you can't reset your password yourself, and you will be " +
+		"asked again the next time you sign in. (y/n)"
 }

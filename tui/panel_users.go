@@ -343,10 +343,12 @@ func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
 		return shown + " is unblocked.", nil, e.svc.Unlock(e.ctx, a, name)
 	}
 	acts := []userAction{unlock, {
-		label:    "Require re-registration",
-		question: fmt.Sprintf("Make %s register their security info again at their next sign-in?", shown),
+		label: "Require re-registration",
+		question: fmt.Sprintf("Remove every method %s registered, so they prove and register each again at their "+
+			"next sign-in? Until then they can reset only with a helpdesk voucher.", shown),
 		run: func(a flows.Actor) (string, *flows.Voucher, error) {
-			return shown + " will register again at their next sign-in.", nil, e.svc.RequireReregistration(e.ctx, a, name)
+			return "Removed what " + shown + " registered; " + shown + " will register again at their next sign-in.", nil,
+				e.svc.RequireReregistration(e.ctx, a, name)
 		},
 	}}
 	if u.Disabled {

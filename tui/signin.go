@@ -128,16 +128,20 @@ func (s *signIn) next(msg signedInMsg) tea.Cmd {
 	if s.purpose == purposeAdmin {
 		s.close()
 		j := &journey{kind: journeyAdmin, flowID: msg.rs.FlowID, required: msg.rs.Required, options: msg.rs.Options}
-		return replace(newMethods(e, j))
+		// Pushed, so that Esc on the method picker comes back here.
+		return push(newMethods(e, j))
 	}
 	info, old := msg.info, s.password.Value()
 	s.close()
 	overview := func() screen { return newOverview(e, info.ID) }
 	switch {
 	case s.purpose == purposeChange || info.MustChange:
-		t := passwordTarget{sessionID: info.ID, oldPassword: old}
+		t := passwordTarget{sessionID: info.ID, oldPassword: old, temporary: info.MustChange}
 		if s.purpose == purposeInfo || info.RegistrationDue {
 			t.next = overview
+		}
+		if info.RegistrationDue {
+			t.nextWhy = requiredWhy(info)
 		}
 		return replaceJourney(newNewPassword(e, t))
 	}

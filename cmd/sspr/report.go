@@ -92,6 +92,7 @@ func newReportCmd(opts *rootOptions) *cobra.Command {
 						r.Coverage.AbleToReset, r.Coverage.Enabled, 100*r.Coverage.Share)
 					fmt.Fprintf(w, "helpdesk calls avoided: %d × %.2f %s = %.2f %s\n", r.Resets, r.CostPerCall, r.Currency,
 						r.EstimatedSaved, r.Currency)
+					fmt.Fprintf(w, "registrations postponed: %d (people who left with their security info due)\n", r.Postponed)
 					return nil
 				}
 				return fmt.Errorf("format %q: use table, csv or json", format)

@@ -51,6 +51,9 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 				return errors.New("the kiosk needs a terminal: run sspr kiosk on the kiosk's console or in a terminal window")
 			}
 			return withApp(c, opts, func(a *app) error {
+				if err := warnNoAdmin(c.Context(), a, c.ErrOrStderr()); err != nil {
+					return err
+				}
 				id := terminalID
 				if id == "" {
 					id = a.cfg.Kiosk.TerminalID

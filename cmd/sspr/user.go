@@ -43,8 +43,9 @@ func newUserCmd(opts *rootOptions) *cobra.Command {
 		{"unset-admin NAME", "Make an administrator an ordinary user", func(ctx context.Context, a *app, n string) (string, error) {
 			return n + " is no longer an administrator", a.svc.SetAdmin(ctx, cliActor(), n, false)
 		}},
-		{"require-registration NAME", "Make a user register their security info again", func(ctx context.Context, a *app, n string) (string, error) {
-			return n + " must register again at next sign-in", a.svc.RequireReregistration(ctx, cliActor(), n)
+		{"require-registration NAME", "Remove a user's registered methods so they register them again", func(ctx context.Context, a *app, n string) (string, error) {
+			return "removed the methods " + n + " registered; " + n + " must register again at next sign-in",
+				a.svc.RequireReregistration(ctx, cliActor(), n)
 		}},
 	}
 	for _, s := range simple {

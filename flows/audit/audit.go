@@ -35,6 +35,9 @@ const (
 	EventInfoConfirmed    Event = "info.confirmed"
 	// EventReregistrationRequired: an admin asked a user to register again.
 	EventReregistrationRequired Event = "reregistration.required"
+	// EventRegistrationPostponed: someone whose registration was due left
+	// without finishing it; they are asked again at their next sign-in.
+	EventRegistrationPostponed Event = "registration.postponed"
 
 	// Proofs and codes.
 	EventVerifySucceeded Event = "verify.succeeded"
@@ -80,6 +83,7 @@ const (
 func AllEvents() []Event {
 	return []Event{
 		EventMethodRegistered, EventMethodUpdated, EventMethodRemoved, EventInfoConfirmed, EventReregistrationRequired,
+		EventRegistrationPostponed,
 		EventVerifySucceeded, EventVerifyFailed, EventCodeSent, EventCodeSendFailed,
 		EventSignIn, EventSignInFailed,
 		EventBlockApplied, EventBlockCleared,

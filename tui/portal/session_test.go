@@ -78,8 +78,10 @@ func TestRestingSessionKeepsItsScreenAndWakes(t *testing.T) {
 	term.send("\r")
 	term.waitFor("Email me a code", wait)
 
-	// Back home, it rests again; ctrl+c then ends it cleanly, leaving the
-	// alternate screen.
+	// Back home (Esc to the username, Esc to the start), it rests again;
+	// ctrl+c then ends it cleanly, leaving the alternate screen.
+	term.send("\x1b")
+	term.waitFor("Who are you?", wait)
 	term.send("\x1b")
 	term.waitFor("Reset a forgotten password", wait)
 	before := p.srv.Stats().Rests

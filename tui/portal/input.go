@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/sspr-kiosk/sspr/tui"
 )
 
@@ -17,11 +15,21 @@ import (
 // keeps a bracketed paste in memory until it ends, however long. A person
 // types a few bytes a second, holds a key down at 30 repeats a second, and
 // pastes a password or a code. The limits leave all of that untouched.
+//
+// Input beyond the budget is dropped, not held back: held back, a flood
+// queued behind it every key the person pressed later, and the screen
+// answered minutes late. Dropped, it costs only its reading.
 const (
 	// inputRate and inputBurst bound the bytes a session hands to its
-	// programs, per second and at once.
+	// programs, per second and at once. A bracketed paste is one message
+	// to a program however long, so only its start marker is counted.
 	inputRate  = 512
 	inputBurst = 8192
+	// inputDebt is how far a flood runs the budget below empty: every
+	// byte that arrives is counted, passed or not, so a client sending
+	// faster than inputRate gets nothing through until it has been quiet
+	// for about inputDebt/inputRate (a quarter of a second).
+	inputDebt = inputRate / 4
 	// pasteKept is how much of one bracketed paste is passed on: one byte
 	// more than any field takes, so the TUI still refuses it as too long.
 	pasteKept = tui.MaxPaste + 1
@@ -39,26 +47,40 @@ const (
 
 // pasteGuard passes a bracketed paste on up to pasteKept bytes and drops
 // the rest of it, keeping the end marker, so an endless paste costs the
-// server nothing but reading it.
+// server nothing but reading it. With a budget, it also drops what the
+// budget does not allow: any byte outside a paste, and a whole paste whose
+// start marker did not pass (so no program is left inside a paste).
 type pasteGuard struct {
-	kept     int // bytes of the current paste passed on
+	budget   *budget // nil passes everything
+	kept     int     // bytes of the current paste passed on
 	inPaste  bool
 	dropping bool
+	refused  bool                // the current paste is dropped whole
 	recent   [len(pasteEnd)]byte // the last bytes seen, newest last
+	passed   int                 // how many of the last bytes seen passed, up to len(recent)
 }
 
 // filter returns what of p to pass on.
 func (g *pasteGuard) filter(p []byte) []byte {
-	out := make([]byte, 0, len(p)+len(pasteEnd))
+	out := make([]byte, 0, min(len(p), 1024)+len(pasteEnd))
 	for _, b := range p {
 		copy(g.recent[:], g.recent[1:])
 		g.recent[len(g.recent)-1] = b
 		switch {
 		case !g.inPaste:
-			out = append(out, b)
+			if g.budget.take() {
+				out = append(out, b)
+				g.passed = min(g.passed+1, len(g.recent))
+			} else {
+				g.passed = 0
+			}
 			if g.saw(pasteStart) {
 				g.inPaste, g.kept, g.dropping = true, 0, false
+				g.refused = g.passed < len(pasteStart)
 			}
+		case g.refused:
+			g.budget.take()
+			g.inPaste = !g.saw(pasteEnd)
 		case g.saw(pasteEnd):
 			if g.dropping {
 				// Its first bytes went with the dropped ones.
@@ -75,6 +97,43 @@ func (g *pasteGuard) filter(p []byte) []byte {
 		}
 	}
 	return out
+}
+
+// budget is a token bucket of input bytes that is never waited on: a byte
+// passes if a token is there, and costs one either way, down to a debt of
+// floor.
+type budget struct {
+	rate, burst, floor float64
+	now                func() time.Time
+	tokens             float64
+	last               time.Time
+}
+
+// newBudget is a session's input budget, timed by now.
+func newBudget(now func() time.Time) *budget {
+	return &budget{rate: inputRate, burst: inputBurst, floor: -inputDebt, now: now, tokens: inputBurst}
+}
+
+// refill adds the tokens earned since the last refill.
+func (b *budget) refill() {
+	if b == nil {
+		return
+	}
+	now := b.now()
+	if !b.last.IsZero() && now.After(b.last) {
+		b.tokens = min(b.burst, b.tokens+b.rate*now.Sub(b.last).Seconds())
+	}
+	b.last = now
+}
+
+// take charges one byte that arrived and says whether it may pass.
+func (b *budget) take() bool {
+	if b == nil {
+		return true
+	}
+	ok := b.tokens >= 1
+	b.tokens = max(b.tokens-1, b.floor)
+	return ok
 }
 
 // saw says whether the bytes seen last are marker.
@@ -110,10 +169,10 @@ func (p *pacer) cooled() bool {
 
 // keyboard reads a session's input on one goroutine for the whole session
 // and hands it to whichever program is drawing the screen, so that no key
-// is lost between programs.
+// within the budget is lost between programs.
 type keyboard struct {
 	ctx    context.Context
-	limit  *rate.Limiter
+	budget *budget       // nil passes everything
 	chunks chan []byte   // closed when the input ends
 	ended  chan struct{} // closed when the input ends, once chunks is
 
@@ -121,9 +180,10 @@ type keyboard struct {
 	unread []byte // taken from chunks but not yet given to a program
 }
 
-// newKeyboard starts reading r, handing on at most what limit allows.
-func newKeyboard(ctx context.Context, r io.Reader, limit *rate.Limiter) *keyboard {
-	k := &keyboard{ctx: ctx, chunks: make(chan []byte), ended: make(chan struct{}), limit: limit}
+// newKeyboard starts reading r, handing on at most what b allows (nil:
+// everything).
+func newKeyboard(ctx context.Context, r io.Reader, b *budget) *keyboard {
+	k := &keyboard{ctx: ctx, chunks: make(chan []byte), ended: make(chan struct{}), budget: b}
 	go k.pump(r)
 	return k
 }
@@ -132,15 +192,13 @@ func (k *keyboard) pump(r io.Reader) {
 	defer close(k.ended)
 	defer close(k.chunks)
 	buf := make([]byte, 256)
-	var guard pasteGuard
+	guard := pasteGuard{budget: k.budget}
 	for {
 		n, err := r.Read(buf)
+		if n > 0 {
+			k.budget.refill()
+		}
 		if c := guard.filter(buf[:n]); len(c) > 0 {
-			// Waiting here holds the client back: the SSH channel's window
-			// fills and its writes stop.
-			if k.limit.WaitN(k.ctx, len(c)) != nil {
-				return
-			}
 			select {
 			case k.chunks <- c:
 			case <-k.ctx.Done():

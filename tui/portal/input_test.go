@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/tui"
 )
 
 // FuzzKeyboardHandsOnEveryByte: whatever the client sends, however it is
@@ -26,7 +27,7 @@ func FuzzKeyboardHandsOnEveryByte(f *testing.F) {
 		pr, pw := io.Pipe()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		k := newKeyboard(ctx, pr, rate.NewLimiter(rate.Inf, 0))
+		k := newKeyboard(ctx, pr, nil)
 		go func() {
 			// The client's writes, split as the fuzzer says.
 			rest := input
@@ -114,36 +115,143 @@ func TestPasteGuard(t *testing.T) {
 	}
 }
 
-// TestInputIsPaced: a client pouring keys in is held to the input rate
-// once its burst is spent.
+// TestInputIsPaced: a client pouring keys in gets its burst through and
+// no more: the rest is read and dropped at once, not held back.
 func TestInputIsPaced(t *testing.T) {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	k := newKeyboard(ctx, pr, rate.NewLimiter(inputRate, inputBurst))
-	go func() { _, _ = pw.Write(bytes.Repeat([]byte("j"), 64<<10)) }()
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	k := newKeyboard(ctx, pr, newBudget(clk.Now))
+	written := make(chan error, 1)
+	go func() {
+		_, err := pw.Write(bytes.Repeat([]byte("j"), 64<<10))
+		_ = pw.Close()
+		written <- err
+	}()
 	in := k.attach()
 	got := 0
-	start := time.Now()
-	deadline := start.Add(time.Second)
 	buf := make([]byte, 1024)
-	for time.Now().Before(deadline) {
+	for {
 		n, err := in.Read(buf)
+		got += n
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		got += n
 	}
-	elapsed := time.Since(start)
-	limit := inputBurst + int(inputRate*elapsed.Seconds()) + 256
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	// The clock stood still: the burst is all there was.
+	limit := inputBurst
 	if got > limit {
-		t.Fatalf("%d bytes handed on in %s; the limit allows %d", got, elapsed, limit)
+		t.Fatalf("%d bytes handed on; the limit allows %d", got, limit)
 	}
 	if got < inputBurst {
 		t.Fatalf("only %d bytes handed on; the burst alone is %d", got, inputBurst)
 	}
-	in.retire(time.Time{})
-	_ = pw.Close()
+}
+
+// guardedInput is a client's input as a session's paste guard and budget
+// see it, on a clock of its own.
+type guardedInput struct {
+	clk   *clock.Fake
+	guard pasteGuard
+	out   []byte
+}
+
+func newGuardedInput() *guardedInput {
+	g := &guardedInput{clk: clock.NewFake(time.Unix(1e9, 0))}
+	g.guard.budget = newBudget(g.clk.Now)
+	return g
+}
+
+// send passes p through in reads of at most 256 bytes (as the keyboard
+// reads), after d has passed, and returns what got through.
+func (g *guardedInput) send(d time.Duration, p string) string {
+	g.clk.Advance(d)
+	var out []byte
+	for rest := []byte(p); len(rest) > 0; {
+		n := min(len(rest), 256)
+		g.guard.budget.refill()
+		out = append(out, g.guard.filter(rest[:n])...)
+		rest = rest[n:]
+	}
+	g.out = append(g.out, out...)
+	return string(out)
+}
+
+// TestFloodDroppedTypingKept: whatever a person does gets through whole;
+// a flood gets its burst through, then nothing while it lasts, and the
+// first key after it passes once the client has been quiet a moment.
+func TestFloodDroppedTypingKept(t *testing.T) {
+	t.Run("a person", func(t *testing.T) {
+		g := newGuardedInput()
+		var want strings.Builder
+		send := func(d time.Duration, p string) {
+			t.Helper()
+			if got := g.send(d, p); got != string((&pasteGuard{}).filter([]byte(p))) {
+				t.Fatalf("%q became %q", p, got)
+			}
+			want.WriteString(p)
+		}
+		// Ten minutes of fast typing: 15 keys a second.
+		for range 10 * 60 * 15 {
+			send(time.Second/15, "k")
+		}
+		// An arrow key held down for a minute at 40 repeats a second.
+		for range 60 * 40 {
+			send(time.Second/40, "\x1b[B")
+		}
+		// Terminal answers at once, then pastes back to back: two the
+		// longest a field takes, one far too long (cut as before), and a
+		// non-bracketed one of a long public key.
+		send(0, "\x1b]11;rgb:0000/0000/0000\x07\x1b[?2026;2$y")
+		long := pasteStart + strings.Repeat("p", tui.MaxPaste) + pasteEnd
+		send(0, long)
+		send(0, long)
+		send(0, pasteStart+strings.Repeat("q", 100_000)+pasteEnd)
+		send(0, "ssh-rsa "+strings.Repeat("A", 740)+" me@host\r")
+		// Twenty pastes in a row, a second apart.
+		for range 20 {
+			send(time.Second, long)
+		}
+	})
+	t.Run("a flood", func(t *testing.T) {
+		g := newGuardedInput()
+		// Sent all at once: the burst, and not a byte more.
+		if got := g.send(0, strings.Repeat("j", 1<<20)); len(got) != inputBurst {
+			t.Fatalf("%d bytes of a 1 MiB flood passed; want the burst, %d", len(got), inputBurst)
+		}
+		// Kept up for a minute at 64 KiB a second: nothing more, bracketed
+		// pastes included.
+		passed := 0
+		for i := range 60 * 256 {
+			chunk := strings.Repeat("j", 256)
+			if i%2 == 0 {
+				chunk = pasteStart + strings.Repeat("x", 100) + pasteEnd + strings.Repeat("j", 256-100-12)
+			}
+			passed += len(g.send(time.Second/256, chunk))
+		}
+		if passed != 0 {
+			t.Fatalf("%d bytes passed during a minute of flood", passed)
+		}
+		// No program was left inside a paste.
+		if strings.Count(string(g.out), pasteStart) != strings.Count(string(g.out), pasteEnd) {
+			t.Fatalf("a paste's start passed without its end")
+		}
+		// A moment's quiet, and a key and a paste pass.
+		if got := g.send(300*time.Millisecond, "1"); got != "1" {
+			t.Fatalf("the key after the flood became %q", got)
+		}
+		paste := pasteStart + "hunter two" + pasteEnd
+		if got := g.send(0, paste); got != paste {
+			t.Fatalf("the paste after the flood became %q", got)
+		}
+	})
 }
 
 // TestPacer: the first window change goes at once; a flood of them during

@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math/rand/v2"
@@ -339,6 +340,53 @@ func TestHugePasteRefusedOverSSH(t *testing.T) {
 	term.typeText("alice")
 	term.send("\r")
 	term.waitFor("Email me a code", wait)
+}
+
+// TestKeyFloodDroppedOverSSH: 4 MiB of keys poured into a session are read
+// and dropped as they come instead of queued: the client is not held back,
+// the flood costs little, and the key the person presses after it is
+// handled at once, not after the backlog (which at the input rate would
+// take over two hours).
+func TestKeyFloodDroppedOverSSH(t *testing.T) {
+	h := newHarness(t)
+	p := startPortal(t, h, nil)
+	term := openTerminal(t, dial(t, p.addr), 24, 80)
+	term.waitFor("Reset a forgotten password", wait)
+
+	cpuBefore, haveCPU := cpuTime()
+	start := time.Now()
+	flooded := make(chan error, 1)
+	go func() {
+		_, err := term.in.Write(bytes.Repeat([]byte("z"), 4<<20))
+		flooded <- err
+	}()
+	select {
+	case err := <-flooded:
+		if err != nil {
+			t.Fatalf("flood: %v", err)
+		}
+	case <-time.After(wait):
+		t.Fatalf("the flood was held back: not sent after %s", wait)
+	}
+	took := time.Since(start)
+
+	// The person stops, looks at the screen, and presses a key.
+	time.Sleep(time.Second)
+	pressed := time.Now()
+	term.send("1")
+	term.waitFor("Enter your username", 3*time.Second)
+	answered := time.Since(pressed)
+	t.Logf("4 MiB sent in %s; the next key answered in %s", took.Round(time.Millisecond),
+		answered.Round(time.Millisecond))
+	if cpuAfter, ok := cpuTime(); ok && haveCPU {
+		// Handled key by key, 4 MiB would cost minutes of CPU; read and
+		// dropped, it costs the burst and the decryption.
+		cpu := cpuAfter - cpuBefore
+		t.Logf("CPU for the flood and the key, client and server: %s", cpu.Round(time.Millisecond))
+		if cpu > 10*time.Second {
+			t.Fatalf("the flood cost %s of CPU", cpu)
+		}
+	}
 }
 
 // TestResizeFloodCoalesced: thousands of window changes a second reach the

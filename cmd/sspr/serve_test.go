@@ -490,8 +490,9 @@ func startSSHN(t *testing.T, sshPath string, p *portalProcess, src string) (*ssh
 }
 
 // silentFrom opens a TCP connection to the portal from src that never
-// speaks.
-func silentFrom(t *testing.T, p *portalProcess, src string) {
+// speaks, and says whether the portal kept it (it sent its version line)
+// or closed it.
+func silentFrom(t *testing.T, p *portalProcess, src string) bool {
 	t.Helper()
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
 	conn, err := d.Dial("tcp", p.addr)
@@ -499,6 +500,16 @@ func silentFrom(t *testing.T, p *portalProcess, src string) {
 		t.Fatalf("dial from %s: %v", src, err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
+	_ = conn.SetReadDeadline(time.Now().Add(e2eWait))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("the portal neither answered nor closed a connection from %s", src)
+		}
+		return false
+	}
+	return string(buf) == "SSH-"
 }
 
 // TestServeDoorOverOpenSSH: one address holds what it can of `sspr serve`,
@@ -519,15 +530,18 @@ func TestServeDoorOverOpenSSH(t *testing.T) {
 			held++
 		}
 	}
+	silent := 0
 	for range 10 {
-		silentFrom(t, p, attacker)
+		if silentFrom(t, p, attacker) {
+			silent++
+		}
 	}
 	for range 7 {
 		if _, ok := startSSHN(t, sshPath, p, attacker); ok {
 			held++
 		}
 	}
-	t.Logf("%d of 10 ssh -N from %s authenticated", held, attacker)
+	t.Logf("%s holds %d of 10 ssh -N and %d of 10 silent connections", attacker, held, silent)
 
 	c := startPTYClient(t, sshPath, append([]string{"-tt", "-b", "127.0.0.3"}, p.sshArgs()...))
 	c.waitFor("Reset a forgotten password")
@@ -536,8 +550,9 @@ func TestServeDoorOverOpenSSH(t *testing.T) {
 
 	// Three ssh -N and two silent connections fill the address's five
 	// places; the rest were turned away.
-	if held != 3 {
-		t.Errorf("%d ssh -N from one address authenticated; want 3 (the cap is 5 connections)", held)
+	if held != 3 || silent != 2 {
+		t.Errorf("one address holds %d ssh -N and %d silent connections; want 3 and 2 (the cap is 5 in all)",
+			held, silent)
 	}
 	deadline := time.Now().Add(e2eWait)
 	want := `refused address=127.0.0.2 reason="per-address connection cap"`

@@ -147,7 +147,7 @@ func isTimeout(err error) bool {
 func TestSessionRequestDeadline(t *testing.T) {
 	h := newHarness(t)
 	logs := &syncBuffer{}
-	const deadline = 700 * time.Millisecond
+	const deadline = 1500 * time.Millisecond
 	p := startPortal(t, h, func(o *portal.Options) {
 		o.SSH.SessionRequestTimeout = deadline
 		o.Logger = log.New(logs)

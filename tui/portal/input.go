@@ -21,8 +21,7 @@ import (
 // answered minutes late. Dropped, it costs only its reading.
 const (
 	// inputRate and inputBurst bound the bytes a session hands to its
-	// programs, per second and at once. A bracketed paste is one message
-	// to a program however long, so only its start marker is counted.
+	// programs, per second and at once.
 	inputRate  = 512
 	inputBurst = 8192
 	// inputDebt is how far a flood runs the budget below empty: every
@@ -33,6 +32,10 @@ const (
 	// pasteKept is how much of one bracketed paste is passed on: one byte
 	// more than any field takes, so the TUI still refuses it as too long.
 	pasteKept = tui.MaxPaste + 1
+	// pasteDebt is how far a paste may run the budget below empty: a paste
+	// whose start passed is never cut short by the budget, but is paid
+	// for in full before anything more passes.
+	pasteDebt = pasteKept + len(pasteEnd)
 	// resizeEvery is how often at most a program hears of a new window
 	// size; a client can send thousands of window changes a second, and
 	// each one resizes and redraws the screen.
@@ -49,7 +52,8 @@ const (
 // the rest of it, keeping the end marker, so an endless paste costs the
 // server nothing but reading it. With a budget, it also drops what the
 // budget does not allow: any byte outside a paste, and a whole paste whose
-// start marker did not pass (so no program is left inside a paste).
+// start marker did not pass, so that no program is left inside a paste
+// and no paste reaches one as keys.
 type pasteGuard struct {
 	budget   *budget // nil passes everything
 	kept     int     // bytes of the current paste passed on
@@ -57,30 +61,38 @@ type pasteGuard struct {
 	dropping bool
 	refused  bool                // the current paste is dropped whole
 	recent   [len(pasteEnd)]byte // the last bytes seen, newest last
-	passed   int                 // how many of the last bytes seen passed, up to len(recent)
+	// sent is the last bytes passed on outside a paste: a program starts
+	// a paste on what it is given, which, once bytes are dropped, is not
+	// always what was sent.
+	sent [len(pasteStart)]byte
 }
 
 // filter returns what of p to pass on.
 func (g *pasteGuard) filter(p []byte) []byte {
 	out := make([]byte, 0, min(len(p), 1024)+len(pasteEnd))
 	for _, b := range p {
-		copy(g.recent[:], g.recent[1:])
-		g.recent[len(g.recent)-1] = b
+		shift(g.recent[:], b)
 		switch {
 		case !g.inPaste:
-			if g.budget.take() {
+			passed := g.budget.take()
+			if passed {
 				out = append(out, b)
-				g.passed = min(g.passed+1, len(g.recent))
-			} else {
-				g.passed = 0
+				shift(g.sent[:], b)
 			}
-			if g.saw(pasteStart) {
-				g.inPaste, g.kept, g.dropping = true, 0, false
-				g.refused = g.passed < len(pasteStart)
+			switch {
+			case passed && string(g.sent[:]) == pasteStart:
+				// The program is in a paste now, and sees what the guard
+				// sees until it ends.
+				g.inPaste, g.refused, g.kept, g.dropping = true, false, 0, false
+				g.recent = g.sent
+			case g.saw(pasteStart):
+				g.inPaste, g.refused = true, true
 			}
 		case g.refused:
 			g.budget.take()
-			g.inPaste = !g.saw(pasteEnd)
+			if g.saw(pasteEnd) {
+				g.inPaste = false
+			}
 		case g.saw(pasteEnd):
 			if g.dropping {
 				// Its first bytes went with the dropped ones.
@@ -88,9 +100,12 @@ func (g *pasteGuard) filter(p []byte) []byte {
 			} else {
 				out = append(out, b)
 			}
+			g.budget.borrow()
 			g.inPaste = false
+			g.sent = [len(pasteStart)]byte{}
 		case g.kept < pasteKept:
 			out = append(out, b)
+			g.budget.borrow()
 			g.kept++
 		default:
 			g.dropping = true
@@ -99,19 +114,24 @@ func (g *pasteGuard) filter(p []byte) []byte {
 	return out
 }
 
+// shift appends b to the window w, dropping its oldest byte.
+func shift(w []byte, b byte) {
+	copy(w, w[1:])
+	w[len(w)-1] = b
+}
+
 // budget is a token bucket of input bytes that is never waited on: a byte
 // passes if a token is there, and costs one either way, down to a debt of
-// floor.
+// inputDebt; a paste under way may borrow down to pasteDebt.
 type budget struct {
-	rate, burst, floor float64
-	now                func() time.Time
-	tokens             float64
-	last               time.Time
+	now    func() time.Time
+	tokens float64
+	last   time.Time
 }
 
 // newBudget is a session's input budget, timed by now.
 func newBudget(now func() time.Time) *budget {
-	return &budget{rate: inputRate, burst: inputBurst, floor: -inputDebt, now: now, tokens: inputBurst}
+	return &budget{now: now, tokens: inputBurst}
 }
 
 // refill adds the tokens earned since the last refill.
@@ -121,7 +141,7 @@ func (b *budget) refill() {
 	}
 	now := b.now()
 	if !b.last.IsZero() && now.After(b.last) {
-		b.tokens = min(b.burst, b.tokens+b.rate*now.Sub(b.last).Seconds())
+		b.tokens = min(inputBurst, b.tokens+inputRate*now.Sub(b.last).Seconds())
 	}
 	b.last = now
 }
@@ -132,8 +152,21 @@ func (b *budget) take() bool {
 		return true
 	}
 	ok := b.tokens >= 1
-	b.tokens = max(b.tokens-1, b.floor)
+	b.charge(-inputDebt)
 	return ok
+}
+
+// borrow charges one byte of a paste under way, which passes regardless.
+func (b *budget) borrow() {
+	if b != nil {
+		b.charge(-float64(pasteDebt))
+	}
+}
+
+// charge takes a token, going no lower than floor (and never giving back
+// what a paste borrowed).
+func (b *budget) charge(floor float64) {
+	b.tokens = max(b.tokens-1, min(b.tokens, floor))
 }
 
 // saw says whether the bytes seen last are marker.

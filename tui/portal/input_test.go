@@ -190,13 +190,11 @@ func (g *guardedInput) send(d time.Duration, p string) string {
 func TestFloodDroppedTypingKept(t *testing.T) {
 	t.Run("a person", func(t *testing.T) {
 		g := newGuardedInput()
-		var want strings.Builder
 		send := func(d time.Duration, p string) {
 			t.Helper()
-			if got := g.send(d, p); got != string((&pasteGuard{}).filter([]byte(p))) {
-				t.Fatalf("%q became %q", p, got)
+			if got, want := g.send(d, p), string((&pasteGuard{}).filter([]byte(p))); got != want {
+				t.Fatalf("%d bytes (%.20q…) became %d bytes", len(want), want, len(got))
 			}
-			want.WriteString(p)
 		}
 		// Ten minutes of fast typing: 15 keys a second.
 		for range 10 * 60 * 15 {
@@ -206,18 +204,34 @@ func TestFloodDroppedTypingKept(t *testing.T) {
 		for range 60 * 40 {
 			send(time.Second/40, "\x1b[B")
 		}
-		// Terminal answers at once, then pastes back to back: two the
-		// longest a field takes, one far too long (cut as before), and a
-		// non-bracketed one of a long public key.
+		// The terminal's answers when a program starts.
 		send(0, "\x1b]11;rgb:0000/0000/0000\x07\x1b[?2026;2$y")
-		long := pasteStart + strings.Repeat("p", tui.MaxPaste) + pasteEnd
-		send(0, long)
-		send(0, long)
-		send(0, pasteStart+strings.Repeat("q", 100_000)+pasteEnd)
-		send(0, "ssh-rsa "+strings.Repeat("A", 740)+" me@host\r")
-		// Twenty pastes in a row, a second apart.
-		for range 20 {
-			send(time.Second, long)
+		// A minute of pasting a long password every second.
+		for range 60 {
+			send(time.Second, pasteStart+strings.Repeat("p", 128)+pasteEnd)
+		}
+		// Two of the longest pastes a field takes, back to back.
+		longest := pasteStart + strings.Repeat("q", tui.MaxPaste) + pasteEnd
+		send(0, longest)
+		send(0, longest)
+		// A look at the screen, then one far too long (cut as before),
+		// and a public key pasted by a terminal without bracketed paste.
+		send(10*time.Second, pasteStart+strings.Repeat("r", 100_000)+pasteEnd)
+		send(10*time.Second, "ssh-rsa "+strings.Repeat("A", 740)+" me@host\r")
+	})
+	t.Run("a paste that is no paste", func(t *testing.T) {
+		// Bubble Tea also ends a paste on "\x1b[0201~"; what follows is
+		// keys to it, though the guard sees a paste. Those keys are paid
+		// for like any others: a minute of this passes no more than the
+		// budget.
+		g := newGuardedInput()
+		chunk := pasteStart + "\x1b[0201~" + strings.Repeat("j", 4000) + pasteEnd
+		passed := 0
+		for range 600 {
+			passed += len(g.send(100*time.Millisecond, chunk))
+		}
+		if limit := inputBurst + pasteDebt + 60*inputRate; passed > limit {
+			t.Fatalf("%d bytes passed in a minute; the budget allows %d", passed, limit)
 		}
 	})
 	t.Run("a flood", func(t *testing.T) {
@@ -323,6 +337,47 @@ func FuzzPasteGuard(f *testing.F) {
 				t.Fatalf("a paste of %d bytes passed", j)
 			}
 			out = body[j:]
+		}
+	})
+}
+
+// FuzzPasteGuardWithBudget: however the budget drops bytes, and whatever
+// the timing, a program reading the output (which starts and ends a paste
+// on the markers it is given) is in a paste exactly when the guard thinks
+// so, and no paste reaches it longer than pasteKept and its end marker.
+func FuzzPasteGuardWithBudget(f *testing.F) {
+	// With four tokens, the X is dropped and the rest spliced into a start
+	// marker.
+	f.Add([]byte("\x1b[20X0~abc\x1b[201~q"), []byte{0, 0, 0, 0, 0, 10, 0})
+	f.Add([]byte(pasteStart+"hunter two"+pasteEnd+"1"), []byte{1})
+	f.Add([]byte("\x1b[200\x1b[200~x\x1b[201~"), []byte{3, 0})
+	f.Fuzz(func(t *testing.T, input, gaps []byte) {
+		clk := clock.NewFake(time.Unix(1e9, 0))
+		g := pasteGuard{budget: newBudget(clk.Now)}
+		g.budget.tokens = 4 // little, so that bytes are dropped
+		var window [len(pasteStart)]byte
+		inPaste, pasteLen := false, 0
+		for i, b := range input {
+			if len(gaps) > 0 {
+				clk.Advance(time.Duration(gaps[i%len(gaps)]) * time.Millisecond)
+			}
+			g.budget.refill()
+			for _, o := range g.filter([]byte{b}) {
+				shift(window[:], o)
+				switch {
+				case !inPaste && string(window[:]) == pasteStart:
+					inPaste, pasteLen = true, 0
+				case inPaste && string(window[:]) == pasteEnd:
+					inPaste = false
+				case inPaste:
+					if pasteLen++; pasteLen > pasteKept+len(pasteEnd) {
+						t.Fatalf("a paste of %d bytes passed", pasteLen)
+					}
+				}
+			}
+			if guard := g.inPaste && !g.refused; guard != inPaste {
+				t.Fatalf("after byte %d (%q): the program is in a paste: %v; the guard thinks %v", i, b, inPaste, guard)
+			}
 		}
 	})
 }

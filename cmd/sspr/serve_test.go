@@ -432,3 +432,174 @@ func TestServeRestsOverOpenSSH(t *testing.T) {
 		t.Fatalf("the log does not show a session that rested and was left:\n%s", log)
 	}
 }
+
+// sshN is `ssh -N` with keepalives every second: it authenticates and asks
+// for no session.
+type sshN struct {
+	cmd    *exec.Cmd
+	exited chan error
+}
+
+// startSSHN starts ssh -N from the loopback address src (empty: any) and
+// waits until it has authenticated or ended; it reports which.
+func startSSHN(t *testing.T, sshPath string, p *portalProcess, src string) (*sshN, bool) {
+	t.Helper()
+	// ssh keeps the first value it gets for an option: these come before
+	// sshArgs' LogLevel=ERROR, and VERBOSE says when it has authenticated.
+	args := []string{"-N", "-o", "LogLevel=VERBOSE", "-o", "ServerAliveInterval=1"}
+	if src != "" {
+		args = append(args, "-b", src)
+	}
+	cmd := exec.Command(sshPath, append(args, p.sshArgs()...)...)
+	cmd.Env = cleanEnv()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &sshN{cmd: cmd, exited: make(chan error, 1)}
+	authenticated := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		said := false
+		for sc.Scan() {
+			if !said && strings.HasPrefix(sc.Text(), "Authenticated to ") {
+				said = true
+				authenticated <- true
+			}
+		}
+		if !said {
+			authenticated <- false
+		}
+		c.exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	select {
+	case ok := <-authenticated:
+		return c, ok
+	case <-time.After(e2eWait):
+		t.Fatal("ssh -N neither authenticated nor ended")
+		return nil, false
+	}
+}
+
+// silentFrom opens a TCP connection to the portal from src that never
+// speaks, and says whether the portal kept it (it sent its version line)
+// or closed it.
+func silentFrom(t *testing.T, p *portalProcess, src string) bool {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	conn, err := d.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatalf("dial from %s: %v", src, err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	_ = conn.SetReadDeadline(time.Now().Add(e2eWait))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(conn, buf); err != nil {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("the portal neither answered nor closed a connection from %s", src)
+		}
+		return false
+	}
+	return string(buf) == "SSH-"
+}
+
+// TestServeDoorOverOpenSSH: one address holds what it can of `sspr serve`,
+// with OpenSSH clients that authenticate and ask for no session (ssh -N,
+// with keepalives) and with silent TCP connections, and a person at
+// another address still reaches the welcome screen. The log says why the
+// first address was turned away.
+func TestServeDoorOverOpenSSH(t *testing.T) {
+	sshPath := sshClient(t)
+	data := filepath.Join(t.TempDir(), "d")
+	p := startPortalProcess(t, cleanEnv("SSPR_SSH_MAX_UNAUTHENTICATED=8", "SSPR_SSH_MAX_CONNECTIONS=16",
+		"SSPR_SSH_MAX_HANDSHAKES_PER_ADDRESS=3", "SSPR_SSH_MAX_CONNECTIONS_PER_ADDRESS=5",
+		"SSPR_SSH_HANDSHAKE_TIMEOUT=5m", "SSPR_SSH_SESSION_REQUEST_TIMEOUT=5m"), "serve", "--data", data)
+	const attacker = "127.0.0.2"
+	held := 0
+	for range 3 {
+		if _, ok := startSSHN(t, sshPath, p, attacker); ok {
+			held++
+		}
+	}
+	silent := 0
+	for range 10 {
+		if silentFrom(t, p, attacker) {
+			silent++
+		}
+	}
+	for range 7 {
+		if _, ok := startSSHN(t, sshPath, p, attacker); ok {
+			held++
+		}
+	}
+	t.Logf("%s holds %d of 10 ssh -N and %d of 10 silent connections", attacker, held, silent)
+
+	c := startPTYClient(t, sshPath, append([]string{"-tt", "-b", "127.0.0.3"}, p.sshArgs()...))
+	c.waitFor("Reset a forgotten password")
+	c.send("1")
+	c.waitFor("Enter your username")
+
+	// Three ssh -N and two silent connections fill the address's five
+	// places; the rest were turned away.
+	if held != 3 || silent != 2 {
+		t.Errorf("one address holds %d ssh -N and %d silent connections; want 3 and 2 (the cap is 5 in all)",
+			held, silent)
+	}
+	deadline := time.Now().Add(e2eWait)
+	want := `refused address=127.0.0.2 reason="per-address connection cap"`
+	for !strings.Contains(squashSpace(p.stderr.String()), squashSpace(want)) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log does not say %s:\n%s", want, p.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := strings.Count(p.stderr.String(), "refused address=127.0.0.2"); n != 1 {
+		t.Errorf("%d refusal lines for one address within a minute; want 1:\n%s", n, p.stderr)
+	}
+}
+
+// TestServeKeepalivesAreNotActivityOverOpenSSH: `ssh -N` with keepalives
+// every second is closed at the session-request deadline, and a terminal
+// session whose client sends only keepalives at the idle timeout.
+func TestServeKeepalivesAreNotActivityOverOpenSSH(t *testing.T) {
+	sshPath := sshClient(t)
+	data := filepath.Join(t.TempDir(), "d")
+	p := startPortalProcess(t, cleanEnv("SSPR_SSH_SESSION_REQUEST_TIMEOUT=2s", "SSPR_SSH_IDLE_TIMEOUT=10s"),
+		"serve", "--data", data)
+	start := time.Now()
+	quiet, ok := startSSHN(t, sshPath, p, "")
+	if !ok {
+		t.Fatalf("ssh -N did not authenticate; server log:\n%s", p.stderr)
+	}
+	idle := startPTYClient(t, sshPath, append([]string{"-tt", "-o", "ServerAliveInterval=1"}, p.sshArgs()...))
+	idle.waitFor("Reset a forgotten password")
+
+	select {
+	case <-quiet.exited:
+		if d := time.Since(start); d < 2*time.Second {
+			t.Fatalf("ssh -N was closed after %s, before the 2s deadline", d)
+		}
+	case <-time.After(e2eWait):
+		t.Fatalf("ssh -N with keepalives is open after %s; the deadline is 2s", time.Since(start))
+	}
+	select {
+	case <-idle.done:
+		if d := time.Since(start); d < 10*time.Second {
+			t.Fatalf("the idle session was closed after %s, before the 10s idle timeout", d)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("a session sending only keepalives is open after %s; the idle timeout is 10s", time.Since(start))
+	}
+	if !strings.Contains(p.stderr.String(), `reason="session-request timeout"`) {
+		t.Fatalf("the log does not say why ssh -N was closed:\n%s", p.stderr)
+	}
+}

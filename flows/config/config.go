@@ -84,6 +84,14 @@ type SSH struct {
 	// RestAfter puts a session that has shown the welcome screen this long,
 	// untouched, to rest: it keeps its screen but not its renderer. 0 never.
 	RestAfter time.Duration `env:"SSH_REST_AFTER" yaml:"rest_after"`
+	// MaxHandshakesPerAddress and MaxConnectionsPerAddress cap what one
+	// client address (an IPv6 /64 counts as one) may hold of the two limits
+	// above, so a single address can never hold the door shut.
+	MaxHandshakesPerAddress  int `env:"SSH_MAX_HANDSHAKES_PER_ADDRESS" yaml:"max_handshakes_per_address"`
+	MaxConnectionsPerAddress int `env:"SSH_MAX_CONNECTIONS_PER_ADDRESS" yaml:"max_connections_per_address"`
+	// SessionRequestTimeout closes a connection that has authenticated but
+	// not opened its session within it (ssh -N), keepalives or not.
+	SessionRequestTimeout time.Duration `env:"SSH_SESSION_REQUEST_TIMEOUT" yaml:"session_request_timeout"`
 }
 
 // Hash configures argon2id; the types match password.Params.
@@ -213,6 +221,7 @@ func Default() Config {
 		LogLevel: "info",
 		Kiosk:    Kiosk{IdleTimeout: 120 * time.Second, DoneTimeout: 30 * time.Second, TerminalID: "kiosk"},
 		SSH: SSH{Listen: ":2222", MaxConnections: 1000, MaxUnauthenticated: 100, HandshakeTimeout: 10 * time.Second,
+			MaxHandshakesPerAddress: 10, MaxConnectionsPerAddress: 20, SessionRequestTimeout: 10 * time.Second,
 			IdleTimeout: 5 * time.Minute, MaxSessionTime: 15 * time.Minute, ShutdownGrace: 30 * time.Second,
 			RestAfter: time.Second,
 			MaxWidth:  300, MaxHeight: 100},
@@ -337,7 +346,16 @@ func (c Config) Validate() error {
 			return between("ssh.max_unauthenticated", c.SSH.MaxUnauthenticated, 1, max(c.SSH.MaxConnections, 1))
 		},
 		func() error {
+			return between("ssh.max_handshakes_per_address", c.SSH.MaxHandshakesPerAddress, 1, 1_000_000)
+		},
+		func() error {
+			return between("ssh.max_connections_per_address", c.SSH.MaxConnectionsPerAddress, 1, 1_000_000)
+		},
+		func() error {
 			return between("ssh.handshake_timeout", c.SSH.HandshakeTimeout, time.Second, 5*time.Minute)
+		},
+		func() error {
+			return between("ssh.session_request_timeout", c.SSH.SessionRequestTimeout, time.Second, 5*time.Minute)
 		},
 		func() error { return between("ssh.idle_timeout", c.SSH.IdleTimeout, 10*time.Second, 24*time.Hour) },
 		func() error { return between("ssh.max_session_time", c.SSH.MaxSessionTime, time.Minute, 24*time.Hour) },

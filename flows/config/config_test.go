@@ -573,3 +573,32 @@ func TestVoucherLifetime(t *testing.T) {
 		mustFail(t, err, "vouchers.lifetime", "SSPR_VOUCHERS_LIFETIME", "between 10m0s and 720h0m0s")
 	}
 }
+
+// TestSSHPerAddressSettings: the per-address caps and the session-request
+// deadline have their defaults, come from the file or the environment, and
+// refuse zero.
+func TestSSHPerAddressSettings(t *testing.T) {
+	c := Default().SSH
+	if c.MaxHandshakesPerAddress != 10 || c.MaxConnectionsPerAddress != 20 || c.SessionRequestTimeout != 10*time.Second {
+		t.Fatalf("defaults %d, %d, %s; want 10, 20, 10s", c.MaxHandshakesPerAddress, c.MaxConnectionsPerAddress,
+			c.SessionRequestTimeout)
+	}
+	cfg, err := load(t, "ssh:\n  max_handshakes_per_address: 3\n  session_request_timeout: 4s\n",
+		"SSPR_SSH_MAX_CONNECTIONS_PER_ADDRESS=7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.SSH; c.MaxHandshakesPerAddress != 3 || c.MaxConnectionsPerAddress != 7 || c.SessionRequestTimeout != 4*time.Second {
+		t.Fatalf("loaded %d, %d, %s; want 3, 7, 4s", c.MaxHandshakesPerAddress, c.MaxConnectionsPerAddress,
+			c.SessionRequestTimeout)
+	}
+	for env, key := range map[string]string{
+		"SSPR_SSH_MAX_HANDSHAKES_PER_ADDRESS=0":  "ssh.max_handshakes_per_address",
+		"SSPR_SSH_MAX_CONNECTIONS_PER_ADDRESS=0": "ssh.max_connections_per_address",
+		"SSPR_SSH_SESSION_REQUEST_TIMEOUT=0s":    "ssh.session_request_timeout",
+		"SSPR_SSH_SESSION_REQUEST_TIMEOUT=1h":    "ssh.session_request_timeout",
+	} {
+		_, err := load(t, "", env)
+		mustFail(t, err, key)
+	}
+}

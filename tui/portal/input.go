@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/sspr-kiosk/sspr/tui"
 )
 
@@ -17,14 +15,27 @@ import (
 // keeps a bracketed paste in memory until it ends, however long. A person
 // types a few bytes a second, holds a key down at 30 repeats a second, and
 // pastes a password or a code. The limits leave all of that untouched.
+//
+// Input beyond the budget is dropped, not held back: held back, a flood
+// queued behind it every key the person pressed later, and the screen
+// answered minutes late. Dropped, it costs only its reading.
 const (
 	// inputRate and inputBurst bound the bytes a session hands to its
 	// programs, per second and at once.
 	inputRate  = 512
 	inputBurst = 8192
+	// inputDebt is how far a flood runs the budget below empty: every
+	// byte that arrives is counted, passed or not, so a client sending
+	// faster than inputRate gets nothing through until it has been quiet
+	// for about inputDebt/inputRate (a quarter of a second).
+	inputDebt = inputRate / 4
 	// pasteKept is how much of one bracketed paste is passed on: one byte
 	// more than any field takes, so the TUI still refuses it as too long.
 	pasteKept = tui.MaxPaste + 1
+	// pasteDebt is how far a paste may run the budget below empty: a paste
+	// whose start passed is never cut short by the budget, but is paid
+	// for in full before anything more passes.
+	pasteDebt = pasteKept + len(pasteEnd)
 	// resizeEvery is how often at most a program hears of a new window
 	// size; a client can send thousands of window changes a second, and
 	// each one resizes and redraws the screen.
@@ -39,25 +50,48 @@ const (
 
 // pasteGuard passes a bracketed paste on up to pasteKept bytes and drops
 // the rest of it, keeping the end marker, so an endless paste costs the
-// server nothing but reading it.
+// server nothing but reading it. With a budget, it also drops what the
+// budget does not allow: any byte outside a paste, and a whole paste whose
+// start marker did not pass, so that no program is left inside a paste
+// and no paste reaches one as keys.
 type pasteGuard struct {
-	kept     int // bytes of the current paste passed on
+	budget   *budget // nil passes everything
+	kept     int     // bytes of the current paste passed on
 	inPaste  bool
 	dropping bool
+	refused  bool                // the current paste is dropped whole
 	recent   [len(pasteEnd)]byte // the last bytes seen, newest last
+	// sent is the last bytes passed on outside a paste: a program starts
+	// a paste on what it is given, which, once bytes are dropped, is not
+	// always what was sent.
+	sent [len(pasteStart)]byte
 }
 
 // filter returns what of p to pass on.
 func (g *pasteGuard) filter(p []byte) []byte {
-	out := make([]byte, 0, len(p)+len(pasteEnd))
+	out := make([]byte, 0, min(len(p), 1024)+len(pasteEnd))
 	for _, b := range p {
-		copy(g.recent[:], g.recent[1:])
-		g.recent[len(g.recent)-1] = b
+		shift(g.recent[:], b)
 		switch {
 		case !g.inPaste:
-			out = append(out, b)
-			if g.saw(pasteStart) {
-				g.inPaste, g.kept, g.dropping = true, 0, false
+			passed := g.budget.take()
+			if passed {
+				out = append(out, b)
+				shift(g.sent[:], b)
+			}
+			switch {
+			case passed && string(g.sent[:]) == pasteStart:
+				// The program is in a paste now, and sees what the guard
+				// sees until it ends.
+				g.inPaste, g.refused, g.kept, g.dropping = true, false, 0, false
+				g.recent = g.sent
+			case g.saw(pasteStart):
+				g.inPaste, g.refused = true, true
+			}
+		case g.refused:
+			g.budget.take()
+			if g.saw(pasteEnd) {
+				g.inPaste = false
 			}
 		case g.saw(pasteEnd):
 			if g.dropping {
@@ -66,15 +100,73 @@ func (g *pasteGuard) filter(p []byte) []byte {
 			} else {
 				out = append(out, b)
 			}
+			g.budget.borrow()
 			g.inPaste = false
+			g.sent = [len(pasteStart)]byte{}
 		case g.kept < pasteKept:
 			out = append(out, b)
+			g.budget.borrow()
 			g.kept++
 		default:
 			g.dropping = true
 		}
 	}
 	return out
+}
+
+// shift appends b to the window w, dropping its oldest byte.
+func shift(w []byte, b byte) {
+	copy(w, w[1:])
+	w[len(w)-1] = b
+}
+
+// budget is a token bucket of input bytes that is never waited on: a byte
+// passes if a token is there, and costs one either way, down to a debt of
+// inputDebt; a paste under way may borrow down to pasteDebt.
+type budget struct {
+	now    func() time.Time
+	tokens float64
+	last   time.Time
+}
+
+// newBudget is a session's input budget, timed by now.
+func newBudget(now func() time.Time) *budget {
+	return &budget{now: now, tokens: inputBurst}
+}
+
+// refill adds the tokens earned since the last refill.
+func (b *budget) refill() {
+	if b == nil {
+		return
+	}
+	now := b.now()
+	if !b.last.IsZero() && now.After(b.last) {
+		b.tokens = min(inputBurst, b.tokens+inputRate*now.Sub(b.last).Seconds())
+	}
+	b.last = now
+}
+
+// take charges one byte that arrived and says whether it may pass.
+func (b *budget) take() bool {
+	if b == nil {
+		return true
+	}
+	ok := b.tokens >= 1
+	b.charge(-inputDebt)
+	return ok
+}
+
+// borrow charges one byte of a paste under way, which passes regardless.
+func (b *budget) borrow() {
+	if b != nil {
+		b.charge(-float64(pasteDebt))
+	}
+}
+
+// charge takes a token, going no lower than floor (and never giving back
+// what a paste borrowed).
+func (b *budget) charge(floor float64) {
+	b.tokens = max(b.tokens-1, min(b.tokens, floor))
 }
 
 // saw says whether the bytes seen last are marker.
@@ -110,10 +202,10 @@ func (p *pacer) cooled() bool {
 
 // keyboard reads a session's input on one goroutine for the whole session
 // and hands it to whichever program is drawing the screen, so that no key
-// is lost between programs.
+// within the budget is lost between programs.
 type keyboard struct {
 	ctx    context.Context
-	limit  *rate.Limiter
+	budget *budget       // nil passes everything
 	chunks chan []byte   // closed when the input ends
 	ended  chan struct{} // closed when the input ends, once chunks is
 
@@ -121,9 +213,10 @@ type keyboard struct {
 	unread []byte // taken from chunks but not yet given to a program
 }
 
-// newKeyboard starts reading r, handing on at most what limit allows.
-func newKeyboard(ctx context.Context, r io.Reader, limit *rate.Limiter) *keyboard {
-	k := &keyboard{ctx: ctx, chunks: make(chan []byte), ended: make(chan struct{}), limit: limit}
+// newKeyboard starts reading r, handing on at most what b allows (nil:
+// everything).
+func newKeyboard(ctx context.Context, r io.Reader, b *budget) *keyboard {
+	k := &keyboard{ctx: ctx, chunks: make(chan []byte), ended: make(chan struct{}), budget: b}
 	go k.pump(r)
 	return k
 }
@@ -132,15 +225,13 @@ func (k *keyboard) pump(r io.Reader) {
 	defer close(k.ended)
 	defer close(k.chunks)
 	buf := make([]byte, 256)
-	var guard pasteGuard
+	guard := pasteGuard{budget: k.budget}
 	for {
 		n, err := r.Read(buf)
+		if n > 0 {
+			k.budget.refill()
+		}
 		if c := guard.filter(buf[:n]); len(c) > 0 {
-			// Waiting here holds the client back: the SSH channel's window
-			// fills and its writes stop.
-			if k.limit.WaitN(k.ctx, len(c)) != nil {
-				return
-			}
 			select {
 			case k.chunks <- c:
 			case <-k.ctx.Done():

@@ -8,7 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/tui"
 )
 
 // FuzzKeyboardHandsOnEveryByte: whatever the client sends, however it is
@@ -26,7 +27,7 @@ func FuzzKeyboardHandsOnEveryByte(f *testing.F) {
 		pr, pw := io.Pipe()
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		k := newKeyboard(ctx, pr, rate.NewLimiter(rate.Inf, 0))
+		k := newKeyboard(ctx, pr, nil)
 		go func() {
 			// The client's writes, split as the fuzzer says.
 			rest := input
@@ -114,36 +115,157 @@ func TestPasteGuard(t *testing.T) {
 	}
 }
 
-// TestInputIsPaced: a client pouring keys in is held to the input rate
-// once its burst is spent.
+// TestInputIsPaced: a client pouring keys in gets its burst through and
+// no more: the rest is read and dropped at once, not held back.
 func TestInputIsPaced(t *testing.T) {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	k := newKeyboard(ctx, pr, rate.NewLimiter(inputRate, inputBurst))
-	go func() { _, _ = pw.Write(bytes.Repeat([]byte("j"), 64<<10)) }()
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	k := newKeyboard(ctx, pr, newBudget(clk.Now))
+	written := make(chan error, 1)
+	go func() {
+		_, err := pw.Write(bytes.Repeat([]byte("j"), 64<<10))
+		_ = pw.Close()
+		written <- err
+	}()
 	in := k.attach()
 	got := 0
-	start := time.Now()
-	deadline := start.Add(time.Second)
 	buf := make([]byte, 1024)
-	for time.Now().Before(deadline) {
+	for {
 		n, err := in.Read(buf)
+		got += n
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		got += n
 	}
-	elapsed := time.Since(start)
-	limit := inputBurst + int(inputRate*elapsed.Seconds()) + 256
+	if err := <-written; err != nil {
+		t.Fatal(err)
+	}
+	// The clock stood still: the burst is all there was.
+	limit := inputBurst
 	if got > limit {
-		t.Fatalf("%d bytes handed on in %s; the limit allows %d", got, elapsed, limit)
+		t.Fatalf("%d bytes handed on; the limit allows %d", got, limit)
 	}
 	if got < inputBurst {
 		t.Fatalf("only %d bytes handed on; the burst alone is %d", got, inputBurst)
 	}
-	in.retire(time.Time{})
-	_ = pw.Close()
+}
+
+// guardedInput is a client's input as a session's paste guard and budget
+// see it, on a clock of its own.
+type guardedInput struct {
+	clk   *clock.Fake
+	guard pasteGuard
+	out   []byte
+}
+
+func newGuardedInput() *guardedInput {
+	g := &guardedInput{clk: clock.NewFake(time.Unix(1e9, 0))}
+	g.guard.budget = newBudget(g.clk.Now)
+	return g
+}
+
+// send passes p through in reads of at most 256 bytes (as the keyboard
+// reads), after d has passed, and returns what got through.
+func (g *guardedInput) send(d time.Duration, p string) string {
+	g.clk.Advance(d)
+	var out []byte
+	for rest := []byte(p); len(rest) > 0; {
+		n := min(len(rest), 256)
+		g.guard.budget.refill()
+		out = append(out, g.guard.filter(rest[:n])...)
+		rest = rest[n:]
+	}
+	g.out = append(g.out, out...)
+	return string(out)
+}
+
+// TestFloodDroppedTypingKept: whatever a person does gets through whole;
+// a flood gets its burst through, then nothing while it lasts, and the
+// first key after it passes once the client has been quiet a moment.
+func TestFloodDroppedTypingKept(t *testing.T) {
+	t.Run("a person", func(t *testing.T) {
+		g := newGuardedInput()
+		send := func(d time.Duration, p string) {
+			t.Helper()
+			if got, want := g.send(d, p), string((&pasteGuard{}).filter([]byte(p))); got != want {
+				t.Fatalf("%d bytes (%.20q…) became %d bytes", len(want), want, len(got))
+			}
+		}
+		// Ten minutes of fast typing: 15 keys a second.
+		for range 10 * 60 * 15 {
+			send(time.Second/15, "k")
+		}
+		// An arrow key held down for a minute at 40 repeats a second.
+		for range 60 * 40 {
+			send(time.Second/40, "\x1b[B")
+		}
+		// The terminal's answers when a program starts.
+		send(0, "\x1b]11;rgb:0000/0000/0000\x07\x1b[?2026;2$y")
+		// A minute of pasting a long password every second.
+		for range 60 {
+			send(time.Second, pasteStart+strings.Repeat("p", 128)+pasteEnd)
+		}
+		// Two of the longest pastes a field takes, back to back.
+		longest := pasteStart + strings.Repeat("q", tui.MaxPaste) + pasteEnd
+		send(0, longest)
+		send(0, longest)
+		// A look at the screen, then one far too long (cut as before),
+		// and a public key pasted by a terminal without bracketed paste.
+		send(10*time.Second, pasteStart+strings.Repeat("r", 100_000)+pasteEnd)
+		send(10*time.Second, "ssh-rsa "+strings.Repeat("A", 740)+" me@host\r")
+	})
+	t.Run("a paste that is no paste", func(t *testing.T) {
+		// Bubble Tea also ends a paste on "\x1b[0201~"; what follows is
+		// keys to it, though the guard sees a paste. Those keys are paid
+		// for like any others: a minute of this passes no more than the
+		// budget.
+		g := newGuardedInput()
+		chunk := pasteStart + "\x1b[0201~" + strings.Repeat("j", 4000) + pasteEnd
+		passed := 0
+		for range 600 {
+			passed += len(g.send(100*time.Millisecond, chunk))
+		}
+		if limit := inputBurst + pasteDebt + 60*inputRate; passed > limit {
+			t.Fatalf("%d bytes passed in a minute; the budget allows %d", passed, limit)
+		}
+	})
+	t.Run("a flood", func(t *testing.T) {
+		g := newGuardedInput()
+		// Sent all at once: the burst, and not a byte more.
+		if got := g.send(0, strings.Repeat("j", 1<<20)); len(got) != inputBurst {
+			t.Fatalf("%d bytes of a 1 MiB flood passed; want the burst, %d", len(got), inputBurst)
+		}
+		// Kept up for a minute at 64 KiB a second: nothing more, bracketed
+		// pastes included.
+		passed := 0
+		for i := range 60 * 256 {
+			chunk := strings.Repeat("j", 256)
+			if i%2 == 0 {
+				chunk = pasteStart + strings.Repeat("x", 100) + pasteEnd + strings.Repeat("j", 256-100-12)
+			}
+			passed += len(g.send(time.Second/256, chunk))
+		}
+		if passed != 0 {
+			t.Fatalf("%d bytes passed during a minute of flood", passed)
+		}
+		// No program was left inside a paste.
+		if strings.Count(string(g.out), pasteStart) != strings.Count(string(g.out), pasteEnd) {
+			t.Fatalf("a paste's start passed without its end")
+		}
+		// A moment's quiet, and a key and a paste pass.
+		if got := g.send(300*time.Millisecond, "1"); got != "1" {
+			t.Fatalf("the key after the flood became %q", got)
+		}
+		paste := pasteStart + "hunter two" + pasteEnd
+		if got := g.send(0, paste); got != paste {
+			t.Fatalf("the paste after the flood became %q", got)
+		}
+	})
 }
 
 // TestPacer: the first window change goes at once; a flood of them during
@@ -215,6 +337,47 @@ func FuzzPasteGuard(f *testing.F) {
 				t.Fatalf("a paste of %d bytes passed", j)
 			}
 			out = body[j:]
+		}
+	})
+}
+
+// FuzzPasteGuardWithBudget: however the budget drops bytes, and whatever
+// the timing, a program reading the output (which starts and ends a paste
+// on the markers it is given) is in a paste exactly when the guard thinks
+// so, and no paste reaches it longer than pasteKept and its end marker.
+func FuzzPasteGuardWithBudget(f *testing.F) {
+	// With four tokens, the X is dropped and the rest spliced into a start
+	// marker.
+	f.Add([]byte("\x1b[20X0~abc\x1b[201~q"), []byte{0, 0, 0, 0, 0, 10, 0})
+	f.Add([]byte(pasteStart+"hunter two"+pasteEnd+"1"), []byte{1})
+	f.Add([]byte("\x1b[200\x1b[200~x\x1b[201~"), []byte{3, 0})
+	f.Fuzz(func(t *testing.T, input, gaps []byte) {
+		clk := clock.NewFake(time.Unix(1e9, 0))
+		g := pasteGuard{budget: newBudget(clk.Now)}
+		g.budget.tokens = 4 // little, so that bytes are dropped
+		var window [len(pasteStart)]byte
+		inPaste, pasteLen := false, 0
+		for i, b := range input {
+			if len(gaps) > 0 {
+				clk.Advance(time.Duration(gaps[i%len(gaps)]) * time.Millisecond)
+			}
+			g.budget.refill()
+			for _, o := range g.filter([]byte{b}) {
+				shift(window[:], o)
+				switch {
+				case !inPaste && string(window[:]) == pasteStart:
+					inPaste, pasteLen = true, 0
+				case inPaste && string(window[:]) == pasteEnd:
+					inPaste = false
+				case inPaste:
+					if pasteLen++; pasteLen > pasteKept+len(pasteEnd) {
+						t.Fatalf("a paste of %d bytes passed", pasteLen)
+					}
+				}
+			}
+			if guard := g.inPaste && !g.refused; guard != inPaste {
+				t.Fatalf("after byte %d (%q): the program is in a paste: %v; the guard thinks %v", i, b, inPaste, guard)
+			}
 		}
 	})
 }

@@ -25,6 +25,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/tui"
 	"github.com/sspr-kiosk/sspr/tui/styles"
@@ -56,8 +57,11 @@ type Options struct {
 	DoneTimeout time.Duration
 	// Banner is drawn on the welcome screen.
 	Banner string
-	// Logger records connections; nil logs nothing.
+	// Logger records sessions and refusals; nil logs nothing.
 	Logger *log.Logger
+	// Clock tells the refusal log the time (it logs an address at most
+	// once a minute); nil is the real clock.
+	Clock clock.Clock
 	// RatePerSecond and RateBurst bound new sessions per client address.
 	RatePerSecond float64
 	RateBurst     int
@@ -73,9 +77,15 @@ type Server struct {
 	srv  *ssh.Server
 
 	rests        atomic.Uint64  // sessions put to rest, ever
-	connections  atomic.Int64   // open TCP connections
-	unauthorised atomic.Int64   // connections that have not reached a session yet
+	connections  atomic.Int64   // open TCP connections; changed under doorMu
+	unauthorised atomic.Int64   // connections that have not reached a session yet; changed under doorMu
 	sessions     sync.WaitGroup // sessions in serveTUI
+
+	// doorMu guards the places connections hold (door.go).
+	doorMu sync.Mutex
+	addrs  map[string]*addrPlaces // by addrKey
+	// refusals logs connections turned away.
+	refusals *refusalLog
 
 	// theme is shared by every session: styles are only read.
 	theme *styles.Theme
@@ -101,7 +111,20 @@ func New(opts Options) (*Server, error) {
 	if opts.RateBurst <= 0 {
 		opts.RateBurst = 10
 	}
+	// Per-address caps and the session-request deadline are never off:
+	// left unset, they take the configuration's defaults.
+	def := config.Default().SSH
+	if opts.SSH.MaxHandshakesPerAddress <= 0 {
+		opts.SSH.MaxHandshakesPerAddress = def.MaxHandshakesPerAddress
+	}
+	if opts.SSH.MaxConnectionsPerAddress <= 0 {
+		opts.SSH.MaxConnectionsPerAddress = def.MaxConnectionsPerAddress
+	}
+	if opts.SSH.SessionRequestTimeout <= 0 {
+		opts.SSH.SessionRequestTimeout = def.SessionRequestTimeout
+	}
 	s := &Server{opts: opts, theme: styles.NewTheme(), live: map[*tuiSession]struct{}{}, perConn: map[string]int{},
+		addrs: map[string]*addrPlaces{}, refusals: newRefusalLog(opts.Logger, opts.Clock),
 		reclaim: &reclaimer{delay: reclaimDelay, minRests: reclaimMinRests, free: debug.FreeOSMemory}}
 	limiter := ratelimiter.NewRateLimiter(rate.Limit(opts.RatePerSecond), opts.RateBurst, 10_000)
 	srv, err := wish.NewServer(
@@ -120,7 +143,7 @@ func New(opts Options) (*Server, error) {
 			s.terminalOnly,
 			// At most RateBurst sessions at once from one address, refilled
 			// at RatePerSecond: a client cannot open sessions in a loop.
-			ratelimiter.Middleware(limiter),
+			s.rateLimit(limiter),
 			// Beyond the connection cap, a one-line "busy".
 			s.capacity,
 			// Remote address, duration and outcome; never anything typed.
@@ -140,7 +163,14 @@ func New(opts Options) (*Server, error) {
 	srv.MaxTimeout = opts.SSH.MaxSessionTime
 	srv.EnableProxyProtocol = opts.SSH.ProxyProtocol
 	srv.ConnCallback = s.onConnect
-	srv.ConnectionCloseCallback = s.onClose
+	// Every client authenticates with "none"; that is when its handshake
+	// is over.
+	srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
+		return &gossh.ServerConfig{NoClientAuth: true, NoClientAuthCallback: func(gossh.ConnMetadata) (*gossh.Permissions, error) {
+			s.authenticated(ctx)
+			return nil, nil
+		}}
+	}
 	// Port forwarding stays refused: no forwarding callbacks, no
 	// direct-tcpip or tcpip-forward handlers. Subsystems (sftp) get a
 	// message; the session channel is wrapped to refuse agent and X11
@@ -258,39 +288,23 @@ func (s *Server) Shutdown(ctx context.Context, grace time.Duration) error {
 	return err
 }
 
-// onConnect counts a new connection and drops it at once when too many are
-// waiting to reach a session, which bounds what a flood of half-open
-// handshakes can hold.
+// onConnect takes a place for a new connection, or closes it at once when
+// its address or everyone together holds too many: a refused connection
+// costs nothing more and holds nothing.
 func (s *Server) onConnect(ctx ssh.Context, conn net.Conn) net.Conn {
-	if s.unauthorised.Load() >= int64(max(s.opts.SSH.MaxUnauthenticated, 1)) ||
-		s.connections.Load() >= int64(s.opts.SSH.MaxConnections+max(s.opts.SSH.MaxUnauthenticated, 1)) {
+	key := addrKey(conn.RemoteAddr())
+	if reason, ok := s.admit(key); !ok {
+		s.refusals.refuse(key, reason)
 		_ = conn.Close()
 		return nil
 	}
-	s.connections.Add(1)
-	s.unauthorised.Add(1)
-	pending := &atomic.Bool{}
-	pending.Store(true)
-	ctx.SetValue(pendingKey{}, pending)
-	// A connection that closes before it opens a session (a failed
-	// handshake, a port scanner, ssh-keyscan) must give its place back, or
-	// enough of them would lock everyone out. The context ends when the
-	// connection closes, whichever way.
-	context.AfterFunc(ctx, func() { s.reached(ctx) })
+	d := &door{key: key, conn: conn, waiting: true}
+	ctx.SetValue(doorKey{}, d)
+	// The context ends when the connection closes, whichever way (a failed
+	// handshake, a port scanner, ssh-keyscan, a timeout): its places go
+	// back then, or enough of them would lock everyone out.
+	context.AfterFunc(ctx, func() { s.left(d) })
 	return conn
-}
-
-type pendingKey struct{}
-
-// reached marks a connection as past the handshake, once.
-func (s *Server) reached(ctx ssh.Context) {
-	if p, ok := ctx.Value(pendingKey{}).(*atomic.Bool); ok && p.CompareAndSwap(true, false) {
-		s.unauthorised.Add(-1)
-	}
-}
-
-func (s *Server) onClose(conn net.Conn) {
-	s.connections.Add(-1)
 }
 
 // sessionChannel accepts the first session channel of a connection and
@@ -310,7 +324,6 @@ func (s *Server) sessionChannel(srv *ssh.Server, conn *gossh.ServerConn, newChan
 		s.mu.Lock()
 		delete(s.perConn, id)
 		s.mu.Unlock()
-		s.reached(ctx)
 	})
 	ssh.DefaultSessionHandler(srv, conn, filteredChannel{newChan}, ctx)
 }
@@ -349,7 +362,7 @@ func (s *Server) logging(next ssh.Handler) ssh.Handler {
 		o := &outcome{}
 		sess.Context().SetValue(outcomeKey{}, o)
 		next(sess)
-		if s.opts.Logger != nil {
+		if s.opts.Logger != nil && !o.quiet.Load() {
 			s.opts.Logger.Info("session", "remote", sess.RemoteAddr().String(), "duration",
 				time.Since(start).Round(time.Millisecond), "outcome", o.get(sess), "rests", o.rests.Load())
 		}
@@ -362,6 +375,7 @@ type outcome struct {
 	mu    sync.Mutex
 	what  string
 	rests atomic.Int64
+	quiet atomic.Bool // logged as a refusal instead
 }
 
 type outcomeKey struct{}
@@ -408,17 +422,48 @@ func (o *outcome) get(sess ssh.Session) string {
 // portal drains for a restart.
 func (s *Server) capacity(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
-		s.reached(sess.Context())
+		if !s.reached(sess.Context()) {
+			// Closed at its session-request deadline as the request came.
+			return
+		}
 		s.mu.Lock()
 		draining := s.draining
 		s.mu.Unlock()
-		if draining || s.connections.Load() > int64(s.opts.SSH.MaxConnections) {
-			ended(sess.Context(), "refused: busy")
-			wish.Fatalln(sess, msgBusy)
+		switch {
+		case draining:
+			s.refuseSession(sess, refusedDraining)
+		case s.connections.Load() > int64(s.opts.SSH.MaxConnections):
+			s.refuseSession(sess, refusedBusy)
+		default:
+			next(sess)
 			return
 		}
-		next(sess)
+		wish.Fatalln(sess, msgBusy)
 	}
+}
+
+// rateLimit refuses a session beyond the address's rate of new sessions.
+func (s *Server) rateLimit(limiter ratelimiter.RateLimiter) wish.Middleware {
+	return func(next ssh.Handler) ssh.Handler {
+		return func(sess ssh.Session) {
+			if err := limiter.Allow(sess); err != nil {
+				s.refuseSession(sess, refusedRateLimit)
+				wish.Fatal(sess, err)
+				return
+			}
+			next(sess)
+		}
+	}
+}
+
+// refuseSession records a session turned away at the door: in the
+// refusal log, once a minute per address, instead of a line of its own.
+func (s *Server) refuseSession(sess ssh.Session, reason string) {
+	ended(sess.Context(), "refused: "+reason)
+	if o, ok := sess.Context().Value(outcomeKey{}).(*outcome); ok {
+		o.quiet.Store(true)
+	}
+	s.refusals.refuse(addrKey(sess.RemoteAddr()), reason)
 }
 
 // terminalOnly refuses commands and sessions without a terminal.

@@ -912,6 +912,31 @@ func TestIdleTimeout(t *testing.T) {
 			t.Fatalf("closed after %s idle; want about 1.5s", d)
 		}
 	})
+	t.Run("keepalives", func(t *testing.T) {
+		// Keepalives, on the connection and on the session, and window
+		// changes are not keys.
+		term := openTerminal(t, dial(t, p.addr), 24, 80)
+		term.waitFor("Reset a forgotten password", wait)
+		start := time.Now()
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-term.done:
+				if d := time.Since(start); d > 5*time.Second {
+					t.Fatalf("closed after %s of keepalives; want about 1.5s", d)
+				}
+				return
+			case <-tick.C:
+				_, _, _ = term.client.SendRequest("keepalive@openssh.com", true, nil)
+				_, _ = term.sess.SendRequest("keepalive@openssh.com", true, nil)
+				_ = term.sess.WindowChange(24+i%2, 80)
+			}
+			if time.Since(start) > wait {
+				t.Fatal("a session sending only keepalives outlived the idle timeout")
+			}
+		}
+	})
 	t.Run("countdown", func(t *testing.T) {
 		term := openTerminal(t, dial(t, p.addr), 24, 80)
 		term.waitFor("Reset a forgotten password", wait)
@@ -958,21 +983,7 @@ func TestMaxSessionTime(t *testing.T) {
 func TestRateLimitPerAddress(t *testing.T) {
 	h := newHarness(t)
 	p := startPortal(t, h, func(o *portal.Options) { o.RatePerSecond, o.RateBurst = 0.01, 2 })
-	from := func(src string) *terminal {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
-		conn, err := d.Dial("tcp", p.addr)
-		if err != nil {
-			t.Skipf("cannot bind %s: %v", src, err)
-		}
-		cc, chans, reqs, err := gossh.NewClientConn(conn, p.addr, &gossh.ClientConfig{User: "reset",
-			HostKeyCallback: gossh.InsecureIgnoreHostKey()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		c := gossh.NewClient(cc, chans, reqs)
-		t.Cleanup(func() { c.Close() })
-		return openTerminal(t, c, 24, 80)
-	}
+	from := func(src string) *terminal { return terminalFrom(t, src, p.addr) }
 	for range 2 {
 		from("127.0.0.1").waitFor("Reset a forgotten password", wait)
 	}

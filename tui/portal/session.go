@@ -11,7 +11,6 @@ import (
 	"charm.land/ssh"
 	"charm.land/wish/v2/bubbletea"
 	"github.com/charmbracelet/colorprofile"
-	"golang.org/x/time/rate"
 
 	"github.com/sspr-kiosk/sspr/tui"
 )
@@ -85,7 +84,7 @@ func (s *Server) serveTUI(sess ssh.Session) {
 		s.mu.Unlock()
 		s.sessions.Done()
 	}()
-	t.keys = newKeyboard(sess.Context(), s.closeWhenIdle(sess), rate.NewLimiter(inputRate, inputBurst))
+	t.keys = newKeyboard(sess.Context(), s.closeWhenIdle(sess), newBudget(time.Now))
 	if draining {
 		// Shutdown began after this session passed the capacity check.
 		t.notify(notice)

@@ -71,6 +71,9 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	if err := srv.Shutdown(context.Background(), a.cfg.SSH.ShutdownGrace); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// Shutdown closes only a listener the accept loop has taken; a signal
+	// at start can come first, and the loop would then wait on it forever.
+	_ = l.Close()
 	<-errs
 	return nil
 }

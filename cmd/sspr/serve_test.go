@@ -432,3 +432,37 @@ func TestServeRestsOverOpenSSH(t *testing.T) {
 		t.Fatalf("the log does not show a session that rested and was left:\n%s", log)
 	}
 }
+
+// TestDemoRemovesItsFolderOnSIGHUP: the demo's throwaway folder holds a
+// store and a key file; a hang-up (a closed terminal, a dropped SSH login)
+// removes it as SIGTERM does.
+func TestDemoRemovesItsFolderOnSIGHUP(t *testing.T) {
+	tmp := t.TempDir()
+	p := startPortalProcess(t, cleanEnv("TMPDIR="+tmp), "demo")
+	folders, err := filepath.Glob(filepath.Join(tmp, "sspr-demo-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(folders) != 1 {
+		t.Fatalf("the demo made %d folders in TMPDIR (%v); want 1", len(folders), folders)
+	}
+	for _, name := range []string{"sspr.db", "sspr.key"} {
+		if _, err := os.Stat(filepath.Join(folders[0], name)); err != nil {
+			t.Fatalf("the demo folder has no %s: %v", name, err)
+		}
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Errorf("sspr demo exited with %v after SIGHUP; stderr:\n%s", err, p.stderr)
+		}
+	case <-time.After(e2eWait):
+		t.Fatalf("sspr demo did not exit after SIGHUP; stderr:\n%s", p.stderr)
+	}
+	if _, err := os.Stat(folders[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after SIGHUP the demo folder %s is still there (%v)", folders[0], err)
+	}
+}

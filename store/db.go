@@ -65,13 +65,32 @@ type Tx struct {
 	rowsOut map[string]struct{}
 }
 
+// Options tune OpenWith; the zero Options is Open.
+type Options struct {
+	// OnLooseMode hears of each store file (the database, its -wal or -shm)
+	// that others could read and that Open made private (0600), with the
+	// mode it had, so that the caller can say so.
+	OnLooseMode func(file string, was fs.FileMode)
+}
+
 // Open opens (creating if needed) the SQLite file at path and applies every
 // migration not yet applied.
 func Open(ctx context.Context, path string) (*DB, error) {
-	// The file holds password hashes: create it private. SQLite gives the
-	// WAL and shared-memory files the same mode.
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options. The file holds password hashes: it is
+// created private, and a file that group or others can read (left so by a
+// copy, a restore or an older version) is made private before use, with its
+// -wal and -shm files.
+func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
+	// SQLite gives the WAL and shared-memory files it creates the mode of
+	// the database file.
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
 		_ = f.Close()
+	}
+	if err := tightenModes(path, opts.OnLooseMode); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	writer, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -102,6 +121,31 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// tightenModes makes the store's files that group or others can access
+// 0600, telling report of each.
+func tightenModes(path string, report func(string, fs.FileMode)) error {
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		was := st.Mode().Perm()
+		if was&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(f, 0o600); err != nil {
+			return fmt.Errorf("%s has mode %#o and could not be made 0600: %w", f, was, err)
+		}
+		if report != nil {
+			report(f, was)
+		}
+	}
+	return nil
 }
 
 // connectWriter opens the writer connection, waiting while another process

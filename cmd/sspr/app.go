@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
 	"time"
+
+	"charm.land/log/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/clock"
@@ -31,6 +34,8 @@ type app struct {
 	svc        *flows.Service
 	dispatcher *dispatch.Dispatcher
 	hasher     *password.Hasher
+	// log is the server log (stderr); warnings at start go there too.
+	log *log.Logger
 }
 
 // resolveDataDir applies --data, then $SSPR_DATA_PATH, then ./sspr-data.
@@ -63,7 +68,13 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, filepath.Join(abs, "sspr.db"))
+	logger := newLogger()
+	db, err := store.OpenWith(ctx, filepath.Join(abs, "sspr.db"), store.Options{
+		OnLooseMode: func(file string, was fs.FileMode) {
+			logger.Warn("the store was readable by others; made it private", "file", file,
+				"was", fmt.Sprintf("%#o", was), "now", "0600")
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +97,13 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		_ = db.Close()
 		return nil, err
 	}
-	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher}, nil
+	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher, log: logger}, nil
+}
+
+// newLogger returns the log a server writes, and where warnings at start go:
+// stderr, timed.
+func newLogger() *log.Logger {
+	return log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "sspr"})
 }
 
 // Close closes the store.

@@ -41,7 +41,7 @@ func newServeCmd(opts *rootOptions) *cobra.Command {
 
 // serve runs the portal until ctx ends, then drains it.
 func serve(ctx context.Context, a *app, mode tui.Mode) error {
-	logger := log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "sspr"})
+	logger := a.log
 	srv, err := portal.New(portal.Options{
 		SSH: a.cfg.SSH, HostKeyPath: filepath.Join(a.dataDir, "ssh_host_ed25519"), Service: a.svc, Mode: mode,
 		IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout, Banner: assets.Banner(),

@@ -105,6 +105,12 @@ func NewLDAPDirectory(client *ldapdir.Client, opts LDAPOptions) *LDAPDirectory {
 	return &LDAPDirectory{client: client, opts: opts}
 }
 
+// CheckBind binds as the service account once, for the check at start: an
+// error wrapping ldapdir.ErrServiceBind means the directory refused the
+// bind DN or password, one wrapping ldapdir.ErrUnavailable that it could not
+// be reached.
+func (d *LDAPDirectory) CheckBind(ctx context.Context) error { return d.client.CheckBind(ctx) }
+
 // Close closes the client's pooled connections.
 func (d *LDAPDirectory) Close() error { return d.client.Close() }
 

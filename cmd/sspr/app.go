@@ -34,6 +34,7 @@ type app struct {
 	svc        *flows.Service
 	dispatcher *dispatch.Dispatcher
 	hasher     *password.Hasher
+	dir        flows.Directory
 	// log is the server log (stderr); warnings at start go there too.
 	log *log.Logger
 }
@@ -97,7 +98,7 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		_ = db.Close()
 		return nil, err
 	}
-	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher, log: logger}, nil
+	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher, dir: dir, log: logger}, nil
 }
 
 // newLogger returns the log a server writes, and where warnings at start go:

@@ -122,6 +122,9 @@ func demoEnviron() []string { return nil }
 // runTUI runs the TUI on this terminal until it ends or ctx is cancelled
 // (SIGTERM), with the notification worker and tidying beside it.
 func runTUI(ctx context.Context, a *app, o tui.Options) error {
+	if err := a.checkDirectory(ctx); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// A terminal showing the TUI has nowhere to report a failed tidy; the

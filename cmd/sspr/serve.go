@@ -41,6 +41,9 @@ func newServeCmd(opts *rootOptions) *cobra.Command {
 
 // serve runs the portal until ctx ends, then drains it.
 func serve(ctx context.Context, a *app, mode tui.Mode) error {
+	if err := a.checkDirectory(ctx); err != nil {
+		return err
+	}
 	logger := a.log
 	srv, err := portal.New(portal.Options{
 		SSH: a.cfg.SSH, HostKeyPath: filepath.Join(a.dataDir, "ssh_host_ed25519"), Service: a.svc, Mode: mode,

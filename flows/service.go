@@ -139,6 +139,10 @@ type Deps struct {
 	Directory  Directory
 	// Issuer names sspr in authenticator apps.
 	Issuer string
+	// Faults is the server's fault log; nil logs nothing. Give the store,
+	// the dispatcher and an LDAP directory the same one (Faults.Hook,
+	// LDAPOptions.Faults), so that one cause is one line a minute.
+	Faults *Faults
 }
 
 // Service runs the flows. It holds in-flight resets and sign-ins in memory;
@@ -154,6 +158,7 @@ type Service struct {
 	renderer *dispatch.Renderer
 	dir      Directory
 	issuer   string
+	faults   *Faults
 
 	mu       sync.Mutex
 	flows    *lapsing[*flow]
@@ -173,7 +178,7 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
-		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Issuer,
+		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Issuer, faults: d.Faults,
 		flows: newFlows(), sessions: newSessions(),
 	}
 	if s.dir == nil {

@@ -18,7 +18,8 @@ import (
 // the config names an LDAP server. The LDAP client connects on first use, so
 // a directory that is down does not stop sspr from starting: people see a
 // clear message instead.
-func directoryFor(ctx context.Context, cfg config.Config, db *store.DB, hasher *password.Hasher, clk clock.Clock) (flows.Directory, error) {
+func directoryFor(ctx context.Context, cfg config.Config, db *store.DB, hasher *password.Hasher, clk clock.Clock,
+	faults *flows.Faults) (flows.Directory, error) {
 	if cfg.LDAP.URL == "" {
 		return flows.NewBuiltinDirectory(db, hasher, clk), nil
 	}
@@ -26,7 +27,7 @@ func directoryFor(ctx context.Context, cfg config.Config, db *store.DB, hasher *
 	if err != nil {
 		return nil, err
 	}
-	return flows.NewLDAPDirectory(client, flows.LDAPOptions{PrefillContacts: cfg.LDAP.PrefillContacts}), nil
+	return flows.NewLDAPDirectory(client, flows.LDAPOptions{PrefillContacts: cfg.LDAP.PrefillContacts, Faults: faults}), nil
 }
 
 // checkDirectory binds as the LDAP service account once, before a kiosk or

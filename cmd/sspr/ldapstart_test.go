@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sspr-kiosk/sspr/store/ldapdir/slapdtest"
 )
@@ -49,16 +47,5 @@ func TestStartRefusedOnWrongBindPassword(t *testing.T) {
 		}
 	}
 
-	p := startPortalProcess(t, ldapEnv(srv, slapdtest.ServicePassword), "serve", "--data", filepath.Join(t.TempDir(), "d"))
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Errorf("serve with the right bind password exited with %v; stderr:\n%s", err, p.stderr)
-		}
-	case <-time.After(e2eWait):
-		t.Fatalf("serve did not exit after SIGTERM; stderr:\n%s", p.stderr)
-	}
+	startPortalProcess(t, ldapEnv(srv, slapdtest.ServicePassword), "serve", "--data", filepath.Join(t.TempDir(), "d")).stop(t)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -45,6 +46,7 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 		return err
 	}
 	logger := a.log
+	a.faults.SetLogger(slog.New(logger))
 	srv, err := portal.New(portal.Options{
 		SSH: a.cfg.SSH, HostKeyPath: filepath.Join(a.dataDir, "ssh_host_ed25519"), Service: a.svc, Mode: mode,
 		IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout, Banner: assets.Banner(),
@@ -59,7 +61,7 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	}
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	defer stopWorker()
-	a.startWorkers(workerCtx, func(err error) { logger.Error("tidy", "err", err) })
+	a.startWorkers(workerCtx, a.faults.Hook("tidy"))
 	go logStats(workerCtx, logger, srv, time.Minute)
 
 	fmt.Fprintf(os.Stdout, "listening on %s\nhost key %s\n", l.Addr(), srv.HostKeyFingerprint())

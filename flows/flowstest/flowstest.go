@@ -58,6 +58,9 @@ type Options struct {
 	Channels func(db *store.DB, clk clock.Clock) map[string]dispatch.Channel
 	// Directory is where passwords live; nil keeps them in the store.
 	Directory flows.Directory
+	// Faults, when set, hears of the store's, the dispatcher's and the
+	// flows' failures, wired as sspr wires its server log.
+	Faults *flows.Faults
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -68,9 +71,11 @@ type Harness struct {
 	// replaced it.
 	Clock *clock.Fake
 	// Inbox receives email and sms unless Options.Channels said otherwise.
-	Inbox  *Inbox
-	Keys   *secret.Keys
-	Hasher *password.Hasher
+	Inbox *Inbox
+	// Dispatcher is the service's: DeliverDue sends queued notifications.
+	Dispatcher *dispatch.Dispatcher
+	Keys       *secret.Keys
+	Hasher     *password.Hasher
 	// Dir is the data directory: the store and the key file are in it.
 	Dir string
 	// Admin is the actor the helpers act as where the service asks for one.
@@ -93,7 +98,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "sspr.db"))
+	db, err := store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +121,9 @@ func New(t testing.TB, opts ...Options) *Harness {
 	if o.Channels != nil {
 		channels = o.Channels(db, h.clk)
 	}
-	d := dispatch.New(channels, db, h.clk, dispatch.Options{})
+	d := dispatch.New(channels, db, h.clk, dispatch.Options{OnError: o.Faults.Hook("notification queue"),
+		OnDeliveryError: o.Faults.Hook("delivery")})
+	h.Dispatcher = d
 	p, slots := o.Params, o.Slots
 	if p == (password.Params{}) {
 		p, slots = CheapParams, cheapSlots
@@ -126,7 +133,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	h.Hasher = password.NewHasher(p, slots)
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
-		Keys: keys, Dispatcher: d, Directory: o.Directory})
+		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults})
 	if err != nil {
 		t.Fatal(err)
 	}

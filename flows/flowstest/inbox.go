@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/store"
 )
 
 // CodePattern matches a one-time code in a message: eight digits.
@@ -79,4 +80,21 @@ func (b *Inbox) Count() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return len(b.msgs)
+}
+
+// OutboxCode returns the newest code in the outbox table (the demo's
+// delivery) for an address, failing t when there is none.
+func (h *Harness) OutboxCode(t testing.TB, to string) string {
+	t.Helper()
+	rows, err := store.ListOutbox(context.Background(), h.DB, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(rows) - 1; i >= 0; i-- {
+		if code := CodePattern.FindString(rows[i].Body); rows[i].Destination == to && code != "" {
+			return code
+		}
+	}
+	t.Fatalf("no code for %s in the outbox", to)
+	return ""
 }

@@ -70,7 +70,7 @@ func (s *Service) workOutShape(ctx context.Context, now time.Time) decoyShape {
 	shape := decoyShape{kinds: map[policy.Method]bool{policy.Email: true}, domain: "example.com", callingCode: "1", at: now}
 	rows, err := store.RegisteredMethods(ctx, s.db)
 	if err != nil {
-		s.fault("work out the shape of a typical account", err)
+		s.reportFault("work out the shape of a typical account", err)
 		return shape
 	}
 	sets, domains, codes := map[string]int{}, map[string]int{}, map[string]int{}

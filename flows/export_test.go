@@ -12,3 +12,13 @@ func (s *Service) HeldInMemory() (flows, sessions int) {
 	defer s.mu.Unlock()
 	return s.flows.held(), s.sessions.held()
 }
+
+// MaxFaultCauses is how many causes the fault log keeps apart in a minute.
+const MaxFaultCauses = maxFaultCauses
+
+// FaultCauses reports how many causes f remembers.
+func (f *Faults) FaultCauses() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.causes)
+}

@@ -89,6 +89,9 @@ type LDAPOptions struct {
 	// notifications may use the mail. They count as methods only once
 	// verified by a code.
 	PrefillContacts bool
+	// Faults hears of the directory's failures: out of reach, refusing the
+	// service account, refusing sspr access. Nil logs nothing.
+	Faults *Faults
 }
 
 // LDAPDirectory keeps passwords in an LDAP directory (OpenLDAP, Active
@@ -104,6 +107,12 @@ var _ Directory = (*LDAPDirectory)(nil)
 func NewLDAPDirectory(client *ldapdir.Client, opts LDAPOptions) *LDAPDirectory {
 	return &LDAPDirectory{client: client, opts: opts}
 }
+
+// CheckBind binds as the service account once, for the check at start: an
+// error wrapping ldapdir.ErrServiceBind means the directory refused the
+// bind DN or password, one wrapping ldapdir.ErrUnavailable that it could not
+// be reached.
+func (d *LDAPDirectory) CheckBind(ctx context.Context) error { return d.client.CheckBind(ctx) }
 
 // Close closes the client's pooled connections.
 func (d *LDAPDirectory) Close() error { return d.client.Close() }
@@ -207,20 +216,27 @@ func (d *LDAPDirectory) IsMember(ctx context.Context, username, group string) (b
 	return ok, nil
 }
 
-// mapError turns the client's errors into the flows' own.
+// mapError turns the client's errors into the flows' own, and reports the
+// directory's failures (not the answers about a person) to the fault log.
 func (d *LDAPDirectory) mapError(op string, err error) error {
 	var pe *ldapdir.PolicyError
 	switch {
-	case errors.Is(err, ldapdir.ErrNoSuchUser), errors.Is(err, ldapdir.ErrAmbiguousUser):
+	case errors.Is(err, ldapdir.ErrNoSuchUser):
+		return ErrUnknownUser
+	case errors.Is(err, ldapdir.ErrAmbiguousUser):
+		// The user filter is too wide: the operator's to fix.
+		d.opts.Faults.Report("directory "+op, err)
 		return ErrUnknownUser
 	case errors.As(err, &pe):
 		return &DirectoryRefusedError{Reason: pe.Reason, cause: err}
 	case errors.Is(err, ldapdir.ErrInvalidCredentials):
 		return fmt.Errorf("directory: %w", ErrBadCredentials)
-	case errors.Is(err, ldapdir.ErrUnavailable), errors.Is(err, ldapdir.ErrServiceBind), errors.Is(err, ldapdir.ErrClosed):
-		return fmt.Errorf("%s: %w: %w", op, ErrDirectoryUnavailable, err)
 	case errors.Is(err, context.Canceled):
 		return err
+	}
+	d.opts.Faults.Report("directory "+op, err)
+	if errors.Is(err, ldapdir.ErrUnavailable) || errors.Is(err, ldapdir.ErrServiceBind) || errors.Is(err, ldapdir.ErrClosed) {
+		return fmt.Errorf("%s: %w: %w", op, ErrDirectoryUnavailable, err)
 	}
 	return fmt.Errorf("%s: directory: %w", op, err)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/invisible"
 	"github.com/sspr-kiosk/sspr/flows/policy"
@@ -288,6 +289,50 @@ func TestLDAPWrongServicePassword(t *testing.T) {
 	}
 	if n := e.failures(t, "alice"); n != 0 {
 		t.Errorf("%d failures counted against alice for sspr's own misconfiguration", n)
+	}
+}
+
+// TestLDAPWrongServicePasswordBacksOff: with a wrong service password,
+// resets and sign-ins within a minute fail at once as "directory
+// unavailable" and cost the service account one failed bind, so ppolicy
+// never locks it; after the minute sspr binds again.
+func TestLDAPWrongServicePasswordBacksOff(t *testing.T) {
+	clk := clock.NewFake(time.Now())
+	e := newLDAPEnv(t, flows.LDAPOptions{}, func(cfg *ldapdir.Config) {
+		cfg.BindPassword, cfg.Clock = "not the service password", clk
+	})
+	ctx := context.Background()
+	failedBinds := func() int {
+		v, err := e.srv.Values(slapdtest.ServiceDN, "pwdFailureTime")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(v)
+	}
+	for i := range 3 * slapdtest.MaxFailure {
+		if _, err := e.Svc.StartReset(ctx, "alice", "kiosk-1"); !errors.Is(err, flows.ErrDirectoryUnavailable) {
+			t.Fatalf("reset %d: %v", i, err)
+		}
+		if _, err := e.Svc.SignIn(ctx, "bob", slapdtest.Users["bob"].Password, "kiosk-1"); !errors.Is(err, flows.ErrDirectoryUnavailable) {
+			t.Fatalf("sign-in %d: %v", i, err)
+		}
+		clk.Advance(5 * time.Second)
+	}
+	if n := failedBinds(); n != 1 {
+		t.Errorf("%d failed service binds within a minute; want 1", n)
+	}
+	clk.Advance(ldapdir.BindBackoff)
+	if _, err := e.Svc.StartReset(ctx, "alice", "kiosk-1"); !errors.Is(err, flows.ErrDirectoryUnavailable) {
+		t.Fatalf("reset after the pause: %v", err)
+	}
+	if n := failedBinds(); n != 2 {
+		t.Errorf("%d failed service binds after the pause; want 2", n)
+	}
+	if locked, err := e.srv.Values(slapdtest.ServiceDN, "pwdAccountLockedTime"); err != nil || len(locked) > 0 {
+		t.Errorf("the service account is locked (%v, %v)", locked, err)
+	}
+	if n := e.failures(t, "alice") + e.failures(t, "bob"); n != 0 {
+		t.Errorf("%d failures counted against people for sspr's own misconfiguration", n)
 	}
 }
 

@@ -146,9 +146,10 @@ type Deps struct {
 	// the VoucherLifetime constant. Outside the bounds of vouchers.lifetime
 	// New refuses it: secret.VoucherLength is chosen for the longest.
 	VoucherLifetime time.Duration
-	// OnFault hears of failures that no person is shown (a code that could
-	// not be delivered behind the screen), for the server log; nil drops them.
-	OnFault func(what string, err error)
+	// Faults is the server's fault log; nil logs nothing. Give the store,
+	// the dispatcher and an LDAP directory the same one (Faults.Hook,
+	// LDAPOptions.Faults), so that one cause is one line a minute.
+	Faults *Faults
 }
 
 // Service runs the flows. It holds in-flight resets and sign-ins in memory;
@@ -164,7 +165,7 @@ type Service struct {
 	renderer *dispatch.Renderer
 	dir      Directory
 	issuer   string
-	onFault  func(what string, err error)
+	faults   *Faults
 	// voucherLife is how long a new helpdesk voucher stays valid.
 	voucherLife time.Duration
 
@@ -192,7 +193,7 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
-		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Organisation, onFault: d.OnFault,
+		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Organisation, faults: d.Faults,
 		flows: newFlows(), sessions: newSessions(), deliveries: make(chan struct{}, maxDeliveriesBehind),
 	}
 	if s.dir == nil {
@@ -243,13 +244,6 @@ func loadPolicy(ctx context.Context, h store.Handler) (policy.Policy, error) {
 }
 
 func (s *Service) now() time.Time { return s.clock.Now() }
-
-// fault tells the server log of a failure nobody is shown.
-func (s *Service) fault(what string, err error) {
-	if s.onFault != nil {
-		s.onFault(what, err)
-	}
-}
 
 // record appends an audit entry inside tx, filling in the time.
 func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error {

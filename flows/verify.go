@@ -140,7 +140,7 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 		return sent, c.ID, nil
 	}
 	if err := s.dispatcher.SendCode(ctx, msg.Channel, r.to, msg); err != nil {
-		s.codeNotDelivered(ctx, entry, err)
+		s.codeNotDelivered(ctx, entry)
 		// Best effort, as the person is told the send failed either way.
 		_ = s.db.WithTx(ctx, func(tx *store.Tx) error {
 			return store.VoidOpenChallenges(ctx, tx, r.flowID, string(r.method), now.Unix())
@@ -165,10 +165,11 @@ func (s *Service) deliverBehind(ctx context.Context, msg dispatch.Message, entry
 	select {
 	case s.deliveries <- struct{}{}:
 	default:
+		s.reportFault("deliver code", errDeliveryBacklog)
 		s.behind.Add(1)
 		go func() {
 			defer s.behind.Done()
-			s.codeNotDelivered(ctx, entry, errDeliveryBacklog)
+			s.codeNotDelivered(ctx, entry)
 		}()
 		return
 	}
@@ -176,8 +177,9 @@ func (s *Service) deliverBehind(ctx context.Context, msg dispatch.Message, entry
 	go func() {
 		defer s.behind.Done()
 		defer func() { <-s.deliveries }()
+		// The dispatcher reports its own failures to the fault log.
 		if err := s.dispatcher.SendCode(ctx, msg.Channel, msg.To, msg); err != nil {
-			s.codeNotDelivered(ctx, entry, err)
+			s.codeNotDelivered(ctx, entry)
 		}
 	}()
 }
@@ -186,13 +188,11 @@ func (s *Service) deliverBehind(ctx context.Context, msg dispatch.Message, entry
 // on their way.
 var errDeliveryBacklog = errors.New("too many codes on their way at once")
 
-// codeNotDelivered records a code that did not go out: in the audit log,
-// where admins see it, and in the server log. The error names the channel's
-// reason, never the code.
-func (s *Service) codeNotDelivered(ctx context.Context, entry audit.Entry, err error) {
+// codeNotDelivered records a code that did not go out in the audit log,
+// where admins see it. The server log hears of it from the dispatcher.
+func (s *Service) codeNotDelivered(ctx context.Context, entry audit.Entry) {
 	entry.Event, entry.Outcome, entry.Detail = audit.EventCodeSendFailed, "failed", entry.Detail+": delivery failed"
 	_ = s.recordAlone(ctx, entry)
-	s.fault("deliver code", err)
 }
 
 // WaitDeliveries waits until every code handed to delivery behind the

@@ -54,6 +54,8 @@ type DB struct {
 	// long parsing a short statement as running it.
 	writerStmts *stmtCache
 	readerStmts *stmtCache
+	// onFault is Options.OnFault, or nil.
+	onFault func(error)
 }
 
 // Tx is a write transaction on the writer connection.
@@ -65,13 +67,37 @@ type Tx struct {
 	rowsOut map[string]struct{}
 }
 
+// Options tune OpenWith; the zero Options is Open.
+type Options struct {
+	// OnLooseMode hears of each store file (the database, its -wal or -shm)
+	// that others could read and that Open made private (0600), with the
+	// mode it had, so that the caller can say so.
+	OnLooseMode func(file string, was fs.FileMode)
+	// OnFault hears of every failure of the database itself, as opposed to
+	// an answer about the data: the disk full, the file locked past the busy
+	// timeout, unreadable, read-only or corrupt (see IsFault). The error is
+	// SQLite's, which never quotes the statement's values.
+	OnFault func(err error)
+}
+
 // Open opens (creating if needed) the SQLite file at path and applies every
 // migration not yet applied.
 func Open(ctx context.Context, path string) (*DB, error) {
-	// The file holds password hashes: create it private. SQLite gives the
-	// WAL and shared-memory files the same mode.
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith is Open with options. The file holds password hashes: it is
+// created private, and a file that group or others can read (left so by a
+// copy, a restore or an older version) is made private before use, with its
+// -wal and -shm files.
+func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
+	// SQLite gives the WAL and shared-memory files it creates the mode of
+	// the database file.
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
 		_ = f.Close()
+	}
+	if err := tightenModes(path, opts.OnLooseMode); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	writer, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -92,7 +118,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 
-	db := &DB{writer: writer, reader: reader, writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader)}
+	db := &DB{writer: writer, reader: reader, writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader),
+		onFault: opts.OnFault}
 	if err := connectWriter(ctx, writer); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -102,6 +129,31 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// tightenModes makes the store's files that group or others can access
+// 0600, telling report of each.
+func tightenModes(path string, report func(string, fs.FileMode)) error {
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		st, err := os.Stat(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		was := st.Mode().Perm()
+		if was&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(f, 0o600); err != nil {
+			return fmt.Errorf("%s has mode %#o and could not be made 0600: %w", f, was, err)
+		}
+		if report != nil {
+			report(f, was)
+		}
+	}
+	return nil
 }
 
 // connectWriter opens the writer connection, waiting while another process
@@ -122,6 +174,29 @@ func connectWriter(ctx context.Context, writer *sql.DB) error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// faultCodes are SQLite's primary result codes for a database that failed,
+// rather than a statement that was refused (a constraint, a missing row).
+var faultCodes = map[int]bool{
+	sqlite3.SQLITE_PERM: true, sqlite3.SQLITE_BUSY: true, sqlite3.SQLITE_LOCKED: true, sqlite3.SQLITE_NOMEM: true,
+	sqlite3.SQLITE_READONLY: true, sqlite3.SQLITE_IOERR: true, sqlite3.SQLITE_CORRUPT: true, sqlite3.SQLITE_FULL: true,
+	sqlite3.SQLITE_CANTOPEN: true, sqlite3.SQLITE_PROTOCOL: true, sqlite3.SQLITE_NOTADB: true,
+}
+
+// IsFault reports whether err is a failure of the database itself: the
+// disk full, the file locked, unreadable, read-only or corrupt.
+func IsFault(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && faultCodes[se.Code()&0xff]
+}
+
+// fault passes err to the fault hook when it is a fault, and returns it.
+func (db *DB) fault(err error) error {
+	if err != nil && db != nil && db.onFault != nil && IsFault(err) {
+		db.onFault(err)
+	}
+	return err
 }
 
 // isBusy reports whether err is SQLITE_BUSY (any extended code).
@@ -158,9 +233,11 @@ func (db *DB) Close() error {
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if cs := db.writerStmts.get(ctx, query); cs != nil {
 		defer db.writerStmts.release(cs)
-		return cs.st.ExecContext(ctx, args...)
+		res, err := cs.st.ExecContext(ctx, args...)
+		return res, db.fault(err)
 	}
-	return db.writer.ExecContext(ctx, query, args...)
+	res, err := db.writer.ExecContext(ctx, query, args...)
+	return res, db.fault(err)
 }
 
 // QueryContext runs a read on the reader pool.
@@ -169,9 +246,11 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 	// no other query can step the same SQLite statement meanwhile.
 	if cs := db.readerStmts.get(ctx, query); cs != nil {
 		defer db.readerStmts.release(cs)
-		return cs.st.QueryContext(ctx, args...)
+		rows, err := cs.st.QueryContext(ctx, args...)
+		return rows, db.fault(err)
 	}
-	return db.reader.QueryContext(ctx, query, args...)
+	rows, err := db.reader.QueryContext(ctx, query, args...)
+	return rows, db.fault(err)
 }
 
 // QueryRowContext runs a one-row read on the reader pool.
@@ -187,17 +266,21 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 // statement once the query has been seen before.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if st := tx.stmt(ctx, query, false); st != nil {
-		return st.ExecContext(ctx, args...)
+		res, err := st.ExecContext(ctx, args...)
+		return res, tx.db.fault(err)
 	}
-	return tx.Tx.ExecContext(ctx, query, args...)
+	res, err := tx.Tx.ExecContext(ctx, query, args...)
+	return res, tx.db.fault(err)
 }
 
 // QueryContext runs a read in the transaction, like ExecContext.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	if st := tx.stmt(ctx, query, true); st != nil {
-		return st.QueryContext(ctx, args...)
+		rows, err := st.QueryContext(ctx, args...)
+		return rows, tx.db.fault(err)
 	}
-	return tx.Tx.QueryContext(ctx, query, args...)
+	rows, err := tx.Tx.QueryContext(ctx, query, args...)
+	return rows, tx.db.fault(err)
 }
 
 // QueryRowContext runs a one-row read in the transaction, like ExecContext.
@@ -251,7 +334,7 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	db.writerStmts.preparePending(ctx)
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction: %w", db.fault(err))
 	}
 	committed := false
 	defer func() {
@@ -264,7 +347,7 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	committed = true
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("commit transaction: %w", err)
+		return fmt.Errorf("commit transaction: %w", db.fault(err))
 	}
 	return nil
 }

@@ -71,6 +71,15 @@ func ListOutbox(ctx context.Context, h Handler, afterID int64, limit int) ([]Out
 	return queryOutbox(ctx, h, "list outbox", q, afterID)
 }
 
+// LastOutboxID returns the id of the newest outbox row, 0 when there is none.
+func LastOutboxID(ctx context.Context, h Handler) (int64, error) {
+	var id int64
+	if err := h.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM outbox`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("last outbox id: %w", err)
+	}
+	return id, nil
+}
+
 // DueOutbox returns queued messages whose next attempt is at or before now,
 // the longest-waiting first.
 func DueOutbox(ctx context.Context, h Handler, now int64, limit int) ([]OutboxMessage, error) {

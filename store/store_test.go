@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -460,5 +462,60 @@ func TestImportUsersAllOrNothing(t *testing.T) {
 	}
 	if n := countRows(t, db, "users"); n != 0 {
 		t.Fatalf("a failed import left %d users", n)
+	}
+}
+
+// TestOpenTightensLooseModes: a store file others can read (sspr.db and its
+// -wal and -shm, here left 0644 by another process that has it open) is
+// made 0600 when opened, and each file tightened is reported.
+func TestOpenTightensLooseModes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sspr.db")
+	first := openAt(t, path)
+	addUser(t, first, "alice") // the -wal and -shm exist while first is open
+	files := []string{path, path + "-wal", path + "-shm"}
+	for _, f := range files {
+		if err := os.Chmod(f, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loose := map[string]fs.FileMode{}
+	db, err := store.OpenWith(ctx, path, store.Options{OnLooseMode: func(file string, was fs.FileMode) {
+		loose[file] = was
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %#o after open; want 0600", filepath.Base(f), st.Mode().Perm())
+		}
+		if loose[f] != 0o644 {
+			t.Errorf("%s: reported %#o; want 0644 reported", filepath.Base(f), loose[f])
+		}
+	}
+	if len(loose) != len(files) {
+		t.Errorf("reported %v; want exactly %v", loose, files)
+	}
+	// A private store is opened without a word.
+	clear(loose)
+	again, err := store.OpenWith(ctx, path, store.Options{OnLooseMode: func(file string, was fs.FileMode) {
+		loose[file] = was
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if len(loose) != 0 {
+		t.Errorf("a private store reported %v", loose)
+	}
+	if n := countRows(t, again, "users"); n != 1 {
+		t.Errorf("%d users after reopening; want 1", n)
 	}
 }

@@ -111,7 +111,6 @@ type Model struct {
 	typingKeys keys.KeyMap
 
 	outbox     []flows.OutboxMessage
-	outboxSeen int64
 	showOutbox bool
 	// outboxOnly is the outbox taking the whole window, at widths too
 	// narrow for both; the screen shows until the person asks for it.
@@ -150,6 +149,9 @@ func New(opts Options) *Model {
 	e := &env{ctx: opts.Context, svc: opts.Service, source: opts.Source, mode: opts.Mode,
 		st: opts.Theme.For(opts.Dark), keys: km, doneTimeout: opts.DoneTimeout,
 		costPerCall: opts.CostPerCall, currency: opts.Currency}
+	if opts.Mode == ModeDemo {
+		e.outbox = flows.NewOutboxView()
+	}
 	m := &Model{env: e, opts: opts, width: 80, height: 24, showOutbox: opts.Mode == ModeDemo,
 		baseKeys: km, typingKeys: km.Typing()}
 	m.stack = []screen{newWelcome(e, opts.Banner)}
@@ -239,7 +241,6 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			if m.outboxLoaded && m.width < sideBySide && !m.outboxOnly {
 				m.notice = "Something new is in the outbox: ctrl+o shows it."
 			}
-			m.outboxSeen = msg.items[len(msg.items)-1].ID
 		}
 		m.outboxLoaded = true
 		return m, nil
@@ -465,10 +466,12 @@ func withFooter(body, footer string, rows int) string {
 // outboxMsg carries new outbox messages for the demo panel.
 type outboxMsg struct{ items []flows.OutboxMessage }
 
+// fetchOutbox reads what is new in the outbox for the people this session
+// looked up: a demo served over SSH shows each session its own codes only.
 func (m *Model) fetchOutbox() tea.Cmd {
-	svc, ctx, after := m.env.svc, m.env.ctx, m.outboxSeen
+	svc, ctx, view := m.env.svc, m.env.ctx, m.env.outbox
 	return func() tea.Msg {
-		items, err := svc.Outbox(ctx, after, 50)
+		items, err := svc.Outbox(ctx, view, 50)
 		if err != nil {
 			return nil
 		}

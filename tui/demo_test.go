@@ -115,3 +115,39 @@ func TestMethodHintsWhole(t *testing.T) {
 		d.keys("esc")
 	}
 }
+
+// TestDemoOutboxPerSession: two sessions of one demo (as `sspr demo
+// --listen` serves them) each see the codes of the people they looked up,
+// never the other's.
+func TestDemoOutboxPerSession(t *testing.T) {
+	h := newDemoHarness(t)
+	a := newDriver(t, h, Options{Mode: ModeDemo})
+	b := newDriver(t, h, Options{Mode: ModeDemo})
+	for _, d := range []*driver{a, b} {
+		d.resize(120, 40)
+	}
+	a.startReset("alice")
+	a.sendEmailCode()
+	a.tick(time.Second)
+	alice := a.codeInPanel()
+
+	b.startReset("bob")
+	at[*methods](b)
+	b.tick(time.Second)
+	if v := b.view(); strings.Contains(v, alice) || !strings.Contains(v, "Nothing sent yet.") {
+		t.Fatalf("session B looked up bob and sees:\n%s", v)
+	}
+
+	b.keys("esc", "esc")
+	b.startReset("carol")
+	b.sendEmailCode()
+	b.tick(time.Second)
+	carol := b.codeInPanel()
+	if strings.Contains(b.view(), alice) {
+		t.Errorf("session B shows alice's code %s:\n%s", alice, b.view())
+	}
+	a.tick(time.Second)
+	if v := a.view(); strings.Contains(v, carol) || !strings.Contains(v, alice) {
+		t.Errorf("session A should show alice's code %s and not carol's %s:\n%s", alice, carol, v)
+	}
+}

@@ -69,6 +69,9 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 			seq, e := s.req.next(s.e), s.e
 			return s, func() tea.Msg {
 				rs, err := e.svc.StartReset(e.ctx, name, e.source)
+				if err == nil {
+					e.outbox.Watch(rs.FlowID)
+				}
 				return startedMsg{seq: seq, rs: rs, err: err}
 			}
 		}

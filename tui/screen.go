@@ -52,6 +52,9 @@ type env struct {
 	// costPerCall and currency price a helpdesk call in the admin insights.
 	costPerCall float64
 	currency    string
+	// outbox is the demo's view of the outbox: the messages to the people
+	// this session looked up (nil outside the demo; Watch on nil is a no-op).
+	outbox *flows.OutboxView
 }
 
 func (e *env) now() time.Time { return e.svc.Clock().Now() }

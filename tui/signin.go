@@ -114,9 +114,15 @@ func (s *signIn) submit() tea.Cmd {
 	return func() tea.Msg {
 		if purpose == purposeAdmin {
 			rs, err := e.svc.StartAdminSignIn(e.ctx, name, pw, e.source)
+			if err == nil {
+				e.outbox.Watch(rs.FlowID)
+			}
 			return signedInMsg{seq: seq, rs: rs, err: err}
 		}
 		info, err := e.svc.SignIn(e.ctx, name, pw, e.source)
+		if err == nil {
+			e.outbox.Watch(info.ID)
+		}
 		return signedInMsg{seq: seq, info: info, err: err}
 	}
 }

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"charm.land/log/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/clock"
@@ -30,6 +34,12 @@ type app struct {
 	svc        *flows.Service
 	dispatcher *dispatch.Dispatcher
 	hasher     *password.Hasher
+	dir        flows.Directory
+	// log is the server log (stderr); warnings at start go there too.
+	log *log.Logger
+	// faults is the fault log of the store, the dispatcher, the directory
+	// and the flows; silent until serve gives it the server log.
+	faults *flows.Faults
 }
 
 // resolveDataDir applies --data, then $SSPR_DATA_PATH, then ./sspr-data.
@@ -62,7 +72,17 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, filepath.Join(abs, "sspr.db"))
+	logger := newLogger()
+	// Faults are logged by servers only (serve turns the log on): a command
+	// says its one-line reason, and a TUI on this terminal owns the screen.
+	faults := flows.NewFaults(clk, configSecrets(cfg)...)
+	db, err := store.OpenWith(ctx, filepath.Join(abs, "sspr.db"), store.Options{
+		OnLooseMode: func(file string, was fs.FileMode) {
+			logger.Warn("the store was readable by others; made it private", "file", file,
+				"was", fmt.Sprintf("%#o", was), "now", "0600")
+		},
+		OnFault: faults.Hook("store"),
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -73,19 +93,44 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		_ = db.Close()
 		return nil, err
 	}
-	d := dispatch.New(channels, db, clk, dispatch.Options{CodeTimeout: cfg.Codes.SendTimeout})
-	dir, err := directoryFor(ctx, cfg, db, hasher, clk)
+	d := dispatch.New(channels, db, clk, dispatch.Options{CodeTimeout: cfg.Codes.SendTimeout,
+		OnError: faults.Hook("notification queue"), OnDeliveryError: faults.Hook("delivery")})
+	dir, err := directoryFor(ctx, cfg, db, hasher, clk, faults)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
-		Dispatcher: d, Directory: dir, Organisation: cfg.UI.Organisation, VoucherLifetime: cfg.Vouchers.Lifetime})
+		Dispatcher: d, Directory: dir, Faults: faults, Organisation: cfg.UI.Organisation,
+		VoucherLifetime: cfg.Vouchers.Lifetime})
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher}, nil
+	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher, dir: dir, log: logger,
+		faults: faults}, nil
+}
+
+// configSecrets are the secrets in the config, for the fault log to blank
+// should a server quote one back. One that cannot be read is left out: the
+// channel or directory needing it then fails to start.
+func configSecrets(cfg config.Config) []string {
+	var out []string
+	for _, read := range []func() (string, error){cfg.SMTPPassword, cfg.LDAPBindPassword, cfg.SMSAuthHeader} {
+		if s, err := read(); err == nil && s != "" {
+			out = append(out, s)
+			if _, token, ok := strings.Cut(s, " "); ok {
+				out = append(out, token) // "Bearer TOKEN": the token alone
+			}
+		}
+	}
+	return out
+}
+
+// newLogger returns the log a server writes, and where warnings at start go:
+// stderr, timed.
+func newLogger() *log.Logger {
+	return log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "sspr"})
 }
 
 // Close lets codes still on their way go out (each is bounded by the send

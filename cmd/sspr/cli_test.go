@@ -354,6 +354,36 @@ func TestTUINeedsATerminal(t *testing.T) {
 	expectFailure(t, r, "the demo needs a terminal: run sspr demo in a terminal window, or serve it over SSH with --listen ADDR")
 }
 
+// TestLooseStoreModeTightened: a store others can read (a copy or a restore
+// that kept 0644) is made 0600 when sspr opens it, with a warning that says
+// so; once private, nothing is said.
+func TestLooseStoreModeTightened(t *testing.T) {
+	f := newFolder(t)
+	f.ok("group", "add", "staff")
+	db := filepath.Join(f.dir, "sspr.db")
+	if err := os.Chmod(db, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := f.run("group", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "staff") {
+		t.Fatalf("group list on a 0644 store:\n%s", r)
+	}
+	if !strings.Contains(r.stderr, "WARN") || !strings.Contains(r.stderr, "readable by others") ||
+		!strings.Contains(r.stderr, db) || !strings.Contains(r.stderr, "was=0644") {
+		t.Errorf("no warning naming the store and its old mode:\n%s", r)
+	}
+	st, err := os.Stat(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("sspr.db has mode %#o after the run; want 0600", st.Mode().Perm())
+	}
+	if r := f.run("group", "list"); r.code != 0 || r.stderr != "" {
+		t.Errorf("a private store should open without a word:\n%s", r)
+	}
+}
+
 func TestUnknownCommandsFail(t *testing.T) {
 	f := newFolder(t)
 	f.fails(`unknown command "frob" for "sspr"`, "frob")
@@ -1333,9 +1363,12 @@ func copyFolder(t *testing.T, f *folder) *folder {
 	if err := os.CopyFS(g.dir, os.DirFS(f.dir)); err != nil {
 		t.Fatal(err)
 	}
-	// CopyFS makes files 0666 less the umask; sspr refuses a readable key.
-	if err := os.Chmod(filepath.Join(g.dir, "sspr.key"), 0o600); err != nil {
-		t.Fatal(err)
+	// CopyFS makes files 0666 less the umask; sspr refuses a readable key
+	// and makes a readable store private with a warning.
+	for _, name := range []string{"sspr.key", "sspr.db"} {
+		if err := os.Chmod(filepath.Join(g.dir, name), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return g
 }

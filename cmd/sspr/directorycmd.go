@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/store/ldapdir"
 )
@@ -39,7 +40,7 @@ func newDirectoryCmd(opts *rootOptions) *cobra.Command {
 			if cfg.LDAP.URL == "" {
 				return errors.New("ldap.url is not set: passwords are kept in sspr's own store")
 			}
-			client, err := ldapClient(cfg)
+			client, err := ldapClient(cfg, clock.Real{})
 			if err != nil {
 				return err
 			}

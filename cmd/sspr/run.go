@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -51,6 +53,11 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 				return errors.New("the kiosk needs a terminal: run sspr kiosk on the kiosk's console or in a terminal window")
 			}
 			return withApp(c, opts, func(a *app) error {
+				// A directory that refuses sspr stops the start; only then
+				// is there anything to warn about.
+				if err := a.checkDirectory(c.Context()); err != nil {
+					return err
+				}
 				if err := warnNoAdmin(c.Context(), a, c.ErrOrStderr()); err != nil {
 					return err
 				}
@@ -82,29 +89,34 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 			if listen == "" && !onTerminal() {
 				return errors.New("the demo needs a terminal: run sspr demo in a terminal window, or serve it over SSH with --listen ADDR")
 			}
+			// A hang-up (the terminal closed, the login dropped) ends the
+			// demo as SIGTERM does, so the folder with its store and key
+			// file is removed rather than left behind.
+			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGHUP)
+			defer stop()
 			dir, err := demoDir(opts.dataDir)
 			if err != nil {
 				return err
 			}
 			defer os.RemoveAll(dir)
-			a, err := openApp(c.Context(), dir, demoEnviron(), clock.Real{}, true)
+			a, err := openApp(ctx, dir, demoEnviron(), clock.Real{}, true)
 			if err != nil {
 				return err
 			}
 			defer a.Close()
-			if err := seedDemo(c.Context(), a); err != nil {
+			if err := seedDemo(ctx, a); err != nil {
 				return err
 			}
-			if err := seedLoadUsers(c.Context(), a, seedUsers); err != nil {
+			if err := seedLoadUsers(ctx, a, seedUsers); err != nil {
 				return err
 			}
 			if listen != "" {
 				// The demo over SSH: each session gets the outbox panel.
 				a.cfg.SSH.Listen = listen
 				a.cfg.Kiosk.IdleTimeout = 0
-				return serve(c.Context(), a, tui.ModeDemo)
+				return serve(ctx, a, tui.ModeDemo)
 			}
-			return runTUI(c.Context(), a, tui.Options{Source: "demo", Mode: tui.ModeDemo, DoneTimeout: a.cfg.Kiosk.DoneTimeout})
+			return runTUI(ctx, a, tui.Options{Source: "demo", Mode: tui.ModeDemo, DoneTimeout: a.cfg.Kiosk.DoneTimeout})
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "serve the demo over SSH on this address instead of this terminal")

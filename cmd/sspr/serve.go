@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -40,7 +41,11 @@ func newServeCmd(opts *rootOptions) *cobra.Command {
 
 // serve runs the portal until ctx ends, then drains it.
 func serve(ctx context.Context, a *app, mode tui.Mode) error {
-	logger := log.NewWithOptions(os.Stderr, log.Options{ReportTimestamp: true, Prefix: "sspr"})
+	if err := a.checkDirectory(ctx); err != nil {
+		return err
+	}
+	logger := a.log
+	a.faults.SetLogger(slog.New(logger))
 	banner, err := welcomeBanner(a.cfg.UI)
 	if err != nil {
 		return err
@@ -59,7 +64,7 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	}
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	defer stopWorker()
-	a.startWorkers(workerCtx, func(err error) { logger.Error("tidy", "err", err) })
+	a.startWorkers(workerCtx, a.faults.Hook("tidy"))
 	go logStats(workerCtx, logger, srv, time.Minute)
 
 	fmt.Fprintf(os.Stdout, "listening on %s\nhost key %s\n", l.Addr(), srv.HostKeyFingerprint())
@@ -74,6 +79,9 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	if err := srv.Shutdown(context.Background(), a.cfg.SSH.ShutdownGrace); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// Shutdown closes only a listener the accept loop has taken; a signal
+	// at start can come first, and the loop would then wait on it forever.
+	_ = l.Close()
 	<-errs
 	return nil
 }

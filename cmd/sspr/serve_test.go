@@ -163,6 +163,40 @@ func (p *portalProcess) sshArgs(extra ...string) []string {
 		"-p", fmt.Sprint(p.port), "reset@127.0.0.1"}, extra...)
 }
 
+// stop sends SIGTERM and waits for the process to exit 0.
+func (p *portalProcess) stop(t *testing.T) {
+	t.Helper()
+	p.signalAndWait(t, syscall.SIGTERM)
+}
+
+// signalAndWait sends sig and waits for the process to exit 0.
+func (p *portalProcess) signalAndWait(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		if err != nil {
+			t.Errorf("sspr exited with %v after %v; stderr:\n%s", err, sig, p.stderr)
+		}
+	case <-time.After(e2eWait):
+		t.Fatalf("sspr did not exit after %v; stderr:\n%s", sig, p.stderr)
+	}
+}
+
+// startReset connects with OpenSSH, starts a reset and enters username.
+func (p *portalProcess) startReset(t *testing.T, sshPath, username string) *ptyClient {
+	t.Helper()
+	c := startPTYClient(t, sshPath, append([]string{"-tt"}, p.sshArgs()...))
+	c.waitFor("Reset a forgotten password")
+	c.send("1")
+	c.waitFor("Enter your username")
+	c.typeText(username)
+	c.send("\r")
+	return c
+}
+
 // ptyClient is `ssh -tt` running under a PTY of our own.
 type ptyClient struct {
 	t    *testing.T
@@ -198,6 +232,17 @@ func startPTYClient(t *testing.T, sshPath string, args []string) *ptyClient {
 		tty.Close()
 	})
 	return c
+}
+
+// quit ends the session with ctrl+c and waits for ssh to exit.
+func (c *ptyClient) quit() {
+	c.t.Helper()
+	c.send("\x03")
+	select {
+	case <-c.done:
+	case <-time.After(e2eWait):
+		c.t.Fatal("ssh did not exit after ctrl+c")
+	}
 }
 
 func (c *ptyClient) since() string {
@@ -297,12 +342,7 @@ func TestServeOverOpenSSH(t *testing.T) {
 	}
 
 	t.Run("reset", func(t *testing.T) {
-		c := startPTYClient(t, sshPath, append([]string{"-tt"}, p.sshArgs()...))
-		c.waitFor("Reset a forgotten password")
-		c.send("1")
-		c.waitFor("Enter your username")
-		c.typeText("alice")
-		c.send("\r")
+		c := p.startReset(t, sshPath, "alice")
 		c.waitFor("Email me a code")
 		c.send("\r")
 		c.waitFor("We sent a code to")
@@ -410,23 +450,8 @@ func TestServeRestsOverOpenSSH(t *testing.T) {
 	c.mark = c.out.Len()
 	c.send("1")
 	c.waitFor("Enter your username")
-	c.send("\x03")
-	select {
-	case <-c.done:
-	case <-time.After(e2eWait):
-		t.Fatal("ssh did not exit after ctrl+c")
-	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			t.Fatalf("sspr serve exited with %v; stderr:\n%s", err, p.stderr)
-		}
-	case <-time.After(e2eWait):
-		t.Fatalf("sspr serve did not exit after SIGTERM; stderr:\n%s", p.stderr)
-	}
+	c.quit()
+	p.stop(t)
 	log := p.stderr.String()
 	if !regexp.MustCompile(`session remote=127\.0\.0\.1:\d+ duration=\S+ outcome=left rests=[1-9]`).MatchString(log) {
 		t.Fatalf("the log does not show a session that rested and was left:\n%s", log)
@@ -601,5 +626,29 @@ func TestServeKeepalivesAreNotActivityOverOpenSSH(t *testing.T) {
 	}
 	if !strings.Contains(p.stderr.String(), `reason="session-request timeout"`) {
 		t.Fatalf("the log does not say why ssh -N was closed:\n%s", p.stderr)
+	}
+}
+
+// TestDemoRemovesItsFolderOnSIGHUP: the demo's throwaway folder holds a
+// store and a key file; a hang-up (a closed terminal, a dropped SSH login)
+// removes it as SIGTERM does.
+func TestDemoRemovesItsFolderOnSIGHUP(t *testing.T) {
+	tmp := t.TempDir()
+	p := startPortalProcess(t, cleanEnv("TMPDIR="+tmp), "demo")
+	folders, err := filepath.Glob(filepath.Join(tmp, "sspr-demo-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(folders) != 1 {
+		t.Fatalf("the demo made %d folders in TMPDIR (%v); want 1", len(folders), folders)
+	}
+	for _, name := range []string{"sspr.db", "sspr.key"} {
+		if _, err := os.Stat(filepath.Join(folders[0], name)); err != nil {
+			t.Fatalf("the demo folder has no %s: %v", name, err)
+		}
+	}
+	p.signalAndWait(t, syscall.SIGHUP)
+	if _, err := os.Stat(folders[0]); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after SIGHUP the demo folder %s is still there (%v)", folders[0], err)
 	}
 }

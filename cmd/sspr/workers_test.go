@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,31 @@ func TestWorkersTidy(t *testing.T) {
 			t.Fatal("a two-day-old throttle event is still there")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestServeStopsOnAnEarlySignal: a SIGTERM that arrives as the portal
+// starts (before its accept loop took the listener) still stops it.
+func TestServeStopsOnAnEarlySignal(t *testing.T) {
+	// One P: the accept loop's goroutine runs only once serve blocks, after
+	// the shutdown has begun, as on a loaded machine.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	a, err := openApp(context.Background(), t.TempDir(), []string{"SSPR_HASH_MEMORY_KIB=8192", "SSPR_HASH_TIME=5"}, clock.Real{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	a.cfg.SSH.Listen = "127.0.0.1:0"
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, a, tui.ModeSSH) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not return after its context ended at start")
 	}
 }

@@ -92,6 +92,11 @@ type Options struct {
 	// OnError receives errors of Run's passes (store failures, not delivery
 	// failures, which are recorded on the message); nil drops them.
 	OnError func(error)
+	// OnDeliveryError hears of every failed delivery attempt, of a code or a
+	// queued notification, for the server log; nil drops them. The error is
+	// the one SendCode returns: scrubbed of the message, so it holds no code.
+	// A send cut short by its caller leaving is not a failure.
+	OnDeliveryError func(error)
 }
 
 func (o Options) withDefaults() Options {
@@ -154,10 +159,20 @@ func (d *Dispatcher) SendCode(ctx context.Context, channel, to string, m Message
 		return fmt.Errorf("send code by %q: %w", channel, ErrNoChannel)
 	}
 	if err := d.send(ctx, ch, m); err != nil {
-		return &deliveryError{op: "send code by " + channel, reason: reason(err, m, d.opts.CodeTimeout), ctxErr: ctxErrOf(err),
+		derr := &deliveryError{op: "send code by " + channel, reason: reason(err, m, d.opts.CodeTimeout), ctxErr: ctxErrOf(err),
 			permanent: errors.Is(err, ErrPermanent)}
+		if !errors.Is(derr, context.Canceled) {
+			d.deliveryFailed(derr)
+		}
+		return derr
 	}
 	return nil
+}
+
+func (d *Dispatcher) deliveryFailed(err error) {
+	if d.opts.OnDeliveryError != nil {
+		d.opts.OnDeliveryError(err)
+	}
 }
 
 // Notify queues a notification in the outbox through h. Pass the
@@ -240,7 +255,10 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (sent, failed int, err erro
 		// hours, before the message is marked failed anyway.
 		final := attempts >= d.opts.MaxAttempts || errors.Is(sendErr, ErrPermanent)
 		m := messageOf(row)
-		if err := store.MarkOutboxFailed(rctx, d.db, row.ID, attempts, reason(sendErr, m, d.opts.CodeTimeout),
+		why := reason(sendErr, m, d.opts.CodeTimeout)
+		d.deliveryFailed(&deliveryError{op: "deliver notification by " + row.Channel, reason: why,
+			ctxErr: ctxErrOf(sendErr), permanent: errors.Is(sendErr, ErrPermanent)})
+		if err := store.MarkOutboxFailed(rctx, d.db, row.ID, attempts, why,
 			at.Add(d.backoff(attempts)).Unix(), final); err != nil {
 			errs = append(errs, err)
 		}

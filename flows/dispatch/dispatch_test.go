@@ -656,3 +656,52 @@ func TestReasonScrubs(t *testing.T) {
 		t.Fatalf("reason = %q", got)
 	}
 }
+
+// TestOnDeliveryError: every failed attempt, of a code or a queued
+// notification, reaches OnDeliveryError, scrubbed of the message like the
+// error SendCode returns; a send the caller gave up on is not a failure.
+func TestOnDeliveryError(t *testing.T) {
+	const code = "24681357"
+	var mu sync.Mutex
+	var heard []error
+	opts := Options{OnDeliveryError: func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		heard = append(heard, err)
+	}}
+	echo := func(m Message) error { return errors.New("550 mailbox unavailable: " + m.Text) }
+	rec := &recorder{fails: 2, err: echo}
+	db := openStore(t, "")
+	d := New(map[string]Channel{"email": rec, "sms": blocker{}}, db, clock.NewFake(t0), opts)
+	ctx := context.Background()
+
+	if err := d.SendCode(ctx, "email", "alice@example.org", codeMessage(t, code)); err == nil {
+		t.Fatal("the code was sent")
+	}
+	m := codeMessage(t, "11112222")
+	m.Channel, m.To = "email", "bob@example.org"
+	if err := d.Notify(ctx, db, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, failed, err := d.DeliverDue(ctx); err != nil || failed != 1 {
+		t.Fatalf("deliver: %d failed, %v", failed, err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_ = d.SendCode(cancelled, "sms", "+15550100", codeMessage(t, code))
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(heard) != 2 {
+		t.Fatalf("heard %d failures (%v); want the code's and the notification's", len(heard), heard)
+	}
+	for i, prefix := range []string{"send code by email: ", "deliver notification by email: "} {
+		msg := heard[i].Error()
+		if !strings.HasPrefix(msg, prefix) || !strings.Contains(msg, "550 mailbox unavailable") || !errors.Is(heard[i], ErrDeliveryFailed) {
+			t.Errorf("failure %d: %q", i, msg)
+		}
+		if strings.Contains(msg, code) || strings.Contains(msg, "11112222") || strings.Contains(msg, "reset your password") {
+			t.Errorf("failure %d holds the message: %q", i, msg)
+		}
+	}
+}

@@ -145,6 +145,19 @@ func scrub(s string, m Message) string {
 	return reason(errors.New(s), m, 0)
 }
 
+// scrub is scrub, first blanking the channel's own password (as typed, and
+// base64-encoded as AUTH PLAIN and LOGIN send it), which a server could
+// echo back in a refusal.
+func (c *SMTPChannel) scrub(s string, m Message) string {
+	if c.pass != "" {
+		for _, secret := range []string{c.pass, base64.StdEncoding.EncodeToString([]byte(c.pass)),
+			base64.StdEncoding.EncodeToString([]byte("\x00" + c.user + "\x00" + c.pass))} {
+			s = strings.ReplaceAll(s, secret, "[password]")
+		}
+	}
+	return scrub(s, m)
+}
+
 // SMTPConfig configures an SMTP channel.
 type SMTPConfig struct {
 	Host string
@@ -300,7 +313,7 @@ func (c *SMTPChannel) Send(ctx context.Context, m Message) error {
 	}
 	msg, err := c.compose(m)
 	if err != nil {
-		return fail(nil, scrub(err.Error(), m))
+		return fail(nil, c.scrub(err.Error(), m))
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
@@ -348,7 +361,7 @@ func (c *SMTPChannel) Send(ctx context.Context, m Message) error {
 	}
 	client, err := mail.NewClient(c.host, opts...)
 	if err != nil {
-		return fail(nil, scrub(err.Error(), m))
+		return fail(nil, c.scrub(err.Error(), m))
 	}
 	if err := client.DialAndSendWithContext(ctx, msg); err != nil {
 		return c.failure(ctx, deadline, err, dialErr, m)
@@ -413,14 +426,14 @@ func (c *SMTPChannel) failure(ctx context.Context, deadline time.Time, err, dial
 		return e
 	case dialErr != nil:
 		var certErr *tls.CertificateVerificationError
-		e.kind, e.detail, e.Temporary = ErrUnreachable, scrub(dialErr.Error(), m), !errors.As(dialErr, &certErr)
+		e.kind, e.detail, e.Temporary = ErrUnreachable, c.scrub(dialErr.Error(), m), !errors.As(dialErr, &certErr)
 		return e
 	}
 	// go-mail ends a send error with the Message-ID, which means nothing to
 	// a person reading the error.
 	detail, _, _ := strings.Cut(err.Error(), ", affected message ID:")
 	detail = strings.TrimPrefix(strings.TrimPrefix(detail, "dial failed: "), "send failed: ")
-	e.detail = scrub(detail, m)
+	e.detail = c.scrub(detail, m)
 	if code := replyCode(err); code >= 400 && code < 600 {
 		e.kind, e.Code, e.Temporary = ErrRejected, code, code < 500
 		return e

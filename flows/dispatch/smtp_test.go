@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -82,6 +83,7 @@ type mailServer struct {
 	failData  func(to string, attempt int) error
 	attempts  map[string]int // DATA attempts per recipient
 	dataBlock chan struct{}  // when set, DATA waits for it to close
+	echoAuth  bool           // a refused AUTH quotes the credentials back
 }
 
 type received struct {
@@ -183,8 +185,15 @@ func (s *mailSession) Auth(mech string) (sasl.Server, error) {
 		ok := user == testUser && pass == testPass
 		s.ms.mu.Lock()
 		s.ms.auths = append(s.ms.auths, fmt.Sprintf("%s %s %s %v", mech, user, pass, ok))
+		echo := s.ms.echoAuth
 		s.ms.mu.Unlock()
 		if !ok {
+			if echo {
+				// A careless server quoting back what it was sent.
+				plain := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + pass))
+				return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8},
+					Message: "credentials " + user + "/" + pass + " (AUTH PLAIN " + plain + ") rejected"}
+			}
 			return smtp.ErrAuthFailed
 		}
 		s.user = user
@@ -567,6 +576,30 @@ func TestSMTPAuthFailure(t *testing.T) {
 	}
 	if len(ms.received()) != 0 {
 		t.Fatal("delivered without authentication")
+	}
+}
+
+// TestSMTPAuthFailureEchoed: a server that quotes the credentials back in
+// its refusal does not put the password into sspr's error, which goes to
+// the log and the outbox table.
+func TestSMTPAuthFailureEchoed(t *testing.T) {
+	ms := startMailServer(t, serverOptions{starttls: true, mechs: []string{sasl.Plain}})
+	ms.set(func(ms *mailServer) { ms.echoAuth = true })
+	c := smtpConfig(ms, TLSStartTLS)
+	const wrong = "Wrong-Passw0rd-Zebra"
+	c.Username, c.Password = testUser, wrong
+	err := sendOne(t, newSMTP(t, c), codeEmail(t, "alice@example.com", "12345678"))
+	if err == nil {
+		t.Fatal("sent with a wrong password")
+	}
+	msg := err.Error()
+	for _, secret := range []string{wrong, base64.StdEncoding.EncodeToString([]byte("\x00" + testUser + "\x00" + wrong))} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("the error quotes the password: %q", msg)
+		}
+	}
+	if !strings.Contains(msg, "535") || !strings.Contains(msg, "[password]") {
+		t.Errorf("err = %q; want the 535 refusal with the password blanked", msg)
 	}
 }
 

@@ -8,7 +8,6 @@ package flowstest
 import (
 	"context"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,6 +62,9 @@ type Options struct {
 	Organisation string
 	// VoucherLifetime is how long vouchers stay valid; zero is the default.
 	VoucherLifetime time.Duration
+	// Faults, when set, hears of the store's, the dispatcher's and the
+	// flows' failures, wired as sspr wires its server log.
+	Faults *flows.Faults
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -73,16 +75,15 @@ type Harness struct {
 	// replaced it.
 	Clock *clock.Fake
 	// Inbox receives email and sms unless Options.Channels said otherwise.
-	Inbox  *Inbox
-	Keys   *secret.Keys
-	Hasher *password.Hasher
+	Inbox *Inbox
+	// Dispatcher is the service's: DeliverDue sends queued notifications.
+	Dispatcher *dispatch.Dispatcher
+	Keys       *secret.Keys
+	Hasher     *password.Hasher
 	// Dir is the data directory: the store and the key file are in it.
 	Dir string
 	// Admin is the actor the helpers act as where the service asks for one.
 	Admin flows.Actor
-
-	faultsMu sync.Mutex
-	faults   []string
 
 	clk clock.Clock
 }
@@ -101,7 +102,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "sspr.db"))
+	db, err := store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,9 @@ func New(t testing.TB, opts ...Options) *Harness {
 	if o.Channels != nil {
 		channels = o.Channels(db, h.clk)
 	}
-	d := dispatch.New(channels, db, h.clk, dispatch.Options{})
+	d := dispatch.New(channels, db, h.clk, dispatch.Options{OnError: o.Faults.Hook("notification queue"),
+		OnDeliveryError: o.Faults.Hook("delivery")})
+	h.Dispatcher = d
 	p, slots := o.Params, o.Slots
 	if p == (password.Params{}) {
 		p, slots = CheapParams, cheapSlots
@@ -134,7 +137,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	h.Hasher = password.NewHasher(p, slots)
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
-		Keys: keys, Dispatcher: d, Directory: o.Directory, OnFault: h.fault,
+		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
 		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime})
 	if err != nil {
 		t.Fatal(err)
@@ -144,20 +147,6 @@ func New(t testing.TB, opts ...Options) *Harness {
 	// delivered into a closed store.
 	t.Cleanup(h.Settle)
 	return h
-}
-
-func (h *Harness) fault(what string, err error) {
-	h.faultsMu.Lock()
-	defer h.faultsMu.Unlock()
-	h.faults = append(h.faults, what+": "+err.Error())
-}
-
-// Faults returns the failures the service reported for the server log so
-// far, each as "what: error".
-func (h *Harness) Faults() []string {
-	h.faultsMu.Lock()
-	defer h.faultsMu.Unlock()
-	return append([]string(nil), h.faults...)
 }
 
 // Settle waits until every code the service handed to delivery behind the
@@ -269,13 +258,14 @@ func (h *Harness) CountEvents(t testing.TB, ev audit.Event) int {
 	return len(entries)
 }
 
-// SendCode sends a code for a method of a flow and fails the test if that
-// fails.
+// SendCode sends a code for a method of a flow, lets it arrive, and fails
+// the test if the send fails.
 func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.CodeSent {
 	t.Helper()
 	sent, err := h.Svc.SendCode(context.Background(), flowID, m)
 	if err != nil {
 		t.Fatalf("send %s code: %v", m, err)
 	}
+	h.Settle()
 	return sent
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/store"
 )
 
 // CodePattern matches a one-time code in a message: eight digits.
@@ -107,4 +108,22 @@ func (b *Inbox) wait() {
 	if settle != nil {
 		settle()
 	}
+}
+
+// OutboxCode returns the newest code in the outbox table (the demo's
+// delivery) for an address, failing t when there is none.
+func (h *Harness) OutboxCode(t testing.TB, to string) string {
+	t.Helper()
+	h.Settle()
+	rows, err := store.ListOutbox(context.Background(), h.DB, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := len(rows) - 1; i >= 0; i-- {
+		if code := CodePattern.FindString(rows[i].Body); rows[i].Destination == to && code != "" {
+			return code
+		}
+	}
+	t.Fatalf("no code for %s in the outbox", to)
+	return ""
 }

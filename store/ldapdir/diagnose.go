@@ -71,7 +71,7 @@ func (c *Client) Diagnose(ctx context.Context, username string) Diagnosis {
 	if c.cfg.BindDN != "" {
 		who = "as " + c.cfg.BindDN
 	}
-	if err := c.bindService(conn); err != nil {
+	if err := c.bindService(ctx, conn); err != nil {
 		add(Step{Name: "bind", Detail: who, Err: err})
 		return d
 	}

@@ -58,7 +58,23 @@ const (
 	idleLifetime = 5 * time.Minute
 	// maxFilterInput bounds a username or group name put into a filter.
 	maxFilterInput = 256
+	// BindBackoff is how long no bind as the service account is tried after
+	// the directory refused one. Every refused bind counts towards the
+	// directory's lockout of the service account (ppolicy's pwdMaxFailure,
+	// Active Directory's lockout threshold), and without a pause every
+	// lookup would bind again: a wrong password would lock sspr out of the
+	// directory within seconds.
+	BindBackoff = time.Minute
 )
+
+// Clock tells the time; flows' clock satisfies it, and tests move a fake one.
+type Clock interface {
+	Now() time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
 
 // Config says where the directory is and how to read it.
 type Config struct {
@@ -105,6 +121,9 @@ type Config struct {
 	// PoolSize bounds the service connections kept and used at once, and
 	// separately the connections for password operations in flight.
 	PoolSize int
+	// Clock times the pause after a refused service bind (BindBackoff);
+	// nil is the wall clock.
+	Clock Clock
 }
 
 // Entry is a user as the directory has them.
@@ -153,9 +172,20 @@ type Client struct {
 	slots chan struct{} // service connections in use
 	binds chan struct{} // password operations in flight
 
+	// serviceBind lets one bind as the service account run at a time, so a
+	// burst of lookups after the password went wrong costs the account one
+	// failed bind, not one per lookup in flight.
+	serviceBind chan struct{}
+	// dialContext opens the TCP connection; tests count connections with it.
+	dialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
 	mu     sync.Mutex
 	idle   []idleConn
 	closed bool
+	// refused is the directory's refusal of the last service bind, and
+	// retryAt when the next one may be tried; nil after a bind that worked.
+	refused error
+	retryAt time.Time
 }
 
 type idleConn struct {
@@ -228,6 +258,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.slots = make(chan struct{}, cfg.PoolSize)
 	c.binds = make(chan struct{}, cfg.PoolSize)
+	c.serviceBind = make(chan struct{}, 1)
+	d := net.Dialer{Timeout: cfg.Timeout}
+	c.dialContext = d.DialContext
 	return c, nil
 }
 
@@ -254,6 +287,9 @@ func withDefaults(cfg Config) Config {
 	}
 	if cfg.PoolSize <= 0 {
 		cfg.PoolSize = DefaultPoolSize
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = realClock{}
 	}
 	return cfg
 }
@@ -294,8 +330,7 @@ func (c *Client) Close() error {
 func (c *Client) dial(ctx context.Context) (*ldap.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
-	d := net.Dialer{Timeout: c.cfg.Timeout}
-	raw, err := d.DialContext(ctx, c.network, c.addr)
+	raw, err := c.dialContext(ctx, c.network, c.addr)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctxError(ctx)
@@ -334,21 +369,66 @@ func (c *Client) dial(ctx context.Context) (*ldap.Conn, error) {
 	return conn, nil
 }
 
-// bindService binds conn as the service account.
-func (c *Client) bindService(conn *ldap.Conn) error {
+// bindService binds conn as the service account, one such bind at a time.
+// After the directory refused one, it fails at once with that refusal until
+// BindBackoff has passed.
+func (c *Client) bindService(ctx context.Context, conn *ldap.Conn) error {
 	if c.cfg.BindDN == "" {
 		return nil
+	}
+	if err := acquire(ctx, c.serviceBind); err != nil {
+		return err
+	}
+	defer func() { <-c.serviceBind }()
+	// Checked with the turn held: a bind that waited for it may find the
+	// one before refused.
+	if err := c.bindRefused(); err != nil {
+		return err
 	}
 	err := conn.Bind(c.cfg.BindDN, c.cfg.BindPassword)
 	switch {
 	case err == nil:
+		c.setRefused(nil)
 		return nil
 	case isConnError(err):
 		return unavailable(err)
 	case ldap.IsErrorWithCode(err, ldap.LDAPResultInvalidCredentials):
-		return fmt.Errorf("%w as %s: the directory says the DN or the password is wrong", ErrServiceBind, c.cfg.BindDN)
+		err = fmt.Errorf("%w as %s: the directory says the DN or the password is wrong", ErrServiceBind, c.cfg.BindDN)
+	default:
+		err = fmt.Errorf("%w as %s: %w", ErrServiceBind, c.cfg.BindDN, err)
 	}
-	return fmt.Errorf("%w as %s: %w", ErrServiceBind, c.cfg.BindDN, err)
+	c.setRefused(err)
+	return err
+}
+
+// bindRefused returns the refusal of the last service bind while
+// BindBackoff has not passed since, and nil when a bind may be tried.
+func (c *Client) bindRefused() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.refused != nil && c.cfg.Clock.Now().Before(c.retryAt) {
+		return c.refused
+	}
+	return nil
+}
+
+func (c *Client) setRefused(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refused = err
+	if err != nil {
+		c.retryAt = c.cfg.Clock.Now().Add(BindBackoff)
+	}
+}
+
+// CheckBind binds as the service account once, on a connection of its own:
+// sspr does it at start, so that a wrong bind DN or password stops the start
+// with a clear error instead of failing every lookup. It returns an error
+// wrapping ErrServiceBind when the directory refuses the bind (which starts
+// the BindBackoff pause, as any refusal does), and ErrUnavailable when the
+// directory cannot be reached. With no bind DN it checks the connection.
+func (c *Client) CheckBind(ctx context.Context) error {
+	return c.withOwn(ctx, func(conn *ldap.Conn) error { return c.bindService(ctx, conn) })
 }
 
 func acquire(ctx context.Context, sem chan struct{}) error {
@@ -423,11 +503,16 @@ func (c *Client) take(ctx context.Context) (*ldap.Conn, bool, error) {
 		return ic.conn, true, nil
 	}
 	c.mu.Unlock()
+	// A new connection needs a bind: fail fast, without connecting, while
+	// the directory's last refusal stands.
+	if err := c.bindRefused(); err != nil {
+		return nil, false, err
+	}
 	conn, err := c.dial(ctx)
 	if err != nil {
 		return nil, false, err
 	}
-	if err := c.run(ctx, conn, c.bindService); err != nil {
+	if err := c.run(ctx, conn, func(conn *ldap.Conn) error { return c.bindService(ctx, conn) }); err != nil {
 		_ = conn.Close()
 		if ctx.Err() != nil {
 			return nil, false, ctxError(ctx)

@@ -169,7 +169,7 @@ func (c *Client) changeBindError(ctx context.Context, err error, controls []ldap
 				if err := c.requireSecure(conn); err != nil {
 					return err
 				}
-				if err := c.bindService(conn); err != nil {
+				if err := c.bindService(ctx, conn); err != nil {
 					return err
 				}
 				return c.writeAsUser(conn, e, ch)
@@ -202,11 +202,14 @@ func (c *Client) writeAsUser(conn *ldap.Conn, e Entry, ch PasswordChange) error 
 }
 
 func (c *Client) reset(ctx context.Context, e Entry, ch PasswordChange) error {
+	if err := c.bindRefused(); err != nil {
+		return err
+	}
 	return c.withOwn(ctx, func(conn *ldap.Conn) error {
 		if err := c.requireSecure(conn); err != nil {
 			return err
 		}
-		if err := c.bindService(conn); err != nil {
+		if err := c.bindService(ctx, conn); err != nil {
 			return err
 		}
 		if c.cfg.WriteMode == WriteAD {

@@ -308,3 +308,32 @@ func TestDemo(t *testing.T) {
 	}
 	s.stop()
 }
+
+// TestDemoHangUp: SIGHUP, which a closed terminal or a dropped login sends,
+// removes the demo's folder, with its store and key file, as SIGTERM does.
+func TestDemoHangUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	s := startDemo(t, buildBinary(t))
+	s.waitFor("Reset a forgotten password", "Outbox")
+	for _, name := range []string{"sspr.db", "sspr.key"} {
+		if _, err := os.Stat(filepath.Join(s.data, name)); err != nil {
+			t.Fatalf("the demo folder has no %s: %v", name, err)
+		}
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("sspr exited with %v after SIGHUP", err)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("sspr did not end on SIGHUP")
+	}
+	if _, err := os.Stat(s.data); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("after SIGHUP the demo folder %s is still there (%v)", s.data, err)
+	}
+}

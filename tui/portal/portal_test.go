@@ -309,6 +309,13 @@ func (term *terminal) toUsername() {
 func walkToCode(t testing.TB, term *terminal, user string) {
 	t.Helper()
 	term.toUsername()
+	term.askCode(user)
+}
+
+// askCode enters user on the username screen and asks for an email code,
+// leaving the session on the code entry screen.
+func (term *terminal) askCode(user string) {
+	term.t.Helper()
 	term.typeText(user)
 	term.send("\r")
 	term.waitFor("Email me a code", wait)

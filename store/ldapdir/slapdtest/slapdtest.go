@@ -33,6 +33,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-ldap/ldap/v3"
 )
 
 // Where Debian's slapd package puts things.
@@ -268,6 +270,29 @@ func (s *Server) Stop() {
 		s.kill()
 		_ = os.RemoveAll(s.dir)
 	})
+}
+
+// Values reads the values of one attribute of an entry as the rootdn,
+// operational attributes included: ppolicy's pwdFailureTime holds one value
+// per failed bind, pwdAccountLockedTime is set once an account is locked.
+func (s *Server) Values(dn, attr string) ([]string, error) {
+	conn, err := ldap.DialURL(s.URL)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if err := conn.Bind(AdminDN, AdminPassword); err != nil {
+		return nil, err
+	}
+	res, err := conn.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 1, 10, false,
+		"(objectClass=*)", []string{attr}, nil))
+	if err != nil {
+		return nil, err
+	}
+	if len(res.Entries) != 1 {
+		return nil, fmt.Errorf("%s: %d entries", dn, len(res.Entries))
+	}
+	return res.Entries[0].GetAttributeValues(attr), nil
 }
 
 // Down stops slapd but keeps its folder, as a server that went away.

@@ -16,7 +16,7 @@ type Block struct {
 	// Key is what is blocked: the account's name as typed, or the source
 	// ("kiosk:counter-9", "ssh:203.0.113.7").
 	Key string
-	// Reason says why, in words: "30 failed attempts in 5 minutes".
+	// Reason says why, in words: "30 failures in 5 minutes".
 	Reason string
 	// Since and Until are in the service clock's location.
 	Since, Until time.Time

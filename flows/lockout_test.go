@@ -253,7 +253,7 @@ func TestAdminSignsInAtBlockedSource(t *testing.T) {
 	if err != nil || total != 1 || len(blocks) != 1 {
 		t.Fatalf("blocks %+v, %d, %v", blocks, total, err)
 	}
-	if b := blocks[0]; b.Scope != flows.BlockTerminal || b.Key != counter9 || b.Reason != "30 failed attempts in 5 minutes" {
+	if b := blocks[0]; b.Scope != flows.BlockTerminal || b.Key != counter9 || b.Reason != "30 failures in 5 minutes" {
 		t.Fatalf("listed %+v", b)
 	}
 	if err := h.Svc.ClearBlock(ctx, actor, flows.BlockTerminal, counter9); err != nil {
@@ -317,7 +317,7 @@ func TestClearBlockRefusals(t *testing.T) {
 	}
 	blocks, _, err := h.Svc.Blocks(ctx, 0)
 	if err != nil || len(blocks) != 1 || blocks[0].Scope != flows.BlockAccount || blocks[0].Key != "nobody" ||
-		blocks[0].Reason != "5 failed attempts in 24 hours" || !blocks[0].Until.Equal(blocks[0].Since.Add(flows.AccountBlockFor)) {
+		blocks[0].Reason != "5 failures in 24 hours" || !blocks[0].Until.Equal(blocks[0].Since.Add(flows.AccountBlockFor)) {
 		t.Fatalf("blocks: %+v %v", blocks, err)
 	}
 	if err := h.Svc.ClearBlock(ctx, h.Admin, flows.BlockAccount, "NOBODY"); err != nil {

@@ -301,7 +301,7 @@ func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, account, sour
 			continue
 		}
 		until := now.Add(l.blockFor)
-		reason := fmt.Sprintf("%d failed attempts in %s", n, durationWords(l.window))
+		reason := fmt.Sprintf("%d failures in %s", n, durationWords(l.window))
 		if err := store.SetBlock(ctx, tx, store.Block{Scope: l.scope, Key: l.key, Reason: reason,
 			CreatedAt: now.Unix(), Until: until.Unix()}); err != nil {
 			return false, fmt.Errorf("record failure: %w", err)

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -72,7 +73,9 @@ func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		s.pending = ""
-		s.input.SetValue("")
+		if !errors.Is(msg.err, flows.ErrSlowDown) {
+			s.input.SetValue("") // a code refused unchecked is sent again as it is
+		}
 		return s, afterProof(s.e, s.j, msg.p, msg.err, &s.err)
 	case sentMsg:
 		if !s.req.current(msg.seq) {
@@ -119,7 +122,7 @@ func (s *codeEntry) resend() tea.Cmd {
 }
 
 func (s *codeEntry) submit() tea.Cmd {
-	if s.pending != "" {
+	if s.pending != "" || s.e.waiting() {
 		return nil
 	}
 	code := flows.NormaliseCode(s.input.Value())
@@ -147,12 +150,8 @@ func numeric(m policy.Method) bool {
 // password, the admin panel, or a dead end. A wrong proof stays put with a
 // message.
 func afterProof(e *env, j *journey, p flows.Progress, err error, errText *string) tea.Cmd {
-	if err != nil && deadEnd(err) {
-		return showDeadEnd(e, "Can't continue", sentence(err))
-	}
 	if err != nil {
-		*errText = sentence(err)
-		return nil
+		return failure(e, "Can't continue", err, errText)
 	}
 	if !p.Done {
 		return tea.Sequence(pop, func() tea.Msg { return provenMsg{p: p} })

@@ -75,7 +75,7 @@ func (s *Service) ClearBlock(ctx context.Context, actor Actor, scope BlockScope,
 			return err
 		}
 		return s.record(ctx, tx, audit.Entry{Event: audit.EventBlockCleared, Actor: actor.Name, Target: target,
-			Source: actor.Source, Detail: fmt.Sprintf("%s blocked until %s: %s", storeScope,
+			Source: actor.Source, Detail: fmt.Sprintf("lifted the %s's block due to end %s (%s)", storeScope,
 				time.Unix(b.Until, 0).UTC().Format(time.RFC3339), b.Reason)})
 	})
 	if err != nil {

@@ -257,6 +257,11 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, initScreen(msg.s)
 	case popMsg:
 		m.back()
+		if len(m.stack) == 1 {
+			// Back on the welcome screen: what it says of this place may
+			// have changed (a block began or was cleared meanwhile).
+			return m, initScreen(m.top())
+		}
 		return m, nil
 	case homeMsg:
 		m.wipe()

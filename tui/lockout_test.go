@@ -37,8 +37,15 @@ func kioskAt(t *testing.T, h *harness, source string) *driver {
 // to contact, whatever name is typed; never "this account".
 func TestSourceBlockNamesTheTerminal(t *testing.T) {
 	h := newHarness(t)
-	blockSource(t, h, counter9)
 	d := kioskAt(t, h, counter9)
+	d.notSee("paused")
+	// Blocked while someone is on a screen (by another process with the
+	// same terminal id): back on the welcome screen, it says so.
+	d.keys("enter")
+	at[*identify](d)
+	blockSource(t, h, counter9)
+	d.keys("esc")
+	at[*welcome](d)
 	paused := "Self-service at this terminal (counter-9) is paused until 09:10 after too many failed attempts here."
 	d.see(paused, "Administrators can still sign in.")
 
@@ -181,7 +188,7 @@ func TestAdminClearsBlockAtKiosk(t *testing.T) {
 	d.see("Administration · Blocks", "2 blocks in force", "terminal counter-9", "account dave",
 		"kiosk:counter-9: blocked since 09:00, until 09:10", "30 failures in 5 minutes")
 	d.keys("enter")
-	d.see("Clear the block on terminal counter-9? Everyone there can try again at once.")
+	d.see("Everyone there can try again at once.", "Clear the block on terminal counter-9? y yes · n no")
 	d.keys("n")
 	d.notSee("Clear the block on")
 	if st, _ := h.Svc.SourceState(context.Background(), counter9); st.Blocked == nil {

@@ -161,10 +161,7 @@ func blockWhat(b flows.Block) string {
 // ask puts clearing a block to the admin; the flows audit it.
 func (t *blocksTab) ask(b flows.Block) {
 	what := blockWhat(b)
-	question := fmt.Sprintf("Clear the block on %s? Everyone there can try again at once.", what)
-	if b.Scope == flows.BlockAccount {
-		question = fmt.Sprintf("Clear the block on %s, and its failed attempts?", what)
-	}
+	question := fmt.Sprintf("Clear the block on %s?", what)
 	t.note, t.err = "", ""
 	t.confirm = &panelConfirm{question: question, run: func() tea.Cmd {
 		seq, e := t.req.next(t.a.e), t.a.e
@@ -207,7 +204,7 @@ func (t *blocksTab) view(width int) string {
 	b.WriteString(st.Muted.Render(sanitize.Line(status, width)) + "\n\n")
 
 	// Columns: pointer, kind, name, since, until, why.
-	const ptrW, kindW, timeW = 2, 9, 12
+	const ptrW, kindW, timeW = 2, 9, 13
 	whyW := 24
 	nameW := max(width-ptrW-kindW-2*timeW-whyW, 10)
 	b.WriteString(st.Muted.Render("  "+panelPad("KIND", kindW)+panelPad("NAME", nameW)+panelPad("SINCE", timeW)+
@@ -232,7 +229,12 @@ func (t *blocksTab) view(width int) string {
 	}
 	b.WriteString("\n")
 	if t.confirm != nil {
-		b.WriteString(t.confirm.view(t.a.e) + "\n")
+		sel := t.blocks[t.cursor]
+		consequence := "Its failed attempts are forgotten too."
+		if sel.Scope != flows.BlockAccount {
+			consequence = "Everyone there can try again at once."
+		}
+		b.WriteString(st.Body.Render(consequence) + "\n" + wrap(t.confirm.view(t.a.e), width) + "\n")
 	} else {
 		sel := t.blocks[t.cursor]
 		detail := fmt.Sprintf("%s: blocked since %s, until %s (%s). %s.", sanitize.String(sel.Key),

@@ -189,9 +189,17 @@ func (s *Service) admitProof(ctx context.Context, account, source string, admin 
 	if source == "" {
 		return nil
 	}
+	// Most proofs are not too soon: that is learnt without the writer.
+	now := s.now()
+	_, until, err := s.pace(ctx, s.db, source)
+	if err != nil {
+		return fmt.Errorf("check pace: %w", err)
+	}
+	if !now.Before(until) {
+		return nil
+	}
 	var wait *WaitError
-	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
-		now := s.now()
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
 		n, until, err := s.pace(ctx, tx, source)
 		if err != nil {
 			return err

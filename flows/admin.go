@@ -147,27 +147,6 @@ func (s *Service) Unlock(ctx context.Context, actor Actor, username string) erro
 	return nil
 }
 
-// UnblockSource clears a block on a source (an SSH address or a kiosk).
-func (s *Service) UnblockSource(ctx context.Context, actor Actor, source string) error {
-	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
-		if err := store.ClearBlock(ctx, tx, store.ScopeSource, source); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("source %q is not blocked: %w", source, ErrNotFound)
-			}
-			return err
-		}
-		if err := store.ClearThrottleEvents(ctx, tx, store.ScopeSource, source, ""); err != nil {
-			return err
-		}
-		return s.record(ctx, tx, audit.Entry{Event: audit.EventBlockCleared, Actor: actor.Name, Target: "source:" + source,
-			Source: actor.Source})
-	})
-	if err != nil {
-		return fmt.Errorf("unblock source: %w", err)
-	}
-	return nil
-}
-
 // Voucher is a helpdesk voucher as shown once to the admin who issued it.
 type Voucher struct {
 	Code      string

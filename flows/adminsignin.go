@@ -19,7 +19,8 @@ func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source str
 	if account == "" || pw == "" {
 		return ResetStart{}, fmt.Errorf("enter your username and password: %w", ErrInvalid)
 	}
-	if err := s.checkBlocked(ctx, account, source); err != nil {
+	// A blocked source does not stop an administrator (see admitProof).
+	if err := s.admitProof(ctx, account, source, true); err != nil {
 		return ResetStart{}, err
 	}
 	ok, err := s.dir.CheckPassword(ctx, account, pw)

@@ -159,3 +159,12 @@ func (s *Service) dropFlow(id string) {
 	defer s.mu.Unlock()
 	s.flows.drop(id)
 }
+
+// blockSource is the source whose block stops this flow: none for an
+// administrator's sign-in, which passes a blocked source (see admitProof).
+func (f *flow) blockSource() string {
+	if f.kind == flowAdminSignIn {
+		return ""
+	}
+	return f.source
+}

@@ -139,10 +139,12 @@ func TestChallengeVoidAfterFiveWrongWithoutAccountBlock(t *testing.T) {
 			t.Fatal("a wrong code was accepted")
 		}
 	}
-	// An admin clears the account block; the voided code still cannot be used.
+	// An admin clears the account block; the voided code still cannot be
+	// used, once the source's pace lets a proof through.
 	if err := h.Svc.Unlock(ctx, h.Admin, "alice"); err != nil {
 		t.Fatal(err)
 	}
+	h.Clock.Advance(flows.SourceMaxDelay)
 	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, right); !errors.Is(err, flows.ErrChallengeVoid) {
 		t.Fatalf("right code after 5 wrong ones: %v", err)
 	}
@@ -272,6 +274,7 @@ func TestDecoyLooksLikeRealUser(t *testing.T) {
 	decoy := h.StartReset(t, "nobody")
 	h.SendCode(t, decoy.FlowID, policy.Email)
 	for i := 0; i < 5; i++ {
+		h.Clock.Advance(flows.SourceMaxDelay) // as the source's pace asks
 		_, _ = h.Svc.VerifyCode(ctx, decoy.FlowID, policy.Email, "12345678")
 	}
 	if _, err := h.Svc.StartReset(ctx, "nobody", "kiosk-1"); !errors.Is(err, flows.ErrBlocked) {

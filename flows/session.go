@@ -70,7 +70,7 @@ func (s *Service) SignIn(ctx context.Context, username, pw, source string) (Sess
 	if len(pw) > 4*MaxPasswordLength {
 		return SessionInfo{}, ErrBadCredentials
 	}
-	if err := s.checkBlocked(ctx, account, source); err != nil {
+	if err := s.admitProof(ctx, account, source, false); err != nil {
 		return SessionInfo{}, err
 	}
 	ok, err := s.dir.CheckPassword(ctx, account, pw)

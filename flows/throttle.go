@@ -4,15 +4,139 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
-// checkBlocked returns ErrBlocked when either the account or the source is
-// blocked. The account key is the normalised username as typed, so an unknown
-// name is blocked exactly like a real one and a block tells nothing.
+// Pacing and the length of a terminal's block. A walk-up kiosk is one
+// source shared by everyone in the queue, so before a source is blocked its
+// proofs are slowed down as its failures mount: from the SourceSlowAfter-th
+// failure within SourceFailWindow, each further proof waits SourceFirstDelay
+// after the last failure, doubling with each failure up to SourceMaxDelay.
+// One person at one screen then makes at most about ten failures in any
+// window, never the SourceFailLimit that blocks: only many sessions racing
+// from one place (a script, or parallel SSH sessions from one address) reach
+// the block. A proof that comes too soon is refused unchecked and counts as a
+// failure of the source, so racing the delay leads to the block sooner.
+const (
+	SourceSlowAfter  = 5
+	SourceFirstDelay = time.Second
+	SourceMaxDelay   = 30 * time.Second
+	// TerminalBlockFor is how long a kiosk terminal stays blocked: shorter
+	// than an SSH address's SourceBlockFor, since a terminal's block takes
+	// self-service away from the next person in the queue, and the person
+	// who caused it stands in sight of the counter.
+	TerminalBlockFor = 10 * time.Minute
+)
+
+// ErrSlowDown means proofs from this place came too fast after failures;
+// the person waits a little and tries again.
+var ErrSlowDown = errors.New("too many failed attempts from here; wait before trying again")
+
+// WaitError is ErrSlowDown with when the next proof from this place is taken.
+type WaitError struct {
+	// Until is when the next proof is taken, in the service clock's location.
+	Until time.Time
+}
+
+// Error returns the error as one sentence.
+func (e *WaitError) Error() string {
+	return fmt.Sprintf("%s (until %s)", ErrSlowDown, e.Until.Format(time.TimeOnly))
+}
+
+// Unwrap makes errors.Is(err, ErrSlowDown) true.
+func (e *WaitError) Unwrap() error { return ErrSlowDown }
+
+// SourceDelay is how long a source with n failures within SourceFailWindow
+// waits after its last failure before its next proof is taken.
+func SourceDelay(n int) time.Duration {
+	if n < SourceSlowAfter {
+		return 0
+	}
+	d := SourceFirstDelay
+	for i := SourceSlowAfter; i < n && d < SourceMaxDelay; i++ {
+		d *= 2
+	}
+	return min(d, SourceMaxDelay)
+}
+
+// BlockScope says what a block holds back, and so what a person is told.
+type BlockScope string
+
+const (
+	// BlockAccount is an account: a name as typed, known or not.
+	BlockAccount BlockScope = "account"
+	// BlockTerminal is a kiosk terminal (or the demo's screen).
+	BlockTerminal BlockScope = "terminal"
+	// BlockAddress is the network address of SSH clients.
+	BlockAddress BlockScope = "address"
+)
+
+// sshSourcePrefix starts the source of an SSH session: "ssh:203.0.113.7".
+// Every other source (a kiosk's "kiosk:counter-9", the demo) is a terminal.
+const sshSourcePrefix = "ssh:"
+
+// SourceScope says whether a source is a network address or a terminal.
+func SourceScope(source string) BlockScope {
+	if strings.HasPrefix(source, sshSourcePrefix) {
+		return BlockAddress
+	}
+	return BlockTerminal
+}
+
+// SourceName is a source as a person knows it: the terminal id of
+// "kiosk:counter-9", the address of "ssh:203.0.113.7".
+func SourceName(source string) string {
+	if _, name, ok := strings.Cut(source, ":"); ok && name != "" {
+		return name
+	}
+	return source
+}
+
+// blockFor is how long a source is blocked once it reaches its limit.
+func blockFor(source string) time.Duration {
+	if SourceScope(source) == BlockTerminal {
+		return TerminalBlockFor
+	}
+	return SourceBlockFor
+}
+
+// BlockedError is ErrBlocked with what is blocked and until when. An
+// account's block reads the same for a name that exists and one that does
+// not: names as typed are counted and blocked alike, and the error never
+// names the account.
+type BlockedError struct {
+	Scope BlockScope
+	// Source is the blocked source ("kiosk:counter-9"); empty for an account.
+	Source string
+	// Until is when the block ends, in the service clock's location.
+	Until time.Time
+}
+
+// Error returns the error as one sentence.
+func (e *BlockedError) Error() string {
+	what := "account"
+	if e.Source != "" {
+		what = string(e.Scope) + " " + SourceName(e.Source)
+	}
+	return fmt.Sprintf("%s %s, until %s", what, ErrBlocked, e.Until.Format(time.DateTime))
+}
+
+// Unwrap makes errors.Is(err, ErrBlocked) true.
+func (e *BlockedError) Unwrap() error { return ErrBlocked }
+
+// at is a stored Unix time in the service clock's location, so that what
+// a person reads ("until 14:35") is in the time the service runs on.
+func (s *Service) at(unix int64) time.Time { return time.Unix(unix, 0).In(s.now().Location()) }
+
+// checkBlocked returns a *BlockedError when the source or the account is
+// blocked; an empty account or source is not checked. The account key is
+// the normalised username as typed, so an unknown name is blocked exactly
+// like a real one and a block tells nothing. When both are blocked the
+// source's is told: nothing else can be done from there.
 func (s *Service) checkBlocked(ctx context.Context, account, source string) error {
 	keys := make([]store.BlockKey, 0, 2)
 	for _, k := range []store.BlockKey{{Scope: store.ScopeAccount, Key: account}, {Scope: store.ScopeSource, Key: source}} {
@@ -20,14 +144,133 @@ func (s *Service) checkBlocked(ctx context.Context, account, source string) erro
 			keys = append(keys, k)
 		}
 	}
-	blocked, err := store.AnyActiveBlock(ctx, s.db, s.now().Unix(), keys...)
+	now := s.now().Unix()
+	blocked, err := store.AnyActiveBlock(ctx, s.db, now, keys...)
 	if err != nil {
 		return fmt.Errorf("check block: %w", err)
 	}
-	if blocked {
-		return ErrBlocked
+	if !blocked {
+		return nil
 	}
-	return nil
+	if source != "" {
+		b, err := store.ActiveBlock(ctx, s.db, store.ScopeSource, source, now)
+		if err == nil {
+			return &BlockedError{Scope: SourceScope(source), Source: source, Until: s.at(b.Until)}
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("check block: %w", err)
+		}
+	}
+	b, err := store.ActiveBlock(ctx, s.db, store.ScopeAccount, account, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // it ended between the two looks
+	}
+	if err != nil {
+		return fmt.Errorf("check block: %w", err)
+	}
+	return &BlockedError{Scope: BlockAccount, Until: s.at(b.Until)}
+}
+
+// admitProof is what every proof of who someone is (a password, a code,
+// answers) passes first: the account's block, the source's block, then the
+// source's pace. An administrator's sign-in passes a blocked source (set
+// admin): a blocked kiosk must not lock out the one person who can clear it.
+// It still meets its account's block and the pace, and its failures still
+// count against the account and the source, so the administrators' door
+// does not let anyone guess faster than any other.
+func (s *Service) admitProof(ctx context.Context, account, source string, admin bool) error {
+	blockSource := source
+	if admin {
+		blockSource = ""
+	}
+	if err := s.checkBlocked(ctx, account, blockSource); err != nil {
+		return err
+	}
+	if source == "" {
+		return nil
+	}
+	// Most proofs are not too soon: that is learnt without the writer.
+	now := s.now()
+	_, until, err := s.pace(ctx, s.db, source)
+	if err != nil {
+		return fmt.Errorf("check pace: %w", err)
+	}
+	if !now.Before(until) {
+		return nil
+	}
+	var wait *WaitError
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+		n, until, err := s.pace(ctx, tx, source)
+		if err != nil {
+			return err
+		}
+		if !now.Before(until) {
+			return nil
+		}
+		// Too soon: refused unchecked, and counted against the source
+		// alone (nothing of the account was tried).
+		if _, err := s.recordFailure(ctx, tx, "", source); err != nil {
+			return err
+		}
+		wait = &WaitError{Until: now.Add(SourceDelay(n + 1))}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("check pace: %w", err)
+	}
+	if wait == nil {
+		return nil
+	}
+	if !admin {
+		// The failure just counted may have blocked the source.
+		if err := s.checkBlocked(ctx, "", source); err != nil {
+			return err
+		}
+	}
+	return wait
+}
+
+// pace returns how many failures a source has had within SourceFailWindow
+// and when its next proof is taken (at once when that is not after now).
+func (s *Service) pace(ctx context.Context, h store.Handler, source string) (int, time.Time, error) {
+	now := s.now()
+	n, last, err := store.LastThrottleEvent(ctx, h, store.ScopeSource, source, store.EventFail,
+		now.Add(-SourceFailWindow).Unix())
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("pace: %w", err)
+	}
+	if n == 0 {
+		return 0, time.Time{}, nil
+	}
+	return n, s.at(last).Add(SourceDelay(n)), nil
+}
+
+// SourceState is what holds a source back at the moment.
+type SourceState struct {
+	// Blocked is the source's block in force; nil when there is none.
+	Blocked *BlockedError
+	// WaitUntil is when the source's next proof is taken; zero, or not
+	// after now, when at once.
+	WaitUntil time.Time
+}
+
+// SourceState tells a screen what holds its source back, so that it can
+// say so before anyone tries (a blocked terminal on the welcome screen) and
+// count down a wait after a failure, instead of letting the next try come
+// too soon and count against the source.
+func (s *Service) SourceState(ctx context.Context, source string) (SourceState, error) {
+	var st SourceState
+	if source == "" {
+		return st, nil
+	}
+	err := s.checkBlocked(ctx, "", source)
+	if !errors.As(err, &st.Blocked) && err != nil {
+		return SourceState{}, err
+	}
+	if _, st.WaitUntil, err = s.pace(ctx, s.db, source); err != nil {
+		return SourceState{}, err
+	}
+	return st, nil
 }
 
 // recordFailure counts a failed proof against the account and the source and
@@ -43,7 +286,7 @@ func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, account, sour
 		blockFor   time.Duration
 	}{
 		{store.ScopeAccount, account, AccountFailLimit, AccountFailWindow, AccountBlockFor},
-		{store.ScopeSource, source, SourceFailLimit, SourceFailWindow, SourceBlockFor},
+		{store.ScopeSource, source, SourceFailLimit, SourceFailWindow, blockFor(source)},
 	}
 	for _, l := range limits {
 		if l.key == "" {
@@ -66,7 +309,7 @@ func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, account, sour
 			continue
 		}
 		until := now.Add(l.blockFor)
-		reason := fmt.Sprintf("%d failed attempts within %s", n, l.window)
+		reason := fmt.Sprintf("%d failures in %s", n, durationWords(l.window))
 		if err := store.SetBlock(ctx, tx, store.Block{Scope: l.scope, Key: l.key, Reason: reason,
 			CreatedAt: now.Unix(), Until: until.Unix()}); err != nil {
 			return false, fmt.Errorf("record failure: %w", err)
@@ -112,4 +355,22 @@ func (s *Service) clearAccount(ctx context.Context, tx *store.Tx, account string
 		return err
 	}
 	return nil
+}
+
+// durationWords says a whole number of hours or minutes in words: "24
+// hours", "5 minutes".
+func durationWords(d time.Duration) string {
+	plural := func(n int64, unit string) string {
+		if n == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", n, unit)
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return plural(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return plural(int64(d/time.Minute), "minute")
+	}
+	return d.String()
 }

@@ -39,7 +39,7 @@ func (s *Service) SendCode(ctx context.Context, flowID string, m policy.Method) 
 	if !ok || !opt.SendsCode {
 		return CodeSent{}, ErrNotAllowed
 	}
-	if err := s.checkBlocked(ctx, f.account, f.source); err != nil {
+	if err := s.checkBlocked(ctx, f.account, f.blockSource()); err != nil {
 		return CodeSent{}, err
 	}
 	now := s.now()
@@ -242,7 +242,7 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 	if _, ok := f.option(m); !ok || m == policy.Questions {
 		return Progress{}, ErrNotAllowed
 	}
-	if err := s.checkBlocked(ctx, f.account, f.source); err != nil {
+	if err := s.admitProof(ctx, f.account, f.source, f.kind == flowAdminSignIn); err != nil {
 		return Progress{}, err
 	}
 	code := NormaliseCode(input)
@@ -553,7 +553,7 @@ func (s *Service) VerifyAnswers(ctx context.Context, flowID string, answers []st
 	if len(answers) != len(drawn) {
 		return Progress{}, fmt.Errorf("answer every question: %w", ErrInvalid)
 	}
-	if err := s.checkBlocked(ctx, f.account, f.source); err != nil {
+	if err := s.admitProof(ctx, f.account, f.source, f.kind == flowAdminSignIn); err != nil {
 		return Progress{}, err
 	}
 	stored, err := store.Answers(ctx, s.db, f.userID)

@@ -38,6 +38,18 @@ func CountThrottleEvents(ctx context.Context, h Handler, scope, key, kind string
 	return n, nil
 }
 
+// LastThrottleEvent counts events of a kind since a time and returns the
+// time of the newest of them (0 when there is none), in one statement: how
+// many failures a source has had lately, and how long ago the last was.
+func LastThrottleEvent(ctx context.Context, h Handler, scope, key, kind string, since int64) (n int, last int64, err error) {
+	err = h.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(at), 0) FROM throttle_events
+		WHERE scope = ? AND key = ? AND kind = ? AND at >= ?`, scope, key, kind, since).Scan(&n, &last)
+	if err != nil {
+		return 0, 0, fmt.Errorf("last throttle event: %w", err)
+	}
+	return n, last, nil
+}
+
 // ClearThrottleEvents forgets a key's events of a kind (all kinds if kind is empty).
 func ClearThrottleEvents(ctx context.Context, h Handler, scope, key, kind string) error {
 	q := `DELETE FROM throttle_events WHERE scope = ? AND key = ?`
@@ -124,4 +136,35 @@ func ClearBlock(ctx context.Context, h Handler, scope, key string) error {
 		return fmt.Errorf("clear block: %w", err)
 	}
 	return mustAffect(res, "clear block")
+}
+
+// ActiveBlocks lists the blocks in force at now, sources first and the
+// newest first within each, at most limit of them (all when limit is 0),
+// with how many are in force in all.
+func ActiveBlocks(ctx context.Context, h Handler, now int64, limit int) ([]Block, int, error) {
+	var total int
+	if err := h.QueryRowContext(ctx, `SELECT COUNT(*) FROM blocks WHERE until > ?`, now).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("active blocks: %w", err)
+	}
+	if limit <= 0 {
+		limit = -1 // SQLite's "no limit"
+	}
+	rows, err := h.QueryContext(ctx, `SELECT scope, key, reason, created_at, until FROM blocks WHERE until > ?
+		ORDER BY scope = 'account', created_at DESC, key LIMIT ?`, now, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("active blocks: %w", err)
+	}
+	defer rows.Close()
+	var out []Block
+	for rows.Next() {
+		var b Block
+		if err := rows.Scan(&b.Scope, &b.Key, &b.Reason, &b.CreatedAt, &b.Until); err != nil {
+			return nil, 0, fmt.Errorf("active blocks: %w", err)
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("active blocks: %w", err)
+	}
+	return out, total, nil
 }

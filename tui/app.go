@@ -171,7 +171,7 @@ func (m *Model) tick() tea.Cmd {
 // Init forgets the timers of the last one.
 func (m *Model) Init() tea.Cmd {
 	m.restArmed = false
-	cmds := []tea.Cmd{tea.RequestBackgroundColor}
+	cmds := []tea.Cmd{tea.RequestBackgroundColor, initScreen(m.stack[0])}
 	m.ticking = false
 	if m.needsTick() {
 		cmds = append(cmds, m.tick())
@@ -258,9 +258,17 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, initScreen(msg.s)
 	case popMsg:
 		m.back()
+		if len(m.stack) == 1 {
+			// Back on the welcome screen: what it says of this place may
+			// have changed (a block began or was cleared meanwhile).
+			return m, initScreen(m.top())
+		}
 		return m, nil
 	case homeMsg:
 		m.wipe()
+		return m, initScreen(m.top())
+	case waitMsg:
+		m.env.waitUntil = msg.until
 		return m, nil
 	case leaveMsg:
 		m.wipe()
@@ -350,6 +358,7 @@ func (m *Model) wipe() {
 	}
 	m.stack = []screen{newWelcome(m.env, m.opts.Banner)}
 	m.notice = ""
+	m.env.waitUntil = time.Time{}
 	m.lastActivity = m.env.now()
 }
 
@@ -377,7 +386,7 @@ func (m *Model) onTick() tea.Cmd {
 	now := m.env.now()
 	if m.opts.IdleTimeout > 0 && len(m.stack) > 1 && now.Sub(m.lastActivity) >= m.opts.IdleTimeout {
 		m.wipe()
-		return nil
+		return initScreen(m.top())
 	}
 	var cmds []tea.Cmd
 	if m.opts.Mode == ModeDemo {
@@ -431,6 +440,9 @@ func (m *Model) render() string {
 	}
 	if m.banner != "" {
 		body = m.env.st.Warning.Render(sanitize.Line(m.banner, max(mainW-4, 1))) + "\n\n" + body
+	}
+	if wait := waitLine(m.env); wait != "" && len(m.stack) > 1 {
+		body = withFooter(body, wrap(m.env.st.Countdown.Urgent.Render(wait), mainW-4), h-2)
 	}
 	if left, ok := m.idleLeft(); ok {
 		body = withFooter(body, wrap(m.env.st.Countdown.Urgent.Render(fmt.Sprintf(

@@ -80,8 +80,9 @@ func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = ""
 		// What cannot be a code (a misheard voucher symbol) was not
-		// counted: it stays, to correct, rather than be read out again.
-		if !errors.Is(msg.err, flows.ErrInvalid) {
+		// counted, and a code refused unchecked is sent again as it is:
+		// both stay in the field.
+		if !errors.Is(msg.err, flows.ErrInvalid) && !errors.Is(msg.err, flows.ErrSlowDown) {
 			s.input.SetValue("")
 		}
 		return s, afterProof(s.e, s.j, msg.p, msg.err, &s.err)
@@ -132,7 +133,7 @@ func (s *codeEntry) resend() tea.Cmd {
 }
 
 func (s *codeEntry) submit() tea.Cmd {
-	if s.pending != "" {
+	if s.pending != "" || s.e.waiting() {
 		return nil
 	}
 	code := flows.NormaliseCode(s.input.Value())
@@ -160,12 +161,8 @@ func numeric(m policy.Method) bool {
 // password, the admin panel, or a dead end. A wrong proof stays put with a
 // message.
 func afterProof(e *env, j *journey, p flows.Progress, err error, errText *string) tea.Cmd {
-	if err != nil && deadEnd(err) {
-		return showDeadEnd(e, "Can't continue", sentence(err))
-	}
 	if err != nil {
-		*errText = sentence(err)
-		return nil
+		return failure(e, "Can't continue", err, errText)
 	}
 	if !p.Done {
 		return tea.Sequence(pop, func() tea.Msg { return provenMsg{p: p} })

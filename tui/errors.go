@@ -1,11 +1,15 @@
 package tui
 
 import (
-	tea "charm.land/bubbletea/v2"
 	"errors"
+	"fmt"
 	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
 // sentence turns an error from flows into one sentence for the person at
@@ -14,9 +18,15 @@ import (
 func sentence(err error) string {
 	var wrong *flows.WrongCodeError
 	var rejected *flows.RejectedError
+	var blocked *flows.BlockedError
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &blocked) && blocked.Scope != flows.BlockAccount:
+		return sourceBlocked(blocked)
+	case errors.Is(err, flows.ErrSlowDown):
+		// Screens count the wait down (see failure); this is for the rest.
+		return "Too many failed attempts came from here. Please wait a few seconds before trying again."
 	case errors.As(err, &wrong):
 		if wrong.AttemptsLeft == 0 {
 			return "That code is not right, and it can't be used any more. Ask for a new one."
@@ -67,6 +77,19 @@ func sentence(err error) string {
 	return "Something went wrong on our side. Please try again, or ask the helpdesk."
 }
 
+// sourceBlocked says which terminal or network address is paused, and
+// until when, in the service's time. It never says "this account": a
+// source's block holds back everyone there, whatever name they type.
+func sourceBlocked(b *flows.BlockedError) string {
+	name := sanitize.Line(flows.SourceName(b.Source), 40)
+	until := b.Until.Format("15:04")
+	if b.Scope == flows.BlockAddress {
+		return fmt.Sprintf("Self-service from your network address (%s) is paused until %s after too many failed attempts from it.",
+			name, until)
+	}
+	return fmt.Sprintf("Self-service at this terminal (%s) is paused until %s after too many failed attempts here.", name, until)
+}
+
 // innerMessage returns the sentence a flow put in front of a sentinel error,
 // capitalised, with the operation prefixes removed.
 func innerMessage(err, sentinel error) string {
@@ -87,11 +110,44 @@ func deadEnd(err error) bool {
 }
 
 // failure handles an error from flows on a screen: a dead end replaces the
-// screen, anything else becomes the screen's error line.
+// screen, a wait is counted down under it, anything else becomes the
+// screen's error line. After a failure the source may have to wait before
+// its next proof: the countdown starts at once, so that nobody's next try
+// comes too soon (which would count against everyone here).
 func failure(e *env, heading string, err error, errText *string) tea.Cmd {
-	if deadEnd(err) {
+	var wait *flows.WaitError
+	switch {
+	case errors.As(err, &wait):
+		*errText = ""
+		return func() tea.Msg { return waitMsg{until: wait.Until} }
+	case deadEnd(err):
 		return showDeadEnd(e, heading, sentence(err))
 	}
 	*errText = sentence(err)
-	return nil
+	return checkPace(e)
+}
+
+// waitMsg starts the countdown before the source's next proof.
+type waitMsg struct{ until time.Time }
+
+// checkPace asks how long the source waits before its next proof, and
+// starts the countdown when it must.
+func checkPace(e *env) tea.Cmd {
+	return func() tea.Msg {
+		st, err := e.svc.SourceState(e.ctx, e.source)
+		if err != nil || !st.WaitUntil.After(e.now()) {
+			return nil
+		}
+		return waitMsg{until: st.WaitUntil}
+	}
+}
+
+// waitLine counts down the wait before the source's next proof; empty when
+// there is none.
+func waitLine(e *env) string {
+	left := e.waitUntil.Sub(e.now())
+	if left <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("Please wait %d s before trying again.", int((left+time.Second-1)/time.Second))
 }

@@ -67,7 +67,7 @@ func (a *panelAccess) do(fn func(actor flows.Actor) tea.Msg) tea.Cmd {
 }
 
 // adminHome is the admin panel, what a signed-in administrator sees: Policy | Users | Audit |
-// Insights, switched with 1–4 or ←/→. Esc opens a menu to sign out or, at a
+// Insights | Blocks, switched with 1–5 or ←/→. Esc opens a menu to sign out or, at a
 // kiosk, to leave kiosk mode.
 type adminHome struct {
 	e          *env
@@ -85,7 +85,7 @@ type adminHome struct {
 func newAdminHome(e *env, info flows.SessionInfo) *adminHome {
 	a := &panelAccess{e: e, sessionID: info.ID, self: info.Username}
 	return &adminHome{e: e, info: info, lastActive: e.now(),
-		tabs: []panelTab{newPolicyTab(a), newUsersTab(a), newAuditTab(a), newInsightsTab(a)}}
+		tabs: []panelTab{newPolicyTab(a), newUsersTab(a), newAuditTab(a), newInsightsTab(a), newBlocksTab(a)}}
 }
 
 func (p *adminHome) init() tea.Cmd { return p.tabs[p.tab].open() }

@@ -124,7 +124,7 @@ func countAudit(t testing.TB, h *harness, f audit.Filter) int {
 func TestPanelTabs(t *testing.T) {
 	h := newHarness(t)
 	d := panelDriver(t, h, Options{Mode: ModeLocal})
-	d.see("Administration · Policy", "1 Policy", "2 Users", "3 Audit", "4 Insights", "Signed in as admin.",
+	d.see("Administration · Policy", "1 Policy", "2 Users", "3 Audit", "4 Insights", "5 Blocks", "Signed in as admin.",
 		"Enabled for", "all", "Methods required", "Helpdesk contact", helpdesk, "Banned words")
 	d.keys("2")
 	d.see("Administration · Users", "USERNAME", "alice", "Alice Example", "dave", "blocked", "admin", "1–6 of 6")
@@ -133,7 +133,11 @@ func TestPanelTabs(t *testing.T) {
 	d.keys("right")
 	d.see("Administration · Insights", "Coverage")
 	d.keys("right")
+	d.see("Administration · Blocks")
+	d.keys("right")
 	d.see("Administration · Policy")
+	d.keys("left")
+	d.see("Administration · Blocks")
 	d.keys("left")
 	d.see("Administration · Insights")
 	d.keys("3")

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -8,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -54,10 +56,12 @@ func (s *answerQuestions) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		s.pending = false
-		for i := range s.inputs {
-			s.inputs[i].SetValue("")
+		if !errors.Is(msg.err, flows.ErrSlowDown) {
+			for i := range s.inputs {
+				s.inputs[i].SetValue("")
+			}
+			s.setFocus(0)
 		}
-		s.setFocus(0)
 		return s, afterProof(s.e, s.j, msg.p, msg.err, &s.err)
 	case tea.KeyPressMsg:
 		switch {
@@ -84,7 +88,7 @@ func (s *answerQuestions) update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (s *answerQuestions) submit() tea.Cmd {
-	if s.pending {
+	if s.pending || s.e.waiting() {
 		return nil
 	}
 	answers := make([]string, len(s.inputs))

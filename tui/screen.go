@@ -55,9 +55,16 @@ type env struct {
 	// outbox is the demo's view of the outbox: the messages to the people
 	// this session looked up (nil outside the demo; Watch on nil is a no-op).
 	outbox *flows.OutboxView
+	// waitUntil is when this source's next proof is taken, after failures
+	// (see waitMsg): a fact of the place, not of anyone's journey.
+	waitUntil time.Time
 }
 
 func (e *env) now() time.Time { return e.svc.Clock().Now() }
+
+// waiting reports whether proofs must wait: a screen then sends none, and
+// the root counts the wait down.
+func (e *env) waiting() bool { return e.now().Before(e.waitUntil) }
 
 // Transition messages between screens, returned as commands.
 type (

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"errors"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -74,7 +75,9 @@ func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = false
 		if msg.err != nil {
-			s.password.SetValue("")
+			if !errors.Is(msg.err, flows.ErrSlowDown) {
+				s.password.SetValue("") // one refused unchecked is sent again as it is
+			}
 			return s, failure(s.e, "Can't sign in", msg.err, &s.err)
 		}
 		return s, s.next(msg)
@@ -101,7 +104,7 @@ func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (s *signIn) submit() tea.Cmd {
-	if s.pending {
+	if s.pending || s.e.waiting() {
 		return nil
 	}
 	name, pw := strings.TrimSpace(s.user.Value()), s.password.Value()

@@ -7,6 +7,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -80,11 +81,27 @@ func (mn *menu) view(e *env, width int) string {
 	return strings.TrimSuffix(b.String(), "\n")
 }
 
-// welcome is the first screen: what sspr does and the four ways in.
+// welcome is the first screen: what sspr does and the four ways in. When
+// this terminal or address is blocked it says so before anyone types.
 type welcome struct {
-	e      *env
-	banner string
-	menu   menu
+	e       *env
+	banner  string
+	menu    menu
+	blocked *flows.BlockedError
+}
+
+// sourceStateMsg carries what holds this source back, for the welcome screen.
+type sourceStateMsg struct{ st flows.SourceState }
+
+func (w *welcome) init() tea.Cmd {
+	e := w.e
+	return func() tea.Msg {
+		st, err := e.svc.SourceState(e.ctx, e.source)
+		if err != nil {
+			return nil // the flows say it again when someone starts
+		}
+		return sourceStateMsg{st: st}
+	}
 }
 
 const (
@@ -108,6 +125,10 @@ func (w *welcome) help() []key.Binding {
 }
 
 func (w *welcome) update(msg tea.Msg) (screen, tea.Cmd) {
+	if m, ok := msg.(sourceStateMsg); ok {
+		w.blocked = m.st.Blocked
+		return w, nil
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return w, nil
@@ -134,6 +155,9 @@ func (w *welcome) view(width int) string {
 	if w.banner != "" && width >= 40 {
 		b.WriteString(w.e.st.Title.UnsetBackground().UnsetPadding().Foreground(w.e.st.Palette.Accent).Render(w.banner))
 		b.WriteString("\n\n")
+	}
+	if w.blocked != nil && w.e.now().Before(w.blocked.Until) {
+		b.WriteString(w.e.st.Warning.Render(sourceBlocked(w.blocked)+" Administrators can still sign in.") + "\n\n")
 	}
 	b.WriteString(w.e.st.Body.Render("Forgot your password? Prove it's you with a method you set up earlier, "+
 		"and choose a new one. No helpdesk call needed.") + "\n\n")

@@ -49,7 +49,7 @@ type KeyMap struct {
 }
 
 // tabKeys are the keys that jump to an admin tab, in tab order.
-func tabKeys() []string { return []string{"1", "2", "3", "4"} }
+func tabKeys() []string { return []string{"1", "2", "3", "4", "5"} }
 
 // Default returns the key map with every binding enabled.
 func Default() KeyMap {
@@ -104,7 +104,7 @@ func Default() KeyMap {
 		),
 		Tab: key.NewBinding(
 			key.WithKeys(tabKeys()...),
-			key.WithHelp("1-4", "tabs"),
+			key.WithHelp("1-5", "tabs"),
 		),
 		Confirm: key.NewBinding(
 			key.WithKeys("y"),

@@ -423,14 +423,20 @@ func (m *Model) render() string {
 		mainW = w - outboxWidth
 	}
 	s := m.top()
-	m.env.bodyHeight = h - 2 // the frame's title and help bar
-	body := s.view(max(mainW-4, 1))
-	if m.notice != "" {
-		body = withFooter(body, wrap(m.env.st.Warning.Render(m.notice), mainW-4), h-2)
-	}
+	banner := ""
 	if m.banner != "" {
-		body = m.env.st.Warning.Render(sanitize.Line(m.banner, max(mainW-4, 1))) + "\n\n" + body
+		banner = wrap(m.env.st.Warning.Render(sanitize.String(m.banner)), mainW-4) + "\n\n"
 	}
+	// The frame's title and help bar, and the server's notice, take their rows.
+	m.env.bodyHeight = h - 2 - strings.Count(banner, "\n")
+	body := s.view(max(mainW-4, 1))
+	if b, ok := s.(blocker); ok && b.blocking() {
+		body = keepEnd(body, m.env.bodyHeight)
+	}
+	if m.notice != "" {
+		body = withFooter(body, wrap(m.env.st.Warning.Render(m.notice), mainW-4), m.env.bodyHeight)
+	}
+	body = banner + body
 	if left, ok := m.idleLeft(); ok {
 		body = withFooter(body, wrap(m.env.st.Countdown.Urgent.Render(fmt.Sprintf(
 			"Still there? Everything is cleared in %ds — press any key to continue.", int(left.Round(time.Second)/time.Second))),

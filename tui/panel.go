@@ -201,16 +201,11 @@ func (p *adminHome) show(i int) tea.Cmd {
 func (p *adminHome) view(width int) string {
 	st := p.e.st
 	var b strings.Builder
-	for i, t := range p.tabs {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		label := string(rune('1'+i)) + " " + t.label()
-		if i == p.tab {
-			b.WriteString(st.Title.Render(label))
-		} else {
-			b.WriteString(st.Muted.Render(" " + label + " "))
-		}
+	b.WriteString(p.tabBar(false))
+	if ansi.StringWidth(b.String()) > width {
+		// Too narrow for every name: the other tabs show their number.
+		b.Reset()
+		b.WriteString(p.tabBar(true))
 	}
 	who := "Signed in as " + sanitize.Line(p.info.Username, 24) + "."
 	if width-ansi.StringWidth(b.String()) > len(who)+2 {
@@ -223,6 +218,28 @@ func (p *adminHome) view(width int) string {
 		return b.String()
 	}
 	b.WriteString(p.tabs[p.tab].view(width))
+	return b.String()
+}
+
+// tabBar draws the tab names, the shown tab highlighted; short leaves the
+// other tabs at their number.
+func (p *adminHome) tabBar(short bool) string {
+	st := p.e.st
+	var b strings.Builder
+	for i, t := range p.tabs {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		label := string(rune('1'+i)) + " " + t.label()
+		switch {
+		case i == p.tab:
+			b.WriteString(st.Title.Render(label))
+		case short:
+			b.WriteString(st.Muted.Render(" " + string(rune('1'+i)) + " "))
+		default:
+			b.WriteString(st.Muted.Render(" " + label + " "))
+		}
+	}
 	return b.String()
 }
 

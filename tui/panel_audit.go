@@ -307,7 +307,7 @@ func (t *auditTab) view(width int) string {
 	var b strings.Builder
 	switch {
 	case t.verifyErr != "":
-		b.WriteString(st.Error.Render(sanitize.Line("The chain could not be checked: "+t.verifyErr, width)))
+		b.WriteString(wrap(st.Error.Render("The chain could not be checked: "+sanitize.String(t.verifyErr)), width))
 	case t.report == nil:
 		b.WriteString(st.Muted.Render("⋯ Verifying the audit chain…"))
 	case t.report.OK:
@@ -316,10 +316,10 @@ func (t *auditTab) view(width int) string {
 		b.WriteString(st.Error.Render(wrap(fmt.Sprintf("%s Audit chain broken at row %d: %s", st.Glyphs.Unmet, t.report.BadID,
 			sanitize.String(t.report.Problem)), width)))
 	}
-	b.WriteString("\n" + st.Muted.Render(sanitize.Line("Filter: "+t.filterSummary()+"  (/ to change)", width)) + "\n")
+	b.WriteString("\n" + wrap(st.Muted.Render(sanitize.String("Filter: "+t.filterSummary()+"  (/ to change)")), width) + "\n")
 	if !t.loaded {
 		if t.err != "" {
-			return b.String() + "\n" + st.Error.Render(sanitize.String(t.err))
+			return b.String() + "\n" + wrap(st.Error.Render(sanitize.String(t.err)), width)
 		}
 		return b.String() + "\n" + st.Muted.Render("⋯ Loading…")
 	}
@@ -358,7 +358,7 @@ func (t *auditTab) view(width int) string {
 	}
 	b.WriteString(st.Muted.Render(more))
 	if t.err != "" {
-		b.WriteString("\n" + st.Error.Render(sanitize.Line(t.err, width)))
+		b.WriteString("\n" + wrap(st.Error.Render(sanitize.String(t.err)), width))
 	}
 	return b.String()
 }

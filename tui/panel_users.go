@@ -513,11 +513,11 @@ func (t *usersTab) view(width int) string {
 	for i := len(t.page.Users); i < usersPageSize; i++ {
 		b.WriteString("\n")
 	}
-	b.WriteString(st.Muted.Render(sanitize.Line("E email · S text · A app · R recovery codes · V voucher · Q questions", width)))
+	b.WriteString(wrap(st.Muted.Render("E email · S text · A app · R recovery codes · V voucher · Q questions"), width))
 	if t.err != "" {
-		b.WriteString("\n" + st.Error.Render(sanitize.Line(t.err, width)))
+		b.WriteString("\n" + wrap(st.Error.Render(sanitize.String(t.err)), width))
 	} else if t.note != "" {
-		b.WriteString("\n" + st.Success.Render(sanitize.Line(t.note, width)))
+		b.WriteString("\n" + wrap(st.Success.Render(sanitize.String(t.note)), width))
 	}
 	return b.String()
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui/keys"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -108,12 +109,14 @@ func (p *adminHome) help() []key.Binding {
 	}
 	t := p.tabs[p.tab]
 	b := t.help()
-	if !t.busy() && !t.typing() {
-		out := k.Back
-		out.SetHelp(out.Help().Key, "sign out")
-		b = append(b, k.Tab, k.PrevTab, k.NextTab, out)
+	if t.busy() || t.typing() {
+		return b
 	}
-	return b
+	// The keys that act on the tab first, then moving between tabs and
+	// signing out, then moving in a list: a short help bar keeps the first.
+	out := k.Back
+	out.SetHelp(out.Help().Key, "sign out")
+	return keys.Bindings(append(b, k.SwitchTab(), out, k.Tab)).Ranked()
 }
 
 // Leave-menu items.

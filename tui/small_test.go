@@ -189,3 +189,41 @@ func TestPanelMessagesWrapWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestAdminHelp: at 80×24 every admin tab's help bar shows how to change
+// tabs and sign out, and points to the rest; ? shows every key of the tab;
+// the next key only closes it.
+func TestAdminHelp(t *testing.T) {
+	h := newHarness(t)
+	d := panelDriver(t, h, Options{Mode: ModeLocal})
+	for i, tab := range panelOf(d).tabs {
+		d.keys(fmt.Sprint(i + 1))
+		lines := strings.Split(d.view(), "\n")
+		bar := strings.Join(strings.Fields(lines[len(lines)-1]), " ")
+		for _, want := range []string{"←/→ tabs", "esc sign out"} {
+			if !strings.Contains(bar, want) {
+				t.Errorf("%s: help bar %q lacks %q", tab.label(), bar, want)
+			}
+		}
+		if strings.HasSuffix(bar, "…") {
+			t.Errorf("%s: help bar %q ends without saying where the other keys are", tab.label(), bar)
+		}
+		d.keys("?")
+		d.see("Keys on this screen", "←/→ tabs", "esc sign out", "1-4 tabs", "ctrl+c quit", "Press any key to close this help.")
+		for _, kb := range tab.help() {
+			d.see(kb.Help().Key + " " + kb.Help().Desc)
+		}
+		d.keys("right") // closes the help, and does not change the tab
+		d.notSee("Keys on this screen")
+		if panelOf(d).tab != i {
+			t.Fatalf("the key that closed the help changed the tab to %d", panelOf(d).tab)
+		}
+	}
+	// Typing takes ? as text.
+	d.keys("2", "/")
+	d.typeText("?")
+	d.notSee("Keys on this screen")
+	if got := panelOf(d).tabs[1].(*usersTab).search.Value(); got != "?" {
+		t.Fatalf("search holds %q", got)
+	}
+}

@@ -442,6 +442,14 @@ func (m *Model) render() string {
 	}
 	// The frame's title and help bar, and the server's notice, take their rows.
 	m.env.bodyHeight = h - 2 - strings.Count(banner, "\n")
+	var body string
+	if !m.fullHelp {
+		body = s.view(max(mainW-4, 1))
+		if b, ok := s.(blocker); ok && b.blocking() {
+			body = keepEnd(body, m.env.bodyHeight)
+		}
+	}
+	// The keys after the view: a screen may offer keys by what it drew.
 	bindings := s.help()
 	if m.opts.Mode == ModeDemo {
 		bindings = append(bindings, m.env.keys.ToggleOutbox)
@@ -450,15 +458,9 @@ func (m *Model) render() string {
 		bindings = append(bindings, m.env.keys.Quit)
 	}
 	helpBar := components.ShortHelp(bindings, m.env.keys.MoreHelp(), mainW-4, m.env.st)
-	var body string
 	if m.fullHelp {
 		body = m.helpView(bindings, mainW-4)
 		helpBar = components.HelpBar([]key.Binding{closeHelp()}, mainW-4, m.env.st)
-	} else {
-		body = s.view(max(mainW-4, 1))
-		if b, ok := s.(blocker); ok && b.blocking() {
-			body = keepEnd(body, m.env.bodyHeight)
-		}
 	}
 	if m.notice != "" {
 		body = withFooter(body, wrap(m.env.st.Warning.Render(m.notice), mainW-4), m.env.bodyHeight)

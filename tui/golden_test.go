@@ -9,6 +9,8 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
 )
 
 // seen is the screen as a person sees it on a terminal without colour: the
@@ -76,6 +78,47 @@ func TestGoldenAdminHelp(t *testing.T) {
 		d := panelDriver(t, h, Options{Mode: ModeKiosk})
 		d.resize(w, hh)
 		d.keys("2", "?")
+		screenGolden(t, d)
+	})
+}
+
+// TestGoldenUsersAndAuditNarrow: at 60 and 40 columns the users table keeps
+// each user's state, and the audit log who did what and how it went; the
+// less important columns go first.
+func TestGoldenUsersAndAuditNarrow(t *testing.T) {
+	for _, size := range [][2]int{{60, 20}, {40, 12}} {
+		for _, tab := range []string{"users", "audit"} {
+			t.Run(fmt.Sprintf("%s/%dx%d", tab, size[0], size[1]), func(t *testing.T) {
+				h := newHarness(t)
+				d := panelDriver(t, h, Options{Mode: ModeKiosk})
+				d.resize(size[0], size[1])
+				if tab == "users" {
+					d.keys("2", "down", "down", "down", "down") // the cursor on dave, who is blocked
+				} else {
+					d.keys("3", "down", "down", "down", "down", "down", "down") // a failed sign-in
+				}
+				screenGolden(t, d)
+			})
+		}
+	}
+}
+
+// bannedWords is a policy value longer than any line.
+const bannedWords = "harbour,lantern,meadow,quartz,saffron,thimble,tractor,umbrella,velvet,walnut"
+
+// TestGoldenAuditDetail: enter on an audit entry shows it whole, a long
+// changed value wrapped under its label, scrolled when the window is short.
+func TestGoldenAuditDetail(t *testing.T) {
+	atSizes(t, func(t *testing.T, w, hh int) {
+		h := newHarness(t)
+		h.SetPolicy(t, "banned_words", bannedWords)
+		d := panelDriver(t, h, Options{Mode: ModeKiosk})
+		d.resize(w, hh)
+		d.keys("3")
+		for e := panelOf(d).tabs[2].(*auditTab); e.entries[e.cursor].Event != audit.EventPolicyChanged; {
+			d.keys("down")
+		}
+		d.keys("enter")
 		screenGolden(t, d)
 	})
 }

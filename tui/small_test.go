@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
 )
 
 // supportedSizes are the window sizes every screen must work at: the
@@ -226,4 +228,73 @@ func TestAdminHelp(t *testing.T) {
 	if got := panelOf(d).tabs[1].(*usersTab).search.Value(); got != "?" {
 		t.Fatalf("search holds %q", got)
 	}
+}
+
+// TestPanelNarrowColumns: at 60 and 40 columns the users table keeps each
+// user's state and the audit log who did it and how it went.
+func TestPanelNarrowColumns(t *testing.T) {
+	h := newHarness(t)
+	d := panelDriver(t, h, Options{Mode: ModeLocal})
+	for _, w := range []int{60, 40} {
+		d.resize(w, 24)
+		d.keys("2")
+		d.see("USERNAME", "STATE")
+		rowEnds(d, "admin ", "admin")
+		rowEnds(d, "dave ", "blocked")
+		d.keys("3")
+		d.see("EVENT", "OUTCOME")
+		rowEnds(d, "system → dave", "ok")
+		rowEnds(d, "dave ", "failed")
+	}
+}
+
+// rowEnds fails unless a line of the screen that holds the cell ends with
+// last: the last column is there, whole.
+func rowEnds(d *driver, cell, last string) {
+	d.t.Helper()
+	for _, line := range strings.Split(d.view(), "\n") {
+		if strings.Contains(line, cell) && strings.HasSuffix(strings.TrimSpace(line), " "+last) {
+			return
+		}
+	}
+	d.t.Fatalf("no row with %q ends with %q:\n%s", cell, last, d.view())
+}
+
+// TestAuditDetail: enter on an audit entry opens it whole; a value longer
+// than the window scrolls; esc or enter goes back to the log where it was.
+func TestAuditDetail(t *testing.T) {
+	h := newHarness(t)
+	h.SetPolicy(t, "banned_words", bannedWords)
+	d := panelDriver(t, h, Options{Mode: ModeLocal})
+	d.keys("3")
+	a := panelOf(d).tabs[2].(*auditTab)
+	for a.entries[a.cursor].Event != audit.EventPolicyChanged {
+		d.keys("down")
+	}
+	cursor := a.cursor
+	d.keys("enter")
+	d.see("Entry", "policy.changed", "actor test · target policy", "source test · outcome ok", "banned_words")
+	for _, word := range strings.Split(bannedWords, ",") {
+		d.see(word)
+	}
+	d.keys("esc")
+	d.see("Entries 1–10")
+	d.notSee("source test · outcome ok")
+	if a.cursor != cursor || panelOf(d).leaving {
+		t.Fatalf("esc did not go back to the log where it was (cursor %d, want %d)", a.cursor, cursor)
+	}
+
+	// At 40×12 it scrolls to the end, and back.
+	d.resize(40, 12)
+	d.keys("enter")
+	d.see("Lines 1–", "↑/↓ to scroll", "detail")
+	d.notSee("walnut", "prev")
+	d.keys("pgdown", "pgdown", "pgdown")
+	d.see("walnut", "prev")
+	d.notSee("actor test")
+	d.keys("up", "pgup", "pgup")
+	d.see("actor test")
+	d.keys("enter")
+	d.see("Entries 1–10")
+	d.notSee("↑/↓ to scroll")
 }

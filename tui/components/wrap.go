@@ -16,9 +16,12 @@ import (
 // window's edge ("…and this woul…") loses what it was saying. Cutting with
 // an ellipsis (sanitize.Line) is for table cells and values only. Wrap does
 // not sanitise: callers sanitise user text before styling it.
-func Wrap(s string, width int) string {
+func Wrap(s string, width int) string { return wrapAt(s, width, " ") }
+
+// wrapAt is Wrap with other characters to break after besides hyphens.
+func wrapAt(s string, width int, breakpoints string) string {
 	width = max(width, 1)
-	lines := strings.Split(lipgloss.Wrap(s, width, " "), "\n")
+	lines := strings.Split(lipgloss.Wrap(s, width, breakpoints), "\n")
 	for i, l := range lines {
 		// Wrap cannot put a double-width character on a one-cell line;
 		// cutting it is the only way to keep the promise on width.
@@ -33,9 +36,17 @@ func Wrap(s string, width int) string {
 // line: every line gets width-indent cells, and the lines after the first
 // are indented to start under the first, so a long value reads as one
 // column beside its label.
-func WrapHanging(s string, width, indent int) string {
+func WrapHanging(s string, width, indent int) string { return hanging(s, width, indent, " ") }
+
+// WrapValue is WrapHanging for a value that may be a comma list without
+// spaces (banned words, allowed methods): it breaks after commas too, so
+// a list is not cut inside a word. Not for prose, where "1,250" is one
+// number.
+func WrapValue(s string, width, indent int) string { return hanging(s, width, indent, " ,") }
+
+func hanging(s string, width, indent int, breakpoints string) string {
 	indent = max(min(indent, width-1), 0)
-	lines := strings.Split(Wrap(s, width-indent), "\n")
+	lines := strings.Split(wrapAt(s, width-indent, breakpoints), "\n")
 	pad := strings.Repeat(" ", indent)
 	for i := 1; i < len(lines); i++ {
 		lines[i] = pad + lines[i]

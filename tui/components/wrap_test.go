@@ -78,3 +78,14 @@ func TestWrapHanging(t *testing.T) {
 		assertWithin(t, WrapHanging("a few short words here", w, 10), w)
 	}
 }
+
+func TestWrapValueBreaksAfterCommas(t *testing.T) {
+	got := WrapValue(`"harbour,lantern,meadow,quartz,saffron"`, 28, 8)
+	want := "\"harbour,lantern,\n        meadow,quartz,\n        saffron\""
+	if got != want {
+		t.Fatalf("got\n%s\nwant\n%s", got, want)
+	}
+	if got := WrapHanging("1,250.00 EUR saved", 13, 0); !strings.HasPrefix(got, "1,250.00") {
+		t.Fatalf("prose wrap broke a number: %q", got)
+	}
+}

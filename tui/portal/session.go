@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sspr-kiosk/sspr/tui"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // An SSH session keeps one tui.Model for its whole life, but a Bubble Tea
@@ -176,7 +177,7 @@ func (t *tuiSession) programOptions(in *programInput, out *gate, rested *atomic.
 		tea.WithInput(in),
 		tea.WithOutput(out),
 		tea.WithEnvironment(t.env),
-		tea.WithColorProfile(colorprofile.Env(t.env)),
+		tea.WithColorProfile(styles.Profile(colorprofile.Env(t.env), t.env)),
 		tea.WithWindowSize(w, h),
 		tea.WithContext(t.sess.Context()),
 		tea.WithoutSignalHandler(),

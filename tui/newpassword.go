@@ -240,7 +240,11 @@ func (s *newPassword) view(width int) string {
 
 	full := first + "\n" + meter + "\n\n" + second + "\n\n" + components.Checklist(items, st, width)
 	if s.rules != nil && s.rules.History > 0 {
-		full += "\n" + wrap(st.Muted.Render("It can't be one of your last few passwords; that is checked when you save."), width)
+		which := "one of your last few passwords"
+		if s.rules.History == 1 {
+			which = "your previous password"
+		}
+		full += "\n" + wrap(st.Muted.Render("It can't be "+which+"; that is checked when you save."), width)
 	}
 	for _, line := range status {
 		full += "\n\n" + line

@@ -111,7 +111,7 @@ func (t *insightsTab) view(width int) string {
 	b.WriteString(label("Methods") + components.WrapHanging(st.Body.Render(strings.Join(per, " · ")), width, 10) + "\n")
 
 	// Calls avoided.
-	saved := fmt.Sprintf("%s self-service resets in %d days", panelThousands(r.Resets), insightsDays)
+	saved := fmt.Sprintf("%s in %d days", counted(r.Resets, "self-service reset", "self-service resets"), insightsDays)
 	if r.CostPerCall > 0 {
 		saved += fmt.Sprintf(" × %s = %s", money(r.CostPerCall, r.Currency), money(r.EstimatedSaved, r.Currency))
 	}

@@ -298,3 +298,18 @@ func TestAuditDetail(t *testing.T) {
 	d.see("Entries 1–10")
 	d.notSee("↑/↓ to scroll")
 }
+
+// TestPluralsOnScreen: a history of one password is "your previous
+// password", not "your last 1 passwords", when the service refuses it.
+func TestPluralsOnScreen(t *testing.T) {
+	h := newHarness(t)
+	h.SetPolicy(t, "password_history", "1")
+	d := kiosk(t, h)
+	d.signIn(2, "alice")
+	d.typeText(testPassword)
+	d.keys("tab")
+	d.typeText(testPassword)
+	d.keys("enter")
+	d.see("That password doesn't meet every rule yet", "Not your previous password")
+	d.notSee("passwords")
+}

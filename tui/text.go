@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/components"
 )
 
@@ -10,17 +11,6 @@ func wrap(s string, width int) string {
 	return components.Wrap(s, width)
 }
 
-// plural picks the word for a count: one for exactly 1, many otherwise
-// ("0 rules", "1 rule", "2 rules").
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 // counted writes a count with its noun in the right number: "1 row",
 // "1,204 rows".
-func counted(n int, one, many string) string {
-	return panelThousands(n) + " " + plural(n, one, many)
-}
+func counted(n int, one, many string) string { return flows.Count(n, one, many) }

@@ -110,6 +110,11 @@ func TestBlockingMessageInViewAtEverySize(t *testing.T) {
 			d.keys("enter")
 			at[*registerQuestions](d)
 		}},
+		{name: "security info, a removal to confirm", walk: func(d *driver) {
+			d.signIn(3, "carol")
+			d.chooseItem("Remove mobile number")
+			at[*overview](d)
+		}},
 		{name: "email address, nothing typed", walk: func(d *driver) {
 			d.signIn(3, "erin")
 			d.chooseItem("Add email address")

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
@@ -119,6 +120,54 @@ func TestGoldenAuditDetail(t *testing.T) {
 			d.keys("down")
 		}
 		d.keys("enter")
+		screenGolden(t, d)
+	})
+}
+
+// TestGoldenREADME pins the screens the README shows, as `sspr demo` draws
+// them at 80×24: the README's captures are copied from these files.
+func TestGoldenREADME(t *testing.T) {
+	demo := func(t *testing.T) (*harness, *driver) {
+		h := newDemoHarness(t)
+		d := newDriver(t, h, Options{Mode: ModeDemo, CostPerCall: 25, Currency: "USD"})
+		return h, d
+	}
+	t.Run("method picker", func(t *testing.T) {
+		_, d := demo(t)
+		d.startReset("carol")
+		screenGolden(t, d)
+	})
+	t.Run("code entry", func(t *testing.T) {
+		_, d := demo(t)
+		d.startReset("carol")
+		d.keys("enter")
+		at[*codeEntry](d)
+		d.tick(time.Second)
+		screenGolden(t, d)
+	})
+	t.Run("new password", func(t *testing.T) {
+		_, d := demo(t)
+		d.signIn(2, "alice")
+		d.typeText("Tangerine velvet")
+		screenGolden(t, d)
+	})
+	t.Run("security info", func(t *testing.T) {
+		_, d := demo(t)
+		d.signIn(3, "erin")
+		at[*overview](d)
+		screenGolden(t, d)
+	})
+	// The admin signs in with the emailed code from the harness's inbox.
+	t.Run("admin users", func(t *testing.T) {
+		h := newHarness(t)
+		d := panelDriver(t, h, Options{Mode: ModeDemo})
+		d.keys("2")
+		screenGolden(t, d)
+	})
+	t.Run("admin insights", func(t *testing.T) {
+		h := newHarness(t)
+		d := panelDriver(t, h, Options{Mode: ModeDemo, CostPerCall: 25, Currency: "USD"})
+		d.keys("4")
 		screenGolden(t, d)
 	})
 }

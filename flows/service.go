@@ -104,7 +104,7 @@ type WrongCodeError struct {
 
 // Error returns the error as one sentence.
 func (e *WrongCodeError) Error() string {
-	return fmt.Sprintf("%s (%d tries left)", ErrWrongCode, e.AttemptsLeft)
+	return fmt.Sprintf("%s (%s left)", ErrWrongCode, Count(e.AttemptsLeft, "try", "tries"))
 }
 
 // Unwrap makes errors.Is(err, ErrWrongCode) true.

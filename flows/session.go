@@ -252,8 +252,7 @@ func (s *Service) ChangePassword(ctx context.Context, sessionID, oldPassword, ne
 
 // markHistory adds an unmet history rule to an evaluation.
 func (s *Service) markHistory(ev Evaluation, pol policy.Policy) Evaluation {
-	ev.Results = append(ev.Results, password.Result{ID: password.RuleNotRecent,
-		Label: fmt.Sprintf("Not one of your last %d passwords", pol.PasswordHistory), Met: false})
+	ev.Results = append(ev.Results, password.NotRecentResult(pol.PasswordHistory, true))
 	ev.OK = false
 	return ev
 }

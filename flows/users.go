@@ -182,7 +182,7 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, r io.Reader, opt
 			return err
 		}
 		return s.record(ctx, tx, audit.Entry{Event: audit.EventUserCreated, Actor: actor.Name, Target: "import",
-			Source: actor.Source, Detail: fmt.Sprintf("imported %d users, skipped %d", len(users), len(skipped))})
+			Source: actor.Source, Detail: fmt.Sprintf("imported %s, skipped %d", Count(len(users), "user", "users"), len(skipped))})
 	})
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("import: %w", err)

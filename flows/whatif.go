@@ -329,12 +329,7 @@ func MethodList(ms []policy.Method) string {
 }
 
 // count writes "1 member" or "1,204 members".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return thousands(n) + " " + noun + "s"
-}
+func count(n int, noun string) string { return Count(n, noun, noun+"s") }
 
 // thousands writes n with comma separators: 1,204.
 func thousands(n int) string {

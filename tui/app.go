@@ -119,6 +119,10 @@ type Model struct {
 	// before the demo started is not news.
 	outboxLoaded bool
 
+	// fullHelp is set while the full help of the current screen shows,
+	// until the next key.
+	fullHelp bool
+
 	// restSeq counts messages, so a rest check can tell whether anything
 	// happened since it was armed; restArmed is set while one is pending.
 	restSeq   uint64
@@ -313,6 +317,14 @@ func (m *Model) onKey(msg tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(msg, k.Quit):
 		m.wipe()
 		return m, tea.Quit
+	case m.fullHelp:
+		// Any key closes the full help, and does nothing else: the
+		// person is reading, not acting on the screen behind it.
+		m.fullHelp = false
+		return m, nil
+	case key.Matches(msg, k.Help):
+		m.fullHelp = true
+		return m, nil
 	case key.Matches(msg, k.ToggleOutbox):
 		if m.width < sideBySide {
 			m.outboxOnly = !m.outboxOnly
@@ -359,6 +371,7 @@ func (m *Model) wipe() {
 	m.stack = []screen{newWelcome(m.env, m.opts.Banner)}
 	m.notice = ""
 	m.env.waitUntil = time.Time{}
+	m.fullHelp = false
 	m.lastActivity = m.env.now()
 }
 
@@ -433,14 +446,36 @@ func (m *Model) render() string {
 		mainW = w - outboxWidth
 	}
 	s := m.top()
-	m.env.bodyHeight = h - 2 // the frame's title and help bar
-	body := s.view(max(mainW-4, 1))
-	if m.notice != "" {
-		body = withFooter(body, wrap(m.env.st.Warning.Render(m.notice), mainW-4), h-2)
-	}
+	banner := ""
 	if m.banner != "" {
-		body = m.env.st.Warning.Render(sanitize.Line(m.banner, max(mainW-4, 1))) + "\n\n" + body
+		banner = wrap(m.env.st.Warning.Render(sanitize.String(m.banner)), mainW-4) + "\n\n"
 	}
+	// The frame's title and help bar, and the server's notice, take their rows.
+	m.env.bodyHeight = h - 2 - strings.Count(banner, "\n")
+	var body string
+	if !m.fullHelp {
+		body = s.view(max(mainW-4, 1))
+		if b, ok := s.(blocker); ok && b.blocking() {
+			body = keepEnd(body, m.env.bodyHeight)
+		}
+	}
+	// The keys after the view: a screen may offer keys by what it drew.
+	bindings := s.help()
+	if m.opts.Mode == ModeDemo {
+		bindings = append(bindings, m.env.keys.ToggleOutbox)
+	}
+	if m.env.keys.Quit.Enabled() {
+		bindings = append(bindings, m.env.keys.Quit)
+	}
+	helpBar := components.ShortHelp(bindings, m.env.keys.MoreHelp(), mainW-4, m.env.st)
+	if m.fullHelp {
+		body = m.helpView(bindings, mainW-4)
+		helpBar = components.HelpBar([]key.Binding{closeHelp()}, mainW-4, m.env.st)
+	}
+	if m.notice != "" {
+		body = withFooter(body, wrap(m.env.st.Warning.Render(m.notice), mainW-4), m.env.bodyHeight)
+	}
+	body = banner + body
 	if wait := waitLine(m.env); wait != "" && len(m.stack) > 1 {
 		body = withFooter(body, wrap(m.env.st.Countdown.Urgent.Render(wait), mainW-4), h-2)
 	}
@@ -449,18 +484,24 @@ func (m *Model) render() string {
 			"Still there? Everything is cleared in %ds — press any key to continue.", int(left.Round(time.Second)/time.Second))),
 			mainW-4), h-2)
 	}
-	bindings := s.help()
-	if m.opts.Mode == ModeDemo {
-		bindings = append(bindings, m.env.keys.ToggleOutbox)
-	}
-	if m.env.keys.Quit.Enabled() {
-		bindings = append(bindings, m.env.keys.Quit)
-	}
-	frame := components.Frame(s.title(), body, components.HelpBar(bindings, mainW-4, m.env.st), mainW, h, m.env.st)
+	frame := components.Frame(s.title(), body, helpBar, mainW, h, m.env.st)
 	if !outbox {
 		return frame
 	}
 	return lipgloss.JoinHorizontal(lipgloss.Top, frame, m.outboxPanel(outboxWidth, h, false))
+}
+
+// helpView is the full help of the current screen: every key it takes,
+// in columns (bubbles/help's full view).
+func (m *Model) helpView(bindings []key.Binding, width int) string {
+	st := m.env.st
+	return st.Subtitle.Render("Keys on this screen") + "\n\n" + components.FullHelp(bindings, width, st) +
+		"\n\n" + wrap(st.Muted.Render("Press any key to close this help."), width)
+}
+
+// closeHelp is the help bar's one entry while the full help shows.
+func closeHelp() key.Binding {
+	return key.NewBinding(key.WithKeys("?"), key.WithHelp("any key", "closes this help"))
 }
 
 // withFooter puts a message under the body after a blank line. When the

@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/components"
@@ -238,16 +239,16 @@ func (s *newPassword) submit() tea.Cmd {
 }
 
 func (s *newPassword) view(width int) string {
-	var b strings.Builder
 	st := s.e.st
 	if s.leaving {
 		// The question alone, so that it shows in the smallest window.
 		return wrap(st.Warning.Render("Leave without setting a new password? What you proved is thrown away, and "+
 			"you would start again from the beginning. (y/n)"), width)
 	}
+	intro := ""
 	if s.t.temporary {
-		b.WriteString(wrap(st.Body.Render("You signed in with a temporary password, so choose your own password "+
-			"now. The temporary one stops working once you do."), width) + "\n\n")
+		intro = wrap(st.Body.Render("You signed in with a temporary password, so choose your own password "+
+			"now. The temporary one stops working once you do."), width) + "\n\n"
 	}
 	fieldW := min(40, max(width-4, 8))
 	label := func(text string, focused bool) string {
@@ -256,29 +257,111 @@ func (s *newPassword) view(width int) string {
 		}
 		return st.Input.Label.Render(text)
 	}
-	b.WriteString(label("New password", s.focus == 0) + "\n")
 	s.pw.SetWidth(fieldW)
-	b.WriteString(s.pw.View() + "\n")
-	b.WriteString(components.StrengthMeter(s.eval.Score, min(fieldW, width), st) + "\n\n")
-	b.WriteString(label("Type it again", s.focus == 1) + "\n")
 	s.confirm.SetWidth(fieldW)
-	b.WriteString(s.confirm.View() + "\n\n")
+	first := label("New password", s.focus == 0) + "\n" + s.pw.View()
+	meter := components.StrengthMeter(s.eval.Score, min(fieldW, width), st)
+	second := label("Type it again", s.focus == 1) + "\n" + s.confirm.View()
 	items := make([]components.CheckItem, 0, len(s.eval.Results)+1)
 	for _, r := range s.eval.Results {
 		items = append(items, components.CheckItem{Label: r.Label, Met: r.Met})
 	}
 	items = append(items, components.CheckItem{Label: "Both entries match", Met: s.matches()})
-	b.WriteString(components.Checklist(items, st, width))
-	if s.rules != nil && s.rules.History > 0 {
-		b.WriteString("\n" + wrap(st.Muted.Render("It can't be one of your last few passwords; that is checked when you save."), width))
-	}
+	var status []string
 	if s.pending {
-		b.WriteString("\n\n" + st.Muted.Render("⋯ Saving…"))
+		status = append(status, st.Muted.Render("⋯ Saving…"))
 	}
 	if s.err != "" {
-		b.WriteString("\n\n" + st.Error.Render(s.err))
+		status = append(status, wrap(st.Error.Render(s.err), width))
 	}
-	return b.String()
+
+	// In a short window the reason for a temporary password gives way to
+	// what stops the person (compactView).
+	full := intro + first + "\n" + meter + "\n\n" + second + "\n\n" + components.Checklist(items, st, width)
+	if s.rules != nil && s.rules.History > 0 {
+		which := "one of your last few passwords"
+		if s.rules.History == 1 {
+			which = "your previous password"
+		}
+		full += "\n" + wrap(st.Muted.Render("It can't be "+which+"; that is checked when you save."), width)
+	}
+	for _, line := range status {
+		full += "\n\n" + line
+	}
+	rows := s.e.bodyHeight
+	if rows <= 0 || lipgloss.Height(full) <= rows {
+		return full
+	}
+	return s.compactView(width, rows, first, meter, second, items, status)
+}
+
+// compactView fits the screen to a short window. What stops the person
+// always shows: both fields, the message after a refused enter and the
+// rules still unmet. The rules already met fold into one line, then the
+// blank lines, the meter (the strength rule says the same) and that line
+// go, and a list still too long ends with how many more rules are unmet.
+func (s *newPassword) compactView(width, rows int, first, meter, second string, items []components.CheckItem,
+	status []string) string {
+	st := s.e.st
+	var unmet []components.CheckItem
+	for _, it := range items {
+		if !it.Met {
+			unmet = append(unmet, it)
+		}
+	}
+	summary := ""
+	if met := len(items) - len(unmet); met > 0 {
+		what := counted(met, "rule met", "rules met")
+		if len(unmet) > 0 {
+			what = counted(met, "other rule met", "other rules met")
+		}
+		summary = st.Check.Met.Render(st.Glyphs.Met) + " " + st.Check.MetLabel.Render(what)
+	}
+	list := components.Checklist(unmet, st, width)
+	layouts := []struct {
+		meter, summary bool
+		gap            string
+	}{{true, true, "\n\n"}, {true, true, "\n"}, {false, true, "\n"}, {false, false, "\n"}}
+	for _, l := range layouts {
+		blocks := []string{first}
+		if l.meter {
+			blocks[0] += "\n" + meter
+		}
+		blocks = append(blocks, second)
+		rules := list
+		if l.summary && summary != "" {
+			rules = strings.TrimPrefix(rules+"\n"+summary, "\n")
+		}
+		if rules != "" {
+			blocks = append(blocks, rules)
+		}
+		blocks = append(blocks, status...)
+		if body := strings.Join(blocks, l.gap); lipgloss.Height(body) <= rows {
+			return body
+		}
+	}
+	// Still too tall: the message right under the fields, then as many
+	// unmet rules as fit, and how many more there are.
+	head := strings.Join(append([]string{first, second}, status...), "\n")
+	left := rows - lipgloss.Height(head)
+	if len(unmet) == 0 || left < 1 {
+		return head
+	}
+	var shown []string
+	for i, it := range unmet {
+		item := strings.Split(components.Checklist([]components.CheckItem{it}, st, width), "\n")
+		room := left - len(shown)
+		if i < len(unmet)-1 {
+			room-- // a line for how many more
+		}
+		if len(item) > room {
+			shown = append(shown, st.Check.Unmet.Render(st.Glyphs.Unmet)+" "+
+				st.Check.UnmetLabel.Render(counted(len(unmet)-i, "more rule", "more rules")))
+			break
+		}
+		shown = append(shown, item...)
+	}
+	return head + "\n" + strings.Join(shown, "\n")
 }
 
 // done confirms the change and returns to the start on its own, or goes

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui/keys"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -108,12 +109,14 @@ func (p *adminHome) help() []key.Binding {
 	}
 	t := p.tabs[p.tab]
 	b := t.help()
-	if !t.busy() && !t.typing() {
-		out := k.Back
-		out.SetHelp(out.Help().Key, "sign out")
-		b = append(b, k.Tab, k.PrevTab, k.NextTab, out)
+	if t.busy() || t.typing() {
+		return b
 	}
-	return b
+	// The keys that act on the tab first, then moving between tabs and
+	// signing out, then moving in a list: a short help bar keeps the first.
+	out := k.Back
+	out.SetHelp(out.Help().Key, "sign out")
+	return keys.Bindings(append(b, k.SwitchTab(), out, k.Tab)).Ranked()
 }
 
 // Leave-menu items.
@@ -201,16 +204,11 @@ func (p *adminHome) show(i int) tea.Cmd {
 func (p *adminHome) view(width int) string {
 	st := p.e.st
 	var b strings.Builder
-	for i, t := range p.tabs {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		label := string(rune('1'+i)) + " " + t.label()
-		if i == p.tab {
-			b.WriteString(st.Title.Render(label))
-		} else {
-			b.WriteString(st.Muted.Render(" " + label + " "))
-		}
+	b.WriteString(p.tabBar(false))
+	if ansi.StringWidth(b.String()) > width {
+		// Too narrow for every name: the other tabs show their number.
+		b.Reset()
+		b.WriteString(p.tabBar(true))
 	}
 	who := "Signed in as " + sanitize.Line(p.info.Username, 24) + "."
 	if width-ansi.StringWidth(b.String()) > len(who)+2 {
@@ -223,6 +221,28 @@ func (p *adminHome) view(width int) string {
 		return b.String()
 	}
 	b.WriteString(p.tabs[p.tab].view(width))
+	return b.String()
+}
+
+// tabBar draws the tab names, the shown tab highlighted; short leaves the
+// other tabs at their number.
+func (p *adminHome) tabBar(short bool) string {
+	st := p.e.st
+	var b strings.Builder
+	for i, t := range p.tabs {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		label := string(rune('1'+i)) + " " + t.label()
+		switch {
+		case i == p.tab:
+			b.WriteString(st.Title.Render(label))
+		case short:
+			b.WriteString(st.Muted.Render(" " + string(rune('1'+i)) + " "))
+		default:
+			b.WriteString(st.Muted.Render(" " + label + " "))
+		}
+	}
 	return b.String()
 }
 

@@ -9,9 +9,11 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -29,7 +31,7 @@ const (
 
 // auditTab shows the audit log newest first, a page at a time, with the
 // verification of the hash chain at the top. "/" filters by user, event kind
-// and time range; enter expands an entry.
+// and time range; enter opens an entry in full (auditDetail).
 type auditTab struct {
 	a *panelAccess
 
@@ -45,9 +47,11 @@ type auditTab struct {
 	hasNext     bool
 	loaded      bool
 	cursor      int
-	expanded    int64
 	err         string
 	req         request
+
+	// detail shows the entry under the cursor in full, while it is open.
+	detail *auditDetail
 
 	// The filter form, while it is open.
 	editing bool
@@ -67,7 +71,7 @@ func newAuditTab(a *panelAccess) *auditTab {
 
 func (t *auditTab) label() string { return "Audit" }
 func (t *auditTab) typing() bool  { return t.editing }
-func (t *auditTab) busy() bool    { return t.editing }
+func (t *auditTab) busy() bool    { return t.editing || t.detail != nil }
 func (t *auditTab) close()        {}
 
 type (
@@ -105,6 +109,9 @@ func (t *auditTab) fetch(offset int) tea.Cmd {
 
 func (t *auditTab) help() []key.Binding {
 	k := t.a.e.keys
+	if t.detail != nil {
+		return t.detail.help()
+	}
 	if t.editing {
 		apply := k.Select
 		apply.SetHelp("enter", "apply")
@@ -166,6 +173,12 @@ func (t *auditTab) update(msg tea.Msg) tea.Cmd {
 
 func (t *auditTab) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := t.a.e.keys
+	if t.detail != nil {
+		if t.detail.onKey(msg) {
+			t.detail = nil
+		}
+		return nil
+	}
 	if t.editing {
 		switch {
 		case key.Matches(msg, k.Back):
@@ -216,11 +229,7 @@ func (t *auditTab) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(msg, k.Select):
 		if t.cursor < len(t.entries) {
-			if id := t.entries[t.cursor].ID; t.expanded == id {
-				t.expanded = 0
-			} else {
-				t.expanded = id
-			}
+			t.detail = &auditDetail{e: t.a.e, entry: t.entries[t.cursor]}
 		}
 	}
 	return nil
@@ -247,7 +256,7 @@ func (t *auditTab) apply() tea.Cmd {
 		return nil
 	}
 	t.applied, t.appliedText = f, text
-	t.editing, t.formErr, t.expanded, t.cursor = false, "", 0, 0
+	t.editing, t.formErr, t.cursor = false, "", 0
 	t.fields[t.focus].Blur()
 	return t.fetch(0)
 }
@@ -300,6 +309,9 @@ func parseAuditFilter(text [auditFields]string, now time.Time) (audit.Filter, st
 }
 
 func (t *auditTab) view(width int) string {
+	if t.detail != nil {
+		return t.detail.view(width)
+	}
 	if t.editing {
 		return t.formView(width)
 	}
@@ -307,37 +319,63 @@ func (t *auditTab) view(width int) string {
 	var b strings.Builder
 	switch {
 	case t.verifyErr != "":
-		b.WriteString(st.Error.Render(sanitize.Line("The chain could not be checked: "+t.verifyErr, width)))
+		b.WriteString(wrap(st.Error.Render("The chain could not be checked: "+sanitize.String(t.verifyErr)), width))
 	case t.report == nil:
 		b.WriteString(st.Muted.Render("⋯ Verifying the audit chain…"))
 	case t.report.OK:
-		b.WriteString(st.Success.Render(fmt.Sprintf("%s Audit chain intact: %s rows verified.", st.Glyphs.Met, panelThousands(t.report.Rows))))
+		b.WriteString(wrap(st.Success.Render(fmt.Sprintf("%s Audit chain intact: %s verified.", st.Glyphs.Met,
+			counted(t.report.Rows, "row", "rows"))), width))
 	default:
 		b.WriteString(st.Error.Render(wrap(fmt.Sprintf("%s Audit chain broken at row %d: %s", st.Glyphs.Unmet, t.report.BadID,
 			sanitize.String(t.report.Problem)), width)))
 	}
-	b.WriteString("\n" + st.Muted.Render(sanitize.Line("Filter: "+t.filterSummary()+"  (/ to change)", width)) + "\n")
+	b.WriteString("\n" + wrap(st.Muted.Render(sanitize.String("Filter: "+t.filterSummary()+"  (/ to change)")), width) + "\n")
 	if !t.loaded {
 		if t.err != "" {
-			return b.String() + "\n" + st.Error.Render(sanitize.String(t.err))
+			return b.String() + "\n" + wrap(st.Error.Render(sanitize.String(t.err)), width)
 		}
 		return b.String() + "\n" + st.Muted.Render("⋯ Loading…")
 	}
 	if len(t.entries) == 0 {
 		return b.String() + "\n" + st.Muted.Render("No entries match.")
 	}
-	const idW, timeW, evW = 7, 17, 22
-	whoW := max(width-2-idW-timeW-evW-10, 10)
-	b.WriteString(st.Muted.Render("  "+panelPad("#", idW)+panelPad("TIME (UTC)", timeW)+" "+panelPad("EVENT", evW)+" "+
-		panelPad("ACTOR → TARGET", whoW)+" OUTCOME") + "\n")
-	for i, e := range t.entries {
+	// Columns: number, time, event, actor → target, outcome. A narrow
+	// window leaves out the number, then shortens and drops the time:
+	// never who did what and how it went.
+	w := components.FitColumns(width-2, 1, []components.Column{{Min: 6, From: 70}, {Min: 11, Drop: 2}, {Min: 13},
+		{Min: 13}, {Min: 6}}, []components.Grow{{Col: 2, To: 20}, {Col: 3, To: 16}, {Col: 1, To: 16}, {Col: 2, To: 23},
+		{Col: 3}})
+	who := "ACTOR → TARGET"
+	if w[3] < len([]rune(who)) {
+		who = "WHO"
+	}
+	b.WriteString(st.Muted.Render("  "+panelCells(w[:4], "#", "TIME (UTC)", "EVENT", who)+"OUTCOME") + "\n")
+	foot := st.Muted.Render(fmt.Sprintf("Entries %s–%s", panelThousands(t.offset+1), panelThousands(t.offset+len(t.entries))))
+	if t.hasNext {
+		foot += st.Muted.Render(" · older on pgdn")
+	}
+	if t.err != "" {
+		foot += "\n" + wrap(st.Error.Render(sanitize.String(t.err)), width)
+	}
+	// The rows the window has room for (the tab bar above takes two): a
+	// short window shows the part of the page around the cursor.
+	entries, from := t.entries, 0
+	if h := t.a.e.bodyHeight - 2 - strings.Count(b.String(), "\n") - lipgloss.Height(foot); h > 0 && h < len(entries) {
+		from = min(max(t.cursor-h+1, 0), len(entries)-h)
+		entries = entries[from : from+h]
+	}
+	for j, e := range entries {
+		i := from + j
 		who := e.Actor
 		if e.Target != "" && e.Target != e.Actor {
 			who += " → " + e.Target
 		}
-		row := panelPad(strconv.FormatInt(e.ID, 10), idW) + panelPad(e.At.UTC().Format("2006-01-02 15:04"), timeW) + " " +
-			panelPad(string(e.Event), evW) + " " + panelPad(who, whoW) + " "
-		outcome := sanitize.Line(e.Outcome, 10)
+		at := e.At.UTC().Format("2006-01-02 15:04")
+		if w[1] < len(at) {
+			at = e.At.UTC().Format("01-02 15:04")
+		}
+		row := panelCells(w[:4], strconv.FormatInt(e.ID, 10), at, string(e.Event), who)
+		outcome := sanitize.Line(e.Outcome, w[4])
 		if e.Outcome == audit.OutcomeOK {
 			outcome = st.Success.Render(outcome)
 		} else {
@@ -348,47 +386,8 @@ func (t *auditTab) view(width int) string {
 		} else {
 			b.WriteString("  " + row + outcome + "\n")
 		}
-		if e.ID == t.expanded {
-			b.WriteString(t.details(e, width))
-		}
 	}
-	more := fmt.Sprintf("Entries %s–%s", panelThousands(t.offset+1), panelThousands(t.offset+len(t.entries)))
-	if t.hasNext {
-		more += " · older on pgdn"
-	}
-	b.WriteString(st.Muted.Render(more))
-	if t.err != "" {
-		b.WriteString("\n" + st.Error.Render(sanitize.Line(t.err, width)))
-	}
-	return b.String()
-}
-
-// details are the lines under an expanded entry. Every field but the time
-// and the event came from people or the network: all are sanitised.
-func (t *auditTab) details(e audit.Entry, width int) string {
-	st := t.a.e.st
-	inner := max(width-6, 10)
-	var b strings.Builder
-	line := func(label, value string) {
-		b.WriteString("      " + st.Input.Label.Render(label+" ") + st.Body.Render(sanitize.Line(value, max(inner-len(label)-1, 4))) + "\n")
-	}
-	line("actor", e.Actor+" · target "+e.Target)
-	line("source", e.Source+" · outcome "+e.Outcome)
-	if e.Detail != "" {
-		// A long detail wraps over at most two lines.
-		lines := strings.Split(wrap(sanitize.String(e.Detail), max(inner-7, 10)), "\n")
-		if len(lines) > 2 {
-			lines = []string{lines[0], sanitize.Line(lines[1], max(inner-8, 4)) + "…"}
-		}
-		for i, l := range lines {
-			label := "detail"
-			if i > 0 {
-				label = "      "
-			}
-			b.WriteString("      " + st.Input.Label.Render(label+" ") + st.Body.Render(l) + "\n")
-		}
-	}
-	line("hash", e.Hash[:min(16, len(e.Hash))]+"…  prev "+e.PrevHash[:min(16, len(e.PrevHash))]+"…")
+	b.WriteString(foot)
 	return b.String()
 }
 

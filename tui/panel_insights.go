@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -78,7 +79,7 @@ func (t *insightsTab) view(width int) string {
 	st := t.a.e.st
 	if t.report == nil {
 		if t.err != "" {
-			return st.Error.Render(sanitize.String(t.err))
+			return wrap(st.Error.Render(sanitize.String(t.err)), width)
 		}
 		return st.Muted.Render("⋯ Counting…")
 	}
@@ -91,8 +92,10 @@ func (t *insightsTab) view(width int) string {
 	line := fmt.Sprintf("%s of %s enabled users can reset (%.1f%%)", panelThousands(c.AbleToReset),
 		panelThousands(c.Enabled), 100*c.Share)
 	meterW := width - 10 - len(line) - 2
-	b.WriteString(label("Coverage") + st.Body.Render(line))
-	if meterW >= 10 {
+	if meterW < 10 {
+		b.WriteString(label("Coverage") + components.WrapHanging(st.Body.Render(line), width, 10))
+	} else {
+		b.WriteString(label("Coverage") + st.Body.Render(line))
 		meterW = min(meterW, 30)
 		full := int(math.Round(c.Share * float64(meterW)))
 		b.WriteString("  " + st.Success.Render(strings.Repeat(st.Glyphs.BarFull, full)) +
@@ -105,14 +108,14 @@ func (t *insightsTab) view(width int) string {
 	for _, m := range policy.AllMethods() {
 		per = append(per, fmt.Sprintf("%s %s", methodShortName(m), panelThousands(c.UsersPerKind[string(m)])))
 	}
-	b.WriteString(label("Methods") + st.Body.Render(sanitize.Line(strings.Join(per, " · "), max(width-10, 10))) + "\n")
+	b.WriteString(label("Methods") + components.WrapHanging(st.Body.Render(strings.Join(per, " · ")), width, 10) + "\n")
 
 	// Calls avoided.
-	saved := fmt.Sprintf("%s self-service resets in %d days", panelThousands(r.Resets), insightsDays)
+	saved := fmt.Sprintf("%s in %d days", counted(r.Resets, "self-service reset", "self-service resets"), insightsDays)
 	if r.CostPerCall > 0 {
 		saved += fmt.Sprintf(" × %s = %s", money(r.CostPerCall, r.Currency), money(r.EstimatedSaved, r.Currency))
 	}
-	b.WriteString(label("Saved") + st.Body.Render(sanitize.Line(saved, max(width-10, 10))) + "\n\n")
+	b.WriteString(label("Saved") + components.WrapHanging(st.Body.Render(saved), width, 10) + "\n\n")
 
 	// Activity per day.
 	series := []struct {

@@ -672,7 +672,7 @@ func TestPanelInsights(t *testing.T) {
 	}
 	// alice, bob, carol, dave and admin can reset; erin cannot.
 	d.see("Coverage 5 of 6 enabled users can reset (83.3%)", "email 4", "app 2", "text 1",
-		"1 self-service resets in 30 days × 1,250.00 EUR = 1,250.00 EUR",
+		"1 self-service reset in 30 days × 1,250.00 EUR = 1,250.00 EUR",
 		"Resets per day · 1 in all", "Failures per day · 5 in all", "Blocks per day · 1 in all",
 		"2026-02-01", "2026-03-02", "██")
 }

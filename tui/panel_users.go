@@ -13,6 +13,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -470,6 +471,19 @@ func (t *usersTab) stateCell(u flows.UserRow, width int) string {
 	return b.String()
 }
 
+// panelCells writes the cells of a table row, each cut or padded to its
+// column's width and followed by one blank; a column of width 0 is left
+// out (FitColumns dropped it).
+func panelCells(widths []int, cells ...string) string {
+	var b strings.Builder
+	for i, c := range cells {
+		if i < len(widths) && widths[i] > 0 {
+			b.WriteString(panelPad(c, widths[i]) + " ")
+		}
+	}
+	return b.String()
+}
+
 // pad cuts or pads plain text to exactly w cells.
 func panelPad(s string, w int) string {
 	s = sanitize.Line(s, w)
@@ -511,38 +525,46 @@ func (t *usersTab) view(width int) string {
 		b.WriteString(head + "\n" + st.Muted.Render(sanitize.Line(status, width)) + "\n")
 	}
 
+	legend := wrap(st.Muted.Render("E email · S text · A app · R recovery codes · V voucher · Q questions"), width)
+	if t.err != "" {
+		legend += "\n" + wrap(st.Error.Render(sanitize.String(t.err)), width)
+	} else if t.note != "" {
+		legend += "\n" + wrap(st.Success.Render(sanitize.String(t.note)), width)
+	}
+	// The rows the window has room for (the tab bar above takes two):
+	// a short window shows the part of the page around the cursor.
+	rows := usersPageSize
+	if h := t.a.e.bodyHeight - 2 - strings.Count(b.String(), "\n") - 1 - lipgloss.Height(legend); h > 0 && h < rows {
+		rows = max(h, 1)
+	}
+	users := t.page.Users
+	from := min(max(t.cursor-rows+1, 0), max(len(users)-rows, 0))
+	users = users[from:min(from+rows, len(users))]
+
 	// Columns: pointer, username, display name, methods, confirmed, state.
-	const ptrW, methW, dateW = 2, 8, 11
-	rest := max(width-ptrW-methW-dateW-3, 20)
-	stateW := max(rest/4, 10)
-	nameW := min(max((rest-stateW)*2/5, 8), 24)
-	dispW := min(max(rest-stateW-nameW, 6), 40)
-	stateW = rest - nameW - dispW
-	b.WriteString(st.Muted.Render("  "+panelPad("USERNAME", nameW)+" "+panelPad("DISPLAY NAME", dispW)+" "+panelPad("METHODS", methW)+
-		panelPad("CONFIRMED", dateW)+" STATE") + "\n")
-	for i, u := range t.page.Users {
+	// A narrow window drops the display name, then the date, then the
+	// methods: never the username or the state.
+	w := components.FitColumns(width-2, 1, []components.Column{{Min: 8}, {Min: 10, Drop: 3}, {Min: 7, Drop: 1},
+		{Min: 10, Drop: 2}, {Min: 10}}, []components.Grow{{Col: 0, To: 16}, {Col: 4, To: 18}, {Col: 1, To: 24},
+		{Col: 0, To: 24}, {Col: 1, To: 40}, {Col: 4}})
+	b.WriteString(st.Muted.Render("  "+panelCells(w[:4], "USERNAME", "DISPLAY NAME", "METHODS", "CONFIRMED")+"STATE") + "\n")
+	for i, u := range users {
 		confirmed := "never"
 		if !u.LastConfirmed.IsZero() {
 			confirmed = u.LastConfirmed.Format("2006-01-02")
 		}
-		row := panelPad(u.Username, nameW) + " " + panelPad(u.DisplayName, dispW) + " " + panelPad(panelMethodLetters(u.Methods), methW) +
-			panelPad(confirmed, dateW) + " "
-		if i == t.cursor && !t.searching {
+		row := panelCells(w[:4], u.Username, u.DisplayName, panelMethodLetters(u.Methods), confirmed)
+		if from+i == t.cursor && !t.searching {
 			b.WriteString(st.Body.Foreground(st.Palette.Accent).Bold(true).Render(st.Glyphs.Pointer + " " + row))
 		} else {
 			b.WriteString("  " + row)
 		}
-		b.WriteString(t.stateCell(u, stateW) + "\n")
+		b.WriteString(t.stateCell(u, w[4]) + "\n")
 	}
-	for i := len(t.page.Users); i < usersPageSize; i++ {
+	for i := len(users); i < rows; i++ {
 		b.WriteString("\n")
 	}
-	b.WriteString(st.Muted.Render(sanitize.Line("E email · S text · A app · R recovery codes · V voucher · Q questions", width)))
-	if t.err != "" {
-		b.WriteString("\n" + st.Error.Render(sanitize.Line(t.err, width)))
-	} else if t.note != "" {
-		b.WriteString("\n" + st.Success.Render(sanitize.Line(t.note, width)))
-	}
+	b.WriteString(legend)
 	return b.String()
 }
 

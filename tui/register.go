@@ -356,7 +356,8 @@ func (s *enrolAuthenticator) view(width int) string {
 	// The key and the code field first: in a small window the link at
 	// the end is what gets cut.
 	var b strings.Builder
-	if tooSmall {
+	if tooSmall && status == "" {
+		// With a message to show, the message needs the room more.
 		b.WriteString(st.Muted.Render("The window is too small for the QR code.") + "\n")
 	}
 	b.WriteString(st.Body.Render("In your app, add an account by hand with this key:") + "\n")

@@ -100,8 +100,8 @@ const (
 // clipboard; terminals deliver pastes as bracketed paste instead.
 func newInput(e *env, placeholder string, limit int, secret bool) textinput.Model {
 	ti := textinput.New()
-	ti.Prompt = "› "
-	ti.Placeholder = placeholder
+	ti.Prompt = styles.FieldMarker + " "
+	ti.Placeholder = styles.Placeholder(placeholder)
 	ti.CharLimit = limit
 	ti.SetStyles(e.st.TextInput())
 	ti.KeyMap.Paste.SetEnabled(false)

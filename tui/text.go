@@ -1,10 +1,16 @@
 package tui
 
 import (
-	"charm.land/lipgloss/v2"
+	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/tui/components"
 )
 
-// wrap fits text to the body width, so long sentences re-flow on resize.
+// wrap fits text to the body width at word boundaries, so long sentences
+// re-flow on resize and are never cut mid-word.
 func wrap(s string, width int) string {
-	return lipgloss.Wrap(s, max(width, 1), " ")
+	return components.Wrap(s, width)
 }
+
+// counted writes a count with its noun in the right number: "1 row",
+// "1,204 rows".
+func counted(n int, one, many string) string { return flows.Count(n, one, many) }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
 )
 
@@ -34,7 +35,7 @@ func newAuditCmd(opts *rootOptions) *cobra.Command {
 				if !r.OK {
 					return fmt.Errorf("audit log is broken at row %d: %s", r.BadID, r.Problem)
 				}
-				fmt.Fprintf(c.OutOrStdout(), "audit log intact: %d rows\n", r.Rows)
+				fmt.Fprintf(c.OutOrStdout(), "audit log intact: %s\n", flows.Count(r.Rows, "row", "rows"))
 				return nil
 			})
 		},

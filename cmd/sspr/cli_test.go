@@ -391,8 +391,8 @@ func TestUnknownCommandsFail(t *testing.T) {
 		f.fails(`unknown command "frob" for "sspr `+group+`"`, group, "frob")
 	}
 	f.fails("unknown flag: --bogus", "user", "add", "x", "--bogus")
-	f.fails("accepts 1 arg(s), received 0", "user", "add")
-	f.fails("policy set takes KEY VALUE, got 1 arguments", "policy", "set", "reconfirm_days")
+	f.fails("accepts 1 argument, received 0", "user", "add")
+	f.fails("policy set takes KEY VALUE, got 1 argument", "policy", "set", "reconfirm_days")
 	f.fails(`policy set takes KEY VALUE and then flags; "extra" is neither`, "policy", "set", "reconfirm_days", "30", "extra")
 	// A group command alone shows its help.
 	if r := f.run("user"); r.code != 0 || !strings.Contains(r.stdout, "import") {
@@ -574,7 +574,7 @@ func TestUserImport(t *testing.T) {
 		"crlf": strings.ReplaceAll(importHeader+"ivan,\"Example, Ivan\",ivan@example.com,,staff,yes\n", "\n", "\r\n"),
 	} {
 		r = f.run("user", "import", writeFile(t, name+".csv", content))
-		if r.code != 0 || !strings.Contains(r.stderr, "imported 1 users") {
+		if r.code != 0 || !strings.Contains(r.stderr, "imported 1 user\n") {
 			t.Fatalf("import with %s:\n%s", name, r)
 		}
 	}
@@ -720,7 +720,7 @@ func TestUserImportBadInput(t *testing.T) {
 	// --skip-invalid keeps the good rows of the same files and lists the bad.
 	r := f.run("user", "import", "--skip-invalid", "testdata/dup_existing.csv")
 	if r.code != 0 || !strings.Contains(r.stderr, `skipped line 3: user "alice" already exists`) ||
-		!strings.Contains(r.stderr, "imported 1 users, skipped 1") {
+		!strings.Contains(r.stderr, "imported 1 user, skipped 1") {
 		t.Fatalf("import --skip-invalid dup_existing.csv:\n%s", r)
 	}
 	if got := f.usernames(); !slices.Equal(got, []string{"alice", "henry"}) {

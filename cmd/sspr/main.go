@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -44,6 +46,11 @@ func describe(err error) string {
 		msg = strings.ReplaceAll(msg, ": "+sentinel.Error(), "")
 	}
 	msg = strings.ReplaceAll(msg, "\n", " ")
+	// cobra counts arguments as "1 arg(s)", for every command, new ones too.
+	msg = argCount.ReplaceAllStringFunc(msg, func(m string) string {
+		n, _ := strconv.Atoi(strings.Fields(m)[0])
+		return flows.Count(n, "argument", "arguments")
+	})
 	if errors.Is(err, flows.ErrNotFound) && !strings.Contains(msg, "not") {
 		msg += ": not found"
 	}
@@ -52,6 +59,9 @@ func describe(err error) string {
 	}
 	return msg
 }
+
+// argCount finds cobra's "1 arg(s)" in its refusals of arguments.
+var argCount = regexp.MustCompile(`\b\d+ arg\(s\)`)
 
 func newRoot() *cobra.Command {
 	opts := &rootOptions{}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 )
 
@@ -49,7 +50,7 @@ func newPolicyCmd(opts *rootOptions) *cobra.Command {
 			"printed first; with --dry-run nothing is saved. A value may start with a dash (-1 is a value, not a flag).",
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) < 2 {
-				return fmt.Errorf("policy set takes KEY VALUE, got %d arguments", len(args))
+				return fmt.Errorf("policy set takes KEY VALUE, got %s", flows.Count(len(args), "argument", "arguments"))
 			}
 			// Flags after KEY VALUE arrive here as arguments (see below):
 			// parse them now, so "policy set KEY VALUE --data DIR" works.

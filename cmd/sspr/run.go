@@ -10,11 +10,13 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/tui"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // onTerminal reports whether there is a terminal to draw the TUI on: output
@@ -35,6 +37,12 @@ func onTerminal() bool {
 	return true
 }
 
+// dumbTerminal ends the refusal of a terminal whose TERM is "dumb": every
+// screen moves the cursor and redraws in place, which such a terminal
+// cannot do.
+const dumbTerminal = "needs a terminal that can move its cursor, and TERM=dumb says this one cannot: " +
+	"set TERM to the terminal's type (such as xterm-256color, or linux on a console) and start it again"
+
 // runCommands returns the commands that run the TUI: kiosk and demo.
 func runCommands(opts *rootOptions) []*cobra.Command {
 	return []*cobra.Command{newKioskCmd(opts), newDemoCmd(opts), newServeCmd(opts)}
@@ -51,6 +59,9 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			if !onTerminal() {
 				return errors.New("the kiosk needs a terminal: run sspr kiosk on the kiosk's console or in a terminal window")
+			}
+			if styles.Dumb(os.Environ()) {
+				return fmt.Errorf("the kiosk %s", dumbTerminal)
 			}
 			return withApp(c, opts, func(a *app) error {
 				// A directory that refuses sspr stops the start; only then
@@ -88,6 +99,9 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 		RunE: func(c *cobra.Command, _ []string) error {
 			if listen == "" && !onTerminal() {
 				return errors.New("the demo needs a terminal: run sspr demo in a terminal window, or serve it over SSH with --listen ADDR")
+			}
+			if listen == "" && styles.Dumb(os.Environ()) {
+				return fmt.Errorf("the demo %s", dumbTerminal)
 			}
 			// A hang-up (the terminal closed, the login dropped) ends the
 			// demo as SIGTERM does, so the folder with its store and key
@@ -165,7 +179,11 @@ func runTUI(ctx context.Context, a *app, o tui.Options) error {
 	a.startWorkers(ctx, nil)
 	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, banner, true
 	o.CostPerCall, o.Currency = a.cfg.Insights.CostPerCall, a.cfg.Insights.Currency // the admin insights
-	p := tea.NewProgram(tui.New(o), tea.WithContext(ctx), tea.WithoutSignalHandler())
+	// The colours this terminal shows: none for a monochrome one, whose
+	// TERM the detection alone takes for a colour terminal.
+	environ := os.Environ()
+	profile := styles.Profile(colorprofile.Detect(os.Stdout, environ), environ)
+	p := tea.NewProgram(tui.New(o), tea.WithContext(ctx), tea.WithoutSignalHandler(), tea.WithColorProfile(profile))
 	_, err = p.Run()
 	if errors.Is(err, tea.ErrProgramKilled) || errors.Is(err, context.Canceled) {
 		return nil

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/creack/pty"
 	gossh "golang.org/x/crypto/ssh"
 	_ "modernc.org/sqlite"
 )
@@ -208,30 +207,7 @@ type ptyClient struct {
 
 func startPTYClient(t *testing.T, sshPath string, args []string) *ptyClient {
 	t.Helper()
-	cmd := exec.Command(sshPath, args...)
-	cmd.Env = append(cleanEnv(), "TERM=xterm-256color")
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 30, Cols: 120})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := &ptyClient{t: t, tty: tty, out: &lockedBuffer{}, done: make(chan error, 1)}
-	copied := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(c.out, tty)
-		close(copied)
-	}()
-	go func() {
-		err := cmd.Wait()
-		<-copied
-		c.done <- err
-	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-		tty.Close()
-	})
-	return c
+	return startOn(t, append(cleanEnv(), "TERM=xterm-256color"), 30, 120, sshPath, args...)
 }
 
 // quit ends the session with ctrl+c and waits for ssh to exit.

@@ -176,7 +176,7 @@ func newUserImportCmd(opts *rootOptions) *cobra.Command {
 				for _, s := range res.Skipped {
 					fmt.Fprintln(c.ErrOrStderr(), "skipped "+s)
 				}
-				fmt.Fprintf(c.ErrOrStderr(), "imported %d users", res.Imported)
+				fmt.Fprintf(c.ErrOrStderr(), "imported %s", flows.Count(res.Imported, "user", "users"))
 				if len(res.Skipped) > 0 {
 					fmt.Fprintf(c.ErrOrStderr(), ", skipped %d", len(res.Skipped))
 				}
@@ -219,7 +219,7 @@ func (p *progressBar) update(done int) {
 	if done > p.total {
 		p.total = done
 	}
-	fmt.Fprintf(p.w, "\r%s %d users", p.bar.ViewAs(float64(done)/float64(p.total)), done)
+	fmt.Fprintf(p.w, "\r%s %s", p.bar.ViewAs(float64(done)/float64(p.total)), flows.Count(done, "user", "users"))
 }
 
 func (p *progressBar) finish() {

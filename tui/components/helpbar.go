@@ -6,6 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/sspr-kiosk/sspr/tui/keys"
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
@@ -48,4 +49,43 @@ func HelpBar(bindings []key.Binding, width int, st *styles.Styles) string {
 		used += gap + entryWidth
 	}
 	return b.String()
+}
+
+// ShortHelp is HelpBar for a screen that also has a full help: when the
+// bindings do not all fit, the keys that act come before the keys that
+// only move (keys.Bindings.Ranked), and as many as fit are followed by
+// more ("? more keys") instead of an ellipsis, so the person learns where
+// the rest are. With more disabled (while typing) it is HelpBar.
+func ShortHelp(bindings []key.Binding, more key.Binding, width int, st *styles.Styles) string {
+	if !more.Enabled() || more.Help().Key == "" {
+		return HelpBar(bindings, width, st)
+	}
+	shown := make([]key.Binding, 0, len(bindings)+1)
+	for _, kb := range bindings {
+		if kb.Enabled() && kb.Help().Key != "" {
+			shown = append(shown, kb)
+		}
+	}
+	if barWidth(shown, st) <= width {
+		return HelpBar(shown, width, st)
+	}
+	shown = keys.Bindings(shown).Ranked()
+	n := len(shown)
+	for n > 0 && barWidth(append(shown[:n:n], more), st) > width {
+		n--
+	}
+	return HelpBar(append(shown[:n:n], more), width, st)
+}
+
+// barWidth is how wide HelpBar draws bindings that all fit.
+func barWidth(bindings []key.Binding, st *styles.Styles) int {
+	w := 0
+	for i, kb := range bindings {
+		if i > 0 {
+			w += ansi.StringWidth(st.Glyphs.Separator)
+		}
+		h := kb.Help()
+		w += ansi.StringWidth(h.Key) + 1 + ansi.StringWidth(h.Desc)
+	}
+	return w
 }

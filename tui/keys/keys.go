@@ -205,8 +205,13 @@ func (b Bindings) ShortHelp() []key.Binding { return Help(b...) }
 
 // FullHelp returns the bindings for the full help view, in columns of at
 // most four, which keeps the view within 24 rows next to a form.
-func (b Bindings) FullHelp() [][]key.Binding {
-	const perColumn = 4
+func (b Bindings) FullHelp() [][]key.Binding { return b.Columns(4) }
+
+// Columns splits the bindings to show into columns of at most perColumn,
+// in order, filled top to bottom; the full help picks how many columns fit
+// the window.
+func (b Bindings) Columns(perColumn int) [][]key.Binding {
+	perColumn = max(perColumn, 1)
 	enabled := Help(b...)
 	var cols [][]key.Binding
 	for len(enabled) > 0 {
@@ -215,6 +220,40 @@ func (b Bindings) FullHelp() [][]key.Binding {
 		enabled = enabled[n:]
 	}
 	return cols
+}
+
+// Ranked returns the bindings with the keys that act first and the keys
+// that only move through a list (up, down, page up, page down) last, each
+// group in its order: a help bar too short for all keeps the ones that
+// matter, and everyone knows the arrows.
+func (b Bindings) Ranked() Bindings {
+	acts := make(Bindings, 0, len(b))
+	var moves Bindings
+	for _, kb := range b {
+		switch ks := kb.Keys(); {
+		case len(ks) > 0 && (ks[0] == "up" || ks[0] == "down" || ks[0] == "pgup" || ks[0] == "pgdown"):
+			moves = append(moves, kb)
+		default:
+			acts = append(acts, kb)
+		}
+	}
+	return append(acts, moves...)
+}
+
+// SwitchTab is PrevTab and NextTab as one entry of a help bar ("←/→
+// tabs"): one entry instead of two leaves room for the keys of the tab.
+func (k KeyMap) SwitchTab() key.Binding {
+	b := key.NewBinding(key.WithKeys(append(k.PrevTab.Keys(), k.NextTab.Keys()...)...), key.WithHelp("←/→", "tabs"))
+	b.SetEnabled(k.PrevTab.Enabled() && k.NextTab.Enabled())
+	return b
+}
+
+// MoreHelp is Help as the last entry of a help bar too short for every
+// key: "? more keys" says where the rest are.
+func (k KeyMap) MoreHelp() key.Binding {
+	b := k.Help
+	b.SetHelp(b.Help().Key, "more keys")
+	return b
 }
 
 // ListHelp returns the bindings of a menu or list screen.

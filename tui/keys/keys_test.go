@@ -2,6 +2,7 @@ package keys
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"charm.land/bubbles/v2/help"
@@ -192,5 +193,48 @@ func TestHelp(t *testing.T) {
 				t.Errorf("%s help shows quit in kiosk mode", name)
 			}
 		}
+	}
+}
+
+func TestColumnsAndSwitchTab(t *testing.T) {
+	k := Default()
+	b := k.AdminHelp()
+	for per := 1; per <= len(b)+1; per++ {
+		cols := b.Columns(per)
+		n := 0
+		for _, c := range cols {
+			if len(c) == 0 || len(c) > per {
+				t.Fatalf("per %d: a column of %d", per, len(c))
+			}
+			n += len(c)
+		}
+		if n != len(b) {
+			t.Fatalf("per %d: %d of %d bindings", per, n, len(b))
+		}
+	}
+	sw := k.SwitchTab()
+	if !key.Matches(tea.KeyPressMsg{Code: tea.KeyLeft}, sw) || !key.Matches(tea.KeyPressMsg{Code: tea.KeyRight}, sw) {
+		t.Error("SwitchTab does not take ← and →")
+	}
+	if sw.Help().Key != "←/→" || !sw.Enabled() {
+		t.Errorf("SwitchTab help %q enabled %v", sw.Help().Key, sw.Enabled())
+	}
+	if k.Typing().SwitchTab().Enabled() {
+		t.Error("SwitchTab enabled while typing")
+	}
+	if m := k.MoreHelp(); m.Help().Desc != "more keys" || !key.Matches(char('?'), m) || k.Typing().MoreHelp().Enabled() {
+		t.Errorf("MoreHelp: %+v", m.Help())
+	}
+}
+
+func TestRanked(t *testing.T) {
+	k := Default()
+	got := Bindings{k.Up, k.Select, k.PageDown, k.Down, k.Back, k.NextTab}.Ranked()
+	var names []string
+	for _, b := range got {
+		names = append(names, b.Help().Key)
+	}
+	if want := "enter esc → ↑/k pgdn ↓/j"; strings.Join(names, " ") != want {
+		t.Fatalf("ranked %q, want %q", strings.Join(names, " "), want)
 	}
 }

@@ -34,6 +34,7 @@ import (
 // Messages a refused client reads, one line each.
 const (
 	msgNeedPTY    = "sspr needs a terminal: connect with ssh -t"
+	msgDumbTerm   = "sspr needs a terminal that can move its cursor, and TERM=dumb cannot: connect from a terminal window"
 	msgNoCommands = "sspr runs no commands: connect with ssh -t and no command"
 	msgBusy       = "sspr is busy, try again in a minute"
 	msgRestarting = "The portal is restarting — please finish within %s."
@@ -466,7 +467,8 @@ func (s *Server) refuseSession(sess ssh.Session, reason string) {
 	s.refusals.refuse(addrKey(sess.RemoteAddr()), reason)
 }
 
-// terminalOnly refuses commands and sessions without a terminal.
+// terminalOnly refuses commands, sessions without a terminal and sessions
+// on a terminal that cannot show the TUI (TERM=dumb).
 func (s *Server) terminalOnly(next ssh.Handler) ssh.Handler {
 	return func(sess ssh.Session) {
 		if sess.RawCommand() != "" {
@@ -477,6 +479,13 @@ func (s *Server) terminalOnly(next ssh.Handler) ssh.Handler {
 		if !hasPTY(sess) {
 			ended(sess.Context(), "refused: no terminal")
 			wish.Fatalln(sess, msgNeedPTY)
+			return
+		}
+		if pty, _, _ := sess.Pty(); styles.Dumb([]string{"TERM=" + pty.Term}) {
+			// Every screen moves the cursor and redraws in place: on a
+			// terminal that cannot, it would be a scroll of garbage.
+			ended(sess.Context(), "refused: dumb terminal")
+			wish.Fatalln(sess, msgDumbTerm)
 			return
 		}
 		next(sess)

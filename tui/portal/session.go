@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/sspr-kiosk/sspr/tui"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // An SSH session keeps one tui.Model for its whole life, but a Bubble Tea
@@ -175,7 +176,7 @@ func (t *tuiSession) programOptions(in *programInput, out *gate, rested *atomic.
 		tea.WithInput(in),
 		tea.WithOutput(out),
 		tea.WithEnvironment(t.env),
-		tea.WithColorProfile(colorprofile.Env(t.env)),
+		tea.WithColorProfile(styles.Profile(colorprofile.Env(t.env), t.env)),
 		tea.WithWindowSize(w, h),
 		tea.WithContext(t.sess.Context()),
 		tea.WithoutSignalHandler(),

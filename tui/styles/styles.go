@@ -13,11 +13,13 @@ package styles
 
 import (
 	"image/color"
+	"strings"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Palette is the set of colours the styles are built from, already resolved
@@ -293,7 +295,11 @@ func (s Styles) TextInput() textinput.Styles {
 		Text:        lipgloss.NewStyle().Foreground(s.Palette.Muted),
 		Placeholder: placeholder,
 		Suggestion:  placeholder,
-		Prompt:      lipgloss.NewStyle().Foreground(s.Palette.Muted),
+		// Only the focused field has the "›" before it: on a terminal
+		// without colour that is what tells which field takes the keys.
+		Prompt: lipgloss.NewStyle().Foreground(s.Palette.Muted).Transform(func(p string) string {
+			return strings.ReplaceAll(p, FieldMarker, strings.Repeat(" ", ansi.StringWidth(FieldMarker)))
+		}),
 	}
 	t.Cursor = textinput.CursorStyle{
 		Color: s.Palette.Accent,
@@ -303,6 +309,21 @@ func (s Styles) TextInput() textinput.Styles {
 		Blink: false,
 	}
 	return t
+}
+
+// FieldMarker is the prompt of a text field: shown before the focused
+// field only (see TextInput), so the field that takes the keys is told
+// apart without colour.
+const FieldMarker = "›"
+
+// Placeholder marks a field's hint as a hint: in brackets, so that on a
+// terminal without colour, where its faint colour is lost, it is not taken
+// for something typed ("› [your username]", not "› your username").
+func Placeholder(hint string) string {
+	if hint == "" {
+		return ""
+	}
+	return "[" + hint + "]"
 }
 
 // Theme is both palettes, built once and only read afterwards, so every

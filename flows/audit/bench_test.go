@@ -1,0 +1,42 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sspr-kiosk/sspr/store"
+)
+
+// BenchmarkAppend writes one audit row per transaction into a real SQLite
+// file, as a flow's s.record does, on a log that already holds 10,000 rows:
+//
+//	go test ./flows/audit/ -run '^$' -bench Append -count 10
+func BenchmarkAppend(b *testing.B) {
+	db, err := store.Open(context.Background(), b.TempDir()+"/sspr.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	add := func(i int) {
+		err := db.WithTx(ctx, func(tx *store.Tx) error {
+			_, err := Append(ctx, tx, Entry{At: t0.Add(time.Duration(i) * time.Second), Event: EventVerifyFailed,
+				Actor: "alice", Target: "alice", Source: "ssh:192.0.2.7", Outcome: OutcomeFailed,
+				Detail: fmt.Sprintf(`{"method":"email","n":%d}`, i)})
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range 10_000 {
+		add(i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		add(i)
+	}
+}

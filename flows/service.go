@@ -139,6 +139,10 @@ type Deps struct {
 	Directory  Directory
 	// Issuer names sspr in authenticator apps.
 	Issuer string
+	// AuditCheckpoint is the path of the audit checkpoint, beside the key
+	// file (audit.CheckpointFile in the data folder). Empty leaves the log
+	// without its anchor outside the database: for tests only.
+	AuditCheckpoint string
 }
 
 // Service runs the flows. It holds in-flight resets and sign-ins in memory;
@@ -154,6 +158,10 @@ type Service struct {
 	renderer *dispatch.Renderer
 	dir      Directory
 	issuer   string
+	// audit is the audit log's chain under the key from Keys, and
+	// checkpoint the path of its anchor outside the database.
+	audit      *audit.Chain
+	checkpoint string
 
 	mu       sync.Mutex
 	flows    *lapsing[*flow]
@@ -171,9 +179,14 @@ func New(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new service: %w", err)
 	}
+	chain, err := audit.NewChain(d.Keys.AuditKey())
+	if err != nil {
+		return nil, fmt.Errorf("new service: %w", err)
+	}
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
 		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Issuer,
+		audit: chain, checkpoint: d.AuditCheckpoint,
 		flows: newFlows(), sessions: newSessions(),
 	}
 	if s.dir == nil {
@@ -215,7 +228,7 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error
 	if e.Outcome == "" {
 		e.Outcome = "ok"
 	}
-	if _, err := audit.Append(ctx, tx, e); err != nil {
+	if _, err := s.audit.Append(ctx, tx, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
@@ -81,16 +82,29 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		return nil, err
 	}
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
-		Dispatcher: d, Directory: dir})
+		Dispatcher: d, Directory: dir, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile)})
 	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	// Before anything is recorded: a log from before the keyed chain is
+	// re-keyed on the first start with the key.
+	if _, err := svc.PrepareAudit(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher}, nil
 }
 
-// Close closes the store.
-func (a *app) Close() error { return a.db.Close() }
+// Close brings the audit checkpoint up to what this run recorded and closes
+// the store. A checkpoint that cannot be written (a tampered log) is left
+// for audit verify and the server log to report.
+func (a *app) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, _, _ = a.svc.AnchorAudit(ctx)
+	return a.db.Close()
+}
 
 // cliActor names the person at the shell for the audit log.
 func cliActor() flows.Actor {

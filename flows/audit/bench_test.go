@@ -22,7 +22,7 @@ func BenchmarkAppend(b *testing.B) {
 	ctx := context.Background()
 	add := func(i int) {
 		err := db.WithTx(ctx, func(tx *store.Tx) error {
-			_, err := Append(ctx, tx, Entry{At: t0.Add(time.Duration(i) * time.Second), Event: EventVerifyFailed,
+			_, err := chain.Append(ctx, tx, Entry{At: t0.Add(time.Duration(i) * time.Second), Event: EventVerifyFailed,
 				Actor: "alice", Target: "alice", Source: "ssh:192.0.2.7", Outcome: OutcomeFailed,
 				Detail: fmt.Sprintf(`{"method":"email","n":%d}`, i)})
 			return err

@@ -126,7 +126,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	h.Hasher = password.NewHasher(p, slots)
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
-		Keys: keys, Dispatcher: d, Directory: o.Directory})
+		Keys: keys, Dispatcher: d, Directory: o.Directory, AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile)})
 	if err != nil {
 		t.Fatal(err)
 	}

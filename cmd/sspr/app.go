@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"path/filepath"
 	"time"
+
+	"charm.land/log/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
@@ -120,17 +123,30 @@ var errUsage = errors.New("usage")
 // tidyEvery is how often a running sspr deletes spent records (flows.Tidy).
 const tidyEvery = time.Hour
 
+// anchorEvery is how often a running sspr looks at the audit head and, when
+// it moved, writes the checkpoint and logs it: the checkpoint is never more
+// than this behind.
+const anchorEvery = time.Minute
+
 // startWorkers runs, until ctx ends, what a long-running sspr does beside
-// its screens: the notification dispatcher, and tidying now and every
-// tidyEvery. onError hears of tidying failures; nil ignores them.
-func (a *app) startWorkers(ctx context.Context, onError func(error)) {
+// its screens: the notification dispatcher, tidying now and every
+// tidyEvery, and the audit anchor now and every anchorEvery. logger hears
+// of failures and of the audit head; nil keeps quiet, for a terminal that
+// shows the TUI and has nowhere to say it. The returned stop ends them and
+// returns once the anchor has written its last checkpoint; call it before
+// closing the store.
+func (a *app) startWorkers(ctx context.Context, logger *log.Logger) (stop func()) {
+	if logger == nil {
+		logger = log.New(io.Discard)
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	go a.dispatcher.Run(ctx)
 	go func() {
 		t := time.NewTicker(tidyEvery)
 		defer t.Stop()
 		for {
-			if err := a.svc.Tidy(ctx); err != nil && ctx.Err() == nil && onError != nil {
-				onError(err)
+			if err := a.svc.Tidy(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("tidy", "err", err)
 			}
 			select {
 			case <-ctx.Done():
@@ -139,4 +155,48 @@ func (a *app) startWorkers(ctx context.Context, onError func(error)) {
 			}
 		}
 	}()
+	anchored := make(chan struct{})
+	go func() {
+		defer close(anchored)
+		t := time.NewTicker(anchorEvery)
+		defer t.Stop()
+		anchorAudit(ctx, a.svc, t.C, logger)
+	}()
+	return func() {
+		cancel()
+		<-anchored
+	}
+}
+
+// anchorAudit keeps the audit checkpoint at most one tick behind the head:
+// now, at every tick and once more when ctx ends, it writes the checkpoint
+// if the head moved, and logs the head whenever it moved since the last
+// line, so the server log holds the head too, minute by minute while it
+// changes. A checkpoint it must not write (the head tampered with, the log
+// cut back) is logged as an error at every tick: it does not go away.
+func anchorAudit(ctx context.Context, svc *flows.Service, ticks <-chan time.Time, logger *log.Logger) {
+	var logged audit.Head
+	step := func(ctx context.Context) {
+		head, _, err := svc.AnchorAudit(ctx)
+		switch {
+		case err != nil:
+			logger.Error("audit checkpoint", "err", err)
+		case head != logged:
+			logger.Info("audit head", "rows", head.Rows, "last", head.LastID, "mac", head.ShortMAC())
+			logged = head
+		}
+	}
+	step(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			// The last checkpoint on the way out, on a context of its own.
+			final, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			step(final)
+			cancel()
+			return
+		case <-ticks:
+			step(ctx)
+		}
+	}
 }

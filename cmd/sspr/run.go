@@ -117,9 +117,10 @@ func demoEnviron() []string { return nil }
 func runTUI(ctx context.Context, a *app, o tui.Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// A terminal showing the TUI has nowhere to report a failed tidy; the
-	// next one tries again.
-	a.startWorkers(ctx, nil)
+	// A terminal showing the TUI has nowhere to report a failed tidy or the
+	// audit head; the next tick tries again, and audit verify reports.
+	stopWorkers := a.startWorkers(ctx, nil)
+	defer stopWorkers()
 	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, assets.Banner(), true
 	o.CostPerCall, o.Currency = a.cfg.Insights.CostPerCall, a.cfg.Insights.Currency // the admin insights
 	p := tea.NewProgram(tui.New(o), tea.WithContext(ctx), tea.WithoutSignalHandler())

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"strings"
 	"sync"
 	"time"
@@ -154,10 +153,16 @@ const minKeyLen = 32
 // Chain appends to and checks the audit log under one key. It is safe for
 // concurrent use; build one per process with NewChain.
 type Chain struct {
-	// macs holds HMAC-SHA256 states keyed with the chain key. Keying one
-	// costs two hash blocks and allocations; resetting a used one costs
-	// nothing, and an append runs under the database's write lock.
+	// macs holds *macState: HMAC-SHA256 keyed with the chain key, and a
+	// buffer. Keying a MAC costs two hash blocks and allocations; resetting
+	// a used one costs nothing, and appends run one at a time.
 	macs sync.Pool
+}
+
+// macState is a keyed MAC and the buffer its input is laid out in.
+type macState struct {
+	h   hash.Hash
+	enc encoder
 }
 
 // NewChain returns the chain whose links are MAC'd with key, which must be
@@ -168,44 +173,42 @@ func NewChain(key []byte) (*Chain, error) {
 	}
 	k := bytes.Clone(key)
 	c := &Chain{}
-	c.macs.New = func() any { return hmac.New(sha256.New, k) }
+	c.macs.New = func() any { return &macState{h: hmac.New(sha256.New, k)} }
 	return c, nil
 }
 
-// encoder writes values to a hash so that no two different sequences of
+// encoder lays values out for a hash so that no two different sequences of
 // values encode alike: every field carries its length.
 type encoder struct {
-	h   hash.Hash
-	buf [8]byte
-}
-
-func (w *encoder) bytes(b []byte) {
-	binary.BigEndian.PutUint64(w.buf[:], uint64(len(b)))
-	w.h.Write(w.buf[:])
-	w.h.Write(b)
+	buf []byte
 }
 
 func (w *encoder) str(s string) {
-	binary.BigEndian.PutUint64(w.buf[:], uint64(len(s)))
-	w.h.Write(w.buf[:])
-	_, _ = io.WriteString(w.h, s)
+	w.buf = binary.BigEndian.AppendUint64(w.buf, uint64(len(s)))
+	w.buf = append(w.buf, s...)
 }
 
 func (w *encoder) num(n int64) {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(n))
-	w.bytes(b[:])
+	w.buf = binary.BigEndian.AppendUint64(w.buf, 8)
+	w.buf = binary.BigEndian.AppendUint64(w.buf, uint64(n))
 }
 
-// mac returns the hex MAC of what fill writes.
+// maxPooledInput is the largest input buffer kept for the next MAC; a row
+// is at most a few kilobytes (MaxDetail).
+const maxPooledInput = 64 << 10
+
+// mac returns the hex MAC of what fill lays out.
 func (c *Chain) mac(fill func(w *encoder)) string {
-	m := c.macs.Get().(hash.Hash)
-	m.Reset()
-	w := encoder{h: m}
-	fill(&w)
+	st := c.macs.Get().(*macState)
+	st.h.Reset()
+	st.enc.buf = st.enc.buf[:0]
+	fill(&st.enc)
+	st.h.Write(st.enc.buf)
 	var sum [sha256.Size]byte
-	out := hex.EncodeToString(m.Sum(sum[:0]))
-	c.macs.Put(m)
+	out := hex.EncodeToString(st.h.Sum(sum[:0]))
+	if cap(st.enc.buf) <= maxPooledInput {
+		c.macs.Put(st)
+	}
 	return out
 }
 
@@ -302,15 +305,15 @@ func (c *Chain) setHead(ctx context.Context, tx *store.Tx, lastID int64, lastHas
 // every field with a length prefix. Only the re-keying of such a log (Rekey)
 // still checks it.
 func hashEntry(e Entry) string {
-	w := encoder{h: sha256.New()}
-	w.h.Write([]byte(e.PrevHash))
+	w := encoder{buf: []byte(e.PrevHash)}
 	w.str("sspr-audit-v1")
 	w.num(e.ID)
 	w.num(e.At.Unix())
 	for _, s := range []string{string(e.Event), e.Actor, e.Target, e.Source, e.Outcome, e.Detail} {
 		w.str(s)
 	}
-	return hex.EncodeToString(w.h.Sum(nil))
+	sum := sha256.Sum256(w.buf)
+	return hex.EncodeToString(sum[:])
 }
 
 func toRow(e Entry) store.AuditRow {

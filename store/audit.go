@@ -55,15 +55,30 @@ func AuditHeadOf(ctx context.Context, h Handler) (AuditHead, error) {
 	return hd, nil
 }
 
-// LockAuditHead reads the chain head for an append in tx, which then holds
-// it until it commits: every append reads and replaces the one head row, so
-// appends from any number of processes form one chain. SQLite needs no row
-// lock for that (the store's write transactions take the database's write
-// lock at BEGIN, so they run one at a time); on PostgreSQL this is the
-// place for SELECT ... FOR UPDATE, which the head row that every store has
-// from its first migration on makes possible. ErrNotFound as AuditHeadOf.
-func LockAuditHead(ctx context.Context, tx *Tx) (AuditHead, error) {
-	return AuditHeadOf(ctx, tx)
+// LockAuditHead reads, for an append in tx, the chain head and the highest
+// id in the table (the head's, unless rows were slipped in after it), in
+// one statement; tx then holds the head until it commits: every append reads
+// and replaces the one head row, so appends from any number of processes
+// form one chain. SQLite needs no row lock for that (the store's write
+// transactions take the database's write lock at BEGIN, so they run one at a
+// time); on PostgreSQL this is the place for SELECT ... FOR UPDATE, which
+// the head row that every store has from its first migration on makes
+// possible. Without a head the error is ErrNotFound, and maxID is still
+// read. The head's MAC is not read: an append replaces it.
+func LockAuditHead(ctx context.Context, tx *Tx) (hd AuditHead, maxID int64, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT last_id, last_hash, rows, (SELECT COALESCE(MAX(id), 0) FROM audit)
+		FROM audit_head WHERE id = 1`).Scan(&hd.LastID, &hd.LastHash, &hd.Rows, &maxID)
+	if errors.Is(err, sql.ErrNoRows) {
+		maxID, err = MaxAuditID(ctx, tx)
+		if err != nil {
+			return AuditHead{}, 0, err
+		}
+		return AuditHead{}, maxID, fmt.Errorf("audit head: %w", ErrNotFound)
+	}
+	if err != nil {
+		return AuditHead{}, 0, fmt.Errorf("audit head: %w", err)
+	}
+	return hd, maxID, nil
 }
 
 // MaxAuditID returns the highest id in the audit table, 0 when it is empty.

@@ -268,18 +268,14 @@ func (c *Chain) Append(ctx context.Context, tx *store.Tx, e Entry) (Entry, error
 	}
 	e.At = time.Unix(e.At.Unix(), 0).UTC()
 
-	head, err := store.LockAuditHead(ctx, tx)
+	// Link to the head, not to whatever row is last now: if rows were cut
+	// from the end, the new row still points at the missing one and the gap
+	// stays visible. Take the id past any row that was slipped in, too.
+	head, maxID, err := store.LockAuditHead(ctx, tx)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		head = store.AuditHead{LastHash: ZeroHash}
 	case err != nil:
-		return Entry{}, fmt.Errorf("audit append: %w", err)
-	}
-	// Link to the head, not to whatever row is last now: if rows were cut
-	// from the end, the new row still points at the missing one and the gap
-	// stays visible. Take the id past any row that was slipped in, too.
-	maxID, err := store.MaxAuditID(ctx, tx)
-	if err != nil {
 		return Entry{}, fmt.Errorf("audit append: %w", err)
 	}
 	e.ID = max(head.LastID, maxID) + 1

@@ -57,13 +57,15 @@ func (c *Chain) Rekey(ctx context.Context, db *store.DB, now time.Time, checkpoi
 	var out Rekeyed
 	err := db.WithTx(ctx, func(tx *store.Tx) error {
 		out = Rekeyed{}
-		head, err := store.LockAuditHead(ctx, tx)
-		hasHead := err == nil
+		// The head as read for an append, MAC included: this must not
+		// interleave with one.
+		_, maxID, err := store.LockAuditHead(ctx, tx)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		maxID, err := store.MaxAuditID(ctx, tx)
-		if err != nil {
+		head, err := store.AuditHeadOf(ctx, tx)
+		hasHead := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
 		empty := maxID == 0 && head.LastID == 0 && head.Rows == 0

@@ -1217,32 +1217,25 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				type link struct {
-					id         int64
-					prev, hash string
-				}
-				var links []link
+				var q []string
 				var prev string
 				for rows.Next() {
 					var id, at int64
-					var p, event, actor, target, source, outcome, detail string
-					if err := rows.Scan(&id, &p, &at, &event, &actor, &target, &source, &outcome, &detail); err != nil {
+					var p string
+					f := make([]string, 6)
+					if err := rows.Scan(&id, &p, &at, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5]); err != nil {
 						t.Fatal(err)
 					}
 					if prev == "" {
 						prev = p
 					}
-					sum := sha256.Sum256([]byte(strings.Join([]string{prev, fmt.Sprint(at), event, actor, target, source,
-						outcome, detail}, "\x00")))
-					links = append(links, link{id, prev, hex.EncodeToString(sum[:])})
-					prev = links[len(links)-1].hash
+					h := legacyHash(prev, id, at, f)
+					q = append(q, fmt.Sprintf(`UPDATE audit SET prev_hash = '%s', hash = '%s' WHERE id = %d`, prev, h, id))
+					prev = h
 				}
 				rows.Close()
-				for _, l := range links {
-					execAll(fmt.Sprintf(`UPDATE audit SET prev_hash = '%s', hash = '%s' WHERE id = %d`, l.prev, l.hash, l.id))(t, db)
-				}
-				headMAC := sha256.Sum256([]byte("57/57/" + prev))
-				execAll(fmt.Sprintf(`UPDATE audit_head SET last_hash = '%s', mac = '%x'`, prev, headMAC))(t, db)
+				headMAC := sha256.Sum256([]byte("57 57 " + prev))
+				execAll(append(q, fmt.Sprintf(`UPDATE audit_head SET last_hash = '%s', mac = '%x'`, prev, headMAC))...)(t, db)
 			},
 			want: []string{"rows 17 to 57 were edited (MAC mismatch)", "head does not match (MAC mismatch)",
 				"the log does not match the checkpoint at row 57 (rows up to it were changed)"},
@@ -1318,22 +1311,7 @@ func oldAuditFolder(t *testing.T, n int, tamper ...string) *folder {
 	for i := range int64(n) {
 		id, at := i+1, int64(1740819600)+i*60
 		fields := []string{"group.created", "cli:admin", fmt.Sprintf("group%02d", id), "cli", "ok", ""}
-		h := sha256.New()
-		h.Write([]byte(prev))
-		field := func(b []byte) {
-			var l [8]byte
-			be.BigEndian.PutUint64(l[:], uint64(len(b)))
-			h.Write(l[:])
-			h.Write(b)
-		}
-		num := func(v int64) { field(be.BigEndian.AppendUint64(nil, uint64(v))) }
-		field([]byte("sspr-audit-v1"))
-		num(id)
-		num(at)
-		for _, s := range fields {
-			field([]byte(s))
-		}
-		hash := hex.EncodeToString(h.Sum(nil))
+		hash := legacyHash(prev, id, at, fields)
 		statements = append(statements, fmt.Sprintf(`INSERT INTO audit (id, at, event, actor, target, source, outcome,
 			detail, prev_hash, hash) VALUES (%d, %d, '%s', '%s', '%s', '%s', '%s', '%s', '%s', '%s')`,
 			id, at, fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], prev, hash))
@@ -1347,6 +1325,29 @@ func oldAuditFolder(t *testing.T, n int, tamper ...string) *folder {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// legacyHash is the link of the audit chain before it had a key, spelt out
+// here independently of the code under test: hex SHA-256 of the previous
+// link and the row, each field with its length, under a version tag. It is
+// all someone without the key needed to recompute the chain then.
+func legacyHash(prev string, id, at int64, fields []string) string {
+	h := sha256.New()
+	h.Write([]byte(prev))
+	field := func(b []byte) {
+		var l [8]byte
+		be.BigEndian.PutUint64(l[:], uint64(len(b)))
+		h.Write(l[:])
+		h.Write(b)
+	}
+	num := func(v int64) { field(be.BigEndian.AppendUint64(nil, uint64(v))) }
+	field([]byte("sspr-audit-v1"))
+	num(id)
+	num(at)
+	for _, s := range fields {
+		field([]byte(s))
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // TestAuditRekeyOnFirstStart: the first start with the key re-keys an old

@@ -16,8 +16,10 @@ import (
 
 // These tests tamper with a real SQLite file the way someone who can write
 // the database but cannot read sspr.key would: plain SQL on a connection of
-// their own, and plain SHA-256 wherever a link must be recomputed. Each
-// kind of tampering must make Verify name what was done, and nothing else.
+// their own, and, wherever a link must be recomputed, the SHA-256 link of
+// the chain before it had a key (hashEntry), which was all it took then.
+// Each kind of tampering must make Verify name what was done, and nothing
+// else.
 
 // folder is a data folder: the database and the checkpoint beside it.
 type folder struct {
@@ -84,15 +86,10 @@ func expectFindings(t *testing.T, got []string, want ...string) {
 	}
 }
 
-// sha is how someone without the key recomputes a link: SHA-256 over the
-// previous link and the row, the construction of the chain before it had a
-// key.
-func sha(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		fmt.Fprintf(h, "%d:%s", len(p), p)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+// sha is a digest someone without the key can make, for a MAC they cannot.
+func sha(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
 }
 
 func TestTamperedLogIsFound(t *testing.T) {
@@ -120,11 +117,13 @@ func TestTamperedLogIsFound(t *testing.T) {
 				prev := rows[0].PrevHash
 				var q []string
 				for _, r := range rows {
-					h := sha(prev, fmt.Sprint(r.At), r.Event, r.Actor, r.Target, r.Source, r.Outcome, r.Detail)
+					e := fromRow(r)
+					e.PrevHash = prev
+					h := hashEntry(e)
 					q = append(q, fmt.Sprintf(`UPDATE audit SET prev_hash = '%s', hash = '%s' WHERE id = %d`, prev, h, r.ID))
 					prev = h
 				}
-				q = append(q, fmt.Sprintf(`UPDATE audit_head SET last_hash = '%s', mac = '%s'`, prev, sha("57", "57", prev)))
+				q = append(q, fmt.Sprintf(`UPDATE audit_head SET last_hash = '%s', mac = '%s'`, prev, sha("57 57 "+prev)))
 				f.attacker(t, q...)
 			},
 			want: []string{"rows 17 to 57 were edited (MAC mismatch)", "head does not match (MAC mismatch)",

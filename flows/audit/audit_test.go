@@ -642,3 +642,33 @@ func openStoreAt(t *testing.T, path string) *store.DB {
 	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
+
+// Several processes on one database (replicas) append to one chain: each
+// append reads and replaces the one head row inside its transaction.
+func TestConcurrentAppendsFromSeveralHandles(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sspr.db")
+	const handles, each = 3, 20
+	var wg sync.WaitGroup
+	for h := range handles {
+		db := openStoreAt(t, path)
+		wg.Go(func() {
+			for i := range each {
+				err := db.WithTx(ctx, func(tx *store.Tx) error {
+					_, err := chain.Append(ctx, tx, Entry{At: t0, Event: EventCodeSent, Actor: fmt.Sprintf("replica%d", h),
+						Detail: fmt.Sprint(i)})
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rep := mustVerify(t, openStoreAt(t, path))
+	if !rep.OK || rep.Rows != handles*each {
+		t.Fatalf("report = %+v", rep)
+	}
+}

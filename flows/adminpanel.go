@@ -168,7 +168,26 @@ func (s *Service) AuditEntries(ctx context.Context, f audit.Filter) ([]audit.Ent
 	return audit.List(ctx, s.db, f)
 }
 
-// VerifyAudit walks the audit chain and reports the first break, if any.
+// VerifyAudit walks the audit chain and compares it with its checkpoint,
+// reporting everything that was changed, inserted or removed.
 func (s *Service) VerifyAudit(ctx context.Context) (audit.Report, error) {
-	return audit.Verify(ctx, s.db)
+	return s.audit.Verify(ctx, s.db, s.checkpoint)
+}
+
+// PrepareAudit brings an audit log written before the chain had a key under
+// the key, once (audit.Chain.Rekey); a program calls it on start, before it
+// records anything.
+func (s *Service) PrepareAudit(ctx context.Context) (audit.Rekeyed, error) {
+	return s.audit.Rekey(ctx, s.db, s.now(), s.checkpoint)
+}
+
+// AnchorAudit brings the audit checkpoint up to the head of the log if the
+// head moved (audit.Chain.Checkpoint), and returns the head and whether it
+// wrote. A running sspr calls it every minute and on its way out. Without a
+// checkpoint path (tests) it does nothing.
+func (s *Service) AnchorAudit(ctx context.Context) (audit.Head, bool, error) {
+	if s.checkpoint == "" {
+		return audit.Head{}, false, nil
+	}
+	return s.audit.Checkpoint(ctx, s.db, s.checkpoint, s.now())
 }

@@ -150,6 +150,10 @@ type Deps struct {
 	// the dispatcher and an LDAP directory the same one (Faults.Hook,
 	// LDAPOptions.Faults), so that one cause is one line a minute.
 	Faults *Faults
+	// AuditCheckpoint is the path of the audit checkpoint, beside the key
+	// file (audit.CheckpointFile in the data folder). Empty leaves the log
+	// without its anchor outside the database: for tests only.
+	AuditCheckpoint string
 }
 
 // Service runs the flows. It holds in-flight resets and sign-ins in memory;
@@ -173,6 +177,10 @@ type Service struct {
 	// screen; behind waits for them.
 	deliveries chan struct{}
 	behind     sync.WaitGroup
+	// audit is the audit log's chain under the key from Keys, and
+	// checkpoint the path of its anchor outside the database.
+	audit      *audit.Chain
+	checkpoint string
 
 	mu       sync.Mutex
 	flows    *lapsing[*flow]
@@ -191,9 +199,14 @@ func New(d Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("new service: %w", err)
 	}
+	chain, err := audit.NewChain(d.Keys.AuditKey())
+	if err != nil {
+		return nil, fmt.Errorf("new service: %w", err)
+	}
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
 		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Organisation, faults: d.Faults,
+		audit: chain, checkpoint: d.AuditCheckpoint,
 		flows: newFlows(), sessions: newSessions(), deliveries: make(chan struct{}, maxDeliveriesBehind),
 	}
 	if s.dir == nil {
@@ -253,7 +266,7 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error
 	if e.Outcome == "" {
 		e.Outcome = "ok"
 	}
-	if _, err := audit.Append(ctx, tx, e); err != nil {
+	if _, err := s.audit.Append(ctx, tx, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	return nil

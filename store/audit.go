@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// AuditRow is a row of the audit table. Rows are written only through
-// audit.Append in the flows, which computes the hash chain; writing them
-// any other way breaks the chain, and audit.Verify says so.
+// AuditRow is a row of the audit table. Rows are written only through the
+// flows' audit chain, which computes the keyed links (PrevHash, Hash);
+// writing them any other way breaks the chain, and its Verify says so.
 type AuditRow struct {
 	ID       int64
 	At       int64
@@ -26,10 +26,12 @@ type AuditRow struct {
 
 // AuditHead is the newest row of the chain and the number of rows, kept
 // apart from the rows so that cutting off the end of the log is noticed.
+// MAC authenticates the other three; it is empty in a log not keyed yet.
 type AuditHead struct {
 	LastID   int64
 	LastHash string
 	Rows     int64
+	MAC      string
 }
 
 const auditColumns = `audit.id, audit.at, audit.event, audit.actor, audit.target, audit.source, audit.outcome,
@@ -41,15 +43,42 @@ func scanAudit(row interface{ Scan(...any) error }) (AuditRow, error) {
 	return r, err
 }
 
-// AuditHeadOf returns the chain head; ErrNotFound while the log is empty.
+// AuditHeadOf returns the chain head; ErrNotFound when there is none (a
+// store older than the head that never had a row, or a head deleted).
 func AuditHeadOf(ctx context.Context, h Handler) (AuditHead, error) {
 	var hd AuditHead
-	err := h.QueryRowContext(ctx, `SELECT last_id, last_hash, rows FROM audit_head WHERE id = 1`).
-		Scan(&hd.LastID, &hd.LastHash, &hd.Rows)
+	err := h.QueryRowContext(ctx, `SELECT last_id, last_hash, rows, mac FROM audit_head WHERE id = 1`).
+		Scan(&hd.LastID, &hd.LastHash, &hd.Rows, &hd.MAC)
 	if err != nil {
 		return AuditHead{}, fmt.Errorf("audit head: %w", wrapNotFound(err))
 	}
 	return hd, nil
+}
+
+// LockAuditHead reads, for an append in tx, the chain head and the highest
+// id in the table (the head's, unless rows were slipped in after it), in
+// one statement; tx then holds the head until it commits: every append reads
+// and replaces the one head row, so appends from any number of processes
+// form one chain. SQLite needs no row lock for that (the store's write
+// transactions take the database's write lock at BEGIN, so they run one at a
+// time); on PostgreSQL this is the place for SELECT ... FOR UPDATE, which
+// the head row that every store has from its first migration on makes
+// possible. Without a head the error is ErrNotFound, and maxID is still
+// read. The head's MAC is not read: an append replaces it.
+func LockAuditHead(ctx context.Context, tx *Tx) (hd AuditHead, maxID int64, err error) {
+	err = tx.QueryRowContext(ctx, `SELECT last_id, last_hash, rows, (SELECT COALESCE(MAX(id), 0) FROM audit)
+		FROM audit_head WHERE id = 1`).Scan(&hd.LastID, &hd.LastHash, &hd.Rows, &maxID)
+	if errors.Is(err, sql.ErrNoRows) {
+		maxID, err = MaxAuditID(ctx, tx)
+		if err != nil {
+			return AuditHead{}, 0, err
+		}
+		return AuditHead{}, maxID, fmt.Errorf("audit head: %w", ErrNotFound)
+	}
+	if err != nil {
+		return AuditHead{}, 0, fmt.Errorf("audit head: %w", err)
+	}
+	return hd, maxID, nil
 }
 
 // MaxAuditID returns the highest id in the audit table, 0 when it is empty.
@@ -76,11 +105,63 @@ func InsertAudit(ctx context.Context, h Handler, r AuditRow) error {
 
 // SetAuditHead replaces the chain head.
 func SetAuditHead(ctx context.Context, h Handler, hd AuditHead) error {
-	_, err := h.ExecContext(ctx, `INSERT INTO audit_head (id, last_id, last_hash, rows) VALUES (1, ?, ?, ?)
-		ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, rows = excluded.rows`,
-		hd.LastID, hd.LastHash, hd.Rows)
+	_, err := h.ExecContext(ctx, `INSERT INTO audit_head (id, last_id, last_hash, rows, mac) VALUES (1, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, rows = excluded.rows,
+			mac = excluded.mac`,
+		hd.LastID, hd.LastHash, hd.Rows, hd.MAC)
 	if err != nil {
 		return fmt.Errorf("set audit head: %w", err)
+	}
+	return nil
+}
+
+// AuditRowAt returns the row with this id; ErrNotFound when there is none.
+func AuditRowAt(ctx context.Context, h Handler, id int64) (AuditRow, error) {
+	r, err := scanAudit(h.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit WHERE id = ?`, id))
+	if err != nil {
+		return AuditRow{}, fmt.Errorf("audit row %d: %w", id, wrapNotFound(err))
+	}
+	return r, nil
+}
+
+// AuditRowsAfter returns at most limit rows with an id above after, oldest
+// first: a walk over the whole log in batches, for work that writes as it
+// goes and so cannot hold a result set open.
+func AuditRowsAfter(ctx context.Context, h Handler, after int64, limit int) ([]AuditRow, error) {
+	out, err := queryAudit(ctx, h, `SELECT `+auditColumns+` FROM audit WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read audit: %w", err)
+	}
+	return out, nil
+}
+
+// queryAudit runs q, which selects auditColumns, and returns its rows.
+func queryAudit(ctx context.Context, h Handler, q string, args ...any) ([]AuditRow, error) {
+	rows, err := h.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditRow
+	for rows.Next() {
+		r, err := scanAudit(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SetAuditLinks replaces the chain links of one row; only re-keying a log
+// written before the chain had a key does that.
+func SetAuditLinks(ctx context.Context, h Handler, id int64, prevHash, hash string) error {
+	res, err := h.ExecContext(ctx, `UPDATE audit SET prev_hash = ?, hash = ? WHERE id = ?`, prevHash, hash, id)
+	if err != nil {
+		return fmt.Errorf("set audit links of row %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("set audit links of row %d: %w", id, ErrNotFound)
 	}
 	return nil
 }
@@ -139,20 +220,8 @@ func ListAudit(ctx context.Context, h Handler, f AuditFilter) ([]AuditRow, error
 	} else if f.Offset > 0 {
 		q += fmt.Sprintf(" LIMIT -1 OFFSET %d", f.Offset)
 	}
-	rows, err := h.QueryContext(ctx, q, args...)
+	out, err := queryAudit(ctx, h, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list audit: %w", err)
-	}
-	defer rows.Close()
-	var out []AuditRow
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list audit: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list audit: %w", err)
 	}
 	return out, nil
@@ -213,7 +282,7 @@ func AuditSnapshot(ctx context.Context, h Handler, onHead func(hd AuditHead, ok 
 
 func auditSnapshot(ctx context.Context, h Handler, onHead func(AuditHead, bool) error, onRow func(AuditRow) error) (int, error) {
 	// Scanning audit first, in rowid order, streams without a sort.
-	rows, err := h.QueryContext(ctx, `SELECT `+auditColumns+`, hd.last_id, hd.last_hash, hd.rows
+	rows, err := h.QueryContext(ctx, `SELECT `+auditColumns+`, hd.last_id, hd.last_hash, hd.rows, hd.mac
 		FROM audit LEFT JOIN audit_head AS hd ON hd.id = 1
 		ORDER BY audit.id`)
 	if err != nil {
@@ -227,13 +296,14 @@ func auditSnapshot(ctx context.Context, h Handler, onHead func(AuditHead, bool) 
 			lastID   sql.NullInt64
 			lastHash sql.NullString
 			count    sql.NullInt64
+			mac      sql.NullString
 		)
 		if err := rows.Scan(&r.ID, &r.At, &r.Event, &r.Actor, &r.Target, &r.Source, &r.Outcome, &r.Detail,
-			&r.PrevHash, &r.Hash, &lastID, &lastHash, &count); err != nil {
+			&r.PrevHash, &r.Hash, &lastID, &lastHash, &count, &mac); err != nil {
 			return n, fmt.Errorf("read audit: %w", err)
 		}
 		if n == 0 {
-			hd := AuditHead{LastID: lastID.Int64, LastHash: lastHash.String, Rows: count.Int64}
+			hd := AuditHead{LastID: lastID.Int64, LastHash: lastHash.String, Rows: count.Int64, MAC: mac.String}
 			if err := onHead(hd, lastID.Valid); err != nil {
 				return n, err
 			}

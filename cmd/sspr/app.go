@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/user"
@@ -13,6 +14,7 @@ import (
 	"charm.land/log/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
@@ -102,8 +104,14 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	}
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
 		Dispatcher: d, Directory: dir, Faults: faults, Organisation: cfg.UI.Organisation,
-		VoucherLifetime: cfg.Vouchers.Lifetime})
+		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile)})
 	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	// Before anything is recorded: a log from before the keyed chain is
+	// re-keyed on the first start with the key.
+	if _, err := svc.PrepareAudit(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
@@ -134,11 +142,16 @@ func newLogger() *log.Logger {
 }
 
 // Close lets codes still on their way go out (each is bounded by the send
-// timeout), then closes the store.
+// timeout), brings the audit checkpoint up to what this run recorded and
+// closes the store. A checkpoint that cannot be written (a tampered log) is
+// left for audit verify and the server log to report.
 func (a *app) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), max(a.cfg.Codes.SendTimeout, 10*time.Second)+time.Second)
 	defer cancel()
 	_ = a.svc.WaitDeliveries(ctx)
+	anchorCtx, cancelAnchor := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancelAnchor()
+	_, _, _ = a.svc.AnchorAudit(anchorCtx)
 	return a.db.Close()
 }
 
@@ -154,17 +167,30 @@ func cliActor() flows.Actor {
 // tidyEvery is how often a running sspr deletes spent records (flows.Tidy).
 const tidyEvery = time.Hour
 
+// anchorEvery is how often a running sspr looks at the audit head and, when
+// it moved, writes the checkpoint and logs it: the checkpoint is never more
+// than this behind.
+const anchorEvery = time.Minute
+
 // startWorkers runs, until ctx ends, what a long-running sspr does beside
-// its screens: the notification dispatcher, and tidying now and every
-// tidyEvery. onError hears of tidying failures; nil ignores them.
-func (a *app) startWorkers(ctx context.Context, onError func(error)) {
+// its screens: the notification dispatcher, tidying now and every
+// tidyEvery, and the audit anchor now and every anchorEvery. logger hears
+// of failures and of the audit head; nil keeps quiet, for a terminal that
+// shows the TUI and has nowhere to say it. The returned stop ends them and
+// returns once the anchor has written its last checkpoint; call it before
+// closing the store.
+func (a *app) startWorkers(ctx context.Context, logger *log.Logger) (stop func()) {
+	if logger == nil {
+		logger = log.New(io.Discard)
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	go a.dispatcher.Run(ctx)
 	go func() {
 		t := time.NewTicker(tidyEvery)
 		defer t.Stop()
 		for {
-			if err := a.svc.Tidy(ctx); err != nil && ctx.Err() == nil && onError != nil {
-				onError(err)
+			if err := a.svc.Tidy(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("tidy", "err", err)
 			}
 			select {
 			case <-ctx.Done():
@@ -173,4 +199,48 @@ func (a *app) startWorkers(ctx context.Context, onError func(error)) {
 			}
 		}
 	}()
+	anchored := make(chan struct{})
+	go func() {
+		defer close(anchored)
+		t := time.NewTicker(anchorEvery)
+		defer t.Stop()
+		anchorAudit(ctx, a.svc, t.C, logger)
+	}()
+	return func() {
+		cancel()
+		<-anchored
+	}
+}
+
+// anchorAudit keeps the audit checkpoint at most one tick behind the head:
+// now, at every tick and once more when ctx ends, it writes the checkpoint
+// if the head moved, and logs the head whenever it moved since the last
+// line, so the server log holds the head too, minute by minute while it
+// changes. A checkpoint it must not write (the head tampered with, the log
+// cut back) is logged as an error at every tick: it does not go away.
+func anchorAudit(ctx context.Context, svc *flows.Service, ticks <-chan time.Time, logger *log.Logger) {
+	var logged audit.Head
+	step := func(ctx context.Context) {
+		head, _, err := svc.AnchorAudit(ctx)
+		switch {
+		case err != nil:
+			logger.Error("audit checkpoint", "err", err)
+		case head != logged:
+			logger.Info("audit head", "rows", head.Rows, "last", head.LastID, "mac", head.ShortMAC())
+			logged = head
+		}
+	}
+	step(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			// The last checkpoint on the way out, on a context of its own.
+			final, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			step(final)
+			cancel()
+			return
+		case <-ticks:
+			step(ctx)
+		}
+	}
 }

@@ -174,9 +174,10 @@ func runTUI(ctx context.Context, a *app, o tui.Options) error {
 	if err != nil {
 		return err
 	}
-	// A terminal showing the TUI has nowhere to report a failed tidy; the
-	// next one tries again.
-	a.startWorkers(ctx, nil)
+	// A terminal showing the TUI has nowhere to report a failed tidy or the
+	// audit head; the next tick tries again, and audit verify reports.
+	stopWorkers := a.startWorkers(ctx, nil)
+	defer stopWorkers()
 	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, banner, true
 	o.CostPerCall, o.Currency = a.cfg.Insights.CostPerCall, a.cfg.Insights.Currency // the admin insights
 	// The colours this terminal shows: none for a monochrome one, whose

@@ -64,7 +64,8 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	}
 	workerCtx, stopWorker := context.WithCancel(context.Background())
 	defer stopWorker()
-	a.startWorkers(workerCtx, a.faults.Hook("tidy"))
+	stopWorkers := a.startWorkers(workerCtx, logger)
+	defer stopWorkers()
 	go logStats(workerCtx, logger, srv, time.Minute)
 
 	fmt.Fprintf(os.Stdout, "listening on %s\nhost key %s\n", l.Addr(), srv.HostKeyFingerprint())

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -12,7 +14,9 @@ import (
 	"charm.land/log/v2"
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/tui"
 	"github.com/sspr-kiosk/sspr/tui/portal"
@@ -101,7 +105,9 @@ func TestWorkersTidy(t *testing.T) {
 	if err := store.AddThrottleEvent(ctx, a.db, store.ScopeSource, "ssh:192.0.2.7", store.EventFail, old); err != nil {
 		t.Fatal(err)
 	}
-	a.startWorkers(ctx, func(err error) { t.Errorf("tidy: %v", err) })
+	logs := &lockedBuffer{}
+	stop := a.startWorkers(ctx, log.New(logs))
+	defer stop()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		n, err := store.CountThrottleEvents(ctx, a.db, store.ScopeSource, "ssh:192.0.2.7", store.EventFail, 0)
@@ -109,6 +115,9 @@ func TestWorkersTidy(t *testing.T) {
 			t.Fatal(err)
 		}
 		if n == 0 {
+			if strings.Contains(logs.String(), "tidy") {
+				t.Errorf("tidy failed:\n%s", logs)
+			}
 			return
 		}
 		if time.Now().After(deadline) {
@@ -142,4 +151,161 @@ func TestServeStopsOnAnEarlySignal(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not return after its context ended at start")
 	}
+}
+
+// TestAuditAnchor: the worker writes the audit checkpoint at the first tick
+// after the head moved, and only then, logs the head each time it moved,
+// writes it once more on the way out, and keeps saying so when the head was
+// tampered with. The ticks are sent by hand: no test waits a minute.
+func TestAuditAnchor(t *testing.T) {
+	ctx := context.Background()
+	a, dir := newTestApp(t)
+	path := filepath.Join(dir, audit.CheckpointFile)
+	pinned := func() audit.Head {
+		t.Helper()
+		cp, ok, err := auditChain(t, dir).ReadCheckpoint(path)
+		if err != nil || !ok {
+			t.Fatalf("checkpoint: %v, %v", ok, err)
+		}
+		return cp.Head
+	}
+	logs := &lockedBuffer{}
+	waitLog := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(logs.String(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the log lacks %q:\n%s", want, logs)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ticks := make(chan time.Time)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		anchorAudit(wctx, a.svc, ticks, log.New(logs))
+	}()
+	// tick returns once the worker has handled a tick: it takes the second
+	// of these only when its step for the first is over.
+	tick := func() {
+		ticks <- time.Now()
+		ticks <- time.Now()
+	}
+
+	// At start: the head of an empty log.
+	waitLog("audit head rows=0 last=0 mac=")
+	if h := pinned(); h.Rows != 0 {
+		t.Fatalf("first checkpoint %+v", h)
+	}
+
+	// A change is pinned and logged at the next tick, not before.
+	if err := a.svc.AddGroup(ctx, cliActor(), "staff"); err != nil {
+		t.Fatal(err)
+	}
+	if h := pinned(); h.Rows != 0 {
+		t.Fatalf("checkpoint moved before a tick: %+v", h)
+	}
+	tick()
+	h := pinned()
+	if h.Rows != 1 || h.LastID != 1 {
+		t.Fatalf("after a tick: %+v", h)
+	}
+	waitLog(fmt.Sprintf("audit head rows=1 last=1 mac=%s\n", h.ShortMAC()))
+
+	// No change, no new checkpoint and no new line.
+	text, lines := readText(t, path), strings.Count(logs.String(), "\n")
+	tick()
+	if readText(t, path) != text || strings.Count(logs.String(), "\n") != lines {
+		t.Fatalf("an unchanged head was written or logged again:\n%s", logs)
+	}
+
+	// A head moved back without the key is not pinned, and said so at
+	// every tick.
+	raw := (&folder{t: t, dir: dir}).sqlDB()
+	if _, err := raw.Exec(`UPDATE audit_head SET last_id = 0, rows = 0`); err != nil {
+		t.Fatal(err)
+	}
+	tick()
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(logs.String(), "audit head does not match its MAC") < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("not one error line per tick for a tampered head:\n%s", logs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if readText(t, path) != text {
+		t.Fatal("a tampered head was pinned")
+	}
+	if _, err := raw.Exec(`UPDATE audit_head SET last_id = 1, rows = 1`); err != nil {
+		t.Fatal(err)
+	}
+
+	// On the way out the last change is pinned without waiting for a tick.
+	if err := a.svc.AddGroup(ctx, cliActor(), "helpdesk"); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	<-done
+	if h := pinned(); h.Rows != 2 {
+		t.Fatalf("after stopping: %+v", h)
+	}
+	waitLog("audit head rows=2 last=2 mac=")
+}
+
+// TestWorkersPinAuditOnStop: what a run recorded is in the checkpoint once
+// its workers are stopped, however short the run.
+func TestWorkersPinAuditOnStop(t *testing.T) {
+	ctx := context.Background()
+	a, dir := newTestApp(t)
+	stop := a.startWorkers(ctx, nil)
+	if err := a.svc.AddGroup(ctx, cliActor(), "staff"); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	cp, ok, err := auditChain(t, dir).ReadCheckpoint(filepath.Join(dir, audit.CheckpointFile))
+	if err != nil || !ok || cp.Rows != 1 {
+		t.Fatalf("checkpoint after stop: %+v, %v, %v", cp, ok, err)
+	}
+	if anchorEvery > time.Minute {
+		t.Errorf("the checkpoint may lag the head by %v, more than a minute", anchorEvery)
+	}
+}
+
+// auditChain is the audit chain of a data folder, under its key.
+func auditChain(t *testing.T, dir string) *audit.Chain {
+	t.Helper()
+	keys, err := secret.LoadOrCreateKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := audit.NewChain(keys.AuditKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func readText(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// newTestApp opens a new data folder in this process, closed when the test
+// ends.
+func newTestApp(t *testing.T) (*app, string) {
+	t.Helper()
+	dir := t.TempDir()
+	a, err := openApp(context.Background(), dir, nil, clock.Real{}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	return a, dir
 }

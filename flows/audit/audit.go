@@ -1,22 +1,29 @@
-// Package audit records every security event in a hash-chained log: each row
-// holds the SHA-256 of the previous row's hash and its own content, and a
-// separate head row holds the newest hash and the row count, so Verify
-// notices a row that was edited, inserted or deleted anywhere, the end
-// included.
+// Package audit records every security event in a chained log that only the
+// holder of sspr.key can extend: each row carries an HMAC-SHA256, under a key
+// derived from the key file, over the previous row's MAC and its own content,
+// and a separate head row carries the newest MAC, its row id and the row
+// count, MAC'd likewise. Someone who can write the database but not read the
+// key can neither change a row nor recompute the chain after a change, nor
+// move the head back after cutting rows off the end.
 //
-// The chain proves the log was not changed by anyone who cannot also
-// recompute every later hash and the head; it is evidence of tampering, not
-// a defence against someone who controls the whole database file.
+// What the database alone cannot show is a log rolled back whole (the end cut
+// off together with an older copy of the head, or everything deleted): a
+// checkpoint file beside the key pins the head as it was at most a minute
+// ago (see Chain.Checkpoint), and Verify compares the log with it.
 package audit
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/store"
@@ -77,6 +84,10 @@ const (
 	EventGroupMemberRemoved Event = "group.member_removed"
 	// EventAuditExported: someone took a copy of this log.
 	EventAuditExported Event = "audit.exported"
+	// EventChainKeyed: a log written before the chain had a key was re-keyed;
+	// the row marks where the keyed chain starts and what the check of the
+	// old, unkeyed chain found.
+	EventChainKeyed Event = "audit.keyed"
 )
 
 // AllEvents returns every event this version records, for filters and reports.
@@ -92,7 +103,7 @@ func AllEvents() []Event {
 		EventAdminSignIn, EventAdminSignInFailed, EventPolicyChanged,
 		EventUserCreated, EventUserUpdated, EventUserDisabled, EventUserEnabled, EventAdminGranted, EventAdminRevoked,
 		EventGroupCreated, EventGroupMemberAdded, EventGroupMemberRemoved,
-		EventAuditExported,
+		EventAuditExported, EventChainKeyed,
 	}
 }
 
@@ -108,7 +119,7 @@ const MaxDetail = 4096
 // ZeroHash is the prev_hash of the first row.
 const ZeroHash = "0000000000000000000000000000000000000000000000000000000000000000"
 
-// Errors of Append; test with errors.Is.
+// Errors of this package; test with errors.Is.
 var (
 	// ErrInvalidEntry means the entry lacks a time or an event, or its detail is too long.
 	ErrInvalidEntry = errors.New("invalid audit entry")
@@ -133,17 +144,119 @@ type Entry struct {
 	// Detail is free text (JSON is fine) that callers promise carries no
 	// secrets, codes or answers; at most MaxDetail bytes.
 	Detail string
-	// PrevHash and Hash are the chain links, set by Append.
+	// PrevHash and Hash are the chain links, set by Append: the previous
+	// row's MAC and this row's, hex HMAC-SHA256 under the chain key.
 	PrevHash string
 	Hash     string
 }
 
+// minKeyLen is the shortest chain key accepted: the key is the whole of the
+// chain's protection, so it must be as strong as the hash.
+const minKeyLen = 32
+
+// Chain appends to and checks the audit log under one key. It is safe for
+// concurrent use; build one per process with NewChain.
+type Chain struct {
+	// macs holds *macState: HMAC-SHA256 keyed with the chain key, and a
+	// buffer. Keying a MAC costs two hash blocks and allocations; resetting
+	// a used one costs nothing, and appends run one at a time.
+	macs sync.Pool
+}
+
+// macState is a keyed MAC and the buffer its input is laid out in.
+type macState struct {
+	h   hash.Hash
+	enc encoder
+}
+
+// NewChain returns the chain whose links are MAC'd with key, which must be
+// at least 32 bytes (secret.Keys.AuditKey). The key is copied.
+func NewChain(key []byte) (*Chain, error) {
+	if len(key) < minKeyLen {
+		return nil, fmt.Errorf("audit chain: key of %d bytes, want at least %d", len(key), minKeyLen)
+	}
+	k := bytes.Clone(key)
+	c := &Chain{}
+	c.macs.New = func() any { return &macState{h: hmac.New(sha256.New, k)} }
+	return c, nil
+}
+
+// encoder lays values out for a hash so that no two different sequences of
+// values encode alike: every field carries its length.
+type encoder struct {
+	buf []byte
+}
+
+func (w *encoder) str(s string) {
+	w.buf = binary.BigEndian.AppendUint64(w.buf, uint64(len(s)))
+	w.buf = append(w.buf, s...)
+}
+
+func (w *encoder) num(n int64) {
+	w.buf = binary.BigEndian.AppendUint64(w.buf, 8)
+	w.buf = binary.BigEndian.AppendUint64(w.buf, uint64(n))
+}
+
+// maxPooledInput is the largest input buffer kept for the next MAC; a row
+// is at most a few kilobytes (MaxDetail).
+const maxPooledInput = 64 << 10
+
+// mac returns the hex MAC of what fill lays out.
+func (c *Chain) mac(fill func(w *encoder)) string {
+	st := c.macs.Get().(*macState)
+	st.h.Reset()
+	st.enc.buf = st.enc.buf[:0]
+	fill(&st.enc)
+	st.h.Write(st.enc.buf)
+	var sum [sha256.Size]byte
+	out := hex.EncodeToString(st.h.Sum(sum[:0]))
+	if cap(st.enc.buf) <= maxPooledInput {
+		c.macs.Put(st)
+	}
+	return out
+}
+
+// rowMAC links e to the row before it: the MAC of a version tag, prev (that
+// row's MAC) and every field of e but its id. The id is left out on purpose:
+// a row's place is fixed by the chain, and Verify checks that the ids follow
+// it, so a row moved keeps verifying on its own and is reported as moved
+// rather than as edited.
+func (c *Chain) rowMAC(prev string, e Entry) string {
+	return c.mac(func(w *encoder) {
+		w.str("sspr-audit-row-v2")
+		w.str(prev)
+		w.num(e.At.Unix())
+		for _, s := range []string{string(e.Event), e.Actor, e.Target, e.Source, e.Outcome, e.Detail} {
+			w.str(s)
+		}
+	})
+}
+
+// headMAC authenticates the head: the newest row's id and MAC and the row
+// count, so neither the end of the log nor its length can be changed and
+// the head moved to match without the key.
+func (c *Chain) headMAC(lastID, rows int64, lastHash string) string {
+	return c.mac(func(w *encoder) {
+		w.str("sspr-audit-head-v2")
+		w.num(lastID)
+		w.num(rows)
+		w.str(lastHash)
+	})
+}
+
+// authentic reports whether r's MAC matches its content and the link it
+// names, whatever row precedes it in the table.
+func (c *Chain) authentic(r store.AuditRow) bool {
+	return hmac.Equal([]byte(c.rowMAC(r.PrevHash, fromRow(r))), []byte(r.Hash))
+}
+
 // Append adds e to the end of the chain and returns it with ID, PrevHash and
 // Hash filled in. It takes a transaction because the read of the head and the
-// insert must not interleave with another append; the store's write
-// transactions take the write lock at BEGIN, so appends queue. The entry is
-// recorded exactly when the caller's transaction commits.
-func Append(ctx context.Context, tx *store.Tx, e Entry) (Entry, error) {
+// insert must not interleave with another append: the head is read through
+// store.LockAuditHead, which holds it for tx, so appends from every process
+// on the store queue and stay one chain. The entry is recorded exactly when
+// the caller's transaction commits.
+func (c *Chain) Append(ctx context.Context, tx *store.Tx, e Entry) (Entry, error) {
 	if tx == nil {
 		return Entry{}, errors.New("audit append: no transaction")
 	}
@@ -159,53 +272,48 @@ func Append(ctx context.Context, tx *store.Tx, e Entry) (Entry, error) {
 	}
 	e.At = time.Unix(e.At.Unix(), 0).UTC()
 
-	head, err := store.AuditHeadOf(ctx, tx)
+	// Link to the head, not to whatever row is last now: if rows were cut
+	// from the end, the new row still points at the missing one and the gap
+	// stays visible. Take the id past any row that was slipped in, too.
+	head, maxID, err := store.LockAuditHead(ctx, tx)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		head = store.AuditHead{LastHash: ZeroHash}
 	case err != nil:
 		return Entry{}, fmt.Errorf("audit append: %w", err)
 	}
-	// Link to the head, not to whatever row is last now: if rows were cut
-	// from the end, the new row still points at the missing one and the gap
-	// stays visible. Take the id past any row that was slipped in, too.
-	maxID, err := store.MaxAuditID(ctx, tx)
-	if err != nil {
-		return Entry{}, fmt.Errorf("audit append: %w", err)
-	}
 	e.ID = max(head.LastID, maxID) + 1
 	e.PrevHash = head.LastHash
-	e.Hash = hashEntry(e)
+	e.Hash = c.rowMAC(e.PrevHash, e)
 
 	if err := store.InsertAudit(ctx, tx, toRow(e)); err != nil {
 		return Entry{}, fmt.Errorf("audit append: %w", err)
 	}
-	if err := store.SetAuditHead(ctx, tx, store.AuditHead{LastID: e.ID, LastHash: e.Hash, Rows: head.Rows + 1}); err != nil {
+	if err := c.setHead(ctx, tx, e.ID, e.Hash, head.Rows+1); err != nil {
 		return Entry{}, fmt.Errorf("audit append: %w", err)
 	}
 	return e, nil
 }
 
-// hashEntry is hex(SHA-256(prev_hash || content)), where content encodes a
-// version tag and every field with a length prefix, so no two different rows
-// encode alike whatever bytes their fields hold.
+func (c *Chain) setHead(ctx context.Context, tx *store.Tx, lastID int64, lastHash string, rows int64) error {
+	return store.SetAuditHead(ctx, tx, store.AuditHead{LastID: lastID, LastHash: lastHash, Rows: rows,
+		MAC: c.headMAC(lastID, rows, lastHash)})
+}
+
+// hashEntry is the link of the chain before it had a key:
+// hex(SHA-256(prev_hash || content)), where content encodes a version tag and
+// every field with a length prefix. Only the re-keying of such a log (Rekey)
+// still checks it.
 func hashEntry(e Entry) string {
-	h := sha256.New()
-	h.Write([]byte(e.PrevHash))
-	writeField := func(b []byte) {
-		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(b))))
-		h.Write(b)
-	}
-	writeInt := func(n int64) {
-		writeField(binary.BigEndian.AppendUint64(nil, uint64(n)))
-	}
-	writeField([]byte("sspr-audit-v1"))
-	writeInt(e.ID)
-	writeInt(e.At.Unix())
+	w := encoder{buf: []byte(e.PrevHash)}
+	w.str("sspr-audit-v1")
+	w.num(e.ID)
+	w.num(e.At.Unix())
 	for _, s := range []string{string(e.Event), e.Actor, e.Target, e.Source, e.Outcome, e.Detail} {
-		writeField([]byte(s))
+		w.str(s)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(w.buf)
+	return hex.EncodeToString(sum[:])
 }
 
 func toRow(e Entry) store.AuditRow {
@@ -216,78 +324,6 @@ func toRow(e Entry) store.AuditRow {
 func fromRow(r store.AuditRow) Entry {
 	return Entry{ID: r.ID, At: time.Unix(r.At, 0).UTC(), Event: Event(r.Event), Actor: r.Actor, Target: r.Target,
 		Source: r.Source, Outcome: r.Outcome, Detail: r.Detail, PrevHash: r.PrevHash, Hash: r.Hash}
-}
-
-// Report is the result of Verify.
-type Report struct {
-	// Rows is how many rows were checked.
-	Rows int
-	// OK is true when the chain and the head agree throughout.
-	OK bool
-	// BadID is the first row where the chain breaks (for a cut-off end, the
-	// last id the head expects); 0 when OK.
-	BadID int64
-	// Problem says what is wrong, in one sentence; empty when OK.
-	Problem string
-}
-
-// Verify walks the whole log, oldest first, and reports the first place
-// where a row was edited, inserted or deleted. It reads the head and the rows
-// in one statement, so appends running meanwhile do not cause false alarms.
-// The error is for failures to read; a broken chain is a Report, not an error.
-func Verify(ctx context.Context, h store.Handler) (Report, error) {
-	var (
-		rep     Report
-		head    store.AuditHead
-		hasHead bool
-		prev    = ZeroHash
-		prevID  int64
-	)
-	fail := func(id int64, format string, args ...any) {
-		if rep.Problem == "" {
-			rep.BadID = id
-			rep.Problem = fmt.Sprintf(format, args...)
-		}
-	}
-	err := store.AuditSnapshot(ctx, h,
-		func(hd store.AuditHead, ok bool) error {
-			head, hasHead = hd, ok
-			return nil
-		},
-		func(r store.AuditRow) error {
-			rep.Rows++
-			e := fromRow(r)
-			switch {
-			case e.PrevHash != prev && prevID == 0:
-				fail(e.ID, "row %d is the first row but does not start the chain (rows before it were deleted)", e.ID)
-			case e.PrevHash != prev:
-				fail(e.ID, "row %d does not link to row %d (a row between them was deleted or inserted, or row %d was rewritten)",
-					e.ID, prevID, prevID)
-			case hashEntry(e) != e.Hash:
-				fail(e.ID, "row %d does not match its hash (it was edited)", e.ID)
-			}
-			// Follow the stored hash, so that one edited row is reported once
-			// and the rest of the chain is still checked against itself.
-			prev, prevID = e.Hash, e.ID
-			return nil
-		})
-	if err != nil {
-		return Report{}, fmt.Errorf("verify audit: %w", err)
-	}
-	switch {
-	case !hasHead && rep.Rows > 0:
-		fail(prevID, "the chain head is missing although the log has %d rows", rep.Rows)
-	case !hasHead:
-	case rep.Rows == 0:
-		fail(head.LastID, "the log is empty but the chain head expects %d rows ending at row %d", head.Rows, head.LastID)
-	case prevID != head.LastID || prev != head.LastHash:
-		fail(head.LastID, "the log ends at row %d but the chain head expects row %d (rows were deleted from the end or added after it)",
-			prevID, head.LastID)
-	case int64(rep.Rows) != head.Rows:
-		fail(head.LastID, "the log has %d rows but the chain head counts %d (rows were deleted or inserted)", rep.Rows, head.Rows)
-	}
-	rep.OK = rep.Problem == ""
-	return rep, nil
 }
 
 // Filter narrows List. Zero values mean no filter.

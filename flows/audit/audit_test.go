@@ -23,6 +23,18 @@ import (
 
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
+// testKey is the chain key of the tests; an attacker in them does not have it.
+var testKey = bytes.Repeat([]byte{0x5a}, 32)
+
+// chain is the chain under testKey.
+var chain = func() *Chain {
+	c, err := NewChain(testKey)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}()
+
 func openStore(t *testing.T) *store.DB {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "sspr.db"))
@@ -38,7 +50,7 @@ func appendOne(t *testing.T, db *store.DB, e Entry) Entry {
 	var out Entry
 	err := db.WithTx(context.Background(), func(tx *store.Tx) error {
 		var err error
-		out, err = Append(context.Background(), tx, e)
+		out, err = chain.Append(context.Background(), tx, e)
 		return err
 	})
 	if err != nil {
@@ -64,7 +76,7 @@ func fill(t *testing.T, db *store.DB, n int) []Entry {
 
 func mustVerify(t *testing.T, db *store.DB) Report {
 	t.Helper()
-	rep, err := Verify(context.Background(), db)
+	rep, err := chain.Verify(context.Background(), db, "")
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -110,14 +122,14 @@ func TestAppendValidates(t *testing.T) {
 		"no event":    {At: t0},
 		"long detail": {At: t0, Event: EventCodeSent, Detail: strings.Repeat("x", MaxDetail+1)},
 	} {
-		err := db.WithTx(ctx, func(tx *store.Tx) error { _, err := Append(ctx, tx, e); return err })
+		err := db.WithTx(ctx, func(tx *store.Tx) error { _, err := chain.Append(ctx, tx, e); return err })
 		if !errors.Is(err, ErrInvalidEntry) {
 			t.Errorf("%s: %v, want ErrInvalidEntry", name, err)
 		}
 	}
 	// Exactly the limit is fine.
 	appendOne(t, db, Entry{At: t0, Event: EventCodeSent, Detail: strings.Repeat("x", MaxDetail)})
-	if _, err := Append(ctx, nil, Entry{At: t0, Event: EventCodeSent}); err == nil {
+	if _, err := chain.Append(ctx, nil, Entry{At: t0, Event: EventCodeSent}); err == nil {
 		t.Error("Append without a transaction succeeded")
 	}
 }
@@ -141,7 +153,7 @@ func TestRolledBackAppendLeavesNothing(t *testing.T) {
 	ctx := context.Background()
 	boom := errors.New("boom")
 	err := db.WithTx(ctx, func(tx *store.Tx) error {
-		if _, err := Append(ctx, tx, Entry{At: t0, Event: EventPasswordReset}); err != nil {
+		if _, err := chain.Append(ctx, tx, Entry{At: t0, Event: EventPasswordReset}); err != nil {
 			return err
 		}
 		return boom
@@ -172,6 +184,8 @@ func TestEditedRowIsFound(t *testing.T) {
 	}
 }
 
+// An edit whose hash is recomputed the only way someone without the key can
+// (the SHA-256 link of the unkeyed chain) is the edited row itself.
 func TestEditedRowWithRecomputedHashIsFound(t *testing.T) {
 	db := openStore(t)
 	entries := fill(t, db, 10)
@@ -179,7 +193,7 @@ func TestEditedRowWithRecomputedHashIsFound(t *testing.T) {
 	e.Outcome = "failed"
 	exec(t, db, `UPDATE audit SET outcome = ?, hash = ? WHERE id = ?`, e.Outcome, hashEntry(e), e.ID)
 	rep := mustVerify(t, db)
-	if rep.OK || rep.BadID != e.ID+1 {
+	if rep.OK || rep.BadID != e.ID || rep.Problem != "row 5 was edited (MAC mismatch)" {
 		t.Fatalf("report = %+v", rep)
 	}
 }
@@ -268,12 +282,13 @@ func TestInsertedRowIsFound(t *testing.T) {
 	if rep.OK {
 		t.Fatalf("forged tail row passed: %+v", rep)
 	}
-	// An append after it does not link to the forged row, so the break stays.
+	// An append after it does not link to the forged row, so the chain
+	// goes around it and names it.
 	e := appendOne(t, db, Entry{At: t0, Event: EventCodeSent})
 	if e.ID != 7 || e.PrevHash != entries[4].Hash {
 		t.Errorf("append after a forged row: %+v", e)
 	}
-	if rep := mustVerify(t, db); rep.OK || rep.BadID != 7 {
+	if rep := mustVerify(t, db); rep.OK || rep.BadID != 6 || rep.Problem != "row inserted at 6" {
 		t.Fatalf("report = %+v", rep)
 	}
 }
@@ -300,7 +315,7 @@ func TestConcurrentAppends(t *testing.T) {
 		wg.Go(func() {
 			for i := range each {
 				err := db.WithTx(ctx, func(tx *store.Tx) error {
-					_, err := Append(ctx, tx, Entry{At: t0.Add(time.Duration(i) * time.Second), Event: EventVerifyFailed,
+					_, err := chain.Append(ctx, tx, Entry{At: t0.Add(time.Duration(i) * time.Second), Event: EventVerifyFailed,
 						Actor: fmt.Sprintf("w%d", w), Target: "alice", Source: "ssh", Outcome: OutcomeFailed})
 					return err
 				})
@@ -316,7 +331,7 @@ func TestConcurrentAppends(t *testing.T) {
 	go func() {
 		defer close(done)
 		for range 20 {
-			rep, err := Verify(ctx, db)
+			rep, err := chain.Verify(ctx, db, "")
 			if err != nil {
 				verr = err
 				return
@@ -445,13 +460,13 @@ func TestExportJSONL(t *testing.T) {
 	if last.Target != "=cmd|' /C calc'!A0" || last.Detail != "line one\nline \"two\", <b>&" {
 		t.Errorf("jsonl should be byte-exact: %+v", last)
 	}
-	// A jsonl export is enough to re-check the chain offline.
+	// A jsonl export and the key are enough to re-check the chain offline.
 	prev := ZeroHash
 	for _, r := range got {
 		at, _ := time.Parse(time.RFC3339, r.At)
 		e := Entry{ID: r.ID, At: at, Event: Event(r.Event), Actor: r.Actor, Target: r.Target, Source: r.Source,
 			Outcome: r.Outcome, Detail: r.Detail, PrevHash: r.PrevHash, Hash: r.Hash}
-		if e.PrevHash != prev || hashEntry(e) != e.Hash {
+		if e.PrevHash != prev || chain.rowMAC(e.PrevHash, e) != e.Hash {
 			t.Fatalf("exported record %d does not verify", r.ID)
 		}
 		prev = e.Hash
@@ -563,7 +578,8 @@ func TestHashEncoding(t *testing.T) {
 }
 
 // A store created before the audit head existed gets one from its last row
-// when it is migrated, and its chain keeps verifying.
+// when it is migrated, so its unkeyed chain verifies, and the re-keying then
+// finds it intact.
 func TestMigrationBackfillsHead(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -599,13 +615,20 @@ func TestMigrationBackfillsHead(t *testing.T) {
 	}
 
 	db := openStoreAt(t, path)
-	if rep := mustVerify(t, db); !rep.OK || rep.Rows != 3 {
-		t.Fatalf("after migration: %+v", rep)
+	if rep, err := verifyUnkeyed(ctx, db); err != nil || !rep.OK {
+		t.Fatalf("after migration: %+v, %v", rep, err)
 	}
-	if e := appendOne(t, db, Entry{At: t0, Event: EventCodeSent}); e.ID != 4 || e.PrevHash != prev {
-		t.Fatalf("append after migration: %+v", e)
+	rk, err := chain.Rekey(ctx, db, t0, "")
+	if err != nil || rk.Rows != 3 || rk.Unkeyed != "" || rk.KeyedFrom != 4 {
+		t.Fatalf("re-key after migration: %+v, %v", rk, err)
 	}
-	if rep := mustVerify(t, db); !rep.OK || rep.Rows != 4 {
+	if rep := mustVerify(t, db); !rep.OK || rep.Rows != 4 || rep.KeyedFrom != 4 {
+		t.Fatalf("after re-keying: %+v", rep)
+	}
+	if e := appendOne(t, db, Entry{At: t0, Event: EventCodeSent}); e.ID != 5 {
+		t.Fatalf("append after re-keying: %+v", e)
+	}
+	if rep := mustVerify(t, db); !rep.OK || rep.Rows != 5 {
 		t.Fatalf("after append: %+v", rep)
 	}
 }
@@ -618,4 +641,34 @@ func openStoreAt(t *testing.T, path string) *store.DB {
 	}
 	t.Cleanup(func() { _ = db.Close() })
 	return db
+}
+
+// Several processes on one database (replicas) append to one chain: each
+// append reads and replaces the one head row inside its transaction.
+func TestConcurrentAppendsFromSeveralHandles(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sspr.db")
+	const handles, each = 3, 20
+	var wg sync.WaitGroup
+	for h := range handles {
+		db := openStoreAt(t, path)
+		wg.Go(func() {
+			for i := range each {
+				err := db.WithTx(ctx, func(tx *store.Tx) error {
+					_, err := chain.Append(ctx, tx, Entry{At: t0, Event: EventCodeSent, Actor: fmt.Sprintf("replica%d", h),
+						Detail: fmt.Sprint(i)})
+					return err
+				})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rep := mustVerify(t, openStoreAt(t, path))
+	if !rep.OK || rep.Rows != handles*each {
+		t.Fatalf("report = %+v", rep)
+	}
 }

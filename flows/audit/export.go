@@ -25,6 +25,8 @@ var ErrUnknownFormat = errors.New("unknown export format")
 
 // Record is the exported form of an entry: one JSON object per line in
 // jsonl, one row per entry in csv (with these names as the header).
+// PrevHash and Hash are the chain links (Entry.PrevHash, Entry.Hash): with
+// the key, an export can be checked on its own.
 type Record struct {
 	ID       int64  `json:"id"`
 	At       string `json:"at"` // RFC 3339, UTC

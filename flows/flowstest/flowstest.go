@@ -138,7 +138,8 @@ func New(t testing.TB, opts ...Options) *Harness {
 	h.Hasher = password.NewHasher(p, slots)
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
 		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
-		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime})
+		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
+		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@
 package secret
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -53,8 +54,9 @@ const (
 	// HKDF info strings: one per derived key, so the cipher key and the MAC
 	// key are independent even though they come from one file. Changing one
 	// makes every stored value unreadable.
-	infoSeal = "sspr v1 seal aes-256-gcm"
-	infoMAC  = "sspr v1 mac hmac-sha256"
+	infoSeal  = "sspr v1 seal aes-256-gcm"
+	infoMAC   = "sspr v1 mac hmac-sha256"
+	infoAudit = "sspr v1 audit-chain hmac-sha256"
 
 	// maxSealLen is GCM's plaintext limit, (2^32 - 2) blocks; Seal panics
 	// beyond it.
@@ -64,8 +66,9 @@ const (
 // Keys are the secrets derived from the key file. They are immutable and safe
 // for concurrent use.
 type Keys struct {
-	aead   cipher.AEAD
-	macKey []byte
+	aead     cipher.AEAD
+	macKey   []byte
+	auditKey []byte
 }
 
 // LoadOrCreateKeys reads dir/sspr.key, creating it (and dir, mode 0700) with 32
@@ -166,8 +169,8 @@ func syncDir(dir string) {
 	}
 }
 
-// deriveKeys derives the sealing and MAC keys from the master key with
-// HKDF-SHA256. No salt is needed: the master key is uniformly random.
+// deriveKeys derives the sealing, MAC and audit-chain keys from the master
+// key with HKDF-SHA256. No salt is needed: the master key is uniformly random.
 func deriveKeys(master []byte) (*Keys, error) {
 	sealKey := make([]byte, 32)
 	if _, err := io.ReadFull(hkdf.New(sha256.New, master, nil, []byte(infoSeal)), sealKey); err != nil {
@@ -177,6 +180,10 @@ func deriveKeys(master []byte) (*Keys, error) {
 	if _, err := io.ReadFull(hkdf.New(sha256.New, master, nil, []byte(infoMAC)), macKey); err != nil {
 		return nil, fmt.Errorf("derive MAC key: %w", err)
 	}
+	auditKey := make([]byte, 32)
+	if _, err := io.ReadFull(hkdf.New(sha256.New, master, nil, []byte(infoAudit)), auditKey); err != nil {
+		return nil, fmt.Errorf("derive audit key: %w", err)
+	}
 	block, err := aes.NewCipher(sealKey)
 	if err != nil {
 		return nil, fmt.Errorf("create cipher: %w", err)
@@ -185,8 +192,15 @@ func deriveKeys(master []byte) (*Keys, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create GCM: %w", err)
 	}
-	return &Keys{aead: aead, macKey: macKey}, nil
+	return &Keys{aead: aead, macKey: macKey, auditKey: auditKey}, nil
 }
+
+// AuditKey returns a copy of the key the audit log's chain is MAC'd with. It
+// is a derivation of its own, so nothing else sspr MACs (codes, vouchers)
+// can be passed off as a link of the chain, and it lives only in memory:
+// whoever can write the database but not read sspr.key cannot recompute
+// the chain.
+func (k *Keys) AuditKey() []byte { return bytes.Clone(k.auditKey) }
 
 // Seal encrypts plain with AES-256-GCM under a fresh random nonce, which it
 // prefixes to the result. associated is authenticated but not stored: pass the

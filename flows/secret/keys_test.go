@@ -196,6 +196,23 @@ func TestKeyDerivation(t *testing.T) {
 	if bytes.Equal(sealKey, macKey) || !bytes.Equal(k.macKey, macKey) {
 		t.Error("sealing and MAC keys are not independent derivations")
 	}
+
+	// The audit chain's key is a derivation of its own, pinned like the MAC
+	// key (cross-checked with Python): changing it would make every keyed
+	// audit row fail to verify.
+	auditKey, _ := hkdf.Key(sha256.New, master, nil, infoAudit, 32)
+	if got := k.AuditKey(); !bytes.Equal(got, auditKey) || bytes.Equal(got, macKey) || bytes.Equal(got, sealKey) {
+		t.Errorf("AuditKey = %x, want the HKDF derivation %x, distinct from the other keys", got, auditKey)
+	}
+	const pinnedAudit = "7499cc58c81aba557868f53c6907bb0727ce92344ffced257b0844dffd481412"
+	if got := hex.EncodeToString(k.AuditKey()); got != pinnedAudit {
+		t.Errorf("AuditKey = %s, want pinned %s", got, pinnedAudit)
+	}
+	// A copy: whoever holds it cannot change the key of others.
+	k.AuditKey()[0] ^= 1
+	if !bytes.Equal(k.AuditKey(), auditKey) {
+		t.Error("AuditKey hands out the key itself, not a copy")
+	}
 }
 
 func TestMAC(t *testing.T) {

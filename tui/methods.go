@@ -37,7 +37,6 @@ type methods struct {
 	req     request
 	pending string
 	err     string
-	dead    bool
 	// sent remembers the codes sent in this journey, so going back from the
 	// code screen and choosing the same way again reopens it instead of
 	// being refused by the resend cooldown.

@@ -326,8 +326,7 @@ func (t *auditTab) view(width int) string {
 		b.WriteString(wrap(st.Success.Render(fmt.Sprintf("%s Audit chain intact: %s verified.", st.Glyphs.Met,
 			counted(t.report.Rows, "row", "rows"))), width))
 	default:
-		b.WriteString(st.Error.Render(wrap(fmt.Sprintf("%s Audit chain broken at row %d: %s", st.Glyphs.Unmet, t.report.BadID,
-			sanitize.String(t.report.Problem)), width)))
+		b.WriteString(st.Error.Render(wrap(st.Glyphs.Unmet+" Audit chain broken: "+findingsLine(t.report.Findings), width)))
 	}
 	b.WriteString("\n" + wrap(st.Muted.Render(sanitize.String("Filter: "+t.filterSummary()+"  (/ to change)")), width) + "\n")
 	if !t.loaded {
@@ -423,4 +422,23 @@ func (t *auditTab) formView(width int) string {
 		b.WriteString("\n" + st.Error.Render(sanitize.String(t.formErr)))
 	}
 	return wrap(b.String(), width)
+}
+
+// maxFindingsShown is how many findings of a broken chain the Audit tab
+// names; sspr audit verify lists them all.
+const maxFindingsShown = 3
+
+// findingsLine names what audit verify found: every finding, a whole-log
+// one (a checkpoint the log no longer reaches) as well as a row's, up to
+// maxFindingsShown.
+func findingsLine(findings []audit.Finding) string {
+	texts := make([]string, 0, maxFindingsShown)
+	for _, f := range findings[:min(len(findings), maxFindingsShown)] {
+		texts = append(texts, sanitize.String(f.Text))
+	}
+	line := strings.Join(texts, "; ")
+	if more := len(findings) - len(texts); more > 0 {
+		line += fmt.Sprintf("; and %s (sspr audit verify lists them all)", counted(more, "more finding", "more findings"))
+	}
+	return line
 }

@@ -629,7 +629,7 @@ func TestPanelAudit(t *testing.T) {
 	// A tampered row breaks the chain; its hostile detail is shown safely.
 	h.exec(t, `UPDATE audit SET detail = ? WHERE id = 2`, "\x1b]8;;https://evil.example/\x07click\x1b]8;;\x07 \u202eevil")
 	d.keys("1", "3")
-	d.see("Audit chain broken at row 2")
+	d.see("Audit chain broken: row 2 was edited (MAC mismatch)")
 	a := panelOf(d).tabs[2].(*auditTab)
 	for range 100 {
 		if a.entries[a.cursor].ID == 2 {
@@ -680,3 +680,21 @@ func TestPanelInsights(t *testing.T) {
 // teaKeyText is a key press whose text holds more than one character, as an
 // input method or a hostile terminal may send.
 func teaKeyText(s string) tea.KeyPressMsg { return tea.KeyPressMsg{Code: 'x', Text: s} }
+
+// TestAuditFindingsLine: the Audit tab names what verify found, whole-log
+// findings too, and points to the CLI for the rest.
+func TestAuditFindingsLine(t *testing.T) {
+	got := findingsLine([]audit.Finding{{ID: 17, Text: "row 17 was edited (MAC mismatch)"},
+		{ID: 0, Text: "the audit table was emptied (checkpoint says 57 rows)"}})
+	if got != "row 17 was edited (MAC mismatch); the audit table was emptied (checkpoint says 57 rows)" {
+		t.Fatalf("two findings: %q", got)
+	}
+	var many []audit.Finding
+	for i := range 5 {
+		many = append(many, audit.Finding{ID: int64(i + 1), Text: fmt.Sprintf("row %d was edited\x1b[2J", i+1)})
+	}
+	got = findingsLine(many)
+	if got != "row 1 was edited; row 2 was edited; row 3 was edited; and 2 more findings (sspr audit verify lists them all)" {
+		t.Fatalf("five findings: %q", got)
+	}
+}

@@ -380,7 +380,6 @@ type recoveryCodes struct {
 	e         *env
 	sessionID string
 	codes     []string
-	err       string
 }
 
 func newRecoveryCodes(e *env, sessionID string) *recoveryCodes {

@@ -39,9 +39,14 @@ var hashes = regexp.MustCompile(`\b[0-9a-f]{16,64}\b`)
 
 // screenGolden compares what the screen shows with
 // testdata/<test name>.golden; go test -run NAME -update rewrites it.
-func screenGolden(t *testing.T, d *driver) {
+// masks rewrite what differs from run to run (keys, codes) first.
+func screenGolden(t *testing.T, d *driver, masks ...func(string) string) {
 	t.Helper()
-	golden.RequireEqual(t, hashes.ReplaceAllStringFunc(seen(t, d), func(h string) string {
+	s := seen(t, d)
+	for _, m := range masks {
+		s = m(s)
+	}
+	golden.RequireEqual(t, hashes.ReplaceAllStringFunc(s, func(h string) string {
 		return strings.Repeat("h", len(h))
 	}))
 }

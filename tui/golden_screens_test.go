@@ -63,6 +63,14 @@ func pinnedScreens() []pinnedScreen {
 			return d
 		}
 	}
+	// wrongPassword signs in as alice with a password that is not hers.
+	wrongPassword := func(d *driver) {
+		d.keys("2")
+		d.typeText("alice")
+		d.keys("enter")
+		d.typeText("not the password")
+		d.keys("enter")
+	}
 	return []pinnedScreen{
 		{name: "welcome", want: (*welcome)(nil), open: func(t *testing.T) *driver {
 			_, d := person(t)
@@ -97,6 +105,19 @@ func pinnedScreens() []pinnedScreen {
 			d.keys("enter")
 			return d
 		}},
+		{name: "sign in refused", want: (*signIn)(nil), open: func(t *testing.T) *driver {
+			_, d := person(t)
+			wrongPassword(d)
+			return d
+		}},
+		{name: "sign in paced", want: (*signIn)(nil), open: func(t *testing.T) *driver {
+			h, d := person(t)
+			for i := range flows.SourceSlowAfter {
+				_, _ = h.Svc.SignIn(context.Background(), fmt.Sprintf("visitor%d", i), "wrong password", "kiosk:test")
+			}
+			wrongPassword(d)
+			return d
+		}},
 		{name: "method picker", want: (*methods)(nil), by: "TestGoldenREADME/method_picker"},
 		{name: "method picker second step", want: (*methods)(nil), by: "TestVoucherOnlySecondStepExplained"},
 		{name: "code entry email", want: (*codeEntry)(nil), by: "TestGoldenREADME/code_entry"},
@@ -106,6 +127,22 @@ func pinnedScreens() []pinnedScreen {
 			d.sendEmailCode()
 			d.typeText("00000000")
 			d.keys("enter")
+			return d
+		}},
+		{name: "code entry code resent", want: (*codeEntry)(nil), open: func(t *testing.T) *driver {
+			_, d := person(t)
+			d.startReset("alice")
+			d.sendEmailCode()
+			d.tick(30 * time.Second)
+			d.keys("ctrl+r")
+			return d
+		}},
+		{name: "code entry code expired", want: (*codeEntry)(nil), open: func(t *testing.T) *driver {
+			// Without the idle wipe, which would come first.
+			d := newDriver(t, newHarness(t), Options{Mode: ModeKiosk})
+			d.startReset("alice")
+			d.sendEmailCode()
+			d.tick(10 * time.Minute)
 			return d
 		}},
 		{name: "code entry text message", want: (*codeEntry)(nil), open: func(t *testing.T) *driver {
@@ -209,6 +246,12 @@ func pinnedScreens() []pinnedScreen {
 		}},
 		{name: "admin policy editor", want: (*policyTab)(nil), by: "TestPolicyEditorShowsWholeValue"},
 		{name: "admin users", want: (*usersTab)(nil), by: "TestGoldenREADME/admin_users"},
+		{name: "admin users search", want: (*usersTab)(nil), open: func(t *testing.T) *driver {
+			_, d := admin(t)
+			d.keys("2", "/")
+			d.typeText("car")
+			return d
+		}},
 		{name: "admin user actions", want: (*usersTab)(nil), open: func(t *testing.T) *driver {
 			_, d := admin(t)
 			panelSearch(d, "carol")
@@ -252,6 +295,16 @@ func pinnedScreens() []pinnedScreen {
 		{name: "admin audit detail", want: (*auditDetail)(nil), by: "TestGoldenAuditDetail/80x24"},
 		{name: "admin insights", want: (*insightsTab)(nil), by: "TestGoldenREADME/admin_insights"},
 		{name: "admin blocks", want: (*blocksTab)(nil), by: "TestBlocksTabGolden"},
+		{name: "admin blocks clear question", want: (*blocksTab)(nil), open: func(t *testing.T) *driver {
+			_, d := admin(t)
+			d.keys("5", "enter")
+			return d
+		}},
+		{name: "admin blocks empty", want: (*blocksTab)(nil), open: func(t *testing.T) *driver {
+			_, d := admin(t)
+			d.keys("5", "enter", "y")
+			return d
+		}},
 		{name: "admin help", want: (*usersTab)(nil), by: "TestGoldenAdminHelp/80x24"},
 		{name: "admin leave kiosk", want: (*adminHome)(nil), open: func(t *testing.T) *driver {
 			_, d := admin(t)

@@ -80,7 +80,7 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 	}
 	ov.CanConfirm = st.due && st.canReset && !u.ReregisterRequired
 	for _, kind := range policy.AllMethods() {
-		if kind == policy.Voucher {
+		if kind.Describe().Issued {
 			continue // issued by the helpdesk, not registered
 		}
 		ms := MethodStatus{Method: kind, Label: kind.Label(), Allowed: s.usable(pol, kind, u.IsAdmin, flowReset)}
@@ -109,6 +109,16 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 	return ov, nil
 }
 
+// checkDestination normalises and checks an address or number for a
+// channel, returning it as it will be stored.
+func checkDestination(ch policy.Channel, dest string) (string, error) {
+	if ch == policy.ChannelSMS {
+		dest = NormalisePhone(dest)
+		return dest, ValidatePhone(dest)
+	}
+	return dest, ValidateEmail(dest)
+}
+
 // BeginContact starts registering an email address or phone number: a code is
 // sent to it, and it counts only after that code is entered.
 func (s *Service) BeginContact(ctx context.Context, sessionID string, m policy.Method, destination string) (CodeSent, error) {
@@ -120,23 +130,16 @@ func (s *Service) BeginContact(ctx context.Context, sessionID string, m policy.M
 	if err != nil {
 		return CodeSent{}, err
 	}
-	var masked string
-	switch m {
-	case policy.Email:
-		if err := ValidateEmail(destination); err != nil {
-			return CodeSent{}, err
-		}
-		masked = MaskEmail(destination)
-	case policy.SMS:
-		destination = NormalisePhone(destination)
-		if err := ValidatePhone(destination); err != nil {
-			return CodeSent{}, err
-		}
-		masked = MaskPhone(destination)
-	default:
+	ch := m.Describe().Channel
+	if ch == policy.ChannelNone {
 		return CodeSent{}, ErrNotAllowed
 	}
-	if !pol.Allows(m) || !s.dispatcher.HasChannel(channelOf(m)) {
+	destination, err = checkDestination(ch, destination)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	masked := maskDestination(ch, destination)
+	if !pol.Allows(m) || !s.canSend(m) {
 		return CodeSent{}, ErrNotAllowed
 	}
 	if err := s.checkBlocked(ctx, ses.username, ses.source); err != nil {

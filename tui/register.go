@@ -52,12 +52,9 @@ type registerContact struct {
 }
 
 func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion string) *registerContact {
-	placeholder := "name@example.com"
-	if m == policy.SMS {
-		placeholder = "+15551234567"
-	}
+	d := m.Describe()
 	s := &registerContact{e: e, sessionID: sessionID, method: m, now: e.now(),
-		dest: newInput(e, placeholder, limitContact, false), code: newInput(e, "8-digit code", limitCode, false)}
+		dest: newInput(e, d.Example, limitContact, false), code: newInput(e, d.Placeholder, limitCode, false)}
 	s.dest.SetValue(sanitize.String(suggestion))
 	s.dest.CursorEnd()
 	s.dest.Focus()
@@ -65,7 +62,7 @@ func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion st
 	return s
 }
 
-func (s *registerContact) title() string { return "Your security info · " + contactNoun(s.method) }
+func (s *registerContact) title() string { return "Your security info · " + s.method.Describe().Noun }
 func (s *registerContact) typing() bool  { return true }
 
 func (s *registerContact) help() []key.Binding {
@@ -112,7 +109,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.code.SetValue("")
 			return s, nil
 		}
-		return s, backToOverview(contactNoun(s.method) + " saved.")
+		return s, backToOverview(s.method.Describe().Noun + " saved.")
 	case tea.KeyPressMsg:
 		s.note = ""
 		switch {
@@ -154,7 +151,7 @@ func (s *registerContact) send() tea.Cmd {
 	}
 	dest := strings.TrimSpace(s.dest.Value())
 	if dest == "" {
-		s.err = "Type the " + strings.ToLower(contactNoun(s.method)) + " first."
+		s.err = "Type the " + strings.ToLower(s.method.Describe().Noun) + " first."
 		return nil
 	}
 	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next(s.e)
@@ -186,11 +183,7 @@ func (s *registerContact) view(width int) string {
 	st := s.e.st
 	fieldW := min(44, max(width-4, 8))
 	if s.sent == nil {
-		what := "email address"
-		if s.method == policy.SMS {
-			what = "mobile number, with the country code (like +15551234567)"
-		}
-		b.WriteString(st.Body.Render("Type your "+what+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
+		b.WriteString(st.Body.Render("Type your "+s.method.Describe().AskFor+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
 		fitInput(&s.dest, fieldW)
 		b.WriteString(s.dest.View() + "\n")
 		if s.destFilled.on {

@@ -89,17 +89,16 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 				continue
 			}
 			ms.Registered, ms.ConfirmedAt, ms.Detail = true, time.Unix(m.ConfirmedAt, 0), m.Destination
-			switch kind {
-			case policy.RecoveryCodes:
+			if d := kind.Describe(); d.Detail != "" {
+				ms.Detail = d.Detail
+			}
+			if kind == policy.RecoveryCodes {
+				// How many are left is worth more than that they exist.
 				n, err := store.CountUnusedRecoveryCodes(ctx, s.db, u.ID)
 				if err != nil {
 					return Overview{}, fmt.Errorf("overview: %w", err)
 				}
 				ms.Detail = fmt.Sprintf("%d of %d codes left", n, RecoveryCodeCount)
-			case policy.Authenticator:
-				ms.Detail = "set up"
-			case policy.Questions:
-				ms.Detail = "answers saved"
 			}
 		}
 		if ms.Allowed || ms.Registered {
@@ -307,7 +306,7 @@ func (s *Service) BeginAuthenticator(ctx context.Context, sessionID string) (Enr
 	if err != nil {
 		return Enrolment{}, err
 	}
-	if !pol.Allows(policy.Authenticator) && !ses.isAdminUser(ctx, s) {
+	if !pol.Usable(policy.Authenticator, ses.isAdminUser(ctx, s)) {
 		return Enrolment{}, ErrNotAllowed
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.issuer, AccountName: ses.username, Period: totpPeriod,
@@ -377,7 +376,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, sessionID string) ([]str
 	if err != nil {
 		return nil, err
 	}
-	if !pol.Allows(policy.RecoveryCodes) && !ses.isAdminUser(ctx, s) {
+	if !pol.Usable(policy.RecoveryCodes, ses.isAdminUser(ctx, s)) {
 		return nil, ErrNotAllowed
 	}
 	codes := make([]string, RecoveryCodeCount)
@@ -417,7 +416,7 @@ func (s *Service) RegisterQuestions(ctx context.Context, sessionID string, qas [
 	if err != nil {
 		return err
 	}
-	if !pol.Allows(policy.Questions) || ses.isAdminUser(ctx, s) {
+	if !pol.Usable(policy.Questions, ses.isAdminUser(ctx, s)) {
 		return ErrNotAllowed
 	}
 	if len(qas) != pol.QuestionsToRegister {

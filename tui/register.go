@@ -222,7 +222,7 @@ type enrolAuthenticator struct {
 }
 
 func newEnrolAuthenticator(e *env, sessionID string) *enrolAuthenticator {
-	s := &enrolAuthenticator{e: e, sessionID: sessionID, code: newInput(e, "6-digit code", limitCode, false), showQR: true}
+	s := &enrolAuthenticator{e: e, sessionID: sessionID, code: newInput(e, policy.Authenticator.Describe().Placeholder, limitCode, false), showQR: true}
 	s.code.Focus()
 	return s
 }
@@ -302,8 +302,8 @@ func (s *enrolAuthenticator) submit() tea.Cmd {
 		return nil
 	}
 	code := flows.NormaliseCode(s.code.Value())
-	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		s.err = "Type the 6-digit code your app shows."
+	if n := policy.Authenticator.Describe().CodeLength; len(code) != n || strings.Trim(code, "0123456789") != "" {
+		s.err = fmt.Sprintf("Type the %d-digit code your app shows.", n)
 		return nil
 	}
 	e, id, seq := s.e, s.sessionID, s.req.next(s.e)
@@ -327,7 +327,8 @@ func (s *enrolAuthenticator) view(width int) string {
 	secret := components.GroupSecret(s.enr.Secret)
 	scan := st.Body.Render("1. Scan this with your authenticator app.")
 	cantScan := st.Muted.Render("Can't scan? Press tab for the key to type.")
-	typeCode := st.Body.Render("2. Type the 6-digit code it shows:")
+	code := policy.Authenticator.Describe().Placeholder
+	typeCode := st.Body.Render("2. Type the " + code + " it shows:")
 	qrW, qrH := maxLineWidth(s.qr), strings.Count(s.qr, "\n")+1
 	if s.showQR && qrW <= width && width >= qrW+30 && qrH+1 <= s.e.bodyHeight {
 		// QR on the left, instructions on the right.
@@ -355,7 +356,7 @@ func (s *enrolAuthenticator) view(width int) string {
 	}
 	b.WriteString(st.Body.Render("In your app, add an account by hand with this key:") + "\n")
 	b.WriteString(st.Code.Render(secret) + "\n\n")
-	b.WriteString(st.Body.Render("Then type the 6-digit code it shows:") + "\n" + s.code.View() + "\n")
+	b.WriteString(st.Body.Render("Then type the "+code+" it shows:") + "\n" + s.code.View() + "\n")
 	if status != "" {
 		b.WriteString(status + "\n")
 	}

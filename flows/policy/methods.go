@@ -85,7 +85,9 @@ type Descriptor struct {
 	// Prompt words choosing the method as an action: "Email me a code".
 	Prompt string
 	// Noun names what the person registers, capitalised: "Email address".
-	// Screens lower-case it inside sentences ("Remove email address?").
+	// Screens lower-case it inside sentences ("Remove email address?"). It
+	// is not the label, since "remove email code" reads as if one code
+	// were withdrawn.
 	Noun string
 	// Short names the method in a crowded line: "text", "app".
 	Short string
@@ -109,6 +111,9 @@ type Descriptor struct {
 	// screen; "{organisation}" is replaced by the organisation's name.
 	// Empty for channel methods, whose screen says where the code went.
 	Instruction string
+	// Detail is what a person's security info says of the method once
+	// registered, for a method without a destination to show: "set up".
+	Detail string
 	// Admin says whether an administrator may use the method.
 	Admin AdminUse
 	// CountsAlone is false for a method that never suffices on its own
@@ -139,13 +144,13 @@ var methods = []struct {
 		Alphabet: AlphabetDigits, CodeLength: SentCodeDigits, Placeholder: digitsPlaceholder(SentCodeDigits),
 		Admin: AdminAlways, CountsAlone: true}},
 	{Authenticator, Descriptor{Label: "Authenticator app", Prompt: "Use my authenticator app", Noun: "Authenticator app",
-		Short: "app", Letter: 'A',
+		Short: "app", Letter: 'A', Detail: "set up",
 		Alphabet: AlphabetDigits, CodeLength: AuthenticatorDigits, Placeholder: digitsPlaceholder(AuthenticatorDigits),
 		Instruction: fmt.Sprintf("Open your authenticator app and type the %d-digit code it shows for {organisation}.",
 			AuthenticatorDigits),
 		Admin: AdminAlways, CountsAlone: true}},
 	{RecoveryCodes, Descriptor{Label: "Recovery code", Prompt: "Use a recovery code", Noun: "Recovery codes",
-		Short: "recovery", Letter: 'R',
+		Short: "recovery", Letter: 'R', Detail: "codes saved",
 		Alphabet: AlphabetRecovery, CodeLength: RecoveryCodeLength, Placeholder: "recovery code",
 		Instruction: "Type one of the recovery codes you saved. Each code works once.",
 		Admin:       AdminAlways, CountsAlone: true}},
@@ -155,7 +160,7 @@ var methods = []struct {
 		Instruction: "Type the voucher the helpdesk gave you after checking who you are.",
 		Admin:       AdminIfAllowed, CountsAlone: true, Issued: true}},
 	{Questions, Descriptor{Label: "Security questions", Prompt: "Answer my security questions", Noun: "Security questions",
-		Short: "questions", Letter: 'Q',
+		Short: "questions", Letter: 'Q', Detail: "answers saved",
 		Admin: AdminNever}},
 }
 

@@ -53,6 +53,11 @@ func TestMethodTable(t *testing.T) {
 		if d.Alphabet == AlphabetDigits && !strings.Contains(d.Placeholder, "digit") {
 			t.Errorf("%s: placeholder %q does not say the code is digits", m, d.Placeholder)
 		}
+		// Security info shows a registered method's destination, or else
+		// its detail; what the helpdesk issues is not registered at all.
+		if (d.Detail != "") != (!sends && !d.Issued) {
+			t.Errorf("%s: detail %q must be set exactly for registered methods without a destination", m, d.Detail)
+		}
 		if got, err := ParseMethod(strings.ToUpper(string(m))); err != nil || got != m {
 			t.Errorf("ParseMethod(%q) = %q, %v", strings.ToUpper(string(m)), got, err)
 		}

@@ -253,7 +253,9 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
 		if f.decoy {
 			cause = ErrWrongCode
-			if m == policy.Email {
+			// A sent code on the decoy path counts its tries as a real
+			// one does, whichever channel it pretends to use.
+			if m.Describe().SendsCode() {
 				challengeID = openID
 				cause = s.checkSentCodeIn(ctx, tx, challengeID, "", true)
 			}

@@ -283,19 +283,14 @@ func (s *Service) RegisterVerified(ctx context.Context, actor Actor, username st
 	err := s.adminChange(ctx, actor, username, audit.EventMethodRegistered, string(m)+" (registered by an administrator)",
 		func(tx *store.Tx, u *store.User) error {
 			method := store.Method{UserID: u.ID, Kind: string(m), CreatedAt: now, ConfirmedAt: now}
-			switch m {
-			case policy.Email:
-				if err := ValidateEmail(value); err != nil {
+			switch {
+			case m.Describe().SendsCode():
+				dest, err := checkDestination(m.Describe().Channel, value)
+				if err != nil {
 					return err
 				}
-				method.Destination = value
-			case policy.SMS:
-				value = NormalisePhone(value)
-				if err := ValidatePhone(value); err != nil {
-					return err
-				}
-				method.Destination = value
-			case policy.Authenticator:
+				method.Destination = dest
+			case m == policy.Authenticator:
 				value = strings.ToUpper(strings.ReplaceAll(value, " ", ""))
 				if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(value); err != nil || len(value) < 16 {
 					return fmt.Errorf("authenticator secret must be base32 of at least 16 characters: %w", ErrInvalid)

@@ -78,7 +78,7 @@ func (s *Service) workOutShape(ctx context.Context, now time.Time) decoyShape {
 	flush := func() {
 		// Questions alone are no way through, so nobody real has that
 		// shape: such a person walks the decoy path themselves.
-		if len(kinds) > 0 && !(len(kinds) == 1 && kinds[0] == string(policy.Questions)) {
+		if len(kinds) > 0 && !(len(kinds) == 1 && !policy.Method(kinds[0]).Describe().CountsAlone) {
 			sort.Strings(kinds)
 			sets[strings.Join(kinds, ",")]++
 		}
@@ -91,12 +91,12 @@ func (s *Service) workOutShape(ctx context.Context, now time.Time) decoyShape {
 			user = r.UserID
 		}
 		kinds = append(kinds, r.Kind)
-		switch policy.Method(r.Kind) {
-		case policy.Email:
+		switch policy.Method(r.Kind).Describe().Channel {
+		case policy.ChannelEmail:
 			if i := strings.LastIndexByte(r.Destination, '@'); i >= 0 && i < len(r.Destination)-1 {
 				domains[strings.ToLower(r.Destination[i+1:])]++
 			}
-		case policy.SMS:
+		case policy.ChannelSMS:
 			if d := digitsOf(r.Destination); strings.HasPrefix(r.Destination, "+") && len(d) >= 7 && len(d) <= 15 {
 				codes[callingCode(d)]++
 			}
@@ -139,17 +139,18 @@ func (s *Service) makeDecoy(ctx context.Context, f *flow, pol policy.Policy) err
 	f.options = nil
 	proving := 0
 	for _, kind := range policy.AllMethods() {
-		if !s.usable(pol, kind, false, f.kind) || kind != policy.Voucher && !shape.kinds[kind] {
+		d := kind.Describe()
+		if !s.usable(pol, kind, false, f.kind) || !d.Issued && !shape.kinds[kind] {
 			continue
 		}
-		o := MethodOption{Method: kind, Label: kind.Label()}
-		switch kind {
-		case policy.Email:
+		o := MethodOption{Method: kind, Label: d.Label}
+		switch d.Channel {
+		case policy.ChannelEmail:
 			o.Destination, o.SendsCode = s.decoyEmail(f.account, shape), true
-		case policy.SMS:
+		case policy.ChannelSMS:
 			o.Destination, o.SendsCode = s.decoyPhone(f.account, shape), true
 		}
-		if kind != policy.Voucher && kind != policy.Questions {
+		if !d.Issued && d.CountsAlone {
 			proving++
 		}
 		f.options = append(f.options, o)

@@ -94,7 +94,7 @@ func (f *flow) satisfied() bool {
 		return false
 	}
 	for m := range f.proven {
-		if m != policy.Questions {
+		if m.Describe().CountsAlone {
 			return true
 		}
 	}

@@ -80,7 +80,7 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 	}
 	ov.CanConfirm = st.due && st.canReset && !u.ReregisterRequired
 	for _, kind := range policy.AllMethods() {
-		if kind == policy.Voucher {
+		if kind.Describe().Issued {
 			continue // issued by the helpdesk, not registered
 		}
 		ms := MethodStatus{Method: kind, Label: kind.Label(), Allowed: s.usable(pol, kind, u.IsAdmin, flowReset)}
@@ -89,17 +89,16 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 				continue
 			}
 			ms.Registered, ms.ConfirmedAt, ms.Detail = true, time.Unix(m.ConfirmedAt, 0), m.Destination
-			switch kind {
-			case policy.RecoveryCodes:
+			if d := kind.Describe(); d.Detail != "" {
+				ms.Detail = d.Detail
+			}
+			if kind == policy.RecoveryCodes {
+				// How many are left is worth more than that they exist.
 				n, err := store.CountUnusedRecoveryCodes(ctx, s.db, u.ID)
 				if err != nil {
 					return Overview{}, fmt.Errorf("overview: %w", err)
 				}
 				ms.Detail = fmt.Sprintf("%d of %d codes left", n, RecoveryCodeCount)
-			case policy.Authenticator:
-				ms.Detail = "set up"
-			case policy.Questions:
-				ms.Detail = "answers saved"
 			}
 		}
 		if ms.Allowed || ms.Registered {
@@ -107,6 +106,16 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 		}
 	}
 	return ov, nil
+}
+
+// checkDestination normalises and checks an address or number for a
+// channel, returning it as it will be stored.
+func checkDestination(ch policy.Channel, dest string) (string, error) {
+	if ch == policy.ChannelSMS {
+		dest = NormalisePhone(dest)
+		return dest, ValidatePhone(dest)
+	}
+	return dest, ValidateEmail(dest)
 }
 
 // BeginContact starts registering an email address or phone number: a code is
@@ -120,23 +129,16 @@ func (s *Service) BeginContact(ctx context.Context, sessionID string, m policy.M
 	if err != nil {
 		return CodeSent{}, err
 	}
-	var masked string
-	switch m {
-	case policy.Email:
-		if err := ValidateEmail(destination); err != nil {
-			return CodeSent{}, err
-		}
-		masked = MaskEmail(destination)
-	case policy.SMS:
-		destination = NormalisePhone(destination)
-		if err := ValidatePhone(destination); err != nil {
-			return CodeSent{}, err
-		}
-		masked = MaskPhone(destination)
-	default:
+	ch := m.Describe().Channel
+	if ch == policy.ChannelNone {
 		return CodeSent{}, ErrNotAllowed
 	}
-	if !pol.Allows(m) || !s.dispatcher.HasChannel(channelOf(m)) {
+	destination, err = checkDestination(ch, destination)
+	if err != nil {
+		return CodeSent{}, err
+	}
+	masked := maskDestination(ch, destination)
+	if !pol.Allows(m) || !s.canSend(m) {
 		return CodeSent{}, ErrNotAllowed
 	}
 	if err := s.checkBlocked(ctx, ses.username, ses.source); err != nil {
@@ -304,7 +306,7 @@ func (s *Service) BeginAuthenticator(ctx context.Context, sessionID string) (Enr
 	if err != nil {
 		return Enrolment{}, err
 	}
-	if !pol.Allows(policy.Authenticator) && !ses.isAdminUser(ctx, s) {
+	if !pol.Usable(policy.Authenticator, ses.isAdminUser(ctx, s)) {
 		return Enrolment{}, ErrNotAllowed
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.issuer, AccountName: ses.username, Period: totpPeriod,
@@ -374,7 +376,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, sessionID string) ([]str
 	if err != nil {
 		return nil, err
 	}
-	if !pol.Allows(policy.RecoveryCodes) && !ses.isAdminUser(ctx, s) {
+	if !pol.Usable(policy.RecoveryCodes, ses.isAdminUser(ctx, s)) {
 		return nil, ErrNotAllowed
 	}
 	codes := make([]string, RecoveryCodeCount)
@@ -414,7 +416,7 @@ func (s *Service) RegisterQuestions(ctx context.Context, sessionID string, qas [
 	if err != nil {
 		return err
 	}
-	if !pol.Allows(policy.Questions) || ses.isAdminUser(ctx, s) {
+	if !pol.Usable(policy.Questions, ses.isAdminUser(ctx, s)) {
 		return ErrNotAllowed
 	}
 	if len(qas) != pol.QuestionsToRegister {

@@ -82,7 +82,8 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 		if !s.usable(pol, kind, u.IsAdmin, f.kind) {
 			continue
 		}
-		if kind == policy.Voucher {
+		d := kind.Describe()
+		if d.Issued {
 			// Always offered, so its presence tells nothing; it counts only
 			// when the helpdesk actually issued one.
 			f.options = append(f.options, MethodOption{Method: kind, Label: kind.Label()})
@@ -99,15 +100,13 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 			if m.Kind != string(kind) {
 				continue
 			}
-			o := MethodOption{Method: kind, Label: kind.Label()}
-			switch kind {
-			case policy.Email:
-				o.Destination, o.SendsCode = MaskEmail(m.Destination), true
+			o := MethodOption{Method: kind, Label: d.Label}
+			if d.SendsCode() {
+				o.Destination, o.SendsCode = maskDestination(d.Channel, m.Destination), true
 				f.destinations[kind] = m.Destination
-			case policy.SMS:
-				o.Destination, o.SendsCode = MaskPhone(m.Destination), true
-				f.destinations[kind] = m.Destination
-			case policy.Questions:
+			}
+			if kind == policy.Questions {
+				// Too few answers saved for what the policy asks is no way through.
 				answers, err := store.Answers(ctx, s.db, u.ID)
 				if err != nil {
 					return fmt.Errorf("start: %w", err)
@@ -116,7 +115,7 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 					continue
 				}
 			}
-			if kind != policy.Questions {
+			if d.CountsAlone {
 				nonQuestion++
 			}
 			f.options = append(f.options, o)
@@ -134,35 +133,38 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 
 // usable says whether a method may be used in this kind of flow.
 func (s *Service) usable(pol policy.Policy, m policy.Method, isAdmin bool, kind flowKind) bool {
-	if !pol.Allows(m) && !(isAdmin && m != policy.Questions && m != policy.Voucher) {
+	d := m.Describe()
+	if !pol.Usable(m, isAdmin) {
 		return false
 	}
-	if isAdmin && m == policy.Questions {
-		return false
-	}
-	if kind == flowAdminSignIn && m == policy.Voucher {
+	if kind == flowAdminSignIn && d.Issued {
 		return false
 	}
 	// A code nobody can deliver is no way to prove anything.
-	if (m == policy.Email || m == policy.SMS) && !s.canSend(m) {
-		return false
-	}
-	return true
+	return !d.SendsCode() || s.canSend(m)
 }
 
-// canSend says whether codes for an email or text message method can be
-// delivered: a channel for it is configured.
-func (s *Service) canSend(m policy.Method) bool { return s.dispatcher.HasChannel(channelOf(m)) }
+// canSend says whether codes of a sending method can be delivered: a
+// channel for it is configured.
+func (s *Service) canSend(m policy.Method) bool {
+	ch := m.Describe().Channel
+	return ch != policy.ChannelNone && s.dispatcher.HasChannel(string(ch))
+}
+
+// maskDestination hides most of an address or number of a channel.
+func maskDestination(ch policy.Channel, dest string) string {
+	if ch == policy.ChannelSMS {
+		return MaskPhone(dest)
+	}
+	return MaskEmail(dest)
+}
 
 // Configured reports whether this server can offer method m at all: email
 // and text codes need their delivery channel configured (smtp, sms); the
 // other methods need nothing. Policy may allow a method that is not
 // configured, and then nobody is offered it, which the admin should see.
 func (s *Service) Configured(m policy.Method) bool {
-	if m == policy.Email || m == policy.SMS {
-		return s.canSend(m)
-	}
-	return true
+	return !m.Describe().SendsCode() || s.canSend(m)
 }
 
 // localUser finds the person in the directory and sspr's own record of them.

@@ -24,7 +24,7 @@ import (
 // loosening them is a change to the product, not a setting.
 const (
 	// CodeDigits is the length of emailed and texted codes.
-	CodeDigits = 8
+	CodeDigits = policy.SentCodeDigits
 	// CodeLifetime is how long an emailed or texted code stays valid.
 	CodeLifetime = 10 * time.Minute
 	// CodeMaxAttempts is how many wrong submissions void a code.
@@ -47,7 +47,7 @@ const (
 	VoucherLifetime = config.DefaultVoucherLifetime
 	// RecoveryCodeCount and RecoveryCodeLength shape a set of recovery codes.
 	RecoveryCodeCount  = 10
-	RecoveryCodeLength = 10
+	RecoveryCodeLength = policy.RecoveryCodeLength
 	// FlowLifetime bounds how long a reset, sign-in or registration may take.
 	FlowLifetime = 30 * time.Minute
 	// MaxPasswordLength is the longest password accepted, in characters.

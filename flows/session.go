@@ -201,18 +201,16 @@ func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabl
 	nonQuestion := 0
 	for _, k := range kinds {
 		m := policy.Method(k)
-		if u.IsAdmin && m == policy.Questions {
-			continue
-		}
-		if !pol.Allows(m) && !(u.IsAdmin && m != policy.Voucher) {
+		d := m.Describe()
+		if !pol.Usable(m, u.IsAdmin) {
 			continue
 		}
 		// A code nobody can deliver proves nothing (as in Service.usable).
-		if (m == policy.Email || m == policy.SMS) && !canSend(m) {
+		if d.SendsCode() && !canSend(m) {
 			continue
 		}
 		st.usable++
-		if m != policy.Questions {
+		if d.CountsAlone {
 			nonQuestion++
 		}
 	}
@@ -308,12 +306,9 @@ func (s *Service) contactsOf(ctx context.Context, h store.Handler, u store.User)
 	methods, _ := store.MethodsOf(ctx, h, u.ID)
 	haveEmail := false
 	for _, m := range methods {
-		switch m.Kind {
-		case string(policy.Email):
-			out = append(out, [2]string{"email", m.Destination})
-			haveEmail = true
-		case string(policy.SMS):
-			out = append(out, [2]string{"sms", m.Destination})
+		if ch := policy.Method(m.Kind).Describe().Channel; ch != policy.ChannelNone {
+			out = append(out, [2]string{string(ch), m.Destination})
+			haveEmail = haveEmail || ch == policy.ChannelEmail
 		}
 	}
 	if !haveEmail && u.Email != "" {

@@ -212,12 +212,7 @@ func (s *Service) WaitDeliveries(ctx context.Context) error {
 	}
 }
 
-func channelOf(m policy.Method) string {
-	if m == policy.SMS {
-		return "sms"
-	}
-	return "email"
-}
+func channelOf(m policy.Method) string { return string(m.Describe().Channel) }
 
 // NormaliseCode strips the spaces and dashes people type inside codes.
 func NormaliseCode(s string) string {
@@ -239,7 +234,7 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 	if err != nil {
 		return Progress{}, err
 	}
-	if _, ok := f.option(m); !ok || m == policy.Questions {
+	if _, ok := f.option(m); !ok || m.Describe().Alphabet == policy.AlphabetNone {
 		return Progress{}, ErrNotAllowed
 	}
 	if err := s.admitProof(ctx, f.account, f.source, f.kind == flowAdminSignIn); err != nil {
@@ -258,7 +253,9 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
 		if f.decoy {
 			cause = ErrWrongCode
-			if m == policy.Email {
+			// A sent code on the decoy path counts its tries as a real
+			// one does, whichever channel it pretends to use.
+			if m.Describe().SendsCode() {
 				challengeID = openID
 				cause = s.checkSentCodeIn(ctx, tx, challengeID, "", true)
 			}
@@ -297,20 +294,17 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 // checkCodeShape refuses input that cannot be a code of this kind, with a
 // message, before anything is counted.
 func checkCodeShape(m policy.Method, code string) error {
-	switch m {
-	case policy.Email, policy.SMS:
+	d := m.Describe()
+	switch d.Alphabet {
+	case policy.AlphabetDigits:
 		if !allDigits(code) {
-			return fmt.Errorf("the code is %d digits: %w", CodeDigits, ErrInvalid)
+			return fmt.Errorf("the code is %d digits: %w", d.CodeLength, ErrInvalid)
 		}
-	case policy.Authenticator:
-		if !allDigits(code) {
-			return fmt.Errorf("the code is 6 digits: %w", ErrInvalid)
-		}
-	case policy.RecoveryCodes:
+	case policy.AlphabetRecovery:
 		if code == "" || len(code) > 64 {
-			return fmt.Errorf("recovery codes are %d characters: %w", RecoveryCodeLength, ErrInvalid)
+			return fmt.Errorf("recovery codes are %d characters: %w", d.CodeLength, ErrInvalid)
 		}
-	case policy.Voucher:
+	case policy.AlphabetVoucher:
 		if code == "" {
 			return fmt.Errorf("enter the voucher the helpdesk gave you: %w", ErrInvalid)
 		}
@@ -318,7 +312,7 @@ func checkCodeShape(m policy.Method, code string) error {
 		// counted against the account.
 		if !secret.VoucherShaped(secret.NormaliseVoucher(code)) {
 			return fmt.Errorf("a voucher is %d letters and digits in groups of 4, without 0, 1, I, L or O: %w",
-				secret.VoucherLength, ErrInvalid)
+				d.CodeLength, ErrInvalid)
 		}
 	}
 	return nil
@@ -371,12 +365,14 @@ func (s *Service) recordFailedProof(ctx context.Context, tx *store.Tx, account, 
 // for m, if any.
 func (s *Service) checkProof(ctx context.Context, tx *store.Tx, f *flow, m policy.Method, openID, code string) (string, error) {
 	now := s.now()
-	switch m {
-	case policy.Email, policy.SMS:
+	if m.Describe().SendsCode() {
 		if err := s.checkSentCodeIn(ctx, tx, openID, code, false); err != nil {
 			return "", err
 		}
 		return openID, nil
+	}
+	// The methods that send nothing each check their proof their own way.
+	switch m {
 	case policy.Authenticator:
 		method, err := store.MethodOf(ctx, tx, f.userID, string(policy.Authenticator))
 		if err != nil {

@@ -38,16 +38,7 @@ type codeEntry struct {
 const resentNote = "A new code is on its way; the previous one no longer works."
 
 func newCodeEntry(e *env, j *journey, o flows.MethodOption, sent *flows.CodeSent) *codeEntry {
-	placeholder := "8-digit code"
-	switch o.Method {
-	case policy.Authenticator:
-		placeholder = "6-digit code"
-	case policy.RecoveryCodes:
-		placeholder = "recovery code"
-	case policy.Voucher:
-		placeholder = "voucher: 4 groups of 4"
-	}
-	in := newInput(e, placeholder, limitCode, false)
+	in := newInput(e, o.Method.Describe().Placeholder, limitCode, false)
 	in.Focus()
 	return &codeEntry{e: e, j: j, option: o, sent: sent, input: in, now: e.now()}
 }
@@ -141,7 +132,7 @@ func (s *codeEntry) submit() tea.Cmd {
 		s.err = "Type the code first."
 		return nil
 	}
-	if numeric(s.option.Method) && strings.Trim(code, "0123456789") != "" {
+	if s.option.Method.Describe().Alphabet == policy.AlphabetDigits && strings.Trim(code, "0123456789") != "" {
 		s.err = "Codes are digits only."
 		return nil
 	}
@@ -151,10 +142,6 @@ func (s *codeEntry) submit() tea.Cmd {
 		p, err := e.svc.VerifyCode(e.ctx, flowID, m, code)
 		return verifiedMsg{seq: seq, p: p, err: err}
 	}
-}
-
-func numeric(m policy.Method) bool {
-	return m == policy.Email || m == policy.SMS || m == policy.Authenticator
 }
 
 // afterProof moves a journey on after a proof: to the next method, the new
@@ -185,19 +172,14 @@ type journeyMsg struct{ s screen }
 
 func (s *codeEntry) view(width int) string {
 	var b strings.Builder
-	switch s.option.Method {
-	case policy.Email, policy.SMS:
+	if d := s.option.Method.Describe(); d.SendsCode() {
 		if s.sent != nil {
 			b.WriteString(s.e.st.Body.Render("We sent a code to ") + s.e.st.Code.Render(s.sent.Destination) + ".\n")
 			b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), flows.CodeLifetime, s.e.st) + "\n\n")
 		}
-	case policy.Authenticator:
-		b.WriteString(s.e.st.Body.Render("Open your authenticator app and type the 6-digit code it shows for "+
-			sanitize.String(s.e.svc.Organisation())+".") + "\n\n")
-	case policy.RecoveryCodes:
-		b.WriteString(s.e.st.Body.Render("Type one of the recovery codes you saved. Each code works once.") + "\n\n")
-	case policy.Voucher:
-		b.WriteString(s.e.st.Body.Render("Type the voucher the helpdesk gave you after checking who you are.") + "\n\n")
+	} else if d.Instruction != "" {
+		text := strings.ReplaceAll(d.Instruction, "{organisation}", sanitize.String(s.e.svc.Organisation()))
+		b.WriteString(s.e.st.Body.Render(text) + "\n\n")
 	}
 	s.input.SetWidth(min(40, max(width-4, 8)))
 	b.WriteString(s.input.View() + "\n")

@@ -67,23 +67,7 @@ func (s *methods) refresh() {
 }
 
 // methodPrompt words an option as an action.
-func methodPrompt(o flows.MethodOption) string {
-	switch o.Method {
-	case policy.Email:
-		return "Email me a code"
-	case policy.SMS:
-		return "Text me a code"
-	case policy.Authenticator:
-		return "Use my authenticator app"
-	case policy.RecoveryCodes:
-		return "Use a recovery code"
-	case policy.Voucher:
-		return "I have a helpdesk voucher"
-	case policy.Questions:
-		return "Answer my security questions"
-	}
-	return o.Label
-}
+func methodPrompt(o flows.MethodOption) string { return o.Method.Describe().Prompt }
 
 func (s *methods) title() string {
 	if s.j.kind == journeyAdmin {
@@ -104,7 +88,7 @@ func (s *methods) help() []key.Binding {
 // for. Told only after a proof, so it says nothing about an account to
 // someone who has not proven anything.
 func (s *methods) voucherOnly() bool {
-	return s.j.proven > 0 && len(s.j.options) == 1 && s.j.options[0].Method == policy.Voucher
+	return s.j.proven > 0 && len(s.j.options) == 1 && s.j.options[0].Method.Describe().Issued
 }
 
 func (s *methods) close() {

@@ -111,7 +111,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = sentence(msg.err)
 			return s, nil
 		}
-		return s, func() tea.Msg { return refreshMsg{note: removalNoun(msg.m) + " removed."} }
+		return s, func() tea.Msg { return refreshMsg{note: msg.m.Describe().Noun + " removed."} }
 	case confirmedMsg:
 		if !s.req.current(msg.seq) {
 			return s, nil
@@ -189,24 +189,27 @@ func (s *overview) build() {
 		if ms.Registered {
 			verb = "Change"
 		}
-		switch ms.Method {
-		case policy.Email, policy.SMS:
+		noun := strings.ToLower(ms.Method.Describe().Noun)
+		// Each method registers on its own screen; the words come from the
+		// method table.
+		switch ch := ms.Method.Describe().Channel; {
+		case ch != policy.ChannelNone:
 			suggest := s.ov.SuggestedEmail
-			if ms.Method == policy.SMS {
+			if ch == policy.ChannelSMS {
 				suggest = s.ov.SuggestedPhone
 			}
 			if ms.Registered {
 				suggest = ms.Detail
 			}
-			add(fmt.Sprintf("%s %s", verb, strings.ToLower(contactNoun(ms.Method))), "", func() tea.Cmd {
+			add(verb+" "+noun, "", func() tea.Cmd {
 				return push(newRegisterContact(e, id, ms.Method, suggest))
 			})
-		case policy.Authenticator:
-			add(verb+" authenticator app", "", func() tea.Cmd { return push(newEnrolAuthenticator(e, id)) })
-		case policy.RecoveryCodes:
-			label := "Get recovery codes"
+		case ms.Method == policy.Authenticator:
+			add(verb+" "+noun, "", func() tea.Cmd { return push(newEnrolAuthenticator(e, id)) })
+		case ms.Method == policy.RecoveryCodes:
+			label := "Get " + noun
 			if ms.Registered {
-				label = "Get new recovery codes"
+				label = "Get new " + noun
 			}
 			add(label, "", func() tea.Cmd {
 				if !ms.Registered {
@@ -216,16 +219,16 @@ func (s *overview) build() {
 					question: "Get new recovery codes?", run: func() tea.Cmd { return push(newRecoveryCodes(e, id)) }}
 				return nil
 			})
-		case policy.Questions:
-			add(verb+" security questions", "", func() tea.Cmd {
+		case ms.Method == policy.Questions:
+			add(verb+" "+noun, "", func() tea.Cmd {
 				return push(newRegisterQuestions(e, id, s.ov.QuestionsToRegister))
 			})
 		}
 		if ms.Registered {
-			add("Remove "+strings.ToLower(removalNoun(ms.Method)), "", func() tea.Cmd {
+			add("Remove "+noun, "", func() tea.Cmd {
 				m := ms.Method
 				s.confirm = &overviewConfirm{warning: s.removalWarning(m),
-					question: "Remove " + strings.ToLower(removalNoun(m)) + "?", run: func() tea.Cmd {
+					question: "Remove " + noun + "?", run: func() tea.Cmd {
 						seq := s.req.next(e)
 						return func() tea.Msg { return removedMsg{seq: seq, m: m, err: e.svc.RemoveMethod(e.ctx, id, m)} }
 					}}
@@ -259,31 +262,11 @@ func (s *overview) build() {
 // alone); otherwise it is empty.
 func (s *overview) removalWarning(m policy.Method) string {
 	for _, ms := range s.ov.Methods {
-		if ms.Registered && ms.Method != m && ms.Method != policy.Questions {
+		if ms.Registered && ms.Method != m && ms.Method.Describe().CountsAlone {
 			return ""
 		}
 	}
 	return "It's the last way you have to prove it's you: without it you can't reset your password yourself."
-}
-
-func contactNoun(m policy.Method) string {
-	if m == policy.SMS {
-		return "Mobile number"
-	}
-	return "Email address"
-}
-
-// removalNoun names what removing a method takes away: what the person
-// registered (their address, number or codes), not the method's label,
-// since "remove email code" reads as if one code were withdrawn.
-func removalNoun(m policy.Method) string {
-	switch m {
-	case policy.Email, policy.SMS:
-		return contactNoun(m)
-	case policy.RecoveryCodes:
-		return "Recovery codes"
-	}
-	return m.Label()
 }
 
 func (s *overview) view(width int) string {

@@ -192,17 +192,7 @@ func barChart(values []int, rows, cell int) string {
 }
 
 // methodShortName names a method in a crowded line.
-func methodShortName(m policy.Method) string {
-	switch m {
-	case policy.SMS:
-		return "text"
-	case policy.Authenticator:
-		return "app"
-	case policy.RecoveryCodes:
-		return "recovery"
-	}
-	return string(m)
-}
+func methodShortName(m policy.Method) string { return m.Describe().Short }
 
 // money writes an amount with two decimals and comma separators: 7,800.00 EUR.
 func money(v float64, currency string) string {

@@ -357,7 +357,7 @@ func (t *policyTab) unconfigured(ms []policy.Method) []policy.Method {
 
 // channelSetting names the config setting that gives a method its channel.
 func channelSetting(m policy.Method) string {
-	if m == policy.SMS {
+	if m.Describe().Channel == policy.ChannelSMS {
 		return "sms.url"
 	}
 	return "smtp.host"

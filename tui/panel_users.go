@@ -396,7 +396,7 @@ func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
 func adminMethodsWarning(u flows.UserRow, shown string) string {
 	var usable []string
 	for _, m := range u.Methods {
-		if m != policy.Questions && m != policy.Voucher {
+		if m.Describe().Admin == policy.AdminAlways {
 			usable = append(usable, m.Label())
 		}
 	}
@@ -415,19 +415,8 @@ func adminMethodsWarning(u flows.UserRow, shown string) string {
 func panelMethodLetters(ms []policy.Method) string {
 	var b strings.Builder
 	for _, m := range ms {
-		switch m {
-		case policy.Email:
-			b.WriteByte('E')
-		case policy.SMS:
-			b.WriteByte('S')
-		case policy.Authenticator:
-			b.WriteByte('A')
-		case policy.RecoveryCodes:
-			b.WriteByte('R')
-		case policy.Voucher:
-			b.WriteByte('V')
-		case policy.Questions:
-			b.WriteByte('Q')
+		if l := m.Describe().Letter; l != 0 {
+			b.WriteByte(l)
 		}
 	}
 	if b.Len() == 0 {

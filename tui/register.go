@@ -52,12 +52,9 @@ type registerContact struct {
 }
 
 func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion string) *registerContact {
-	placeholder := "name@example.com"
-	if m == policy.SMS {
-		placeholder = "+15551234567"
-	}
+	d := m.Describe()
 	s := &registerContact{e: e, sessionID: sessionID, method: m, now: e.now(),
-		dest: newInput(e, placeholder, limitContact, false), code: newInput(e, "8-digit code", limitCode, false)}
+		dest: newInput(e, d.Example, limitContact, false), code: newInput(e, d.Placeholder, limitCode, false)}
 	s.dest.SetValue(sanitize.String(suggestion))
 	s.dest.CursorEnd()
 	s.dest.Focus()
@@ -65,7 +62,7 @@ func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion st
 	return s
 }
 
-func (s *registerContact) title() string { return "Your security info · " + contactNoun(s.method) }
+func (s *registerContact) title() string { return "Your security info · " + s.method.Describe().Noun }
 func (s *registerContact) typing() bool  { return true }
 
 func (s *registerContact) help() []key.Binding {
@@ -112,7 +109,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.code.SetValue("")
 			return s, nil
 		}
-		return s, backToOverview(contactNoun(s.method) + " saved.")
+		return s, backToOverview(s.method.Describe().Noun + " saved.")
 	case tea.KeyPressMsg:
 		s.note = ""
 		switch {
@@ -154,7 +151,7 @@ func (s *registerContact) send() tea.Cmd {
 	}
 	dest := strings.TrimSpace(s.dest.Value())
 	if dest == "" {
-		s.err = "Type the " + strings.ToLower(contactNoun(s.method)) + " first."
+		s.err = "Type the " + strings.ToLower(s.method.Describe().Noun) + " first."
 		return nil
 	}
 	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next(s.e)
@@ -186,11 +183,7 @@ func (s *registerContact) view(width int) string {
 	st := s.e.st
 	fieldW := min(44, max(width-4, 8))
 	if s.sent == nil {
-		what := "email address"
-		if s.method == policy.SMS {
-			what = "mobile number, with the country code (like +15551234567)"
-		}
-		b.WriteString(st.Body.Render("Type your "+what+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
+		b.WriteString(st.Body.Render("Type your "+s.method.Describe().AskFor+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
 		fitInput(&s.dest, fieldW)
 		b.WriteString(s.dest.View() + "\n")
 		if s.destFilled.on {
@@ -229,7 +222,7 @@ type enrolAuthenticator struct {
 }
 
 func newEnrolAuthenticator(e *env, sessionID string) *enrolAuthenticator {
-	s := &enrolAuthenticator{e: e, sessionID: sessionID, code: newInput(e, "6-digit code", limitCode, false), showQR: true}
+	s := &enrolAuthenticator{e: e, sessionID: sessionID, code: newInput(e, policy.Authenticator.Describe().Placeholder, limitCode, false), showQR: true}
 	s.code.Focus()
 	return s
 }
@@ -309,8 +302,8 @@ func (s *enrolAuthenticator) submit() tea.Cmd {
 		return nil
 	}
 	code := flows.NormaliseCode(s.code.Value())
-	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
-		s.err = "Type the 6-digit code your app shows."
+	if n := policy.Authenticator.Describe().CodeLength; len(code) != n || strings.Trim(code, "0123456789") != "" {
+		s.err = fmt.Sprintf("Type the %d-digit code your app shows.", n)
 		return nil
 	}
 	e, id, seq := s.e, s.sessionID, s.req.next(s.e)
@@ -334,7 +327,8 @@ func (s *enrolAuthenticator) view(width int) string {
 	secret := components.GroupSecret(s.enr.Secret)
 	scan := st.Body.Render("1. Scan this with your authenticator app.")
 	cantScan := st.Muted.Render("Can't scan? Press tab for the key to type.")
-	typeCode := st.Body.Render("2. Type the 6-digit code it shows:")
+	code := policy.Authenticator.Describe().Placeholder
+	typeCode := st.Body.Render("2. Type the " + code + " it shows:")
 	qrW, qrH := maxLineWidth(s.qr), strings.Count(s.qr, "\n")+1
 	if s.showQR && qrW <= width && width >= qrW+30 && qrH+1 <= s.e.bodyHeight {
 		// QR on the left, instructions on the right.
@@ -362,7 +356,7 @@ func (s *enrolAuthenticator) view(width int) string {
 	}
 	b.WriteString(st.Body.Render("In your app, add an account by hand with this key:") + "\n")
 	b.WriteString(st.Code.Render(secret) + "\n\n")
-	b.WriteString(st.Body.Render("Then type the 6-digit code it shows:") + "\n" + s.code.View() + "\n")
+	b.WriteString(st.Body.Render("Then type the "+code+" it shows:") + "\n" + s.code.View() + "\n")
 	if status != "" {
 		b.WriteString(status + "\n")
 	}

@@ -46,53 +46,6 @@ func invalid(format string, args ...any) error {
 	return &policyError{kind: ErrInvalidValue, msg: fmt.Sprintf(format, args...)}
 }
 
-// Method is a way to prove who you are.
-type Method string
-
-// The methods, in the order they are offered.
-const (
-	Email         Method = "email"
-	SMS           Method = "sms"
-	Authenticator Method = "authenticator"
-	RecoveryCodes Method = "recovery_codes"
-	Voucher       Method = "voucher"
-	Questions     Method = "questions"
-)
-
-// AllMethods returns every method in the order they are offered.
-func AllMethods() []Method {
-	return []Method{Email, SMS, Authenticator, RecoveryCodes, Voucher, Questions}
-}
-
-// ParseMethod turns a method name (any case, surrounding spaces ignored)
-// into a Method.
-func ParseMethod(s string) (Method, error) {
-	m := Method(strings.ToLower(strings.TrimSpace(s)))
-	if slices.Contains(AllMethods(), m) {
-		return m, nil
-	}
-	return "", invalid("unknown method %q; known methods: %s", s, joinMethods(AllMethods()))
-}
-
-// Label is the method's name as people read it.
-func (m Method) Label() string {
-	switch m {
-	case Email:
-		return "Email code"
-	case SMS:
-		return "Text message code"
-	case Authenticator:
-		return "Authenticator app"
-	case RecoveryCodes:
-		return "Recovery code"
-	case Voucher:
-		return "Helpdesk voucher"
-	case Questions:
-		return "Security questions"
-	}
-	return string(m)
-}
-
 // Scope says who may use self-service reset.
 type Scope string
 
@@ -365,7 +318,7 @@ func (p Policy) Validate() error {
 	// methods must be able to satisfy the requirement by themselves.
 	strong := 0
 	for _, m := range p.MethodsAllowed {
-		if m != Questions {
+		if m.Describe().CountsAlone {
 			strong++
 		}
 	}

@@ -1,0 +1,213 @@
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sspr-kiosk/sspr/flows/secret"
+)
+
+// Method is a way to prove who you are.
+type Method string
+
+// The methods, in the order they are offered.
+const (
+	Email         Method = "email"
+	SMS           Method = "sms"
+	Authenticator Method = "authenticator"
+	RecoveryCodes Method = "recovery_codes"
+	Voucher       Method = "voucher"
+	Questions     Method = "questions"
+)
+
+// Lengths of the codes people type. They are constants, not settings,
+// because loosening them is a change to the product.
+const (
+	// SentCodeDigits is the length of emailed and texted codes.
+	SentCodeDigits = 8
+	// AuthenticatorDigits is the length of an authenticator app's codes.
+	AuthenticatorDigits = 6
+	// RecoveryCodeLength is the length of one recovery code.
+	RecoveryCodeLength = 10
+)
+
+// Channel names the delivery channel that carries a method's codes; the
+// dispatcher and the config speak the same names.
+type Channel string
+
+// The channels. A method that sends nothing has the empty channel.
+const (
+	ChannelNone  Channel = ""
+	ChannelEmail Channel = "email"
+	ChannelSMS   Channel = "sms"
+)
+
+// Alphabet says what a person types to prove a method, so input can be
+// checked for its shape before anything is counted.
+type Alphabet int
+
+// The alphabets.
+const (
+	// AlphabetNone: nothing is typed into a code field (security questions
+	// have their own screen).
+	AlphabetNone Alphabet = iota
+	// AlphabetDigits: decimal digits only.
+	AlphabetDigits
+	// AlphabetRecovery: a recovery code of secret.RecoveryAlphabet.
+	AlphabetRecovery
+	// AlphabetVoucher: a voucher of secret.RecoveryAlphabet in groups of 4.
+	AlphabetVoucher
+)
+
+// AdminUse says whether an administrator may use a method.
+type AdminUse int
+
+// The ways an administrator may use a method.
+const (
+	// AdminAlways: one of an administrator's sign-in methods, whatever
+	// the policy allows, because an administrator must never be locked out
+	// of the panel by the policy they edit.
+	AdminAlways AdminUse = iota + 1
+	// AdminIfAllowed: for resetting an administrator's password only
+	// where the policy allows it, and never for signing in to the panel.
+	AdminIfAllowed
+	// AdminNever: never offered to an administrator.
+	AdminNever
+)
+
+// Descriptor is everything sspr knows about a method that is data rather
+// than behaviour: a switch over methods in flows or a screen reads it from
+// here, so a new method is added in this table plus its own screen.
+type Descriptor struct {
+	// Label is the method's name as people read it: "Email code".
+	Label string
+	// Prompt words choosing the method as an action: "Email me a code".
+	Prompt string
+	// Noun names what the person registers, capitalised: "Email address".
+	// Screens lower-case it inside sentences ("Remove email address?"). It
+	// is not the label, since "remove email code" reads as if one code
+	// were withdrawn.
+	Noun string
+	// Short names the method in a crowded line: "text", "app".
+	Short string
+	// Letter abbreviates the method in the users table: E S A R V Q.
+	Letter byte
+	// Channel carries the method's codes; ChannelNone when it sends none.
+	Channel Channel
+	// AskFor is what a person is asked to type when registering a channel
+	// method ("email address"); empty for the others.
+	AskFor string
+	// Example is a well-formed destination for a channel method, shown in
+	// an empty field; empty for the others.
+	Example string
+	// Alphabet and CodeLength give the shape of what is typed to prove it.
+	// CodeLength is 0 when there is no fixed length worth telling.
+	Alphabet   Alphabet
+	CodeLength int
+	// Placeholder is shown in the empty code field: "8-digit code".
+	Placeholder string
+	// Instruction tells the person where the code comes from, on the code
+	// screen; "{organisation}" is replaced by the organisation's name.
+	// Empty for channel methods, whose screen says where the code went.
+	Instruction string
+	// Detail is what a person's security info says of the method once
+	// registered, for a method without a destination to show: "set up".
+	Detail string
+	// Admin says whether an administrator may use the method.
+	Admin AdminUse
+	// CountsAlone is false for a method that never suffices on its own
+	// (security questions: NIST, ASVS).
+	CountsAlone bool
+	// Issued marks a method the helpdesk issues rather than the person
+	// registering it: always offered for a reset, since its presence tells
+	// nothing, and never for signing in to the panel.
+	Issued bool
+}
+
+// SendsCode reports whether the method proves possession by a code sent
+// over a channel.
+func (d Descriptor) SendsCode() bool { return d.Channel != ChannelNone }
+
+// methods is the table, in the order methods are offered.
+var methods = []struct {
+	m Method
+	d Descriptor
+}{
+	{Email, Descriptor{Label: "Email code", Prompt: "Email me a code", Noun: "Email address", Short: "email",
+		Letter: 'E', Channel: ChannelEmail, AskFor: "email address", Example: "name@example.com",
+		Alphabet: AlphabetDigits, CodeLength: SentCodeDigits, Placeholder: digitsPlaceholder(SentCodeDigits),
+		Admin: AdminAlways, CountsAlone: true}},
+	{SMS, Descriptor{Label: "Text message code", Prompt: "Text me a code", Noun: "Mobile number", Short: "text",
+		Letter: 'S', Channel: ChannelSMS, AskFor: "mobile number, with the country code (like +15551234567)",
+		Example:  "+15551234567",
+		Alphabet: AlphabetDigits, CodeLength: SentCodeDigits, Placeholder: digitsPlaceholder(SentCodeDigits),
+		Admin: AdminAlways, CountsAlone: true}},
+	{Authenticator, Descriptor{Label: "Authenticator app", Prompt: "Use my authenticator app", Noun: "Authenticator app",
+		Short: "app", Letter: 'A', Detail: "set up",
+		Alphabet: AlphabetDigits, CodeLength: AuthenticatorDigits, Placeholder: digitsPlaceholder(AuthenticatorDigits),
+		Instruction: fmt.Sprintf("Open your authenticator app and type the %d-digit code it shows for {organisation}.",
+			AuthenticatorDigits),
+		Admin: AdminAlways, CountsAlone: true}},
+	{RecoveryCodes, Descriptor{Label: "Recovery code", Prompt: "Use a recovery code", Noun: "Recovery codes",
+		Short: "recovery", Letter: 'R', Detail: "codes saved",
+		Alphabet: AlphabetRecovery, CodeLength: RecoveryCodeLength, Placeholder: "recovery code",
+		Instruction: "Type one of the recovery codes you saved. Each code works once.",
+		Admin:       AdminAlways, CountsAlone: true}},
+	{Voucher, Descriptor{Label: "Helpdesk voucher", Prompt: "I have a helpdesk voucher", Noun: "Helpdesk voucher",
+		Short: "voucher", Letter: 'V',
+		Alphabet: AlphabetVoucher, CodeLength: secret.VoucherLength, Placeholder: "voucher: 4 groups of 4",
+		Instruction: "Type the voucher the helpdesk gave you after checking who you are.",
+		Admin:       AdminIfAllowed, CountsAlone: true, Issued: true}},
+	{Questions, Descriptor{Label: "Security questions", Prompt: "Answer my security questions", Noun: "Security questions",
+		Short: "questions", Letter: 'Q', Detail: "answers saved",
+		Admin: AdminNever}},
+}
+
+func digitsPlaceholder(n int) string { return fmt.Sprintf("%d-digit code", n) }
+
+// AllMethods returns every method in the order they are offered.
+func AllMethods() []Method {
+	out := make([]Method, len(methods))
+	for i, e := range methods {
+		out[i] = e.m
+	}
+	return out
+}
+
+// Describe returns the method's descriptor. An unknown method (a kind in
+// the store written by a newer version) gets its name as label and noun
+// and counts for nothing, so it is never offered; it has no letter.
+func (m Method) Describe() Descriptor {
+	for _, e := range methods {
+		if e.m == m {
+			return e.d
+		}
+	}
+	return Descriptor{Label: string(m), Prompt: string(m), Noun: string(m), Short: string(m), Admin: AdminNever}
+}
+
+// Label is the method's name as people read it.
+func (m Method) Label() string { return m.Describe().Label }
+
+// ParseMethod turns a method name (any case, surrounding spaces ignored)
+// into a Method.
+func ParseMethod(s string) (Method, error) {
+	m := Method(strings.ToLower(strings.TrimSpace(s)))
+	if slices.Contains(AllMethods(), m) {
+		return m, nil
+	}
+	return "", invalid("unknown method %q; known methods: %s", s, joinMethods(AllMethods()))
+}
+
+// Usable reports whether a person may prove m under the policy:
+// administrators always have their sign-in methods and never the ones
+// that are not for them; everyone else has what the policy allows.
+// Whether a channel can deliver is the caller's to add.
+func (p Policy) Usable(m Method, isAdmin bool) bool {
+	d := m.Describe()
+	if isAdmin {
+		return d.Admin == AdminAlways || d.Admin == AdminIfAllowed && p.Allows(m)
+	}
+	return p.Allows(m)
+}

@@ -255,29 +255,3 @@ func (k KeyMap) MoreHelp() key.Binding {
 	b.SetHelp(b.Help().Key, "more keys")
 	return b
 }
-
-// ListHelp returns the bindings of a menu or list screen.
-func (k KeyMap) ListHelp() Bindings {
-	return Help(k.Up, k.Down, k.Select, k.Back, k.Help, k.Quit)
-}
-
-// FormHelp returns the bindings of a form screen with text inputs.
-func (k KeyMap) FormHelp() Bindings {
-	return Help(k.Select, k.NextField, k.PrevField, k.Back, k.Quit)
-}
-
-// CodeHelp returns the bindings of the screen where the user types a
-// one-time code that was sent to them.
-func (k KeyMap) CodeHelp() Bindings {
-	return Help(k.Select, k.Resend, k.Back, k.ToggleOutbox, k.Quit)
-}
-
-// ConfirmHelp returns the bindings of a yes/no question.
-func (k KeyMap) ConfirmHelp() Bindings {
-	return Help(k.Confirm, k.Cancel, k.Back)
-}
-
-// AdminHelp returns the bindings of the admin panel's tabbed view.
-func (k KeyMap) AdminHelp() Bindings {
-	return Help(k.Tab, k.PrevTab, k.NextTab, k.Up, k.Down, k.Select, k.Search, k.PageUp, k.PageDown, k.Back, k.Help, k.Quit)
-}

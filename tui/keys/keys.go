@@ -184,8 +184,7 @@ func (k KeyMap) TabIndex(msg fmt.Stringer) (int, bool) {
 }
 
 // Bindings is the list of bindings one screen shows in its help bar, most
-// important first. It satisfies help.KeyMap from bubbles, so the same list
-// drives both the one-line help bar and the full help view.
+// important first; the same list, in Columns, drives the full help view.
 type Bindings []key.Binding
 
 // Help returns the bindings to show for a screen, in the order given.
@@ -199,13 +198,6 @@ func Help(bindings ...key.Binding) Bindings {
 	}
 	return out
 }
-
-// ShortHelp returns the bindings for the one-line help bar.
-func (b Bindings) ShortHelp() []key.Binding { return Help(b...) }
-
-// FullHelp returns the bindings for the full help view, in columns of at
-// most four, which keeps the view within 24 rows next to a form.
-func (b Bindings) FullHelp() [][]key.Binding { return b.Columns(4) }
 
 // Columns splits the bindings to show into columns of at most perColumn,
 // in order, filled top to bottom; the full help picks how many columns fit

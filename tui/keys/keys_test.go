@@ -5,13 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
-
-// Bindings must drive the bubbles help view.
-var _ help.KeyMap = Bindings(nil)
 
 // press builds the key press a terminal would send.
 func press(code rune, mod tea.KeyMod, text string) tea.KeyPressMsg {
@@ -180,7 +176,7 @@ func TestHelp(t *testing.T) {
 		t.Fatalf("Help kept %v", got)
 	}
 	admin := screens(k)["admin"]
-	full := admin.FullHelp()
+	full := admin.Columns(4)
 	n := 0
 	for _, col := range full {
 		if len(col) == 0 || len(col) > 4 {
@@ -191,14 +187,14 @@ func TestHelp(t *testing.T) {
 	if n != len(admin) {
 		t.Errorf("full help has %d bindings, short help %d", n, len(admin))
 	}
-	if len(Bindings(nil).FullHelp()) != 0 {
+	if len(Bindings(nil).Columns(4)) != 0 {
 		t.Error("empty bindings give columns")
 	}
 	for name, b := range screens(k) {
 		if len(b) == 0 {
 			t.Errorf("%s help is empty", name)
 		}
-		for _, kb := range b.ShortHelp() {
+		for _, kb := range b {
 			if kb.Help().Key == "ctrl+c" {
 				t.Errorf("%s help shows quit in kiosk mode", name)
 			}

@@ -13,6 +13,10 @@ func (s *Service) HeldInMemory() (flows, sessions int) {
 	return s.flows.held(), s.sessions.held()
 }
 
+// held is how many entries are in memory, lapsed ones not yet swept
+// included.
+func (l *lapsing[V]) held() int { return len(l.entries) }
+
 // MaxFaultCauses is how many causes the fault log keeps apart in a minute.
 const MaxFaultCauses = maxFaultCauses
 
@@ -21,4 +25,26 @@ func (f *Faults) FaultCauses() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return len(f.causes)
+}
+
+// CoverageOf computes coverage from a registrations report, one line per
+// user: the plain count that Service.Coverage's lean scans must match.
+func CoverageOf(lines []RegistrationLine) Coverage {
+	c := Coverage{Users: len(lines), UsersPerKind: map[string]int{}}
+	for _, l := range lines {
+		if !l.Enabled {
+			continue
+		}
+		c.Enabled++
+		if l.CanReset {
+			c.AbleToReset++
+		}
+		for _, m := range l.Methods {
+			c.UsersPerKind[m]++
+		}
+	}
+	if c.Enabled > 0 {
+		c.Share = float64(c.AbleToReset) / float64(c.Enabled)
+	}
+	return c
 }

@@ -62,7 +62,3 @@ func (l *lapsing[V]) get(id string, now time.Time) (V, bool) {
 
 // drop forgets the entry under id.
 func (l *lapsing[V]) drop(id string) { delete(l.entries, id) }
-
-// held is how many entries are in memory, lapsed ones not yet swept
-// included.
-func (l *lapsing[V]) held() int { return len(l.entries) }

@@ -76,27 +76,6 @@ type Coverage struct {
 	UsersPerKind map[string]int `json:"users_per_method"`
 }
 
-// CoverageOf computes coverage from a registrations report.
-func CoverageOf(lines []RegistrationLine) Coverage {
-	c := Coverage{Users: len(lines), UsersPerKind: map[string]int{}}
-	for _, l := range lines {
-		if !l.Enabled {
-			continue
-		}
-		c.Enabled++
-		if l.CanReset {
-			c.AbleToReset++
-		}
-		for _, m := range l.Methods {
-			c.UsersPerKind[m]++
-		}
-	}
-	if c.Enabled > 0 {
-		c.Share = float64(c.AbleToReset) / float64(c.Enabled)
-	}
-	return c
-}
-
 // DayActivity is one day of the activity report.
 type DayActivity struct {
 	Day      string `json:"day"`
@@ -153,8 +132,8 @@ func (s *Service) ActivityReport(ctx context.Context, days int, costPerCall floa
 		a.Blocks += da.Blocks
 		a.Postponed += da.Postponed
 	}
-	// The same numbers as CoverageOf(RegistrationReport), without building a
-	// line per user: the admin panel's insights show this report.
+	// The same numbers as counting RegistrationReport's lines, without
+	// building a line per user: the admin panel's insights show this report.
 	if a.Coverage, err = s.Coverage(ctx); err != nil {
 		return Activity{}, err
 	}

@@ -143,8 +143,8 @@ func (s *Service) outcomeOf(ctx context.Context, pop population, pol policy.Poli
 }
 
 // Coverage computes registration coverage under the policy in force: the
-// same numbers as CoverageOf(RegistrationReport), read in two lean scans
-// instead of one line per user.
+// same numbers as counting RegistrationReport's lines, read in two lean
+// scans instead of one line per user.
 func (s *Service) Coverage(ctx context.Context) (Coverage, error) {
 	pol, err := s.Policy(ctx)
 	if err != nil {

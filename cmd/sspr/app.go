@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/log/v2"
@@ -177,15 +178,17 @@ const anchorEvery = time.Minute
 // tidyEvery, and the audit anchor now and every anchorEvery. logger hears
 // of failures and of the audit head; nil keeps quiet, for a terminal that
 // shows the TUI and has nowhere to say it. The returned stop ends them and
-// returns once the anchor has written its last checkpoint; call it before
-// closing the store.
+// returns once all have returned: the dispatcher has handed back a message
+// it was sending and the anchor has written its last checkpoint. Call it
+// before closing the store.
 func (a *app) startWorkers(ctx context.Context, logger *log.Logger) (stop func()) {
 	if logger == nil {
 		logger = log.New(io.Discard)
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	go a.dispatcher.Run(ctx)
-	go func() {
+	var wg sync.WaitGroup
+	wg.Go(func() { a.dispatcher.Run(ctx) })
+	wg.Go(func() {
 		t := time.NewTicker(tidyEvery)
 		defer t.Stop()
 		for {
@@ -198,17 +201,15 @@ func (a *app) startWorkers(ctx context.Context, logger *log.Logger) (stop func()
 			case <-t.C:
 			}
 		}
-	}()
-	anchored := make(chan struct{})
-	go func() {
-		defer close(anchored)
+	})
+	wg.Go(func() {
 		t := time.NewTicker(anchorEvery)
 		defer t.Stop()
 		anchorAudit(ctx, a.svc, t.C, logger)
-	}()
+	})
 	return func() {
 		cancel()
-		<-anchored
+		wg.Wait()
 	}
 }
 

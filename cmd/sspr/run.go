@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -177,6 +176,8 @@ func runTUI(ctx context.Context, a *app, o tui.Options) error {
 	// A terminal showing the TUI has nowhere to report a failed tidy or the
 	// audit head; the next tick tries again, and audit verify reports.
 	stopWorkers := a.startWorkers(ctx, nil)
+	// On every way out the notification worker hands back what it holds
+	// before the caller closes the store.
 	defer stopWorkers()
 	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, banner, true
 	o.CostPerCall, o.Currency = a.cfg.Insights.CostPerCall, a.cfg.Insights.Currency // the admin insights
@@ -192,7 +193,5 @@ func runTUI(ctx context.Context, a *app, o tui.Options) error {
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	// Give the notification worker a moment to hand over what it holds.
-	time.Sleep(10 * time.Millisecond)
 	return nil
 }

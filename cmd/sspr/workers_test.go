@@ -16,6 +16,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
+	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/tui"
@@ -308,4 +309,73 @@ func newTestApp(t *testing.T) (*app, string) {
 	}
 	t.Cleanup(func() { a.Close() })
 	return a, dir
+}
+
+// holdingChannel takes every message and holds it until its sender gives up,
+// like a mail server that never answers; started hears of each attempt.
+type holdingChannel struct{ started chan struct{} }
+
+func (c holdingChannel) Send(ctx context.Context, _ dispatch.Message) error {
+	c.started <- struct{}{}
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestWorkersHandBackOnStop: a notification being sent when the workers
+// stop is back in the queue, due now and with no attempt counted, by the
+// time stop returns, so closing the store right after loses nothing. The
+// test holds the database's write lock while stopping, so the hand-back
+// waits and a stop that does not wait for it returns first.
+func TestWorkersHandBackOnStop(t *testing.T) {
+	ctx := context.Background()
+	a, dir := newTestApp(t)
+	ch := holdingChannel{started: make(chan struct{})}
+	a.dispatcher = dispatch.New(map[string]dispatch.Channel{"email": ch}, a.db, clock.Real{},
+		dispatch.Options{PollInterval: 10 * time.Millisecond})
+	id, err := store.EnqueueOutbox(ctx, a.db, store.OutboxMessage{Kind: string(dispatch.KindNotification),
+		Channel: "email", Destination: "ann@example.org", Subject: "Your password was changed", Body: "-",
+		CreatedAt: time.Now().Unix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := a.startWorkers(ctx, nil)
+	select {
+	case <-ch.started:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the notification was not picked up")
+	}
+	lock, err := (&folder{t: t, dir: dir}).sqlDB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if _, err := lock.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("stop returned before the message being sent was handed back")
+	case <-time.After(500 * time.Millisecond):
+	}
+	if _, err := lock.ExecContext(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-stopped:
+	case <-time.After(30 * time.Second):
+		t.Fatal("stop did not return")
+	}
+	rows, err := store.ListOutbox(ctx, a.db, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].ID != id {
+		t.Fatalf("outbox %+v", rows)
+	}
+	if m := rows[0]; m.State != store.OutboxQueued || m.Attempts != 0 || m.NextAttemptAt > time.Now().Unix() {
+		t.Fatalf("after stop the message is %s, %d attempts, due at %d (now %d): not handed back",
+			m.State, m.Attempts, m.NextAttemptAt, time.Now().Unix())
+	}
 }

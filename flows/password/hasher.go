@@ -61,11 +61,6 @@ type Params struct {
 	Threads uint8
 }
 
-// DefaultParams returns the OWASP minimum for argon2id: m=19 MiB, t=2, p=1.
-func DefaultParams() Params {
-	return Params{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}
-}
-
 // Validate reports whether argon2 can run with p; argon2 itself panics on
 // values outside these ranges, so configuration is checked up front.
 func (p Params) Validate() error {

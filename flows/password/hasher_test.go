@@ -28,13 +28,11 @@ const (
 	wellFormed = "$argon2id$v=19$m=64,t=1,p=1$c29tZXNhbHRzYWx0$nf65EOgLrQMR/uIPnA4rEsF5h7TKyQwu9U1bMCHGi/4"
 )
 
-var phcShape = regexp.MustCompile(`^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$`)
+// owaspParams is OWASP's minimum for argon2id, m=19 MiB, t=2, p=1: the
+// cost sspr ships with (flows/config's default).
+var owaspParams = Params{MemoryKiB: 19456, Time: 2, Threads: 1}
 
-func TestDefaultParams(t *testing.T) {
-	if got, want := DefaultParams(), (Params{MemoryKiB: 19456, Time: 2, Threads: 1}); got != want {
-		t.Fatalf("DefaultParams() = %+v, want %+v", got, want)
-	}
-}
+var phcShape = regexp.MustCompile(`^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$`)
 
 func TestHashVerifyRoundTrip(t *testing.T) {
 	ctx := context.Background()
@@ -68,7 +66,7 @@ func TestHashSaltsEachHash(t *testing.T) {
 }
 
 func TestHashUsesParams(t *testing.T) {
-	p := DefaultParams()
+	p := owaspParams
 	h := NewHasher(p, 1)
 	phc, err := h.Hash(context.Background(), "hunter2hunter2")
 	if err != nil {
@@ -97,7 +95,7 @@ func TestVerifyReferenceVectors(t *testing.T) {
 	ctx := context.Background()
 	// The hasher's own params differ from the vectors': Verify must use the
 	// params stored in each string.
-	h := NewHasher(DefaultParams(), 4)
+	h := NewHasher(owaspParams, 4)
 	for _, phc := range []string{refCheap, ref64MiB} {
 		ok, err := h.Verify(ctx, "password", phc)
 		if err != nil || !ok {
@@ -206,16 +204,16 @@ func TestNewHasherRejectsInvalidParams(t *testing.T) {
 			NewHasher(p, 1)
 		}()
 	}
-	if err := DefaultParams().Validate(); err != nil {
-		t.Errorf("Validate(DefaultParams()) = %v", err)
+	if err := owaspParams.Validate(); err != nil {
+		t.Errorf("Validate(owaspParams) = %v", err)
 	}
 }
 
 func TestMemoryBound(t *testing.T) {
-	if got, want := NewHasher(DefaultParams(), 4).MemoryBound(), int64(4*19456*1024); got != want {
+	if got, want := NewHasher(owaspParams, 4).MemoryBound(), int64(4*19456*1024); got != want {
 		t.Errorf("MemoryBound() = %d, want %d", got, want)
 	}
-	if got, want := NewHasher(DefaultParams(), 0).MemoryBound(), int64(runtime.NumCPU())*19456*1024; got != want {
+	if got, want := NewHasher(owaspParams, 0).MemoryBound(), int64(runtime.NumCPU())*19456*1024; got != want {
 		t.Errorf("MemoryBound() with default concurrency = %d, want %d", got, want)
 	}
 }
@@ -414,7 +412,7 @@ func TestInHistory(t *testing.T) {
 }
 
 func BenchmarkHash(b *testing.B) {
-	h := NewHasher(DefaultParams(), 1)
+	h := NewHasher(owaspParams, 1)
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := h.Hash(ctx, "correct horse battery staple"); err != nil {
@@ -424,7 +422,7 @@ func BenchmarkHash(b *testing.B) {
 }
 
 func BenchmarkVerify(b *testing.B) {
-	h := NewHasher(DefaultParams(), 1)
+	h := NewHasher(owaspParams, 1)
 	ctx := context.Background()
 	phc, err := h.Hash(ctx, "correct horse battery staple")
 	if err != nil {
@@ -443,7 +441,7 @@ func BenchmarkVerify(b *testing.B) {
 // argon2 blocks already released but not yet collected, so with GOGC=100 it
 // can reach about twice the bound.
 func BenchmarkConcurrentVerify100(b *testing.B) {
-	h := NewHasher(DefaultParams(), 0)
+	h := NewHasher(owaspParams, 0)
 	ctx := context.Background()
 	phc, err := h.Hash(ctx, "correct horse battery staple")
 	if err != nil {

@@ -338,17 +338,6 @@ type Change struct {
 	New string
 }
 
-// Diff lists the settings that differ from old to new, in Keys order.
-func Diff(old, new Policy) []Change {
-	var out []Change
-	for _, k := range Keys() {
-		if o, n := old.Get(k), new.Get(k); o != n {
-			out = append(out, Change{Key: k, Old: o, New: n})
-		}
-	}
-	return out
-}
-
 // Load returns the defaults overlaid by the stored settings. Stored keys this
 // version does not know are ignored (a newer version may have written them).
 // A stored value that fails validation gives an error wrapping ErrInvalidValue

@@ -295,6 +295,20 @@ func TestValidateStructBuiltInCode(t *testing.T) {
 	}
 }
 
+// Diff lists the settings that differ from old to new, in Keys order: the
+// tests compare whole policies with it.
+func Diff(old, new Policy) []Change {
+	var out []Change
+	for _, k := range Keys() {
+		if o, n := old.Get(k), new.Get(k); o != n {
+			out = append(out, Change{Key: k, Old: o, New: n})
+		}
+	}
+	return out
+}
+
+// TestDiff: an empty Diff is what the round-trip tests rely on, so it must
+// see every setting that differs.
 func TestDiff(t *testing.T) {
 	old := Defaults()
 	if d := Diff(old, old); len(d) != 0 {

@@ -184,8 +184,7 @@ func (k KeyMap) TabIndex(msg fmt.Stringer) (int, bool) {
 }
 
 // Bindings is the list of bindings one screen shows in its help bar, most
-// important first. It satisfies help.KeyMap from bubbles, so the same list
-// drives both the one-line help bar and the full help view.
+// important first; the same list, in Columns, drives the full help view.
 type Bindings []key.Binding
 
 // Help returns the bindings to show for a screen, in the order given.
@@ -199,13 +198,6 @@ func Help(bindings ...key.Binding) Bindings {
 	}
 	return out
 }
-
-// ShortHelp returns the bindings for the one-line help bar.
-func (b Bindings) ShortHelp() []key.Binding { return Help(b...) }
-
-// FullHelp returns the bindings for the full help view, in columns of at
-// most four, which keeps the view within 24 rows next to a form.
-func (b Bindings) FullHelp() [][]key.Binding { return b.Columns(4) }
 
 // Columns splits the bindings to show into columns of at most perColumn,
 // in order, filled top to bottom; the full help picks how many columns fit
@@ -254,30 +246,4 @@ func (k KeyMap) MoreHelp() key.Binding {
 	b := k.Help
 	b.SetHelp(b.Help().Key, "more keys")
 	return b
-}
-
-// ListHelp returns the bindings of a menu or list screen.
-func (k KeyMap) ListHelp() Bindings {
-	return Help(k.Up, k.Down, k.Select, k.Back, k.Help, k.Quit)
-}
-
-// FormHelp returns the bindings of a form screen with text inputs.
-func (k KeyMap) FormHelp() Bindings {
-	return Help(k.Select, k.NextField, k.PrevField, k.Back, k.Quit)
-}
-
-// CodeHelp returns the bindings of the screen where the user types a
-// one-time code that was sent to them.
-func (k KeyMap) CodeHelp() Bindings {
-	return Help(k.Select, k.Resend, k.Back, k.ToggleOutbox, k.Quit)
-}
-
-// ConfirmHelp returns the bindings of a yes/no question.
-func (k KeyMap) ConfirmHelp() Bindings {
-	return Help(k.Confirm, k.Cancel, k.Back)
-}
-
-// AdminHelp returns the bindings of the admin panel's tabbed view.
-func (k KeyMap) AdminHelp() Bindings {
-	return Help(k.Tab, k.PrevTab, k.NextTab, k.Up, k.Down, k.Select, k.Search, k.PageUp, k.PageDown, k.Back, k.Help, k.Quit)
 }

@@ -5,13 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 )
-
-// Bindings must drive the bubbles help view.
-var _ help.KeyMap = Bindings(nil)
 
 // press builds the key press a terminal would send.
 func press(code rune, mod tea.KeyMod, text string) tea.KeyPressMsg {
@@ -161,13 +157,26 @@ func TestTabIndex(t *testing.T) {
 	}
 }
 
+// screens are help bars as screens build them, from the bindings they use.
+func screens(k KeyMap) map[string]Bindings {
+	return map[string]Bindings{
+		"list":    Help(k.Up, k.Down, k.Select, k.Back, k.Help, k.Quit),
+		"form":    Help(k.Select, k.NextField, k.PrevField, k.Back, k.Quit),
+		"code":    Help(k.Select, k.Resend, k.Back, k.ToggleOutbox, k.Quit),
+		"confirm": Help(k.Confirm, k.Cancel, k.Back),
+		"admin": Help(k.Tab, k.PrevTab, k.NextTab, k.Up, k.Down, k.Select, k.Search, k.PageUp, k.PageDown,
+			k.Back, k.Help, k.Quit),
+	}
+}
+
 func TestHelp(t *testing.T) {
 	k := Default().Kiosk()
 	got := Help(k.Select, k.Quit, k.Back, key.NewBinding(key.WithKeys("x")))
 	if len(got) != 2 || got[0].Help().Key != "enter" || got[1].Help().Key != "esc" {
 		t.Fatalf("Help kept %v", got)
 	}
-	full := k.AdminHelp().FullHelp()
+	admin := screens(k)["admin"]
+	full := admin.Columns(4)
 	n := 0
 	for _, col := range full {
 		if len(col) == 0 || len(col) > 4 {
@@ -175,20 +184,17 @@ func TestHelp(t *testing.T) {
 		}
 		n += len(col)
 	}
-	if n != len(k.AdminHelp()) {
-		t.Errorf("full help has %d bindings, short help %d", n, len(k.AdminHelp()))
+	if n != len(admin) {
+		t.Errorf("full help has %d bindings, short help %d", n, len(admin))
 	}
-	if len(Bindings(nil).FullHelp()) != 0 {
+	if len(Bindings(nil).Columns(4)) != 0 {
 		t.Error("empty bindings give columns")
 	}
-	for name, b := range map[string]Bindings{
-		"list": k.ListHelp(), "form": k.FormHelp(), "code": k.CodeHelp(),
-		"confirm": k.ConfirmHelp(), "admin": k.AdminHelp(),
-	} {
+	for name, b := range screens(k) {
 		if len(b) == 0 {
 			t.Errorf("%s help is empty", name)
 		}
-		for _, kb := range b.ShortHelp() {
+		for _, kb := range b {
 			if kb.Help().Key == "ctrl+c" {
 				t.Errorf("%s help shows quit in kiosk mode", name)
 			}
@@ -198,7 +204,7 @@ func TestHelp(t *testing.T) {
 
 func TestColumnsAndSwitchTab(t *testing.T) {
 	k := Default()
-	b := k.AdminHelp()
+	b := screens(k)["admin"]
 	for per := 1; per <= len(b)+1; per++ {
 		cols := b.Columns(per)
 		n := 0

@@ -71,6 +71,7 @@ func New(cols, rows int, opts ...Option) *Terminal {
 func (t *Terminal) Feed(r io.Reader) {
 	go func() {
 		_, _ = io.Copy(t, r)
+		_ = t.Close()
 		close(t.ended)
 	}()
 }
@@ -91,11 +92,18 @@ func (t *Terminal) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Close stops the emulator.
+// Close ends the goroutine that drops the emulator's answers; call it once
+// no more output will come (Feed does, when its reader ends). The screen
+// stays readable.
 func (t *Terminal) Close() error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.emu.Close()
+	// Closing the answer pipe's writer, not the emulator, ends the reader
+	// without touching the emulator's unguarded closed flag.
+	if c, ok := t.emu.InputPipe().(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			return fmt.Errorf("close: %w", err)
+		}
+	}
+	return nil
 }
 
 // Screen is what the screen shows now, one line per row, trailing spaces

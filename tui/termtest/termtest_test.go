@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -89,5 +90,27 @@ func TestResize(t *testing.T) {
 	_, _ = io.WriteString(term, "\x1b[5;30Hcorner")
 	if told != [2]int{40, 5} || strings.Split(term.Screen(), "\n")[4] != strings.Repeat(" ", 29)+"corner" {
 		t.Fatalf("told %v; screen %q", told, term.Screen())
+	}
+}
+
+// TestCloseEndsItsGoroutine: a closed Terminal leaves no goroutine behind,
+// which the portal's leak tests count on.
+func TestCloseEndsItsGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	term := New(10, 2)
+	_, _ = io.WriteString(term, "\x1b[6n")
+	if err := term.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(term, "\x1b[6nafter")
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after Close; %d before", runtime.NumGoroutine(), before)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !term.Contains("after") {
+		t.Fatalf("the screen after Close:\n%s", term.Screen())
 	}
 }

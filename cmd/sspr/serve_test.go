@@ -22,9 +22,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
 	_ "modernc.org/sqlite"
+
+	"github.com/sspr-kiosk/sspr/tui/termtest"
 )
 
 const (
@@ -196,12 +197,11 @@ func (p *portalProcess) startReset(t *testing.T, sshPath, username string) *ptyC
 	return c
 }
 
-// ptyClient is `ssh -tt` running under a PTY of our own.
+// ptyClient is a program (`ssh -tt`, the kiosk, the demo) running under a
+// PTY of our own, its screen read through a terminal emulator.
 type ptyClient struct {
 	t    *testing.T
-	tty  *os.File
-	out  *lockedBuffer
-	mark int
+	term *termtest.Terminal
 	done chan error
 }
 
@@ -221,41 +221,27 @@ func (c *ptyClient) quit() {
 	}
 }
 
-func (c *ptyClient) since() string {
-	s := c.out.String()
-	return ansi.Strip(s[min(c.mark, len(s)):])
-}
-
 func squashSpace(s string) string { return strings.Join(strings.Fields(s), "") }
 
+// waitFor waits until the screen shows text.
 func (c *ptyClient) waitFor(text string) {
 	c.t.Helper()
-	want := squashSpace(text)
-	deadline := time.Now().Add(e2eWait)
-	for !strings.Contains(squashSpace(c.since()), want) {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("waited for %q; the screen since the last key shows:\n%s", text, c.since())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := c.term.WaitFor(e2eWait, text); err != nil {
+		c.t.Fatal(err)
 	}
 }
 
 func (c *ptyClient) send(keys string) {
 	c.t.Helper()
-	c.mark = c.out.Len()
-	if _, err := io.WriteString(c.tty, keys); err != nil {
+	if err := c.term.Send(keys); err != nil {
 		c.t.Fatal(err)
 	}
 }
 
 func (c *ptyClient) typeText(text string) {
 	c.t.Helper()
-	c.mark = c.out.Len()
-	for _, r := range text {
-		if _, err := io.WriteString(c.tty, string(r)); err != nil {
-			c.t.Fatal(err)
-		}
-		time.Sleep(2 * time.Millisecond)
+	if err := c.term.Type(text, 2*time.Millisecond); err != nil {
+		c.t.Fatal(err)
 	}
 }
 
@@ -379,7 +365,6 @@ func TestServeOverOpenSSH(t *testing.T) {
 	// server exits 0.
 	c := startPTYClient(t, sshPath, append([]string{"-tt"}, p.sshArgs()...))
 	c.waitFor("Reset a forgotten password")
-	c.mark = c.out.Len()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +408,6 @@ func TestServeRestsOverOpenSSH(t *testing.T) {
 	// The rest check runs 100 ms after the last message, or after the
 	// 250 ms grace for input (the terminal's answers), whichever is later.
 	time.Sleep(time.Second)
-	c.mark = c.out.Len()
 	c.send("1")
 	c.waitFor("Enter your username")
 	c.quit()

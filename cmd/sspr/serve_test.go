@@ -7,7 +7,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"database/sql"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,8 +23,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
-	_ "modernc.org/sqlite"
 
+	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/tui/termtest"
 )
 
@@ -248,30 +248,22 @@ func (c *ptyClient) typeText(text string) {
 var eightDigits = regexp.MustCompile(`\b\d{8}\b`)
 
 // outboxCode reads the newest 8-digit code sent to an address from the
-// demo's outbox table.
+// demo's outbox.
 func outboxCode(t *testing.T, dbPath, to string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(5000)")
+	db, err := store.OpenReadOnly(dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT body FROM outbox WHERE destination = ? ORDER BY id DESC`, to)
+	msgs, err := store.OutboxTo(context.Background(), db, to)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			t.Fatal(err)
-		}
-		if code := eightDigits.FindString(body); code != "" {
+	for _, m := range msgs {
+		if code := eightDigits.FindString(m.Body); code != "" {
 			return code
 		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	t.Fatalf("no code in the outbox for %s", to)
 	return ""
@@ -333,15 +325,21 @@ func TestServeOverOpenSSH(t *testing.T) {
 		}
 
 		// The reset is in the audit log, from the client's address.
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "sspr.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+		db, err := store.OpenReadOnly(filepath.Join(data, "sspr.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		var n int
-		if err := db.QueryRow(`SELECT COUNT(*) FROM audit WHERE event = 'password.reset' AND target = 'alice'
-			AND source = 'ssh:127.0.0.1'`).Scan(&n); err != nil {
+		rows, err := store.ListAudit(context.Background(), db, store.AuditFilter{Events: []string{"password.reset"},
+			Target: "alice"})
+		if err != nil {
 			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range rows {
+			if r.Source == "ssh:127.0.0.1" {
+				n++
+			}
 		}
 		if n != 1 {
 			t.Fatalf("%d password.reset rows for alice from ssh:127.0.0.1; want 1", n)

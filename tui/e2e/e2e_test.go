@@ -5,7 +5,6 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"os/exec"
@@ -18,8 +17,8 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/pquerna/otp/totp"
-	_ "modernc.org/sqlite"
 
+	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/tui/termtest"
 )
 
@@ -116,25 +115,28 @@ const (
 var codeRE = regexp.MustCompile(`\b\d{8}\b`)
 
 // outboxCode reads the newest code sent to an address from the demo's
-// outbox table, with the database opened read-only while sspr runs.
+// outbox, with the store opened read-only while sspr runs.
 func (s *session) outboxCode(to string) string {
 	s.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.data, "sspr.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+	db, err := store.OpenReadOnly(filepath.Join(s.data, "sspr.db"))
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer db.Close()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		var body string
-		err := db.QueryRow(`SELECT body FROM outbox WHERE destination = ? AND kind = 'code' ORDER BY id DESC LIMIT 1`, to).Scan(&body)
-		if err == nil {
-			if c := codeRE.FindString(body); c != "" {
+		msgs, err := store.OutboxTo(context.Background(), db, to)
+		if err != nil {
+			s.t.Logf("outbox: %v", err)
+		}
+		for _, m := range msgs {
+			if m.Kind != "code" {
+				continue
+			}
+			if c := codeRE.FindString(m.Body); c != "" {
 				return c
 			}
-		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			s.t.Logf("outbox: %v", err)
+			break // only the newest code counts
 		}
 		if time.Now().After(deadline) {
 			s.t.Fatalf("no code for %s in the outbox", to)

@@ -25,6 +25,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/tui"
 	"github.com/sspr-kiosk/sspr/tui/portal"
 	"github.com/sspr-kiosk/sspr/tui/termtest"
@@ -296,11 +297,13 @@ func TestResetOverSSH(t *testing.T) {
 	if _, err := h.Svc.SignIn(ctx, "alice", newPassword, "test"); err != nil {
 		t.Fatalf("sign in with the new password: %v", err)
 	}
-	var n int
-	var source string
-	if err := h.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(source), '') FROM audit WHERE event = ?`,
-		string(audit.EventPasswordReset)).Scan(&n, &source); err != nil {
+	rows, err := store.ListAudit(ctx, h.DB, store.AuditFilter{Events: []string{string(audit.EventPasswordReset)}})
+	if err != nil {
 		t.Fatal(err)
+	}
+	n, source := len(rows), ""
+	for _, r := range rows {
+		source = max(source, r.Source)
 	}
 	if n != 1 || source != "ssh:127.0.0.1" {
 		t.Fatalf("audit: %d password.reset rows, source %q; want 1 from ssh:127.0.0.1", n, source)

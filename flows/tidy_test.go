@@ -6,6 +6,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/storetest"
 )
 
 // TestTidy: spent records go once no rule needs them, and not before;
@@ -39,15 +40,11 @@ func TestTidy(t *testing.T) {
 	}
 	counts := func() (events, challenges, sent, queued int) {
 		t.Helper()
-		q := func(sql string) int {
-			var n int
-			if err := h.DB.QueryRowContext(ctx, sql).Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-			return n
+		n, err := storetest.CountTidyable(ctx, h.DB)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return q(`SELECT COUNT(*) FROM throttle_events`), q(`SELECT COUNT(*) FROM challenges`),
-			q(`SELECT COUNT(*) FROM outbox WHERE state <> 'queued'`), q(`SELECT COUNT(*) FROM outbox WHERE state = 'queued'`)
+		return n.ThrottleEvents, n.Challenges, n.OutboxDone, n.OutboxQueued
 	}
 	e0, c0, s0, q0 := counts()
 	if e0 == 0 || c0 == 0 || s0 == 0 || q0 == 0 {

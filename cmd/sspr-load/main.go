@@ -13,7 +13,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,7 +30,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
-	_ "modernc.org/sqlite"
+
+	"github.com/sspr-kiosk/sspr/store"
 )
 
 // Bounds: the tool is for this machine, not for knocking anything over.
@@ -359,7 +359,7 @@ var codePattern = regexp.MustCompile(`\b\d{8}\b`)
 
 // walkReset resets the password of user through the screens, reading the
 // emailed code from the outbox table.
-func (s *session) walkReset(ctx context.Context, db *sql.DB, user string) error {
+func (s *session) walkReset(ctx context.Context, db *store.ReadOnly, user string) error {
 	start := time.Now()
 	if err := s.step(ctx, "welcome", "1", textIdentify); err != nil {
 		return err
@@ -370,13 +370,16 @@ func (s *session) walkReset(ctx context.Context, db *sql.DB, user string) error 
 	if err := s.step(ctx, "choose method", "\r", textSent); err != nil {
 		return err
 	}
-	var code string
-	err := db.QueryRowContext(ctx, `SELECT body FROM outbox WHERE destination = ? AND kind = 'code' ORDER BY id DESC LIMIT 1`,
-		user+"@example.com").Scan(&code)
+	msgs, err := store.OutboxTo(ctx, db, user+"@example.com")
 	if err != nil {
 		return fail("read code", err)
 	}
-	if code = codePattern.FindString(code); code == "" {
+	i := slices.IndexFunc(msgs, func(m store.OutboxMessage) bool { return m.Kind == "code" })
+	if i < 0 {
+		return fail("read code", errors.New("no code message"))
+	}
+	code := codePattern.FindString(msgs[i].Body)
+	if code == "" {
 		return fail("read code", errors.New("no 8-digit code in the newest message"))
 	}
 	if err := s.step(ctx, "code", code+"\r", textNewPW); err != nil {
@@ -531,16 +534,17 @@ func run(o options) (*report, error) {
 		cfg.Auth = []gossh.AuthMethod{gossh.PublicKeys(signer)}
 	}
 
-	var db *sql.DB
+	var db *store.ReadOnly
+	resets := store.AuditFilter{Events: []string{"password.reset"}}
 	if o.data != "" {
 		var err error
-		db, err = sql.Open("sqlite", "file:"+filepath.Join(o.data, "sspr.db")+"?mode=ro&_pragma=busy_timeout(10000)")
+		db, err = store.OpenReadOnly(filepath.Join(o.data, "sspr.db"))
 		if err != nil {
 			return nil, err
 		}
 		defer db.Close()
 		db.SetMaxOpenConns(4)
-		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit WHERE event = 'password.reset'`).Scan(&rep.auditBefore); err != nil {
+		if rep.auditBefore, err = store.CountAudit(ctx, db, resets); err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}
 	}
@@ -680,7 +684,8 @@ func run(o options) (*report, error) {
 	if db != nil && o.reset {
 		// The audit row commits with the password change, before the done
 		// screen is drawn: nothing to wait for.
-		if err := db.QueryRow(`SELECT COUNT(*) FROM audit WHERE event = 'password.reset'`).Scan(&rep.auditAfter); err != nil {
+		var err error
+		if rep.auditAfter, err = store.CountAudit(context.Background(), db, resets); err != nil {
 			return nil, err
 		}
 		rep.auditChecked = true

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui/termtest"
 )
 
 // runKiosk starts `sspr kiosk` on a terminal, waits for its first screen,
@@ -29,18 +29,14 @@ func (f *folder) runKiosk() string {
 		f.t.Fatal(err)
 	}
 	defer tty.Close()
-	var screen lockedBuffer
-	go func() { _, _ = io.Copy(&screen, tty) }()
+	screen := termtest.New(80, 24)
+	screen.Feed(tty)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(screen.String(), "Password self-service") {
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-done
-			f.t.Fatalf("the kiosk did not draw its first screen:\nscreen %q\nstderr %q", screen.String(), stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := screen.WaitFor(30*time.Second, "Password self-service"); err != nil {
+		_ = cmd.Process.Kill()
+		<-done
+		f.t.Fatalf("the kiosk did not draw its first screen: %v\nstderr %q", err, stderr.String())
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {

@@ -7,7 +7,7 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"database/sql"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,9 +22,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
 	gossh "golang.org/x/crypto/ssh"
-	_ "modernc.org/sqlite"
+
+	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/tui/termtest"
 )
 
 const (
@@ -196,12 +197,11 @@ func (p *portalProcess) startReset(t *testing.T, sshPath, username string) *ptyC
 	return c
 }
 
-// ptyClient is `ssh -tt` running under a PTY of our own.
+// ptyClient is a program (`ssh -tt`, the kiosk, the demo) running under a
+// PTY of our own, its screen read through a terminal emulator.
 type ptyClient struct {
 	t    *testing.T
-	tty  *os.File
-	out  *lockedBuffer
-	mark int
+	term *termtest.Terminal
 	done chan error
 }
 
@@ -221,71 +221,49 @@ func (c *ptyClient) quit() {
 	}
 }
 
-func (c *ptyClient) since() string {
-	s := c.out.String()
-	return ansi.Strip(s[min(c.mark, len(s)):])
-}
-
 func squashSpace(s string) string { return strings.Join(strings.Fields(s), "") }
 
+// waitFor waits until the screen shows text.
 func (c *ptyClient) waitFor(text string) {
 	c.t.Helper()
-	want := squashSpace(text)
-	deadline := time.Now().Add(e2eWait)
-	for !strings.Contains(squashSpace(c.since()), want) {
-		if time.Now().After(deadline) {
-			c.t.Fatalf("waited for %q; the screen since the last key shows:\n%s", text, c.since())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := c.term.WaitFor(e2eWait, text); err != nil {
+		c.t.Fatal(err)
 	}
 }
 
 func (c *ptyClient) send(keys string) {
 	c.t.Helper()
-	c.mark = c.out.Len()
-	if _, err := io.WriteString(c.tty, keys); err != nil {
+	if err := c.term.Send(keys); err != nil {
 		c.t.Fatal(err)
 	}
 }
 
 func (c *ptyClient) typeText(text string) {
 	c.t.Helper()
-	c.mark = c.out.Len()
-	for _, r := range text {
-		if _, err := io.WriteString(c.tty, string(r)); err != nil {
-			c.t.Fatal(err)
-		}
-		time.Sleep(2 * time.Millisecond)
+	if err := c.term.Type(text, 2*time.Millisecond); err != nil {
+		c.t.Fatal(err)
 	}
 }
 
 var eightDigits = regexp.MustCompile(`\b\d{8}\b`)
 
 // outboxCode reads the newest 8-digit code sent to an address from the
-// demo's outbox table.
+// demo's outbox.
 func outboxCode(t *testing.T, dbPath, to string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+dbPath+"?mode=ro&_pragma=busy_timeout(5000)")
+	db, err := store.OpenReadOnly(dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rows, err := db.Query(`SELECT body FROM outbox WHERE destination = ? ORDER BY id DESC`, to)
+	msgs, err := store.OutboxTo(context.Background(), db, to)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			t.Fatal(err)
-		}
-		if code := eightDigits.FindString(body); code != "" {
+	for _, m := range msgs {
+		if code := eightDigits.FindString(m.Body); code != "" {
 			return code
 		}
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
 	}
 	t.Fatalf("no code in the outbox for %s", to)
 	return ""
@@ -347,15 +325,21 @@ func TestServeOverOpenSSH(t *testing.T) {
 		}
 
 		// The reset is in the audit log, from the client's address.
-		db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "sspr.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+		db, err := store.OpenReadOnly(filepath.Join(data, "sspr.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
-		var n int
-		if err := db.QueryRow(`SELECT COUNT(*) FROM audit WHERE event = 'password.reset' AND target = 'alice'
-			AND source = 'ssh:127.0.0.1'`).Scan(&n); err != nil {
+		rows, err := store.ListAudit(context.Background(), db, store.AuditFilter{Events: []string{"password.reset"},
+			Target: "alice"})
+		if err != nil {
 			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range rows {
+			if r.Source == "ssh:127.0.0.1" {
+				n++
+			}
 		}
 		if n != 1 {
 			t.Fatalf("%d password.reset rows for alice from ssh:127.0.0.1; want 1", n)
@@ -379,7 +363,6 @@ func TestServeOverOpenSSH(t *testing.T) {
 	// server exits 0.
 	c := startPTYClient(t, sshPath, append([]string{"-tt"}, p.sshArgs()...))
 	c.waitFor("Reset a forgotten password")
-	c.mark = c.out.Len()
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +406,6 @@ func TestServeRestsOverOpenSSH(t *testing.T) {
 	// The rest check runs 100 ms after the last message, or after the
 	// 250 ms grace for input (the terminal's answers), whichever is later.
 	time.Sleep(time.Second)
-	c.mark = c.out.Len()
 	c.send("1")
 	c.waitFor("Enter your username")
 	c.quit()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/sspr-kiosk/sspr/tui/termtest"
 )
 
 // startOn runs path args on a new PTY of rows×cols with env.
@@ -22,15 +23,15 @@ func startOn(t *testing.T, env []string, rows, cols uint16, path string, args ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &ptyClient{t: t, tty: tty, out: &lockedBuffer{}, done: make(chan error, 1)}
-	copied := make(chan struct{})
-	go func() {
-		_, _ = io.Copy(c.out, tty)
-		close(copied)
-	}()
+	term := termtest.New(int(cols), int(rows), termtest.WithInput(tty),
+		termtest.WithResize(func(cols, rows int) error {
+			return pty.Setsize(tty, &pty.Winsize{Rows: uint16(rows), Cols: uint16(cols)})
+		}))
+	term.Feed(tty)
+	c := &ptyClient{t: t, term: term, done: make(chan error, 1)}
 	go func() {
 		err := cmd.Wait()
-		<-copied
+		<-term.Ended()
 		c.done <- err
 	}()
 	t.Cleanup(func() {
@@ -56,7 +57,7 @@ func (c *ptyClient) exitCode() int {
 		}
 		return 0
 	case <-time.After(e2eWait):
-		c.t.Fatalf("still running; it shows:\n%q", c.out.String())
+		c.t.Fatalf("still running; it shows:\n%q", c.term.Raw())
 	}
 	return -1
 }
@@ -84,10 +85,10 @@ func TestTUIRefusesADumbTerminal(t *testing.T) {
 	for _, args := range [][]string{{"kiosk", "--data", dir}, {"demo"}} {
 		p := startOn(t, ttyEnv("dumb"), 24, 80, binary, args...)
 		if code := p.exitCode(); code == 0 {
-			t.Fatalf("sspr %s on TERM=dumb exited 0; it shows:\n%q", args[0], p.out.String())
+			t.Fatalf("sspr %s on TERM=dumb exited 0; it shows:\n%q", args[0], p.term.Raw())
 		}
 		want := "the " + args[0] + " needs a terminal that can move its cursor, and TERM=dumb says this one cannot"
-		if out := p.out.String(); !strings.Contains(squashSpace(out), squashSpace(want)) || strings.Contains(out, "\x1b[?1049h") {
+		if out := p.term.Raw(); !strings.Contains(squashSpace(out), squashSpace(want)) || strings.Contains(out, "\x1b[?1049h") {
 			t.Fatalf("sspr %s on TERM=dumb shows:\n%q", args[0], out)
 		}
 	}
@@ -106,13 +107,13 @@ func TestTUIMonochromeTerminal(t *testing.T) {
 	for _, term := range []string{"xterm-256color", "xterm-mono"} {
 		p := startOn(t, ttyEnv(term), 24, 80, binary, "demo")
 		p.waitFor("Reset a forgotten password")
-		coloured := colourSGR.MatchString(p.out.String())
+		coloured := colourSGR.MatchString(p.term.Raw())
 		p.send("\x03") // ctrl+c leaves the demo
 		if code := p.exitCode(); code != 0 {
 			t.Errorf("TERM=%s: ctrl+c ended the demo with %d", term, code)
 		}
 		if coloured != (term == "xterm-256color") {
-			t.Fatalf("TERM=%s: colour codes %v:\n%q", term, coloured, p.out.String())
+			t.Fatalf("TERM=%s: colour codes %v:\n%q", term, coloured, p.term.Raw())
 		}
 	}
 }

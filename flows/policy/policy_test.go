@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/storetest"
 )
 
 func openStore(t *testing.T) *store.DB {
@@ -443,8 +444,8 @@ func TestSetPolicyValueUpdatedAt(t *testing.T) {
 	if err := store.SetPolicyValue(ctx, db, "reconfirm_days", "30", 200); err != nil {
 		t.Fatal(err)
 	}
-	var at int64
-	if err := db.QueryRowContext(ctx, `SELECT updated_at FROM policy WHERE key = 'reconfirm_days'`).Scan(&at); err != nil {
+	at, err := storetest.PolicyUpdatedAt(ctx, db, "reconfirm_days")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if at != 100 {
@@ -453,7 +454,7 @@ func TestSetPolicyValueUpdatedAt(t *testing.T) {
 	if err := store.SetPolicyValue(ctx, db, "reconfirm_days", "31", 300); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.QueryRowContext(ctx, `SELECT updated_at FROM policy WHERE key = 'reconfirm_days'`).Scan(&at); err != nil {
+	if at, err = storetest.PolicyUpdatedAt(ctx, db, "reconfirm_days"); err != nil {
 		t.Fatal(err)
 	}
 	if at != 300 {

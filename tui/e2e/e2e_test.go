@@ -5,9 +5,7 @@ package e2e
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,7 +17,9 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/pquerna/otp/totp"
-	_ "modernc.org/sqlite"
+
+	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/tui/termtest"
 )
 
 const (
@@ -34,7 +34,7 @@ type session struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	pty    *os.File
-	screen *screen
+	screen *termtest.Terminal
 	done   chan error
 	data   string
 }
@@ -67,8 +67,9 @@ func startDemo(t *testing.T, bin string) *session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &session{t: t, cmd: cmd, pty: f, screen: newScreen(cols, rows), done: make(chan error, 1), data: data}
-	go func() { _, _ = io.Copy(s.screen, f) }()
+	screen := termtest.New(cols, rows, termtest.WithInput(f))
+	screen.Feed(f)
+	s := &session{t: t, cmd: cmd, pty: f, screen: screen, done: make(chan error, 1), data: data}
 	go func() { s.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
@@ -80,39 +81,20 @@ func startDemo(t *testing.T, bin string) *session {
 	return s
 }
 
-// words is the screen with runs of white space collapsed.
-func (s *session) words() string { return strings.Join(strings.Fields(s.screen.text()), " ") }
-
-// waitFor waits until the screen shows every string.
+// waitFor waits until the screen shows every string and returns the screen.
 func (s *session) waitFor(want ...string) string {
 	s.t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for {
-		w := s.words()
-		ok := true
-		for _, x := range want {
-			ok = ok && strings.Contains(w, x)
-		}
-		if ok {
-			return s.screen.text()
-		}
-		select {
-		case err := <-s.done:
-			s.t.Fatalf("sspr ended (%v) while waiting for %q:\n%s", err, want, s.screen.text())
-		default:
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("waited %s for %q; the screen:\n%s", waitLimit, want, s.screen.text())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := s.screen.WaitFor(waitLimit, want...); err != nil {
+		s.t.Fatal(err)
 	}
+	return s.screen.Screen()
 }
 
 // send types bytes as a person at the keyboard would.
 func (s *session) send(keys ...string) {
 	s.t.Helper()
 	for _, k := range keys {
-		if _, err := s.pty.Write([]byte(k)); err != nil {
+		if err := s.screen.Send(k); err != nil {
 			s.t.Fatal(err)
 		}
 		// A lone ESC is told from the start of a sequence by a pause.
@@ -133,25 +115,28 @@ const (
 var codeRE = regexp.MustCompile(`\b\d{8}\b`)
 
 // outboxCode reads the newest code sent to an address from the demo's
-// outbox table, with the database opened read-only while sspr runs.
+// outbox, with the store opened read-only while sspr runs.
 func (s *session) outboxCode(to string) string {
 	s.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.data, "sspr.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+	db, err := store.OpenReadOnly(filepath.Join(s.data, "sspr.db"))
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer db.Close()
 	deadline := time.Now().Add(waitLimit)
 	for {
-		var body string
-		err := db.QueryRow(`SELECT body FROM outbox WHERE destination = ? AND kind = 'code' ORDER BY id DESC LIMIT 1`, to).Scan(&body)
-		if err == nil {
-			if c := codeRE.FindString(body); c != "" {
+		msgs, err := store.OutboxTo(context.Background(), db, to)
+		if err != nil {
+			s.t.Logf("outbox: %v", err)
+		}
+		for _, m := range msgs {
+			if m.Kind != "code" {
+				continue
+			}
+			if c := codeRE.FindString(m.Body); c != "" {
 				return c
 			}
-		}
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			s.t.Logf("outbox: %v", err)
+			break // only the newest code counts
 		}
 		if time.Now().After(deadline) {
 			s.t.Fatalf("no code for %s in the outbox", to)
@@ -173,7 +158,7 @@ func (s *session) stop() {
 		}
 	case <-time.After(waitLimit):
 		_ = s.cmd.Process.Kill()
-		s.t.Fatalf("sspr did not end on SIGTERM:\n%s", s.screen.text())
+		s.t.Fatalf("sspr did not end on SIGTERM:\n%s", s.screen.Screen())
 	}
 	if _, err := os.Stat(s.data); !errors.Is(err, os.ErrNotExist) {
 		s.t.Errorf("the demo data folder %s was not removed (%v)", s.data, err)
@@ -303,7 +288,7 @@ func TestDemo(t *testing.T) {
 	// its folder.
 	s.send("\x1a", "\x1c")
 	s.waitFor("Reset a forgotten password")
-	if strings.Contains(s.screen.rawOutput(), "\x1b]8;") {
+	if strings.Contains(s.screen.Raw(), "\x1b]8;") {
 		t.Error("a hyperlink sequence was written")
 	}
 	s.stop()

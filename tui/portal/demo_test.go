@@ -38,14 +38,14 @@ func TestDemoOutboxPerSessionOverSSH(t *testing.T) {
 	b := openTerminal(t, dial(t, p.addr), 40, 140)
 	b.toUsername()
 	// The welcome screen has read the outbox, alice's code in it.
-	if strings.Contains(ansi.Strip(b.out.raw()), alice) {
+	if strings.Contains(ansi.Strip(b.out.Raw()), alice) {
 		t.Fatalf("client B, before looking anyone up, was shown alice's code %s", alice)
 	}
 	b.askCode("carol")
 	carol := h.OutboxCode(t, "carol@example.com")
 	b.waitFor("Code "+carol, wait)
-	if strings.Contains(ansi.Strip(b.out.raw()), alice) {
-		t.Fatalf("client B (carol) was shown alice's code %s:\n%s", alice, ansi.Strip(b.out.raw()))
+	if strings.Contains(ansi.Strip(b.out.Raw()), alice) {
+		t.Fatalf("client B (carol) was shown alice's code %s:\n%s", alice, ansi.Strip(b.out.Raw()))
 	}
 
 	// Alice finishes; her notification shows on A, which has by then read
@@ -59,7 +59,7 @@ func TestDemoOutboxPerSessionOverSSH(t *testing.T) {
 	a.waitFor("Both entries match", wait)
 	a.send("\r")
 	a.waitFor("Your sspr password was reset", wait)
-	if strings.Contains(ansi.Strip(a.out.raw()), carol) {
+	if strings.Contains(ansi.Strip(a.out.Raw()), carol) {
 		t.Errorf("client A (alice) was shown carol's code %s", carol)
 	}
 	a.leave()

@@ -14,7 +14,6 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,8 +25,10 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/tui"
 	"github.com/sspr-kiosk/sspr/tui/portal"
+	"github.com/sspr-kiosk/sspr/tui/termtest"
 )
 
 // The one-line messages a refused client reads (copied, not imported, so a
@@ -123,123 +124,73 @@ func dialErr(addr string) (*gossh.Client, error) {
 	})
 }
 
-// screen collects what a session prints, stdout and stderr together.
-type screen struct {
-	mu      sync.Mutex
-	buf     bytes.Buffer
-	mark    int
-	changed chan struct{} // signalled after each write, for waiters
-}
-
-func (s *screen) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.changed == nil {
-		s.changed = make(chan struct{}, 1)
-	}
-	select {
-	case s.changed <- struct{}{}:
-	default:
-	}
-	return s.buf.Write(p)
-}
-
-// writes is signalled after each write.
-func (s *screen) writes() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.changed == nil {
-		s.changed = make(chan struct{}, 1)
-	}
-	return s.changed
-}
-
-func (s *screen) raw() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
-// since returns what arrived after the mark, without escape sequences.
-func (s *screen) since() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return ansi.Strip(string(s.buf.Bytes()[s.mark:]))
-}
-
-// setMark makes later waits look only at what arrives from now on.
-func (s *screen) setMark() {
-	s.mu.Lock()
-	s.mark = s.buf.Len()
-	s.mu.Unlock()
-}
-
-// squash drops all whitespace: the renderer skips unchanged blank cells with
-// cursor moves, so words arrive without the spaces between them.
-func squash(s string) string {
-	return strings.Join(strings.Fields(s), "")
-}
-
-// terminal is an interactive PTY session.
+// terminal is an interactive PTY session, its output read through a
+// terminal emulator.
 type terminal struct {
 	t      testing.TB
 	client *gossh.Client
 	sess   *gossh.Session
 	in     io.WriteCloser
-	out    *screen
+	out    *termtest.Terminal
 	done   chan error
 }
 
 var ptyModes = gossh.TerminalModes{gossh.ECHO: 0, gossh.TTY_OP_ISPEED: 38400, gossh.TTY_OP_OSPEED: 38400}
 
-// openTerminal opens a session with a PTY of the given size and a shell.
+// The emulated screen is no larger than the portal clamps a window to:
+// tests that ask for a huge window must not build a screen of that size.
+const maxScreenRows, maxScreenCols = 100, 300
+
+// openTerminal opens a session with an xterm PTY of the given size and a
+// shell.
 func openTerminal(t testing.TB, c *gossh.Client, rows, cols int) *terminal {
+	t.Helper()
+	return openTerminalAs(t, c, "xterm-256color", rows, cols)
+}
+
+// openTerminalAs opens a session with a PTY of terminal type termType and
+// the given size, and a shell.
+func openTerminalAs(t testing.TB, c *gossh.Client, termType string, rows, cols int) *terminal {
 	t.Helper()
 	sess, err := c.NewSession()
 	if err != nil {
 		t.Fatalf("new session: %v", err)
 	}
-	out := &screen{}
-	sess.Stdout, sess.Stderr = out, out
 	in, err := sess.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sess.RequestPty("xterm-256color", rows, cols, ptyModes); err != nil {
+	out := termtest.New(min(cols, maxScreenCols), min(rows, maxScreenRows), termtest.WithInput(in),
+		termtest.WithResize(func(cols, rows int) error { return sess.WindowChange(rows, cols) }))
+	sess.Stdout, sess.Stderr = out, out
+	if err := sess.RequestPty(termType, rows, cols, ptyModes); err != nil {
 		t.Fatalf("pty: %v", err)
 	}
 	if err := sess.Shell(); err != nil {
 		t.Fatalf("shell: %v", err)
 	}
 	term := &terminal{t: t, client: c, sess: sess, in: in, out: out, done: make(chan error, 1)}
-	go func() { term.done <- sess.Wait() }()
+	go func() {
+		err := sess.Wait()
+		_ = out.Close()
+		term.done <- err
+	}()
 	return term
 }
 
-// waitFor waits until text (spaces ignored) appears after the mark.
+// waitFor waits until the screen shows text.
 func (term *terminal) waitFor(text string, timeout time.Duration) {
 	term.t.Helper()
-	want := squash(text)
-	deadline := time.Now().Add(timeout)
-	for {
-		if strings.Contains(squash(term.out.since()), want) {
-			return
-		}
-		if time.Now().After(deadline) {
-			term.t.Fatalf("waited %s for %q; the screen since the last key shows:\n%s", timeout, text, term.out.since())
-		}
-		select {
-		case <-term.out.writes():
-		case <-time.After(10 * time.Millisecond):
-		}
+	if err := term.out.WaitFor(timeout, text); err != nil {
+		term.t.Fatal(err)
 	}
 }
 
-// send marks the screen and types keys.
+// send marks the output and types keys.
 func (term *terminal) send(keys string) {
 	term.t.Helper()
-	term.out.setMark()
-	if _, err := io.WriteString(term.in, keys); err != nil {
+	term.out.Mark()
+	if err := term.out.Send(keys); err != nil {
 		term.t.Fatalf("typing: %v", err)
 	}
 }
@@ -248,12 +199,9 @@ func (term *terminal) send(keys string) {
 // terminal mistakes it for a paste.
 func (term *terminal) typeText(text string) {
 	term.t.Helper()
-	term.out.setMark()
-	for _, r := range text {
-		if _, err := io.WriteString(term.in, string(r)); err != nil {
-			term.t.Fatalf("typing: %v", err)
-		}
-		time.Sleep(time.Millisecond)
+	term.out.Mark()
+	if err := term.out.Type(text, time.Millisecond); err != nil {
+		term.t.Fatalf("typing: %v", err)
 	}
 }
 
@@ -264,7 +212,7 @@ func (term *terminal) ended(timeout time.Duration) error {
 	case err := <-term.done:
 		return err
 	case <-time.After(timeout):
-		term.t.Fatalf("the session did not end within %s; it shows:\n%s", timeout, ansi.Strip(term.out.raw()))
+		term.t.Fatalf("the session did not end within %s; it shows:\n%s", timeout, term.out.Screen())
 		return nil
 	}
 }
@@ -349,11 +297,13 @@ func TestResetOverSSH(t *testing.T) {
 	if _, err := h.Svc.SignIn(ctx, "alice", newPassword, "test"); err != nil {
 		t.Fatalf("sign in with the new password: %v", err)
 	}
-	var n int
-	var source string
-	if err := h.DB.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(source), '') FROM audit WHERE event = ?`,
-		string(audit.EventPasswordReset)).Scan(&n, &source); err != nil {
+	rows, err := store.ListAudit(ctx, h.DB, store.AuditFilter{Events: []string{string(audit.EventPasswordReset)}})
+	if err != nil {
 		t.Fatal(err)
+	}
+	n, source := len(rows), ""
+	for _, r := range rows {
+		source = max(source, r.Source)
 	}
 	if n != 1 || source != "ssh:127.0.0.1" {
 		t.Fatalf("audit: %d password.reset rows, source %q; want 1 from ssh:127.0.0.1", n, source)
@@ -385,8 +335,8 @@ func TestNoPTYRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &screen{}
-	sess.Stdout, sess.Stderr = out, out
+	var out syncBuffer
+	sess.Stdout, sess.Stderr = &out, &out
 	if err := sess.Shell(); err != nil {
 		t.Fatal(err)
 	}
@@ -657,7 +607,7 @@ func TestShutdownDrains(t *testing.T) {
 		p := startPortal(t, h, nil)
 		term := openTerminal(t, dial(t, p.addr), 24, 100)
 		term.waitFor("Reset a forgotten password", wait)
-		term.out.setMark()
+		term.out.Mark()
 
 		const grace = 20 * time.Second
 		start := time.Now()
@@ -697,7 +647,7 @@ func TestShutdownDrains(t *testing.T) {
 		before := settleGoroutines(0, time.Second)
 		term := openTerminal(t, dial(t, p.addr), 24, 100)
 		walkToCode(t, term, "alice")
-		term.out.setMark()
+		term.out.Mark()
 
 		const grace = 700 * time.Millisecond
 		start := time.Now()
@@ -745,7 +695,7 @@ func TestConnectionCap(t *testing.T) {
 	defer c.Close()
 	term := openTerminal(t, c, 24, 80)
 	err = term.ended(wait)
-	if got := strings.TrimSpace(ansi.Strip(term.out.raw())); got != msgBusy {
+	if got := strings.TrimSpace(ansi.Strip(term.out.Raw())); got != msgBusy {
 		t.Fatalf("over the cap: %q; want %q", got, msgBusy)
 	}
 	if exitStatus(err) != 1 {
@@ -763,14 +713,14 @@ func TestConnectionCap(t *testing.T) {
 		}
 		term := openTerminal(t, c, 24, 80)
 		busy := false
-		for !busy && !strings.Contains(term.out.since(), "Reset a forgotten password") {
+		for !busy && !term.out.Contains("Reset a forgotten password") {
 			select {
 			case <-term.done:
 				busy = true
 			case <-time.After(10 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("no screen: %q", term.out.since())
+				t.Fatalf("no screen: %q", term.out.Screen())
 			}
 		}
 		c.Close()
@@ -880,7 +830,7 @@ func TestHugeWindowClamped(t *testing.T) {
 	term.send("\r")
 	term.waitFor("Email me a code", wait)
 
-	raw := term.out.raw()
+	raw := term.out.Raw()
 	rows, cols := maxExtent(raw)
 	if rows > 100 || cols > 300 {
 		t.Fatalf("the output reaches row %d, column %d; want within 100×300", rows, cols)
@@ -998,7 +948,7 @@ func TestRateLimitPerAddress(t *testing.T) {
 	if err := limited.ended(wait); exitStatus(err) != 1 {
 		t.Fatalf("third session in a burst: %v; want refused with status 1", err)
 	}
-	if got := ansi.Strip(limited.out.raw()); !strings.Contains(got, "rate limit") {
+	if got := ansi.Strip(limited.out.Raw()); !strings.Contains(got, "rate limit") {
 		t.Fatalf("third session in a burst printed %q", got)
 	}
 	from("127.0.0.2").waitFor("Reset a forgotten password", wait)

@@ -13,26 +13,7 @@ const msgDumbTerm = "sspr needs a terminal that can move its cursor, and TERM=du
 // sessionOn opens a session with a PTY of terminal type term and a shell.
 func sessionOn(t *testing.T, addr, term string) *terminal {
 	t.Helper()
-	c := dial(t, addr)
-	sess, err := c.NewSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := &screen{}
-	sess.Stdout, sess.Stderr = out, out
-	in, err := sess.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.RequestPty(term, 24, 80, ptyModes); err != nil {
-		t.Fatal(err)
-	}
-	if err := sess.Shell(); err != nil {
-		t.Fatal(err)
-	}
-	tm := &terminal{t: t, client: c, sess: sess, in: in, out: out, done: make(chan error, 1)}
-	go func() { tm.done <- sess.Wait() }()
-	return tm
+	return openTerminalAs(t, dial(t, addr), term, 24, 80)
 }
 
 // sgr finds the parameters of each SGR sequence.
@@ -62,7 +43,7 @@ func TestSessionColourByTerminal(t *testing.T) {
 
 	colour := sessionOn(t, p.addr, "xterm-256color")
 	colour.waitFor("Reset a forgotten password", wait)
-	if len(colourCodes(colour.out.raw())) == 0 {
+	if len(colourCodes(colour.out.Raw())) == 0 {
 		t.Fatal("a colour terminal got no colour: the check below could not fail")
 	}
 
@@ -70,20 +51,20 @@ func TestSessionColourByTerminal(t *testing.T) {
 	mono.waitFor("Reset a forgotten password", wait)
 	mono.send("\r") // one more screen, to see it drawn too
 	mono.waitFor("Who are you?", wait)
-	if codes := colourCodes(mono.out.raw()); len(codes) > 0 {
+	if codes := colourCodes(mono.out.Raw()); len(codes) > 0 {
 		t.Fatalf("TERM=xterm-mono got colour codes %q", codes)
 	}
 
 	dumb := sessionOn(t, p.addr, "dumb")
 	select {
 	case err := <-dumb.done:
-		if got := strings.TrimSpace(dumb.out.raw()); got != msgDumbTerm {
+		if got := strings.TrimSpace(dumb.out.Raw()); got != msgDumbTerm {
 			t.Fatalf("TERM=dumb read %q; want %q", got, msgDumbTerm)
 		}
 		if exitStatus(err) != 1 {
 			t.Fatalf("exit: %v; want status 1", err)
 		}
 	case <-time.After(wait):
-		t.Fatalf("a session on TERM=dumb was not refused; it shows:\n%q", dumb.out.raw())
+		t.Fatalf("a session on TERM=dumb was not refused; it shows:\n%q", dumb.out.Raw())
 	}
 }

@@ -373,9 +373,24 @@ func (s *Service) AddGroup(ctx context.Context, actor Actor, name string) error 
 	return nil
 }
 
-// Groups lists the groups with their member counts.
-func (s *Service) Groups(ctx context.Context) ([]store.Group, error) {
-	return store.ListGroups(ctx, s.db)
+// Group is a group of sspr's own users, as the admin views list it.
+type Group struct {
+	Name string
+	// Members counts the group's users, so a list need not fetch them.
+	Members int
+}
+
+// Groups lists the groups with their member counts, by name.
+func (s *Service) Groups(ctx context.Context) ([]Group, error) {
+	rows, err := store.ListGroups(ctx, s.db)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	groups := make([]Group, len(rows))
+	for i, g := range rows {
+		groups[i] = Group{Name: g.Name, Members: g.Members}
+	}
+	return groups, nil
 }
 
 // SetMember adds a user to a group or removes them.

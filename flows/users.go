@@ -429,21 +429,30 @@ func (s *Service) SetMember(ctx context.Context, actor Actor, group, username st
 
 // UserDetail is everything an admin sees of one user.
 type UserDetail struct {
-	store.User
-	Groups          []string
-	Methods         []string
-	CanReset        bool
-	EnabledForSSPR  bool
-	Blocked         bool
-	BlockedUntil    time.Time
-	RegistrationDue bool
+	Username    string
+	DisplayName string
+	Email       string
+	Phone       string
+	// LastConfirmed is when the user last confirmed their info; zero if never.
+	LastConfirmed      time.Time
+	Disabled           bool
+	Admin              bool
+	TemporaryPassword  bool
+	ReregisterRequired bool
+	Groups             []string
+	Methods            []string
+	CanReset           bool
+	EnabledForSSPR     bool
+	Blocked            bool
+	BlockedUntil       time.Time
+	RegistrationDue    bool
 	// NoPassword: see UserRow.NoPassword.
 	NoPassword bool
 }
 
 // States lists the user's states in the words every admin view uses.
 func (d UserDetail) States() []string {
-	return userStates(d.Blocked, d.Disabled, d.IsAdmin, d.MustChange, d.NoPassword, d.ReregisterRequired)
+	return userStates(d.Blocked, d.Disabled, d.Admin, d.TemporaryPassword, d.NoPassword, d.ReregisterRequired)
 }
 
 // ShowUser returns one user's detail for an admin.
@@ -456,8 +465,12 @@ func (s *Service) ShowUser(ctx context.Context, username string) (UserDetail, er
 }
 
 func (s *Service) detailOf(ctx context.Context, u store.User) (UserDetail, error) {
-	d := UserDetail{User: u, NoPassword: u.PasswordHash == "" && s.keepsPasswords()}
-	d.PasswordHash = ""
+	d := UserDetail{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Phone: u.Phone,
+		Disabled: u.Disabled, Admin: u.IsAdmin, TemporaryPassword: u.MustChange, ReregisterRequired: u.ReregisterRequired,
+		NoPassword: u.PasswordHash == "" && s.keepsPasswords()}
+	if u.LastConfirmedAt > 0 {
+		d.LastConfirmed = time.Unix(u.LastConfirmedAt, 0).UTC()
+	}
 	var err error
 	if d.Groups, err = store.UserGroups(ctx, s.db, u.ID); err != nil {
 		return UserDetail{}, err

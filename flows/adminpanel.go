@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -172,6 +173,12 @@ func (s *Service) AuditEntries(ctx context.Context, f audit.Filter) ([]audit.Ent
 // reporting everything that was changed, inserted or removed.
 func (s *Service) VerifyAudit(ctx context.Context) (audit.Report, error) {
 	return s.audit.Verify(ctx, s.db, s.checkpoint)
+}
+
+// ExportAudit writes the whole audit log to w, oldest first, as "jsonl" or
+// "csv" (audit.Export: streamed, and safe to open in a spreadsheet).
+func (s *Service) ExportAudit(ctx context.Context, w io.Writer, format string) error {
+	return audit.Export(ctx, s.db, w, format)
 }
 
 // PrepareAudit brings an audit log written before the chain had a key under

@@ -36,6 +36,16 @@ type PasswordChange struct {
 	Temporary bool
 }
 
+// Tx is the transaction in sspr's own store that records a password change:
+// the history, the audit entry, the proofs it used up. It is opaque on
+// purpose. The built-in directory writes the new hash in it, so that a crash
+// leaves the old password or the new one with its record, never one without
+// the other; a directory outside the store has nothing to write there and
+// rolls the record back by returning an error.
+type Tx struct {
+	tx *store.Tx
+}
+
 // Directory is where passwords live. The built-in one keeps hashes in sspr's
 // store; an LDAP one writes to the organisation's directory.
 type Directory interface {
@@ -44,10 +54,9 @@ type Directory interface {
 	// CheckPassword reports whether password is the user's current one. For an
 	// unknown user it spends the same time and returns false.
 	CheckPassword(ctx context.Context, username, password string) (bool, error)
-	// SetPassword sets a new password. tx is the transaction that records the
-	// change in sspr's store; a directory outside the store writes first and
-	// returns an error to roll that transaction back.
-	SetPassword(ctx context.Context, tx *store.Tx, username string, change PasswordChange) error
+	// SetPassword sets a new password while tx, which records the change in
+	// sspr's store, is open; an error rolls tx back.
+	SetPassword(ctx context.Context, tx Tx, username string, change PasswordChange) error
 	// GroupMembers lists the usernames in a group.
 	GroupMembers(ctx context.Context, group string) ([]string, error)
 	// IsMember reports whether a user is in a group.
@@ -102,12 +111,12 @@ func (d *BuiltinDirectory) CheckPassword(ctx context.Context, username, pw strin
 }
 
 // SetPassword stores the new hash inside tx.
-func (d *BuiltinDirectory) SetPassword(ctx context.Context, tx *store.Tx, username string, change PasswordChange) error {
-	u, err := store.UserByName(ctx, tx, username)
+func (d *BuiltinDirectory) SetPassword(ctx context.Context, tx Tx, username string, change PasswordChange) error {
+	u, err := store.UserByName(ctx, tx.tx, username)
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	if err := store.SetPasswordHash(ctx, tx, u.ID, change.Hash, change.Temporary, d.clock.Now().Unix()); err != nil {
+	if err := store.SetPasswordHash(ctx, tx.tx, u.ID, change.Hash, change.Temporary, d.clock.Now().Unix()); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
 	return nil

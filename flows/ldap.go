@@ -7,7 +7,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/store/ldapdir"
 )
 
@@ -176,10 +175,10 @@ func (d *LDAPDirectory) CheckPassword(ctx context.Context, username, password st
 }
 
 // SetPassword writes the new password to the directory before the store
-// records it: an error here rolls tx back. A change (change.Old set) binds as
-// the user with the old password; a reset uses the service account. The
-// directory's own policy may still refuse (DirectoryRefusedError).
-func (d *LDAPDirectory) SetPassword(ctx context.Context, _ *store.Tx, username string, change PasswordChange) error {
+// records it: an error here rolls the record back. A change (change.Old set)
+// binds as the user with the old password; a reset uses the service account.
+// The directory's own policy may still refuse (DirectoryRefusedError).
+func (d *LDAPDirectory) SetPassword(ctx context.Context, _ Tx, username string, change PasswordChange) error {
 	err := d.client.SetPassword(ctx, username, ldapdir.PasswordChange{Old: change.Old, New: change.New,
 		Temporary: change.Temporary})
 	if err != nil {

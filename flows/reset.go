@@ -342,7 +342,7 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 				return err
 			}
 		}
-		if err := s.dir.SetPassword(ctx, tx, u.Username, PasswordChange{Old: oldPassword, New: newPassword, Hash: hash}); err != nil {
+		if err := s.dir.SetPassword(ctx, Tx{tx: tx}, u.Username, PasswordChange{Old: oldPassword, New: newPassword, Hash: hash}); err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
 		keep := pol.PasswordHistory

@@ -373,9 +373,24 @@ func (s *Service) AddGroup(ctx context.Context, actor Actor, name string) error 
 	return nil
 }
 
-// Groups lists the groups with their member counts.
-func (s *Service) Groups(ctx context.Context) ([]store.Group, error) {
-	return store.ListGroups(ctx, s.db)
+// Group is a group of sspr's own users, as the admin views list it.
+type Group struct {
+	Name string
+	// Members counts the group's users, so a list need not fetch them.
+	Members int
+}
+
+// Groups lists the groups with their member counts, by name.
+func (s *Service) Groups(ctx context.Context) ([]Group, error) {
+	rows, err := store.ListGroups(ctx, s.db)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	groups := make([]Group, len(rows))
+	for i, g := range rows {
+		groups[i] = Group{Name: g.Name, Members: g.Members}
+	}
+	return groups, nil
 }
 
 // SetMember adds a user to a group or removes them.
@@ -414,21 +429,30 @@ func (s *Service) SetMember(ctx context.Context, actor Actor, group, username st
 
 // UserDetail is everything an admin sees of one user.
 type UserDetail struct {
-	store.User
-	Groups          []string
-	Methods         []string
-	CanReset        bool
-	EnabledForSSPR  bool
-	Blocked         bool
-	BlockedUntil    time.Time
-	RegistrationDue bool
+	Username    string
+	DisplayName string
+	Email       string
+	Phone       string
+	// LastConfirmed is when the user last confirmed their info; zero if never.
+	LastConfirmed      time.Time
+	Disabled           bool
+	Admin              bool
+	TemporaryPassword  bool
+	ReregisterRequired bool
+	Groups             []string
+	Methods            []string
+	CanReset           bool
+	EnabledForSSPR     bool
+	Blocked            bool
+	BlockedUntil       time.Time
+	RegistrationDue    bool
 	// NoPassword: see UserRow.NoPassword.
 	NoPassword bool
 }
 
 // States lists the user's states in the words every admin view uses.
 func (d UserDetail) States() []string {
-	return userStates(d.Blocked, d.Disabled, d.IsAdmin, d.MustChange, d.NoPassword, d.ReregisterRequired)
+	return userStates(d.Blocked, d.Disabled, d.Admin, d.TemporaryPassword, d.NoPassword, d.ReregisterRequired)
 }
 
 // ShowUser returns one user's detail for an admin.
@@ -441,8 +465,12 @@ func (s *Service) ShowUser(ctx context.Context, username string) (UserDetail, er
 }
 
 func (s *Service) detailOf(ctx context.Context, u store.User) (UserDetail, error) {
-	d := UserDetail{User: u, NoPassword: u.PasswordHash == "" && s.keepsPasswords()}
-	d.PasswordHash = ""
+	d := UserDetail{Username: u.Username, DisplayName: u.DisplayName, Email: u.Email, Phone: u.Phone,
+		Disabled: u.Disabled, Admin: u.IsAdmin, TemporaryPassword: u.MustChange, ReregisterRequired: u.ReregisterRequired,
+		NoPassword: u.PasswordHash == "" && s.keepsPasswords()}
+	if u.LastConfirmedAt > 0 {
+		d.LastConfirmed = time.Unix(u.LastConfirmedAt, 0).UTC()
+	}
 	var err error
 	if d.Groups, err = store.UserGroups(ctx, s.db, u.ID); err != nil {
 		return UserDetail{}, err

@@ -536,7 +536,7 @@ func TestPanelUserActions(t *testing.T) {
 	panelAct(d, "erin", "Make administrator")
 	d.keys("n")
 	d.keys("esc")
-	if d2, _ := h.Svc.ShowUser(ctx, "erin"); d2.IsAdmin {
+	if d2, _ := h.Svc.ShowUser(ctx, "erin"); d2.Admin {
 		t.Fatal("made admin after no")
 	}
 	panelAct(d, "erin", "Make administrator")
@@ -556,7 +556,7 @@ func TestPanelUserActions(t *testing.T) {
 	panelAct(d, "admin", "Remove administrator rights")
 	d.keys("y")
 	d.see("There must be at least one administrator, and this would leave none.")
-	if u, _ := h.Svc.ShowUser(ctx, "admin"); !u.IsAdmin || u.Disabled {
+	if u, _ := h.Svc.ShowUser(ctx, "admin"); !u.Admin || u.Disabled {
 		t.Fatalf("a refused change was saved: %+v", u)
 	}
 	if byAdmin(audit.EventUserDisabled, "admin")+byAdmin(audit.EventAdminRevoked, "admin") != 0 {

@@ -91,14 +91,18 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	}
 	hasher := password.NewHasher(password.Params{MemoryKiB: cfg.Hash.MemoryKiB, Time: cfg.Hash.Time,
 		Threads: cfg.Hash.Threads}, cfg.Hash.MaxConcurrent)
-	channels, err := deliveryChannels(cfg, db, clk, outbox)
+	var outboxChannel dispatch.Channel
+	if outbox {
+		outboxChannel = dispatch.NewOutboxChannel(db, clk)
+	}
+	channels, err := deliveryChannels(cfg, outboxChannel)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	d := dispatch.New(channels, db, clk, dispatch.Options{CodeTimeout: cfg.Codes.SendTimeout,
 		OnError: faults.Hook("notification queue"), OnDeliveryError: faults.Hook("delivery")})
-	dir, err := directoryFor(ctx, cfg, db, hasher, clk, faults)
+	dir, err := directoryFor(cfg, flows.NewBuiltinDirectory(db, hasher, clk), clk, faults)
 	if err != nil {
 		_ = db.Close()
 		return nil, err

@@ -19,7 +19,7 @@ func newAuditCmd(opts *rootOptions) *cobra.Command {
 				return fmt.Errorf("format %q: use jsonl or csv", format)
 			}
 			return withApp(c, opts, func(a *app) error {
-				return audit.Export(c.Context(), a.db, c.OutOrStdout(), format)
+				return a.svc.ExportAudit(c.Context(), c.OutOrStdout(), format)
 			})
 		},
 	}

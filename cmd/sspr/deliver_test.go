@@ -242,15 +242,16 @@ func TestDeliveryChannels(t *testing.T) {
 	clk := clock.NewFake(time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC))
 	cfg := config.Default()
 	cfg.DataDir = dir
+	outbox := dispatch.NewOutboxChannel(db, clk)
 
-	chs, err := deliveryChannels(cfg, db, clk, false)
+	chs, err := deliveryChannels(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(chs) != 0 {
 		t.Errorf("channels without any configured outside the demo: %v", chs)
 	}
-	chs, err = deliveryChannels(cfg, db, clk, true)
+	chs, err = deliveryChannels(cfg, outbox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +264,7 @@ func TestDeliveryChannels(t *testing.T) {
 
 	cfg.SMTP.Host, cfg.SMTP.From = "mail.example.org", "sspr@example.org"
 	cfg.SMS.URL, cfg.SMS.BodyTemplate = "https://gw.example.org/send", `{"to":"{{.To}}","text":"{{.Text}}"}`
-	chs, err = deliveryChannels(cfg, db, clk, true)
+	chs, err = deliveryChannels(cfg, outbox)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,12 +277,12 @@ func TestDeliveryChannels(t *testing.T) {
 
 	// A secret that cannot be read stops the start, naming the setting.
 	cfg.SMTP.Username, cfg.SMTP.PasswordFile = "mailer", "no-such-file"
-	if _, err := deliveryChannels(cfg, db, clk, true); err == nil || !strings.Contains(err.Error(), "smtp.password_file") {
+	if _, err := deliveryChannels(cfg, outbox); err == nil || !strings.Contains(err.Error(), "smtp.password_file") {
 		t.Errorf("missing password file: %v", err)
 	}
 	cfg.SMTP.Username, cfg.SMTP.PasswordFile = "", ""
 	cfg.SMS.BodyTemplate = `{"to":{{.To}}}`
-	if _, err := deliveryChannels(cfg, db, clk, true); err == nil || !strings.Contains(err.Error(), "text delivery") {
+	if _, err := deliveryChannels(cfg, outbox); err == nil || !strings.Contains(err.Error(), "text delivery") {
 		t.Errorf("bad template: %v", err)
 	}
 	var ce *dispatch.ChannelError

@@ -3,24 +3,23 @@ package main
 import (
 	"fmt"
 
-	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
-	"github.com/sspr-kiosk/sspr/store"
 )
 
 // deliveryChannels builds the email and SMS channels the config asks for:
 // SMTP when smtp.host is set, the HTTP gateway when sms.url is. With
-// outbox set (the demo), the others write to the outbox table the demo
-// shows; otherwise a channel that is not configured does not exist, and the
-// flows do not offer its methods: a code stored in a table reaches nobody.
+// outbox given (the demo: the store's table the demo shows), it carries
+// what those do not; otherwise a channel that is not configured does not
+// exist, and the flows do not offer its methods: a code stored in a table
+// reaches nobody.
 // Secrets (the SMTP password, the gateway's auth header) are read here,
 // once, at start.
-func deliveryChannels(cfg config.Config, db *store.DB, clk clock.Clock, outbox bool) (map[string]dispatch.Channel, error) {
+func deliveryChannels(cfg config.Config, outbox dispatch.Channel) (map[string]dispatch.Channel, error) {
 	channels := map[string]dispatch.Channel{}
-	if outbox {
-		channels[dispatch.ChannelEmail] = dispatch.NewOutboxChannel(db, clk)
-		channels[dispatch.ChannelSMS] = dispatch.NewOutboxChannel(db, clk)
+	if outbox != nil {
+		channels[dispatch.ChannelEmail] = outbox
+		channels[dispatch.ChannelSMS] = outbox
 	}
 	if cfg.SMTP.Host != "" {
 		ch, err := smtpChannel(cfg)

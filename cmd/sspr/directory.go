@@ -9,19 +9,16 @@ import (
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
-	"github.com/sspr-kiosk/sspr/flows/password"
-	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/store/ldapdir"
 )
 
-// directoryFor returns where passwords live: the built-in directory, unless
-// the config names an LDAP server. The LDAP client connects on first use, so
+// directoryFor returns where passwords live: builtin, the store, unless the
+// config names an LDAP server. The LDAP client connects on first use, so
 // a directory that is down does not stop sspr from starting: people see a
 // clear message instead.
-func directoryFor(ctx context.Context, cfg config.Config, db *store.DB, hasher *password.Hasher, clk clock.Clock,
-	faults *flows.Faults) (flows.Directory, error) {
+func directoryFor(cfg config.Config, builtin *flows.BuiltinDirectory, clk clock.Clock, faults *flows.Faults) (flows.Directory, error) {
 	if cfg.LDAP.URL == "" {
-		return flows.NewBuiltinDirectory(db, hasher, clk), nil
+		return builtin, nil
 	}
 	client, err := ldapClient(cfg, clk)
 	if err != nil {

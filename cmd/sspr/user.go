@@ -307,7 +307,7 @@ func newUserShowCmd(opts *rootOptions) *cobra.Command {
 				if format == "json" {
 					return writeJSON(c.OutOrStdout(), map[string]any{
 						"username": d.Username, "display_name": d.DisplayName, "email": d.Email, "phone": d.Phone,
-						"admin": d.IsAdmin, "disabled": d.Disabled, "temporary_password": d.MustChange,
+						"admin": d.Admin, "disabled": d.Disabled, "temporary_password": d.TemporaryPassword,
 						"groups": nonNil(d.Groups), "methods": nonNil(d.Methods), "enabled_for_sspr": d.EnabledForSSPR,
 						"able_to_reset": d.CanReset, "blocked": d.Blocked, "registration_due": d.RegistrationDue,
 					})
@@ -328,8 +328,8 @@ func newUserShowCmd(opts *rootOptions) *cobra.Command {
 					blocked = "until " + d.BlockedUntil.Local().Format(time.DateTime)
 				}
 				fmt.Fprintf(tw, "blocked\t%s\n", blocked)
-				if d.LastConfirmedAt > 0 {
-					fmt.Fprintf(tw, "last confirmed\t%s\n", time.Unix(d.LastConfirmedAt, 0).Local().Format(time.DateTime))
+				if !d.LastConfirmed.IsZero() {
+					fmt.Fprintf(tw, "last confirmed\t%s\n", d.LastConfirmed.Local().Format(time.DateTime))
 				}
 				return tw.Flush()
 			})

@@ -15,7 +15,7 @@ func (s *Service) HeldInMemory() (flows, sessions int) {
 
 // held is how many entries are in memory, lapsed ones not yet swept
 // included.
-func (l *lapsing[V]) held() int { return len(l.entries) }
+func (l *expiringMap[V]) held() int { return len(l.entries) }
 
 // MaxFaultCauses is how many causes the fault log keeps apart in a minute.
 const MaxFaultCauses = maxFaultCauses

@@ -131,8 +131,8 @@ func (f *flow) option(m policy.Method) (MethodOption, bool) {
 }
 
 // newFlows makes the table of flows in progress, each kept for FlowLifetime.
-func newFlows() *lapsing[*flow] {
-	return newLapsing(FlowLifetime, func(f *flow) time.Time { return f.created })
+func newFlows() *expiringMap[*flow] {
+	return newExpiringMap(FlowLifetime, func(f *flow) time.Time { return f.created })
 }
 
 // putFlow stores a flow, now and then dropping expired ones.

@@ -183,8 +183,8 @@ type Service struct {
 	checkpoint string
 
 	mu       sync.Mutex
-	flows    *lapsing[*flow]
-	sessions *lapsing[*session]
+	flows    *expiringMap[*flow]
+	sessions *expiringMap[*session]
 	// shape is what a typical account looks like, for decoys.
 	shape           decoyShape
 	shapeRefreshing bool

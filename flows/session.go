@@ -111,8 +111,8 @@ func (s *Service) failSignIn(ctx context.Context, account, source string, event 
 
 // newSessions makes the table of signed-in sessions, each kept for
 // SessionLifetime.
-func newSessions() *lapsing[*session] {
-	return newLapsing(SessionLifetime, func(ses *session) time.Time { return ses.created })
+func newSessions() *expiringMap[*session] {
+	return newExpiringMap(SessionLifetime, func(ses *session) time.Time { return ses.created })
 }
 
 func (s *Service) putSession(ses *session) {

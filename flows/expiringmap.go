@@ -12,10 +12,10 @@ import "time"
 // first insert a sweepInterval after the last sweep.
 const sweepInterval = time.Minute
 
-// lapsing holds in-memory entries (flows, sessions) that lapse lifetime
+// expiringMap holds in-memory entries (flows, sessions) that lapse lifetime
 // after they were created. It is not safe for concurrent use: Service.mu
 // guards it.
-type lapsing[V any] struct {
+type expiringMap[V any] struct {
 	lifetime time.Duration
 	created  func(V) time.Time
 	entries  map[string]V
@@ -24,16 +24,16 @@ type lapsing[V any] struct {
 	swept time.Time
 }
 
-func newLapsing[V any](lifetime time.Duration, created func(V) time.Time) *lapsing[V] {
-	return &lapsing[V]{lifetime: lifetime, created: created, entries: map[string]V{}}
+func newExpiringMap[V any](lifetime time.Duration, created func(V) time.Time) *expiringMap[V] {
+	return &expiringMap[V]{lifetime: lifetime, created: created, entries: map[string]V{}}
 }
 
-func (l *lapsing[V]) lapsed(v V, now time.Time) bool { return now.Sub(l.created(v)) > l.lifetime }
+func (l *expiringMap[V]) lapsed(v V, now time.Time) bool { return now.Sub(l.created(v)) > l.lifetime }
 
 // put stores v under id, first dropping the lapsed entries if the last
 // sweep was sweepInterval ago or more. A clock that went back also sweeps,
 // so a step back cannot put the sweep off for longer than the step.
-func (l *lapsing[V]) put(id string, v V, now time.Time) {
+func (l *expiringMap[V]) put(id string, v V, now time.Time) {
 	if since := now.Sub(l.swept); since >= sweepInterval || since < 0 {
 		for k, old := range l.entries {
 			if l.lapsed(old, now) {
@@ -47,7 +47,7 @@ func (l *lapsing[V]) put(id string, v V, now time.Time) {
 
 // get returns the entry under id unless it is missing or has lapsed; a
 // lapsed entry is dropped on the way.
-func (l *lapsing[V]) get(id string, now time.Time) (V, bool) {
+func (l *expiringMap[V]) get(id string, now time.Time) (V, bool) {
 	v, ok := l.entries[id]
 	if ok && l.lapsed(v, now) {
 		delete(l.entries, id)
@@ -61,4 +61,4 @@ func (l *lapsing[V]) get(id string, now time.Time) (V, bool) {
 }
 
 // drop forgets the entry under id.
-func (l *lapsing[V]) drop(id string) { delete(l.entries, id) }
+func (l *expiringMap[V]) drop(id string) { delete(l.entries, id) }

@@ -1,0 +1,44 @@
+package flows
+
+import (
+	"context"
+	"io"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
+)
+
+// AuditEntries returns the audit entries a filter selects, newest first, for
+// the admin panel.
+func (s *Service) AuditEntries(ctx context.Context, f audit.Filter) ([]audit.Entry, error) {
+	return audit.List(ctx, s.db, f)
+}
+
+// VerifyAudit walks the audit chain and compares it with its checkpoint,
+// reporting everything that was changed, inserted or removed.
+func (s *Service) VerifyAudit(ctx context.Context) (audit.Report, error) {
+	return s.audit.Verify(ctx, s.db, s.checkpoint)
+}
+
+// ExportAudit writes the whole audit log to w, oldest first, as "jsonl" or
+// "csv" (audit.Export: streamed, and safe to open in a spreadsheet).
+func (s *Service) ExportAudit(ctx context.Context, w io.Writer, format string) error {
+	return audit.Export(ctx, s.db, w, format)
+}
+
+// PrepareAudit brings an audit log written before the chain had a key under
+// the key, once (audit.Chain.Rekey); a program calls it on start, before it
+// records anything.
+func (s *Service) PrepareAudit(ctx context.Context) (audit.Rekeyed, error) {
+	return s.audit.Rekey(ctx, s.db, s.now(), s.checkpoint)
+}
+
+// AnchorAudit brings the audit checkpoint up to the head of the log if the
+// head moved (audit.Chain.Checkpoint), and returns the head and whether it
+// wrote. A running sspr calls it every minute and on its way out. Without a
+// checkpoint path (tests) it does nothing.
+func (s *Service) AnchorAudit(ctx context.Context) (audit.Head, bool, error) {
+	if s.checkpoint == "" {
+		return audit.Head{}, false, nil
+	}
+	return s.audit.Checkpoint(ctx, s.db, s.checkpoint, s.now())
+}

@@ -2,10 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // Demo accounts. Their passwords and secrets are public: they are in the
@@ -92,3 +101,81 @@ func seedLoadUsers(ctx context.Context, a *app, n int) error {
 	}
 	return nil
 }
+
+func newDemoCmd(opts *rootOptions) *cobra.Command {
+	var listen string
+	var seedUsers int
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run a throwaway, seeded instance with an on-screen outbox",
+		Long: "Starts sspr on a temporary data folder, seeded with users that show every case, and shows each code " +
+			"or notification in an outbox panel instead of sending it. The folder is removed on exit.",
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error {
+			if listen == "" && !onTerminal() {
+				return errors.New("the demo needs a terminal: run sspr demo in a terminal window, or serve it over SSH with --listen ADDR")
+			}
+			if listen == "" && styles.Dumb(os.Environ()) {
+				return fmt.Errorf("the demo %s", dumbTerminal)
+			}
+			// A hang-up (the terminal closed, the login dropped) ends the
+			// demo as SIGTERM does, so the folder with its store and key
+			// file is removed rather than left behind.
+			ctx, stop := signal.NotifyContext(c.Context(), syscall.SIGHUP)
+			defer stop()
+			dir, err := demoDir(opts.dataDir)
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			a, err := openApp(ctx, dir, demoEnviron(), clock.Real{}, true)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			if err := seedDemo(ctx, a); err != nil {
+				return err
+			}
+			if err := seedLoadUsers(ctx, a, seedUsers); err != nil {
+				return err
+			}
+			if listen != "" {
+				// The demo over SSH: each session gets the outbox panel.
+				a.cfg.SSH.Listen = listen
+				a.cfg.Kiosk.IdleTimeout = 0
+				return serve(ctx, a, tui.ModeDemo)
+			}
+			return runTUI(ctx, a, tui.Options{Source: "demo", Mode: tui.ModeDemo, DoneTimeout: a.cfg.Kiosk.DoneTimeout})
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "", "serve the demo over SSH on this address instead of this terminal")
+	// For the load generator (cmd/sspr-load): users load001…loadNNN, each
+	// with the demo password and a verified email address.
+	cmd.Flags().IntVar(&seedUsers, "seed-users", 0, "also seed this many users load001… with an email method (at most 1000)")
+	_ = cmd.Flags().MarkHidden("seed-users")
+	return cmd
+}
+
+// demoDir returns the demo's throwaway folder: a new temporary one, or the
+// folder --data names, which must not exist yet (it is removed on exit, so
+// the demo never touches real data).
+func demoDir(requested string) (string, error) {
+	if requested == "" {
+		dir, err := os.MkdirTemp("", "sspr-demo-")
+		if err != nil {
+			return "", fmt.Errorf("demo: %w", err)
+		}
+		return dir, nil
+	}
+	if _, err := os.Stat(requested); err == nil {
+		return "", fmt.Errorf("demo: %s exists; the demo needs a new folder, which it removes on exit", requested)
+	}
+	if err := os.MkdirAll(requested, 0o700); err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	return requested, nil
+}
+
+// demoEnviron keeps only the settings a demo may take from the environment:
+// none of the real delivery or directory settings apply to it.
+func demoEnviron() []string { return nil }

@@ -40,12 +40,10 @@ type registerContact struct {
 	method    policy.Method
 	dest      textinput.Model
 	code      textinput.Model
-	sent      *flows.CodeSent
+	sent      sentCode
 	req       request
 	pending   string
 	err       string
-	note      string
-	now       time.Time
 
 	// destFilled is on while dest still holds the address on the account.
 	destFilled prefill
@@ -53,7 +51,7 @@ type registerContact struct {
 
 func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion string) *registerContact {
 	d := m.Describe()
-	s := &registerContact{e: e, sessionID: sessionID, method: m, now: e.now(),
+	s := &registerContact{e: e, sessionID: sessionID, method: m, sent: sentCode{now: e.now()},
 		dest: newInput(e, d.Example, limitContact, false), code: newInput(e, d.Placeholder, limitCode, false)}
 	s.dest.SetValue(sanitize.String(suggestion))
 	s.dest.CursorEnd()
@@ -66,16 +64,13 @@ func (s *registerContact) title() string { return "Your security info · " + s.m
 func (s *registerContact) typing() bool  { return true }
 
 func (s *registerContact) help() []key.Binding {
-	if s.sent != nil {
-		return []key.Binding{s.e.keys.Select, s.e.keys.Resend, s.e.keys.Back}
-	}
-	return []key.Binding{s.e.keys.Select, s.e.keys.Back}
+	return s.sent.help(s.e.keys.Select, s.e.keys.Resend, s.e.keys.Back)
 }
 
 func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case clockMsg:
-		s.now = time.Time(msg)
+		s.sent.now = time.Time(msg)
 		return s, nil
 	case sentMsg:
 		if !s.req.current(msg.seq) {
@@ -85,13 +80,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return s, failure(s.e, "Can't continue", msg.err, &s.err)
 		}
-		if s.sent != nil {
-			s.note = resentNote
-		}
-		sent := msg.sent
-		// The screen's time was read before the send: catch up, so a
-		// fresh code shows its whole lifetime.
-		s.sent, s.now = &sent, s.e.now()
+		s.sent.got(msg.sent, s.e.now())
 		s.dest.Blur()
 		s.code.SetValue("")
 		s.code.Focus()
@@ -111,33 +100,34 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		return s, backToOverview(s.method.Describe().Noun + " saved.")
 	case tea.KeyPressMsg:
-		s.note = ""
+		s.sent.keyed()
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
 			s.req.next(s.e)
-			if s.sent != nil {
+			if s.sent.active() {
 				// Back from the code goes back to the address.
-				s.sent, s.err = nil, ""
+				s.sent.drop()
+				s.err = ""
 				s.code.Blur()
 				s.dest.Focus()
 				return s, nil
 			}
 			return s, pop
-		case key.Matches(msg, s.e.keys.Resend) && s.sent != nil:
-			if s.now.Before(s.sent.ResendAt) {
-				s.err = "Wait a little before asking for another code."
+		case key.Matches(msg, s.e.keys.Resend) && s.sent.active():
+			if r := s.sent.refusal(); r != "" {
+				s.err = r
 				return s, nil
 			}
 			return s, s.send()
 		case key.Matches(msg, s.e.keys.Select):
-			if s.sent == nil {
+			if !s.sent.active() {
 				return s, s.send()
 			}
 			return s, s.confirm()
 		}
 	}
 	var cmd tea.Cmd
-	if s.sent == nil {
+	if !s.sent.active() {
 		cmd = s.destFilled.update(&s.dest, msg)
 	} else {
 		s.code, cmd = s.code.Update(msg)
@@ -182,7 +172,7 @@ func (s *registerContact) view(width int) string {
 	var b strings.Builder
 	st := s.e.st
 	fieldW := min(44, max(width-4, 8))
-	if s.sent == nil {
+	if !s.sent.active() {
 		b.WriteString(st.Body.Render("Type your "+s.method.Describe().AskFor+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
 		fitInput(&s.dest, fieldW)
 		b.WriteString(s.dest.View() + "\n")
@@ -190,16 +180,15 @@ func (s *registerContact) view(width int) string {
 			b.WriteString(st.Muted.Render("The one on your account: enter uses it, typing replaces it, ← → edit it.") + "\n")
 		}
 	} else {
-		b.WriteString(st.Body.Render("We sent a code to ") + st.Code.Render(sanitize.Line(s.sent.Destination, max(width-20, 8))) + ".\n")
-		b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), flows.CodeLifetime, st) + "\n\n")
+		b.WriteString(s.sent.header(st, width))
 		s.code.SetWidth(fieldW)
 		b.WriteString(s.code.View() + "\n")
 	}
 	if s.pending != "" {
 		b.WriteString("\n" + st.Muted.Render("⋯ "+s.pending))
 	}
-	if s.note != "" {
-		b.WriteString("\n" + st.Success.Render(s.note))
+	if s.sent.note != "" {
+		b.WriteString("\n" + st.Success.Render(s.sent.note))
 	}
 	if s.err != "" {
 		b.WriteString("\n" + st.Error.Render(s.err))

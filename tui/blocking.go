@@ -35,7 +35,7 @@ func (p *adminHome) blocking() bool {
 }
 
 func (t *policyTab) blocking() bool { return t.err != "" || t.confirm != nil }
-func (t *usersTab) blocking() bool  { return t.err != "" || t.confirm != nil }
+func (t *usersTab) blocking() bool  { return t.err != "" || t.at.step == userConfirm }
 func (t *auditTab) blocking() bool  { return t.err != "" || t.formErr != "" }
 
 // keepEnd fits a body whose last lines say what stops the person into

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
-	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -23,35 +21,25 @@ type codeEntry struct {
 	e       *env
 	j       *journey
 	option  flows.MethodOption
-	sent    *flows.CodeSent
+	code    sentCode
 	input   textinput.Model
 	req     request
 	pending string
 	err     string
-	// note says what a resend did, until the next key.
-	note string
-	now  time.Time
 }
-
-// resentNote is told after a resend: the code sent before is void, so a
-// person who finds both does not type the old one.
-const resentNote = "A new code is on its way; the previous one no longer works."
 
 func newCodeEntry(e *env, j *journey, o flows.MethodOption, sent *flows.CodeSent) *codeEntry {
 	in := newInput(e, o.Method.Describe().Placeholder, limitCode, false)
 	in.Focus()
-	return &codeEntry{e: e, j: j, option: o, sent: sent, input: in, now: e.now()}
+	// Reset codes are delivered behind the screen.
+	return &codeEntry{e: e, j: j, option: o, input: in, code: sentCode{sent: sent, now: e.now(), behind: true}}
 }
 
 func (s *codeEntry) title() string { return "Prove it's you · " + s.option.Label }
 func (s *codeEntry) typing() bool  { return true }
 
 func (s *codeEntry) help() []key.Binding {
-	b := []key.Binding{s.e.keys.Select}
-	if s.sent != nil {
-		b = append(b, s.e.keys.Resend)
-	}
-	return append(b, s.e.keys.Back)
+	return s.code.help(s.e.keys.Select, s.e.keys.Resend, s.e.keys.Back)
 }
 
 type verifiedMsg struct {
@@ -63,7 +51,7 @@ type verifiedMsg struct {
 func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case clockMsg:
-		s.now = time.Time(msg)
+		s.code.now = time.Time(msg)
 		return s, nil
 	case verifiedMsg:
 		if !s.req.current(msg.seq) {
@@ -85,18 +73,17 @@ func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 		if msg.err != nil {
 			return s, failure(s.e, "Reset paused", msg.err, &s.err)
 		}
-		sent := msg.sent
-		s.sent, s.err, s.note = &sent, "", resentNote
-		s.now = s.e.now()
+		s.code.got(msg.sent, s.e.now())
+		s.err = ""
 		s.input.SetValue("")
 		return s, nil
 	case tea.KeyPressMsg:
-		s.note = ""
+		s.code.keyed()
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
 			s.req.next(s.e)
 			return s, pop
-		case key.Matches(msg, s.e.keys.Resend) && s.sent != nil:
+		case key.Matches(msg, s.e.keys.Resend) && s.code.active():
 			return s, s.resend()
 		case key.Matches(msg, s.e.keys.Select):
 			return s, s.submit()
@@ -111,8 +98,8 @@ func (s *codeEntry) resend() tea.Cmd {
 	if s.pending != "" {
 		return nil
 	}
-	if s.now.Before(s.sent.ResendAt) {
-		s.err = fmt.Sprintf("You can ask for a new code in %ds.", int(s.sent.ResendAt.Sub(s.now).Round(time.Second)/time.Second))
+	if r := s.code.refusal(); r != "" {
+		s.err = r
 		return nil
 	}
 	e, flowID, o, seq := s.e, s.j.flowID, s.option, s.req.next(s.e)
@@ -173,33 +160,19 @@ type journeyMsg struct{ s screen }
 func (s *codeEntry) view(width int) string {
 	var b strings.Builder
 	if d := s.option.Method.Describe(); d.SendsCode() {
-		if s.sent != nil {
-			b.WriteString(s.e.st.Body.Render("We sent a code to ") + s.e.st.Code.Render(s.sent.Destination) + ".\n")
-			b.WriteString(components.Countdown(s.sent.ExpiresAt.Sub(s.now), flows.CodeLifetime, s.e.st) + "\n\n")
-		}
+		b.WriteString(s.code.header(s.e.st, width))
 	} else if d.Instruction != "" {
 		text := strings.ReplaceAll(d.Instruction, "{organisation}", sanitize.String(s.e.svc.Organisation()))
 		b.WriteString(s.e.st.Body.Render(text) + "\n\n")
 	}
 	s.input.SetWidth(min(40, max(width-4, 8)))
 	b.WriteString(s.input.View() + "\n")
-	if s.sent != nil {
-		if s.now.Before(s.sent.ResendAt) {
-			b.WriteString("\n" + s.e.st.Muted.Render(fmt.Sprintf("No code? You can ask for another in %ds.",
-				int(s.sent.ResendAt.Sub(s.now).Round(time.Second)/time.Second))))
-		} else {
-			b.WriteString("\n" + s.e.st.Muted.Render("No code? Press ctrl+r to send a new one."))
-		}
-		// Delivery happens behind the screen, and the same words show
-		// whether it worked or not, so they say what to do when nothing
-		// comes.
-		b.WriteString("\n" + s.e.st.Muted.Render("Still nothing? Press esc to choose another way."))
-	}
+	b.WriteString(s.code.hint(s.e.st))
 	if s.pending != "" {
 		b.WriteString("\n\n" + s.e.st.Muted.Render("⋯ "+s.pending))
 	}
-	if s.note != "" {
-		b.WriteString("\n\n" + s.e.st.Success.Render(s.note))
+	if s.code.note != "" {
+		b.WriteString("\n\n" + s.e.st.Success.Render(s.code.note))
 	}
 	if s.err != "" {
 		b.WriteString("\n\n" + s.e.st.Error.Render(s.err))

@@ -48,7 +48,7 @@ func TestPanelVoucherReadOut(t *testing.T) {
 	d := panelDriver(t, h, Options{Mode: ModeLocal})
 	panelAct(d, "alice", "Issue a helpdesk voucher")
 	d.keys("y")
-	code := panelOf(d).tabs[1].(*usersTab).voucher.Code
+	code := panelOf(d).tabs[1].(*usersTab).at.shownVoucher().Code
 	if !regexp.MustCompile(`^[2-9A-HJKMNP-Z]{4}(-[2-9A-HJKMNP-Z]{4}){3}$`).MatchString(code) {
 		t.Fatalf("voucher %q is not four groups of four", code)
 	}

@@ -274,11 +274,11 @@ func pinnedScreens() []pinnedScreen {
 			d.keys("y")
 			return d
 		}, random: func(d *driver) []string {
-			v := panelOf(d).tabs[1].(*usersTab).voucher
+			v := panelOf(d).tabs[1].(*usersTab).at.shownVoucher()
 			groups, _ := v.ReadOut()
 			return append([]string{v.Code}, groups...)
 		}, worded: func(d *driver) []string {
-			_, spoken := panelOf(d).tabs[1].(*usersTab).voucher.ReadOut()
+			_, spoken := panelOf(d).tabs[1].(*usersTab).at.shownVoucher().ReadOut()
 			return spoken
 		}},
 		{name: "admin audit", want: (*auditTab)(nil), open: func(t *testing.T) *driver {

@@ -49,11 +49,7 @@ func panelChoose(d *driver, label string) {
 	p := panelOf(d)
 	mn := &p.menu
 	if !p.leaving {
-		u := p.tabs[1].(*usersTab)
-		mn = u.actions
-		if u.methods != nil {
-			mn = u.methods
-		}
+		mn = p.tabs[1].(*usersTab).at.menu()
 	}
 	if mn == nil {
 		d.t.Fatalf("no menu open:\n%s", d.view())
@@ -505,7 +501,7 @@ func TestPanelUserActions(t *testing.T) {
 	d.see("Check who the caller is first.")
 	d.keys("y")
 	d.see("Helpdesk voucher for alice", "expires at 10:", "(in 60 min)", "It is shown only now")
-	code := panelOf(d).tabs[1].(*usersTab).voucher.Code
+	code := panelOf(d).tabs[1].(*usersTab).at.shownVoucher().Code
 	d.see(code)
 	d.keys("space")
 	d.notSee(code)

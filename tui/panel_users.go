@@ -40,15 +40,65 @@ type usersTab struct {
 	note   string
 	err    string
 
-	// Sub-steps on the selected user, innermost last.
-	target  *flows.UserRow
-	actions *menu
+	// at is how far the admin has gone into acting on one user.
+	at userSteps
+}
+
+// userStep is a step of acting on one user, from the table to the answer.
+type userStep int
+
+const (
+	// userList is the table: no user is selected.
+	userList userStep = iota
+	// userActions shows the selected user and what can be done to them.
+	userActions
+	// userMethods asks which method to remove.
+	userMethods
+	// userConfirm asks yes or no on one action.
+	userConfirm
+	// userVoucher shows an issued voucher, once, until the next key.
+	userVoucher
+)
+
+// userSteps is the step the users tab is at and what each step needs. A
+// step keeps the data of those before it, so going back finds them as
+// they were.
+type userSteps struct {
+	step userStep
+	// target, acts and actions: from userActions on.
+	target  flows.UserRow
 	acts    []userAction
-	methods *menu
-	confirm *panelConfirm
-	// voucher is shown once, until the next key.
-	voucher    *flows.Voucher
-	voucherFor string
+	actions menu
+	// methods: userMethods, and a userConfirm asked from it.
+	methods menu
+	// confirm and its way back (userActions or userMethods): userConfirm.
+	confirm     panelConfirm
+	confirmBack userStep
+	// voucher, for whom, and the step it covers: userVoucher. It comes
+	// with the action's result, when the admin may have moved on; the next
+	// key returns there.
+	voucher     flows.Voucher
+	voucherFor  string
+	voucherOver userStep
+}
+
+// menu is the menu the step shows, or nil.
+func (u *userSteps) menu() *menu {
+	switch u.step {
+	case userActions:
+		return &u.actions
+	case userMethods:
+		return &u.methods
+	}
+	return nil
+}
+
+// shownVoucher is the voucher on the screen, or nil.
+func (u *userSteps) shownVoucher() *flows.Voucher {
+	if u.step != userVoucher {
+		return nil
+	}
+	return &u.voucher
 }
 
 // userAnchor is where a page starts (after a username) or ends (before one).
@@ -72,13 +122,16 @@ func newUsersTab(a *panelAccess) *usersTab {
 func (t *usersTab) label() string { return "Users" }
 func (t *usersTab) typing() bool  { return t.searching }
 func (t *usersTab) busy() bool {
-	return t.searching || t.target != nil || t.voucher != nil
+	return t.searching || t.at.step != userList
 }
 
 func (t *usersTab) close() { t.dropVoucher() }
 
 func (t *usersTab) dropVoucher() {
-	t.voucher, t.voucherFor = nil, ""
+	if t.at.step == userVoucher {
+		t.at.step = t.at.voucherOver
+		t.at.voucher, t.at.voucherFor = flows.Voucher{}, ""
+	}
 }
 
 type (
@@ -117,13 +170,13 @@ func (t *usersTab) fetch(query string, anchor userAnchor, pageNo int, count, kee
 func (t *usersTab) help() []key.Binding {
 	k := t.a.e.keys
 	switch {
-	case t.voucher != nil:
+	case t.at.step == userVoucher:
 		done := k.Select
 		done.SetHelp("any key", "done")
 		return []key.Binding{done}
-	case t.confirm != nil:
+	case t.at.step == userConfirm:
 		return []key.Binding{k.Confirm, k.Cancel}
-	case t.target != nil:
+	case t.at.step != userList:
 		return []key.Binding{k.Up, k.Down, k.Select, k.Back}
 	case t.searching:
 		done := k.Select
@@ -173,7 +226,10 @@ func (t *usersTab) update(msg tea.Msg) tea.Cmd {
 		}
 		t.err, t.note = "", msg.note
 		if msg.voucher != nil {
-			t.voucher, t.voucherFor = msg.voucher, msg.user
+			if t.at.step != userVoucher {
+				t.at.voucherOver = t.at.step
+			}
+			t.at.step, t.at.voucher, t.at.voucherFor = userVoucher, *msg.voucher, msg.user
 		}
 		return t.fetch(t.query, t.anchor, t.pageNo, false, true)
 	case tea.KeyPressMsg:
@@ -188,42 +244,40 @@ func (t *usersTab) update(msg tea.Msg) tea.Cmd {
 
 func (t *usersTab) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	k := t.a.e.keys
-	if t.voucher != nil {
+	switch t.at.step {
+	case userVoucher:
 		// Shown once: any key forgets it.
 		t.dropVoucher()
 		return nil
-	}
-	if t.confirm != nil {
-		closed, cmd := t.confirm.answer(t.a.e, msg)
-		if closed {
-			t.confirm = nil
-			if cmd != nil {
-				t.target, t.actions, t.methods = nil, nil, nil
-			}
+	case userConfirm:
+		closed, cmd := t.at.confirm.answer(t.a.e, msg)
+		switch {
+		case closed && cmd != nil:
+			t.at = userSteps{}
+		case closed:
+			t.at.step = t.at.confirmBack
 		}
 		return cmd
-	}
-	if t.methods != nil {
+	case userMethods:
 		if key.Matches(msg, k.Back) {
-			t.methods = nil
+			t.at.step = userActions
 			return nil
 		}
-		if i, ok := t.methods.update(t.a.e, msg); ok {
-			t.ask(t.removeMethod(*t.target, t.target.Methods[i]))
+		if i, ok := t.at.methods.update(t.a.e, msg); ok {
+			t.ask(t.removeMethod(t.at.target, t.at.target.Methods[i]))
 		}
 		return nil
-	}
-	if t.actions != nil {
+	case userActions:
 		if key.Matches(msg, k.Back) {
-			t.target, t.actions = nil, nil
+			t.at = userSteps{}
 			return nil
 		}
-		if i, ok := t.actions.update(t.a.e, msg); ok {
-			act := t.acts[i]
+		if i, ok := t.at.actions.update(t.a.e, msg); ok {
+			act := t.at.acts[i]
 			if act.pickMethod {
-				t.methods = &menu{}
-				for _, m := range t.target.Methods {
-					t.methods.items = append(t.methods.items, m.Label())
+				t.at.step, t.at.methods = userMethods, menu{}
+				for _, m := range t.at.target.Methods {
+					t.at.methods.items = append(t.at.methods.items, m.Label())
 				}
 				return nil
 			}
@@ -271,11 +325,10 @@ func (t *usersTab) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Select):
 		if t.cursor < n {
 			u := t.page.Users[t.cursor]
-			t.target, t.note, t.err = &u, "", ""
-			t.acts = t.actionsFor(u)
-			t.actions = &menu{}
-			for _, a := range t.acts {
-				t.actions.items = append(t.actions.items, a.label)
+			t.note, t.err = "", ""
+			t.at = userSteps{step: userActions, target: u, acts: t.actionsFor(u)}
+			for _, a := range t.at.acts {
+				t.at.actions.items = append(t.at.actions.items, a.label)
 			}
 		}
 	}
@@ -311,8 +364,9 @@ func (t *usersTab) edit(msg tea.Msg) tea.Cmd {
 
 // ask puts an action to the admin as a yes/no question.
 func (t *usersTab) ask(act userAction) {
-	name := t.target.Username
-	t.confirm = &panelConfirm{question: act.question, run: func() tea.Cmd {
+	name := t.at.target.Username
+	t.at.confirmBack, t.at.step = t.at.step, userConfirm
+	t.at.confirm = panelConfirm{question: act.question, run: func() tea.Cmd {
 		seq := t.req.next(t.a.e)
 		return t.a.do(func(actor flows.Actor) tea.Msg {
 			note, v, err := act.run(actor)
@@ -485,10 +539,11 @@ func panelPad(s string, w int) string {
 func (t *usersTab) view(width int) string {
 	st := t.a.e.st
 	var b strings.Builder
-	switch {
-	case t.voucher != nil:
+	switch t.at.step {
+	case userList:
+	case userVoucher:
 		return t.voucherView(width)
-	case t.target != nil:
+	default:
 		return t.actionView(width)
 	}
 	t.search.SetWidth(max(min(width/2, 40), 10))
@@ -560,7 +615,7 @@ func (t *usersTab) view(width int) string {
 // actionView shows the selected user in full, with the actions on them.
 func (t *usersTab) actionView(width int) string {
 	st := t.a.e.st
-	u := t.target
+	u := &t.at.target
 	var b strings.Builder
 	field := func(label, value string) {
 		b.WriteString(st.Input.Label.Render(fmt.Sprintf("%-15s", label)) + st.Body.Render(sanitize.Line(value, max(width-15, 8))) + "\n")
@@ -591,21 +646,21 @@ func (t *usersTab) actionView(width int) string {
 	}
 	field("State", state)
 	b.WriteString("\n")
-	switch {
-	case t.confirm != nil:
-		b.WriteString(t.confirm.view(t.a.e))
-	case t.methods != nil:
-		b.WriteString(st.Muted.Render("Remove which method?") + "\n" + t.methods.view(t.a.e, width))
+	switch t.at.step {
+	case userConfirm:
+		b.WriteString(t.at.confirm.view(t.a.e))
+	case userMethods:
+		b.WriteString(st.Muted.Render("Remove which method?") + "\n" + t.at.methods.view(t.a.e, width))
 	default:
-		b.WriteString(t.actions.view(t.a.e, width))
+		b.WriteString(t.at.actions.view(t.a.e, width))
 	}
 	return wrap(b.String(), width)
 }
 
 func (t *usersTab) voucherView(width int) string {
 	st := t.a.e.st
-	v := t.voucher
-	who := sanitize.Line(t.voucherFor, 40)
+	v := &t.at.voucher
+	who := sanitize.Line(t.at.voucherFor, 40)
 	var b strings.Builder
 	b.WriteString(st.Subtitle.Render("Helpdesk voucher for "+who) + "\n\n")
 	b.WriteString(st.Panel.BorderStyle(lipgloss.NormalBorder()).Render(st.Code.Render(sanitize.String(v.Code))) + "\n\n")

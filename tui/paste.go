@@ -49,7 +49,7 @@ func (s *signIn) focusedField() *textinput.Model {
 }
 
 func (s *registerContact) focusedField() *textinput.Model {
-	if s.sent == nil {
+	if !s.sent.active() {
 		return &s.dest
 	}
 	return &s.code

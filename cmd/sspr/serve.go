@@ -76,14 +76,16 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Stop accepting first, and wait for the accept loop to end, before the
+	// drain: the SSH library's Shutdown closes only a listener its loop has
+	// already taken, and races with a loop still starting, as it is when a
+	// signal comes at start. A closed listener ends the loop either way.
+	_ = l.Close()
+	<-errs
 	logger.Info("draining", "grace", a.cfg.SSH.ShutdownGrace)
 	if err := srv.Shutdown(context.Background(), a.cfg.SSH.ShutdownGrace); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	// Shutdown closes only a listener the accept loop has taken; a signal
-	// at start can come first, and the loop would then wait on it forever.
-	_ = l.Close()
-	<-errs
 	return nil
 }
 

@@ -90,6 +90,9 @@ type portalProcess struct {
 	hostKey string
 	stderr  *lockedBuffer
 	exited  chan error
+	// done is closed once the process has been waited for, whoever took
+	// its exit from exited.
+	done chan struct{}
 }
 
 // startDemoPortal starts the demo on a fresh data folder and waits until it
@@ -111,16 +114,17 @@ func startPortalProcess(t *testing.T, env []string, args ...string) *portalProce
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &portalProcess{cmd: cmd, addr: addr, port: port, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	p := &portalProcess{cmd: cmd, addr: addr, port: port, stderr: &lockedBuffer{}, exited: make(chan error, 1),
+		done: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// Kill fails harmlessly on a process that has ended; ProcessState is
+	// not read here, as Wait writes it in another goroutine.
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-p.exited
-		}
+		_ = cmd.Process.Kill()
+		<-p.done
 	})
 	lines := make(chan string)
 	go func() {
@@ -130,6 +134,7 @@ func startPortalProcess(t *testing.T, env []string, args ...string) *portalProce
 		}
 		close(lines)
 		p.exited <- cmd.Wait()
+		close(p.done)
 	}()
 	deadline := time.After(60 * time.Second)
 	for p.hostKey == "" {
@@ -458,11 +463,9 @@ func startSSHN(t *testing.T, sshPath string, p *portalProcess, src string) (*ssh
 		}
 		c.exited <- cmd.Wait()
 	}()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	})
+	// Kill fails harmlessly on a process that has ended; ProcessState is
+	// not read here, as Wait writes it in another goroutine.
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	select {
 	case ok := <-authenticated:
 		return c, ok

@@ -317,7 +317,9 @@ func (c *panelConfirm) answer(e *env, msg tea.KeyPressMsg) (closed bool, cmd tea
 }
 
 func (c *panelConfirm) view(e *env) string {
-	return e.st.Warning.Render(sanitize.String(c.question)) + "  " + e.st.Help.Key.Render("y") + e.st.Muted.Render(" yes · ") +
+	// The keys on a line of their own, so that wrapping a long question
+	// never splits "y yes · n no".
+	return e.st.Warning.Render(sanitize.String(c.question)) + "\n" + e.st.Help.Key.Render("y") + e.st.Muted.Render(" yes · ") +
 		e.st.Help.Key.Render("n") + e.st.Muted.Render(" no")
 }
 

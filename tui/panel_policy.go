@@ -12,6 +12,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
@@ -419,6 +420,11 @@ func (t *policyTab) view(width int) string {
 	// under their setting.
 	unconfigured := t.unconfigured(t.pol.MethodsAllowed)
 	extra := min(len(unconfigured), 1)
+	// The allowed methods are read whole, on as many lines as they need:
+	// cut, the last of them would be missed.
+	indent := lipgloss.Width(st.Item.Unselected.Render("  " + panelPad("", labelW-1) + " "))
+	methods := components.WrapValue(sanitize.String(t.pol.Get(policy.KeyMethodsAllowed)), valueW+indent, indent)
+	extra += strings.Count(methods, "\n")
 	// Scroll when the window is too short for every setting.
 	rows := len(keys)
 	if h := t.a.e.bodyHeight - 6 - extra; h >= 3 && h < rows {
@@ -431,6 +437,9 @@ func (t *policyTab) view(width int) string {
 		label = strings.TrimSuffix(label, ".")
 		v := t.pol.Get(k)
 		value := st.Body.Render(sanitize.Line(v, valueW))
+		if k == policy.KeyMethodsAllowed {
+			value = st.Body.Render(methods)
+		}
 		if v == "" {
 			value = st.Muted.Render("—")
 		}
@@ -442,7 +451,6 @@ func (t *policyTab) view(width int) string {
 		}
 		if k == policy.KeyMethodsAllowed && len(unconfigured) > 0 {
 			// Under the value, wherever the row's style puts it.
-			indent := lipgloss.Width(st.Item.Unselected.Render("  " + panelPad("", labelW-1) + " "))
 			b.WriteString(strings.Repeat(" ", indent) +
 				st.Warning.Render(sanitize.Line(flows.MethodList(unconfigured)+": not configured", valueW)) + "\n")
 		}

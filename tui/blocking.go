@@ -20,7 +20,7 @@ func (s *codeEntry) blocking() bool       { return s.err != "" }
 func (s *methods) blocking() bool         { return s.err != "" }
 func (s *answerQuestions) blocking() bool { return s.err != "" }
 func (s *newPassword) blocking() bool     { return s.err != "" }
-func (s *overview) blocking() bool        { return s.err != "" || s.confirm != nil }
+func (s *overview) blocking() bool        { return s.err != "" || s.confirm != nil || s.leaving }
 func (s *registerContact) blocking() bool { return s.err != "" }
 
 func (s *registerQuestions) blocking() bool { return s.err != "" }

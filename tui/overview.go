@@ -275,10 +275,6 @@ func (s *overview) view(width int) string {
 		return st.Muted.Render("⋯ Loading your security info…")
 	}
 	var b strings.Builder
-	if s.leaving {
-		// The question alone, so that it shows in the smallest window.
-		return wrap(st.Warning.Render(s.leaveQuestion()), width)
-	}
 	if s.ov.Due {
 		b.WriteString(wrap(st.Warning.Render(sanitize.String(s.ov.DueReason))+" "+
 			st.Muted.Render("This is required: Done appears once it is met."), width) + "\n\n")
@@ -322,7 +318,11 @@ func (s *overview) view(width int) string {
 	} else {
 		b.WriteString("\n")
 	}
-	if s.confirm != nil {
+	// A question takes the menu's place, under the methods it is about;
+	// in a short window it stays in view (blocking).
+	if s.leaving {
+		b.WriteString(wrap(st.Warning.Render(s.leaveQuestion()), width) + "\n")
+	} else if s.confirm != nil {
 		if s.confirm.warning != "" {
 			b.WriteString(wrap(st.Warning.Render(s.confirm.warning), width) + "\n")
 		}

@@ -97,8 +97,8 @@ func (s *Service) workOutShape(ctx context.Context, now time.Time) decoyShape {
 				domains[strings.ToLower(r.Destination[i+1:])]++
 			}
 		case policy.ChannelSMS:
-			if d := digitsOf(r.Destination); strings.HasPrefix(r.Destination, "+") && len(d) >= 7 && len(d) <= 15 {
-				codes[callingCode(d)]++
+			if cc, ok := e164CallingCode(r.Destination); ok {
+				codes[cc]++
 			}
 		}
 	}
@@ -204,16 +204,6 @@ func (s *Service) decoyPhone(account string, shape decoyShape) string {
 		last.WriteByte('0' + mac[i]%10)
 	}
 	return MaskPhone(fmt.Sprintf("+%s555%s", shape.callingCode, last.String()))
-}
-
-// digitsOf keeps the digits of s.
-func digitsOf(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
 }
 
 // decoyQuestions are the questions a person of this name would have

@@ -48,20 +48,13 @@ func maskLocal(local string) string {
 // result is empty.
 func MaskPhone(e164 string) string {
 	s := strings.TrimSpace(stripUnsafe(e164))
-	var digits strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			digits.WriteRune(r)
-		}
-	}
-	d := digits.String()
+	d := digitsOf(s)
 	if d == "" {
 		return ""
 	}
 
 	prefix := ""
-	if strings.HasPrefix(s, "+") && len(d) >= 7 && len(d) <= 15 {
-		cc := callingCode(d)
+	if cc, ok := e164CallingCode(s); ok {
 		prefix = "+" + cc + " "
 		d = d[len(cc):]
 	}
@@ -70,6 +63,26 @@ func MaskPhone(e164 string) string {
 		return prefix + maskDots + " " + maskDots
 	}
 	return prefix + maskDots + " " + maskDots + " " + d[len(d)-4:]
+}
+
+// e164CallingCode returns the calling code of a number in E.164 form (a
+// "+" and 7–15 digits, whatever separates them); ok is false for any other.
+func e164CallingCode(s string) (string, bool) {
+	d := digitsOf(s)
+	if !strings.HasPrefix(s, "+") || len(d) < 7 || len(d) > 15 {
+		return "", false
+	}
+	return callingCode(d), true
+}
+
+// digitsOf keeps the digits of s.
+func digitsOf(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }
 
 // callingCode returns the ITU-T E.164 country calling code at the start of

@@ -174,7 +174,8 @@ type Service struct {
 	voucherLife time.Duration
 
 	// deliveries holds a place for each code being delivered behind the
-	// screen; behind waits for them.
+	// screen; behind waits for them, and for the typical account's shape
+	// being worked out behind the requests (decoy.go).
 	deliveries chan struct{}
 	behind     sync.WaitGroup
 	// audit is the audit log's chain under the key from Keys, and

@@ -196,8 +196,9 @@ func (s *Service) codeNotDelivered(ctx context.Context, entry audit.Entry) {
 }
 
 // WaitDeliveries waits until every code handed to delivery behind the
-// screen has gone out or failed, or ctx is done: at shutdown, so that no
-// code is cut off half-sent.
+// screen has gone out or failed, and any other work done behind the
+// requests has ended, or ctx is done: at shutdown, so that no code is cut
+// off half-sent and nothing writes to a closed store.
 func (s *Service) WaitDeliveries(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,7 +13,6 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui"
-	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // Demo accounts. Their passwords and secrets are public: they are in the
@@ -112,11 +110,10 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 			"or notification in an outbox panel instead of sending it. The folder is removed on exit.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if listen == "" && !onTerminal() {
-				return errors.New("the demo needs a terminal: run sspr demo in a terminal window, or serve it over SSH with --listen ADDR")
-			}
-			if listen == "" && styles.Dumb(os.Environ()) {
-				return fmt.Errorf("the demo %s", dumbTerminal)
+			if listen == "" {
+				if err := checkTerminal("demo", "run sspr demo in a terminal window, or serve it over SSH with --listen ADDR"); err != nil {
+					return err
+				}
 			}
 			// A hang-up (the terminal closed, the login dropped) ends the
 			// demo as SIGTERM does, so the folder with its store and key

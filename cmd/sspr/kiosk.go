@@ -15,6 +15,19 @@ import (
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
+// checkTerminal refuses to start the TUI, before any data is touched, when
+// there is no terminal to draw on or TERM=dumb says it cannot move its
+// cursor; howTo says what to do instead.
+func checkTerminal(what, howTo string) error {
+	if !onTerminal() {
+		return fmt.Errorf("the %s needs a terminal: %s", what, howTo)
+	}
+	if styles.Dumb(os.Environ()) {
+		return fmt.Errorf("the %s %s", what, dumbTerminal)
+	}
+	return nil
+}
+
 // onTerminal reports whether there is a terminal to draw the TUI on: output
 // to one, and keys from one (standard input, or the controlling terminal,
 // which the TUI opens when standard input is not one).
@@ -54,11 +67,8 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 			"timeout everything is wiped. Leaving takes an admin sign-in or SIGTERM.",
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			if !onTerminal() {
-				return errors.New("the kiosk needs a terminal: run sspr kiosk on the kiosk's console or in a terminal window")
-			}
-			if styles.Dumb(os.Environ()) {
-				return fmt.Errorf("the kiosk %s", dumbTerminal)
+			if err := checkTerminal("kiosk", "run sspr kiosk on the kiosk's console or in a terminal window"); err != nil {
+				return err
 			}
 			return withApp(c, opts, func(a *app) error {
 				// A directory that refuses sspr stops the start; only then

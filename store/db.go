@@ -23,6 +23,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite" // registers the pure-Go "sqlite" driver
@@ -72,6 +73,9 @@ type DB struct {
 	readerStmts *stmtCache
 	// onFault is Options.OnFault, or nil.
 	onFault func(error)
+	// lastFault is when a fault was last seen, in Unix nanoseconds, for
+	// the pool's check of connections (PostgreSQL).
+	lastFault atomic.Int64
 }
 
 // Tx is a write transaction on the writer connection.
@@ -214,8 +218,11 @@ func IsFault(err error) bool {
 
 // fault passes err to the fault hook when it is a fault, and returns it.
 func (db *DB) fault(err error) error {
-	if err != nil && db != nil && db.onFault != nil && IsFault(err) {
-		db.onFault(err)
+	if err != nil && db != nil && IsFault(err) {
+		db.lastFault.Store(time.Now().UnixNano())
+		if db.onFault != nil {
+			db.onFault(err)
+		}
 	}
 	return err
 }

@@ -76,7 +76,8 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 	// Times are Unix seconds in the schema; the one function that reads
 	// a calendar day names UTC itself.
 	cfg.RuntimeParams["timezone"] = "UTC"
-	pool := stdlib.OpenDB(*cfg)
+	db := &DB{sql: newDialect(Postgres), onFault: opts.OnFault}
+	pool := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(db.shouldPing))
 	maxConns, maxIdle := opts.MaxConns, opts.MaxIdleConns
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConns
@@ -92,7 +93,7 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	pool.SetConnMaxLifetime(time.Hour)
 
-	db := &DB{writer: pool, reader: pool, sql: newDialect(Postgres), onFault: opts.OnFault}
+	db.writer, db.reader = pool, pool
 	if timeout > 0 {
 		db.timeout = timeout + timeout/2
 	}
@@ -105,6 +106,25 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 		return nil, err
 	}
 	return db, nil
+}
+
+// pingAfterIdle is how long a pooled connection may rest before it is
+// checked on its next use.
+const pingAfterIdle = 250 * time.Millisecond
+
+// shouldPing decides whether a pooled connection is checked before use. A
+// server that restarted has ended every connection, and the first statement
+// sent on each would fail; a check finds a dead one, and the pool opens
+// another in its place, so the pool recovers by itself. Checking costs a
+// round trip, so it is spent on connections that rested, and on every
+// connection that was resting when a fault was last seen; a busy pool's
+// connections, reused within microseconds, are not checked.
+func (db *DB) shouldPing(_ context.Context, p stdlib.ShouldPingParams) bool {
+	if p.IdleDuration > pingAfterIdle {
+		return true
+	}
+	last := db.lastFault.Load()
+	return last != 0 && time.Since(time.Unix(0, last)) <= p.IdleDuration
 }
 
 // serverAddress names the server a config connects to, as host:port, or

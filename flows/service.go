@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
@@ -17,6 +18,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/flows/webhook"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -154,6 +156,10 @@ type Deps struct {
 	// file (audit.CheckpointFile in the data folder). Empty leaves the log
 	// without its anchor outside the database: for tests only.
 	AuditCheckpoint string
+	// Webhooks are the receivers of events; none sends nothing.
+	// WebhookOptions tune their sender; its Record is the service's own.
+	Webhooks       []webhook.Endpoint
+	WebhookOptions webhook.Options
 }
 
 // Service runs the flows. It holds in-flight resets and sign-ins in memory;
@@ -182,6 +188,12 @@ type Service struct {
 	// checkpoint the path of its anchor outside the database.
 	audit      *audit.Chain
 	checkpoint string
+	// webhooks queues an event for every audit entry a receiver wants,
+	// in the entry's transaction, and delivers them.
+	webhooks *webhook.Sender
+	// chainBrokenSent is set once audit.chain_broken was queued, so a
+	// broken chain found every minute is one event per process.
+	chainBrokenSent atomic.Bool
 
 	mu       sync.Mutex
 	flows    *expiringMap[*flow]
@@ -213,6 +225,9 @@ func New(d Deps) (*Service, error) {
 	if s.dir == nil {
 		s.dir = NewBuiltinDirectory(d.DB, d.Hasher, d.Clock)
 	}
+	wopts := d.WebhookOptions
+	wopts.Record = s.record
+	s.webhooks = webhook.New(d.DB, d.Clock, d.Webhooks, wopts)
 	if s.issuer == "" {
 		s.issuer = "sspr"
 	}
@@ -270,8 +285,15 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error
 	if _, err := s.audit.Append(ctx, tx, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
+	if err := s.webhooks.Queue(ctx, tx, e); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
 	return nil
 }
+
+// Webhooks returns the sender of webhook events, for a long-running sspr to
+// run and for `sspr webhook test`.
+func (s *Service) Webhooks() *webhook.Sender { return s.webhooks }
 
 // recordAlone appends an audit entry in its own transaction.
 func (s *Service) recordAlone(ctx context.Context, e audit.Entry) error {

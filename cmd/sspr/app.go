@@ -22,6 +22,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/flows/webhook"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -102,9 +103,15 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		_ = db.Close()
 		return nil, err
 	}
+	endpoints, err := webhook.EndpointsFrom(cfg)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
 		Dispatcher: d, Directory: dir, Faults: faults, Organisation: cfg.UI.Organisation,
-		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile)})
+		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile),
+		Webhooks: endpoints, WebhookOptions: webhook.Options{OnError: faults.Hook("webhooks")}})
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -228,7 +235,7 @@ const tidyEvery = time.Hour
 const anchorEvery = time.Minute
 
 // startWorkers runs, until ctx ends, what a long-running sspr does beside
-// its screens: the notification dispatcher, tidying now and every
+// its screens: the notification dispatcher, the webhook sender, tidying now and every
 // tidyEvery, and the audit anchor now and every anchorEvery. logger hears
 // of failures and of the audit head; nil keeps quiet, for a terminal that
 // shows the TUI and has nowhere to say it. The returned stop ends them and
@@ -242,6 +249,9 @@ func (a *app) startWorkers(ctx context.Context, logger *log.Logger) (stop func()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.dispatcher.Run(ctx) })
+	if a.svc.Webhooks().Configured() {
+		wg.Go(func() { a.svc.Webhooks().Run(ctx) })
+	}
 	wg.Go(func() {
 		t := time.NewTicker(tidyEvery)
 		defer t.Stop()

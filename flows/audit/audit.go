@@ -88,6 +88,10 @@ const (
 	// the row marks where the keyed chain starts and what the check of the
 	// old, unkeyed chain found.
 	EventChainKeyed Event = "audit.keyed"
+
+	// EventWebhookFailed: a webhook event was given up after a day of
+	// failed deliveries; the receiver never got it.
+	EventWebhookFailed Event = "webhook.failed"
 )
 
 // AllEvents returns every event this version records, for filters and reports.
@@ -103,7 +107,7 @@ func AllEvents() []Event {
 		EventAdminSignIn, EventAdminSignInFailed, EventPolicyChanged,
 		EventUserCreated, EventUserUpdated, EventUserDisabled, EventUserEnabled, EventAdminGranted, EventAdminRevoked,
 		EventGroupCreated, EventGroupMemberAdded, EventGroupMemberRemoved,
-		EventAuditExported, EventChainKeyed,
+		EventAuditExported, EventChainKeyed, EventWebhookFailed,
 	}
 }
 

@@ -62,6 +62,11 @@ type Config struct {
 	Insights Insights `yaml:"insights"`
 	UI       UI       `yaml:"ui"`
 	Vouchers Vouchers `yaml:"vouchers"`
+	// Webhooks receive signed events; given as a YAML list, also in
+	// SSPR_WEBHOOKS (a flow list: [{name: siem, url: ..., events: [...]}]).
+	Webhooks []Webhook `env:"WEBHOOKS" yaml:"webhooks"`
+	Hooks    Hooks     `yaml:"hooks"`
+	Metrics  Metrics   `yaml:"metrics"`
 }
 
 // DB configures the store.
@@ -268,6 +273,7 @@ func Default() Config {
 			PrefillContacts: true},
 		Insights: Insights{CostPerCall: 25.0, Currency: "USD"},
 		Vouchers: Vouchers{Lifetime: DefaultVoucherLifetime},
+		Hooks:    Hooks{Timeout: 10 * time.Second, OnFailure: HookFailureIgnore},
 	}
 }
 
@@ -304,6 +310,7 @@ func Load(dataDir string, environ []string) (Config, error) {
 	if err := applyEnv(&cfg, env); err != nil {
 		return Config{}, err
 	}
+	cfg.resolveWebhookSecrets(env)
 	// The folder was settled before the file could be read from it.
 	cfg.DataDir = dataDir
 	if err := cfg.Validate(); err != nil {
@@ -480,6 +487,7 @@ func (c Config) Validate() error {
 			}
 			return noControl("ui.organisation", c.UI.Organisation)
 		},
+		c.validateEvents,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/flows/webhook"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -71,6 +72,9 @@ type Options struct {
 	// Faults, when set, hears of the store's, the dispatcher's and the
 	// flows' failures, wired as sspr wires its server log.
 	Faults *flows.Faults
+	// Webhooks and WebhookOptions are the service's receivers of events.
+	Webhooks       []webhook.Endpoint
+	WebhookOptions webhook.Options
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -145,7 +149,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
 		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
 		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
-		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile)})
+		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile), Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions})
 	if err != nil {
 		t.Fatal(err)
 	}

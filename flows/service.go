@@ -15,6 +15,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/hooks"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
@@ -96,7 +97,33 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrLastAdmin means the change would leave no administrator.
 	ErrLastAdmin = errors.New("there must be at least one administrator")
+	// ErrCheckUnavailable means the organisation's password check could
+	// not say yes (it failed to run or ran out of time); the password was
+	// not set.
+	ErrCheckUnavailable = errors.New("the password could not be checked")
+	// ErrNotFollowed means the password was set, but the program that
+	// tells another system of it failed (hooks.on_failure: report).
+	ErrNotFollowed = errors.New("the password was changed, but one system did not follow")
 )
+
+// HookRefusedError is the organisation's password check refusing a
+// password; it unwraps to ErrPasswordRejected.
+type HookRefusedError struct {
+	// Message is the check's first line of output, cleaned and cut to
+	// hooks.MaxMessage characters; may be empty.
+	Message string
+}
+
+// Error returns the refusal as one sentence.
+func (e *HookRefusedError) Error() string {
+	if e.Message == "" {
+		return ErrPasswordRejected.Error()
+	}
+	return ErrPasswordRejected.Error() + ": " + e.Message
+}
+
+// Unwrap makes errors.Is(err, ErrPasswordRejected) true.
+func (e *HookRefusedError) Unwrap() error { return ErrPasswordRejected }
 
 // WrongCodeError is ErrWrongCode with the tries left on this code.
 type WrongCodeError struct {
@@ -160,6 +187,12 @@ type Deps struct {
 	// WebhookOptions tune their sender; its Record is the service's own.
 	Webhooks       []webhook.Endpoint
 	WebhookOptions webhook.Options
+	// Hooks runs the organisation's password check and changed programs;
+	// nil runs none. HookReport makes a failed changed program the
+	// person's news (and an audited, logged failure) instead of only a
+	// log line (hooks.on_failure).
+	Hooks      *hooks.Runner
+	HookReport bool
 }
 
 // Service runs the flows. It holds in-flight resets and sign-ins in memory;
@@ -194,6 +227,9 @@ type Service struct {
 	// chainBrokenSent is set once audit.chain_broken was queued, so a
 	// broken chain found every minute is one event per process.
 	chainBrokenSent atomic.Bool
+	// hooks are the password check and changed programs.
+	hooks      *hooks.Runner
+	hookReport bool
 
 	mu       sync.Mutex
 	flows    *expiringMap[*flow]
@@ -219,7 +255,7 @@ func New(d Deps) (*Service, error) {
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
 		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Organisation, faults: d.Faults,
-		audit: chain, checkpoint: d.AuditCheckpoint,
+		audit: chain, checkpoint: d.AuditCheckpoint, hooks: d.Hooks, hookReport: d.HookReport,
 		flows: newFlows(), sessions: newSessions(), deliveries: make(chan struct{}, maxDeliveriesBehind),
 	}
 	if s.dir == nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/hooks"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/flows/webhook"
@@ -111,7 +112,9 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
 		Dispatcher: d, Directory: dir, Faults: faults, Organisation: cfg.UI.Organisation,
 		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile),
-		Webhooks: endpoints, WebhookOptions: webhook.Options{OnError: faults.Hook("webhooks")}})
+		Webhooks: endpoints, WebhookOptions: webhook.Options{OnError: faults.Hook("webhooks")},
+		Hooks:      hooks.New(cfg.Hooks.PasswordCheck, cfg.Hooks.PasswordChanged, cfg.Hooks.Timeout),
+		HookReport: cfg.Hooks.OnFailure == config.HookFailureReport})
 	if err != nil {
 		_ = db.Close()
 		return nil, err

@@ -92,6 +92,9 @@ const (
 	// EventWebhookFailed: a webhook event was given up after a day of
 	// failed deliveries; the receiver never got it.
 	EventWebhookFailed Event = "webhook.failed"
+	// EventHookFailed: the program told of a password change failed, so a
+	// system sspr feeds may still hold the old password.
+	EventHookFailed Event = "hook.failed"
 )
 
 // AllEvents returns every event this version records, for filters and reports.
@@ -107,7 +110,7 @@ func AllEvents() []Event {
 		EventAdminSignIn, EventAdminSignInFailed, EventPolicyChanged,
 		EventUserCreated, EventUserUpdated, EventUserDisabled, EventUserEnabled, EventAdminGranted, EventAdminRevoked,
 		EventGroupCreated, EventGroupMemberAdded, EventGroupMemberRemoved,
-		EventAuditExported, EventChainKeyed, EventWebhookFailed,
+		EventAuditExported, EventChainKeyed, EventWebhookFailed, EventHookFailed,
 	}
 }
 

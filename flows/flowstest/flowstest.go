@@ -24,6 +24,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/hooks"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
@@ -75,6 +76,9 @@ type Options struct {
 	// Webhooks and WebhookOptions are the service's receivers of events.
 	Webhooks       []webhook.Endpoint
 	WebhookOptions webhook.Options
+	// Hooks and HookReport are the password check and changed programs.
+	Hooks      *hooks.Runner
+	HookReport bool
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -149,7 +153,8 @@ func New(t testing.TB, opts ...Options) *Harness {
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
 		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
 		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
-		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile), Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions})
+		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile), Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions,
+		Hooks: o.Hooks, HookReport: o.HookReport})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -193,6 +193,10 @@ type Deps struct {
 	// log line (hooks.on_failure).
 	Hooks      *hooks.Runner
 	HookReport bool
+	// OnRecord hears every audit entry as it is recorded, for operators'
+	// metrics; nil drops them. It runs inside the entry's transaction and
+	// must not block.
+	OnRecord func(audit.Entry)
 }
 
 // Service runs the flows. It holds in-flight resets and sign-ins in memory;
@@ -230,6 +234,7 @@ type Service struct {
 	// hooks are the password check and changed programs.
 	hooks      *hooks.Runner
 	hookReport bool
+	onRecord   func(audit.Entry)
 
 	mu       sync.Mutex
 	flows    *expiringMap[*flow]
@@ -255,7 +260,7 @@ func New(d Deps) (*Service, error) {
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
 		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Organisation, faults: d.Faults,
-		audit: chain, checkpoint: d.AuditCheckpoint, hooks: d.Hooks, hookReport: d.HookReport,
+		audit: chain, checkpoint: d.AuditCheckpoint, hooks: d.Hooks, hookReport: d.HookReport, onRecord: d.OnRecord,
 		flows: newFlows(), sessions: newSessions(), deliveries: make(chan struct{}, maxDeliveriesBehind),
 	}
 	if s.dir == nil {
@@ -323,6 +328,9 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error
 	}
 	if err := s.webhooks.Queue(ctx, tx, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
+	}
+	if s.onRecord != nil {
+		s.onRecord(e)
 	}
 	return nil
 }

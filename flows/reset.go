@@ -411,9 +411,18 @@ func (s *Service) passwordChangedHook(ctx context.Context, in hooks.Input, sourc
 	if !s.hookReport {
 		return nil
 	}
-	if aerr := s.recordAlone(context.WithoutCancel(ctx), audit.Entry{Event: audit.EventHookFailed, Actor: "system",
-		Target: in.Username, Source: source, Outcome: audit.OutcomeFailed, Detail: err.Error()}); aerr != nil {
-		s.faults.Report("audit", aerr)
+	// The failure is audited and the admins told in one transaction: the
+	// password is set whatever becomes of this.
+	rctx := context.WithoutCancel(ctx)
+	if aerr := s.db.WithTx(rctx, func(tx *store.Tx) error {
+		if err := s.record(rctx, tx, audit.Entry{Event: audit.EventHookFailed, Actor: "system", Target: in.Username,
+			Source: source, Outcome: audit.OutcomeFailed, Detail: err.Error()}); err != nil {
+			return err
+		}
+		return s.emailAdmins(rctx, tx, 0, "hook_failed", map[string]any{"User": in.Username,
+			"Time": s.now().UTC().Format(time.RFC1123), "Source": source, "Reason": err.Error()})
+	}); aerr != nil {
+		s.faults.Report("password changed hook", aerr)
 	}
 	return fmt.Errorf("set password: %w", ErrNotFollowed)
 }

@@ -1,8 +1,6 @@
 package tui
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -10,19 +8,10 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/hooks"
 )
 
-func hookScript(t *testing.T, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "hook.sh")
-	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // The organisation's check refuses a password, and its first line,
 // cleaned of escapes, is what the person reads on the new-password screen.
 func TestCheckHookRefusalOnNewPasswordScreen(t *testing.T) {
-	check := hookScript(t, "cat >/dev/null\nprintf '\\033[1mNot a password \\033]0;x\\007we allow here\\nmore\\n'\nexit 1\n")
+	check := flowstest.HookScript(t, "cat >/dev/null\nprintf '\\033[1mNot a password \\033]0;x\\007we allow here\\nmore\\n'\nexit 1\n")
 	h := newHarnessOpts(t, flowstest.Options{Hooks: hooks.New([]string{check}, nil, 10*time.Second)})
 	d := kiosk(t, h)
 	d.startReset("alice")
@@ -42,7 +31,7 @@ func TestCheckHookRefusalOnNewPasswordScreen(t *testing.T) {
 // With on_failure: report, a changed program that fails still ends on the
 // done screen, which says one system did not follow.
 func TestChangedHookFailureReported(t *testing.T) {
-	changed := hookScript(t, "cat >/dev/null\nexit 7\n")
+	changed := flowstest.HookScript(t, "cat >/dev/null\nexit 7\n")
 	h := newHarnessOpts(t, flowstest.Options{Hooks: hooks.New(nil, []string{changed}, 10*time.Second), HookReport: true})
 	d := kiosk(t, h)
 	d.startReset("alice")

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -123,6 +124,23 @@ func FuzzParseWebhookSecret(f *testing.F) {
 		key, err := ParseWebhookSecret(s)
 		if err == nil && len(key) < minWebhookSecret {
 			t.Fatalf("accepted a %d-byte key", len(key))
+		}
+	})
+}
+
+// Lists in the environment are YAML: whatever is written there is either a
+// list of the field's type or an ErrInvalid, never a panic.
+func FuzzEnvList(f *testing.F) {
+	for _, s := range []string{`["/usr/bin/check", "--x"]`, `[]`, `/bin/x`, `[[a]]`, `{a: b}`, `[{name: x}]`, `- a`, `[`,
+		`[{name: x, url: "https://h/", events: [password.reset], timeout: 3s}]`, `*a`, `[&a x, *a]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, key := range []string{"SSPR_HOOKS_PASSWORD_CHECK", "SSPR_WEBHOOKS"} {
+			cfg := Default()
+			if err := applyEnv(&cfg, map[string]string{key: s}); err != nil && !errors.Is(err, ErrInvalid) {
+				t.Fatalf("%s=%q: %v does not wrap ErrInvalid", key, s, err)
+			}
 		}
 	})
 }

@@ -315,3 +315,14 @@ func devDSN(t testing.TB) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// HookScript writes an executable shell script with body, for a password
+// hook (hooks.New) to run, and returns its absolute path.
+func HookScript(t testing.TB, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "hook.sh")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -12,34 +12,25 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sspr-kiosk/sspr/flows/flowstest"
 	"github.com/sspr-kiosk/sspr/flows/hooks"
 )
 
 const secretPassword = "hunter2 but much longer and secret"
-
-// script writes an executable shell script and returns its path.
-func script(t *testing.T, body string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "hook.sh")
-	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 func input() hooks.Input {
 	return hooks.Input{Username: "alice", Password: secretPassword, Kind: hooks.KindReset}
 }
 
 func TestCheckAcceptsOnZero(t *testing.T) {
-	r := hooks.New([]string{script(t, "cat >/dev/null; echo fine; exit 0")}, nil, 10*time.Second)
+	r := hooks.New([]string{flowstest.HookScript(t, "cat >/dev/null; echo fine; exit 0")}, nil, 10*time.Second)
 	if err := r.Check(context.Background(), input()); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestCheckRefusalCarriesCleanFirstLine(t *testing.T) {
-	r := hooks.New([]string{script(t, `cat >/dev/null
+	r := hooks.New([]string{flowstest.HookScript(t, `cat >/dev/null
 printf '\033[31mContains\tthe \033]8;;http://x\007company\342\200\256 name\r\nsecond line\n'
 exit 3`)}, nil, 10*time.Second)
 	err := r.Check(context.Background(), input())
@@ -56,7 +47,7 @@ exit 3`)}, nil, 10*time.Second)
 // the check does not accept the password.
 func TestCheckTimeoutKillsProcessGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "child.pid")
-	r := hooks.New([]string{script(t, "sleep 60 &\necho $! > "+pidFile+"\nsleep 60\n")}, nil, time.Second)
+	r := hooks.New([]string{flowstest.HookScript(t, "sleep 60 &\necho $! > "+pidFile+"\nsleep 60\n")}, nil, time.Second)
 	start := time.Now()
 	err := r.Check(context.Background(), input())
 	took := time.Since(start)
@@ -84,7 +75,7 @@ func TestCheckTimeoutKillsProcessGroup(t *testing.T) {
 // Ten megabytes of output cost the program's time, not sspr's memory, and
 // the person reads at most MaxMessage characters of it.
 func TestCheckOutputCapped(t *testing.T) {
-	r := hooks.New([]string{script(t, "cat >/dev/null; head -c 10485760 /dev/zero | tr '\\000' x; exit 1")}, nil,
+	r := hooks.New([]string{flowstest.HookScript(t, "cat >/dev/null; head -c 10485760 /dev/zero | tr '\\000' x; exit 1")}, nil,
 		30*time.Second)
 	err := r.Check(context.Background(), input())
 	var refused *hooks.RefusedError
@@ -101,7 +92,7 @@ func TestCheckOutputCapped(t *testing.T) {
 func TestPasswordOnlyOnStdin(t *testing.T) {
 	dir := t.TempDir()
 	t.Setenv("SSPR_SMTP_PASSWORD", "smtp-secret-value")
-	prog := script(t, `echo "$@" > `+dir+`/argv
+	prog := flowstest.HookScript(t, `echo "$@" > `+dir+`/argv
 env > `+dir+`/env
 tr '\000' ' ' < /proc/$$/cmdline > `+dir+`/cmdline
 cat > `+dir+`/stdin
@@ -128,7 +119,7 @@ exit 0`)
 }
 
 func TestChangedFailure(t *testing.T) {
-	r := hooks.New(nil, []string{script(t, "exit 2")}, 10*time.Second)
+	r := hooks.New(nil, []string{flowstest.HookScript(t, "exit 2")}, 10*time.Second)
 	if err := r.Changed(context.Background(), input()); !errors.Is(err, hooks.ErrFailed) {
 		t.Fatalf("err = %v", err)
 	}

@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -156,8 +157,7 @@ func reset(t *testing.T, h *flowstest.Harness, name string) {
 }
 
 func harness(t *testing.T, r *receiver, events ...string) *flowstest.Harness {
-	var h *flowstest.Harness
-	h = flowstest.New(t, flowstest.Options{Webhooks: []webhook.Endpoint{r.endpoint(events...)}})
+	h := flowstest.New(t, flowstest.Options{Webhooks: []webhook.Endpoint{r.endpoint(events...)}})
 	r.now = h.Clock.Now
 	h.AddUser(t, "alice", false)
 	h.RegisterEmail(t, "alice")
@@ -404,5 +404,36 @@ func TestEveryEventHasASource(t *testing.T) {
 	p, _ := webhook.PayloadOf(audit.Entry{Event: audit.EventPolicyChanged, Target: "policy", Actor: "admin:root"})
 	if p.Subject != "" || p.Actor != "admin:root" {
 		t.Errorf("policy change payload %+v", p)
+	}
+}
+
+// A tampered audit head found by the minute's anchoring is sent as
+// audit.chain_broken, once however often it is found again.
+func TestBrokenChainSentOnce(t *testing.T) {
+	r := newReceiver(t, nil)
+	h := harness(t, r, config.WebhookChainBroken)
+	ctx := context.Background()
+	if _, _, err := h.Svc.AnchorAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.DB.ExecContext(ctx, `UPDATE audit_head SET rows = rows - 1`); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, _, err := h.Svc.AnchorAudit(ctx); !errors.Is(err, audit.ErrHeadMismatch) {
+			t.Fatalf("anchor: %v, want a head mismatch", err)
+		}
+	}
+	if _, _, err := h.Svc.Webhooks().DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := r.deliveries()
+	if len(got) != 1 {
+		t.Fatalf("receiver got %d requests, want 1", len(got))
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(got[0].body, &p); err != nil || p.Event != config.WebhookChainBroken || p.Actor != "system" ||
+		p.Outcome != audit.OutcomeFailed || got[0].invalid != "" {
+		t.Fatalf("payload %+v (%v), signature %q", p, err, got[0].invalid)
 	}
 }

@@ -84,33 +84,48 @@ func accountTarget(e audit.Entry) bool { return !strings.Contains(e.Target, ":")
 
 // routes is the one table from audit events to webhook events (read, never
 // written); an audit event not in it is not sent anywhere, and
-// audit.chain_broken, found outside any entry, is queued with QueuePayload. account.unlocked is keyed by name
-// as well, for the self-service unlock that records it under that name.
-var routes = map[audit.Event]route{
-	audit.EventPasswordReset:          {event: config.WebhookPasswordReset, subject: true},
-	audit.EventPasswordChanged:        {event: config.WebhookPasswordChanged, subject: true},
-	audit.EventUserUnlocked:           {event: config.WebhookAccountUnlocked, subject: true},
-	audit.Event("account.unlocked"):   {event: config.WebhookAccountUnlocked, subject: true},
-	audit.EventBlockApplied:           {event: config.WebhookAccountBlocked, subject: true, only: accountTarget},
-	audit.EventMethodRegistered:       {event: config.WebhookMethodsChanged, subject: true},
-	audit.EventMethodUpdated:          {event: config.WebhookMethodsChanged, subject: true},
-	audit.EventMethodRemoved:          {event: config.WebhookMethodsChanged, subject: true},
-	audit.EventReregistrationRequired: {event: config.WebhookRegistrationRequired, subject: true},
-	audit.EventPolicyChanged:          {event: config.WebhookPolicyChanged},
-	audit.EventUserCreated:            {event: config.WebhookUserChanged, subject: true, only: accountTarget},
-	audit.EventUserUpdated:            {event: config.WebhookUserChanged, subject: true},
-	audit.EventUserDisabled:           {event: config.WebhookUserChanged, subject: true},
-	audit.EventUserEnabled:            {event: config.WebhookUserChanged, subject: true},
-	audit.EventAdminGranted:           {event: config.WebhookUserChanged, subject: true},
-	audit.EventAdminRevoked:           {event: config.WebhookUserChanged, subject: true},
-	audit.EventGroupMemberAdded:       {event: config.WebhookUserChanged},
-	audit.EventGroupMemberRemoved:     {event: config.WebhookUserChanged},
+// audit.chain_broken, found outside any entry, is queued with QueuePayload.
+// account.unlocked is listed by name as well as the admin's user.unlocked,
+// for the self-service unlock that records it under that name. A list, not
+// a map literal, so that two names for one event cannot clash.
+var routes = []struct {
+	from audit.Event
+	to   route
+}{
+	{audit.EventPasswordReset, route{event: config.WebhookPasswordReset, subject: true}},
+	{audit.EventPasswordChanged, route{event: config.WebhookPasswordChanged, subject: true}},
+	{audit.EventUserUnlocked, route{event: config.WebhookAccountUnlocked, subject: true}},
+	{audit.Event("account.unlocked"), route{event: config.WebhookAccountUnlocked, subject: true}},
+	{audit.EventBlockApplied, route{event: config.WebhookAccountBlocked, subject: true, only: accountTarget}},
+	{audit.EventMethodRegistered, route{event: config.WebhookMethodsChanged, subject: true}},
+	{audit.EventMethodUpdated, route{event: config.WebhookMethodsChanged, subject: true}},
+	{audit.EventMethodRemoved, route{event: config.WebhookMethodsChanged, subject: true}},
+	{audit.EventReregistrationRequired, route{event: config.WebhookRegistrationRequired, subject: true}},
+	{audit.EventPolicyChanged, route{event: config.WebhookPolicyChanged}},
+	{audit.EventUserCreated, route{event: config.WebhookUserChanged, subject: true, only: accountTarget}},
+	{audit.EventUserUpdated, route{event: config.WebhookUserChanged, subject: true}},
+	{audit.EventUserDisabled, route{event: config.WebhookUserChanged, subject: true}},
+	{audit.EventUserEnabled, route{event: config.WebhookUserChanged, subject: true}},
+	{audit.EventAdminGranted, route{event: config.WebhookUserChanged, subject: true}},
+	{audit.EventAdminRevoked, route{event: config.WebhookUserChanged, subject: true}},
+	{audit.EventGroupMemberAdded, route{event: config.WebhookUserChanged}},
+	{audit.EventGroupMemberRemoved, route{event: config.WebhookUserChanged}},
+}
+
+// routeOf finds an audit event's route.
+func routeOf(e audit.Event) (route, bool) {
+	for _, r := range routes {
+		if r.from == e {
+			return r.to, true
+		}
+	}
+	return route{}, false
 }
 
 // PayloadOf returns the webhook payload of an audit entry, and false when
 // the entry is not an event any receiver can ask for.
 func PayloadOf(e audit.Entry) (Payload, bool) {
-	r, ok := routes[e.Event]
+	r, ok := routeOf(e.Event)
 	if !ok || (r.only != nil && !r.only(e)) {
 		return Payload{}, false
 	}

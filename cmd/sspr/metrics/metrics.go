@@ -74,12 +74,20 @@ func New() *Metrics {
 // Refused counts a connection or session the portal turned away.
 func (m *Metrics) Refused(reason string) { m.refused.WithLabelValues(reason).Inc() }
 
-// operations maps the audit events that are password operations to theirs.
-var operations = map[audit.Event]string{
-	audit.EventPasswordReset:        "reset",
-	audit.EventPasswordChanged:      "change",
-	audit.EventUserUnlocked:         "unlock",
-	audit.Event("account.unlocked"): "unlock",
+// operationOf names the password operation an audit event is, if any:
+// account.unlocked by name too, for the self-service unlock. A switch on
+// strings, so that two names for one event cannot clash.
+func operationOf(e audit.Event) (string, bool) {
+	switch string(e) {
+	case string(audit.EventPasswordReset):
+		return "reset", true
+	case string(audit.EventPasswordChanged):
+		return "change", true
+	}
+	if e == audit.EventUserUnlocked || e == "account.unlocked" {
+		return "unlock", true
+	}
+	return "", false
 }
 
 // outcomeLabel folds an audit outcome, which may be a short reason, into
@@ -99,7 +107,7 @@ func outcomeLabel(o string) string {
 func (m *Metrics) Event(e audit.Entry) {
 	outcome := outcomeLabel(e.Outcome)
 	m.events.WithLabelValues(string(e.Event), outcome).Inc()
-	if op, ok := operations[e.Event]; ok {
+	if op, ok := operationOf(e.Event); ok {
 		m.passwords.WithLabelValues(op, outcome).Inc()
 	}
 	if e.Event == audit.EventBlockApplied {

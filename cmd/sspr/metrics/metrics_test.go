@@ -21,6 +21,7 @@ func TestEventsCountedWithBoundedLabels(t *testing.T) {
 	m.Event(audit.Entry{Event: audit.EventBlockApplied, Target: "source:ssh:192.0.2.8"})
 	m.Event(audit.Entry{Event: audit.EventPasswordChanged, Target: "bob", Outcome: "ok"})
 	m.Event(audit.Entry{Event: audit.EventVerifyFailed, Target: "bob", Outcome: "wrong code for bob@example.org"})
+	m.Event(audit.Entry{Event: audit.EventUserUnlocked, Target: "carol", Actor: "admin:root"})
 	m.Refused("per-address connection cap")
 	m.Refused("per-address connection cap")
 	m.WebhookAttempt("siem", false, time.Second)
@@ -31,6 +32,7 @@ func TestEventsCountedWithBoundedLabels(t *testing.T) {
 		"account blocks": {testutil.ToFloat64(m.blocks.WithLabelValues("account")), 1},
 		"source blocks":  {testutil.ToFloat64(m.blocks.WithLabelValues("source")), 2},
 		"changes":        {testutil.ToFloat64(m.passwords.WithLabelValues("change", "ok")), 1},
+		"unlocks":        {testutil.ToFloat64(m.passwords.WithLabelValues("unlock", "ok")), 1},
 		"odd outcome":    {testutil.ToFloat64(m.events.WithLabelValues("verify.failed", "other")), 1},
 		"refused":        {testutil.ToFloat64(m.refused.WithLabelValues("per-address connection cap")), 2},
 		"webhook":        {testutil.ToFloat64(m.webhooks.WithLabelValues("siem", "failed")), 1},
@@ -42,7 +44,7 @@ func TestEventsCountedWithBoundedLabels(t *testing.T) {
 	}
 	rec := httptest.NewRecorder()
 	m.Handler(func(context.Context) error { return nil }).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	for _, leak := range []string{"192.0.2", "alice", "bob", "example.org"} {
+	for _, leak := range []string{"192.0.2", "alice", "bob", "carol", "example.org"} {
 		if strings.Contains(rec.Body.String(), leak) {
 			t.Errorf("the exposition holds %q", leak)
 		}

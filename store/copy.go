@@ -408,3 +408,14 @@ func restartIdentities(ctx context.Context, tx pgx.Tx) error {
 	}
 	return nil
 }
+
+// PostgresName names the database a PostgreSQL DSN points at, as
+// host:port/database, without the user or password: for messages about a
+// target given as a DSN, which may hold a password.
+func PostgresName(dsn string) (string, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "", fmt.Errorf("PostgreSQL settings: %w", err)
+	}
+	return serverAddress(cfg) + "/" + cfg.Database, nil
+}

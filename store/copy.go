@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -53,6 +54,9 @@ var copyTables = []copyTable{
 	// row to serialise on.
 	{name: "audit_head", seeded: "last_id = 0 AND rows = 0"},
 	{name: "outbox"},
+	// A target opened by an sspr before the copy has recorded its key;
+	// keyAgrees lets that stand only when it is the source's key.
+	{name: "store_meta", seeded: "key = '" + metaKeyFingerprint + "'"},
 }
 
 // CopiedTables names the tables Copy moves, in the order it moves them.
@@ -142,6 +146,12 @@ func copyInto(ctx context.Context, srcSQL *dialect, src *sql.Tx, dst *pgx.Conn, 
 		return nil, fmt.Errorf("lock the target's tables: %w", err)
 	}
 	if err := sameSchema(ctx, srcSQL, src, tx); err != nil {
+		return nil, err
+	}
+	if err := notItself(ctx, srcSQL, src, tx); err != nil {
+		return nil, err
+	}
+	if err := keyAgrees(ctx, src, tx); err != nil {
 		return nil, err
 	}
 	if err := targetEmpty(ctx, tx); err != nil {
@@ -253,6 +263,63 @@ func sourceTables(ctx context.Context, d *dialect, src *sql.Tx) ([]string, error
 		names = append(names, n)
 	}
 	return names, rows.Err()
+}
+
+// notItself refuses to copy a PostgreSQL store into itself, as when the
+// config already names the target as the store: the source's connection is
+// then one of the target's sessions.
+func notItself(ctx context.Context, srcSQL *dialect, src *sql.Tx, dst pgx.Tx) error {
+	if srcSQL.engine != Postgres {
+		return nil
+	}
+	var pid int64
+	var started time.Time
+	if err := src.QueryRowContext(ctx, `SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()`).
+		Scan(&pid, &started); err != nil {
+		return fmt.Errorf("read source: %w", err)
+	}
+	var same bool
+	if err := dst.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+		WHERE pid = $1 AND backend_start = $2 AND datname = current_database())`, pid, started).Scan(&same); err != nil {
+		return fmt.Errorf("check the target: %w", err)
+	}
+	if same {
+		return fmt.Errorf("the source and the target are the same database")
+	}
+	return nil
+}
+
+// keyAgrees refuses a target that recorded another key's fingerprint than
+// the source's, or one where the source has none: the copy's secrets would
+// be sealed with a key the target says is not its own.
+func keyAgrees(ctx context.Context, src *sql.Tx, dst pgx.Tx) error {
+	var theirs string
+	err := dst.QueryRow(ctx, `SELECT value FROM store_meta WHERE key = $1`, metaKeyFingerprint).Scan(&theirs)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("check the target's key: %w", err)
+	}
+	var ours string
+	err = src.QueryRowContext(ctx, `SELECT value FROM store_meta WHERE key = '`+metaKeyFingerprint+`'`).Scan(&ours)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("read the source's key: %w", err)
+	}
+	if ours != theirs {
+		if ours = shortFingerprint(ours); ours == "" {
+			ours = "none recorded"
+		}
+		return fmt.Errorf("%w: it was first used with another key (fingerprint %s; the source's: %s)", ErrNotEmpty,
+			shortFingerprint(theirs), ours)
+	}
+	return nil
+}
+
+// shortFingerprint is the start of a key fingerprint, enough to tell two
+// apart, as sspr prints them.
+func shortFingerprint(fp string) string {
+	return fp[:min(len(fp), 12)]
 }
 
 // targetEmpty refuses a target with any row beyond those migrations seed,

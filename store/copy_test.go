@@ -69,12 +69,15 @@ func TestCopyKnowsEveryTable(t *testing.T) {
 // copyUsers is how many users the copy tests move.
 const copyUsers = 10_000
 
+// sourceKey is the key fingerprint fillSource records.
+const sourceKey = "fingerprint-of-the-source-key"
+
 // fillSource gives a store every kind of row: copyUsers users with hashes,
 // an email method each and a membership, one user with every other method
 // (an authenticator secret, recovery codes, questions), vouchers,
 // challenges (one on the decoy path, without a user), throttle events, a
-// block, password history, policy, outbox messages, and an audit log of one
-// row per user with its head.
+// block, password history, policy, the key's fingerprint, outbox messages,
+// and an audit log of one row per user with its head.
 func fillSource(t *testing.T, db *store.DB) {
 	t.Helper()
 	ctx := context.Background()
@@ -165,6 +168,9 @@ func fillSource(t *testing.T, db *store.DB) {
 		if err := store.SetPolicyValue(ctx, tx, "reconfirm_days", "30", 71); err != nil {
 			return err
 		}
+		if _, err := store.RecordKeyFingerprint(ctx, tx, sourceKey, 72); err != nil {
+			return err
+		}
 		for _, state := range []string{store.OutboxQueued, store.OutboxSent} {
 			if _, err := store.EnqueueOutbox(ctx, tx, store.OutboxMessage{Kind: "notification", Channel: "email",
 				Destination: "a@example.com", Subject: "s", Body: "b", HTML: "<p>b</p>", State: state, CreatedAt: 80}); err != nil {
@@ -238,13 +244,19 @@ func dumpAll(t *testing.T, db *store.DB) map[string][]string {
 // TestCopyToPostgres: a SQLite store of 10,000 users with every kind of row
 // arrives in PostgreSQL row for row, value for value (hashes, sealed
 // secrets as bytes, the TOTP replay step, audit links and head), each table
-// reported as it is done; the ids continue after the copied ones; and the
-// copy can be copied on, from PostgreSQL to PostgreSQL.
+// reported as it is done, into a target that recorded the same key; the ids
+// continue after the copied ones; and the copy can be copied on, from
+// PostgreSQL to PostgreSQL, though not into itself.
 func TestCopyToPostgres(t *testing.T) {
 	ctx := context.Background()
 	src, _ := openTemp(t)
 	fillSource(t, src)
 	dst := openPostgres(t)
+	// An sspr with the same key opened the target before: its record of
+	// the key does not make it non-empty.
+	if _, err := store.RecordKeyFingerprint(ctx, dst, sourceKey, 5); err != nil {
+		t.Fatal(err)
+	}
 
 	var reported []string
 	start := time.Now()
@@ -296,7 +308,12 @@ func TestCopyToPostgres(t *testing.T) {
 		t.Errorf("new outbox id %d, %v; want 3", oid, err)
 	}
 
-	// A PostgreSQL store copies on like any other.
+	// A PostgreSQL store copies on like any other, but not into itself
+	// (the config naming the target as the store already, say).
+	empty := openPostgres(t)
+	if _, err := store.Copy(ctx, empty, empty, nil); err == nil || !strings.Contains(err.Error(), "the same database") {
+		t.Fatalf("copy of a store into itself: %v; want a refusal", err)
+	}
 	again := openPostgres(t)
 	if _, err := store.Copy(ctx, dst, again, nil); err != nil {
 		t.Fatalf("copy PostgreSQL to PostgreSQL: %v", err)
@@ -337,6 +354,10 @@ func TestCopyRefusesNonEmptyTarget(t *testing.T) {
 		{"audit_head", func(dst *store.DB) error {
 			return store.SetAuditHead(ctx, dst, store.AuditHead{LastID: 7, LastHash: "h", Rows: 7})
 		}},
+		{"another key", func(dst *store.DB) error {
+			_, err := store.RecordKeyFingerprint(ctx, dst, "fingerprint-of-another-key", 1)
+			return err
+		}},
 	} {
 		t.Run(tc.table, func(t *testing.T) {
 			dst := openPostgres(t)
@@ -345,7 +366,11 @@ func TestCopyRefusesNonEmptyTarget(t *testing.T) {
 			}
 			before := dumpAll(t, dst)
 			_, err := store.Copy(ctx, src, dst, nil)
-			if !errors.Is(err, store.ErrNotEmpty) || !strings.Contains(err.Error(), tc.table+" has 1") {
+			want := tc.table + " has 1"
+			if tc.table == "another key" {
+				want = "first used with another key (fingerprint fingerprint-; the source's: none recorded)"
+			}
+			if !errors.Is(err, store.ErrNotEmpty) || !strings.Contains(err.Error(), want) {
 				t.Fatalf("copy into a target with a row in %s: %v; want ErrNotEmpty naming it", tc.table, err)
 			}
 			if after := dumpAll(t, dst); !mapsEqual(before, after) {
@@ -403,5 +428,50 @@ func TestCopyRefusesOtherSchemas(t *testing.T) {
 	sqliteTarget, _ := openTemp(t)
 	if _, err := store.Copy(ctx, src, sqliteTarget, nil); err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
 		t.Fatalf("copy into SQLite: %v; want a refusal", err)
+	}
+}
+
+// TestCopyReadsOneMoment: rows written to the source while the copy runs
+// (here a user, their method and membership, written once the users are
+// copied) are not copied, neither in part nor whole: the source is read as
+// it was when the copy began, so the copy never holds a method whose user
+// it lacks.
+func TestCopyReadsOneMoment(t *testing.T) {
+	ctx := context.Background()
+	src, _ := openTemp(t)
+	addUser(t, src, "before")
+	gid, err := store.CreateGroup(ctx, src, "staff", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := openPostgres(t)
+	_, err = store.Copy(ctx, src, dst, func(c store.CopiedTable) {
+		if c.Table != "users" {
+			return
+		}
+		err := src.WithTx(ctx, func(tx *store.Tx) error {
+			u := store.User{Username: "during", CreatedAt: 2, UpdatedAt: 2}
+			if err := store.CreateUser(ctx, tx, &u); err != nil {
+				return err
+			}
+			if err := store.AddMember(ctx, tx, gid, u.ID); err != nil {
+				return err
+			}
+			return store.UpsertMethod(ctx, tx, store.Method{UserID: u.ID, Kind: "email", Destination: "d@example.com"})
+		})
+		if err != nil {
+			t.Errorf("write to the source during the copy: %v", err)
+		}
+	})
+	if err != nil {
+		t.Fatalf("copy while the source is written: %v", err)
+	}
+	if n := countRows(t, src, "methods"); n != 1 {
+		t.Fatalf("the source has %d methods; the write during the copy did not happen", n)
+	}
+	for table, want := range map[string]int{"users": 1, "memberships": 0, "methods": 0} {
+		if n := countRows(t, dst, table); n != want {
+			t.Errorf("the copy has %d %s; want %d, as the source was when the copy began", n, table, want)
+		}
 	}
 }

@@ -80,20 +80,30 @@ func copyStore(c *cobra.Command, a *app, dsn, password string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "copied %s into %s in %s\n", flows.Count(int(res.Rows()), "row", "rows"), res.Target,
-		took.Round(time.Millisecond))
+	source := filepath.Join(a.dataDir, "sspr.db")
+	if a.cfg.DB.Driver == config.DriverPostgres {
+		source = "the PostgreSQL store of db.dsn"
+	}
+	fmt.Fprintf(stderr, "copied %s from %s into %s in %s\n", flows.Count(int(res.Rows()), "row", "rows"), source,
+		res.Target, took.Round(time.Millisecond))
 	if !res.Audit.OK {
 		return reportVerify(c, res.Audit)
 	}
 	keyFile := filepath.Join(a.dataDir, secret.KeyFileName)
+	if a.cfg.KeyFile != "" {
+		keyFile = a.cfg.KeyFile
+		if !filepath.IsAbs(keyFile) {
+			keyFile = filepath.Join(a.dataDir, keyFile)
+		}
+	}
 	check := fmt.Sprintf("%d audit rows intact", res.Audit.Rows)
 	if cp := res.Audit.Checkpoint; cp != nil {
 		check += fmt.Sprintf(", matching the checkpoint of %s", cp.At.Format(time.RFC3339))
 	}
 	fmt.Fprintf(stderr, "checked: the copy passes sspr audit verify with this key (%s)\n", check)
 	fmt.Fprintln(stderr, strings.Join([]string{
-		"use the copy only with the same key: give every portal and kiosk that opens it a copy of " + keyFile,
-		"(mode 0600); another key can neither read its authenticator secrets nor check its codes, and breaks its audit chain",
+		"use the copy only with the same key (fingerprint " + a.svc.KeyFingerprint()[:12] + "): give every portal and kiosk",
+		"that opens it a copy of " + keyFile + " (mode 0600, named by key_file); sspr refuses to start on the copy with another key",
 	}, " "))
 	return nil
 }

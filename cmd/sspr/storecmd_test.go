@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net/url"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -49,7 +52,9 @@ func countIn(t *testing.T, dsn, table string) int {
 // TestStoreCopy: sspr store copy --to copies the data folder's store into
 // an empty PostgreSQL database, with the password from --password-file,
 // prints each table's rows and says the copy passed the audit check with
-// the folder's key, and never prints the password. A second copy into the
+// the folder's key, and never prints the password. sspr on the copy with
+// the folder's key passes audit verify and shows the users; with another
+// key it refuses to start. A second copy into the
 // same database is refused in one line and leaves it as it was; a wrong
 // password, a missing --to and an unreadable password file are refused in
 // one line too.
@@ -85,19 +90,19 @@ func TestStoreCopy(t *testing.T) {
 			rows[fields[0]] = fields[1]
 		}
 	}
-	if len(rows) != 16 || rows["TABLE"] != "ROWS" {
-		t.Errorf("stdout is not a header and 15 tables:\n%s", r.stdout)
+	if len(rows) != 17 || rows["TABLE"] != "ROWS" {
+		t.Errorf("stdout is not a header and 16 tables:\n%s", r.stdout)
 	}
 	for table, want := range map[string]int{"users": 51, "groups": 1, "memberships": 50, "methods": 1, "audit": auditRows,
-		"audit_head": 1, "outbox": 0} {
+		"audit_head": 1, "outbox": 0, "store_meta": 1} {
 		if rows[table] != fmt.Sprint(want) {
 			t.Errorf("stdout says %s has %q rows; want %d:\n%s", table, rows[table], want, r.stdout)
 		}
 	}
 	for _, want := range []string{
-		"copied ", " rows into 127.0.0.1:",
+		"copied ", " rows from " + filepath.Join(f.dir, "sspr.db") + " into 127.0.0.1:",
 		fmt.Sprintf("the copy passes sspr audit verify with this key (%d audit rows intact, matching the checkpoint of", auditRows),
-		"give every portal and kiosk that opens it a copy of " + f.dir, "sspr.key",
+		"use the copy only with the same key (fingerprint ", "a copy of " + filepath.Join(f.dir, "sspr.key") + " (mode 0600",
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
@@ -109,6 +114,21 @@ func TestStoreCopy(t *testing.T) {
 	if n := countIn(t, dsn, "audit"); n != auditRows {
 		t.Fatalf("the target has %d audit rows; want %d", n, auditRows)
 	}
+
+	// sspr on the copy, with the folder's key: audit verify passes, the
+	// users are there. With another key it refuses to start.
+	r = runEnv(t, pgEnv(dsn), "", "--data", f.dir, "audit", "verify")
+	if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("audit log intact: %d rows", auditRows)) {
+		t.Fatalf("audit verify on the copy:\n%s", r)
+	}
+	r = runEnv(t, pgEnv(dsn), "", "--data", f.dir, "user", "show", "alice", "--format", "json")
+	var alice shownUser
+	if err := json.Unmarshal([]byte(r.stdout), &alice); r.code != 0 || err != nil || !slices.Equal(alice.Methods, []string{"email"}) ||
+		!slices.Equal(alice.Groups, nil) || alice.Email != "alice@example.com" {
+		t.Fatalf("alice on the copy: %+v, %v\n%s", alice, err, r)
+	}
+	expectFailure(t, runEnv(t, pgEnv(dsn), "", "--data", newFolder(t).dir, "user", "list"),
+		"not the key the store was first used with")
 
 	// Again into the same database: refused, nothing added.
 	r = f.fails("the target store is not empty (users has 51", "store", "copy", "--to", bare, "--password-file", pwFile)

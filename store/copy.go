@@ -124,7 +124,18 @@ func beginSnapshot(ctx context.Context, db *DB) (*sql.Tx, error) {
 	if db.sql.engine == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead
 	}
-	return db.reader.BeginTx(ctx, opts)
+	tx, err := db.reader.BeginTx(ctx, opts)
+	if err != nil || db.sql.engine != Postgres {
+		return tx, err
+	}
+	// Reading a big table takes longer than a screen's statement timeout.
+	for _, q := range []string{`SET LOCAL statement_timeout = 0`, `SET LOCAL idle_in_transaction_session_timeout = 0`} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			_ = tx.Rollback()
+			return nil, err
+		}
+	}
+	return tx, nil
 }
 
 // copyInto runs the copy's transaction on the target connection.

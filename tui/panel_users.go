@@ -395,7 +395,11 @@ func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
 		unlock.question = fmt.Sprintf("Clear the block on %s, and their failed attempts?", shown)
 	}
 	unlock.run = func(a flows.Actor) (string, *flows.Voucher, error) {
-		return shown + " is unblocked.", nil, e.svc.Unlock(e.ctx, a, name)
+		out, err := e.svc.Unlock(e.ctx, a, name)
+		if out.Unlocked {
+			return shown + " is unlocked.", nil, err
+		}
+		return shown + " is unblocked.", nil, err
 	}
 	acts := []userAction{unlock, {
 		label: "Require re-registration",

@@ -34,9 +34,14 @@ func newUserCmd(opts *rootOptions) *cobra.Command {
 		{"enable NAME", "Enable a user", func(ctx context.Context, a *app, n string) (string, error) {
 			return "enabled " + n, a.svc.SetDisabled(ctx, cliActor(), n, false)
 		}},
-		{"unlock NAME", "Clear a user's block and failed attempts", func(ctx context.Context, a *app, n string) (string, error) {
-			return "unlocked " + n, a.svc.Unlock(ctx, cliActor(), n)
-		}},
+		{"unlock NAME", "Unlock an account where its password lives (sspr or the directory), and clear its block and failed attempts",
+			func(ctx context.Context, a *app, n string) (string, error) {
+				out, err := a.svc.Unlock(ctx, cliActor(), n)
+				if err != nil || out.Unlocked || out.BlockCleared {
+					return "unlocked " + n, err
+				}
+				return n + " was neither locked out nor blocked; cleared its failed attempts", nil
+			}},
 		{"set-admin NAME", "Make a user an administrator", func(ctx context.Context, a *app, n string) (string, error) {
 			return n + " is now an administrator", a.svc.SetAdmin(ctx, cliActor(), n, true)
 		}},

@@ -65,7 +65,7 @@ func CountWrongPassword(ctx context.Context, h Handler, userID int64, mac string
 	if added == 0 {
 		err = h.QueryRowContext(ctx, `SELECT failures FROM lockouts WHERE user_id = ?`, userID).Scan(&n)
 	} else {
-		err = h.QueryRowContext(ctx, `INSERT INTO lockouts (user_id, failures, locked_until) VALUES (?, 1, 0)
+		err = h.writeRow(ctx, `INSERT INTO lockouts (user_id, failures, locked_until) VALUES (?, 1, 0)
 			ON CONFLICT (user_id) DO UPDATE SET failures = lockouts.failures + 1 RETURNING failures`, userID).Scan(&n)
 	}
 	if err != nil {

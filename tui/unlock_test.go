@@ -1,0 +1,78 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sspr-kiosk/sspr/flows/policy"
+)
+
+// lockOut locks a seeded user out with three different wrong passwords
+// (the policy's threshold set to three), typed somewhere other than the
+// driver's terminal.
+func (h *harness) lockOut(t *testing.T, name string) {
+	t.Helper()
+	h.SetPolicy(t, policy.KeyLockoutThreshold, "3")
+	for i := range 3 {
+		_, _ = h.Svc.SignIn(context.Background(), name, fmt.Sprintf("wrong password %d", i), "kiosk:elsewhere")
+	}
+	if h.signInWorks(name, testPassword) {
+		t.Fatalf("%s is not locked out", name)
+	}
+}
+
+// startUnlock chooses "Unlock my account" and names the account.
+func (d *driver) startUnlock(name string) {
+	d.t.Helper()
+	at[*welcome](d)
+	d.chooseItem("Unlock my account")
+	at[*identify](d)
+	d.see("Unlock your account · Who are you?", "Your password stays as it is.")
+	d.typeText(name)
+	d.keys("enter")
+}
+
+// TestUnlockJourney: a locked-out person walks the reset's screens, under
+// the unlock's titles, and their account is unlocked with the password they
+// had; the same journey on an account that is not locked says so only at
+// the end, after the proof.
+func TestUnlockJourney(t *testing.T) {
+	h := newHarness(t)
+	h.lockOut(t, "alice")
+	d := kiosk(t, h)
+	d.startUnlock("alice")
+	at[*methods](d)
+	d.see("Unlock your account · Prove it's you", "Email me a code", "a•••e@example.com")
+	d.proveEmail("alice@example.com")
+	at[*unlocked](d)
+	d.see("All done", "Your account is unlocked.", "Your password is the same as before", helpdesk,
+		"This screen clears itself in 30s.")
+	if !h.signInWorks("alice", testPassword) {
+		t.Fatal("alice's password does not work after the unlock")
+	}
+	d.tick(30 * time.Second)
+	at[*welcome](d)
+
+	d.startUnlock("alice")
+	d.proveEmail("alice@example.com")
+	at[*unlocked](d)
+	d.see("Your account isn't locked.", "Nothing was changed.")
+	d.keys("enter")
+	at[*welcome](d)
+}
+
+// TestUnlockOffHidesTheItem: with allow_unlock false the welcome screen
+// does not offer it, and the items before it keep their numbers.
+func TestUnlockOffHidesTheItem(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	d.see("Unlock my account")
+	h.SetPolicy(t, policy.KeyAllowUnlock, "false")
+	d = kiosk(t, h)
+	d.see("Administration")
+	d.notSee("Unlock my account")
+	d.keys("4")
+	at[*signIn](d)
+}

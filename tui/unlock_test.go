@@ -63,16 +63,37 @@ func TestUnlockJourney(t *testing.T) {
 	at[*welcome](d)
 }
 
-// TestUnlockOffHidesTheItem: with allow_unlock false the welcome screen
-// does not offer it, and the items before it keep their numbers.
+// signInWrong signs in as alice with a wrong password through the item.
+func (d *driver) signInWrong(item string) {
+	d.t.Helper()
+	d.keys(item)
+	at[*signIn](d)
+	d.typeText("alice")
+	d.keys("enter")
+	d.typeText("not the password")
+	d.keys("enter")
+	d.see("That username and password don't match.")
+}
+
+// TestUnlockOffHidesTheItem: a refused password points to "Unlock my
+// account" (it is also how a locked-out account answers), the admin's
+// sign-in aside; with allow_unlock false the welcome screen offers neither,
+// and the items before it keep their numbers.
 func TestUnlockOffHidesTheItem(t *testing.T) {
+	const hint = `choose "Unlock my account"`
 	h := newHarness(t)
 	d := kiosk(t, h)
 	d.see("Unlock my account")
+	d.signInWrong("2")
+	d.see(hint)
+	d.keys("esc")
+	d.signInWrong("4")
+	d.notSee(hint)
+
 	h.SetPolicy(t, policy.KeyAllowUnlock, "false")
 	d = kiosk(t, h)
 	d.see("Administration")
 	d.notSee("Unlock my account")
-	d.keys("4")
-	at[*signIn](d)
+	d.signInWrong("3")
+	d.notSee(hint)
 }

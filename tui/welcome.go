@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -103,10 +104,14 @@ func (w *welcome) update(msg tea.Msg) (screen, tea.Cmd) {
 		return w, push(newIdentify(w.e, journeyReset))
 	case choiceUnlock:
 		return w, push(newIdentify(w.e, journeyUnlock))
-	case choiceChange:
-		return w, push(newSignIn(w.e, purposeChange))
-	case choiceInfo:
-		return w, push(newSignIn(w.e, purposeInfo))
+	case choiceChange, choiceInfo:
+		purpose := purposeChange
+		if w.choices[choice] == choiceInfo {
+			purpose = purposeInfo
+		}
+		si := newSignIn(w.e, purpose)
+		si.unlockOffered = slices.Contains(w.choices, choiceUnlock)
+		return w, push(si)
 	case choiceAdmin:
 		return w, push(newSignIn(w.e, purposeAdmin))
 	}

@@ -97,3 +97,25 @@ func TestUnlockOffHidesTheItem(t *testing.T) {
 	d.signInWrong("3")
 	d.notSee(hint)
 }
+
+// TestPanelUnlock: the users tab's unlock lifts a lockout of sspr's own,
+// says so, and the password works again; on an account neither locked nor
+// blocked it says that.
+func TestPanelUnlock(t *testing.T) {
+	h := newHarness(t)
+	h.lockOut(t, "alice")
+	d := panelDriver(t, h, Options{Mode: ModeLocal})
+	panelSearch(d, "alice")
+	d.keys("enter")
+	panelChoose(d, "Unlock and clear failed attempts")
+	d.see("Unlock alice if locked out, and clear their failed attempts?")
+	d.keys("y")
+	d.see("alice is unlocked.")
+	if !h.signInWorks("alice", testPassword) {
+		t.Fatal("alice's password does not work after the admin's unlock")
+	}
+	d.keys("enter")
+	panelChoose(d, "Unlock and clear failed attempts")
+	d.keys("y")
+	d.see("alice was not locked out; failed attempts cleared.")
+}

@@ -122,3 +122,22 @@ func TestLDAPUnlockRefused(t *testing.T) {
 		t.Fatalf("account.unlocked rows = %d after a refusal", n)
 	}
 }
+
+// TestLDAPAdminUnlock: an administrator's unlock (the panel's, `sspr user
+// unlock`) lifts the directory's lockout too, even of someone sspr has never
+// met, with the password unchanged.
+func TestLDAPAdminUnlock(t *testing.T) {
+	e := newLDAPEnv(t, flows.LDAPOptions{})
+	ctx := context.Background()
+	e.lockByBinds(t, "ivan")
+	out, err := e.Svc.Unlock(ctx, e.Admin, "ivan")
+	if err != nil || !out.Unlocked {
+		t.Fatalf("admin unlock: %+v, %v", out, err)
+	}
+	if !e.passwordIs(t, "ivan", slapdtest.Users["ivan"].Password) {
+		t.Fatal("the old password does not bind after the admin's unlock")
+	}
+	if n := e.CountEvents(t, audit.EventAccountUnlocked); n != 1 {
+		t.Fatalf("account.unlocked rows = %d", n)
+	}
+}

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/sspr-kiosk/sspr/flows"
 )
 
 // TestDemoUnlockOverOpenSSH walks the unlock journey end to end in the
@@ -52,4 +57,53 @@ func (c *ptyClient) signIn(name, password string) {
 	c.send("\r")
 	c.typeText(password)
 	c.send("\r")
+}
+
+// TestUserUnlockLiftsLockout: `sspr user unlock` lifts a lockout of sspr's
+// own, and the password works again; on an account neither locked nor
+// blocked it says so.
+func TestUserUnlockLiftsLockout(t *testing.T) {
+	f := newFolder(t)
+	const pw = "marble pelican sunrise 48"
+	if r := f.runIn(pw+"\n", "user", "add", "bob", "--password-stdin"); r.code != 0 {
+		t.Fatalf("user add:\n%s", r)
+	}
+	f.ok("policy", "set", "lockout_threshold", "3")
+	signIn := func(password string) (err error) {
+		f.service(func(ctx context.Context, svc *flows.Service) {
+			_, err = svc.SignIn(ctx, "bob", password, "test")
+		})
+		return err
+	}
+	for i := range 3 {
+		_ = signIn(fmt.Sprintf("wrong %d", i))
+	}
+	if err := signIn(pw); !errors.Is(err, flows.ErrBadCredentials) {
+		t.Fatalf("bob's password after three wrong ones: %v", err)
+	}
+	r := f.run("user", "unlock", "bob")
+	if r.code != 0 || r.stderr != "unlocked bob\n" {
+		t.Fatalf("user unlock of a locked account:\n%s", r)
+	}
+	if err := signIn(pw); err != nil {
+		t.Fatalf("bob's password after the unlock: %v", err)
+	}
+	if n := countEvent(f, "account.unlocked"); n != 1 {
+		t.Fatalf("account.unlocked rows = %d", n)
+	}
+	r = f.run("user", "unlock", "bob")
+	if r.code != 0 || r.stderr != "bob was neither locked out nor blocked; cleared its failed attempts\n" {
+		t.Fatalf("user unlock of an account not locked:\n%s", r)
+	}
+}
+
+// countEvent counts the audit rows of an event.
+func countEvent(f *folder, event string) int {
+	n := 0
+	for _, rec := range f.auditRecords() {
+		if rec["event"] == event {
+			n++
+		}
+	}
+	return n
 }

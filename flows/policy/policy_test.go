@@ -498,3 +498,29 @@ func TestIsBool(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLockoutDuration: whatever is typed, a lockout duration that is
+// accepted is whole minutes within the bounds, and prints as a value that
+// reads back to itself.
+func FuzzLockoutDuration(f *testing.F) {
+	for _, s := range []string{"15m", "1h30m", "24h", "0m", "90s", "-1m", "1e3m", "2562047h", "1h60m", " 5M "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		p := Defaults()
+		if err := p.Set(KeyLockoutDuration, v); err != nil {
+			if !errors.Is(err, ErrInvalidValue) || p.LockoutDuration != Defaults().LockoutDuration {
+				t.Fatalf("Set(%q) = %v, leaving %v", v, err, p.LockoutDuration)
+			}
+			return
+		}
+		d := p.LockoutDuration
+		if d%time.Minute != 0 || d < MinLockoutDuration || d > MaxLockoutDuration {
+			t.Fatalf("Set(%q) accepted %v", v, d)
+		}
+		var q Policy
+		if err := q.Set(KeyLockoutDuration, p.Get(KeyLockoutDuration)); err != nil || q.LockoutDuration != d {
+			t.Fatalf("%q prints as %q, which reads back as %v, %v", v, p.Get(KeyLockoutDuration), q.LockoutDuration, err)
+		}
+	})
+}

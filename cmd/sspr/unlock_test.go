@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"testing"
 
 	"github.com/sspr-kiosk/sspr/flows"
@@ -80,6 +81,9 @@ func TestUserUnlockLiftsLockout(t *testing.T) {
 	}
 	if err := signIn(pw); !errors.Is(err, flows.ErrBadCredentials) {
 		t.Fatalf("bob's password after three wrong ones: %v", err)
+	}
+	if out := f.ok("user", "show", "bob"); !regexp.MustCompile(`state\s+locked out\n(.|\n)*locked out\s+until \d{4}-`).MatchString(out) {
+		t.Fatalf("user show of a locked-out user:\n%s", out)
 	}
 	r := f.run("user", "unlock", "bob")
 	if r.code != 0 || r.stderr != "unlocked bob\n" {

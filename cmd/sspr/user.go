@@ -315,6 +315,7 @@ func newUserShowCmd(opts *rootOptions) *cobra.Command {
 						"admin": d.Admin, "disabled": d.Disabled, "temporary_password": d.TemporaryPassword,
 						"groups": nonNil(d.Groups), "methods": nonNil(d.Methods), "enabled_for_sspr": d.EnabledForSSPR,
 						"able_to_reset": d.CanReset, "blocked": d.Blocked, "registration_due": d.RegistrationDue,
+						"locked_out": !d.LockedUntil.IsZero(),
 					})
 				}
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
@@ -333,6 +334,9 @@ func newUserShowCmd(opts *rootOptions) *cobra.Command {
 					blocked = "until " + d.BlockedUntil.Local().Format(time.DateTime)
 				}
 				fmt.Fprintf(tw, "blocked\t%s\n", blocked)
+				if !d.LockedUntil.IsZero() {
+					fmt.Fprintf(tw, "locked out\tuntil %s\n", d.LockedUntil.Local().Format(time.DateTime))
+				}
 				if !d.LastConfirmed.IsZero() {
 					fmt.Fprintf(tw, "last confirmed\t%s\n", d.LastConfirmed.Local().Format(time.DateTime))
 				}

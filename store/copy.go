@@ -49,6 +49,8 @@ var copyTables = []copyTable{
 	{name: "throttle_events"},
 	{name: "blocks"},
 	{name: "password_history"},
+	{name: "lockouts"},
+	{name: "lockout_passwords"},
 	{name: "audit"},
 	// Migration 0003 gives an empty log its head, so that writers have a
 	// row to serialise on.

@@ -76,8 +76,9 @@ const sourceKey = "fingerprint-of-the-source-key"
 // an email method each and a membership, one user with every other method
 // (an authenticator secret, recovery codes, questions), vouchers,
 // challenges (one on the decoy path, without a user), throttle events, a
-// block, password history, policy, the key's fingerprint, outbox messages,
-// and an audit log of one row per user with its head.
+// block, password history, a lockout with its wrong passwords, policy, the
+// key's fingerprint, outbox messages, and an audit log of one row per user
+// with its head.
 func fillSource(t *testing.T, db *store.DB) {
 	t.Helper()
 	ctx := context.Background()
@@ -163,6 +164,14 @@ func fillSource(t *testing.T, db *store.DB) {
 			return err
 		}
 		if err := store.AddPasswordHistory(ctx, tx, 1, "old-hash", 70, 5); err != nil {
+			return err
+		}
+		for _, mac := range []string{"wrong-1", "wrong-2"} {
+			if _, err := store.CountWrongPassword(ctx, tx, 3, mac, 73); err != nil {
+				return err
+			}
+		}
+		if _, err := store.LockOut(ctx, tx, 3, 74, 75); err != nil {
 			return err
 		}
 		if err := store.SetPolicyValue(ctx, tx, "reconfirm_days", "30", 71); err != nil {

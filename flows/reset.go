@@ -24,6 +24,14 @@ type ResetStart struct {
 // disabled and unregistered names get a decoy flow that looks the same and
 // can never succeed; nothing here says whether an account exists.
 func (s *Service) StartReset(ctx context.Context, username, source string) (ResetStart, error) {
+	return s.StartResetFrom(ctx, username, Origin{Source: source})
+}
+
+// StartResetFrom is StartReset for a person whose connection may prove a
+// method by itself: an SSH connection verified with a key registered to
+// the account offers "Your SSH key".
+func (s *Service) StartResetFrom(ctx context.Context, username string, from Origin) (ResetStart, error) {
+	source := from.Source
 	account := NormaliseUsername(username)
 	if account == "" {
 		return ResetStart{}, fmt.Errorf("enter your username: %w", ErrInvalid)
@@ -35,6 +43,7 @@ func (s *Service) StartReset(ctx context.Context, username, source string) (Rese
 		return ResetStart{}, err
 	}
 	f := newFlow(flowReset, account, source, s.now())
+	f.key = from.Key
 	if err := s.prepareFlow(ctx, f, false); err != nil {
 		return ResetStart{}, err
 	}
@@ -105,6 +114,14 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 				o.Destination, o.SendsCode = maskDestination(d.Channel, m.Destination), true
 				f.destinations[kind] = m.Destination
 			}
+			if d.ByConnection {
+				// Offered only when this connection proves it.
+				if _, ok, err := s.connectionKey(ctx, s.db, f); err != nil {
+					return fmt.Errorf("start: %w", err)
+				} else if !ok {
+					continue
+				}
+			}
 			if kind == policy.Questions {
 				// Too few answers saved for what the policy asks is no way through.
 				answers, err := store.Answers(ctx, s.db, u.ID)
@@ -137,7 +154,8 @@ func (s *Service) usable(pol policy.Policy, m policy.Method, isAdmin bool, kind 
 	if !pol.Usable(m, isAdmin) {
 		return false
 	}
-	if kind == flowAdminSignIn && d.Issued {
+	// The panel takes only an administrator's own sign-in methods.
+	if kind == flowAdminSignIn && (d.Issued || d.Admin != policy.AdminAlways) {
 		return false
 	}
 	// A code nobody can deliver is no way to prove anything.

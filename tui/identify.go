@@ -68,7 +68,7 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.pending, s.err = true, ""
 			seq, e := s.req.next(s.e), s.e
 			return s, func() tea.Msg {
-				rs, err := e.svc.StartReset(e.ctx, name, e.source)
+				rs, err := e.svc.StartResetFrom(e.ctx, name, e.origin())
 				if err == nil {
 					e.outbox.Watch(rs.FlowID)
 				}

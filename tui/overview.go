@@ -189,7 +189,7 @@ func (s *overview) build() {
 		if ms.Registered {
 			verb = "Change"
 		}
-		noun := strings.ToLower(ms.Method.Describe().Noun)
+		noun := ms.Method.Describe().InSentence()
 		// Each method registers on its own screen; the words come from the
 		// method table.
 		switch ch := ms.Method.Describe().Channel; {
@@ -219,6 +219,12 @@ func (s *overview) build() {
 					question: "Get new recovery codes?", run: func() tea.Cmd { return push(newRecoveryCodes(e, id)) }}
 				return nil
 			})
+		case ms.Method == policy.SSHKey:
+			label := "Add an " + noun
+			if ms.Registered {
+				label = "Add or remove " + noun + "s"
+			}
+			add(label, "", func() tea.Cmd { return push(newSSHKeys(e, id)) })
 		case ms.Method == policy.Questions:
 			add(verb+" "+noun, "", func() tea.Cmd {
 				return push(newRegisterQuestions(e, id, s.ov.QuestionsToRegister))

@@ -173,3 +173,14 @@ func TestSSHKeysAtKiosk(t *testing.T) {
 	d.see("You have 5 keys, the most you may: remove one to add another.")
 	d.notSee("Paste a public key")
 }
+
+// TestSSHKeyInUsersTab: the admin panel's users table shows who has keys,
+// with the method's letter.
+func TestSSHKeyInUsersTab(t *testing.T) {
+	h := newHarness(t)
+	allowKeys(t, h)
+	registerKey(t, h, "alice", fixedKey(t, 1))
+	d := panelDriver(t, h, Options{Mode: ModeKiosk})
+	d.keys("2")
+	d.see("USERNAME", "alice Alice Example EK", "bob Bob Example A ")
+}

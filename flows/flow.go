@@ -67,6 +67,7 @@ type flow struct {
 	displayName string
 	source      string
 	key         gossh.PublicKey // the connection's verified key, if any
+	dirKeys     []string        // the account's SSH keys in the directory
 	userID      int64           // 0 on the decoy path
 	isAdmin     bool
 	decoy       bool

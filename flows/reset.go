@@ -61,14 +61,14 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 	// Every flow pays for the typical account's shape, so a decoy's look-up
 	// costs what a real one does.
 	s.shapeNow(ctx)
-	u, err := s.localUser(ctx, f.account)
+	u, dirKeys, err := s.lookUp(ctx, f.account)
 	switch {
 	case errors.Is(err, ErrUnknownUser):
 		return s.makeDecoy(ctx, f, pol)
 	case err != nil:
 		return err
 	}
-	f.userID, f.isAdmin = u.ID, u.IsAdmin
+	f.userID, f.isAdmin, f.dirKeys = u.ID, u.IsAdmin, dirKeys
 	if u.IsAdmin {
 		f.required = AdminMethodsRequired
 	}
@@ -105,6 +105,21 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 			}
 			continue
 		}
+		if d.ByConnection {
+			// Offered only when this connection proves it: with a key of
+			// the account's, registered in sspr or held by the directory.
+			_, ok, err := s.connectionKey(ctx, s.db, f)
+			if err != nil {
+				return fmt.Errorf("start: %w", err)
+			}
+			if ok {
+				f.options = append(f.options, MethodOption{Method: kind, Label: d.Label})
+				if d.CountsAlone {
+					nonQuestion++
+				}
+			}
+			continue
+		}
 		for _, m := range methods {
 			if m.Kind != string(kind) {
 				continue
@@ -113,14 +128,6 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 			if d.SendsCode() {
 				o.Destination, o.SendsCode = maskDestination(d.Channel, m.Destination), true
 				f.destinations[kind] = m.Destination
-			}
-			if d.ByConnection {
-				// Offered only when this connection proves it.
-				if _, ok, err := s.connectionKey(ctx, s.db, f); err != nil {
-					return fmt.Errorf("start: %w", err)
-				} else if !ok {
-					continue
-				}
 			}
 			if kind == policy.Questions {
 				// Too few answers saved for what the policy asks is no way through.
@@ -187,23 +194,30 @@ func (s *Service) Configured(m policy.Method) bool {
 
 // localUser finds the person in the directory and sspr's own record of them.
 func (s *Service) localUser(ctx context.Context, account string) (store.User, error) {
+	u, _, err := s.lookUp(ctx, account)
+	return u, err
+}
+
+// lookUp is localUser with the SSH keys the directory holds for the person
+// (none from the built-in directory), read in the same look-up.
+func (s *Service) lookUp(ctx context.Context, account string) (store.User, []string, error) {
 	if ValidateUsername(account) != nil {
-		return store.User{}, ErrUnknownUser
+		return store.User{}, nil, ErrUnknownUser
 	}
 	if b, ok := s.dir.(*BuiltinDirectory); ok && b.db == s.db {
 		// The built-in directory is sspr's own record: one look-up is both.
 		u, err := store.UserByName(ctx, s.db, account)
 		if errors.Is(err, store.ErrNotFound) {
-			return store.User{}, ErrUnknownUser
+			return store.User{}, nil, ErrUnknownUser
 		}
 		if err != nil {
-			return store.User{}, fmt.Errorf("look up user: %w", err)
+			return store.User{}, nil, fmt.Errorf("look up user: %w", err)
 		}
-		return u, nil
+		return u, nil, nil
 	}
 	du, err := s.dir.Lookup(ctx, account)
 	if err != nil {
-		return store.User{}, err
+		return store.User{}, nil, err
 	}
 	u, err := store.UserByName(ctx, s.db, du.Username)
 	if errors.Is(err, store.ErrNotFound) {
@@ -213,17 +227,18 @@ func (s *Service) localUser(ctx context.Context, account string) (store.User, er
 		u = store.User{Username: du.Username, DisplayName: du.DisplayName, Email: du.Email, Phone: du.Phone,
 			Disabled: du.Disabled, CreatedAt: now, UpdatedAt: now}
 		if err := store.CreateUser(ctx, s.db, &u); err != nil && !errors.Is(err, store.ErrDuplicate) {
-			return store.User{}, fmt.Errorf("look up user: %w", err)
+			return store.User{}, nil, fmt.Errorf("look up user: %w", err)
 		}
-		return store.UserByName(ctx, s.db, du.Username)
+		u, err = store.UserByName(ctx, s.db, du.Username)
+		return u, du.SSHKeys, err
 	}
 	if err != nil {
-		return store.User{}, fmt.Errorf("look up user: %w", err)
+		return store.User{}, nil, fmt.Errorf("look up user: %w", err)
 	}
 	if du.Disabled {
 		u.Disabled = true
 	}
-	return u, nil
+	return u, du.SSHKeys, nil
 }
 
 // enabledFor applies the policy's scope to a user. Administrators are always

@@ -43,6 +43,9 @@ type SSHKey struct {
 	Comment string
 	// AddedAt is when it was registered.
 	AddedAt time.Time
+	// FromDirectory marks a key the directory holds: it proves as the
+	// others do, and is changed in the directory, not here.
+	FromDirectory bool
 }
 
 // ErrKeyLimit means the person has as many SSH keys as they may.
@@ -58,7 +61,8 @@ func DescribeSSHKey(pk gossh.PublicKey) (SSHKey, error) {
 	return SSHKey{Name: k.Name(), Fingerprint: k.Fingerprint}, nil
 }
 
-// SSHKeys lists the signed-in person's SSH keys.
+// SSHKeys lists the signed-in person's SSH keys: those registered in sspr,
+// then those the directory holds (a directory out of reach lists none).
 func (s *Service) SSHKeys(ctx context.Context, sessionID string) ([]SSHKey, error) {
 	ses, err := s.getSession(sessionID)
 	if err != nil {
@@ -69,9 +73,21 @@ func (s *Service) SSHKeys(ctx context.Context, sessionID string) ([]SSHKey, erro
 		return nil, fmt.Errorf("ssh keys: %w", err)
 	}
 	out := make([]SSHKey, 0, len(rows))
+	seen := map[string]bool{}
 	for _, r := range rows {
 		out = append(out, SSHKey{ID: r.ID, Name: sshkey.Key{Type: r.Type, Bits: r.Bits}.Name(),
 			Fingerprint: r.Fingerprint, Comment: r.Comment, AddedAt: time.Unix(r.CreatedAt, 0)})
+		seen[r.Fingerprint] = true
+	}
+	du, err := s.dir.Lookup(ctx, ses.username)
+	if err != nil {
+		return out, nil
+	}
+	for _, line := range du.SSHKeys {
+		if k, err := sshkey.Parse(line); err == nil && !seen[k.Fingerprint] {
+			seen[k.Fingerprint] = true
+			out = append(out, SSHKey{Name: k.Name(), Fingerprint: k.Fingerprint, Comment: k.Comment, FromDirectory: true})
+		}
 	}
 	return out, nil
 }
@@ -163,22 +179,29 @@ func (s *Service) RemoveSSHKey(ctx context.Context, sessionID string, keyID int6
 // the key.
 func sshKeyDetail(fingerprint string) string { return string(policy.SSHKey) + " " + fingerprint }
 
-// connectionKey returns the registered key of the account that the flow's
-// connection was verified with, if there is one.
+// connectionKey returns the key of the account that the flow's connection
+// was verified with, if there is one: registered in sspr, or held by the
+// directory (then its ID is 0).
 func (s *Service) connectionKey(ctx context.Context, h store.Handler, f *flow) (store.SSHKey, bool, error) {
 	if f.key == nil || f.userID == 0 {
 		return store.SSHKey{}, false, nil
 	}
 	k, err := store.SSHKeyByFingerprint(ctx, h, f.userID, gossh.FingerprintSHA256(f.key))
-	if errors.Is(err, store.ErrNotFound) {
-		return store.SSHKey{}, false, nil
-	}
-	if err != nil {
+	switch {
+	case err == nil && (sshkey.Key{Wire: k.PublicKey}).Matches(f.key):
+		// The fingerprint found the row; the key itself is the same.
+		return k, true, nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return store.SSHKey{}, false, fmt.Errorf("ssh key: %w", err)
 	}
-	// The fingerprint found the row; the key itself must be the same.
-	ok := sshkey.Key{Wire: k.PublicKey}.Matches(f.key)
-	return k, ok, nil
+	for _, line := range f.dirKeys {
+		// A directory key is held to the same rules as a pasted one.
+		if dk, err := sshkey.Parse(line); err == nil && dk.Matches(f.key) {
+			return store.SSHKey{UserID: f.userID, Type: dk.Type, Bits: dk.Bits, Fingerprint: dk.Fingerprint,
+				PublicKey: dk.Wire, Comment: dk.Comment}, true, nil
+		}
+	}
+	return store.SSHKey{}, false, nil
 }
 
 // ProveByConnection proves a method of a flow that the connection itself

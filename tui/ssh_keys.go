@@ -193,6 +193,18 @@ func (s *sshKeys) connected() (desc string, ok bool) {
 	return k.Name + " " + k.Fingerprint, true
 }
 
+// own counts the keys registered here, which the limit is about; keys the
+// directory holds do not count.
+func (s *sshKeys) own() int {
+	n := 0
+	for _, k := range s.keys {
+		if !k.FromDirectory {
+			n++
+		}
+	}
+	return n
+}
+
 // build lays out the actions: the connected key first, so one keypress
 // takes it; then pasting; then a removal for each key.
 func (s *sshKeys) build() {
@@ -202,7 +214,7 @@ func (s *sshKeys) build() {
 		s.menu.hints = append(s.menu.hints, hint)
 		s.actions = append(s.actions, fn)
 	}
-	if len(s.keys) < policy.MaxSSHKeys {
+	if s.own() < policy.MaxSSHKeys {
 		if desc, ok := s.connected(); ok {
 			add("Use the key you connected with", desc, func() tea.Cmd {
 				pk := s.e.clientKey
@@ -217,6 +229,9 @@ func (s *sshKeys) build() {
 	}
 	for i, k := range s.keys {
 		n, k := i+1, k
+		if k.FromDirectory {
+			continue // changed in the directory, not here
+		}
 		add(fmt.Sprintf("Remove key %d", n), "", func() tea.Cmd {
 			e, id := s.e, s.sessionID
 			s.confirm = &overviewConfirm{question: fmt.Sprintf("Remove key %d, %s %s?", n, k.Name, k.Fingerprint),
@@ -256,9 +271,12 @@ func (s *sshKeys) view(width int) string {
 	}
 	for i, k := range s.keys {
 		line := fmt.Sprintf("%d. %-9s %s %s", i+1, k.Name, k.Fingerprint, sanitize.String(k.Comment))
+		if k.FromDirectory {
+			line = fmt.Sprintf("%d. %-9s %s (directory)", i+1, k.Name, k.Fingerprint)
+		}
 		b.WriteString(sanitize.Line(line, max(width-1, 1)) + "\n")
 	}
-	if len(s.keys) >= policy.MaxSSHKeys {
+	if s.own() >= policy.MaxSSHKeys {
 		b.WriteString(wrap(st.Muted.Render(fmt.Sprintf("You have %d keys, the most you may: remove one to add another.",
 			policy.MaxSSHKeys)), width) + "\n")
 	}

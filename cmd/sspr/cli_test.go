@@ -30,6 +30,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/invisible"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
 
 // binary is the sspr executable TestMain builds.
@@ -49,7 +50,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(2)
 	}
-	code := m.Run()
+	code := pgtest.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -1528,7 +1529,7 @@ func oldAuditFolder(t *testing.T, n int, tamper ...string) *folder {
 	}
 	db := f.sqlDB()
 	migration := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("..", "..", "store", "migrations", name))
+		b, err := os.ReadFile(filepath.Join("..", "..", "store", "migrations", "sqlite", name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -184,10 +184,18 @@ func TestConnectedKeyRegisteredOverSSH(t *testing.T) {
 	term.typeText(flowstest.Password)
 	term.send("\r")
 	term.waitFor("Add an SSH key", wait)
-	term.send("\x1b[A") // up from Done, past Finish later, to the key…
-	for !strings.Contains(term.out.Screen(), "› Add an SSH key") {
+	// Up from the first item wraps to the last; one step at a time, each
+	// waited for, until the cursor is on the key.
+	for range 10 {
+		screen := term.out.Screen()
+		if strings.Contains(screen, "› Add an SSH key") {
+			break
+		}
 		term.send("\x1b[A")
-		time.Sleep(20 * time.Millisecond)
+		deadline := time.Now().Add(wait)
+		for term.out.Screen() == screen && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
 	term.send("\r")
 	term.waitFor("Use the key you connected with", wait)

@@ -33,14 +33,16 @@ func newSSHKey(t testing.TB, comment string) (gossh.PublicKey, string) {
 	return pk, strings.TrimSpace(string(gossh.MarshalAuthorizedKey(pk))) + " " + comment
 }
 
-// sshKeyHarness allows SSH keys beside email and gives alice a registered
-// email address, the way back for a connection without her key.
+// sshKeyHarness allows SSH keys beside email and gives alice and bob a
+// registered email address, the way back for a connection without a key.
 func sshKeyHarness(t *testing.T) *flowstest.Harness {
 	t.Helper()
 	h := flowstest.New(t)
 	h.SetPolicy(t, "methods_allowed", "email,authenticator,ssh_key")
-	h.AddUser(t, "alice", false)
-	h.RegisterEmail(t, "alice")
+	for _, name := range []string{"alice", "bob"} {
+		h.AddUser(t, name, false)
+		h.RegisterEmail(t, name)
+	}
 	return h
 }
 
@@ -115,8 +117,6 @@ func TestSSHKeyReset(t *testing.T) {
 func TestSSHKeyNotOffered(t *testing.T) {
 	h := sshKeyHarness(t)
 	ctx := context.Background()
-	h.AddUser(t, "bob", false)
-	h.RegisterEmail(t, "bob")
 	pk, line := newSSHKey(t, "alice@laptop")
 	other, _ := newSSHKey(t, "")
 	if _, err := h.Svc.AddSSHKey(ctx, h.SignIn(t, "alice"), line); err != nil {
@@ -302,8 +302,6 @@ func TestSSHKeyAdmin(t *testing.T) {
 func TestSSHKeyReported(t *testing.T) {
 	h := sshKeyHarness(t)
 	ctx := context.Background()
-	h.AddUser(t, "bob", false)
-	h.RegisterEmail(t, "bob")
 	_, line := newSSHKey(t, "")
 	if _, err := h.Svc.AddSSHKey(ctx, h.SignIn(t, "alice"), line); err != nil {
 		t.Fatal(err)

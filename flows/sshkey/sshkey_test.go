@@ -127,7 +127,8 @@ func TestCommentCleaned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.ContainsAny(k.Comment, "\x1b\x07\r\u202e\u200b\x9b[") || !strings.HasPrefix(k.Comment, "click redevil 2J") ||
+	if strings.ContainsAny(k.Comment, "\x1b\x07\r\u202e\u200b[") || !utf8.ValidString(k.Comment) ||
+		!strings.HasPrefix(k.Comment, "click redevil 2J") ||
 		utf8.RuneCountInString(k.Comment) != MaxCommentLength {
 		t.Errorf("comment kept as %q", k.Comment)
 	}

@@ -111,7 +111,11 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = sentence(msg.err)
 			return s, nil
 		}
-		return s, func() tea.Msg { return refreshMsg{note: msg.m.Describe().Noun + " removed."} }
+		note := msg.m.Describe().Noun + " removed."
+		if d := msg.m.Describe(); d.MaxRegistered > 1 {
+			note = "All your " + d.InSentence() + "s removed."
+		}
+		return s, func() tea.Msg { return refreshMsg{note: note} }
 	case confirmedMsg:
 		if !s.req.current(msg.seq) {
 			return s, nil
@@ -231,10 +235,15 @@ func (s *overview) build() {
 			})
 		}
 		if ms.Registered {
-			add("Remove "+noun, "", func() tea.Cmd {
+			what := noun
+			if ms.Method.Describe().MaxRegistered > 1 {
+				// One of several goes on its own screen; here, all of them.
+				what = "all " + noun + "s"
+			}
+			add("Remove "+what, "", func() tea.Cmd {
 				m := ms.Method
 				s.confirm = &overviewConfirm{warning: s.removalWarning(m),
-					question: "Remove " + noun + "?", run: func() tea.Cmd {
+					question: "Remove " + what + "?", run: func() tea.Cmd {
 						seq := s.req.next(e)
 						return func() tea.Msg { return removedMsg{seq: seq, m: m, err: e.svc.RemoveMethod(e.ctx, id, m)} }
 					}}

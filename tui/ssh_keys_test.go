@@ -147,6 +147,10 @@ func TestSSHKeysScreen(t *testing.T) {
 	d.keys("esc")
 	at[*overview](d)
 	d.see("SSH key", "1 of 5 keys", "Add or remove SSH keys")
+	d.chooseItem("Remove all SSH keys")
+	d.see("Remove all SSH keys? (y/n)")
+	d.keys("y")
+	d.see("All your SSH keys removed.", "Add an SSH key")
 }
 
 // TestSSHKeysAtKiosk: at a kiosk there is no connection key to take, so

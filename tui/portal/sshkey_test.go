@@ -209,3 +209,20 @@ func TestConnectedKeyRegisteredOverSSH(t *testing.T) {
 	term.waitFor("1 of 5 keys", wait)
 	term.leave()
 }
+
+// TestKeyConnectionHasSessionDeadline: a connection that authenticated
+// with a key is authenticated at the door as one through
+// keyboard-interactive is: it must ask for its session in time, or it is
+// closed (ssh -N with a key).
+func TestKeyConnectionHasSessionDeadline(t *testing.T) {
+	h := newHarness(t)
+	p := startPortal(t, h, func(o *portal.Options) { o.SSH.SessionRequestTimeout = time.Second })
+	c := dialWith(t, p.addr, gossh.PublicKeys(newSigner(t)))
+	closed := make(chan error, 1)
+	go func() { closed <- c.Wait() }()
+	select {
+	case <-closed:
+	case <-time.After(wait):
+		t.Fatal("a connection that authenticated with a key and asked for no session is still open")
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 )
 
@@ -187,4 +188,23 @@ func TestSSHKeyInUsersTab(t *testing.T) {
 	d := panelDriver(t, h, Options{Mode: ModeKiosk})
 	d.keys("2")
 	d.see("USERNAME", "alice Alice Example EK", "bob Bob Example A ")
+}
+
+// TestSSHKeysFromDirectory: a key the directory holds is listed as the
+// directory's, offers no removal and does not count towards the five.
+func TestSSHKeysFromDirectory(t *testing.T) {
+	h := newHarness(t)
+	allowKeys(t, h)
+	d := overSSH(t, h, nil)
+	d.signIn(3, "erin")
+	d.chooseItem("Add an SSH key")
+	at[*sshKeys](d)
+	fp := gossh.FingerprintSHA256(fixedKey(t, 5))
+	keys := []flows.SSHKey{{Name: "ED25519", Fingerprint: fp, FromDirectory: true}}
+	for i := range policy.MaxSSHKeys - 1 {
+		keys = append(keys, flows.SSHKey{ID: int64(i + 1), Name: "ED25519", Fingerprint: gossh.FingerprintSHA256(fixedKey(t, byte(20+i)))})
+	}
+	d.send(sshKeysMsg{keys: keys})
+	d.see("1. ED25519 "+fp+" (directory)", "Paste a public key", "Remove key 2", "Remove key 5")
+	d.notSee("Remove key 1", "the most you may")
 }

@@ -1,8 +1,8 @@
 // Package portal serves the sspr TUI over SSH: anyone may connect, with any
 // username and with or without a key, straight into the reset screens; a
-// key the client signed with can prove one way of who they are. It is the public
-// front door, so everything a client can ask for beyond one terminal session
-// is refused, and every resource a client can hold is bounded.
+// key the client signed with can prove one way of who they are. It is the
+// public front door, so everything a client can ask for beyond one terminal
+// session is refused, and every resource a client can hold is bounded.
 package portal
 
 import (
@@ -137,8 +137,9 @@ func New(opts Options) (*Server, error) {
 		// keyboard-interactive and no question for those without one.
 		// "none" is refused only so that clients offer their keys (OpenSSH
 		// stops at a "none" that succeeds). The key a session reports is
-		// the one its client signed with (see keyVerified); a key merely
-		// offered here proves nothing (CVE-2024-45337).
+		// the one its client signed with (the library keeps, per key, what
+		// this callback returned, and the session the verified key's); a
+		// key merely offered here proves nothing (CVE-2024-45337).
 		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
 		wish.WithKeyboardInteractiveAuth(func(ctx ssh.Context, _ gossh.KeyboardInteractiveChallenge) bool {
 			s.authenticated(ctx)

@@ -334,3 +334,29 @@ func TestSSHKeyReported(t *testing.T) {
 		}
 	}
 }
+
+// TestSSHKeyUnlock: "unlock my account" offers the key as a reset does, and
+// the key alone lifts the lockout with the password unchanged.
+func TestSSHKeyUnlock(t *testing.T) {
+	h, ctx := lockoutHarness(t)
+	h.SetPolicy(t, "methods_allowed", "email,authenticator,ssh_key")
+	pk, line := newSSHKey(t, "")
+	if _, err := h.Svc.AddSSHKey(ctx, h.SignIn(t, "alice"), line); err != nil {
+		t.Fatal(err)
+	}
+	lockAlice(t, h)
+	rs, err := h.Svc.StartUnlockFrom(ctx, "alice", flows.Origin{Source: "ssh:127.0.0.1", Key: pk})
+	if err != nil || !hasOption(rs.Options, policy.SSHKey) {
+		t.Fatalf("unlock options %+v, %v", rs.Options, err)
+	}
+	if p, err := h.Svc.ProveByConnection(ctx, rs.FlowID, policy.SSHKey); err != nil || !p.Done {
+		t.Fatalf("prove by key: %+v, %v", p, err)
+	}
+	out, err := h.Svc.CompleteUnlock(ctx, rs.FlowID)
+	if err != nil || !out.Unlocked {
+		t.Fatalf("unlock: %+v, %v", out, err)
+	}
+	if err := signIn(h, flowstest.Password); err != nil {
+		t.Fatalf("the old password after the unlock: %v", err)
+	}
+}

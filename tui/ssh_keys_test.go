@@ -208,3 +208,23 @@ func TestSSHKeysFromDirectory(t *testing.T) {
 	d.see("1. ED25519 "+fp+" (directory)", "Paste a public key", "Remove key 2", "Remove key 5")
 	d.notSee("Remove key 1", "the most you may")
 }
+
+// TestSSHKeyUnlocks: "Unlock my account" over SSH with alice's key offers
+// "Your SSH key", and choosing it unlocks her with nothing typed.
+func TestSSHKeyUnlocks(t *testing.T) {
+	h := newHarness(t)
+	allowKeys(t, h)
+	alice := fixedKey(t, 1)
+	registerKey(t, h, "alice", alice)
+	h.lockOut(t, "alice")
+	d := overSSH(t, h, alice)
+	d.startUnlock("alice")
+	at[*methods](d)
+	d.see("Unlock your account · Prove it's you", "Your SSH key")
+	d.chooseItem("Your SSH key")
+	at[*unlocked](d)
+	d.see("Your account is unlocked.")
+	if !h.signInWorks("alice", testPassword) {
+		t.Fatal("alice's password does not work after the unlock")
+	}
+}

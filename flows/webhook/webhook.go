@@ -82,20 +82,25 @@ type route struct {
 // also applied to sources, which are not accounts).
 func accountTarget(e audit.Entry) bool { return !strings.Contains(e.Target, ":") }
 
+// succeeded reports whether an entry did what it names: a self-service
+// unlock of an account that was not locked is audited with its own outcome
+// and changed nothing.
+func succeeded(e audit.Entry) bool { return e.Outcome == "" || e.Outcome == audit.OutcomeOK }
+
 // routes is the one table from audit events to webhook events (read, never
 // written); an audit event not in it is not sent anywhere, and
 // audit.chain_broken, found outside any entry, is queued with QueuePayload.
-// account.unlocked is listed by name as well as the admin's user.unlocked,
-// for the self-service unlock that records it under that name. A list, not
-// a map literal, so that two names for one event cannot clash.
+// An admin's user.unlocked is not one: it is recorded whether or not
+// anything was locked, and account.unlocked follows when a lockout was
+// lifted. A list, not a map literal, so that two names for one event
+// cannot clash.
 var routes = []struct {
 	from audit.Event
 	to   route
 }{
 	{audit.EventPasswordReset, route{event: config.WebhookPasswordReset, subject: true}},
 	{audit.EventPasswordChanged, route{event: config.WebhookPasswordChanged, subject: true}},
-	{audit.EventUserUnlocked, route{event: config.WebhookAccountUnlocked, subject: true}},
-	{audit.Event("account.unlocked"), route{event: config.WebhookAccountUnlocked, subject: true}},
+	{audit.EventAccountUnlocked, route{event: config.WebhookAccountUnlocked, subject: true, only: succeeded}},
 	{audit.EventBlockApplied, route{event: config.WebhookAccountBlocked, subject: true, only: accountTarget}},
 	{audit.EventMethodRegistered, route{event: config.WebhookMethodsChanged, subject: true}},
 	{audit.EventMethodUpdated, route{event: config.WebhookMethodsChanged, subject: true}},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
@@ -401,6 +403,9 @@ func TestEveryEventHasASource(t *testing.T) {
 	if _, ok := webhook.PayloadOf(audit.Entry{Event: audit.EventBlockApplied, Target: "source:192.0.2.1"}); ok {
 		t.Error("a source block is sent as account.blocked")
 	}
+	if _, ok := webhook.PayloadOf(audit.Entry{Event: audit.EventAccountUnlocked, Target: "dave", Outcome: "not locked"}); ok {
+		t.Error("an unlock of an account that was not locked is sent as account.unlocked")
+	}
 	p, _ := webhook.PayloadOf(audit.Entry{Event: audit.EventPolicyChanged, Target: "policy", Actor: "admin:root"})
 	if p.Subject != "" || p.Actor != "admin:root" {
 		t.Errorf("policy change payload %+v", p)
@@ -435,5 +440,38 @@ func TestBrokenChainSentOnce(t *testing.T) {
 	if err := json.Unmarshal(got[0].body, &p); err != nil || p.Event != config.WebhookChainBroken || p.Actor != "system" ||
 		p.Outcome != audit.OutcomeFailed || got[0].invalid != "" {
 		t.Fatalf("payload %+v (%v), signature %q", p, err, got[0].invalid)
+	}
+}
+
+// An admin's unlock of a locked-out account is one account.unlocked event;
+// the same action on an account that was not locked is none.
+func TestUnlockSentOnlyWhenLocked(t *testing.T) {
+	r := newReceiver(t, nil)
+	h := harness(t, r, config.WebhookAccountUnlocked)
+	h.AddUser(t, "bob", false)
+	h.SetPolicy(t, policy.KeyLockoutThreshold, "3")
+	ctx := context.Background()
+	for i := range 3 {
+		h.Clock.Advance(flows.SourceMaxDelay)
+		if _, err := h.Svc.SignIn(ctx, "alice", fmt.Sprintf("wrong password %d", i), flowstest.Source); !errors.Is(err, flows.ErrBadCredentials) {
+			t.Fatalf("wrong password %d: %v", i, err)
+		}
+	}
+	for _, name := range []string{"alice", "bob"} {
+		if _, err := h.Svc.Unlock(ctx, h.Admin, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := h.Svc.Webhooks().DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := r.deliveries()
+	if len(got) != 1 {
+		t.Fatalf("receiver got %d requests, want 1", len(got))
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(got[0].body, &p); err != nil || p.Event != "account.unlocked" || p.Subject != "alice" ||
+		p.Actor != h.Admin.Name {
+		t.Fatalf("payload %+v %v", p, err)
 	}
 }

@@ -74,17 +74,16 @@ func New() *Metrics {
 // Refused counts a connection or session the portal turned away.
 func (m *Metrics) Refused(reason string) { m.refused.WithLabelValues(reason).Inc() }
 
-// operationOf names the password operation an audit event is, if any:
-// account.unlocked by name too, for the self-service unlock. A switch on
-// strings, so that two names for one event cannot clash.
+// operationOf names the password operation an audit event is, if any. An
+// admin's user.unlocked is not counted: account.unlocked follows it when a
+// lockout was lifted.
 func operationOf(e audit.Event) (string, bool) {
-	switch string(e) {
-	case string(audit.EventPasswordReset):
+	switch e {
+	case audit.EventPasswordReset:
 		return "reset", true
-	case string(audit.EventPasswordChanged):
+	case audit.EventPasswordChanged:
 		return "change", true
-	}
-	if e == audit.EventUserUnlocked || e == "account.unlocked" {
+	case audit.EventAccountUnlocked:
 		return "unlock", true
 	}
 	return "", false

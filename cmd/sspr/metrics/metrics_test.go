@@ -22,6 +22,8 @@ func TestEventsCountedWithBoundedLabels(t *testing.T) {
 	m.Event(audit.Entry{Event: audit.EventPasswordChanged, Target: "bob", Outcome: "ok"})
 	m.Event(audit.Entry{Event: audit.EventVerifyFailed, Target: "bob", Outcome: "wrong code for bob@example.org"})
 	m.Event(audit.Entry{Event: audit.EventUserUnlocked, Target: "carol", Actor: "admin:root"})
+	m.Event(audit.Entry{Event: audit.EventAccountUnlocked, Target: "carol", Actor: "admin:root"})
+	m.Event(audit.Entry{Event: audit.EventAccountUnlocked, Target: "dave", Actor: "dave", Outcome: "not locked"})
 	m.Refused("per-address connection cap")
 	m.Refused("per-address connection cap")
 	m.WebhookAttempt("siem", false, time.Second)
@@ -33,6 +35,7 @@ func TestEventsCountedWithBoundedLabels(t *testing.T) {
 		"source blocks":  {testutil.ToFloat64(m.blocks.WithLabelValues("source")), 2},
 		"changes":        {testutil.ToFloat64(m.passwords.WithLabelValues("change", "ok")), 1},
 		"unlocks":        {testutil.ToFloat64(m.passwords.WithLabelValues("unlock", "ok")), 1},
+		"not locked":     {testutil.ToFloat64(m.passwords.WithLabelValues("unlock", "other")), 1},
 		"odd outcome":    {testutil.ToFloat64(m.events.WithLabelValues("verify.failed", "other")), 1},
 		"refused":        {testutil.ToFloat64(m.refused.WithLabelValues("per-address connection cap")), 2},
 		"webhook":        {testutil.ToFloat64(m.webhooks.WithLabelValues("siem", "failed")), 1},

@@ -7,16 +7,12 @@ package flowstest
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -28,6 +24,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
 
 // Start is when the fake clock starts unless Options.Start says otherwise.
@@ -71,6 +68,13 @@ type Options struct {
 	// Faults, when set, hears of the store's, the dispatcher's and the
 	// flows' failures, wired as sspr wires its server log.
 	Faults *flows.Faults
+	// Engine puts the store on an engine whatever SSPR_TEST_STORE says;
+	// empty follows it. Tests of what must hold across processes sharing a
+	// PostgreSQL store ask for store.Postgres.
+	Engine store.Engine
+	// Tracer, on PostgreSQL, sees every statement the store sends, for
+	// tests and benchmarks that count them.
+	Tracer pgx.QueryTracer
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -278,31 +282,12 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 }
 
 // openStore opens the harness's store: a SQLite file in dir, or with
-// SSPR_TEST_STORE=postgres a fresh PostgreSQL database.
+// SSPR_TEST_STORE=postgres or Options.Engine a fresh PostgreSQL database
+// from pgtest. A package whose tests use the harness runs pgtest.Main from
+// its TestMain, so that the cluster is stopped at the end.
 func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, error) {
-	if os.Getenv("SSPR_TEST_STORE") == "postgres" {
-		return store.OpenPostgres(ctx, devDSN(t), store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+	if o.Engine == store.Postgres || o.Engine == "" && os.Getenv("SSPR_TEST_STORE") == "postgres" {
+		return store.OpenPostgres(ctx, pgtest.DSN(t), store.PostgresOptions{OnFault: o.Faults.Hook("store"), Tracer: o.Tracer})
 	}
 	return store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
-}
-
-func devDSN(t testing.TB) string {
-	admin := os.Getenv("SSPR_TEST_POSTGRES_DSN")
-	adb, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer adb.Close()
-	name := fmt.Sprintf("t_%d_%d", time.Now().UnixNano(), rand.Int64())
-	if _, err := adb.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		adb, _ := sql.Open("pgx", admin)
-		defer adb.Close()
-		_, _ = adb.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	return u.String()
 }

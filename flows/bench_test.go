@@ -80,9 +80,14 @@ const resetHashes = 5 + 1
 // newResetEnv makes a user with a registered email and a full password
 // history, so every timed reset checks the whole history.
 func newResetEnv(b *testing.B, p password.Params) *flowstest.Harness {
+	return newResetEnvOn(b, flowstest.Options{Params: p})
+}
+
+// newResetEnvOn is newResetEnv with the harness's options.
+func newResetEnvOn(b *testing.B, o flowstest.Options) *flowstest.Harness {
 	b.Helper()
 	ctx := context.Background()
-	e := flowstest.New(b, flowstest.Options{Params: p})
+	e := flowstest.New(b, o)
 	if _, err := e.Svc.AddUser(ctx, e.Admin, flows.NewUser{Username: "alice", DisplayName: "Alice Example",
 		Email: "alice@example.com", Password: flowstest.Password}); err != nil {
 		b.Fatal(err)
@@ -192,6 +197,33 @@ func BenchmarkResetVsHashes(b *testing.B) {
 	b.ReportMetric(ms(hashTime), "hashes-ms")
 	b.ReportMetric(ms(resetTime-hashTime), "rest-ms")
 	b.ReportMetric(float64(resetTime)/float64(hashTime), "ratio")
+}
+
+// BenchmarkResetEngines times the work of a full reset besides hashing
+// (the cheapest argon2id, as BenchmarkFullReset/cheap) on SQLite and on
+// PostgreSQL over loopback, alternating the two in one loop so that both see
+// the same load on a shared machine, and reports each and their difference.
+func BenchmarkResetEngines(b *testing.B) {
+	engines := []store.Engine{store.SQLite, store.Postgres}
+	envs := make([]*flowstest.Harness, len(engines))
+	for i, eng := range engines {
+		envs[i] = newResetEnvOn(b, flowstest.Options{Params: cheapParams, Engine: eng})
+	}
+	spent := make([]time.Duration, len(engines))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for n := range b.N {
+		for j := range engines {
+			i := (j + n) % len(engines)
+			t0 := time.Now()
+			benchReset(b, envs[i], "alice")
+			spent[i] += time.Since(t0)
+		}
+	}
+	ms := func(d time.Duration) float64 { return float64(d) / float64(b.N) / float64(time.Millisecond) }
+	b.ReportMetric(ms(spent[0]), "sqlite-ms")
+	b.ReportMetric(ms(spent[1]), "postgres-ms")
+	b.ReportMetric(ms(spent[1]-spent[0]), "diff-ms")
 }
 
 const bulkUsers = 100_000

@@ -167,6 +167,18 @@ func SetPasswordHash(ctx context.Context, h Handler, userID int64, hash string, 
 	return mustAffect(res, "set password hash")
 }
 
+// SetPasswordHashByName is SetPasswordHash for the user with a username,
+// in one statement: a reset writes the password without reading the row
+// first. ErrNotFound when there is no such user.
+func SetPasswordHashByName(ctx context.Context, h Handler, username, hash string, mustChange bool, at int64) error {
+	res, err := h.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change = ?, password_changed_at = ?, updated_at = ?
+		WHERE username = ?`, hash, mustChange, at, at, username)
+	if err != nil {
+		return fmt.Errorf("set password hash: %w", err)
+	}
+	return mustAffect(res, "set password hash")
+}
+
 func mustAffect(res sql.Result, what string) error {
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -191,6 +203,18 @@ func CountAdmins(ctx context.Context, h Handler) (int, error) {
 // AddPasswordHistory records a hash the user has had and trims the history
 // to the newest keep entries.
 func AddPasswordHistory(ctx context.Context, h Handler, userID int64, hash string, at int64, keep int) error {
+	if h.dialect().engine == Postgres {
+		// One round trip: the DELETE does not see the row inserted beside
+		// it (both read the statement's snapshot), so it keeps the newest
+		// keep-1 of the others.
+		if _, err := h.ExecContext(ctx, `WITH added AS (INSERT INTO password_history (user_id, hash, created_at)
+			VALUES (?, ?, ?)) DELETE FROM password_history WHERE user_id = ? AND id NOT IN
+			(SELECT id FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?)`,
+			userID, hash, at, userID, userID, max(keep-1, 0)); err != nil {
+			return fmt.Errorf("add password history: %w", err)
+		}
+		return nil
+	}
 	if _, err := h.ExecContext(ctx, `INSERT INTO password_history (user_id, hash, created_at) VALUES (?, ?, ?)`,
 		userID, hash, at); err != nil {
 		return fmt.Errorf("add password history: %w", err)

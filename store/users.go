@@ -100,6 +100,9 @@ func ListUsers(ctx context.Context, h Handler, f UserFilter) ([]User, error) {
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, f.Offset)
 	}
+	if f.Search != "" {
+		args = h.dialect().planEach(args)
+	}
 	rows, err := h.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
@@ -122,6 +125,9 @@ func CountUsers(ctx context.Context, h Handler, f UserFilter) (int, error) {
 	q := `SELECT COUNT(*) FROM users`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Search != "" {
+		args = h.dialect().planEach(args)
 	}
 	var n int
 	if err := h.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {

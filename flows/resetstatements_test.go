@@ -89,9 +89,10 @@ func TestResetStatements(t *testing.T) {
 		// The user, the policy, the password history (hashed outside the
 		// transaction); then BEGIN, the proof consumed, the new password,
 		// the history with its trim, the account's throttle and block
-		// cleared, the audit head, the audit row, the contacts to tell,
-		// the notification, COMMIT.
-		{"CompleteReset", 13, func(flowID *string) {
+		// cleared, its lockout lifted with the wrong passwords it counted,
+		// the audit head, the audit row, the contacts to tell, the
+		// notification, COMMIT.
+		{"CompleteReset", 14, func(flowID *string) {
 			if err := e.Svc.CompleteReset(ctx, *flowID, resetPassword(resetCounter.Add(1))); err != nil {
 				t.Fatal(err)
 			}

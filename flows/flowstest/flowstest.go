@@ -75,6 +75,13 @@ type Options struct {
 	// Tracer, on PostgreSQL, sees every statement the store sends, for
 	// tests and benchmarks that count them.
 	Tracer pgx.QueryTracer
+	// DSN, when set, is a PostgreSQL database to use as the store instead
+	// of a new one: a store another harness copied there, say.
+	DSN string
+	// Dir, when set, is the data directory (its sspr.key and audit
+	// checkpoint) instead of a new temporary one: another harness's Dir
+	// gives this one the same key.
+	Dir string
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -111,7 +118,10 @@ func New(t testing.TB, opts ...Options) *Harness {
 		t.Fatalf("flowstest.New takes at most one Options, got %d", len(opts))
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
+	dir := o.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	db, err := openStore(t, ctx, dir, o)
 	if err != nil {
 		t.Fatal(err)
@@ -281,13 +291,18 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 	return sent
 }
 
-// openStore opens the harness's store: a SQLite file in dir, or with
-// SSPR_TEST_STORE=postgres or Options.Engine a fresh PostgreSQL database
-// from pgtest. A package whose tests use the harness runs pgtest.Main from
-// its TestMain, so that the cluster is stopped at the end.
+// openStore opens the harness's store: the database Options.DSN names, a
+// SQLite file in dir, or with SSPR_TEST_STORE=postgres or Options.Engine a
+// fresh PostgreSQL database from pgtest. A package whose tests use the
+// harness runs pgtest.Main from its TestMain, so that the cluster is
+// stopped at the end.
 func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, error) {
+	opts := store.PostgresOptions{OnFault: o.Faults.Hook("store"), Tracer: o.Tracer}
+	if o.DSN != "" {
+		return store.OpenPostgres(ctx, o.DSN, opts)
+	}
 	if o.Engine == store.Postgres || o.Engine == "" && os.Getenv("SSPR_TEST_STORE") == "postgres" {
-		return store.OpenPostgres(ctx, pgtest.DSN(t), store.PostgresOptions{OnFault: o.Faults.Hook("store"), Tracer: o.Tracer})
+		return store.OpenPostgres(ctx, pgtest.DSN(t), opts)
 	}
 	return store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
 }

@@ -116,11 +116,7 @@ func (d *BuiltinDirectory) CheckPassword(ctx context.Context, username, pw strin
 
 // SetPassword stores the new hash inside tx.
 func (d *BuiltinDirectory) SetPassword(ctx context.Context, tx Tx, username string, change PasswordChange) error {
-	u, err := store.UserByName(ctx, tx.tx, username)
-	if err != nil {
-		return fmt.Errorf("set password: %w", err)
-	}
-	if err := store.SetPasswordHash(ctx, tx.tx, u.ID, change.Hash, change.Temporary, d.clock.Now().Unix()); err != nil {
+	if err := store.SetPasswordHashByName(ctx, tx.tx, username, change.Hash, change.Temporary, d.clock.Now().Unix()); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
 	return nil

@@ -472,23 +472,28 @@ func (s *Service) passwordChangedHook(ctx context.Context, in hooks.Input, sourc
 // consumeProof marks a proof used inside the password transaction.
 func (s *Service) consumeProof(ctx context.Context, tx *store.Tx, m policy.Method, challengeID string) error {
 	now := s.now().Unix()
-	c, err := store.ChallengeByID(ctx, tx, challengeID)
+	userID, refID, err := store.ConsumeChallengeRef(ctx, tx, challengeID, now)
+	if errors.Is(err, store.ErrConflict) {
+		// Only now is it worth a look to tell a challenge that is gone
+		// from one that was used or voided.
+		if _, err := store.ChallengeByID(ctx, tx, challengeID); err != nil {
+			return fmt.Errorf("consume proof: %w", err)
+		}
+		return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
+	}
 	if err != nil {
 		return fmt.Errorf("consume proof: %w", err)
 	}
-	if err := store.ConsumeChallenge(ctx, tx, challengeID, now); err != nil {
-		return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
-	}
 	switch m {
 	case policy.RecoveryCodes:
-		if err := store.UseRecoveryCode(ctx, tx, c.RefID, now); err != nil {
+		if err := store.UseRecoveryCode(ctx, tx, refID, now); err != nil {
 			return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
 		}
 	case policy.Voucher:
-		if err := store.UseVoucher(ctx, tx, c.RefID, now); err != nil {
+		if err := store.UseVoucher(ctx, tx, refID, now); err != nil {
 			return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
 		}
-		u, err := store.UserByID(ctx, tx, c.UserID)
+		u, err := store.UserByID(ctx, tx, userID)
 		if err != nil {
 			return fmt.Errorf("consume proof: %w", err)
 		}

@@ -358,15 +358,13 @@ func (s *Service) allowSend(ctx context.Context, tx *store.Tx, account string) e
 		return err
 	}
 	now := s.now()
-	n, err := store.CountThrottleEvents(ctx, tx, store.ScopeAccount, account, store.EventSend, now.Add(-AccountSendWindow).Unix())
+	added, err := store.AddThrottleEventUnder(ctx, tx, store.ScopeAccount, account, store.EventSend, now.Unix(),
+		now.Add(-AccountSendWindow).Unix(), AccountSendLimit)
 	if err != nil {
 		return fmt.Errorf("count sends: %w", err)
 	}
-	if n >= AccountSendLimit {
+	if !added {
 		return ErrThrottled
-	}
-	if err := store.AddThrottleEvent(ctx, tx, store.ScopeAccount, account, store.EventSend, now.Unix()); err != nil {
-		return fmt.Errorf("count sends: %w", err)
 	}
 	return nil
 }
@@ -374,13 +372,7 @@ func (s *Service) allowSend(ctx context.Context, tx *store.Tx, account string) e
 // clearAccount forgets an account's failures, sends and block after a
 // successful reset.
 func (s *Service) clearAccount(ctx context.Context, tx *store.Tx, account string) error {
-	if err := store.ClearThrottleEvents(ctx, tx, store.ScopeAccount, account, ""); err != nil {
-		return err
-	}
-	if err := store.ClearBlock(ctx, tx, store.ScopeAccount, account); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
-	}
-	return nil
+	return store.ClearKey(ctx, tx, store.ScopeAccount, account)
 }
 
 // durationWords says a whole number of hours or minutes in words: "24

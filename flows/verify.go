@@ -117,10 +117,7 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 		if err := s.allowSend(ctx, tx, r.account); err != nil {
 			return err
 		}
-		if err := store.VoidOpenChallenges(ctx, tx, r.flowID, string(r.method), now.Unix()); err != nil {
-			return err
-		}
-		if err := store.CreateChallenge(ctx, tx, c); err != nil {
+		if err := store.ReplaceOpenChallenges(ctx, tx, c, now.Unix()); err != nil {
 			return err
 		}
 		if r.behind || r.decoy {

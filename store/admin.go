@@ -87,6 +87,9 @@ func ListUserPage(ctx context.Context, h Handler, f UserPageFilter) (UserPage, e
 		q += " ORDER BY u.username"
 	}
 	q += fmt.Sprintf(" LIMIT %d", limit+1)
+	if f.Search != "" {
+		args = h.dialect().planEach(args)
+	}
 	rows, err := h.QueryContext(ctx, q, args...)
 	if err != nil {
 		return UserPage{}, fmt.Errorf("user page: %w", err)

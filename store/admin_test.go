@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
 
 // seedAdminUsers creates n users named user000000… in one transaction; every
@@ -141,24 +142,46 @@ func TestRegistrationFacts(t *testing.T) {
 }
 
 // BenchmarkAdminQueries100k measures the admin panel's queries over 100,000
-// users (a third with an email, a fifth with an authenticator).
+// users (a third with an email, a fifth with an authenticator), on SQLite
+// and on PostgreSQL over loopback.
 //
 //	go test ./store/ -run '^$' -bench AdminQueries100k -benchtime 20x
 func BenchmarkAdminQueries100k(b *testing.B) {
 	ctx := context.Background()
-	path := filepath.Join(b.TempDir(), "sspr.db")
-	db, err := store.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	seedAdminUsers(b, db, 100_000)
-	// Reopen, as a store in use would be: the import's write-ahead log is
-	// checkpointed away on close.
-	db.Close()
-	if db, err = store.Open(ctx, path); err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	b.Run("engine=sqlite", func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "sspr.db")
+		db, err := store.Open(ctx, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		seedAdminUsers(b, db, 100_000)
+		// Reopen, as a store in use would be: the import's write-ahead log is
+		// checkpointed away on close.
+		db.Close()
+		if db, err = store.Open(ctx, path); err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		benchAdminQueries(b, db)
+	})
+	b.Run("engine=postgres", func(b *testing.B) {
+		db, err := store.OpenPostgres(ctx, pgtest.DSN(b), store.PostgresOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		seedAdminUsers(b, db, 100_000)
+		// As autovacuum would, soon after an import: the planner's
+		// statistics.
+		if _, err := db.ExecContext(ctx, `ANALYZE`); err != nil {
+			b.Fatal(err)
+		}
+		benchAdminQueries(b, db)
+	})
+}
+
+func benchAdminQueries(b *testing.B, db *store.DB) {
+	ctx := context.Background()
 	for _, bc := range []struct{ name, after, search string }{
 		{"page-first", "", ""}, {"page-deep", "user090000", ""}, {"page-search-common", "", "person 9"},
 		{"page-search-rare", "", "user099999"}, {"page-search-none", "", "nobody"},

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -45,6 +46,33 @@ func CreateChallenge(ctx context.Context, h Handler, c Challenge) error {
 	_, err := h.ExecContext(ctx, `INSERT INTO challenges (id, flow_id, user_id, purpose, kind, destination, code_hash,
 		ref_id, attempts, created_at, expires_at, verified_at, consumed_at, voided_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.FlowID, uid, c.Purpose, c.Kind, c.Destination, c.CodeHash, c.RefID, c.Attempts,
+		c.CreatedAt, c.ExpiresAt, c.VerifiedAt, c.ConsumedAt, c.VoidedAt)
+	if err != nil {
+		return fmt.Errorf("create challenge: %w", err)
+	}
+	return nil
+}
+
+// ReplaceOpenChallenges voids a flow's open challenges of c's kind, as
+// VoidOpenChallenges does, and creates c: a code sent again. On PostgreSQL
+// it is one statement (the UPDATE does not see the row inserted beside it).
+func ReplaceOpenChallenges(ctx context.Context, tx *Tx, c Challenge, at int64) error {
+	if tx.dialect().engine != Postgres {
+		if err := VoidOpenChallenges(ctx, tx, c.FlowID, c.Kind, at); err != nil {
+			return err
+		}
+		return CreateChallenge(ctx, tx, c)
+	}
+	var uid any
+	if c.UserID != 0 {
+		uid = c.UserID
+	}
+	_, err := tx.ExecContext(ctx, `WITH voided AS (UPDATE challenges SET voided_at = ? WHERE flow_id = ? AND kind = ?
+		AND verified_at = 0 AND voided_at = 0 AND consumed_at = 0)
+		INSERT INTO challenges (id, flow_id, user_id, purpose, kind, destination, code_hash,
+		ref_id, attempts, created_at, expires_at, verified_at, consumed_at, voided_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, at, c.FlowID, c.Kind,
 		c.ID, c.FlowID, uid, c.Purpose, c.Kind, c.Destination, c.CodeHash, c.RefID, c.Attempts,
 		c.CreatedAt, c.ExpiresAt, c.VerifiedAt, c.ConsumedAt, c.VoidedAt)
 	if err != nil {
@@ -118,6 +146,23 @@ func ConsumeChallenge(ctx context.Context, h Handler, id string, at int64) error
 		return fmt.Errorf("consume challenge: %w", ErrConflict)
 	}
 	return nil
+}
+
+// ConsumeChallengeRef is ConsumeChallenge returning what the proof stood
+// for, the challenge's user and reference (a recovery code's or voucher's
+// id), in the same statement. ErrConflict when it is not verified, already
+// used or void, or gone.
+func ConsumeChallengeRef(ctx context.Context, h Handler, id string, at int64) (userID, refID int64, err error) {
+	var uid sql.NullInt64
+	err = h.writeRow(ctx, `UPDATE challenges SET consumed_at = ? WHERE id = ? AND verified_at > 0
+		AND consumed_at = 0 AND voided_at = 0 RETURNING user_id, ref_id`, at, id).Scan(&uid, &refID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, fmt.Errorf("consume challenge: %w", ErrConflict)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("consume challenge: %w", err)
+	}
+	return uid.Int64, refID, nil
 }
 
 // PurgeChallenges deletes challenges that expired before the given time.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -93,20 +95,27 @@ func LockOut(ctx context.Context, h Handler, userID, now, until int64) (bool, er
 // counted: after a right password, a new one, or an unlock. It reports
 // whether the account was locked out at now.
 func ClearLockout(ctx context.Context, h Handler, userID, now int64) (bool, error) {
-	// The locked row goes first and alone, so that of two unlocks at once
-	// one finds it locked.
-	res, err := h.ExecContext(ctx, `DELETE FROM lockouts WHERE user_id = ? AND locked_until > ?`, userID, now)
-	if err != nil {
-		return false, fmt.Errorf("clear lockout: %w", err)
-	}
-	locked, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("clear lockout: %w", err)
-	}
-	for _, q := range []string{`DELETE FROM lockouts WHERE user_id = ?`, `DELETE FROM lockout_passwords WHERE user_id = ?`} {
-		if _, err := h.ExecContext(ctx, q, userID); err != nil {
-			return false, fmt.Errorf("clear lockout: %w", err)
+	// An account has one lockouts row, which its DELETE returns: of two
+	// unlocks at once, the second waits for the first's row lock and then
+	// finds it gone, so one alone finds the account locked. On PostgreSQL
+	// the wrong passwords go in the same statement, one round trip.
+	var until int64
+	var err error
+	if h.dialect().engine == Postgres {
+		err = h.writeRow(ctx, `WITH passwords AS (DELETE FROM lockout_passwords WHERE user_id = ?),
+			gone AS (DELETE FROM lockouts WHERE user_id = ? RETURNING locked_until)
+			SELECT COALESCE((SELECT locked_until FROM gone), 0)`, userID, userID).Scan(&until)
+	} else {
+		err = h.writeRow(ctx, `DELETE FROM lockouts WHERE user_id = ? RETURNING locked_until`, userID).Scan(&until)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = nil
+		}
+		if err == nil {
+			_, err = h.ExecContext(ctx, `DELETE FROM lockout_passwords WHERE user_id = ?`, userID)
 		}
 	}
-	return locked > 0, nil
+	if err != nil {
+		return false, fmt.Errorf("clear lockout: %w", err)
+	}
+	return until > now, nil
 }

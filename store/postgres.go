@@ -45,6 +45,9 @@ type PostgresOptions struct {
 	// unreachable or restarting, a statement cut by the timeout (see
 	// IsFault).
 	OnFault func(err error)
+	// Tracer, when set, sees every statement sent to the server, as pgx
+	// reports them: for tests and benchmarks that count them.
+	Tracer pgx.QueryTracer
 }
 
 // OpenPostgres connects to the PostgreSQL database that dsn names (a
@@ -78,6 +81,9 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 		}
 	}
 	cfg.RuntimeParams["application_name"] = "sspr"
+	if opts.Tracer != nil {
+		cfg.Tracer = opts.Tracer
+	}
 	// Times are Unix seconds in the schema; the one function that reads
 	// a calendar day names UTC itself.
 	cfg.RuntimeParams["timezone"] = "UTC"

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -25,6 +26,24 @@ func AddThrottleEvent(ctx context.Context, h Handler, scope, key, kind string, a
 		return fmt.Errorf("add throttle event: %w", err)
 	}
 	return nil
+}
+
+// AddThrottleEventUnder records an event as AddThrottleEvent does, unless
+// the key already has limit events of the kind since a time, and reports
+// whether it did: the count and the insert in one statement. The caller
+// holds the key's throttle lock, so that no other count interleaves.
+func AddThrottleEventUnder(ctx context.Context, h Handler, scope, key, kind string, at, since int64, limit int) (bool, error) {
+	res, err := h.ExecContext(ctx, `INSERT INTO throttle_events (scope, key, kind, at) SELECT ?, ?, ?, ?
+		WHERE (SELECT COUNT(*) FROM throttle_events WHERE scope = ? AND key = ? AND kind = ? AND at >= ?) < ?`,
+		scope, key, kind, at, scope, key, kind, since, limit)
+	if err != nil {
+		return false, fmt.Errorf("add throttle event: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("add throttle event: %w", err)
+	}
+	return n > 0, nil
 }
 
 // CountThrottleEvents counts events of a kind since a time.
@@ -60,6 +79,25 @@ func ClearThrottleEvents(ctx context.Context, h Handler, scope, key, kind string
 	}
 	if _, err := h.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("clear throttle events: %w", err)
+	}
+	return nil
+}
+
+// ClearKey forgets every event of a key and its block, if it has one.
+func ClearKey(ctx context.Context, h Handler, scope, key string) error {
+	if h.dialect().engine == Postgres {
+		// One round trip.
+		if _, err := h.ExecContext(ctx, `WITH events AS (DELETE FROM throttle_events WHERE scope = ? AND key = ?)
+			DELETE FROM blocks WHERE scope = ? AND key = ?`, scope, key, scope, key); err != nil {
+			return fmt.Errorf("clear %s: %w", scope, err)
+		}
+		return nil
+	}
+	if err := ClearThrottleEvents(ctx, h, scope, key, ""); err != nil {
+		return err
+	}
+	if err := ClearBlock(ctx, h, scope, key); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
 	}
 	return nil
 }

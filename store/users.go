@@ -100,6 +100,9 @@ func ListUsers(ctx context.Context, h Handler, f UserFilter) ([]User, error) {
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, f.Offset)
 	}
+	if f.Search != "" {
+		args = h.dialect().planEach(args)
+	}
 	rows, err := h.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
@@ -122,6 +125,9 @@ func CountUsers(ctx context.Context, h Handler, f UserFilter) (int, error) {
 	q := `SELECT COUNT(*) FROM users`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	if f.Search != "" {
+		args = h.dialect().planEach(args)
 	}
 	var n int
 	if err := h.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
@@ -167,6 +173,18 @@ func SetPasswordHash(ctx context.Context, h Handler, userID int64, hash string, 
 	return mustAffect(res, "set password hash")
 }
 
+// SetPasswordHashByName is SetPasswordHash for the user with a username,
+// in one statement: a reset writes the password without reading the row
+// first. ErrNotFound when there is no such user.
+func SetPasswordHashByName(ctx context.Context, h Handler, username, hash string, mustChange bool, at int64) error {
+	res, err := h.ExecContext(ctx, `UPDATE users SET password_hash = ?, must_change = ?, password_changed_at = ?, updated_at = ?
+		WHERE username = ?`, hash, mustChange, at, at, username)
+	if err != nil {
+		return fmt.Errorf("set password hash: %w", err)
+	}
+	return mustAffect(res, "set password hash")
+}
+
 func mustAffect(res sql.Result, what string) error {
 	n, err := res.RowsAffected()
 	if err != nil {
@@ -191,6 +209,18 @@ func CountAdmins(ctx context.Context, h Handler) (int, error) {
 // AddPasswordHistory records a hash the user has had and trims the history
 // to the newest keep entries.
 func AddPasswordHistory(ctx context.Context, h Handler, userID int64, hash string, at int64, keep int) error {
+	if h.dialect().engine == Postgres {
+		// One round trip: the DELETE does not see the row inserted beside
+		// it (both read the statement's snapshot), so it keeps the newest
+		// keep-1 of the others.
+		if _, err := h.ExecContext(ctx, `WITH added AS (INSERT INTO password_history (user_id, hash, created_at)
+			VALUES (?, ?, ?)) DELETE FROM password_history WHERE user_id = ? AND id NOT IN
+			(SELECT id FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?)`,
+			userID, hash, at, userID, userID, max(keep-1, 0)); err != nil {
+			return fmt.Errorf("add password history: %w", err)
+		}
+		return nil
+	}
 	if _, err := h.ExecContext(ctx, `INSERT INTO password_history (user_id, hash, created_at) VALUES (?, ?, ?)`,
 		userID, hash, at); err != nil {
 		return fmt.Errorf("add password history: %w", err)

@@ -301,10 +301,9 @@ func (c *Chain) Append(ctx context.Context, tx *store.Tx, e Entry) (Entry, error
 	e.PrevHash = head.LastHash
 	e.Hash = c.rowMAC(e.PrevHash, e)
 
-	if err := store.InsertAudit(ctx, tx, toRow(e)); err != nil {
-		return Entry{}, fmt.Errorf("audit append: %w", err)
-	}
-	if err := c.setHead(ctx, tx, e.ID, e.Hash, head.Rows+1); err != nil {
+	rows := head.Rows + 1
+	if err := store.AppendAuditRow(ctx, tx, toRow(e), store.AuditHead{LastID: e.ID, LastHash: e.Hash, Rows: rows,
+		MAC: c.headMAC(e.ID, rows, e.Hash)}); err != nil {
 		return Entry{}, fmt.Errorf("audit append: %w", err)
 	}
 	return e, nil

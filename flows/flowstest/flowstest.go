@@ -7,16 +7,12 @@ package flowstest
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"math/rand/v2"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/pgx/v5"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -30,6 +26,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/flows/webhook"
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
 
 // Start is when the fake clock starts unless Options.Start says otherwise.
@@ -79,6 +76,13 @@ type Options struct {
 	// Hooks and HookReport are the password check and changed programs.
 	Hooks      *hooks.Runner
 	HookReport bool
+	// Engine puts the store on an engine whatever SSPR_TEST_STORE says;
+	// empty follows it. Tests of what must hold across processes sharing a
+	// PostgreSQL store ask for store.Postgres.
+	Engine store.Engine
+	// Tracer, on PostgreSQL, sees every statement the store sends, for
+	// tests and benchmarks that count them.
+	Tracer pgx.QueryTracer
 	// DSN, when set, is a PostgreSQL database to use as the store instead
 	// of a new one: a store another harness copied there, say.
 	DSN string
@@ -297,37 +301,19 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 }
 
 // openStore opens the harness's store: the database Options.DSN names, a
-// SQLite file in dir, or with SSPR_TEST_STORE=postgres a fresh PostgreSQL
-// database.
+// SQLite file in dir, or with SSPR_TEST_STORE=postgres or Options.Engine a
+// fresh PostgreSQL database from pgtest. A package whose tests use the
+// harness runs pgtest.Main from its TestMain, so that the cluster is
+// stopped at the end.
 func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, error) {
+	opts := store.PostgresOptions{OnFault: o.Faults.Hook("store"), Tracer: o.Tracer}
 	if o.DSN != "" {
-		return store.OpenPostgres(ctx, o.DSN, store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+		return store.OpenPostgres(ctx, o.DSN, opts)
 	}
-	if os.Getenv("SSPR_TEST_STORE") == "postgres" {
-		return store.OpenPostgres(ctx, devDSN(t), store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+	if o.Engine == store.Postgres || o.Engine == "" && os.Getenv("SSPR_TEST_STORE") == "postgres" {
+		return store.OpenPostgres(ctx, pgtest.DSN(t), opts)
 	}
 	return store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
-}
-
-func devDSN(t testing.TB) string {
-	admin := os.Getenv("SSPR_TEST_POSTGRES_DSN")
-	adb, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer adb.Close()
-	name := fmt.Sprintf("t_%d_%d", time.Now().UnixNano(), rand.Int64())
-	if _, err := adb.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		adb, _ := sql.Open("pgx", admin)
-		defer adb.Close()
-		_, _ = adb.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	return u.String()
 }
 
 // HookScript writes an executable shell script with body, for a password

@@ -173,7 +173,8 @@ func (s *Service) ImportUsers(ctx context.Context, actor Actor, r io.Reader, opt
 		users[i] = store.ImportUser{User: store.User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email,
 			Phone: n.Phone, IsAdmin: n.Admin, CreatedAt: now, UpdatedAt: now}, Groups: n.Groups}
 	}
-	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+	// An import is as long as its file; a screen never waits on one.
+	err = s.db.WithTx(store.LongRunning(ctx), func(tx *store.Tx) error {
 		if err := store.ImportUsers(ctx, tx, users, func(done int) {
 			if opts.Progress != nil {
 				opts.Progress(done)

@@ -408,7 +408,11 @@ func (tx *Tx) stmt(ctx context.Context, query string, withRows bool) *sql.Stmt {
 // rolling back otherwise, a panic included: a panic recovered further up
 // would otherwise keep the only writer connection forever.
 func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
-	ctx, cancel := bound(ctx, db.txTimeout)
+	txTimeout := db.txTimeout
+	if ctx.Value(longRunningKey{}) != nil {
+		txTimeout = 0
+	}
+	ctx, cancel := bound(ctx, txTimeout)
 	defer cancel()
 	if db.writerStmts != nil {
 		// Prepare what earlier transactions ran for the first time; this
@@ -510,6 +514,16 @@ func (db *DB) applyMigration(ctx context.Context, conn *sql.Conn, version int, n
 		return err
 	}
 	return tx.Commit()
+}
+
+type longRunningKey struct{}
+
+// LongRunning marks ctx for a transaction that may rightly take longer than
+// a screen would wait (an import of a million users): WithTx then sets no
+// deadline of its own on the whole. Each statement keeps its timeout, so a
+// database that stops answering still ends it.
+func LongRunning(ctx context.Context) context.Context {
+	return context.WithValue(ctx, longRunningKey{}, true)
 }
 
 // bound gives ctx a timeout, if d is one.

@@ -44,6 +44,8 @@ func TestDefaults(t *testing.T) {
 		"password_history":             "5",
 		"password_min_strength":        "3",
 		"banned_words":                 "",
+		"password_max_age_days":        "0",
+		"expiry_reminder_days":         "14,7,3,1",
 	}
 	if len(Keys()) != len(want) {
 		t.Fatalf("Keys() has %d keys, want %d", len(Keys()), len(want))
@@ -65,7 +67,8 @@ func TestKeysOrder(t *testing.T) {
 	want := []string{"enabled_for", "enabled_group", "methods_required", "methods_allowed",
 		"questions_to_register", "questions_to_answer", "require_registration", "reconfirm_days",
 		"notify_users_on_reset", "notify_admins_on_admin_reset", "helpdesk_contact",
-		"password_min_length", "password_history", "password_min_strength", "banned_words"}
+		"password_min_length", "password_history", "password_min_strength", "banned_words",
+		"password_max_age_days", "expiry_reminder_days"}
 	if !slices.Equal(Keys(), want) {
 		t.Fatalf("Keys() = %v", Keys())
 	}
@@ -234,7 +237,7 @@ func TestUnknownKey(t *testing.T) {
 		t.Error("unknown key also matches ErrInvalidValue")
 	}
 	want := `unknown policy key "x"; known keys: enabled_for, enabled_group,`
-	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "banned_words") {
+	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "expiry_reminder_days") {
 		t.Errorf("message = %q", err.Error())
 	}
 	if p.Get("x") != "" {
@@ -471,5 +474,40 @@ func TestIsBool(t *testing.T) {
 		if IsBool(k) != takesBool {
 			t.Errorf("IsBool(%s) = %v, but it takes true and false: %v", k, IsBool(k), takesBool)
 		}
+	}
+}
+
+// TestExpirySettings: the maximum age takes 0–730 days, and the reminder
+// days are written back longest first without repeats, whatever the order
+// typed; an empty list turns reminders off.
+func TestExpirySettings(t *testing.T) {
+	p := Defaults()
+	if p.PasswordMaxAgeDays != 0 || p.ReminderWindow() != 14*24*time.Hour {
+		t.Fatalf("defaults: max age %d, window %v", p.PasswordMaxAgeDays, p.ReminderWindow())
+	}
+	for _, v := range []string{"-1", "731", "x", "1.5"} {
+		if err := p.Set(KeyPasswordMaxAgeDays, v); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("max age %q: %v", v, err)
+		}
+	}
+	if err := p.Set(KeyPasswordMaxAgeDays, "90"); err != nil || p.PasswordMaxAgeDays != 90 {
+		t.Fatalf("max age 90: %v, %d", err, p.PasswordMaxAgeDays)
+	}
+	if err := p.Set(KeyExpiryReminderDays, " 1, 30,7 ,7,3"); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Get(KeyExpiryReminderDays); got != "30,7,3,1" {
+		t.Errorf("reminder days = %q, want 30,7,3,1", got)
+	}
+	for _, v := range []string{"0", "91", "7,x", "1,2,3,4,5,6,7,8,9,10,11"} {
+		if err := p.Set(KeyExpiryReminderDays, v); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("reminder days %q: %v", v, err)
+		}
+	}
+	if err := p.Set(KeyExpiryReminderDays, ""); err != nil || p.ReminderWindow() != 0 {
+		t.Errorf("empty reminder days: %v, window %v", err, p.ReminderWindow())
+	}
+	if err := p.Validate(); err != nil {
+		t.Errorf("validate: %v", err)
 	}
 }

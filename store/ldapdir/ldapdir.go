@@ -114,6 +114,12 @@ type Config struct {
 	// Active Directory: member).
 	AttrGroupMember string
 
+	// PasswordPolicyDN is the ppolicy entry that applies to users without
+	// a pwdPolicySubentry of their own (the server's ppolicy_default, which
+	// clients cannot read), for reading password expiry from OpenLDAP;
+	// empty means such users' passwords do not expire.
+	PasswordPolicyDN string
+
 	// WriteMode is how passwords are written.
 	WriteMode WriteMode
 	// Timeout bounds connecting and each request.
@@ -237,7 +243,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BaseDN == "" {
 		return nil, errors.New("ldap: base DN is empty")
 	}
-	for name, dn := range map[string]string{"base DN": cfg.BaseDN, "group base DN": cfg.GroupBaseDN, "bind DN": cfg.BindDN} {
+	for name, dn := range map[string]string{"base DN": cfg.BaseDN, "group base DN": cfg.GroupBaseDN, "bind DN": cfg.BindDN,
+		"password policy DN": cfg.PasswordPolicyDN} {
 		if dn == "" {
 			continue
 		}

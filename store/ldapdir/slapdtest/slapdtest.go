@@ -61,12 +61,16 @@ const (
 	PeopleDN        = "ou=people," + Suffix
 	GroupsDN        = "ou=groups," + Suffix
 	DefaultPolicyDN = "cn=default,ou=policies," + Suffix
+	// NinetyPolicyDN is a policy whose passwords last NinetyDays.
+	NinetyPolicyDN = "cn=ninety,ou=policies," + Suffix
 	// HistoryLength is pwdInHistory of the default policy.
 	HistoryLength = 5
 	// MinLength is pwdMinLength of the default policy, in bytes.
 	MinLength = 8
 	// MaxFailure is pwdMaxFailure of the default policy.
 	MaxFailure = 3
+	// NinetyDays is pwdMaxAge of NinetyPolicyDN, in seconds.
+	NinetyDays = 90 * 86400
 )
 
 // User is a person in the fixture.
@@ -98,6 +102,9 @@ var Users = map[string]User{
 	"judy":  {UID: "judy", CN: "Judy Hopps", Mail: "judy@example.org", Password: "judy-Initial-pw1"},
 	"kim":   {UID: "kim", CN: "Kim Wexler", Mail: "kim@example.org", Mobile: "+15550100011", Password: "kim-Initial-pw1"},
 	"leo":   {UID: "leo", CN: "Leo Tolstoy", Mail: "leo@example.org", Mobile: "+15550100012", Password: "leo-Initial-pw1"},
+	// nora's password expires NinetyDays after 2020-01-01, for reading expiry.
+	"nora": {UID: "nora", CN: "Nora Ninety", Mail: "nora@example.org", Password: "nora-Initial-pw1",
+		Extra: []string{"pwdPolicySubentry: " + NinetyPolicyDN, "pwdChangedTime: 20200101000000Z"}},
 }
 
 // Groups are groupOfNames entries under GroupsDN: name → member uids.
@@ -421,6 +428,7 @@ func seedLDIF() string {
 	policy("default")
 	policy("young", "pwdMinAge: 3600")
 	policy("expiring", "pwdMaxAge: 86400", "pwdGraceAuthnLimit: 0")
+	policy("ninety", fmt.Sprintf("pwdMaxAge: %d", NinetyDays), "pwdGraceAuthnLimit: 0")
 	for _, uid := range sortedKeys(Users) {
 		u := Users[uid]
 		lines := []string{"dn: " + u.DN(), "objectClass: inetOrgPerson", "uid: " + u.UID, "cn: " + u.CN,

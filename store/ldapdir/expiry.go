@@ -65,23 +65,10 @@ func (c *Client) passwordExpiry(conn *ldap.Conn, username string) (Expiry, error
 	if c.cfg.WriteMode == WriteAD {
 		attrs = []string{attrADExpiry, attrADPwdLastSet}
 	}
-	req := ldap.NewSearchRequest(c.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, c.timeLimit(), false,
-		c.userFilter(username), attrs, nil)
-	res, err := conn.Search(req)
-	if ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
-		return Expiry{}, ErrAmbiguousUser
-	}
+	e, err := c.userEntry(conn, "read password expiry", username, attrs)
 	if err != nil {
-		return Expiry{}, c.searchError("read password expiry", err)
+		return Expiry{}, err
 	}
-	switch len(res.Entries) {
-	case 0:
-		return Expiry{}, ErrNoSuchUser
-	case 1:
-	default:
-		return Expiry{}, ErrAmbiguousUser
-	}
-	e := res.Entries[0]
 	if c.cfg.WriteMode == WriteAD {
 		return adExpiry(e.GetAttributeValue(attrADExpiry), e.GetAttributeValue(attrADPwdLastSet))
 	}

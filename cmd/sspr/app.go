@@ -109,7 +109,8 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	}
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
 		Dispatcher: d, Directory: dir, Faults: faults, Organisation: cfg.UI.Organisation,
-		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile)})
+		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile),
+		KioskLocation: cfg.UI.KioskLocation, PortalCommand: cfg.SSH.PublicCommand})
 	if err != nil {
 		_ = db.Close()
 		return nil, err

@@ -62,6 +62,9 @@ type Options struct {
 	Organisation string
 	// VoucherLifetime is how long vouchers stay valid; zero is the default.
 	VoucherLifetime time.Duration
+	// KioskLocation and PortalCommand are what messages say about where
+	// to change a password.
+	KioskLocation, PortalCommand string
 	// Faults, when set, hears of the store's, the dispatcher's and the
 	// flows' failures, wired as sspr wires its server log.
 	Faults *flows.Faults
@@ -139,7 +142,8 @@ func New(t testing.TB, opts ...Options) *Harness {
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
 		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
 		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
-		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile)})
+		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile), KioskLocation: o.KioskLocation,
+		PortalCommand: o.PortalCommand})
 	if err != nil {
 		t.Fatal(err)
 	}

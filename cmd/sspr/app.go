@@ -180,7 +180,8 @@ const anchorEvery = time.Minute
 
 // startWorkers runs, until ctx ends, what a long-running sspr does beside
 // its screens: the notification dispatcher, tidying now and every
-// tidyEvery, and the audit anchor now and every anchorEvery. logger hears
+// tidyEvery, password expiry reminders now and every remindEvery, and the
+// audit anchor now and every anchorEvery. logger hears
 // of failures and of the audit head; nil keeps quiet, for a terminal that
 // shows the TUI and has nowhere to say it. The returned stop ends them and
 // returns once all have returned: the dispatcher has handed back a message
@@ -206,6 +207,11 @@ func (a *app) startWorkers(ctx context.Context, logger *log.Logger) (stop func()
 			case <-t.C:
 			}
 		}
+	})
+	wg.Go(func() {
+		t := time.NewTicker(remindEvery)
+		defer t.Stop()
+		remindLoop(ctx, a.svc, t.C, logger)
 	})
 	wg.Go(func() {
 		t := time.NewTicker(anchorEvery)

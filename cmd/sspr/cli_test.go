@@ -940,7 +940,8 @@ func TestPolicyShow(t *testing.T) {
 		"methods_allowed": "email,sms,authenticator,recovery_codes,voucher", "questions_to_register": "3",
 		"questions_to_answer": "3", "require_registration": "true", "reconfirm_days": "180",
 		"notify_users_on_reset": "true", "notify_admins_on_admin_reset": "true", "helpdesk_contact": "",
-		"password_min_length": "12", "password_history": "5", "password_min_strength": "3", "banned_words": ""}
+		"password_min_length": "12", "password_history": "5", "password_min_strength": "3", "banned_words": "",
+		"password_max_age_days": "0", "expiry_reminder_days": "14,7,3,1"}
 	if fmt.Sprint(p) != fmt.Sprint(want) {
 		t.Fatalf("policy show --format json:\n got %v\nwant %v", p, want)
 	}

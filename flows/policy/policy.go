@@ -252,6 +252,11 @@ func (p Policy) Get(key string) string {
 // Validate checks the settings against each other. On error p is unchanged.
 func (p *Policy) Set(key, value string) error {
 	if !slices.Contains(Keys(), key) {
+		for _, k := range Keys() {
+			if strings.EqualFold(k, key) {
+				return &policyError{kind: ErrUnknownKey, msg: fmt.Sprintf("unknown policy key %q; did you mean %s?", key, k)}
+			}
+		}
 		return &policyError{kind: ErrUnknownKey,
 			msg: fmt.Sprintf("unknown policy key %q; known keys: %s", key, strings.Join(Keys(), ", "))}
 	}

@@ -243,6 +243,11 @@ func TestUnknownKey(t *testing.T) {
 	if p.Get("x") != "" {
 		t.Error("Get of an unknown key is not empty")
 	}
+	// A key typed in the wrong case is named, not lost in the list of all.
+	if err := p.Set("Reconfirm_Days", "5"); !errors.Is(err, ErrUnknownKey) ||
+		err.Error() != `unknown policy key "Reconfirm_Days"; did you mean reconfirm_days?` {
+		t.Errorf("Set(Reconfirm_Days) = %v", err)
+	}
 }
 
 func TestValidateCrossField(t *testing.T) {

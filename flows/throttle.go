@@ -200,6 +200,9 @@ func (s *Service) admitProof(ctx context.Context, account, source string, admin 
 	}
 	var wait *WaitError
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if err := s.lockThrottles(ctx, tx, "", source); err != nil {
+			return err
+		}
 		n, until, err := s.pace(ctx, tx, source)
 		if err != nil {
 			return err
@@ -273,10 +276,30 @@ func (s *Service) SourceState(ctx context.Context, source string) (SourceState, 
 	return st, nil
 }
 
+// lockThrottles holds the counts of the account and the source (either may
+// be empty) for the rest of tx, so that processes sharing the store count
+// one after another: always the account first, then the source.
+func (s *Service) lockThrottles(ctx context.Context, tx *store.Tx, account, source string) error {
+	if account != "" {
+		if err := store.LockThrottle(ctx, tx, store.ScopeAccount, account); err != nil {
+			return err
+		}
+	}
+	if source != "" {
+		if err := store.LockThrottle(ctx, tx, store.ScopeSource, source); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // recordFailure counts a failed proof against the account and the source and
 // blocks either when it reaches its limit. It reports whether the account is
 // now blocked.
 func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, account, source string) (bool, error) {
+	if err := s.lockThrottles(ctx, tx, account, source); err != nil {
+		return false, err
+	}
 	now := s.now()
 	accountBlocked := false
 	limits := []struct {
@@ -331,6 +354,9 @@ func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, account, sour
 
 // allowSend checks and counts a code send against the account.
 func (s *Service) allowSend(ctx context.Context, tx *store.Tx, account string) error {
+	if err := s.lockThrottles(ctx, tx, account, ""); err != nil {
+		return err
+	}
 	now := s.now()
 	n, err := store.CountThrottleEvents(ctx, tx, store.ScopeAccount, account, store.EventSend, now.Add(-AccountSendWindow).Unix())
 	if err != nil {

@@ -32,6 +32,11 @@ const (
 func (s *Service) Tidy(ctx context.Context) error {
 	now := s.now()
 	return s.db.WithTx(ctx, func(tx *store.Tx) error {
+		// Replicas sharing a store tidy it one at a time; the others find
+		// it done.
+		if mine, err := store.TryExclusive(ctx, tx, "tidy"); err != nil || !mine {
+			return err
+		}
 		if err := store.PurgeThrottleEvents(ctx, tx, now.Add(-keepThrottleEvents).Unix()); err != nil {
 			return fmt.Errorf("tidy: %w", err)
 		}

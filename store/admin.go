@@ -62,7 +62,7 @@ func ListUserPage(ctx context.Context, h Handler, f UserPageFilter) (UserPage, e
 		limit = 20
 	}
 	limit = min(limit, 500)
-	where, args := searchWhere(f.Search)
+	where, args := searchWhere(h.dialect(), f.Search)
 	backward := f.Before != "" && f.After == ""
 	switch {
 	case f.After != "":
@@ -74,7 +74,7 @@ func ListUserPage(ctx context.Context, h Handler, f UserPageFilter) (UserPage, e
 	}
 	q := `SELECT u.id, u.username, u.display_name, u.email, u.phone, u.is_admin, u.disabled, u.must_change,
 		u.reregister_required, u.password_hash <> '', u.last_confirmed_at,
-		COALESCE((SELECT group_concat(m.kind, ',') FROM methods m WHERE m.user_id = u.id), ''),
+		COALESCE((SELECT ` + h.dialect().groupConcat("m.kind") + ` FROM methods m WHERE m.user_id = u.id), ''),
 		COALESCE((SELECT b.until FROM blocks b WHERE b.scope = 'account' AND b.key = u.username AND b.until > ?), 0)
 		FROM users u`
 	args = append([]any{f.Now}, args...)
@@ -128,16 +128,17 @@ func CountUserPage(ctx context.Context, h Handler, search string) (int, error) {
 }
 
 // searchWhere matches a substring of the username, display name or email,
-// with LIKE's wildcards escaped. SQLite's LIKE already ignores ASCII case,
-// and its lower() folds nothing else, so the columns are compared as they
-// are: wrapping them in lower() would only make a scan of 100,000 users
-// slower.
-func searchWhere(search string) ([]string, []any) {
+// with LIKE's wildcards escaped, ignoring case. SQLite's LIKE already
+// ignores ASCII case, and its lower() folds nothing else, so the columns are
+// compared as they are: wrapping them in lower() would only make a scan of
+// 100,000 users slower.
+func searchWhere(d *dialect, search string) ([]string, []any) {
 	if search == "" {
 		return nil, nil
 	}
 	like := "%" + escapeLike(search) + "%"
-	return []string{`(username LIKE ? ESCAPE '\' OR display_name LIKE ? ESCAPE '\' OR email LIKE ? ESCAPE '\')`},
+	op := d.likeCaseless()
+	return []string{`(username ` + op + ` ? ESCAPE '\' OR display_name ` + op + ` ? ESCAPE '\' OR email ` + op + ` ? ESCAPE '\')`},
 		[]any{like, like, like}
 }
 

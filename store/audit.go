@@ -67,7 +67,7 @@ func AuditHeadOf(ctx context.Context, h Handler) (AuditHead, error) {
 // read. The head's MAC is not read: an append replaces it.
 func LockAuditHead(ctx context.Context, tx *Tx) (hd AuditHead, maxID int64, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT last_id, last_hash, rows, (SELECT COALESCE(MAX(id), 0) FROM audit)
-		FROM audit_head WHERE id = 1`).Scan(&hd.LastID, &hd.LastHash, &hd.Rows, &maxID)
+		FROM audit_head WHERE id = 1`+tx.dialect().forUpdate()).Scan(&hd.LastID, &hd.LastHash, &hd.Rows, &maxID)
 	if errors.Is(err, sql.ErrNoRows) {
 		maxID, err = MaxAuditID(ctx, tx)
 		if err != nil {
@@ -216,9 +216,9 @@ func ListAudit(ctx context.Context, h Handler, f AuditFilter) ([]AuditRow, error
 	where, args := f.where()
 	q := `SELECT ` + auditColumns + ` FROM audit` + where + ` ORDER BY id DESC`
 	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
+		q += h.dialect().limitOffset(f.Limit, f.Offset)
 	} else if f.Offset > 0 {
-		q += fmt.Sprintf(" LIMIT -1 OFFSET %d", f.Offset)
+		q += h.dialect().limitOffset(-1, f.Offset)
 	}
 	out, err := queryAudit(ctx, h, q, args...)
 	if err != nil {
@@ -338,7 +338,7 @@ func CountAuditByDay(ctx context.Context, h Handler, events []string, since, unt
 	}
 	where += "at >= ? AND at < ?"
 	args = append(args, since, until)
-	rows, err := h.QueryContext(ctx, `SELECT strftime('%Y-%m-%d', at, 'unixepoch') AS day, event, COUNT(*)
+	rows, err := h.QueryContext(ctx, `SELECT `+h.dialect().utcDay("at")+` AS day, event, COUNT(*)
 		FROM audit`+where+` GROUP BY day, event ORDER BY day, event`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("count audit by day: %w", err)

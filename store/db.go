@@ -1,9 +1,13 @@
-// Package store keeps sspr's state in one SQLite file: users, groups, policy,
-// method registrations, challenges, throttling, password history, the audit
-// log and the notification outbox.
+// Package store keeps sspr's state: users, groups, policy, method
+// registrations, challenges, throttling, password history, the audit log and
+// the notification outbox. It runs on SQLite, in one file that one host
+// owns (the default), or on PostgreSQL, which any number of portals and
+// kiosks share; every rule that must hold across processes is enforced by
+// the database, not by a process's memory.
 //
 // Every method takes a Handler, which both *DB and *Tx satisfy, so a flow can
-// run several of them in one transaction.
+// run several of them in one transaction. Queries are written once, in
+// SQLite's spelling; the dialect (engine.go) makes them PostgreSQL's.
 package store
 
 import (
@@ -15,6 +19,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,15 +48,26 @@ type Handler interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	// dialect is the engine's SQL, for the few queries spelled differently.
+	dialect() *dialect
+	// writeRow runs a write that returns a row (INSERT ... RETURNING),
+	// which a *DB must run on its writer.
+	writeRow(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// DB is an open store: one writer connection, because SQLite allows a single
-// writer at a time, and a pool of readers that WAL mode lets run beside it.
+// DB is an open store. On SQLite: one writer connection, because SQLite
+// allows a single writer at a time, and a pool of readers that WAL mode lets
+// run beside it. On PostgreSQL both are one pool.
 type DB struct {
 	writer *sql.DB
 	reader *sql.DB
+	sql    *dialect
+	// timeout bounds each transaction and each write outside one, so that
+	// a database that stops answering never holds a screen; 0 is none.
+	timeout time.Duration
 	// Prepared statements, by query text, on each pool: SQLite spends as
-	// long parsing a short statement as running it.
+	// long parsing a short statement as running it. PostgreSQL's driver
+	// keeps its own per connection, so these are nil there.
 	writerStmts *stmtCache
 	readerStmts *stmtCache
 	// onFault is Options.OnFault, or nil.
@@ -118,7 +134,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 	reader.SetConnMaxIdleTime(0)
 	reader.SetConnMaxLifetime(0)
 
-	db := &DB{writer: writer, reader: reader, writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader),
+	db := &DB{writer: writer, reader: reader, sql: sqliteDialect, writerStmts: newStmtCache(writer), readerStmts: newStmtCache(reader),
 		onFault: opts.OnFault}
 	if err := connectWriter(ctx, writer); err != nil {
 		_ = db.Close()
@@ -184,11 +200,16 @@ var faultCodes = map[int]bool{
 	sqlite3.SQLITE_CANTOPEN: true, sqlite3.SQLITE_PROTOCOL: true, sqlite3.SQLITE_NOTADB: true,
 }
 
-// IsFault reports whether err is a failure of the database itself: the
-// disk full, the file locked, unreadable, read-only or corrupt.
+// IsFault reports whether err is a failure of the database itself: on
+// SQLite the disk full, the file locked, unreadable, read-only or corrupt;
+// on PostgreSQL the server unreachable, restarting or out of resources, or
+// a statement cut by the timeout.
 func IsFault(err error) bool {
 	var se *sqlite.Error
-	return errors.As(err, &se) && faultCodes[se.Code()&0xff]
+	if errors.As(err, &se) {
+		return faultCodes[se.Code()&0xff]
+	}
+	return err != nil && isPostgresFault(err)
 }
 
 // fault passes err to the fault hook when it is a fault, and returns it.
@@ -224,13 +245,51 @@ func dsn(path string, write bool) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	if db.sql.engine != SQLite {
+		return db.writer.Close()
+	}
 	db.writerStmts.close()
 	db.readerStmts.close()
 	return errors.Join(db.reader.Close(), db.writer.Close())
 }
 
+// Engine is the database engine the store runs on.
+func (db *DB) Engine() Engine { return db.sql.engine }
+
+func (db *DB) dialect() *dialect { return db.sql }
+
+func (tx *Tx) dialect() *dialect { return tx.db.sql }
+
+func (db *DB) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if db.sql.engine != SQLite {
+		return db.reader.QueryRowContext(ctx, db.sql.query(query), db.sql.args(args)...)
+	}
+	if cs := db.writerStmts.get(ctx, query); cs != nil {
+		defer db.writerStmts.release(cs)
+		return cs.st.QueryRowContext(ctx, args...)
+	}
+	return db.writer.QueryRowContext(ctx, query, args...)
+}
+
+func (tx *Tx) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// insertID runs an INSERT ... RETURNING id and returns the id.
+func insertID(ctx context.Context, h Handler, query string, args ...any) (int64, error) {
+	var id int64
+	err := h.writeRow(ctx, query, args...).Scan(&id)
+	return id, err
+}
+
 // ExecContext runs a write on the writer connection.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if db.sql.engine != SQLite {
+		ctx, cancel := db.bounded(ctx)
+		defer cancel()
+		res, err := db.writer.ExecContext(ctx, db.sql.query(query), db.sql.args(args)...)
+		return res, db.fault(err)
+	}
 	if cs := db.writerStmts.get(ctx, query); cs != nil {
 		defer db.writerStmts.release(cs)
 		res, err := cs.st.ExecContext(ctx, args...)
@@ -242,6 +301,10 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a read on the reader pool.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if db.sql.engine != SQLite {
+		rows, err := db.reader.QueryContext(ctx, db.sql.query(query), db.sql.args(args)...)
+		return rows, db.fault(err)
+	}
 	// A cached statement is safe here: open rows hold their connection, so
 	// no other query can step the same SQLite statement meanwhile.
 	if cs := db.readerStmts.get(ctx, query); cs != nil {
@@ -255,6 +318,9 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 // QueryRowContext runs a one-row read on the reader pool.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if db.sql.engine != SQLite {
+		return db.reader.QueryRowContext(ctx, db.sql.query(query), db.sql.args(args)...)
+	}
 	if cs := db.readerStmts.get(ctx, query); cs != nil {
 		defer db.readerStmts.release(cs)
 		return cs.st.QueryRowContext(ctx, args...)
@@ -265,6 +331,7 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 // ExecContext runs a write in the transaction, on a cached prepared
 // statement once the query has been seen before.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	query, args = tx.db.sql.query(query), tx.db.sql.args(args)
 	if st := tx.stmt(ctx, query, false); st != nil {
 		res, err := st.ExecContext(ctx, args...)
 		return res, tx.db.fault(err)
@@ -275,6 +342,7 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a read in the transaction, like ExecContext.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	query, args = tx.db.sql.query(query), tx.db.sql.args(args)
 	if st := tx.stmt(ctx, query, true); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
 		return rows, tx.db.fault(err)
@@ -287,6 +355,7 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // Callers scan the row at once (every store function does), which frees the
 // statement for its next use.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	query, args = tx.db.sql.query(query), tx.db.sql.args(args)
 	if st := tx.stmt(ctx, query, false); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -303,7 +372,7 @@ func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *s
 // transaction holds the only writer connection; it is noted and prepared
 // at the start of the next transaction (see WithTx).
 func (tx *Tx) stmt(ctx context.Context, query string, withRows bool) *sql.Stmt {
-	if tx.db == nil {
+	if tx.db.writerStmts == nil {
 		return nil
 	}
 	if _, busy := tx.rowsOut[query]; busy {
@@ -328,10 +397,14 @@ func (tx *Tx) stmt(ctx context.Context, query string, withRows bool) *sql.Stmt {
 // rolling back otherwise, a panic included: a panic recovered further up
 // would otherwise keep the only writer connection forever.
 func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
-	// Prepare what earlier transactions ran for the first time; this waits
-	// for the writer, as BeginTx would. A failure only means a query stays
-	// unprepared until it is noted again.
-	db.writerStmts.preparePending(ctx)
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
+	if db.writerStmts != nil {
+		// Prepare what earlier transactions ran for the first time; this
+		// waits for the writer, as BeginTx would. A failure only means a
+		// query stays unprepared until it is noted again.
+		db.writerStmts.preparePending(ctx)
+	}
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", db.fault(err))
@@ -352,18 +425,43 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
+// migrationLockKey is the PostgreSQL advisory lock that migrating holds, so
+// that processes starting together on a new database migrate it once: the
+// others wait, then find every migration applied.
+const migrationLockKey = 0x73737072_6d696772 // "ssprmigr"
+
+// migrate applies the engine's migrations not applied yet, each in its own
+// transaction with its row in schema_migrations, on one connection that
+// holds the store against other processes meanwhile: SQLite's write lock,
+// taken at BEGIN, or PostgreSQL's advisory lock.
 func (db *DB) migrate(ctx context.Context) error {
-	if _, err := db.writer.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	names, err := fs.Glob(migrations, "migrations/sqlite/*.sql")
+	dir := "migrations/" + string(db.sql.engine)
+	names, err := fs.Glob(migrations, dir+"/*.sql")
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	sort.Strings(names)
+	conn, err := db.writer.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", db.fault(err))
+	}
+	defer conn.Close()
+	if db.sql.engine == Postgres {
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLockKey)); err != nil {
+			return fmt.Errorf("migrate: lock: %w", db.fault(err))
+		}
+		defer func() {
+			// A session lock: released here, or by the server when the
+			// connection ends, whichever comes first.
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLockKey))
+		}()
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", db.fault(err))
+	}
 	for _, name := range names {
-		base := name[strings.LastIndex(name, "/")+1:]
+		base := path.Base(name)
 		version, err := strconv.Atoi(strings.SplitN(base, "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("migrate: bad migration name %q", base)
@@ -372,31 +470,43 @@ func (db *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		err = db.WithTx(ctx, func(tx *Tx) error {
-			var n int
-			// Migrations run once: they go around the statement cache.
-			if err := tx.Tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
-				return err
-			}
-			if n > 0 {
-				return nil
-			}
-			if _, err := tx.Tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("%s: %w", base, err)
-			}
-			_, err := tx.Tx.ExecContext(ctx, `INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`, version, time.Now().Unix())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
+		if err := db.applyMigration(ctx, conn, version, base, string(body)); err != nil {
+			return fmt.Errorf("migrate: %w", db.fault(err))
 		}
 	}
 	return nil
 }
 
-// isUnique reports whether err is a UNIQUE or PRIMARY KEY constraint failure.
-func isUnique(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
+// applyMigration applies one migration on conn unless it is applied.
+func (db *DB) applyMigration(ctx context.Context, conn *sql.Conn, version int, name, body string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	var n int
+	if err := tx.QueryRowContext(ctx, db.sql.query(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, db.sql.query(`INSERT INTO schema_migrations(version, applied_at) VALUES (?, ?)`),
+		version, time.Now().Unix()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// bounded gives ctx the store's timeout, if it has one.
+func (db *DB) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if db.timeout <= 0 {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, db.timeout)
 }
 
 // wrapNotFound turns sql.ErrNoRows into ErrNotFound.

@@ -15,14 +15,14 @@ type Group struct {
 
 // CreateGroup inserts a group. A taken name gives ErrDuplicate.
 func CreateGroup(ctx context.Context, h Handler, name string, at int64) (int64, error) {
-	res, err := h.ExecContext(ctx, `INSERT INTO groups (name, created_at) VALUES (?, ?)`, name, at)
+	id, err := insertID(ctx, h, `INSERT INTO groups (name, created_at) VALUES (?, ?) RETURNING id`, name, at)
 	if isUnique(err) {
 		return 0, fmt.Errorf("create group %q: %w", name, ErrDuplicate)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("create group: %w", err)
 	}
-	return res.LastInsertId()
+	return id, nil
 }
 
 // GroupByName returns the named group.

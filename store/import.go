@@ -14,29 +14,27 @@ type ImportUser struct {
 // ImportUsers creates many users inside tx with prepared statements; groups
 // must exist. progress, if set, is called every 1,000 users.
 func ImportUsers(ctx context.Context, tx *Tx, users []ImportUser, progress func(done int)) error {
-	insUser, err := tx.PrepareContext(ctx, `INSERT INTO users (username, display_name, email, phone, is_admin,
-		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+	insUser, err := tx.PrepareContext(ctx, tx.db.sql.query(`INSERT INTO users (username, display_name, email, phone, is_admin,
+		created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`))
 	if err != nil {
 		return fmt.Errorf("import users: %w", err)
 	}
 	defer insUser.Close()
-	insMember, err := tx.PrepareContext(ctx, `INSERT INTO memberships (group_id, user_id)
-		SELECT id, ? FROM groups WHERE name = ?`)
+	insMember, err := tx.PrepareContext(ctx, tx.db.sql.query(`INSERT INTO memberships (group_id, user_id)
+		SELECT id, ? FROM groups WHERE name = ?`))
 	if err != nil {
 		return fmt.Errorf("import users: %w", err)
 	}
 	defer insMember.Close()
 	for i, u := range users {
-		res, err := insUser.ExecContext(ctx, u.Username, u.DisplayName, u.Email, u.Phone, u.IsAdmin, u.CreatedAt, u.UpdatedAt)
+		var id int64
+		err := insUser.QueryRowContext(ctx, tx.db.sql.args([]any{u.Username, u.DisplayName, u.Email, u.Phone, u.IsAdmin,
+			u.CreatedAt, u.UpdatedAt})...).Scan(&id)
 		if isUnique(err) {
 			return fmt.Errorf("import user %q: %w", u.Username, ErrDuplicate)
 		}
 		if err != nil {
 			return fmt.Errorf("import user %q: %w", u.Username, err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return fmt.Errorf("import users: %w", err)
 		}
 		for _, g := range u.Groups {
 			res, err := insMember.ExecContext(ctx, id, g)

@@ -47,14 +47,10 @@ func EnqueueOutbox(ctx context.Context, h Handler, m OutboxMessage) (int64, erro
 	if m.State == "" {
 		m.State = OutboxQueued
 	}
-	res, err := h.ExecContext(ctx, `INSERT INTO outbox (kind, channel, destination, subject, body, html, state, attempts,
-		last_error, next_attempt_at, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	id, err := insertID(ctx, h, `INSERT INTO outbox (kind, channel, destination, subject, body, html, state, attempts,
+		last_error, next_attempt_at, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		m.Kind, m.Channel, m.Destination, m.Subject, m.Body, m.HTML, m.State, m.Attempts, m.LastError,
 		m.NextAttemptAt, m.CreatedAt, m.SentAt)
-	if err != nil {
-		return 0, fmt.Errorf("enqueue outbox: %w", err)
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return 0, fmt.Errorf("enqueue outbox: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"net/url"
 )
 
@@ -13,10 +15,11 @@ import (
 // that no SQL is written outside this package and a schema change breaks
 // them at compile time, not at run time.
 
-// ReadOnly is a store file opened for reading only. It is a Handler for this
-// package's read functions; SQLite refuses any write through it.
+// ReadOnly is a store opened for reading only. It is a Handler for this
+// package's read functions; the database refuses any write through it.
 type ReadOnly struct {
-	*sql.DB
+	db  *sql.DB
+	sql *dialect
 }
 
 // OpenReadOnly opens the store file at path without creating, migrating or
@@ -31,7 +34,46 @@ func OpenReadOnly(path string) (*ReadOnly, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open store read-only: %w", err)
 	}
-	return &ReadOnly{DB: db}, nil
+	db.SetMaxOpenConns(4)
+	return &ReadOnly{db: db, sql: sqliteDialect}, nil
+}
+
+// OpenReadOnlyPostgres opens the PostgreSQL store dsn names in read-only
+// transactions, without migrating it.
+func OpenReadOnlyPostgres(dsn string) (*ReadOnly, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store read-only: %w", err)
+	}
+	cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(4)
+	return &ReadOnly{db: db, sql: newDialect(Postgres)}, nil
+}
+
+// Close closes the store.
+func (r *ReadOnly) Close() error { return r.db.Close() }
+
+// ExecContext runs a statement, which the store refuses if it writes.
+func (r *ReadOnly) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return r.db.ExecContext(ctx, r.sql.query(query), r.sql.args(args)...)
+}
+
+// QueryContext runs a read.
+func (r *ReadOnly) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.db.QueryContext(ctx, r.sql.query(query), r.sql.args(args)...)
+}
+
+// QueryRowContext runs a one-row read.
+func (r *ReadOnly) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.db.QueryRowContext(ctx, r.sql.query(query), r.sql.args(args)...)
+}
+
+func (r *ReadOnly) dialect() *dialect { return r.sql }
+
+// writeRow runs the statement, which the store refuses if it writes.
+func (r *ReadOnly) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.QueryRowContext(ctx, query, args...)
 }
 
 // OutboxTo returns the messages to destination, newest first.

@@ -147,10 +147,10 @@ func ActiveBlocks(ctx context.Context, h Handler, now int64, limit int) ([]Block
 		return nil, 0, fmt.Errorf("active blocks: %w", err)
 	}
 	if limit <= 0 {
-		limit = -1 // SQLite's "no limit"
+		limit = -1 // no limit
 	}
 	rows, err := h.QueryContext(ctx, `SELECT scope, key, reason, created_at, until FROM blocks WHERE until > ?
-		ORDER BY scope = 'account', created_at DESC, key LIMIT ?`, now, limit)
+		ORDER BY scope = 'account', created_at DESC, key`+h.dialect().limitOffset(limit, 0), now)
 	if err != nil {
 		return nil, 0, fmt.Errorf("active blocks: %w", err)
 	}

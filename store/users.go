@@ -38,9 +38,10 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 
 // CreateUser inserts u and sets its ID. A taken username gives ErrDuplicate.
 func CreateUser(ctx context.Context, h Handler, u *User) error {
-	res, err := h.ExecContext(ctx, `INSERT INTO users (username, display_name, email, phone, is_admin, disabled,
+	var err error
+	u.ID, err = insertID(ctx, h, `INSERT INTO users (username, display_name, email, phone, is_admin, disabled,
 		password_hash, must_change, reregister_required, last_confirmed_at, password_changed_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.Username, u.DisplayName, u.Email, u.Phone, u.IsAdmin, u.Disabled, u.PasswordHash, u.MustChange,
 		u.ReregisterRequired, u.LastConfirmedAt, u.PasswordChangedAt, u.CreatedAt, u.UpdatedAt)
 	if isUnique(err) {
@@ -49,8 +50,7 @@ func CreateUser(ctx context.Context, h Handler, u *User) error {
 	if err != nil {
 		return fmt.Errorf("create user: %w", err)
 	}
-	u.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // UserByName returns the user with that (already normalised) username.
@@ -87,7 +87,7 @@ type UserFilter struct {
 
 // ListUsers returns users ordered by username.
 func ListUsers(ctx context.Context, h Handler, f UserFilter) ([]User, error) {
-	where, args := userWhere(f)
+	where, args := userWhere(h, f)
 	if f.AfterName != "" {
 		where = append(where, "username > ?")
 		args = append(args, f.AfterName)
@@ -118,7 +118,7 @@ func ListUsers(ctx context.Context, h Handler, f UserFilter) ([]User, error) {
 
 // CountUsers counts the users that f selects (ignoring paging).
 func CountUsers(ctx context.Context, h Handler, f UserFilter) (int, error) {
-	where, args := userWhere(f)
+	where, args := userWhere(h, f)
 	q := `SELECT COUNT(*) FROM users`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -130,8 +130,8 @@ func CountUsers(ctx context.Context, h Handler, f UserFilter) (int, error) {
 	return n, nil
 }
 
-func userWhere(f UserFilter) ([]string, []any) {
-	where, args := searchWhere(f.Search)
+func userWhere(h Handler, f UserFilter) ([]string, []any) {
+	where, args := searchWhere(h.dialect(), f.Search)
 	if f.AdminsOnly {
 		where = append(where, "is_admin = 1")
 	}

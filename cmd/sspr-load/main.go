@@ -207,7 +207,6 @@ func run(o options) (*report, error) {
 			return nil, err
 		}
 		defer db.Close()
-		db.SetMaxOpenConns(4)
 		if rep.auditBefore, err = store.CountAudit(ctx, db, resets); err != nil {
 			return nil, fmt.Errorf("--data: %w", err)
 		}

@@ -1529,7 +1529,7 @@ func oldAuditFolder(t *testing.T, n int, tamper ...string) *folder {
 	}
 	db := f.sqlDB()
 	migration := func(name string) string {
-		b, err := os.ReadFile(filepath.Join("..", "..", "store", "migrations", name))
+		b, err := os.ReadFile(filepath.Join("..", "..", "store", "migrations", "sqlite", name))
 		if err != nil {
 			t.Fatal(err)
 		}

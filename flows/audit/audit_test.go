@@ -583,7 +583,7 @@ func TestHashEncoding(t *testing.T) {
 func TestMigrationBackfillsHead(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	schema, err := os.ReadFile(filepath.Join("..", "..", "store", "migrations", "0001_init.sql"))
+	schema, err := os.ReadFile(filepath.Join("..", "..", "store", "migrations", "sqlite", "0001_init.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func oldStore(t *testing.T, n int, tamper ...string) string {
 	}
 	migration := func(name string) string {
 		t.Helper()
-		b, err := os.ReadFile(filepath.Join("..", "..", "store", "migrations", name))
+		b, err := os.ReadFile(filepath.Join("..", "..", "store", "migrations", "sqlite", name))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,10 +7,16 @@ package flowstest
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -105,7 +111,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
+	db, err := openStore(t, ctx, dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,4 +279,34 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 	}
 	h.Settle()
 	return sent
+}
+
+// openStore opens the harness's store: a SQLite file in dir, or with
+// SSPR_TEST_STORE=postgres a fresh PostgreSQL database.
+func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, error) {
+	if os.Getenv("SSPR_TEST_STORE") == "postgres" {
+		return store.OpenPostgres(ctx, devDSN(t), store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+	}
+	return store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
+}
+
+func devDSN(t testing.TB) string {
+	admin := os.Getenv("SSPR_TEST_POSTGRES_DSN")
+	adb, err := sql.Open("pgx", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adb.Close()
+	name := fmt.Sprintf("t_%d_%d", time.Now().UnixNano(), rand.Int64())
+	if _, err := adb.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		adb, _ := sql.Open("pgx", admin)
+		defer adb.Close()
+		_, _ = adb.Exec("DROP DATABASE " + name + " WITH (FORCE)")
+	})
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	return u.String()
 }

@@ -1,9 +1,11 @@
 package tui
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 )
 
@@ -103,4 +105,19 @@ func TestExpiredPasswordForcesChange(t *testing.T) {
 	d.signIn(2, "carol")
 	at[*newPassword](d)
 	d.see("Your password has expired")
+}
+
+// TestInsightsShowExpiry: the Insights tab counts the passwords expiring
+// within 7 and 30 days and names the people no reminder can reach.
+func TestInsightsShowExpiry(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.Svc.AddUser(context.Background(), h.Admin, flows.NewUser{Username: "zed", DisplayName: "Zed",
+		Password: testPassword}); err != nil {
+		t.Fatal(err)
+	}
+	h.SetPolicy(t, policy.KeyPasswordMaxAgeDays, "30")
+	h.Clock.Advance(25 * day)
+	d := panelDriver(t, h, Options{Mode: ModeKiosk})
+	d.keys("4")
+	d.see("Expiry 7 within 7 days · 7 within 30 · 1 person no reminder can reach: zed")
 }

@@ -274,3 +274,26 @@ func TestExpiryOverview(t *testing.T) {
 		t.Fatalf("overview: %+v", ov)
 	}
 }
+
+// TestAddUserPasswordSetAt: a password carried over with the time it was
+// set ages from then; a time to come counts as now.
+func TestAddUserPasswordSetAt(t *testing.T) {
+	h := flowstest.New(t)
+	ctx := context.Background()
+	h.SetPolicy(t, policy.KeyPasswordMaxAgeDays, "30")
+	now := h.Clock.Now()
+	for name, setAt := range map[string]time.Time{"old": now.Add(-29 * day), "future": now.Add(day)} {
+		if _, err := h.Svc.AddUser(ctx, h.Admin, flows.NewUser{Username: name, DisplayName: name,
+			Password: flowstest.Password, PasswordSetAt: setAt}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := h.Svc.SignIn(ctx, "old", flowstest.Password, flowstest.Source)
+	if err != nil || !info.ExpirySoon || !info.PasswordExpiresAt.Equal(now.Add(day)) {
+		t.Fatalf("old: %+v, %v", info, err)
+	}
+	info, err = h.Svc.SignIn(ctx, "future", flowstest.Password, flowstest.Source)
+	if err != nil || info.ExpirySoon || !info.PasswordExpiresAt.Equal(now.Add(30*day)) {
+		t.Fatalf("future: %+v, %v", info, err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"charm.land/log/v2"
 
+	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
@@ -214,5 +215,30 @@ func TestWorkersSendReminders(t *testing.T) {
 	}
 	if remindEvery > 24*time.Hour {
 		t.Errorf("reminders every %v may miss a day", remindEvery)
+	}
+}
+
+// TestDemoFionaExpiresSoon: the demo's fiona signs in with a password that
+// expires in 3 days, inside the reminder window, and she is due a reminder;
+// nobody else's password is near expiry.
+func TestDemoFionaExpiresSoon(t *testing.T) {
+	ctx := context.Background()
+	a, _ := newTestApp(t)
+	if err := seedDemo(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	info, err := a.svc.SignIn(ctx, "fiona", demoPassword, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.ExpirySoon || flows.DaysLeft(info.PasswordExpiresAt, time.Now()) != 3 {
+		t.Fatalf("fiona: soon %v, expires %v", info.ExpirySoon, info.PasswordExpiresAt)
+	}
+	if info, err = a.svc.SignIn(ctx, "alice", demoPassword, "test"); err != nil || info.ExpirySoon {
+		t.Fatalf("alice: %+v, %v", info, err)
+	}
+	ov, err := a.svc.ExpiryOverview(ctx)
+	if err != nil || ov.Next7 != 1 {
+		t.Fatalf("overview: %+v, %v", ov, err)
 	}
 }

@@ -297,3 +297,34 @@ func TestAddUserPasswordSetAt(t *testing.T) {
 		t.Fatalf("future: %+v, %v", info, err)
 	}
 }
+
+// TestExpiryWhatIf: before a maximum age is saved, the admin reads how many
+// passwords it would expire at once and bring within the reminder window.
+func TestExpiryWhatIf(t *testing.T) {
+	h := flowstest.New(t)
+	ctx := context.Background()
+	h.AddUser(t, "alice", false)
+	h.Clock.Advance(50 * day)
+	h.AddUser(t, "bob", false)
+	h.Clock.Advance(10 * day)
+	h.AddUser(t, "carol", false)
+	// alice's password is 60 days old, bob's 10, carol's new.
+	line, err := h.Svc.PolicyWhatIf(ctx, policy.KeyPasswordMaxAgeDays, "20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "with passwords lasting 20 days, 1 password would have expired, to be changed at the next sign-in, " +
+		"and 1 more would expire within the reminder window (now 0 and 0)"; line != want {
+		t.Errorf("what if 20:\n got %q\nwant %q", line, want)
+	}
+	h.SetPolicy(t, policy.KeyPasswordMaxAgeDays, "20")
+	if line, _ = h.Svc.PolicyWhatIf(ctx, policy.KeyPasswordMaxAgeDays, "0"); line != "passwords never expire; 1 password expired now would work again" {
+		t.Errorf("what if 0: %q", line)
+	}
+	if line, _ = h.Svc.PolicyWhatIf(ctx, policy.KeyExpiryReminderDays, "7,1"); line != "reminders go out 7 and 1 days before a password expires, each once per password" {
+		t.Errorf("what if 7,1: %q", line)
+	}
+	if line, _ = h.Svc.PolicyWhatIf(ctx, policy.KeyExpiryReminderDays, ""); !strings.HasPrefix(line, "no password expiry reminders") {
+		t.Errorf("what if none: %q", line)
+	}
+}

@@ -516,3 +516,35 @@ func TestExpirySettings(t *testing.T) {
 		t.Errorf("validate: %v", err)
 	}
 }
+
+// FuzzReminderDays: whatever is typed, expiry_reminder_days is refused or
+// kept in its canonical form (descending, unique, 1–90, at most
+// MaxReminders), which reads back as itself.
+func FuzzReminderDays(f *testing.F) {
+	for _, s := range []string{"14,7,3,1", "", "1", " 7 , 7,3", "0", "91", "1,2,3,4,5,6,7,8,9,10,11", "-1", "7,,3", "+5", "0x10"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		p := Defaults()
+		if err := p.Set(KeyExpiryReminderDays, v); err != nil {
+			if !errors.Is(err, ErrInvalidValue) {
+				t.Fatalf("%q: %v", v, err)
+			}
+			return
+		}
+		days := p.ExpiryReminderDays
+		if len(days) > MaxReminders {
+			t.Fatalf("%q: %d days", v, len(days))
+		}
+		for i, d := range days {
+			if d < 1 || d > MaxReminderDays || i > 0 && d >= days[i-1] {
+				t.Fatalf("%q: %v is not canonical", v, days)
+			}
+		}
+		var q Policy
+		if err := q.Set(KeyExpiryReminderDays, p.Get(KeyExpiryReminderDays)); err != nil ||
+			q.Get(KeyExpiryReminderDays) != p.Get(KeyExpiryReminderDays) {
+			t.Fatalf("%q: %q does not read back (%v)", v, p.Get(KeyExpiryReminderDays), err)
+		}
+	})
+}

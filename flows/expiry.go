@@ -77,18 +77,6 @@ func (s *Service) builtin() bool {
 	return ok && b.db == s.db
 }
 
-// expiryOf reads the expiry of a user's password wherever it lives. A
-// directory that cannot say gives no expiry.
-func (s *Service) expiryOf(ctx context.Context, pol policy.Policy, u store.User) (PasswordExpiry, error) {
-	if s.builtin() {
-		return localExpiry(pol, u.PasswordHash != "", u.PasswordChangedAt, u.CreatedAt), nil
-	}
-	if r, ok := s.dir.(ExpiryReader); ok {
-		return r.PasswordExpiry(ctx, u.Username)
-	}
-	return PasswordExpiry{}, nil
-}
-
 // threshold returns the reminder threshold (days before expiry) that
 // applies now: the smallest that has been reached. A person reached first
 // when two have passed (reminders were off, or sspr was down) gets one

@@ -80,3 +80,17 @@ func TestLDAPRemindersOncePerThreshold(t *testing.T) {
 		t.Fatalf("overview: %+v", ov)
 	}
 }
+
+// TestLDAPSessionExpirySoon: a directory password near expiry (olga's, on
+// slapd's own clock) signs in and the session says it expires soon, so the
+// kiosk offers the change; one that never expires says nothing.
+func TestLDAPSessionExpirySoon(t *testing.T) {
+	e := newLDAPEnv(t, flows.LDAPOptions{}, func(cfg *ldapdir.Config) { cfg.PasswordPolicyDN = slapdtest.DefaultPolicyDN })
+	info := e.signIn(t, "olga")
+	if !info.ExpirySoon || info.PasswordExpired || flows.DaysLeft(info.PasswordExpiresAt, e.Clock.Now()) != 3 {
+		t.Fatalf("olga: soon %v, expired %v, expires %v", info.ExpirySoon, info.PasswordExpired, info.PasswordExpiresAt)
+	}
+	if info := e.signIn(t, "alice"); info.ExpirySoon || !info.PasswordExpiresAt.IsZero() {
+		t.Fatalf("alice: %+v", info)
+	}
+}

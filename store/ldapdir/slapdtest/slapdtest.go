@@ -78,6 +78,10 @@ type User struct {
 	UID, CN, Mail, Mobile, Password string
 	// Extra holds more LDIF lines for the entry.
 	Extra []string
+	// ChangedAgo, when set, makes pwdChangedTime this long before the
+	// server was seeded: a password of a given age on the real clock, which
+	// ppolicy enforces.
+	ChangedAgo time.Duration
 }
 
 // DN returns the user's entry name.
@@ -105,7 +109,14 @@ var Users = map[string]User{
 	// nora's password expires NinetyDays after 2020-01-01, for reading expiry.
 	"nora": {UID: "nora", CN: "Nora Ninety", Mail: "nora@example.org", Password: "nora-Initial-pw1",
 		Extra: []string{"pwdPolicySubentry: " + NinetyPolicyDN, "pwdChangedTime: 20200101000000Z"}},
+	// olga's password, under the same policy, expires OlgaExpiresIn after
+	// the server starts: it still works, and is near expiry.
+	"olga": {UID: "olga", CN: "Olga Soon", Mail: "olga@example.org", Password: "olga-Initial-pw1",
+		Extra: []string{"pwdPolicySubentry: " + NinetyPolicyDN}, ChangedAgo: NinetyDays*time.Second - OlgaExpiresIn},
 }
+
+// OlgaExpiresIn is how long after the server starts olga's password expires.
+const OlgaExpiresIn = 3*24*time.Hour - time.Hour
 
 // Groups are groupOfNames entries under GroupsDN: name → member uids.
 var Groups = map[string][]string{
@@ -436,6 +447,9 @@ func seedLDIF() string {
 			"userPassword: " + ssha(u.Password)}
 		if u.Mobile != "" {
 			lines = append(lines, "mobile: "+u.Mobile)
+		}
+		if u.ChangedAgo > 0 {
+			lines = append(lines, "pwdChangedTime: "+time.Now().Add(-u.ChangedAgo).UTC().Format("20060102150405Z"))
 		}
 		entry(append(lines, u.Extra...)...)
 	}

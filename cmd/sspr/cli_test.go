@@ -30,6 +30,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/invisible"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
 
 // binary is the sspr executable TestMain builds.
@@ -49,7 +50,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(2)
 	}
-	code := m.Run()
+	code := pgtest.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

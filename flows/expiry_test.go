@@ -23,7 +23,13 @@ const day = 24 * time.Hour
 // memory is shared with the first. dir is its directory (nil: the store).
 func replica(t *testing.T, h *flowstest.Harness, dir flows.Directory) (*flows.Service, *store.DB) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(h.Dir, "sspr.db"))
+	var db *store.DB
+	var err error
+	if h.DSN != "" {
+		db, err = store.OpenPostgres(context.Background(), h.DSN, store.PostgresOptions{})
+	} else {
+		db, err = store.Open(context.Background(), filepath.Join(h.Dir, "sspr.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

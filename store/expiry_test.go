@@ -2,17 +2,41 @@ package store_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
+
+// onBothEngines runs fn on a fresh SQLite file and on a fresh PostgreSQL
+// database; open opens the same store again, as a restart would.
+func onBothEngines(t *testing.T, fn func(t *testing.T, open func() *store.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "sspr.db")
+		fn(t, func() *store.DB { return openAt(t, path) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.DSN(t)
+		fn(t, func() *store.DB {
+			db, err := store.OpenPostgres(context.Background(), dsn, store.PostgresOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		})
+	})
+}
 
 // TestExpiryReminderRecordedOnce: the second record of the same person,
 // password and threshold reports false, from the same or a reopened store
 // (a restart), while another threshold or a new password records anew.
-func TestExpiryReminderRecordedOnce(t *testing.T) {
+func TestExpiryReminderRecordedOnce(t *testing.T) { onBothEngines(t, testExpiryReminderRecordedOnce) }
+
+func testExpiryReminderRecordedOnce(t *testing.T, open func() *store.DB) {
 	ctx := context.Background()
-	db, path := openTemp(t)
+	db := open()
 	u := store.User{Username: "ann", Email: "ann@example.org", PasswordHash: "x", PasswordChangedAt: 100, CreatedAt: 1, UpdatedAt: 1}
 	if err := store.CreateUser(ctx, db, &u); err != nil {
 		t.Fatal(err)
@@ -25,7 +49,7 @@ func TestExpiryReminderRecordedOnce(t *testing.T) {
 		t.Fatalf("second record: %v, %v; want false", ok, err)
 	}
 	_ = db.Close()
-	db = openAt(t, path)
+	db = open()
 	if ok, err := store.RecordExpiryReminder(ctx, db, k, 1002); err != nil || ok {
 		t.Fatalf("record after reopening: %v, %v; want false", ok, err)
 	}
@@ -49,9 +73,11 @@ func TestExpiryReminderRecordedOnce(t *testing.T) {
 
 // TestEachPasswordAccount: one call per user, in id order, with the
 // registered contacts of the kinds asked for and none of the others.
-func TestEachPasswordAccount(t *testing.T) {
+func TestEachPasswordAccount(t *testing.T) { onBothEngines(t, testEachPasswordAccount) }
+
+func testEachPasswordAccount(t *testing.T, open func() *store.DB) {
 	ctx := context.Background()
-	db, _ := openTemp(t)
+	db := open()
 	var ids []int64
 	for _, name := range []string{"ann", "bob", "cy"} {
 		u := store.User{Username: name, PasswordHash: "x", CreatedAt: 1, UpdatedAt: 1}

@@ -91,6 +91,10 @@ type Harness struct {
 	Hasher     *password.Hasher
 	// Dir is the data directory: the store and the key file are in it.
 	Dir string
+	// DSN is the PostgreSQL database's address when the store is one
+	// (SSPR_TEST_STORE=postgres), for a test that opens it again as
+	// another replica would; empty for SQLite, whose file is in Dir.
+	DSN string
 	// Admin is the actor the helpers act as where the service asks for one.
 	Admin flows.Actor
 
@@ -111,7 +115,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := openStore(t, ctx, dir, o)
+	db, dsn, err := openStore(t, ctx, dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +124,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Harness{DB: db, Inbox: &Inbox{}, Keys: keys, Dir: dir, Admin: flows.Actor{Name: "test", Source: "test"}}
+	h := &Harness{DB: db, Inbox: &Inbox{}, Keys: keys, Dir: dir, DSN: dsn, Admin: flows.Actor{Name: "test", Source: "test"}}
 	h.clk = o.Clock
 	if h.clk == nil {
 		start := o.Start
@@ -283,11 +287,14 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 
 // openStore opens the harness's store: a SQLite file in dir, or with
 // SSPR_TEST_STORE=postgres a fresh PostgreSQL database.
-func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, error) {
+func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, string, error) {
 	if os.Getenv("SSPR_TEST_STORE") == "postgres" {
-		return store.OpenPostgres(ctx, devDSN(t), store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+		dsn := devDSN(t)
+		db, err := store.OpenPostgres(ctx, dsn, store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+		return db, dsn, err
 	}
-	return store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
+	db, err := store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
+	return db, "", err
 }
 
 func devDSN(t testing.TB) string {

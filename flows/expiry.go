@@ -29,6 +29,8 @@ func (e PasswordExpiry) Expires() bool { return !e.ExpiresAt.IsZero() }
 // LDAP one). The built-in directory's expiry comes from the policy's
 // password_max_age_days instead.
 type ExpiryReader interface {
+	// PasswordExpiry reads the expiry of a user's password; ErrUnknownUser
+	// for a username the directory does not hold.
 	PasswordExpiry(ctx context.Context, username string) (PasswordExpiry, error)
 }
 

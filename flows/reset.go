@@ -172,7 +172,7 @@ func (s *Service) localUser(ctx context.Context, account string) (store.User, er
 	if ValidateUsername(account) != nil {
 		return store.User{}, ErrUnknownUser
 	}
-	if b, ok := s.dir.(*BuiltinDirectory); ok && b.db == s.db {
+	if s.builtin() {
 		// The built-in directory is sspr's own record: one look-up is both.
 		u, err := store.UserByName(ctx, s.db, account)
 		if errors.Is(err, store.ErrNotFound) {

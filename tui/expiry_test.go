@@ -121,3 +121,23 @@ func TestInsightsShowExpiry(t *testing.T) {
 	d.keys("4")
 	d.see("Expiry 7 within 7 days · 7 within 30 · 1 person no reminder can reach: zed")
 }
+
+// TestPanelEditsExpirySettings: the policy tab reaches the expiry settings
+// at the end of its list in an 80×24 window, refuses a reminder day out of
+// range in one sentence, and saves a maximum age after its what-if line.
+func TestPanelEditsExpirySettings(t *testing.T) {
+	h := newHarness(t)
+	d := panelDriver(t, h, Options{Mode: ModeKiosk})
+	panelEditPolicy(d, policy.KeyExpiryReminderDays, "0")
+	d.see("Expiry reminder days must be a comma list of days from 1 to 90, such as 14,7,3,1.")
+	d.keys("esc")
+	d.see("Expiry reminder days 14,7,3,1")
+
+	panelEditPolicy(d, policy.KeyPasswordMaxAgeDays, "90")
+	d.see("with passwords lasting 90 days, 0 passwords would have expired")
+	d.keys("enter", "y")
+	d.see("Saved: password max age (days) changed from 0 to 90.")
+	if pol, _ := h.Svc.Policy(context.Background()); pol.PasswordMaxAgeDays != 90 {
+		t.Fatalf("max age %d", pol.PasswordMaxAgeDays)
+	}
+}

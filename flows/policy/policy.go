@@ -174,9 +174,9 @@ func Label(key string) string {
 	case KeyPasswordMinStrength:
 		return "password minimum strength"
 	case KeyPasswordMaxAgeDays:
-		return "password maximum age (days)"
+		return "password max age (days)"
 	case KeyExpiryReminderDays:
-		return "expiry reminders (days before)"
+		return "expiry reminder days"
 	}
 	return strings.ReplaceAll(key, "_", " ")
 }

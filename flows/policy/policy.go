@@ -91,6 +91,14 @@ type Policy struct {
 	PasswordMinStrength int
 	// BannedWords are refused inside passwords: trimmed, lower-case, sorted, unique.
 	BannedWords []string
+	// AllowUnlock offers "Unlock my account": the same proofs as a reset
+	// lift a lockout and leave the password as it is.
+	AllowUnlock bool
+	// LockoutThreshold is how many different wrong passwords lock out an
+	// account whose password sspr keeps.
+	LockoutThreshold int
+	// LockoutDuration is how long such a lockout lasts, in whole minutes.
+	LockoutDuration time.Duration
 	// PasswordMaxAgeDays is how long a password in sspr's own store lasts
 	// before it must be changed at the next sign-in; 0 means for ever. A
 	// directory's passwords follow the directory's own maximum age.
@@ -117,6 +125,9 @@ const (
 	KeyPasswordHistory          = "password_history"
 	KeyPasswordMinStrength      = "password_min_strength"
 	KeyBannedWords              = "banned_words"
+	KeyAllowUnlock              = "allow_unlock"
+	KeyLockoutThreshold         = "lockout_threshold"
+	KeyLockoutDuration          = "lockout_duration"
 	KeyPasswordMaxAgeDays       = "password_max_age_days"
 	KeyExpiryReminderDays       = "expiry_reminder_days"
 )
@@ -135,6 +146,10 @@ const (
 	MinBannedWordLength  = 3
 	MaxBannedWordLength  = 64
 	MaxBannedWords       = 500
+	MinLockoutThreshold  = 3
+	MaxLockoutThreshold  = 50
+	MinLockoutDuration   = time.Minute
+	MaxLockoutDuration   = 24 * time.Hour
 	MaxPasswordAgeDays   = 730
 	// MaxReminderDays is the earliest reminder, in days before expiry;
 	// MaxReminders bounds how many a password gets.
@@ -149,6 +164,7 @@ func Keys() []string {
 		KeyQuestionsToRegister, KeyQuestionsToAnswer, KeyRequireRegistration, KeyReconfirmDays,
 		KeyNotifyUsersOnReset, KeyNotifyAdminsOnAdminReset, KeyHelpdeskContact,
 		KeyPasswordMinLength, KeyPasswordHistory, KeyPasswordMinStrength, KeyBannedWords,
+		KeyAllowUnlock, KeyLockoutThreshold, KeyLockoutDuration,
 		KeyPasswordMaxAgeDays, KeyExpiryReminderDays,
 	}
 }
@@ -157,7 +173,7 @@ func Keys() []string {
 // editor can offer a switch instead of a text field.
 func IsBool(key string) bool {
 	switch key {
-	case KeyRequireRegistration, KeyNotifyUsersOnReset, KeyNotifyAdminsOnAdminReset:
+	case KeyRequireRegistration, KeyNotifyUsersOnReset, KeyNotifyAdminsOnAdminReset, KeyAllowUnlock:
 		return true
 	}
 	return false
@@ -197,6 +213,9 @@ func Defaults() Policy {
 		PasswordMinLength:        12,
 		PasswordHistory:          5,
 		PasswordMinStrength:      3,
+		AllowUnlock:              true,
+		LockoutThreshold:         10,
+		LockoutDuration:          15 * time.Minute,
 		ExpiryReminderDays:       []int{14, 7, 3, 1},
 	}
 }
@@ -240,6 +259,12 @@ func (p Policy) Get(key string) string {
 		return strconv.Itoa(p.PasswordMinStrength)
 	case KeyBannedWords:
 		return strings.Join(p.BannedWords, ",")
+	case KeyAllowUnlock:
+		return strconv.FormatBool(p.AllowUnlock)
+	case KeyLockoutThreshold:
+		return strconv.Itoa(p.LockoutThreshold)
+	case KeyLockoutDuration:
+		return DurationText(p.LockoutDuration)
 	case KeyPasswordMaxAgeDays:
 		return strconv.Itoa(p.PasswordMaxAgeDays)
 	case KeyExpiryReminderDays:
@@ -248,14 +273,26 @@ func (p Policy) Get(key string) string {
 	return ""
 }
 
+// DurationText writes a whole number of minutes as a lockout duration is
+// set: "15m", "1h", "1h30m".
+func DurationText(d time.Duration) string {
+	h, m := d/time.Hour, (d%time.Hour)/time.Minute
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
+}
+
 // Set changes one setting from its text form, checking the value on its own;
 // Validate checks the settings against each other. On error p is unchanged.
 func (p *Policy) Set(key, value string) error {
 	if !slices.Contains(Keys(), key) {
-		for _, k := range Keys() {
-			if strings.EqualFold(k, key) {
-				return &policyError{kind: ErrUnknownKey, msg: fmt.Sprintf("unknown policy key %q; did you mean %s?", key, k)}
-			}
+		// A key typed in the wrong case is named, not drowned in the list.
+		if i := slices.IndexFunc(Keys(), func(k string) bool { return strings.EqualFold(k, key) }); i >= 0 {
+			return &policyError{kind: ErrUnknownKey, msg: fmt.Sprintf("unknown policy key %q; did you mean %s?", key, Keys()[i])}
 		}
 		return &policyError{kind: ErrUnknownKey,
 			msg: fmt.Sprintf("unknown policy key %q; known keys: %s", key, strings.Join(Keys(), ", "))}
@@ -318,6 +355,16 @@ func (p *Policy) Set(key, value string) error {
 			return err
 		}
 		p.BannedWords = words
+	case KeyAllowUnlock:
+		return setBool(&p.AllowUnlock, v, "allow unlock")
+	case KeyLockoutThreshold:
+		return setInt(&p.LockoutThreshold, v, name, MinLockoutThreshold, MaxLockoutThreshold)
+	case KeyLockoutDuration:
+		d, err := time.ParseDuration(strings.ToLower(v))
+		if err != nil || d%time.Minute != 0 || d < MinLockoutDuration || d > MaxLockoutDuration {
+			return invalid("lockout duration must be whole minutes from 1m to 24h, such as 15m or 1h30m")
+		}
+		p.LockoutDuration = d
 	case KeyPasswordMaxAgeDays:
 		return setInt(&p.PasswordMaxAgeDays, v, "password maximum age", 0, MaxPasswordAgeDays)
 	case KeyExpiryReminderDays:

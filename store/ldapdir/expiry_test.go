@@ -2,21 +2,9 @@ package ldapdir
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
-	"net"
-	"slices"
-	"sync"
 	"testing"
 	"time"
-
-	ber "github.com/go-asn1-ber/asn1-ber"
 
 	"github.com/sspr-kiosk/sspr/store/ldapdir/slapdtest"
 )
@@ -59,21 +47,16 @@ func TestPasswordExpiryOpenLDAP(t *testing.T) {
 }
 
 // TestPasswordExpiryActiveDirectory reads the expiry the way Active
-// Directory gives it, from a server that answers as AD does: the
-// constructed msDS-UserPasswordExpiryTimeComputed, asked for by name, and
-// pwdLastSet, both FILETIMEs; "never" is the largest value.
+// Directory gives it, from a server that answers as AD does (returning
+// only attributes asked for by name, as AD does for constructed ones):
+// msDS-UserPasswordExpiryTimeComputed and pwdLastSet, both FILETIMEs;
+// "never" is the largest value.
 func TestPasswordExpiryActiveDirectory(t *testing.T) {
 	changed := time.Date(2026, 11, 1, 9, 30, 0, 0, time.UTC)
 	expires := changed.Add(42 * 24 * time.Hour)
-	ad := startFakeAD(t, map[string]map[string]string{
-		"CN=Ann,OU=People,DC=corp,DC=example": {attrADExpiry: FileTime(expires), attrADPwdLastSet: FileTime(changed)},
-	})
-	c, err := New(Config{URL: ad.url, RootCAs: ad.roots, BindDN: "CN=sspr,DC=corp,DC=example", BindPassword: "pw",
-		BaseDN: "DC=corp,DC=example", UserFilter: "(sAMAccountName=%s)", WriteMode: WriteAD, Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
+	ad := newFakeAD(t, "CN=Ann,OU=People,DC=corp,DC=example", map[string][]string{"sAMAccountName": {"ann"},
+		attrADExpiry: {FileTime(expires)}, attrADPwdLastSet: {FileTime(changed)}})
+	c := ad.client(t)
 	ex, err := c.PasswordExpiry(context.Background(), "ann")
 	if err != nil {
 		t.Fatal(err)
@@ -81,15 +64,19 @@ func TestPasswordExpiryActiveDirectory(t *testing.T) {
 	if !ex.ExpiresAt.Equal(expires) || !ex.ChangedAt.Equal(changed) {
 		t.Errorf("expiry %v changed %v; want %v and %v", ex.ExpiresAt, ex.ChangedAt, expires, changed)
 	}
-	if got := ad.requested(); !slices.Equal(got, []string{attrADExpiry, attrADPwdLastSet}) {
-		t.Errorf("attributes asked for: %v", got)
-	}
 
-	ad.set("CN=Ann,OU=People,DC=corp,DC=example", map[string]string{attrADExpiry: "9223372036854775807",
-		attrADPwdLastSet: FileTime(changed)})
+	ad.mu.Lock()
+	ad.entry[attrADExpiry] = []string{"9223372036854775807"}
+	ad.mu.Unlock()
 	ex, err = c.PasswordExpiry(context.Background(), "ann")
-	if err != nil || !ex.ExpiresAt.IsZero() {
-		t.Errorf("never-expiring password: %v, %v; want no expiry", ex.ExpiresAt, err)
+	if err != nil || !ex.ExpiresAt.IsZero() || !ex.ChangedAt.Equal(changed) {
+		t.Errorf("never-expiring password: %+v, %v; want no expiry", ex, err)
+	}
+	if _, err := c.PasswordExpiry(context.Background(), "bob"); !errors.Is(err, ErrNoSuchUser) {
+		t.Errorf("bob: %v; want ErrNoSuchUser", err)
+	}
+	if len(ad.recorded()) != 0 {
+		t.Errorf("reading expiry wrote %v", ad.recorded())
 	}
 }
 
@@ -127,131 +114,4 @@ func FuzzParseFileTime(f *testing.F) {
 			t.Fatalf("%q: %v, written back %v (%v)", s, got, again, err)
 		}
 	})
-}
-
-// fakeAD is an LDAPS server that answers binds and searches the way
-// Active Directory does for the attributes sspr reads: it returns only
-// the attributes asked for by name, constructed ones included.
-type fakeAD struct {
-	url   string
-	roots *x509.CertPool
-
-	mu      sync.Mutex
-	entries map[string]map[string]string
-	asked   []string
-}
-
-func (f *fakeAD) requested() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.asked)
-}
-
-func (f *fakeAD) set(dn string, attrs map[string]string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.entries[dn] = attrs
-}
-
-func startFakeAD(t *testing.T, entries map[string]map[string]string) *fakeAD {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "dc.corp.example"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	roots := x509.NewCertPool()
-	roots.AddCert(cert)
-	l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der},
-		PrivateKey: key}}, MinVersion: tls.VersionTLS12})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeAD{url: "ldaps://" + l.Addr().String(), roots: roots, entries: entries}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { _ = l.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			conn, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() { f.serve(conn) })
-		}
-	})
-	return f
-}
-
-func (f *fakeAD) serve(conn net.Conn) {
-	defer conn.Close()
-	for {
-		p, err := ber.ReadPacket(conn)
-		if err != nil || len(p.Children) < 2 {
-			return
-		}
-		id := p.Children[0].Value
-		op := p.Children[1]
-		switch op.Tag {
-		case 0: // bind
-			_, _ = conn.Write(envelope(id, result(1)).Bytes())
-		case 2: // unbind
-			return
-		case 3: // search
-			var attrs []string
-			if len(op.Children) > 7 {
-				for _, a := range op.Children[7].Children {
-					attrs = append(attrs, a.Data.String())
-				}
-			}
-			f.mu.Lock()
-			f.asked = attrs
-			for dn, values := range f.entries {
-				e := ber.Encode(ber.ClassApplication, ber.TypeConstructed, 4, nil, "entry")
-				e.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, dn, "dn"))
-				list := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "attributes")
-				for _, a := range attrs {
-					v, ok := values[a]
-					if !ok {
-						continue
-					}
-					pa := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "attribute")
-					pa.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, a, "type"))
-					set := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSet, nil, "values")
-					set.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, v, "value"))
-					pa.AppendChild(set)
-					list.AppendChild(pa)
-				}
-				e.AppendChild(list)
-				_, _ = conn.Write(envelope(id, e).Bytes())
-			}
-			f.mu.Unlock()
-			_, _ = conn.Write(envelope(id, result(5)).Bytes())
-		default:
-			return
-		}
-	}
-}
-
-// result is an LDAPResult saying success, under an application tag.
-func result(tag ber.Tag) *ber.Packet {
-	r := ber.Encode(ber.ClassApplication, ber.TypeConstructed, tag, nil, "result")
-	r.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagEnumerated, 0, "resultCode"))
-	r.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", "matchedDN"))
-	r.AppendChild(ber.NewString(ber.ClassUniversal, ber.TypePrimitive, ber.TagOctetString, "", "diagnostic"))
-	return r
-}
-
-func envelope(id any, op *ber.Packet) *ber.Packet {
-	p := ber.Encode(ber.ClassUniversal, ber.TypeConstructed, ber.TagSequence, nil, "message")
-	p.AppendChild(ber.NewInteger(ber.ClassUniversal, ber.TypePrimitive, ber.TagInteger, id, "id"))
-	p.AppendChild(op)
-	return p
 }

@@ -264,6 +264,11 @@ func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabl
 		if !pol.Usable(m, u.IsAdmin) {
 			continue
 		}
+		// An administrator's two are sign-in methods: a method that cannot
+		// sign in to the panel is never one of them.
+		if u.IsAdmin && d.Admin != policy.AdminAlways {
+			continue
+		}
 		// A code nobody can deliver proves nothing (as in Service.usable).
 		if d.SendsCode() && !canSend(m) {
 			continue

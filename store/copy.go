@@ -42,6 +42,7 @@ var copyTables = []copyTable{
 	{name: "memberships"},
 	{name: "policy"},
 	{name: "methods"},
+	{name: "ssh_keys"},
 	{name: "question_answers"},
 	{name: "recovery_codes"},
 	{name: "vouchers"},

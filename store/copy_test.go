@@ -131,6 +131,13 @@ func fillSource(t *testing.T, db *store.DB) {
 				return err
 			}
 		}
+		if err := store.UpsertMethod(ctx, tx, store.Method{UserID: 1, Kind: store.SSHKeyKind, CreatedAt: 42, ConfirmedAt: 43}); err != nil {
+			return err
+		}
+		if err := store.AddSSHKey(ctx, tx, store.SSHKey{UserID: 1, Type: "ssh-ed25519", Bits: 256, Fingerprint: "SHA256:copy",
+			PublicKey: []byte{0, 0, 0, 11, 's', 's', 'h', 0xff}, Comment: "laptop", CreatedAt: 42}, 5); err != nil {
+			return err
+		}
 		if err := store.ReplaceRecoveryCodes(ctx, tx, 1, []string{"rc1", "rc2", "rc3"}, 44); err != nil {
 			return err
 		}

@@ -142,9 +142,11 @@ func (t *insightsTab) view(width int) string {
 		{"Failures", r.Failures, st.Warning, func(d flows.DayActivity) int { return d.Failures }},
 		{"Blocks", r.Blocks, st.Error, func(d flows.DayActivity) int { return d.Blocks }},
 	}
-	// Two rows per chart when the window has room, one otherwise.
+	// Two rows per chart when the window has room for them under what is
+	// above (a title and two rows each, and the line of dates) and the
+	// panel's tab bar and frame, which take four rows; one otherwise.
 	rows := 2
-	if h := t.a.e.bodyHeight; h > 0 && h < 22 {
+	if h := t.a.e.bodyHeight; h > 0 && (h < 22 || lipgloss.Height(b.String())-1+len(series)*3+1 > h-4) {
 		rows = 1
 	}
 	cell := 1

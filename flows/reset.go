@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/hooks"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -283,7 +284,9 @@ func (s *Service) subjectOf(id string) (string, string, error) {
 // CompleteReset sets the new password once the flow has proven enough. The
 // password, its history, the consumption of every proof, the unblock and the
 // audit row are one transaction: a crash leaves the old password or the new
-// one, and each proof is used exactly once.
+// one, and each proof is used exactly once. An error wrapping
+// ErrNotFollowed means the password was set but the organisation's changed
+// program failed (hooks.on_failure: report): the flow is over all the same.
 func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string) error {
 	f, proven, err := s.provenFlow(flowID, flowReset)
 	if err != nil {
@@ -293,11 +296,12 @@ func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string)
 	if err != nil {
 		return fmt.Errorf("reset: %w", err)
 	}
-	if err := s.setPassword(ctx, u, newPassword, "", proven, f.source, audit.EventPasswordReset); err != nil {
+	err = s.setPassword(ctx, u, newPassword, "", proven, f.source, audit.EventPasswordReset)
+	if err != nil && !errors.Is(err, ErrNotFollowed) {
 		return err
 	}
 	s.dropFlow(flowID)
-	return nil
+	return err
 }
 
 // CompleteResetSignedIn sets the new password as CompleteReset does and,
@@ -305,14 +309,17 @@ func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string)
 // they have just proven who they are, often with a helpdesk voucher because
 // they had nothing registered. The session cannot change the password
 // again. SessionInfo.RegistrationDue says whether policy requires the
-// registration; an empty ID means nothing falls short.
+// registration; an empty ID means nothing falls short. As with
+// CompleteReset, an error wrapping ErrNotFollowed comes with a password
+// that was set (and the session, if any).
 func (s *Service) CompleteResetSignedIn(ctx context.Context, flowID, newPassword string) (SessionInfo, error) {
 	f, err := s.getFlow(flowID)
 	if err != nil {
 		return SessionInfo{}, err
 	}
-	if err := s.CompleteReset(ctx, flowID, newPassword); err != nil {
-		return SessionInfo{}, err
+	notFollowed := s.CompleteReset(ctx, flowID, newPassword)
+	if notFollowed != nil && !errors.Is(notFollowed, ErrNotFollowed) {
+		return SessionInfo{}, notFollowed
 	}
 	u, err := store.UserByID(ctx, s.db, f.userID)
 	if err != nil {
@@ -323,12 +330,16 @@ func (s *Service) CompleteResetSignedIn(ctx context.Context, flowID, newPassword
 		return SessionInfo{}, fmt.Errorf("reset: %w", err)
 	}
 	if !st.due && st.canReset {
-		return SessionInfo{}, nil
+		return SessionInfo{}, notFollowed
 	}
 	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
 		source: f.source, created: s.now(), pendingCode: map[policy.Method]pendingContact{}}
 	s.putSession(ses)
-	return s.sessionInfo(ctx, ses)
+	info, err := s.sessionInfo(ctx, ses)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	return info, notFollowed
 }
 
 // setPassword applies the rules and writes the new password, consuming the
@@ -359,6 +370,19 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 			ev = s.markHistory(ev, pol)
 			return &RejectedError{Evaluation: ev}
 		}
+	}
+	kind := hooks.KindChange
+	if event == audit.EventPasswordReset {
+		kind = hooks.KindReset
+	}
+	hookIn := hooks.Input{Username: u.Username, Password: newPassword, Kind: kind}
+	if err := s.hooks.Check(ctx, hookIn); err != nil {
+		var refused *hooks.RefusedError
+		if errors.As(err, &refused) {
+			return &HookRefusedError{Message: refused.Message}
+		}
+		s.faults.Report("password check", err)
+		return fmt.Errorf("set password: %w", ErrCheckUnavailable)
 	}
 	hash, err := s.hasher.Hash(ctx, newPassword)
 	if err != nil {
@@ -414,7 +438,35 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	return nil
+	return s.passwordChangedHook(ctx, hookIn, source)
+}
+
+// passwordChangedHook tells the organisation's program of a password that
+// was set. Its failure is logged; with hooks.on_failure report it is also
+// audited and returned as ErrNotFollowed, so the person hears of it.
+func (s *Service) passwordChangedHook(ctx context.Context, in hooks.Input, source string) error {
+	err := s.hooks.Changed(ctx, in)
+	if err == nil {
+		return nil
+	}
+	s.faults.Report("password changed hook", err)
+	if !s.hookReport {
+		return nil
+	}
+	// The failure is audited and the admins told in one transaction: the
+	// password is set whatever becomes of this.
+	rctx := context.WithoutCancel(ctx)
+	if aerr := s.db.WithTx(rctx, func(tx *store.Tx) error {
+		if err := s.record(rctx, tx, audit.Entry{Event: audit.EventHookFailed, Actor: "system", Target: in.Username,
+			Source: source, Outcome: audit.OutcomeFailed, Detail: err.Error()}); err != nil {
+			return err
+		}
+		return s.emailAdmins(rctx, tx, 0, "hook_failed", map[string]any{"User": in.Username,
+			"Time": s.now().UTC().Format(time.RFC1123), "Source": source, "Reason": err.Error()})
+	}); aerr != nil {
+		s.faults.Report("password changed hook", aerr)
+	}
+	return fmt.Errorf("set password: %w", ErrNotFollowed)
 }
 
 // consumeProof marks a proof used inside the password transaction.

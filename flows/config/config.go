@@ -62,6 +62,11 @@ type Config struct {
 	Insights Insights `yaml:"insights"`
 	UI       UI       `yaml:"ui"`
 	Vouchers Vouchers `yaml:"vouchers"`
+	// Webhooks receive signed events; given as a YAML list, also in
+	// SSPR_WEBHOOKS (a flow list: [{name: siem, url: ..., events: [...]}]).
+	Webhooks []Webhook `env:"WEBHOOKS" yaml:"webhooks"`
+	Hooks    Hooks     `yaml:"hooks"`
+	Metrics  Metrics   `yaml:"metrics"`
 }
 
 // DB configures the store.
@@ -301,6 +306,7 @@ func Default() Config {
 		Insights: Insights{CostPerCall: 25.0, Currency: "USD"},
 		UI:       UI{KioskLocation: "the helpdesk counter"},
 		Vouchers: Vouchers{Lifetime: DefaultVoucherLifetime},
+		Hooks:    Hooks{Timeout: 10 * time.Second, OnFailure: HookFailureIgnore},
 	}
 }
 
@@ -337,6 +343,7 @@ func Load(dataDir string, environ []string) (Config, error) {
 	if err := applyEnv(&cfg, env); err != nil {
 		return Config{}, err
 	}
+	cfg.resolveWebhookSecrets(env)
 	// The folder was settled before the file could be read from it.
 	cfg.DataDir = dataDir
 	if err := cfg.Validate(); err != nil {
@@ -515,6 +522,7 @@ func (c Config) Validate() error {
 		},
 		func() error { return shortText("ui.kiosk_location", c.UI.KioskLocation) },
 		func() error { return shortText("ssh.public_command", c.SSH.PublicCommand) },
+		c.validateEvents,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

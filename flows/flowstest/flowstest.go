@@ -24,9 +24,11 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/hooks"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/flows/webhook"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -74,6 +76,12 @@ type Options struct {
 	// Faults, when set, hears of the store's, the dispatcher's and the
 	// flows' failures, wired as sspr wires its server log.
 	Faults *flows.Faults
+	// Webhooks and WebhookOptions are the service's receivers of events.
+	Webhooks       []webhook.Endpoint
+	WebhookOptions webhook.Options
+	// Hooks and HookReport are the password check and changed programs.
+	Hooks      *hooks.Runner
+	HookReport bool
 	// DSN, when set, is a PostgreSQL database to use as the store instead
 	// of a new one: a store another harness copied there, say.
 	DSN string
@@ -163,7 +171,8 @@ func New(t testing.TB, opts ...Options) *Harness {
 		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
 		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
 		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile), KioskLocation: o.KioskLocation,
-		PortalCommand: o.PortalCommand})
+		PortalCommand: o.PortalCommand, Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions,
+		Hooks: o.Hooks, HookReport: o.HookReport})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,4 +340,15 @@ func devDSN(t testing.TB) string {
 	u, _ := url.Parse(admin)
 	u.Path = "/" + name
 	return u.String()
+}
+
+// HookScript writes an executable shell script with body, for a password
+// hook (hooks.New) to run, and returns its absolute path.
+func HookScript(t testing.TB, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "hook.sh")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

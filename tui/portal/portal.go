@@ -61,6 +61,10 @@ type Options struct {
 	Banner string
 	// Logger records sessions and refusals; nil logs nothing.
 	Logger *log.Logger
+	// OnRefuse hears the reason of every connection or session turned
+	// away (one of a few fixed phrases), for operators' metrics; nil
+	// drops them.
+	OnRefuse func(reason string)
 	// Clock tells the refusal log the time (it logs an address at most
 	// once a minute); nil is the real clock.
 	Clock clock.Clock
@@ -128,6 +132,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, theme: styles.NewTheme(), live: map[*tuiSession]struct{}{}, perConn: map[string]int{},
 		addrs: map[string]*addrPlaces{}, refusals: newRefusalLog(opts.Logger, opts.Clock),
 		reclaim: &reclaimer{delay: reclaimDelay, minRests: reclaimMinRests, free: debug.FreeOSMemory}}
+	s.refusals.onRefuse = opts.OnRefuse
 	limiter := ratelimiter.NewRateLimiter(rate.Limit(opts.RatePerSecond), opts.RateBurst, 10_000)
 	srv, err := wish.NewServer(
 		wish.WithAddress(opts.SSH.Listen),

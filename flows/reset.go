@@ -211,7 +211,7 @@ func (s *Service) lookUp(ctx context.Context, account string) (store.User, []str
 	if ValidateUsername(account) != nil {
 		return store.User{}, nil, ErrUnknownUser
 	}
-	if b, ok := s.dir.(*BuiltinDirectory); ok && b.db == s.db {
+	if s.builtin() {
 		// The built-in directory is sspr's own record: one look-up is both.
 		u, err := store.UserByName(ctx, s.db, account)
 		if errors.Is(err, store.ErrNotFound) {

@@ -179,6 +179,12 @@ type Deps struct {
 	// the dispatcher and an LDAP directory the same one (Faults.Hook,
 	// LDAPOptions.Faults), so that one cause is one line a minute.
 	Faults *Faults
+	// KioskLocation says where the walk-up kiosk is (ui.kiosk_location) and
+	// PortalCommand how to reach the SSH portal (ssh.public_command), for
+	// messages that tell people how to change their password; empty ones
+	// are left out.
+	KioskLocation string
+	PortalCommand string
 	// AuditCheckpoint is the path of the audit checkpoint, beside the key
 	// file (audit.CheckpointFile in the data folder). Empty leaves the log
 	// without its anchor outside the database: for tests only.
@@ -215,6 +221,9 @@ type Service struct {
 	faults   *Faults
 	// voucherLife is how long a new helpdesk voucher stays valid.
 	voucherLife time.Duration
+	// kioskLocation and portalCommand are Deps.KioskLocation and
+	// Deps.PortalCommand.
+	kioskLocation, portalCommand string
 
 	// deliveries holds a place for each code being delivered behind the
 	// screen; behind waits for them, and for the typical account's shape
@@ -261,6 +270,7 @@ func New(d Deps) (*Service, error) {
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
 		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Organisation, faults: d.Faults,
 		audit: chain, checkpoint: d.AuditCheckpoint, hooks: d.Hooks, hookReport: d.HookReport, onRecord: d.OnRecord,
+		kioskLocation: d.KioskLocation, portalCommand: d.PortalCommand,
 		flows: newFlows(), sessions: newSessions(), deliveries: make(chan struct{}, maxDeliveriesBehind),
 	}
 	if s.dir == nil {

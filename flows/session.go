@@ -37,6 +37,9 @@ type session struct {
 	pendingCode   map[policy.Method]pendingContact
 	pendingTOTP   string
 	currentPasswd bool // signed in with the current password (change allowed)
+	// dirExpiry is the directory's expiry of the password, read at sign-in
+	// (a directory is not asked again at every look at the session).
+	dirExpiry PasswordExpiry
 }
 
 type pendingContact struct {
@@ -58,6 +61,16 @@ type SessionInfo struct {
 	RegistrationDue bool
 	// DueReason says why, in a sentence.
 	DueReason string
+	// PasswordExpiresAt is when the password expires; zero when it never
+	// does or the directory does not say.
+	PasswordExpiresAt time.Time
+	// PasswordExpired is set for a password in sspr's own store past
+	// password_max_age_days: it must be changed first, like a temporary one.
+	// (A directory refuses an expired password at sign-in.)
+	PasswordExpired bool
+	// ExpirySoon is set within the reminder window (the longest of
+	// expiry_reminder_days), when the screens offer a change.
+	ExpirySoon bool
 }
 
 // SignIn checks a username and current password, for "change password" and
@@ -89,6 +102,9 @@ func (s *Service) SignIn(ctx context.Context, username, pw, source string) (Sess
 	}
 	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
 		source: source, created: s.now(), pendingCode: map[policy.Method]pendingContact{}, currentPasswd: true}
+	if !s.builtin() {
+		ses.dirExpiry = s.directoryExpiry(ctx, u.Username)
+	}
 	s.putSession(ses)
 	if err := s.recordAlone(ctx, audit.Entry{Event: audit.EventSignIn, Actor: u.Username, Target: u.Username, Source: source}); err != nil {
 		return SessionInfo{}, err
@@ -171,7 +187,38 @@ func (s *Service) sessionInfo(ctx context.Context, ses *session) (SessionInfo, e
 		return SessionInfo{}, err
 	}
 	info.RegistrationDue, info.DueReason = st.due, st.reason
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	s.mu.Lock()
+	ex := ses.dirExpiry
+	s.mu.Unlock()
+	if s.builtin() {
+		ex = localExpiry(pol, u.PasswordHash != "", u.PasswordChangedAt, u.CreatedAt)
+	}
+	if ex.Expires() {
+		now := s.now()
+		info.PasswordExpiresAt = ex.ExpiresAt
+		info.PasswordExpired = s.builtin() && !now.Before(ex.ExpiresAt)
+		info.ExpirySoon = !info.PasswordExpired && ex.ExpiresAt.Sub(now) <= pol.ReminderWindow()
+	}
 	return info, nil
+}
+
+// directoryExpiry reads the directory's expiry of a password for a session.
+// It only informs (a reminder on screen), so a directory that cannot say
+// gives no expiry instead of refusing the sign-in.
+func (s *Service) directoryExpiry(ctx context.Context, username string) PasswordExpiry {
+	r, ok := s.dir.(ExpiryReader)
+	if !ok {
+		return PasswordExpiry{}
+	}
+	ex, err := r.PasswordExpiry(ctx, username)
+	if err != nil {
+		return PasswordExpiry{}
+	}
+	return ex
 }
 
 type regState struct {
@@ -262,7 +309,13 @@ func (s *Service) ChangePassword(ctx context.Context, sessionID, oldPassword, ne
 	if err != nil {
 		return fmt.Errorf("change password: %w", err)
 	}
-	return s.setPassword(ctx, u, newPassword, oldPassword, nil, ses.source, audit.EventPasswordChanged)
+	if err := s.setPassword(ctx, u, newPassword, oldPassword, nil, ses.source, audit.EventPasswordChanged); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ses.dirExpiry = PasswordExpiry{}
+	s.mu.Unlock()
+	return nil
 }
 
 // markHistory adds an unmet history rule to an evaluation.
@@ -337,17 +390,27 @@ func (s *Service) emailAdmins(ctx context.Context, h store.Handler, except int64
 // contactsOf lists where a person gets notifications: verified email first,
 // then the directory's email; a verified phone as well.
 func (s *Service) contactsOf(ctx context.Context, h store.Handler, u store.User) [][2]string {
-	var out [][2]string
 	methods, _ := store.MethodsOf(ctx, h, u.ID)
+	kinds := make([][2]string, len(methods))
+	for i, m := range methods {
+		kinds[i] = [2]string{m.Kind, m.Destination}
+	}
+	return contactsFrom(kinds, u.Email)
+}
+
+// contactsFrom is the rule of contactsOf over registered methods given as
+// kind and destination, and the directory's email.
+func contactsFrom(methods [][2]string, email string) [][2]string {
+	var out [][2]string
 	haveEmail := false
 	for _, m := range methods {
-		if ch := policy.Method(m.Kind).Describe().Channel; ch != policy.ChannelNone {
-			out = append(out, [2]string{string(ch), m.Destination})
+		if ch := policy.Method(m[0]).Describe().Channel; ch != policy.ChannelNone {
+			out = append(out, [2]string{string(ch), m[1]})
 			haveEmail = haveEmail || ch == policy.ChannelEmail
 		}
 	}
-	if !haveEmail && u.Email != "" {
-		out = append(out, [2]string{"email", u.Email})
+	if !haveEmail && email != "" {
+		out = append(out, [2]string{"email", email})
 	}
 	return out
 }

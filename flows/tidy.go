@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -18,6 +19,10 @@ const (
 	// keepOutbox is how long a sent or failed message stays: a day to look
 	// into a delivery problem, no longer, since it may hold a code.
 	keepOutbox = 24 * time.Hour
+	// keepExpiryReminders outlasts the earliest reminder: a reminder sent
+	// longer ago than that was for a password that has expired since, which
+	// gets no more reminders.
+	keepExpiryReminders = (policy.MaxReminderDays + 1) * 24 * time.Hour
 )
 
 // Tidy deletes what no rule needs any more: throttle events older than any
@@ -39,6 +44,9 @@ func (s *Service) Tidy(ctx context.Context) error {
 			return fmt.Errorf("tidy: %w", err)
 		}
 		if err := store.PurgeOutbox(ctx, tx, now.Add(-keepOutbox).Unix()); err != nil {
+			return fmt.Errorf("tidy: %w", err)
+		}
+		if err := store.PurgeExpiryReminders(ctx, tx, now.Add(-keepExpiryReminders).Unix()); err != nil {
 			return fmt.Errorf("tidy: %w", err)
 		}
 		return nil

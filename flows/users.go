@@ -25,6 +25,10 @@ type NewUser struct {
 	// Password is set when given; otherwise a temporary one is made that must
 	// be changed at first use.
 	Password string
+	// PasswordSetAt is when Password was set, for a password carried over
+	// from elsewhere whose age password_max_age_days should count from
+	// then; zero, or a time to come, means now.
+	PasswordSetAt time.Time
 }
 
 // validate normalises and checks every field, naming the first bad one.
@@ -85,9 +89,13 @@ func (s *Service) AddUser(ctx context.Context, actor Actor, n NewUser) (string, 
 		return "", fmt.Errorf("add user: %w", err)
 	}
 	now := s.now().Unix()
+	setAt := now
+	if !temporary && !n.PasswordSetAt.IsZero() {
+		setAt = min(n.PasswordSetAt.Unix(), now)
+	}
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
 		u := store.User{Username: n.Username, DisplayName: n.DisplayName, Email: n.Email, Phone: n.Phone, IsAdmin: n.Admin,
-			PasswordHash: hash, MustChange: temporary, PasswordChangedAt: now, CreatedAt: now, UpdatedAt: now}
+			PasswordHash: hash, MustChange: temporary, PasswordChangedAt: setAt, CreatedAt: now, UpdatedAt: now}
 		if err := store.CreateUser(ctx, tx, &u); err != nil {
 			if errors.Is(err, store.ErrDuplicate) {
 				return fmt.Errorf("user %q: %w", n.Username, ErrExists)

@@ -321,8 +321,64 @@ func (s *Service) PolicyWhatIf(ctx context.Context, key, value string) (string, 
 		return fmt.Sprintf("accounts whose password sspr keeps lock for %s after %s; the directory's own lockout "+
 			"applies to directory accounts", durationWords(next.LockoutDuration),
 			count(next.LockoutThreshold, "different wrong password")), nil
+	case policy.KeyPasswordMaxAgeDays:
+		return s.maxAgeWhatIf(ctx, cur, next)
+	case policy.KeyExpiryReminderDays:
+		if len(next.ExpiryReminderDays) == 0 {
+			return "no password expiry reminders will be sent, and the kiosk will not offer a change before expiry", nil
+		}
+		days := make([]string, len(next.ExpiryReminderDays))
+		for i, d := range next.ExpiryReminderDays {
+			days[i] = strconv.Itoa(d)
+		}
+		return fmt.Sprintf("reminders go out %s days before a password expires, each once per password",
+			listWords(days)), nil
 	}
 	return "applies to passwords set from now on; current passwords stay valid until they are next changed", nil
+}
+
+// maxAgeWhatIf says how many of sspr's own passwords a maximum age would
+// expire at once, and how many it would bring within the reminder window.
+func (s *Service) maxAgeWhatIf(ctx context.Context, cur, next policy.Policy) (string, error) {
+	if !s.builtin() {
+		return "applies to passwords kept by sspr only; the directory's passwords expire as its own policy says", nil
+	}
+	counts := func(p policy.Policy) (expired, soon int, err error) {
+		now := s.now()
+		_, err = s.scanExpiries(ctx, p, func(a expiryAccount) error {
+			left := a.expiry.ExpiresAt.Sub(now)
+			switch {
+			case left <= 0:
+				expired++
+			case left <= p.ReminderWindow():
+				soon++
+			}
+			return nil
+		})
+		return expired, soon, err
+	}
+	expired, soon, err := counts(next)
+	if err != nil {
+		return "", fmt.Errorf("what if: %w", err)
+	}
+	wasExpired, wasSoon, err := counts(cur)
+	if err != nil {
+		return "", fmt.Errorf("what if: %w", err)
+	}
+	if next.PasswordMaxAgeDays == 0 {
+		return fmt.Sprintf("passwords never expire; %s expired now would work again", count(wasExpired, "password")), nil
+	}
+	return fmt.Sprintf("with passwords lasting %s, %s would have expired, to be changed at the next sign-in, and %s "+
+		"more would expire within the reminder window (now %s and %s)", count(next.PasswordMaxAgeDays, "day"),
+		count(expired, "password"), thousands(soon), thousands(wasExpired), thousands(wasSoon)), nil
+}
+
+// listWords joins words for a sentence: "14, 7, 3 and 1".
+func listWords(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 // MethodList names methods for a sentence: "email, sms and authenticator".
@@ -331,10 +387,7 @@ func MethodList(ms []policy.Method) string {
 	for i, m := range ms {
 		names[i] = strings.ReplaceAll(string(m), "_", " ")
 	}
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	return listWords(names)
 }
 
 // count writes "1 member" or "1,204 members".

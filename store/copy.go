@@ -52,6 +52,7 @@ var copyTables = []copyTable{
 	{name: "password_history"},
 	{name: "lockouts"},
 	{name: "lockout_passwords"},
+	{name: "expiry_reminders"},
 	{name: "audit"},
 	// Migration 0003 gives an empty log its head, so that writers have a
 	// row to serialise on.

@@ -76,7 +76,8 @@ const sourceKey = "fingerprint-of-the-source-key"
 // an email method each and a membership, one user with every other method
 // (an authenticator secret, recovery codes, questions), vouchers,
 // challenges (one on the decoy path, without a user), throttle events, a
-// block, password history, a lockout with its wrong passwords, policy, the
+// block, password history, a lockout with its wrong passwords, an expiry
+// reminder sent, policy, the
 // key's fingerprint, outbox messages, and an audit log of one row per user
 // with its head.
 func fillSource(t *testing.T, db *store.DB) {
@@ -179,6 +180,10 @@ func fillSource(t *testing.T, db *store.DB) {
 			}
 		}
 		if _, err := store.LockOut(ctx, tx, 3, 74, 75); err != nil {
+			return err
+		}
+		if _, err := store.RecordExpiryReminder(ctx, tx, store.ExpiryReminderKey{UserID: 4, PasswordChangedAt: 20, Days: 7},
+			76); err != nil {
 			return err
 		}
 		if err := store.SetPolicyValue(ctx, tx, "reconfirm_days", "30", 71); err != nil {

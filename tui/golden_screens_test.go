@@ -198,6 +198,8 @@ func pinnedScreens() []pinnedScreen {
 		}},
 		{name: "new password", want: (*newPassword)(nil), by: "TestGoldenREADME/new_password"},
 		{name: "new password rules unmet", want: (*newPassword)(nil), by: "TestGoldenNewPasswordRefused/80x24"},
+		{name: "new password expired", want: (*newPassword)(nil), by: "TestExpiredPasswordForcesChange"},
+		{name: "expiry prompt", want: (*expiryPrompt)(nil), by: "TestExpiryBannerAfterSignIn"},
 		{name: "new password leave question", want: (*newPassword)(nil), by: "TestNewPasswordEscAsks"},
 		{name: "done", want: (*done)(nil), by: "TestDoneShowsHelpdesk"},
 		{name: "done registration follows", want: (*done)(nil), by: "TestRegistrationAfterVoucherReset"},

@@ -22,6 +22,9 @@ type passwordTarget struct {
 	// temporary says the person signed in with a temporary password, which
 	// is why they are asked for a new one before anything else.
 	temporary bool
+	// expired says the password they signed in with has expired
+	// (password_max_age_days), which is why they must choose a new one.
+	expired bool
 	// next opens after "done" instead of the welcome screen (forced
 	// registration after a change); nextWhy says why, when it is due.
 	next    func() screen
@@ -252,6 +255,9 @@ func (s *newPassword) view(width int) string {
 	if s.t.temporary {
 		intro = wrap(st.Body.Render("You signed in with a temporary password, so choose your own password "+
 			"now. The temporary one stops working once you do."), width) + "\n\n"
+	}
+	if s.t.expired {
+		intro = wrap(st.Body.Render("Your password has expired, so choose a new one now to go on."), width) + "\n\n"
 	}
 	fieldW := min(40, max(width-4, 8))
 	label := func(text string, focused bool) string {

@@ -24,6 +24,8 @@ const insightsDays = 30
 type insightsTab struct {
 	a      *panelAccess
 	report *flows.Activity
+	// expiry is the password expiry overview; nil when it could not be read.
+	expiry *flows.ExpiryOverview
 	err    string
 	req    request
 }
@@ -38,6 +40,7 @@ func (t *insightsTab) close()        {}
 type insightsMsg struct {
 	seq    int
 	report flows.Activity
+	expiry *flows.ExpiryOverview
 	err    error
 }
 
@@ -45,7 +48,13 @@ func (t *insightsTab) open() tea.Cmd {
 	seq, e := t.req.next(t.a.e), t.a.e
 	return t.a.do(func(flows.Actor) tea.Msg {
 		r, err := e.svc.ActivityReport(e.ctx, insightsDays, e.costPerCall, e.currency)
-		return insightsMsg{seq: seq, report: r, err: err}
+		msg := insightsMsg{seq: seq, report: r, err: err}
+		// The expiry line is left out when the directory cannot say; the
+		// rest of the insights stand.
+		if ov, err := e.svc.ExpiryOverview(e.ctx); err == nil {
+			msg.expiry = &ov
+		}
+		return msg
 	})
 }
 
@@ -66,7 +75,7 @@ func (t *insightsTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		r := msg.report
-		t.report, t.err = &r, ""
+		t.report, t.expiry, t.err = &r, msg.expiry, ""
 	case tea.KeyPressMsg:
 		if key.Matches(msg, t.a.e.keys.Select) {
 			return t.open()
@@ -115,7 +124,11 @@ func (t *insightsTab) view(width int) string {
 	if r.CostPerCall > 0 {
 		saved += fmt.Sprintf(" × %s = %s", money(r.CostPerCall, r.Currency), money(r.EstimatedSaved, r.Currency))
 	}
-	b.WriteString(label("Saved") + components.WrapHanging(st.Body.Render(saved), width, 10) + "\n\n")
+	b.WriteString(label("Saved") + components.WrapHanging(st.Body.Render(saved), width, 10) + "\n")
+	if t.expiry != nil {
+		b.WriteString(label("Expiry") + components.WrapHanging(expiryLine(*t.expiry, st.Body, st.Warning), width, 10) + "\n")
+	}
+	b.WriteString("\n")
 
 	// Activity per day.
 	series := []struct {
@@ -129,9 +142,11 @@ func (t *insightsTab) view(width int) string {
 		{"Failures", r.Failures, st.Warning, func(d flows.DayActivity) int { return d.Failures }},
 		{"Blocks", r.Blocks, st.Error, func(d flows.DayActivity) int { return d.Blocks }},
 	}
-	// Two rows per chart when the window has room, one otherwise.
+	// Two rows per chart when the window has room for them under what is
+	// above (a title and two rows each, and the line of dates) and the
+	// panel's tab bar and frame, which take four rows; one otherwise.
 	rows := 2
-	if h := t.a.e.bodyHeight; h > 0 && h < 22 {
+	if h := t.a.e.bodyHeight; h > 0 && (h < 22 || lipgloss.Height(b.String())-1+len(series)*3+1 > h-4) {
 		rows = 1
 	}
 	cell := 1
@@ -157,6 +172,32 @@ func (t *insightsTab) view(width int) string {
 		}
 	}
 	return b.String()
+}
+
+// expiryLine says how many passwords expire soon and who no reminder can
+// reach, the names sanitised.
+func expiryLine(ov flows.ExpiryOverview, body, warn lipgloss.Style) string {
+	if !ov.Expires {
+		return body.Render("passwords don't expire (password_max_age_days is 0)")
+	}
+	line := body.Render(fmt.Sprintf("%s within 7 days · %s within 30", panelThousands(ov.Next7),
+		panelThousands(ov.Next30)))
+	if ov.Expired > 0 {
+		line += body.Render(fmt.Sprintf(" · %s expired", panelThousands(ov.Expired)))
+	}
+	if ov.Unreachable > 0 {
+		names := make([]string, len(ov.UnreachableNames))
+		for i, n := range ov.UnreachableNames {
+			names[i] = sanitize.String(n)
+		}
+		more := ""
+		if ov.Unreachable > len(names) {
+			more = "…"
+		}
+		line += warn.Render(fmt.Sprintf(" · %s no reminder can reach: %s%s",
+			counted(ov.Unreachable, "person", "people"), strings.Join(names, ", "), more))
+	}
+	return line
 }
 
 // barEighths are the glyphs of a bar cell from empty to full, in eighths.

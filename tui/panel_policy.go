@@ -34,9 +34,13 @@ type policyTab struct {
 	pol    policy.Policy
 	loaded bool
 	cursor int
-	note   string
-	err    string
-	req    request
+	// top is the first setting shown when the window is too short for all:
+	// the list moves only as far as the cursor needs, so the settings
+	// around it stay where they were.
+	top  int
+	note string
+	err  string
+	req  request
 
 	// The editor, while a setting is being changed.
 	editing bool
@@ -434,7 +438,8 @@ func (t *policyTab) view(width int) string {
 	if h := t.a.e.bodyHeight - 6 - extra; h >= 3 && h < rows {
 		rows = h
 	}
-	first := min(max(t.cursor-rows/2, 0), len(keys)-rows)
+	t.top = min(max(t.top, t.cursor-rows+1), t.cursor, len(keys)-rows)
+	first := max(t.top, 0)
 	for i := first; i < first+rows; i++ {
 		k := keys[i]
 		label := panelCapital(policy.Label(k))

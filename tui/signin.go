@@ -136,8 +136,9 @@ func (s *signIn) submit() tea.Cmd {
 	}
 }
 
-// next opens what the sign-in was for. A temporary password is changed
-// first; registration, when due, follows.
+// next opens what the sign-in was for. A temporary or expired password is
+// changed first; one expiring soon is offered a change; registration, when
+// due, follows.
 func (s *signIn) next(msg signedInMsg) tea.Cmd {
 	e := s.e
 	if s.purpose == purposeAdmin {
@@ -150,8 +151,9 @@ func (s *signIn) next(msg signedInMsg) tea.Cmd {
 	s.close()
 	overview := func() screen { return newOverview(e, info.ID) }
 	switch {
-	case s.purpose == purposeChange || info.MustChange:
-		t := passwordTarget{sessionID: info.ID, oldPassword: old, temporary: info.MustChange}
+	case s.purpose == purposeChange || info.MustChange || info.PasswordExpired:
+		t := passwordTarget{sessionID: info.ID, oldPassword: old, temporary: info.MustChange,
+			expired: info.PasswordExpired && !info.MustChange}
 		if s.purpose == purposeInfo || info.RegistrationDue {
 			t.next = overview
 		}
@@ -159,6 +161,8 @@ func (s *signIn) next(msg signedInMsg) tea.Cmd {
 			t.nextWhy = requiredWhy(info)
 		}
 		return replaceJourney(newNewPassword(e, t))
+	case info.ExpirySoon:
+		return replaceJourney(newExpiryPrompt(e, info, old))
 	}
 	return replaceJourney(overview())
 }

@@ -125,6 +125,7 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
 		Dispatcher: d, Directory: dir, Faults: faults, Organisation: cfg.UI.Organisation,
 		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile),
+		KioskLocation: cfg.UI.KioskLocation, PortalCommand: cfg.SSH.PublicCommand,
 		Webhooks: endpoints, WebhookOptions: webhook.Options{OnError: faults.Hook("webhooks"), OnAttempt: m.WebhookAttempt},
 		OnRecord:   m.Event,
 		Hooks:      hooks.New(cfg.Hooks.PasswordCheck, cfg.Hooks.PasswordChanged, cfg.Hooks.Timeout),
@@ -253,8 +254,9 @@ const tidyEvery = time.Hour
 const anchorEvery = time.Minute
 
 // startWorkers runs, until ctx ends, what a long-running sspr does beside
-// its screens: the notification dispatcher, the webhook sender, tidying now and every
-// tidyEvery, and the audit anchor now and every anchorEvery. logger hears
+// its screens: the notification dispatcher, the webhook sender, tidying now
+// and every tidyEvery, password expiry reminders now and every remindEvery,
+// and the audit anchor now and every anchorEvery. logger hears
 // of failures and of the audit head; nil keeps quiet, for a terminal that
 // shows the TUI and has nowhere to say it. The returned stop ends them and
 // returns once all have returned: the dispatcher has handed back a message
@@ -283,6 +285,11 @@ func (a *app) startWorkers(ctx context.Context, logger *log.Logger) (stop func()
 			case <-t.C:
 			}
 		}
+	})
+	wg.Go(func() {
+		t := time.NewTicker(remindEvery)
+		defer t.Stop()
+		remindLoop(ctx, a.svc, t.C, logger)
 	})
 	wg.Go(func() {
 		t := time.NewTicker(anchorEvery)

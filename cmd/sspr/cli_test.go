@@ -942,7 +942,8 @@ func TestPolicyShow(t *testing.T) {
 		"questions_to_answer": "3", "require_registration": "true", "reconfirm_days": "180",
 		"notify_users_on_reset": "true", "notify_admins_on_admin_reset": "true", "helpdesk_contact": "",
 		"password_min_length": "12", "password_history": "5", "password_min_strength": "3", "banned_words": "",
-		"allow_unlock": "true", "lockout_threshold": "10", "lockout_duration": "15m"}
+		"allow_unlock": "true", "lockout_threshold": "10", "lockout_duration": "15m",
+		"password_max_age_days": "0", "expiry_reminder_days": "14,7,3,1"}
 	if fmt.Sprint(p) != fmt.Sprint(want) {
 		t.Fatalf("policy show --format json:\n got %v\nwant %v", p, want)
 	}
@@ -1019,7 +1020,15 @@ func TestPolicySet(t *testing.T) {
 		t.Run(tc.key+"="+tc.value[:min(len(tc.value), 20)], func(t *testing.T) {
 			r := f.run("policy", "set", tc.key, tc.value)
 			expectFailure(t, r, "set policy: "+tc.want)
-			if len(r.stderr) > 400 {
+			// The unknown key's message lists every key, and grows with
+			// them: it must be that list and nothing more. Any other
+			// message stays short, whatever the value typed.
+			if strings.Contains(tc.want, "known keys:") {
+				if want := `sspr: set policy: unknown policy key "nope"; known keys: ` +
+					strings.Join(policy.Keys(), ", ") + "\n"; r.stderr != want {
+					t.Errorf("message %q, want %q", r.stderr, want)
+				}
+			} else if len(r.stderr) > 400 {
 				t.Errorf("a %d-byte message", len(r.stderr))
 			}
 		})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -29,7 +30,14 @@ type demoUser struct {
 	name, display, email, phone string
 	admin                       bool
 	methods                     map[policy.Method]string
+	// passwordAge is how long ago the password was set, under the demo's
+	// demoMaxAgeDays: a password about to expire.
+	passwordAge time.Duration
 }
+
+// demoMaxAgeDays is the demo's password_max_age_days, so that fiona's
+// password is about to expire while everyone else's is new.
+const demoMaxAgeDays = 90
 
 func demoUsers() []demoUser {
 	return []demoUser{
@@ -44,6 +52,9 @@ func demoUsers() []demoUser {
 		{name: "erin", display: "Erin Example", email: "erin@example.com", phone: "+15551230005"},
 		{name: "frank", display: "Frank Example", email: "frank@example.com", phone: "+15551230006",
 			methods: map[policy.Method]string{policy.Email: "frank@example.com"}},
+		{name: "fiona", display: "Fiona Example", email: "fiona@example.com", phone: "+15551230007",
+			methods:     map[policy.Method]string{policy.Email: "fiona@example.com"},
+			passwordAge: (demoMaxAgeDays-3)*24*time.Hour + time.Hour},
 		{name: "admin", display: "Ada Admin", email: "admin@example.com", phone: "+15551230009", admin: true,
 			methods: map[policy.Method]string{policy.Email: "admin@example.com", policy.Authenticator: demoTOTPSecret}},
 	}
@@ -52,15 +63,23 @@ func demoUsers() []demoUser {
 // seedDemo fills a fresh store with the demo accounts: alice has email only,
 // bob an authenticator, carol email and text, dave is blocked after five
 // wrong passwords, erin has registered nothing, frank is locked out after
-// ten wrong passwords, and admin is an administrator with two methods.
+// ten wrong passwords, fiona's password expires in 3 days, and admin is an
+// administrator with two methods.
 func seedDemo(ctx context.Context, a *app) error {
 	actor := flows.Actor{Name: "demo", Source: "demo"}
 	if _, err := a.svc.SetPolicy(ctx, actor, "helpdesk_contact", "helpdesk@example.com"); err != nil {
 		return fmt.Errorf("seed demo: %w", err)
 	}
+	if _, err := a.svc.SetPolicy(ctx, actor, policy.KeyPasswordMaxAgeDays, fmt.Sprint(demoMaxAgeDays)); err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
 	for _, u := range demoUsers() {
-		if _, err := a.svc.AddUser(ctx, actor, flows.NewUser{Username: u.name, DisplayName: u.display, Email: u.email,
-			Phone: u.phone, Admin: u.admin, Password: demoPassword}); err != nil {
+		n := flows.NewUser{Username: u.name, DisplayName: u.display, Email: u.email, Phone: u.phone, Admin: u.admin,
+			Password: demoPassword}
+		if u.passwordAge > 0 {
+			n.PasswordSetAt = time.Now().Add(-u.passwordAge)
+		}
+		if _, err := a.svc.AddUser(ctx, actor, n); err != nil {
 			return fmt.Errorf("seed demo: %w", err)
 		}
 		for _, m := range policy.AllMethods() {

@@ -69,5 +69,6 @@ func ldapClient(cfg config.Config, clk clock.Clock) (*ldapdir.Client, error) {
 		AttrMobile: l.AttrMobile, AttrMemberOf: l.AttrMemberOf, AttrSSHKeys: l.AttrSSHKeys,
 		GroupBaseDN: l.GroupBaseDN, GroupFilter: l.GroupFilter, AttrGroupMember: l.AttrGroupMember,
 		WriteMode: ldapdir.WriteMode(l.WriteMode), Timeout: l.Timeout, PoolSize: l.PoolSize, Clock: clk,
+		PasswordPolicyDN: l.PasswordPolicyDN,
 	})
 }

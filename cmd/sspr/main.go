@@ -76,6 +76,7 @@ func newRoot() *cobra.Command {
 		newUserCmd(opts), newGroupCmd(opts), newPolicyCmd(opts), newReportCmd(opts), newAuditCmd(opts),
 		newVersionCmd(), newDeliverCmd(opts), newDirectoryCmd(opts), newBlockCmd(opts), newStoreCmd(opts),
 		newWebhookCmd(opts),
+		newRemindCmd(opts),
 	)
 	for _, c := range runCommands(opts) {
 		root.AddCommand(c)

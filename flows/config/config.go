@@ -129,6 +129,11 @@ type SSH struct {
 	// SessionRequestTimeout closes a connection that has authenticated but
 	// not opened its session within it (ssh -N), keepalives or not.
 	SessionRequestTimeout time.Duration `env:"SSH_SESSION_REQUEST_TIMEOUT" yaml:"session_request_timeout"`
+	// PublicCommand is how people reach this portal from their own
+	// terminal ("ssh -p 2222 reset@portal.example.org"), as password expiry
+	// reminders tell them; empty leaves it out. sspr cannot work it out: the
+	// name and port people use are those in front of any load balancer.
+	PublicCommand string `env:"SSH_PUBLIC_COMMAND" yaml:"public_command"`
 }
 
 // Hash configures argon2id; the types match password.Params.
@@ -208,6 +213,12 @@ type LDAP struct {
 	WriteMode string        `env:"LDAP_WRITE_MODE" yaml:"write_mode"`
 	Timeout   time.Duration `env:"LDAP_TIMEOUT" yaml:"timeout"`
 	PoolSize  int           `env:"LDAP_POOL_SIZE" yaml:"pool_size"`
+	// PasswordPolicyDN is the ppolicy entry of users without a
+	// pwdPolicySubentry (the server's ppolicy_default, which sspr cannot
+	// read), so that their password expiry is known; empty means their
+	// passwords do not expire as far as sspr knows. Active Directory
+	// computes expiry itself and needs none.
+	PasswordPolicyDN string `env:"LDAP_PASSWORD_POLICY_DN" yaml:"password_policy_dn"`
 }
 
 // Insights configures the savings estimate of the insights page and reports.
@@ -225,6 +236,9 @@ type UI struct {
 	// BannerFile is a text file drawn on the welcome screen instead of
 	// sspr's banner (at most MaxBannerLines lines of MaxBannerWidth cells).
 	BannerFile string `env:"UI_BANNER_FILE" yaml:"banner_file"`
+	// KioskLocation says where the walk-up kiosk stands, as password expiry
+	// reminders tell people; empty leaves the kiosk out of them.
+	KioskLocation string `env:"UI_KIOSK_LOCATION" yaml:"kiosk_location"`
 }
 
 // Vouchers configures the helpdesk vouchers admins issue to callers.
@@ -250,6 +264,19 @@ const (
 	MaxBannerLines = 12
 	MaxBannerWidth = 76
 )
+
+// MaxMessageSettingLength bounds the settings quoted in messages
+// (ui.kiosk_location, ssh.public_command), in characters.
+const MaxMessageSettingLength = 120
+
+// shortText checks a setting that messages quote: one line, no control
+// characters, at most MaxMessageSettingLength characters.
+func shortText(name, v string) error {
+	if utf8.RuneCountInString(v) > MaxMessageSettingLength {
+		return problem(name, "must be at most %d characters", MaxMessageSettingLength)
+	}
+	return noControl(name, v)
+}
 
 // MaxOrganisationLength bounds ui.organisation, in characters: it has to
 // fit an authenticator app's list and an email's sender name.
@@ -277,6 +304,7 @@ func Default() Config {
 			GroupFilter: "(&(|(objectClass=groupOfNames)(objectClass=group))(cn=%s))", AttrGroupMember: "member",
 			PrefillContacts: true},
 		Insights: Insights{CostPerCall: 25.0, Currency: "USD"},
+		UI:       UI{KioskLocation: "the helpdesk counter"},
 		Vouchers: Vouchers{Lifetime: DefaultVoucherLifetime},
 		Hooks:    Hooks{Timeout: 10 * time.Second, OnFailure: HookFailureIgnore},
 	}
@@ -492,6 +520,8 @@ func (c Config) Validate() error {
 			}
 			return noControl("ui.organisation", c.UI.Organisation)
 		},
+		func() error { return shortText("ui.kiosk_location", c.UI.KioskLocation) },
+		func() error { return shortText("ssh.public_command", c.SSH.PublicCommand) },
 		c.validateEvents,
 	}
 	for _, check := range checks {

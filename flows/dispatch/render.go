@@ -61,6 +61,21 @@ type (
 		Source   string
 		Helpdesk string
 	}
+	// ExpiryData fills the "expiry" template, the reminder before a
+	// password expires.
+	ExpiryData struct {
+		// Organisation names who sends the message: ui.organisation, or "sspr".
+		Organisation string
+		DisplayName  string
+		ExpiresAt    time.Time
+		// DaysLeft is the whole days left, rounded up.
+		DaysLeft int
+		// KioskLocation (ui.kiosk_location) and PortalCommand
+		// (ssh.public_command) say where to change it; empty ones are left out.
+		KioskLocation string
+		PortalCommand string
+		Helpdesk      string
+	}
 )
 
 // ErrNoTemplate means there is no message template of that name.

@@ -67,6 +67,9 @@ type Options struct {
 	Organisation string
 	// VoucherLifetime is how long vouchers stay valid; zero is the default.
 	VoucherLifetime time.Duration
+	// KioskLocation and PortalCommand are what messages say about where
+	// to change a password.
+	KioskLocation, PortalCommand string
 	// Faults, when set, hears of the store's, the dispatcher's and the
 	// flows' failures, wired as sspr wires its server log.
 	Faults *flows.Faults
@@ -107,6 +110,10 @@ type Harness struct {
 	Hasher     *password.Hasher
 	// Dir is the data directory: the store and the key file are in it.
 	Dir string
+	// DSN is the PostgreSQL database's address when the store is one
+	// (SSPR_TEST_STORE=postgres), for a test that opens it again as
+	// another replica would; empty for SQLite, whose file is in Dir.
+	DSN string
 	// Admin is the actor the helpers act as where the service asks for one.
 	Admin flows.Actor
 
@@ -130,7 +137,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	db, err := openStore(t, ctx, dir, o)
+	db, dsn, err := openStore(t, ctx, dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +146,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Harness{DB: db, Inbox: &Inbox{}, Keys: keys, Dir: dir, Admin: flows.Actor{Name: "test", Source: "test"}}
+	h := &Harness{DB: db, Inbox: &Inbox{}, Keys: keys, Dir: dir, DSN: dsn, Admin: flows.Actor{Name: "test", Source: "test"}}
 	h.clk = o.Clock
 	if h.clk == nil {
 		start := o.Start
@@ -167,7 +174,8 @@ func New(t testing.TB, opts ...Options) *Harness {
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
 		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
 		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
-		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile), Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions,
+		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile), KioskLocation: o.KioskLocation,
+		PortalCommand: o.PortalCommand, Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions,
 		Hooks: o.Hooks, HookReport: o.HookReport})
 	if err != nil {
 		t.Fatal(err)
@@ -302,18 +310,23 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 
 // openStore opens the harness's store: the database Options.DSN names, a
 // SQLite file in dir, or with SSPR_TEST_STORE=postgres or Options.Engine a
-// fresh PostgreSQL database from pgtest. A package whose tests use the
+// fresh PostgreSQL database from pgtest. It returns the PostgreSQL
+// database's address, empty for SQLite. A package whose tests use the
 // harness runs pgtest.Main from its TestMain, so that the cluster is
 // stopped at the end.
-func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, error) {
+func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, string, error) {
 	opts := store.PostgresOptions{OnFault: o.Faults.Hook("store"), Tracer: o.Tracer}
 	if o.DSN != "" {
-		return store.OpenPostgres(ctx, o.DSN, opts)
+		db, err := store.OpenPostgres(ctx, o.DSN, opts)
+		return db, o.DSN, err
 	}
 	if o.Engine == store.Postgres || o.Engine == "" && os.Getenv("SSPR_TEST_STORE") == "postgres" {
-		return store.OpenPostgres(ctx, pgtest.DSN(t), opts)
+		dsn := pgtest.DSN(t)
+		db, err := store.OpenPostgres(ctx, dsn, opts)
+		return db, dsn, err
 	}
-	return store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
+	db, err := store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
+	return db, "", err
 }
 
 // HookScript writes an executable shell script with body, for a password

@@ -99,6 +99,13 @@ type Policy struct {
 	LockoutThreshold int
 	// LockoutDuration is how long such a lockout lasts, in whole minutes.
 	LockoutDuration time.Duration
+	// PasswordMaxAgeDays is how long a password in sspr's own store lasts
+	// before it must be changed at the next sign-in; 0 means for ever. A
+	// directory's passwords follow the directory's own maximum age.
+	PasswordMaxAgeDays int
+	// ExpiryReminderDays are the days before a password expires on which a
+	// reminder goes out, longest first and unique; empty sends none.
+	ExpiryReminderDays []int
 }
 
 // Policy keys, as used by `sspr policy set KEY VALUE` and in the store.
@@ -121,6 +128,8 @@ const (
 	KeyAllowUnlock              = "allow_unlock"
 	KeyLockoutThreshold         = "lockout_threshold"
 	KeyLockoutDuration          = "lockout_duration"
+	KeyPasswordMaxAgeDays       = "password_max_age_days"
+	KeyExpiryReminderDays       = "expiry_reminder_days"
 )
 
 // Limits of the settings. They are exported so screens can show the ranges.
@@ -141,6 +150,11 @@ const (
 	MaxLockoutThreshold  = 50
 	MinLockoutDuration   = time.Minute
 	MaxLockoutDuration   = 24 * time.Hour
+	MaxPasswordAgeDays   = 730
+	// MaxReminderDays is the earliest reminder, in days before expiry;
+	// MaxReminders bounds how many a password gets.
+	MaxReminderDays = 90
+	MaxReminders    = 10
 )
 
 // Keys returns every policy key in the order of the design brief's table.
@@ -151,6 +165,7 @@ func Keys() []string {
 		KeyNotifyUsersOnReset, KeyNotifyAdminsOnAdminReset, KeyHelpdeskContact,
 		KeyPasswordMinLength, KeyPasswordHistory, KeyPasswordMinStrength, KeyBannedWords,
 		KeyAllowUnlock, KeyLockoutThreshold, KeyLockoutDuration,
+		KeyPasswordMaxAgeDays, KeyExpiryReminderDays,
 	}
 }
 
@@ -174,6 +189,10 @@ func Label(key string) string {
 		return "password minimum length"
 	case KeyPasswordMinStrength:
 		return "password minimum strength"
+	case KeyPasswordMaxAgeDays:
+		return "password max age (days)"
+	case KeyExpiryReminderDays:
+		return "expiry reminder days"
 	}
 	return strings.ReplaceAll(key, "_", " ")
 }
@@ -197,6 +216,7 @@ func Defaults() Policy {
 		AllowUnlock:              true,
 		LockoutThreshold:         10,
 		LockoutDuration:          15 * time.Minute,
+		ExpiryReminderDays:       []int{14, 7, 3, 1},
 	}
 }
 
@@ -245,6 +265,10 @@ func (p Policy) Get(key string) string {
 		return strconv.Itoa(p.LockoutThreshold)
 	case KeyLockoutDuration:
 		return DurationText(p.LockoutDuration)
+	case KeyPasswordMaxAgeDays:
+		return strconv.Itoa(p.PasswordMaxAgeDays)
+	case KeyExpiryReminderDays:
+		return joinDays(p.ExpiryReminderDays)
 	}
 	return ""
 }
@@ -341,6 +365,14 @@ func (p *Policy) Set(key, value string) error {
 			return invalid("lockout duration must be whole minutes from 1m to 24h, such as 15m or 1h30m")
 		}
 		p.LockoutDuration = d
+	case KeyPasswordMaxAgeDays:
+		return setInt(&p.PasswordMaxAgeDays, v, "password maximum age", 0, MaxPasswordAgeDays)
+	case KeyExpiryReminderDays:
+		days, err := parseReminderDays(v)
+		if err != nil {
+			return err
+		}
+		p.ExpiryReminderDays = days
 	}
 	return nil
 }
@@ -559,6 +591,48 @@ func hasControl(s string) bool {
 		return unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) ||
 			r == 0x200E || r == 0x200F || r == 0x061C
 	})
+}
+
+// parseReminderDays reads a comma list of days into descending order
+// without duplicates, the canonical form.
+func parseReminderDays(v string) ([]int, error) {
+	var out []int
+	for part := range strings.SplitSeq(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 1 || n > MaxReminderDays {
+			return nil, invalid("expiry reminder days must be a comma list of days from 1 to %d, such as 14,7,3,1",
+				MaxReminderDays)
+		}
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	out = slices.Compact(out)
+	slices.Reverse(out)
+	if len(out) > MaxReminders {
+		return nil, invalid("expiry reminder days must list at most %d days", MaxReminders)
+	}
+	return out, nil
+}
+
+func joinDays(days []int) string {
+	s := make([]string, len(days))
+	for i, d := range days {
+		s[i] = strconv.Itoa(d)
+	}
+	return strings.Join(s, ",")
+}
+
+// ReminderWindow is how long before expiry the first reminder goes out and
+// the kiosk starts offering a change; 0 when no reminders are set.
+func (p Policy) ReminderWindow() time.Duration {
+	if len(p.ExpiryReminderDays) == 0 {
+		return 0
+	}
+	return time.Duration(p.ExpiryReminderDays[0]) * 24 * time.Hour
 }
 
 func joinMethods(ms []Method) string {

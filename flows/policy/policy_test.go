@@ -47,6 +47,8 @@ func TestDefaults(t *testing.T) {
 		"allow_unlock":                 "true",
 		"lockout_threshold":            "10",
 		"lockout_duration":             "15m",
+		"password_max_age_days":        "0",
+		"expiry_reminder_days":         "14,7,3,1",
 	}
 	if len(Keys()) != len(want) {
 		t.Fatalf("Keys() has %d keys, want %d", len(Keys()), len(want))
@@ -69,7 +71,7 @@ func TestKeysOrder(t *testing.T) {
 		"questions_to_register", "questions_to_answer", "require_registration", "reconfirm_days",
 		"notify_users_on_reset", "notify_admins_on_admin_reset", "helpdesk_contact",
 		"password_min_length", "password_history", "password_min_strength", "banned_words",
-		"allow_unlock", "lockout_threshold", "lockout_duration"}
+		"allow_unlock", "lockout_threshold", "lockout_duration", "password_max_age_days", "expiry_reminder_days"}
 	if !slices.Equal(Keys(), want) {
 		t.Fatalf("Keys() = %v", Keys())
 	}
@@ -254,7 +256,7 @@ func TestUnknownKey(t *testing.T) {
 		t.Error("unknown key also matches ErrInvalidValue")
 	}
 	want := `unknown policy key "x"; known keys: enabled_for, enabled_group,`
-	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "lockout_duration") {
+	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "expiry_reminder_days") {
 		t.Errorf("message = %q", err.Error())
 	}
 	if err := p.Set("Lockout_Duration", "1h"); !errors.Is(err, ErrUnknownKey) ||
@@ -527,6 +529,73 @@ func FuzzLockoutDuration(f *testing.F) {
 		var q Policy
 		if err := q.Set(KeyLockoutDuration, p.Get(KeyLockoutDuration)); err != nil || q.LockoutDuration != d {
 			t.Fatalf("%q prints as %q, which reads back as %v, %v", v, p.Get(KeyLockoutDuration), q.LockoutDuration, err)
+		}
+	})
+}
+
+// TestExpirySettings: the maximum age takes 0–730 days, and the reminder
+// days are written back longest first without repeats, whatever the order
+// typed; an empty list turns reminders off.
+func TestExpirySettings(t *testing.T) {
+	p := Defaults()
+	if p.PasswordMaxAgeDays != 0 || p.ReminderWindow() != 14*24*time.Hour {
+		t.Fatalf("defaults: max age %d, window %v", p.PasswordMaxAgeDays, p.ReminderWindow())
+	}
+	for _, v := range []string{"-1", "731", "x", "1.5"} {
+		if err := p.Set(KeyPasswordMaxAgeDays, v); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("max age %q: %v", v, err)
+		}
+	}
+	if err := p.Set(KeyPasswordMaxAgeDays, "90"); err != nil || p.PasswordMaxAgeDays != 90 {
+		t.Fatalf("max age 90: %v, %d", err, p.PasswordMaxAgeDays)
+	}
+	if err := p.Set(KeyExpiryReminderDays, " 1, 30,7 ,7,3"); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Get(KeyExpiryReminderDays); got != "30,7,3,1" {
+		t.Errorf("reminder days = %q, want 30,7,3,1", got)
+	}
+	for _, v := range []string{"0", "91", "7,x", "1,2,3,4,5,6,7,8,9,10,11"} {
+		if err := p.Set(KeyExpiryReminderDays, v); !errors.Is(err, ErrInvalidValue) {
+			t.Errorf("reminder days %q: %v", v, err)
+		}
+	}
+	if err := p.Set(KeyExpiryReminderDays, ""); err != nil || p.ReminderWindow() != 0 {
+		t.Errorf("empty reminder days: %v, window %v", err, p.ReminderWindow())
+	}
+	if err := p.Validate(); err != nil {
+		t.Errorf("validate: %v", err)
+	}
+}
+
+// FuzzReminderDays: whatever is typed, expiry_reminder_days is refused or
+// kept in its canonical form (descending, unique, 1–90, at most
+// MaxReminders), which reads back as itself.
+func FuzzReminderDays(f *testing.F) {
+	for _, s := range []string{"14,7,3,1", "", "1", " 7 , 7,3", "0", "91", "1,2,3,4,5,6,7,8,9,10,11", "-1", "7,,3", "+5", "0x10"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		p := Defaults()
+		if err := p.Set(KeyExpiryReminderDays, v); err != nil {
+			if !errors.Is(err, ErrInvalidValue) {
+				t.Fatalf("%q: %v", v, err)
+			}
+			return
+		}
+		days := p.ExpiryReminderDays
+		if len(days) > MaxReminders {
+			t.Fatalf("%q: %d days", v, len(days))
+		}
+		for i, d := range days {
+			if d < 1 || d > MaxReminderDays || i > 0 && d >= days[i-1] {
+				t.Fatalf("%q: %v is not canonical", v, days)
+			}
+		}
+		var q Policy
+		if err := q.Set(KeyExpiryReminderDays, p.Get(KeyExpiryReminderDays)); err != nil ||
+			q.Get(KeyExpiryReminderDays) != p.Get(KeyExpiryReminderDays) {
+			t.Fatalf("%q: %q does not read back (%v)", v, p.Get(KeyExpiryReminderDays), err)
 		}
 	})
 }

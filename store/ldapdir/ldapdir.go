@@ -117,6 +117,12 @@ type Config struct {
 	// Active Directory: member).
 	AttrGroupMember string
 
+	// PasswordPolicyDN is the ppolicy entry that applies to users without
+	// a pwdPolicySubentry of their own (the server's ppolicy_default, which
+	// clients cannot read), for reading password expiry from OpenLDAP;
+	// empty means such users' passwords do not expire.
+	PasswordPolicyDN string
+
 	// WriteMode is how passwords are written.
 	WriteMode WriteMode
 	// Timeout bounds connecting and each request.
@@ -246,7 +252,8 @@ func New(cfg Config) (*Client, error) {
 	if cfg.BaseDN == "" {
 		return nil, errors.New("ldap: base DN is empty")
 	}
-	for name, dn := range map[string]string{"base DN": cfg.BaseDN, "group base DN": cfg.GroupBaseDN, "bind DN": cfg.BindDN} {
+	for name, dn := range map[string]string{"base DN": cfg.BaseDN, "group base DN": cfg.GroupBaseDN, "bind DN": cfg.BindDN,
+		"password policy DN": cfg.PasswordPolicyDN} {
 		if dn == "" {
 			continue
 		}
@@ -650,23 +657,10 @@ func (c *Client) lookup(conn *ldap.Conn, username string) (Entry, error) {
 
 // searchUser runs the user filter and reads the entry's attributes.
 func (c *Client) searchUser(conn *ldap.Conn, username string) (Entry, error) {
-	req := ldap.NewSearchRequest(c.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, c.timeLimit(), false,
-		c.userFilter(username), c.userAttributes(), nil)
-	res, err := conn.Search(req)
-	if ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
-		return Entry{}, ErrAmbiguousUser
-	}
+	le, err := c.userEntry(conn, "look up user", username, c.userAttributes())
 	if err != nil {
-		return Entry{}, c.searchError("look up user", err)
+		return Entry{}, err
 	}
-	switch len(res.Entries) {
-	case 0:
-		return Entry{}, ErrNoSuchUser
-	case 1:
-	default:
-		return Entry{}, ErrAmbiguousUser
-	}
-	le := res.Entries[0]
 	e := Entry{DN: le.DN, Username: le.GetAttributeValue(c.cfg.AttrUsername),
 		DisplayName: le.GetAttributeValue(c.cfg.AttrDisplayName), Mail: le.GetAttributeValue(c.cfg.AttrMail),
 		Mobile: le.GetAttributeValue(c.cfg.AttrMobile)}
@@ -689,6 +683,27 @@ func (c *Client) searchUser(conn *ldap.Conn, username string) (Entry, error) {
 	}
 	e.memberOf = le.GetAttributeValues(c.cfg.AttrMemberOf)
 	return e, nil
+}
+
+// userEntry runs the user filter for one user, reading attrs: ErrNoSuchUser
+// when it matches no entry, ErrAmbiguousUser when it matches several.
+func (c *Client) userEntry(conn *ldap.Conn, what, username string, attrs []string) (*ldap.Entry, error) {
+	req := ldap.NewSearchRequest(c.cfg.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 2, c.timeLimit(), false,
+		c.userFilter(username), attrs, nil)
+	res, err := conn.Search(req)
+	if ldap.IsErrorWithCode(err, ldap.LDAPResultSizeLimitExceeded) {
+		return nil, ErrAmbiguousUser
+	}
+	if err != nil {
+		return nil, c.searchError(what, err)
+	}
+	switch len(res.Entries) {
+	case 0:
+		return nil, ErrNoSuchUser
+	case 1:
+		return res.Entries[0], nil
+	}
+	return nil, ErrAmbiguousUser
 }
 
 // addGroups fills in the groups of e: those in its AttrMemberOf values and

@@ -283,6 +283,27 @@ func TestDemo(t *testing.T) {
 		s.setPassword()
 	})
 
+	t.Run("password about to expire", func(t *testing.T) {
+		s.t = t
+		s.send("3")
+		s.waitFor("Your security info · Sign in")
+		s.send("fiona", enter, demoPassword, enter)
+		// fiona's password expires in 3 days: asked first, then changed.
+		s.waitFor("Your password expires soon", "expires in 3 days")
+		s.send("y")
+		s.waitFor("Choose a new password", "Type it again")
+		s.send(newPassword)
+		s.waitFor("✓ At least 12 characters")
+		s.send(tab, newPassword)
+		s.waitFor("✓ Both entries match")
+		s.send(enter)
+		s.waitFor("All done", "Your password has been changed.")
+		s.send(enter)
+		s.waitFor("Your security info", "fiona@example.com")
+		s.send(esc)
+		s.waitFor("Reset a forgotten password")
+	})
+
 	s.t = t
 	// ctrl+z and ctrl+\ do nothing; the demo ends on SIGTERM and removes
 	// its folder.

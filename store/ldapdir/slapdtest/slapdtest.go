@@ -62,12 +62,16 @@ const (
 	PeopleDN        = "ou=people," + Suffix
 	GroupsDN        = "ou=groups," + Suffix
 	DefaultPolicyDN = "cn=default,ou=policies," + Suffix
+	// NinetyPolicyDN is a policy whose passwords last NinetyDays.
+	NinetyPolicyDN = "cn=ninety,ou=policies," + Suffix
 	// HistoryLength is pwdInHistory of the default policy.
 	HistoryLength = 5
 	// MinLength is pwdMinLength of the default policy, in bytes.
 	MinLength = 8
 	// MaxFailure is pwdMaxFailure of the default policy.
 	MaxFailure = 3
+	// NinetyDays is pwdMaxAge of NinetyPolicyDN, in seconds.
+	NinetyDays = 90 * 86400
 )
 
 // SSHKey is the SSH public key the fixture's nina holds in sshPublicKey
@@ -90,6 +94,10 @@ type User struct {
 	Classes []string
 	// Extra holds more LDIF lines for the entry.
 	Extra []string
+	// ChangedAgo, when set, makes pwdChangedTime this long before the
+	// server was seeded: a password of a given age on the real clock, which
+	// ppolicy enforces.
+	ChangedAgo time.Duration
 }
 
 // DN returns the user's entry name.
@@ -117,7 +125,17 @@ var Users = map[string]User{
 	"nina": {UID: "nina", CN: "Nina Keys", Mail: "nina@example.org", Password: "nina-Initial-pw1",
 		Classes: []string{"ldapPublicKey"}, Extra: []string{"sshPublicKey: " + SSHKey, "sshPublicKey: " + WeakSSHKey,
 			"sshPublicKey: not a key"}},
+	// nora's password expires NinetyDays after 2020-01-01, for reading expiry.
+	"nora": {UID: "nora", CN: "Nora Ninety", Mail: "nora@example.org", Password: "nora-Initial-pw1",
+		Extra: []string{"pwdPolicySubentry: " + NinetyPolicyDN, "pwdChangedTime: 20200101000000Z"}},
+	// olga's password, under the same policy, expires OlgaExpiresIn after
+	// the server starts: it still works, and is near expiry.
+	"olga": {UID: "olga", CN: "Olga Soon", Mail: "olga@example.org", Password: "olga-Initial-pw1",
+		Extra: []string{"pwdPolicySubentry: " + NinetyPolicyDN}, ChangedAgo: NinetyDays*time.Second - OlgaExpiresIn},
 }
+
+// OlgaExpiresIn is how long after the server starts olga's password expires.
+const OlgaExpiresIn = 3*24*time.Hour - time.Hour
 
 // Groups are groupOfNames entries under GroupsDN: name → member uids.
 var Groups = map[string][]string{
@@ -444,6 +462,7 @@ func seedLDIF() string {
 	policy("default")
 	policy("young", "pwdMinAge: 3600")
 	policy("expiring", "pwdMaxAge: 86400", "pwdGraceAuthnLimit: 0")
+	policy("ninety", fmt.Sprintf("pwdMaxAge: %d", NinetyDays), "pwdGraceAuthnLimit: 0")
 	for _, uid := range sortedKeys(Users) {
 		u := Users[uid]
 		lines := []string{"dn: " + u.DN(), "objectClass: inetOrgPerson"}
@@ -455,6 +474,9 @@ func seedLDIF() string {
 			"userPassword: "+ssha(u.Password))
 		if u.Mobile != "" {
 			lines = append(lines, "mobile: "+u.Mobile)
+		}
+		if u.ChangedAgo > 0 {
+			lines = append(lines, "pwdChangedTime: "+time.Now().Add(-u.ChangedAgo).UTC().Format("20060102150405Z"))
 		}
 		entry(append(lines, u.Extra...)...)
 	}

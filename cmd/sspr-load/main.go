@@ -53,7 +53,11 @@ const (
 	textMethods  = "Email me a code"
 	textSent     = "We sent a code to"
 	textNewPW    = "Type it again"
-	textDone     = "Your password has been changed"
+	// textRules is on the new password screen once its rules are in: an
+	// enter typed before then is not taken as a submit, so a typist who
+	// does not wait sees nothing happen.
+	textRules = "Not a commonly used password"
+	textDone  = "Your password has been changed"
 )
 
 type options struct {

@@ -59,7 +59,7 @@ func (s *session) walkReset(ctx context.Context, codes codeSource, user string) 
 	if err != nil {
 		return fail("read code", err)
 	}
-	if err := s.step(ctx, "code", code+"\r", textNewPW); err != nil {
+	if err := s.step(ctx, "code", code+"\r", textRules); err != nil {
 		return err
 	}
 	if err := s.step(ctx, "new password", s.o.newPW+"\r"+s.o.newPW+"\r", textDone); err != nil {

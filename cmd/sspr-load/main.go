@@ -52,7 +52,6 @@ const (
 	textIdentify = "Enter your username"
 	textMethods  = "Email me a code"
 	textSent     = "We sent a code to"
-	textNewPW    = "Type it again"
 	// textRules is on the new password screen once its rules are in: an
 	// enter typed before then is not taken as a submit, so a typist who
 	// does not wait sees nothing happen.

@@ -24,6 +24,20 @@ type ResetStart struct {
 // disabled and unregistered names get a decoy flow that looks the same and
 // can never succeed; nothing here says whether an account exists.
 func (s *Service) StartReset(ctx context.Context, username, source string) (ResetStart, error) {
+	return s.StartResetFrom(ctx, username, Origin{Source: source})
+}
+
+// StartResetFrom is StartReset for a person whose connection may prove a
+// method by itself: an SSH connection verified with a key registered to
+// the account offers "Your SSH key".
+func (s *Service) StartResetFrom(ctx context.Context, username string, from Origin) (ResetStart, error) {
+	return s.startFlow(ctx, flowReset, username, from)
+}
+
+// startFlow begins a reset or an unlock: the same look-up, decoy, blocks
+// and methods, whichever it leads to.
+func (s *Service) startFlow(ctx context.Context, kind flowKind, username string, from Origin) (ResetStart, error) {
+	source := from.Source
 	account := NormaliseUsername(username)
 	if account == "" {
 		return ResetStart{}, fmt.Errorf("enter your username: %w", ErrInvalid)
@@ -34,7 +48,8 @@ func (s *Service) StartReset(ctx context.Context, username, source string) (Rese
 	if err := s.checkBlocked(ctx, account, source); err != nil {
 		return ResetStart{}, err
 	}
-	f := newFlow(flowReset, account, source, s.now())
+	f := newFlow(kind, account, source, s.now())
+	f.key = from.Key
 	if err := s.prepareFlow(ctx, f, false); err != nil {
 		return ResetStart{}, err
 	}
@@ -52,14 +67,14 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 	// Every flow pays for the typical account's shape, so a decoy's look-up
 	// costs what a real one does.
 	s.shapeNow(ctx)
-	u, err := s.localUser(ctx, f.account)
+	u, dirKeys, err := s.lookUp(ctx, f.account)
 	switch {
 	case errors.Is(err, ErrUnknownUser):
 		return s.makeDecoy(ctx, f, pol)
 	case err != nil:
 		return err
 	}
-	f.userID, f.isAdmin = u.ID, u.IsAdmin
+	f.userID, f.isAdmin, f.dirKeys = u.ID, u.IsAdmin, dirKeys
 	if u.IsAdmin {
 		f.required = AdminMethodsRequired
 	}
@@ -93,6 +108,21 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 			}
 			if active {
 				nonQuestion++
+			}
+			continue
+		}
+		if d.ByConnection {
+			// Offered only when this connection proves it: with a key of
+			// the account's, registered in sspr or held by the directory.
+			_, ok, err := s.connectionKey(ctx, s.db, f)
+			if err != nil {
+				return fmt.Errorf("start: %w", err)
+			}
+			if ok {
+				f.options = append(f.options, MethodOption{Method: kind, Label: d.Label})
+				if d.CountsAlone {
+					nonQuestion++
+				}
 			}
 			continue
 		}
@@ -137,7 +167,8 @@ func (s *Service) usable(pol policy.Policy, m policy.Method, isAdmin bool, kind 
 	if !pol.Usable(m, isAdmin) {
 		return false
 	}
-	if kind == flowAdminSignIn && d.Issued {
+	// The panel takes only an administrator's own sign-in methods.
+	if kind == flowAdminSignIn && (d.Issued || d.Admin != policy.AdminAlways) {
 		return false
 	}
 	// A code nobody can deliver is no way to prove anything.
@@ -169,23 +200,30 @@ func (s *Service) Configured(m policy.Method) bool {
 
 // localUser finds the person in the directory and sspr's own record of them.
 func (s *Service) localUser(ctx context.Context, account string) (store.User, error) {
+	u, _, err := s.lookUp(ctx, account)
+	return u, err
+}
+
+// lookUp is localUser with the SSH keys the directory holds for the person
+// (none from the built-in directory), read in the same look-up.
+func (s *Service) lookUp(ctx context.Context, account string) (store.User, []string, error) {
 	if ValidateUsername(account) != nil {
-		return store.User{}, ErrUnknownUser
+		return store.User{}, nil, ErrUnknownUser
 	}
 	if b, ok := s.dir.(*BuiltinDirectory); ok && b.db == s.db {
 		// The built-in directory is sspr's own record: one look-up is both.
 		u, err := store.UserByName(ctx, s.db, account)
 		if errors.Is(err, store.ErrNotFound) {
-			return store.User{}, ErrUnknownUser
+			return store.User{}, nil, ErrUnknownUser
 		}
 		if err != nil {
-			return store.User{}, fmt.Errorf("look up user: %w", err)
+			return store.User{}, nil, fmt.Errorf("look up user: %w", err)
 		}
-		return u, nil
+		return u, nil, nil
 	}
 	du, err := s.dir.Lookup(ctx, account)
 	if err != nil {
-		return store.User{}, err
+		return store.User{}, nil, err
 	}
 	u, err := store.UserByName(ctx, s.db, du.Username)
 	if errors.Is(err, store.ErrNotFound) {
@@ -195,17 +233,18 @@ func (s *Service) localUser(ctx context.Context, account string) (store.User, er
 		u = store.User{Username: du.Username, DisplayName: du.DisplayName, Email: du.Email, Phone: du.Phone,
 			Disabled: du.Disabled, CreatedAt: now, UpdatedAt: now}
 		if err := store.CreateUser(ctx, s.db, &u); err != nil && !errors.Is(err, store.ErrDuplicate) {
-			return store.User{}, fmt.Errorf("look up user: %w", err)
+			return store.User{}, nil, fmt.Errorf("look up user: %w", err)
 		}
-		return store.UserByName(ctx, s.db, du.Username)
+		u, err = store.UserByName(ctx, s.db, du.Username)
+		return u, du.SSHKeys, err
 	}
 	if err != nil {
-		return store.User{}, fmt.Errorf("look up user: %w", err)
+		return store.User{}, nil, fmt.Errorf("look up user: %w", err)
 	}
 	if du.Disabled {
 		u.Disabled = true
 	}
-	return u, nil
+	return u, du.SSHKeys, nil
 }
 
 // enabledFor applies the policy's scope to a user. Administrators are always
@@ -246,19 +285,9 @@ func (s *Service) subjectOf(id string) (string, string, error) {
 // audit row are one transaction: a crash leaves the old password or the new
 // one, and each proof is used exactly once.
 func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string) error {
-	f, err := s.getFlow(flowID)
+	f, proven, err := s.provenFlow(flowID, flowReset)
 	if err != nil {
 		return err
-	}
-	s.mu.Lock()
-	ready := f.kind == flowReset && !f.decoy && f.deadEnd == nil && f.satisfied()
-	proven := make(map[policy.Method]string, len(f.proven))
-	for k, v := range f.proven {
-		proven[k] = v
-	}
-	s.mu.Unlock()
-	if !ready {
-		return ErrNotProven
 	}
 	u, err := store.UserByID(ctx, s.db, f.userID)
 	if err != nil {
@@ -355,14 +384,27 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 		if err := s.clearAccount(ctx, tx, u.Username); err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
+		// A new password ends a lockout of sspr's own (a directory ends
+		// its own in SetPassword).
+		unlocked := false
+		if s.keepsPasswords() {
+			var err error
+			if unlocked, err = store.ClearLockout(ctx, tx, u.ID, now.Unix()); err != nil {
+				return fmt.Errorf("set password: %w", err)
+			}
+		}
 		methods := make([]string, 0, len(proofs))
 		for m := range proofs {
 			methods = append(methods, string(m))
 		}
-		detail := ""
+		var details []string
 		if len(methods) > 0 {
-			detail = "methods: " + strings.Join(sortedStrings(methods), ",")
+			details = append(details, "methods: "+strings.Join(sortedStrings(methods), ","))
 		}
+		if unlocked {
+			details = append(details, "account unlocked")
+		}
+		detail := strings.Join(details, "; ")
 		if err := s.record(ctx, tx, audit.Entry{Event: event, Actor: u.Username, Target: u.Username,
 			Source: source, Detail: detail}); err != nil {
 			return err

@@ -63,9 +63,11 @@ type DB struct {
 	writer *sql.DB
 	reader *sql.DB
 	sql    *dialect
-	// timeout bounds each transaction and each write outside one, so that
-	// a database that stops answering never holds a screen; 0 is none.
-	timeout time.Duration
+	// timeout bounds each write, and txTimeout each transaction, so that a
+	// database that stops answering never holds a screen; 0 is none. A
+	// transaction may wait on more than the store (a directory's password
+	// write), so it has longer.
+	timeout, txTimeout time.Duration
 	// Prepared statements, by query text, on each pool: SQLite spends as
 	// long parsing a short statement as running it. PostgreSQL's driver
 	// keeps its own per connection, so these are nil there.
@@ -292,7 +294,7 @@ func insertID(ctx context.Context, h Handler, query string, args ...any) (int64,
 // ExecContext runs a write on the writer connection.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	if db.sql.engine != SQLite {
-		ctx, cancel := db.bounded(ctx)
+		ctx, cancel := bound(ctx, db.timeout)
 		defer cancel()
 		res, err := db.writer.ExecContext(ctx, db.sql.query(query), db.sql.args(args)...)
 		return res, db.fault(err)
@@ -339,6 +341,8 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 // statement once the query has been seen before.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	query, args = tx.db.sql.query(query), tx.db.sql.args(args)
+	ctx, cancel := bound(ctx, tx.db.timeout)
+	defer cancel()
 	if st := tx.stmt(ctx, query, false); st != nil {
 		res, err := st.ExecContext(ctx, args...)
 		return res, tx.db.fault(err)
@@ -404,7 +408,7 @@ func (tx *Tx) stmt(ctx context.Context, query string, withRows bool) *sql.Stmt {
 // rolling back otherwise, a panic included: a panic recovered further up
 // would otherwise keep the only writer connection forever.
 func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
-	ctx, cancel := db.bounded(ctx)
+	ctx, cancel := bound(ctx, db.txTimeout)
 	defer cancel()
 	if db.writerStmts != nil {
 		// Prepare what earlier transactions ran for the first time; this
@@ -508,12 +512,12 @@ func (db *DB) applyMigration(ctx context.Context, conn *sql.Conn, version int, n
 	return tx.Commit()
 }
 
-// bounded gives ctx the store's timeout, if it has one.
-func (db *DB) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if db.timeout <= 0 {
+// bound gives ctx a timeout, if d is one.
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, db.timeout)
+	return context.WithTimeout(ctx, d)
 }
 
 // wrapNotFound turns sql.ErrNoRows into ErrNotFound.

@@ -26,6 +26,10 @@ const (
 	DefaultStatementTimeout = 5 * time.Second
 )
 
+// txTimeoutFactor is how many statement timeouts a transaction may take:
+// it may wait on a directory's password write as well as on the store.
+const txTimeoutFactor = 6
+
 // PostgresOptions tune OpenPostgres.
 type PostgresOptions struct {
 	// Password, when set, replaces any password in the DSN: it comes from
@@ -62,12 +66,13 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 	}
 	if timeout > 0 {
 		// The server cuts what the client's deadline might not reach (a
-		// statement waiting on a lock); the client's deadline (DB.bounded)
-		// cuts what the server cannot (a server that stopped answering).
+		// statement waiting on a lock); the client's deadlines (DB.timeout,
+		// DB.txTimeout) cut what the server cannot (a server that stopped
+		// answering).
 		ms := strconv.FormatInt(timeout.Milliseconds(), 10)
 		cfg.RuntimeParams["statement_timeout"] = ms
 		cfg.RuntimeParams["lock_timeout"] = ms
-		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(4*timeout.Milliseconds(), 10)
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(txTimeoutFactor*timeout.Milliseconds(), 10)
 		if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > timeout {
 			cfg.ConnectTimeout = timeout
 		}
@@ -95,7 +100,7 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 
 	db.writer, db.reader = pool, pool
 	if timeout > 0 {
-		db.timeout = timeout + timeout/2
+		db.timeout, db.txTimeout = timeout+timeout/2, txTimeoutFactor*timeout
 	}
 	if err := pool.PingContext(ctx); err != nil {
 		_ = pool.Close()

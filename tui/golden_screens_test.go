@@ -120,6 +120,7 @@ func pinnedScreens() []pinnedScreen {
 		}},
 		{name: "method picker", want: (*methods)(nil), by: "TestGoldenREADME/method_picker"},
 		{name: "method picker second step", want: (*methods)(nil), by: "TestVoucherOnlySecondStepExplained"},
+		{name: "method picker ssh key", want: (*methods)(nil), by: "TestSSHKeyAtReset"},
 		{name: "code entry email", want: (*codeEntry)(nil), by: "TestGoldenREADME/code_entry"},
 		{name: "code entry wrong code", want: (*codeEntry)(nil), open: func(t *testing.T) *driver {
 			_, d := person(t)
@@ -205,6 +206,25 @@ func pinnedScreens() []pinnedScreen {
 			d.startReset("dave")
 			return d
 		}},
+		{name: "identify unlock", want: (*identify)(nil), open: func(t *testing.T) *driver {
+			_, d := person(t)
+			d.chooseItem("Unlock my account")
+			d.typeText("alice")
+			return d
+		}},
+		{name: "unlocked", want: (*unlocked)(nil), open: func(t *testing.T) *driver {
+			h, d := person(t)
+			h.lockOut(t, "alice")
+			d.startUnlock("alice")
+			d.proveEmail("alice@example.com")
+			return d
+		}},
+		{name: "unlocked not locked", want: (*unlocked)(nil), open: func(t *testing.T) *driver {
+			_, d := person(t)
+			d.startUnlock("alice")
+			d.proveEmail("alice@example.com")
+			return d
+		}},
 		{name: "security info", want: (*overview)(nil), by: "TestGoldenREADME/security_info"},
 		{name: "security info registration required", want: (*overview)(nil), by: "TestForcedRegistrationNoDone"},
 		{name: "security info question", want: (*overview)(nil), open: func(t *testing.T) *driver {
@@ -233,6 +253,9 @@ func pinnedScreens() []pinnedScreen {
 			return at[*recoveryCodes](d).codes
 		}},
 		{name: "register security questions", want: (*registerQuestions)(nil), by: "TestQuestionsFormGolden"},
+		{name: "ssh keys connected key", want: (*sshKeys)(nil), by: "TestSSHKeysScreen/connected"},
+		{name: "ssh keys one key", want: (*sshKeys)(nil), by: "TestSSHKeysScreen/one_key"},
+		{name: "ssh keys paste refused", want: (*sshKeys)(nil), by: "TestSSHKeysScreen/paste_refused"},
 
 		{name: "admin policy list", want: (*policyTab)(nil), open: func(t *testing.T) *driver {
 			_, d := admin(t)

@@ -17,9 +17,28 @@ type journeyKind int
 const (
 	journeyReset journeyKind = iota
 	journeyAdmin
+	// journeyUnlock proves what a reset does and lifts a lockout.
+	journeyUnlock
 )
 
-// journey is a verification flow in progress: a reset or an admin sign-in.
+// journeyTitle names a reset or an unlock in the frame of its screens.
+func journeyTitle(k journeyKind) string {
+	if k == journeyUnlock {
+		return "Unlock your account"
+	}
+	return "Reset your password"
+}
+
+// journeyPaused heads the dead end of a reset or an unlock.
+func journeyPaused(k journeyKind) string {
+	if k == journeyUnlock {
+		return "Unlock paused"
+	}
+	return "Reset paused"
+}
+
+// journey is a verification flow in progress: a reset, an unlock or an
+// admin sign-in.
 // It holds the flow id, never a secret.
 type journey struct {
 	kind     journeyKind
@@ -73,7 +92,7 @@ func (s *methods) title() string {
 	if s.j.kind == journeyAdmin {
 		return "Administration · Prove it's you"
 	}
-	return "Reset your password · Prove it's you"
+	return journeyTitle(s.j.kind) + " · Prove it's you"
 }
 
 func (s *methods) help() []key.Binding {
@@ -105,6 +124,13 @@ type sentMsg struct {
 	err    error
 }
 
+// connectionProvedMsg reports a method the connection proved by itself.
+type connectionProvedMsg struct {
+	seq int
+	p   flows.Progress
+	err error
+}
+
 type questionsMsg struct {
 	seq int
 	qs  []string
@@ -126,7 +152,7 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = ""
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Reset paused", sentence(msg.err))
+				return s, showDeadEnd(s.e, journeyPaused(s.j.kind), sentence(msg.err))
 			}
 			s.err = sentence(msg.err)
 			return s, loadHelpdesk(s.e)
@@ -136,6 +162,15 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.sent[msg.option.Method] = msg.sent
 		return s, push(newCodeEntry(s.e, s.j, msg.option, &msg.sent))
+	case connectionProvedMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		s.pending = ""
+		if msg.err == nil && !msg.p.Done {
+			return s.update(provenMsg{p: msg.p})
+		}
+		return s, afterProof(s.e, s.j, msg.p, msg.err, &s.err)
 	case questionsMsg:
 		if !s.req.current(msg.seq) {
 			return s, nil
@@ -201,6 +236,13 @@ func (s *methods) choose(o flows.MethodOption) tea.Cmd {
 		return func() tea.Msg {
 			sent, err := e.svc.SendCode(e.ctx, flowID, o.Method)
 			return sentMsg{seq: seq, option: o, sent: sent, err: err}
+		}
+	case o.Method.Describe().ByConnection:
+		// Proved by the connection itself: nothing to type.
+		s.pending = "Checking the key you connected with…"
+		return func() tea.Msg {
+			p, err := e.svc.ProveByConnection(e.ctx, flowID, o.Method)
+			return connectionProvedMsg{seq: seq, p: p, err: err}
 		}
 	case o.Method == policy.Questions:
 		s.pending = "Fetching your questions…"

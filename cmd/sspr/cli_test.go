@@ -941,7 +941,8 @@ func TestPolicyShow(t *testing.T) {
 		"methods_allowed": "email,sms,authenticator,recovery_codes,voucher", "questions_to_register": "3",
 		"questions_to_answer": "3", "require_registration": "true", "reconfirm_days": "180",
 		"notify_users_on_reset": "true", "notify_admins_on_admin_reset": "true", "helpdesk_contact": "",
-		"password_min_length": "12", "password_history": "5", "password_min_strength": "3", "banned_words": ""}
+		"password_min_length": "12", "password_history": "5", "password_min_strength": "3", "banned_words": "",
+		"allow_unlock": "true", "lockout_threshold": "10", "lockout_duration": "15m"}
 	if fmt.Sprint(p) != fmt.Sprint(want) {
 		t.Fatalf("policy show --format json:\n got %v\nwant %v", p, want)
 	}
@@ -1012,7 +1013,7 @@ func TestPolicySet(t *testing.T) {
 		{"banned_words", "ab", `banned words must be 3–64 characters each ("ab" is not)`},
 		{"banned_words", strings.Repeat("x", 5000), "banned words must be 3–64 characters each (one has 5000)"},
 		{"nope", "1", `unknown policy key "nope"; known keys: enabled_for, enabled_group,`},
-		{"Reconfirm_Days", "5", `unknown policy key "Reconfirm_Days"`},
+		{"Reconfirm_Days", "5", `unknown policy key "Reconfirm_Days"; did you mean reconfirm_days?`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key+"="+tc.value[:min(len(tc.value), 20)], func(t *testing.T) {

@@ -185,6 +185,11 @@ type LDAP struct {
 	AttrMail        string `env:"LDAP_ATTR_MAIL" yaml:"attr_mail"`
 	AttrMobile      string `env:"LDAP_ATTR_MOBILE" yaml:"attr_mobile"`
 	AttrMemberOf    string `env:"LDAP_ATTR_MEMBER_OF" yaml:"attr_member_of"`
+	// AttrSSHKeys holds a person's SSH public keys, one authorized_keys
+	// line a value (sshPublicKey of the openssh-lpk schema); empty reads
+	// none. They are read, never written, and count at a reset as keys
+	// registered in sspr do.
+	AttrSSHKeys string `env:"LDAP_ATTR_SSH_KEYS" yaml:"attr_ssh_keys"`
 	// GroupBaseDN is where groups are searched; empty means BaseDN.
 	GroupBaseDN string `env:"LDAP_GROUP_BASE_DN" yaml:"group_base_dn"`
 	// GroupFilter finds a group by name; %s is the escaped name.
@@ -566,7 +571,7 @@ func (l LDAP) validate() error {
 	for key, v := range map[string]string{"ldap.bind_dn": l.BindDN, "ldap.base_dn": l.BaseDN,
 		"ldap.user_filter": l.UserFilter, "ldap.attr_username": l.AttrUsername,
 		"ldap.attr_display_name": l.AttrDisplayName, "ldap.attr_mail": l.AttrMail, "ldap.attr_mobile": l.AttrMobile,
-		"ldap.attr_member_of": l.AttrMemberOf} {
+		"ldap.attr_member_of": l.AttrMemberOf, "ldap.attr_ssh_keys": l.AttrSSHKeys} {
 		if err := noControl(key, v); err != nil {
 			return err
 		}

@@ -71,6 +71,13 @@ type Options struct {
 	// Faults, when set, hears of the store's, the dispatcher's and the
 	// flows' failures, wired as sspr wires its server log.
 	Faults *flows.Faults
+	// DSN, when set, is a PostgreSQL database to use as the store instead
+	// of a new one: a store another harness copied there, say.
+	DSN string
+	// Dir, when set, is the data directory (its sspr.key and audit
+	// checkpoint) instead of a new temporary one: another harness's Dir
+	// gives this one the same key.
+	Dir string
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -107,7 +114,10 @@ func New(t testing.TB, opts ...Options) *Harness {
 		t.Fatalf("flowstest.New takes at most one Options, got %d", len(opts))
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
+	dir := o.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	db, err := openStore(t, ctx, dir, o)
 	if err != nil {
 		t.Fatal(err)
@@ -277,9 +287,13 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 	return sent
 }
 
-// openStore opens the harness's store: a SQLite file in dir, or with
-// SSPR_TEST_STORE=postgres a fresh PostgreSQL database.
+// openStore opens the harness's store: the database Options.DSN names, a
+// SQLite file in dir, or with SSPR_TEST_STORE=postgres a fresh PostgreSQL
+// database.
 func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, error) {
+	if o.DSN != "" {
+		return store.OpenPostgres(ctx, o.DSN, store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+	}
 	if os.Getenv("SSPR_TEST_STORE") == "postgres" {
 		return store.OpenPostgres(ctx, devDSN(t), store.PostgresOptions{OnFault: o.Faults.Hook("store")})
 	}

@@ -104,6 +104,9 @@ type Config struct {
 	// AttrMemberOf lists the DNs of a user's groups (Active Directory, or
 	// OpenLDAP's memberof overlay); absent values are fine.
 	AttrMemberOf string
+	// AttrSSHKeys holds the user's SSH public keys, one authorized_keys
+	// line a value; empty reads none.
+	AttrSSHKeys string
 
 	// GroupBaseDN is where groups are searched; empty means BaseDN.
 	GroupBaseDN string
@@ -133,6 +136,8 @@ type Entry struct {
 	DisplayName string
 	Mail        string
 	Mobile      string
+	// SSHKeys are the values of AttrSSHKeys, as the directory holds them.
+	SSHKeys []string
 	// Groups are the names (first RDN value, lower-cased) of the groups the
 	// user is directly in, from AttrMemberOf and from groups naming the user
 	// in AttrGroupMember.
@@ -146,6 +151,10 @@ type Entry struct {
 	// Locked is set for an account locked out for now (Active Directory
 	// lockoutTime, OpenLDAP pwdAccountLockedTime); a reset unlocks it.
 	Locked bool
+	// Protected is set for an Active Directory account with adminCount=1,
+	// whose rights AdminSDHolder sets: the rights delegated to the service
+	// account do not reach it.
+	Protected bool
 
 	memberOf []string
 }
@@ -604,10 +613,13 @@ func (c *Client) Lookup(ctx context.Context, username string) (Entry, error) {
 
 func (c *Client) userAttributes() []string {
 	attrs := []string{c.cfg.AttrUsername, c.cfg.AttrDisplayName, c.cfg.AttrMail, c.cfg.AttrMobile, c.cfg.AttrMemberOf}
-	if c.cfg.WriteMode == WriteAD {
-		return append(attrs, "userAccountControl", "lockoutTime")
+	if c.cfg.AttrSSHKeys != "" {
+		attrs = append(attrs, c.cfg.AttrSSHKeys)
 	}
-	return append(attrs, "pwdAccountLockedTime")
+	if c.cfg.WriteMode == WriteAD {
+		return append(attrs, "userAccountControl", AttrADLockoutTime, "adminCount")
+	}
+	return append(attrs, AttrPPolicyLocked)
 }
 
 // findUser finds a user as Lookup does, without the groups: the user
@@ -658,6 +670,9 @@ func (c *Client) searchUser(conn *ldap.Conn, username string) (Entry, error) {
 	e := Entry{DN: le.DN, Username: le.GetAttributeValue(c.cfg.AttrUsername),
 		DisplayName: le.GetAttributeValue(c.cfg.AttrDisplayName), Mail: le.GetAttributeValue(c.cfg.AttrMail),
 		Mobile: le.GetAttributeValue(c.cfg.AttrMobile)}
+	if c.cfg.AttrSSHKeys != "" {
+		e.SSHKeys = le.GetAttributeValues(c.cfg.AttrSSHKeys)
+	}
 	if e.Username == "" {
 		e.Username = username
 	}
@@ -665,9 +680,10 @@ func (c *Client) searchUser(conn *ldap.Conn, username string) (Entry, error) {
 		var uac uint64
 		_, _ = fmt.Sscan(le.GetAttributeValue("userAccountControl"), &uac)
 		e.Disabled = uac&0x2 != 0
-		lockout := le.GetAttributeValue("lockoutTime")
+		lockout := le.GetAttributeValue(AttrADLockoutTime)
 		e.Locked = lockout != "" && lockout != "0"
-	} else if locked := le.GetAttributeValue("pwdAccountLockedTime"); locked != "" {
+		e.Protected = le.GetAttributeValue("adminCount") == "1"
+	} else if locked := le.GetAttributeValue(AttrPPolicyLocked); locked != "" {
 		e.Disabled = locked == "000001010000Z"
 		e.Locked = true
 	}

@@ -1,7 +1,8 @@
 // Package portal serves the sspr TUI over SSH: anyone may connect, with any
-// username and no key, straight into the reset screens. It is the public
-// front door, so everything a client can ask for beyond one terminal session
-// is refused, and every resource a client can hold is bounded.
+// username and with or without a key, straight into the reset screens; a
+// key the client signed with can prove one way of who they are. It is the
+// public front door, so everything a client can ask for beyond one terminal
+// session is refused, and every resource a client can hold is bounded.
 package portal
 
 import (
@@ -132,6 +133,18 @@ func New(opts Options) (*Server, error) {
 		wish.WithAddress(opts.SSH.Listen),
 		wish.WithHostKeyPath(opts.HostKeyPath),
 		wish.WithVersion("sspr"),
+		// Anyone gets in: with any key the client can sign with, or with
+		// keyboard-interactive and no question for those without one.
+		// "none" is refused only so that clients offer their keys (OpenSSH
+		// stops at a "none" that succeeds). The key a session reports is
+		// the one its client signed with (the library keeps, per key, what
+		// this callback returned, and the session the verified key's); a
+		// key merely offered here proves nothing (CVE-2024-45337).
+		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
+		wish.WithKeyboardInteractiveAuth(func(ctx ssh.Context, _ gossh.KeyboardInteractiveChallenge) bool {
+			s.authenticated(ctx)
+			return true
+		}),
 		// Middleware listed last runs first.
 		wish.WithMiddleware(
 			// Bubble Tea, innermost: the session's TUI, with the session's
@@ -164,12 +177,13 @@ func New(opts Options) (*Server, error) {
 	srv.MaxTimeout = opts.SSH.MaxSessionTime
 	srv.EnableProxyProtocol = opts.SSH.ProxyProtocol
 	srv.ConnCallback = s.onConnect
-	// Every client authenticates with "none"; that is when its handshake
-	// is over.
+	// A client's handshake is over when it has proved a key by signing,
+	// or passed keyboard-interactive (above).
 	srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
-		return &gossh.ServerConfig{NoClientAuth: true, NoClientAuthCallback: func(gossh.ConnMetadata) (*gossh.Permissions, error) {
+		return &gossh.ServerConfig{VerifiedPublicKeyCallback: func(_ gossh.ConnMetadata, _ gossh.PublicKey,
+			perms *gossh.Permissions, _ string) (*gossh.Permissions, error) {
 			s.authenticated(ctx)
-			return nil, nil
+			return perms, nil
 		}}
 	}
 	// Port forwarding stays refused: no forwarding callbacks, no

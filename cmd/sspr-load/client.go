@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -71,12 +72,17 @@ func (w *watch) screen() string {
 
 // session is one simulated person.
 type session struct {
-	i       int
-	o       *options
-	client  *gossh.Client
-	sess    *gossh.Session
-	stdin   interface{ Write([]byte) (int, error) }
-	w       *watch
+	i      int
+	o      *options
+	client *gossh.Client
+	sess   *gossh.Session
+	stdin  interface{ Write([]byte) (int, error) }
+	w      *watch
+	// gone is closed when the connection ends: a portal that dies fails
+	// its sessions at once, not after a step's whole wait.
+	gone chan struct{}
+	// alive is what the last check of the connection found.
+	alive   bool
 	first   time.Duration
 	resetIn time.Duration
 	// phases of the first frame: handshake done, shell accepted, first byte.
@@ -93,6 +99,9 @@ func (e *stepError) Error() string { return e.stage + ": " + e.err.Error() }
 
 func fail(stage string, err error) error { return &stepError{stage: stage, err: err} }
 
+// errConnClosed is a session whose connection ended under it.
+var errConnClosed = errors.New("the portal closed the connection")
+
 var ptyModes = gossh.TerminalModes{gossh.ECHO: 0, gossh.TTY_OP_ISPEED: 38400, gossh.TTY_OP_OSPEED: 38400}
 
 // open connects and waits for the first frame.
@@ -102,12 +111,13 @@ func (s *session) open(ctx context.Context, cfg *gossh.ClientConfig) error {
 	if src := s.o.sourceAddr(s.i); src != nil {
 		d.LocalAddr = src
 	}
-	conn, err := d.DialContext(ctx, "tcp", s.o.addr)
+	addr := s.o.target(s.i)
+	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return fail("connect", err)
 	}
 	_ = conn.SetDeadline(time.Now().Add(s.o.stepWait))
-	c, chans, reqs, err := gossh.NewClientConn(conn, s.o.addr, cfg)
+	c, chans, reqs, err := gossh.NewClientConn(conn, addr, cfg)
 	if err != nil {
 		conn.Close()
 		return fail("handshake", err)
@@ -115,6 +125,11 @@ func (s *session) open(ctx context.Context, cfg *gossh.ClientConfig) error {
 	_ = conn.SetDeadline(time.Time{})
 	s.handshake = time.Since(start)
 	s.client = gossh.NewClient(c, chans, reqs)
+	s.gone = make(chan struct{})
+	go func() {
+		_ = s.client.Wait()
+		close(s.gone)
+	}()
 	s.sess, err = s.client.NewSession()
 	if err != nil {
 		return fail("session", err)
@@ -152,6 +167,8 @@ func (s *session) await(ctx context.Context, stage string, ch <-chan struct{}) e
 		return nil
 	case <-t.C:
 		return fail(stage, fmt.Errorf("no %q within %s; screen: %q", s.w.latest, s.o.stepWait, s.w.screen()))
+	case <-s.gone:
+		return fail(stage, errConnClosed)
 	case <-ctx.Done():
 		return fail(stage, ctx.Err())
 	}

@@ -1,14 +1,22 @@
 // Command sspr-load is a load generator for the sspr SSH portal. It opens N
-// concurrent PTY sessions against a portal on this machine, waits for each
-// one's first frame, optionally walks a password reset in each, holds them
-// for a while, and reports sessions held, connect-to-first-frame latency,
-// errors and the server's memory per session.
+// concurrent PTY sessions against a portal on this machine, or spreads them
+// round robin over several portals sharing one store, waits for each one's
+// first frame, optionally walks a password reset in each, holds them for a
+// while, and reports sessions held, connect-to-first-frame latency, errors
+// (per portal when there are several) and the server's memory per session.
 //
 // It refuses any address that is not loopback, and it is bounded in count
 // and in time: it stops by itself.
 //
 //	sspr demo --data /tmp/d --listen 127.0.0.1:2222 --seed-users 100 &
 //	sspr-load --addr 127.0.0.1:2222 --sessions 100 --reset --data /tmp/d --server-pid $!
+//
+// Portals that send their codes by mail (sspr serve) send them to the mail
+// sink --smtp-listen runs, and the resets are counted in their PostgreSQL
+// store:
+//
+//	sspr-load --addr 127.0.0.1:2201,127.0.0.1:2202 --sessions 300 --reset \
+//		--smtp-listen 127.0.0.1:2525 --dsn postgres://…
 package main
 
 import (
@@ -19,6 +27,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,12 +52,16 @@ const (
 	textIdentify = "Enter your username"
 	textMethods  = "Email me a code"
 	textSent     = "We sent a code to"
-	textNewPW    = "Type it again"
-	textDone     = "Your password has been changed"
+	// textRules is on the new password screen once its rules are in: an
+	// enter typed before then is not taken as a submit, so a typist who
+	// does not wait sees nothing happen.
+	textRules = "Not a commonly used password"
+	textDone  = "Your password has been changed"
 )
 
 type options struct {
-	addr       string
+	// addrs are the portals; session i goes to addrs[i%len(addrs)].
+	addrs      addrList
 	sessions   int
 	parallel   int
 	hold       time.Duration
@@ -61,6 +74,8 @@ type options struct {
 	identity   string
 	reset      bool
 	data       string
+	dsn        string
+	smtpListen string
 	userPrefix string
 	firstUser  int
 	newPW      string
@@ -70,7 +85,8 @@ type options struct {
 
 func main() {
 	var o options
-	flag.StringVar(&o.addr, "addr", "127.0.0.1:2222", "portal address (loopback only)")
+	flag.Var(&o.addrs, "addr", "portal address (loopback only); repeat it or give a comma list to spread the "+
+		"sessions round robin over several portals (default 127.0.0.1:2222)")
 	flag.IntVar(&o.sessions, "sessions", 10, fmt.Sprintf("concurrent sessions to open (at most %d)", maxSessions))
 	flag.IntVar(&o.parallel, "parallel", 0, fmt.Sprintf("sessions connecting at once (default: all; at most %d)", maxParallel))
 	flag.DurationVar(&o.hold, "hold", 3*time.Second, "how long to hold every session open once all have their first frame")
@@ -83,8 +99,11 @@ func main() {
 	flag.IntVar(&o.cols, "cols", 80, "terminal columns")
 	flag.StringVar(&o.user, "user", "reset", "SSH user name")
 	flag.StringVar(&o.identity, "identity", "", "private key for public key authentication (for an sshd to compare with)")
-	flag.BoolVar(&o.reset, "reset", false, "walk a full password reset in each session (needs --data)")
+	flag.BoolVar(&o.reset, "reset", false, "walk a full password reset in each session (needs --data, --dsn or --smtp-listen for the codes)")
 	flag.StringVar(&o.data, "data", "", "the portal's data folder, to read codes from the outbox table and count audit rows")
+	flag.StringVar(&o.dsn, "dsn", "", "the portals' PostgreSQL store (postgres://…), read-only, instead of --data")
+	flag.StringVar(&o.smtpListen, "smtp-listen", "", "receive the portals' mail on this loopback address and read the codes from it "+
+		"(for sspr serve with smtp.host pointed here, smtp.tls none)")
 	flag.StringVar(&o.userPrefix, "user-prefix", "load", "reset users PREFIX001, PREFIX002, … (sspr demo --seed-users N)")
 	flag.IntVar(&o.firstUser, "first-user", 1, "number of the first reset user")
 	flag.StringVar(&o.newPW, "new-password", "Saffron kettle orbit 71 pines", "new password each reset sets")
@@ -107,8 +126,18 @@ func main() {
 }
 
 func (o *options) check() error {
-	if err := loopbackOnly(o.addr); err != nil {
-		return err
+	if len(o.addrs) == 0 {
+		o.addrs = addrList{"127.0.0.1:2222"}
+	}
+	for _, a := range o.addrs {
+		if err := loopbackOnly("--addr", a); err != nil {
+			return err
+		}
+	}
+	if o.smtpListen != "" {
+		if err := loopbackOnly("--smtp-listen", o.smtpListen); err != nil {
+			return err
+		}
 	}
 	if o.sessions < 1 || o.sessions > maxSessions {
 		return fmt.Errorf("--sessions takes 1 to %d", maxSessions)
@@ -134,17 +163,40 @@ func (o *options) check() error {
 	if o.rows < 1 || o.cols < 1 || o.rows > 1000 || o.cols > 1000 {
 		return errors.New("--rows and --cols take 1 to 1000")
 	}
-	if o.reset && o.data == "" {
-		return errors.New("--reset needs --data, to read the codes")
+	if o.data != "" && o.dsn != "" {
+		return errors.New("--data and --dsn both name a store: give one")
+	}
+	if o.reset && o.data == "" && o.dsn == "" && o.smtpListen == "" {
+		return errors.New("--reset needs --data, --dsn or --smtp-listen, to read the codes")
 	}
 	return nil
 }
 
-// loopbackOnly refuses any address that is not on this machine.
-func loopbackOnly(addr string) error {
+// addrList is a flag that may be repeated and takes comma lists.
+type addrList []string
+
+// String returns the addresses as one comma list.
+func (l *addrList) String() string { return strings.Join(*l, ",") }
+
+// Set adds the addresses of one --addr.
+func (l *addrList) Set(v string) error {
+	for _, a := range strings.Split(v, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			*l = append(*l, a)
+		}
+	}
+	return nil
+}
+
+// target is the portal session i connects to.
+func (o *options) target(i int) string { return o.addrs[i%len(o.addrs)] }
+
+// loopbackOnly refuses any address that is not on this machine; flag names
+// the option that gave it.
+func loopbackOnly(flag, addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("--addr: %w", err)
+		return fmt.Errorf("%s: %w", flag, err)
 	}
 	var ips []net.IP
 	if ip := net.ParseIP(host); ip != nil {
@@ -152,16 +204,16 @@ func loopbackOnly(addr string) error {
 	} else if host == "localhost" {
 		found, err := net.LookupIP(host)
 		if err != nil {
-			return fmt.Errorf("--addr: %w", err)
+			return fmt.Errorf("%s: %w", flag, err)
 		}
 		ips = found
 	}
 	if len(ips) == 0 {
-		return fmt.Errorf("--addr %s: give a loopback IP address (127.0.0.1, ::1) or localhost", addr)
+		return fmt.Errorf("%s %s: give a loopback IP address (127.0.0.1, ::1) or localhost", flag, addr)
 	}
 	for _, ip := range ips {
 		if !ip.IsLoopback() {
-			return fmt.Errorf("--addr %s: %s is not a loopback address; sspr-load only loads this machine", addr, ip)
+			return fmt.Errorf("%s %s: %s is not a loopback address; sspr-load only loads this machine", flag, addr, ip)
 		}
 	}
 	return nil
@@ -171,7 +223,7 @@ func loopbackOnly(addr string) error {
 // sources keeps the portal's per-address limits from counting every
 // session as one client.
 func (o *options) sourceAddr(i int) *net.TCPAddr {
-	host, _, _ := net.SplitHostPort(o.addr)
+	host, _, _ := net.SplitHostPort(o.target(i))
 	ip := net.ParseIP(host)
 	if ip == nil || ip.To4() == nil || o.sources <= 1 {
 		return nil // ::1 or localhost: let the system choose
@@ -200,18 +252,26 @@ func run(o options) (*report, error) {
 		cfg.Auth = append([]gossh.AuthMethod{gossh.PublicKeys(signer)}, cfg.Auth...)
 	}
 
-	var db *store.ReadOnly
 	resets := store.AuditFilter{Events: []string{"password.reset"}}
-	if o.data != "" {
-		var err error
-		db, err = store.OpenReadOnly(filepath.Join(o.data, "sspr.db"))
+	db, err := openStore(o)
+	if err != nil {
+		return nil, err
+	}
+	var codes codeSource
+	if db != nil {
+		defer db.Close()
+		if rep.auditBefore, err = store.CountAudit(ctx, db, resets); err != nil {
+			return nil, fmt.Errorf("read the store: %w", err)
+		}
+		codes = outboxCodes{db: db}
+	}
+	if o.smtpListen != "" {
+		sink, err := startMailSink(o.smtpListen)
 		if err != nil {
 			return nil, err
 		}
-		defer db.Close()
-		if rep.auditBefore, err = store.CountAudit(ctx, db, resets); err != nil {
-			return nil, fmt.Errorf("--data: %w", err)
-		}
+		defer sink.close()
+		codes = sink
 	}
 
 	if o.serverPID > 0 {
@@ -228,7 +288,7 @@ func run(o options) (*report, error) {
 		opened   atomic.Int64
 		failed   atomic.Int64
 	)
-	record := func(err error) {
+	record := func(s *session, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		stage := "other"
@@ -237,6 +297,7 @@ func run(o options) (*report, error) {
 			stage = se.stage
 		}
 		rep.errs[stage]++
+		rep.portal(o.target(s.i)).errors++
 		if len(rep.errSamples) < 5 {
 			rep.errSamples = append(rep.errSamples, err.Error())
 		}
@@ -260,11 +321,12 @@ func run(o options) (*report, error) {
 			if err != nil {
 				failed.Add(1)
 				readyWg.Done()
-				record(err)
+				record(s, err)
 				return
 			}
 			opened.Add(1)
 			mu.Lock()
+			rep.portal(o.target(i)).opened++
 			rep.firsts = append(rep.firsts, s.first)
 			rep.handshakes = append(rep.handshakes, s.handshake)
 			rep.shells = append(rep.shells, s.shell)
@@ -273,11 +335,12 @@ func run(o options) (*report, error) {
 			readyWg.Done()
 			if o.reset {
 				user := fmt.Sprintf("%s%03d", o.userPrefix, o.firstUser+i)
-				if err := s.walkReset(ctx, db, user); err != nil {
-					record(err)
+				if err := s.walkReset(ctx, codes, user); err != nil {
+					record(s, err)
 				} else {
 					mu.Lock()
 					rep.resets = append(rep.resets, s.resetIn)
+					rep.portal(o.target(i)).resets++
 					mu.Unlock()
 				}
 			}
@@ -335,6 +398,11 @@ func run(o options) (*report, error) {
 	if alive < rep.opened {
 		// Sessions the server dropped while they were held.
 		rep.errs["dropped"] += rep.opened - alive
+		for _, s := range sessions {
+			if s != nil && s.first != 0 && !s.alive {
+				rep.portal(o.target(s.i)).dropped++
+			}
+		}
 	}
 	close(allOpen)
 	wg.Wait()
@@ -349,7 +417,6 @@ func run(o options) (*report, error) {
 	if db != nil && o.reset {
 		// The audit row commits with the password change, before the done
 		// screen is drawn: nothing to wait for.
-		var err error
 		if rep.auditAfter, err = store.CountAudit(context.Background(), db, resets); err != nil {
 			return nil, err
 		}
@@ -360,6 +427,26 @@ func run(o options) (*report, error) {
 	}
 	rep.wall = time.Since(start)
 	return rep, nil
+}
+
+// openStore opens the store --data or --dsn names, read-only, or returns
+// nil for neither.
+func openStore(o options) (*store.ReadOnly, error) {
+	switch {
+	case o.data != "":
+		db, err := store.OpenReadOnly(filepath.Join(o.data, "sspr.db"))
+		if err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
+		}
+		return db, nil
+	case o.dsn != "":
+		db, err := store.OpenReadOnlyPostgres(o.dsn)
+		if err != nil {
+			return nil, fmt.Errorf("--dsn: %w", err)
+		}
+		return db, nil
+	}
+	return nil, nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
@@ -399,7 +486,9 @@ func countAlive(sessions []*session) int {
 				if ok {
 					n.Add(1)
 				}
+				s.alive = ok
 			case <-time.After(5 * time.Second):
+				s.alive = false
 			}
 		}()
 	}

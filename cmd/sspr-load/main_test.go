@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"testing"
 	"time"
 )
@@ -19,14 +20,14 @@ func TestLoopbackOnly(t *testing.T) {
 		"example.com:22":    false,
 		"127.0.0.1":         false, // no port
 	} {
-		if err := loopbackOnly(addr); (err == nil) != ok {
+		if err := loopbackOnly("--addr", addr); (err == nil) != ok {
 			t.Errorf("loopbackOnly(%q) = %v; want ok=%v", addr, err, ok)
 		}
 	}
 }
 
 func TestOptionBounds(t *testing.T) {
-	good := options{addr: "127.0.0.1:2222", sessions: 10, timeout: time.Minute, rows: 24, cols: 80}
+	good := options{addrs: addrList{"127.0.0.1:2222"}, sessions: 10, timeout: time.Minute, rows: 24, cols: 80}
 	if err := good.check(); err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +35,17 @@ func TestOptionBounds(t *testing.T) {
 		t.Fatalf("defaults: parallel %d, sources %d", good.parallel, good.sources)
 	}
 	for name, o := range map[string]options{
-		"too many":       {addr: "127.0.0.1:2222", sessions: maxSessions + 1, timeout: time.Minute, rows: 24, cols: 80},
-		"none":           {addr: "127.0.0.1:2222", sessions: 0, timeout: time.Minute, rows: 24, cols: 80},
-		"endless":        {addr: "127.0.0.1:2222", sessions: 1, timeout: time.Hour, rows: 24, cols: 80},
-		"remote":         {addr: "10.1.1.1:2222", sessions: 1, timeout: time.Minute, rows: 24, cols: 80},
-		"reset, no data": {addr: "127.0.0.1:2222", sessions: 1, timeout: time.Minute, rows: 24, cols: 80, reset: true},
+		"too many":       {addrs: addrList{"127.0.0.1:2222"}, sessions: maxSessions + 1, timeout: time.Minute, rows: 24, cols: 80},
+		"none":           {addrs: addrList{"127.0.0.1:2222"}, sessions: 0, timeout: time.Minute, rows: 24, cols: 80},
+		"endless":        {addrs: addrList{"127.0.0.1:2222"}, sessions: 1, timeout: time.Hour, rows: 24, cols: 80},
+		"remote":         {addrs: addrList{"10.1.1.1:2222"}, sessions: 1, timeout: time.Minute, rows: 24, cols: 80},
+		"reset, no data": {addrs: addrList{"127.0.0.1:2222"}, sessions: 1, timeout: time.Minute, rows: 24, cols: 80, reset: true},
+		"one remote of several": {addrs: addrList{"127.0.0.1:2222", "10.1.1.1:2222"}, sessions: 1, timeout: time.Minute,
+			rows: 24, cols: 80},
+		"remote mail sink": {addrs: addrList{"127.0.0.1:2222"}, sessions: 1, timeout: time.Minute, rows: 24, cols: 80,
+			smtpListen: "0.0.0.0:2525"},
+		"two stores": {addrs: addrList{"127.0.0.1:2222"}, sessions: 1, timeout: time.Minute, rows: 24, cols: 80,
+			data: "/tmp/d", dsn: "postgres://localhost/sspr"},
 	} {
 		if err := o.check(); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -46,8 +53,57 @@ func TestOptionBounds(t *testing.T) {
 	}
 }
 
+// TestResetCodeSources: a reset reads its codes from a store (--data or
+// --dsn) or from mail (--smtp-listen); any one will do.
+func TestResetCodeSources(t *testing.T) {
+	for name, o := range map[string]options{
+		"data": {data: "/tmp/d"},
+		"dsn":  {dsn: "postgres://sspr@127.0.0.1/sspr"},
+		"mail": {smtpListen: "127.0.0.1:2525"},
+	} {
+		o.addrs, o.sessions, o.timeout, o.rows, o.cols, o.reset = addrList{"127.0.0.1:2222"}, 1, time.Minute, 24, 80, true
+		if err := o.check(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestAddrList: --addr repeats and takes comma lists, and sessions go round
+// robin over the portals, from source addresses of their own family.
+func TestAddrList(t *testing.T) {
+	var l addrList
+	for _, v := range []string{"127.0.0.1:2201", "127.0.0.1:2202, [::1]:2203,"} {
+		if err := l.Set(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := l.String(); got != "127.0.0.1:2201,127.0.0.1:2202,[::1]:2203" {
+		t.Fatalf("addresses %q", got)
+	}
+	o := options{addrs: l, sessions: 7, timeout: time.Minute, rows: 24, cols: 80, sources: 2}
+	if err := o.check(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i := range 7 {
+		got = append(got, o.target(i))
+		if src := o.sourceAddr(i); (src == nil) != (i%3 == 2) {
+			t.Errorf("session %d to %s from %v", i, o.target(i), src)
+		}
+	}
+	want := []string{"127.0.0.1:2201", "127.0.0.1:2202", "[::1]:2203", "127.0.0.1:2201", "127.0.0.1:2202", "[::1]:2203", "127.0.0.1:2201"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("targets %v; want %v", got, want)
+	}
+	var none options
+	none.sessions, none.timeout, none.rows, none.cols = 1, time.Minute, 24, 80
+	if err := none.check(); err != nil || none.addrs.String() != "127.0.0.1:2222" {
+		t.Fatalf("no --addr: %v, %q", err, none.addrs.String())
+	}
+}
+
 func TestSourceAddr(t *testing.T) {
-	o := options{addr: "127.0.0.1:2222", sources: 3}
+	o := options{addrs: addrList{"127.0.0.1:2222"}, sources: 3}
 	seen := map[string]bool{}
 	for i := range 9 {
 		a := o.sourceAddr(i)
@@ -59,7 +115,7 @@ func TestSourceAddr(t *testing.T) {
 	if len(seen) != 3 {
 		t.Fatalf("sources used: %v", seen)
 	}
-	o6 := options{addr: "[::1]:2222", sources: 3}
+	o6 := options{addrs: addrList{"[::1]:2222"}, sources: 3}
 	if a := o6.sourceAddr(1); a != nil {
 		t.Fatalf("IPv6 target got source %v", a)
 	}

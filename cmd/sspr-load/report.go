@@ -31,6 +31,27 @@ type report struct {
 
 	auditBefore, auditAfter int
 	auditChecked            bool
+
+	// portals counts by portal address, for runs over several.
+	portals map[string]*portalCount
+}
+
+// portalCount is what the sessions sent to one portal saw.
+type portalCount struct {
+	opened, resets, errors, dropped int
+}
+
+// portal is addr's counts, made on first use.
+func (r *report) portal(addr string) *portalCount {
+	if r.portals == nil {
+		r.portals = map[string]*portalCount{}
+	}
+	p, ok := r.portals[addr]
+	if !ok {
+		p = &portalCount{}
+		r.portals[addr] = p
+	}
+	return p
 }
 
 func (r *report) errors() int {
@@ -56,7 +77,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Micros
 func (r *report) print(f *os.File) {
 	o := r.o
 	fmt.Fprintf(f, "target            %s (%d sessions, %d connecting at once, from %d source addresses, %dx%d)\n",
-		o.addr, o.sessions, o.parallel, o.sources, o.cols, o.rows)
+		o.addrs.String(), o.sessions, o.parallel, o.sources, o.cols, o.rows)
 	fmt.Fprintf(f, "sessions held     %d of %d (first frame seen by %d)\n", r.held, o.sessions, len(r.firsts))
 	fmt.Fprintf(f, "first frame       p50 %s  p99 %s  max %s  (connect to first frame)\n",
 		ms(percentile(r.firsts, 0.50)), ms(percentile(r.firsts, 0.99)), ms(percentile(r.firsts, 1)))
@@ -82,6 +103,17 @@ func (r *report) print(f *os.File) {
 	fmt.Fprintln(f)
 	for _, e := range r.errSamples {
 		fmt.Fprintf(f, "  e.g. %s\n", e)
+	}
+	if len(o.addrs) > 1 {
+		for i, addr := range o.addrs {
+			p := r.portal(addr)
+			sent := o.sessions / len(o.addrs)
+			if i < o.sessions%len(o.addrs) {
+				sent++
+			}
+			fmt.Fprintf(f, "portal %-21s %d sessions, %d opened, %d resets, %d errors, %d dropped\n",
+				addr, sent, p.opened, p.resets, p.errors, p.dropped)
+		}
 	}
 	if o.serverPID > 0 {
 		if r.memNote != "" {
@@ -124,4 +156,7 @@ func (r *report) print(f *os.File) {
 		fmt.Fprintln(f)
 	}
 	fmt.Fprintf(f, "wall time         %s\n", r.wall.Round(time.Millisecond))
+	if o.reset && r.wall > 0 {
+		fmt.Fprintf(f, "reset rate        %.1f resets/s over the wall time\n", float64(len(r.resets))/r.wall.Seconds())
+	}
 }

@@ -1,5 +1,12 @@
 package flows
 
+import (
+	"context"
+
+	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/store"
+)
+
 // SweepInterval is how often at most an insert sweeps out lapsed flows and
 // sessions, for tests in package flows_test that step the clock past it.
 const SweepInterval = sweepInterval
@@ -47,4 +54,18 @@ func CoverageOf(lines []RegistrationLine) Coverage {
 		c.Share = float64(c.AbleToReset) / float64(c.Enabled)
 	}
 	return c
+}
+
+// RecordThenHold records e in a transaction that then holds on until
+// release is closed, as a transaction with slow work after its audit entry
+// would; tests see how long others wait for the audit chain meanwhile.
+func (s *Service) RecordThenHold(ctx context.Context, e audit.Entry, held chan<- struct{}, release <-chan struct{}) error {
+	return s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if err := s.record(ctx, tx, e); err != nil {
+			return err
+		}
+		close(held)
+		<-release
+		return nil
+	})
 }

@@ -333,9 +333,18 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error
 	if e.Outcome == "" {
 		e.Outcome = "ok"
 	}
-	if _, err := s.audit.Append(ctx, tx, e); err != nil {
+	if err := audit.Check(e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
+	// The chain's head is locked until commit, across every process
+	// sharing the store: the row is appended last, so that the lock is held
+	// for the commit alone.
+	tx.BeforeCommit(func(ctx context.Context) error {
+		if _, err := s.audit.Append(ctx, tx, e); err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		return nil
+	})
 	if err := s.webhooks.Queue(ctx, tx, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}

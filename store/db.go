@@ -87,6 +87,18 @@ type Tx struct {
 	// rowsOut holds the cached queries whose rows this transaction handed
 	// out; see stmt.
 	rowsOut map[string]struct{}
+	// last holds the work to do just before commit (BeforeCommit).
+	last []func(context.Context) error
+}
+
+// BeforeCommit defers fn to the end of the transaction, after the work
+// WithTx was given and just before it commits; fns run in the order given,
+// and an error from one rolls the transaction back. It is for a write that
+// locks what every transaction needs (the audit chain's head): taken last,
+// the lock is held for the commit alone, not for the rest of the work, so
+// transactions of other processes queue for no longer than that.
+func (tx *Tx) BeforeCommit(fn func(ctx context.Context) error) {
+	tx.last = append(tx.last, fn)
 }
 
 // Options tune OpenWith; the zero Options is Open.
@@ -430,8 +442,14 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&Tx{Tx: sqlTx, db: db}); err != nil {
+	tx := &Tx{Tx: sqlTx, db: db}
+	if err := fn(tx); err != nil {
 		return err
+	}
+	for _, last := range tx.last {
+		if err := last(ctx); err != nil {
+			return err
+		}
 	}
 	committed = true
 	if err := sqlTx.Commit(); err != nil {

@@ -275,15 +275,8 @@ func (c *Chain) Append(ctx context.Context, tx *store.Tx, e Entry) (Entry, error
 	if tx == nil {
 		return Entry{}, errors.New("audit append: no transaction")
 	}
-	if e.At.IsZero() {
-		return Entry{}, fmt.Errorf("audit append: %w: no time", ErrInvalidEntry)
-	}
-	if e.Event == "" {
-		return Entry{}, fmt.Errorf("audit append: %w: no event", ErrInvalidEntry)
-	}
-	if len(e.Detail) > MaxDetail {
-		return Entry{}, fmt.Errorf("audit append: %w: detail is %d bytes, the limit is %d",
-			ErrInvalidEntry, len(e.Detail), MaxDetail)
+	if err := Check(e); err != nil {
+		return Entry{}, fmt.Errorf("audit append: %w", err)
 	}
 	e.At = time.Unix(e.At.Unix(), 0).UTC()
 
@@ -307,6 +300,21 @@ func (c *Chain) Append(ctx context.Context, tx *store.Tx, e Entry) (Entry, error
 		return Entry{}, fmt.Errorf("audit append: %w", err)
 	}
 	return e, nil
+}
+
+// Check reports what makes e unfit to append (ErrInvalidEntry): no time,
+// no event, or a detail over MaxDetail.
+func Check(e Entry) error {
+	if e.At.IsZero() {
+		return fmt.Errorf("%w: no time", ErrInvalidEntry)
+	}
+	if e.Event == "" {
+		return fmt.Errorf("%w: no event", ErrInvalidEntry)
+	}
+	if len(e.Detail) > MaxDetail {
+		return fmt.Errorf("%w: detail is %d bytes, the limit is %d", ErrInvalidEntry, len(e.Detail), MaxDetail)
+	}
+	return nil
 }
 
 func (c *Chain) setHead(ctx context.Context, tx *store.Tx, lastID int64, lastHash string, rows int64) error {

@@ -7,16 +7,10 @@ package flowstest
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
-	"math/rand/v2"
-	"net/url"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
@@ -28,7 +22,10 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
+	"github.com/sspr-kiosk/sspr/store/storetest"
 )
+
 
 // Start is when the fake clock starts unless Options.Start says otherwise.
 var Start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -71,6 +68,10 @@ type Options struct {
 	// Faults, when set, hears of the store's, the dispatcher's and the
 	// flows' failures, wired as sspr wires its server log.
 	Faults *flows.Faults
+	// Engine puts the store on an engine whatever SSPR_TEST_STORE says;
+	// empty follows it. Tests of what must hold across processes sharing a
+	// PostgreSQL store ask for store.Postgres.
+	Engine store.Engine
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -91,7 +92,11 @@ type Harness struct {
 	// Admin is the actor the helpers act as where the service asks for one.
 	Admin flows.Actor
 
-	clk clock.Clock
+	clk  clock.Clock
+	opts Options
+	// loc is where the store is: the SQLite file's path or the PostgreSQL
+	// database's DSN.
+	loc string
 }
 
 // New builds a Harness on a temporary directory that the test removes, with
@@ -108,7 +113,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	}
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := openStore(t, ctx, dir, o)
+	db, loc, err := openStore(t, ctx, dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +122,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Harness{DB: db, Inbox: &Inbox{}, Keys: keys, Dir: dir, Admin: flows.Actor{Name: "test", Source: "test"}}
+	h := &Harness{DB: db, Keys: keys, Dir: dir, opts: o, loc: loc}
 	h.clk = o.Clock
 	if h.clk == nil {
 		start := o.Start
@@ -127,6 +132,47 @@ func New(t testing.TB, opts ...Options) *Harness {
 		h.Clock = clock.NewFake(start)
 		h.clk = h.Clock
 	}
+	h.build(t)
+	return h
+}
+
+// Replica builds a second Harness on the same store, as another sspr process
+// sharing it would be: its own store handle (its own pool of connections),
+// service, dispatcher, hasher and Inbox, with the same key, data directory
+// and clock. On SQLite the handle is a second one on the same file.
+func (h *Harness) Replica(t testing.TB) *Harness {
+	t.Helper()
+	ctx := context.Background()
+	var db *store.DB
+	var err error
+	if h.DB.Engine() == store.Postgres {
+		db, err = store.OpenPostgres(ctx, h.loc, store.PostgresOptions{OnFault: h.opts.Faults.Hook("store")})
+	} else {
+		db, err = store.OpenWith(ctx, h.loc, store.Options{OnFault: h.opts.Faults.Hook("store")})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := &Harness{DB: db, Keys: h.Keys, Dir: h.Dir, Clock: h.Clock, clk: h.clk, opts: h.opts, loc: h.loc}
+	r.build(t)
+	return r
+}
+
+// DSN is the postgres:// URL of the harness's database; empty on SQLite.
+func (h *Harness) DSN() string {
+	if h.DB.Engine() != store.Postgres {
+		return ""
+	}
+	return h.loc
+}
+
+// build makes the service and what it needs around h.DB.
+func (h *Harness) build(t testing.TB) {
+	t.Helper()
+	o, db := h.opts, h.DB
+	h.Inbox = &Inbox{}
+	h.Admin = flows.Actor{Name: "test", Source: "test"}
 	channels := map[string]dispatch.Channel{dispatch.ChannelEmail: h.Inbox, dispatch.ChannelSMS: h.Inbox}
 	if o.Channels != nil {
 		channels = o.Channels(db, h.clk)
@@ -142,10 +188,11 @@ func New(t testing.TB, opts ...Options) *Harness {
 		t.Fatal(err)
 	}
 	h.Hasher = password.NewHasher(p, slots)
+	var err error
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
-		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
+		Keys: h.Keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
 		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
-		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile)})
+		AuditCheckpoint: filepath.Join(h.Dir, audit.CheckpointFile)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +200,6 @@ func New(t testing.TB, opts ...Options) *Harness {
 	// Registered after the store's Close, so it runs before it: nothing is
 	// delivered into a closed store.
 	t.Cleanup(h.Settle)
-	return h
 }
 
 // Settle waits until every code the service handed to delivery behind the
@@ -278,31 +324,21 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 }
 
 // openStore opens the harness's store: a SQLite file in dir, or with
-// SSPR_TEST_STORE=postgres a fresh PostgreSQL database.
-func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, error) {
-	if os.Getenv("SSPR_TEST_STORE") == "postgres" {
-		return store.OpenPostgres(ctx, devDSN(t), store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+// SSPR_TEST_STORE=postgres (storetest.Engine) or Options.Engine a fresh
+// PostgreSQL database from pgtest. It returns where the store is: the file's
+// path or the database's DSN. A package whose tests use the harness runs
+// pgtest.Main from its TestMain, so that the cluster is stopped at the end.
+func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, string, error) {
+	engine := o.Engine
+	if engine == "" {
+		engine = storetest.Engine()
 	}
-	return store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
-}
-
-func devDSN(t testing.TB) string {
-	admin := os.Getenv("SSPR_TEST_POSTGRES_DSN")
-	adb, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
+	if engine == store.Postgres {
+		dsn := pgtest.DSN(t)
+		db, err := store.OpenPostgres(ctx, dsn, store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+		return db, dsn, err
 	}
-	defer adb.Close()
-	name := fmt.Sprintf("t_%d_%d", time.Now().UnixNano(), rand.Int64())
-	if _, err := adb.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		adb, _ := sql.Open("pgx", admin)
-		defer adb.Close()
-		_, _ = adb.Exec("DROP DATABASE " + name + " WITH (FORCE)")
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	return u.String()
+	path := filepath.Join(dir, "sspr.db")
+	db, err := store.OpenWith(ctx, path, store.Options{OnFault: o.Faults.Hook("store")})
+	return db, path, err
 }

@@ -1,0 +1,10 @@
+package store_test
+
+import (
+	"testing"
+
+	"github.com/sspr-kiosk/sspr/store/pgtest"
+)
+
+// TestMain stops the PostgreSQL cluster the tests share (SSPR_TEST_STORE=postgres).
+func TestMain(m *testing.M) { pgtest.Main(m) }

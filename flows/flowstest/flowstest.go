@@ -26,7 +26,6 @@ import (
 	"github.com/sspr-kiosk/sspr/store/storetest"
 )
 
-
 // Start is when the fake clock starts unless Options.Start says otherwise.
 var Start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 

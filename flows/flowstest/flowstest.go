@@ -71,6 +71,12 @@ type Options struct {
 	// empty follows it. Tests of what must hold across processes sharing a
 	// PostgreSQL store ask for store.Postgres.
 	Engine store.Engine
+	// DSN, when set, is the PostgreSQL database the store is on (a
+	// pgtest.Cluster's, which the test stops and starts); Engine is then
+	// store.Postgres.
+	DSN string
+	// StatementTimeout is PostgresOptions.StatementTimeout on PostgreSQL.
+	StatementTimeout time.Duration
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -145,7 +151,7 @@ func (h *Harness) Replica(t testing.TB) *Harness {
 	var db *store.DB
 	var err error
 	if h.DB.Engine() == store.Postgres {
-		db, err = store.OpenPostgres(ctx, h.loc, store.PostgresOptions{OnFault: h.opts.Faults.Hook("store")})
+		db, err = store.OpenPostgres(ctx, h.loc, h.opts.postgres())
 	} else {
 		db, err = store.OpenWith(ctx, h.loc, store.Options{OnFault: h.opts.Faults.Hook("store")})
 	}
@@ -332,12 +338,20 @@ func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store
 	if engine == "" {
 		engine = storetest.Engine()
 	}
-	if engine == store.Postgres {
-		dsn := pgtest.DSN(t)
-		db, err := store.OpenPostgres(ctx, dsn, store.PostgresOptions{OnFault: o.Faults.Hook("store")})
+	if engine == store.Postgres || o.DSN != "" {
+		dsn := o.DSN
+		if dsn == "" {
+			dsn = pgtest.DSN(t)
+		}
+		db, err := store.OpenPostgres(ctx, dsn, o.postgres())
 		return db, dsn, err
 	}
 	path := filepath.Join(dir, "sspr.db")
 	db, err := store.OpenWith(ctx, path, store.Options{OnFault: o.Faults.Hook("store")})
 	return db, path, err
+}
+
+// postgres is how the harness opens a PostgreSQL store.
+func (o Options) postgres() store.PostgresOptions {
+	return store.PostgresOptions{OnFault: o.Faults.Hook("store"), StatementTimeout: o.StatementTimeout}
 }

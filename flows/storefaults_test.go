@@ -144,4 +144,3 @@ func TestDatabaseHangsMidReset(t *testing.T) {
 		t.Fatalf("the reset once the head was free: %v", err)
 	}
 }
-

@@ -144,3 +144,51 @@ func TestDatabaseHangsMidReset(t *testing.T) {
 		t.Fatalf("the reset once the head was free: %v", err)
 	}
 }
+
+// TestTableLockedMidVerify: a table a proof is read from is held by another
+// connection (as a migration's ALTER TABLE holds it), so the read waits out
+// the lock timeout. The person is told the store is unavailable, and the
+// voucher they typed is not counted as a wrong one.
+func TestTableLockedMidVerify(t *testing.T) {
+	h := flowstest.New(t, flowstest.Options{Engine: store.Postgres, StatementTimeout: 300 * time.Millisecond})
+	ctx := context.Background()
+	h.AddUser(t, "frank", false)
+	v, err := h.Svc.IssueVoucher(ctx, h.Admin, "frank")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := h.StartReset(t, "frank")
+	stuck := storetest.OpenAt(t, h.DSN())
+	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- stuck.WithTx(context.Background(), func(tx *store.Tx) error {
+			if _, err := tx.ExecContext(ctx, `LOCK TABLE vouchers IN ACCESS EXCLUSIVE MODE`); err != nil {
+				return err
+			}
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	select {
+	case <-held:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	_, err = h.Svc.VerifyCode(ctx, rs.FlowID, policy.Voucher, v.Code)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	unavailable(t, "a voucher while its table is locked", err)
+	n, err := storetest.CountTidyable(ctx, h.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.ThrottleEvents != 0 {
+		t.Fatalf("%d failures counted for a voucher nobody could check", n.ThrottleEvents)
+	}
+	if _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Voucher, v.Code); err != nil {
+		t.Fatalf("the voucher once the table was free: %v", err)
+	}
+}

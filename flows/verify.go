@@ -264,6 +264,9 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 			challengeID, cause = s.checkProof(ctx, tx, f, m, openID, code)
 		}
 		if cause != nil {
+			if StoreUnavailable(cause) {
+				return cause // nothing was checked, so nothing is counted
+			}
 			if !countsAsFailure(cause) {
 				return nil
 			}
@@ -347,9 +350,20 @@ func (s *Service) failProof(ctx context.Context, account, source string, m polic
 }
 
 // countsAsFailure says whether a failed proof counts against the account and
-// the source: an expired or void code does not, since nothing was guessed.
+// the source: an expired or void code does not, since nothing was guessed,
+// nor a proof the store failed to check.
 func countsAsFailure(cause error) bool {
-	return !(errors.Is(cause, ErrCodeExpired) || errors.Is(cause, ErrChallengeVoid) && !errors.Is(cause, ErrWrongCode))
+	return !(errors.Is(cause, ErrCodeExpired) || errors.Is(cause, ErrChallengeVoid) && !errors.Is(cause, ErrWrongCode) ||
+		StoreUnavailable(cause))
+}
+
+// unlessUnavailable is what a proof's look-up failing tells the person: the
+// store failing, when it did (the proof was never checked), else answer.
+func unlessUnavailable(err, answer error) error {
+	if StoreUnavailable(err) {
+		return err
+	}
+	return answer
 }
 
 // recordFailedProof counts a failed proof and audits it, in tx.
@@ -377,7 +391,7 @@ func (s *Service) checkProof(ctx context.Context, tx *store.Tx, f *flow, m polic
 	case policy.Authenticator:
 		method, err := store.MethodOf(ctx, tx, f.userID, string(policy.Authenticator))
 		if err != nil {
-			return "", ErrWrongCode
+			return "", unlessUnavailable(err, ErrWrongCode)
 		}
 		if err := s.checkTOTP(ctx, tx, method, code, f.userID); err != nil {
 			return "", err
@@ -386,13 +400,13 @@ func (s *Service) checkProof(ctx context.Context, tx *store.Tx, f *flow, m polic
 	case policy.RecoveryCodes:
 		id, err := store.UnusedRecoveryCode(ctx, tx, f.userID, s.keys.MAC("recovery", secret.NormaliseRecoveryCode(code)))
 		if err != nil {
-			return "", ErrWrongCode
+			return "", unlessUnavailable(err, ErrWrongCode)
 		}
 		return s.verifiedChallenge(ctx, tx, f.id, f.userID, f.kind.purpose(), m, id, now)
 	case policy.Voucher:
 		v, err := store.ValidVoucher(ctx, tx, f.userID, s.keys.MAC("voucher", secret.NormaliseVoucher(code)), now.Unix())
 		if err != nil {
-			return "", ErrWrongCode
+			return "", unlessUnavailable(err, ErrWrongCode)
 		}
 		return s.verifiedChallenge(ctx, tx, f.id, f.userID, f.kind.purpose(), m, v.ID, now)
 	}
@@ -415,7 +429,7 @@ func (s *Service) checkSentCodeIn(ctx context.Context, h store.Handler, challeng
 	now := s.now()
 	c, err := store.ChallengeByID(ctx, h, challengeID)
 	if err != nil {
-		return ErrChallengeVoid
+		return unlessUnavailable(err, ErrChallengeVoid)
 	}
 	if c.VoidedAt != 0 || c.ConsumedAt != 0 || c.VerifiedAt != 0 {
 		return ErrChallengeVoid
@@ -425,7 +439,7 @@ func (s *Service) checkSentCodeIn(ctx context.Context, h store.Handler, challeng
 	}
 	if !decoy && secret.Equal(c.CodeHash, s.keys.MAC("code:"+c.ID, code)) {
 		if err := store.MarkChallengeVerified(ctx, h, c.ID, now.Unix()); err != nil {
-			return ErrChallengeVoid
+			return unlessUnavailable(err, ErrChallengeVoid)
 		}
 		return nil
 	}

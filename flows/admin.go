@@ -118,35 +118,6 @@ func (s *Service) SetAdmin(ctx context.Context, actor Actor, username string, ad
 	return nil
 }
 
-// Unlock clears an account's block and failure count. It works for any
-// name, since unknown names are blocked like real ones.
-func (s *Service) Unlock(ctx context.Context, actor Actor, username string) error {
-	account := NormaliseUsername(username)
-	if account == "" {
-		return fmt.Errorf("unlock: username is empty: %w", ErrInvalid)
-	}
-	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
-		_, blockErr := store.ActiveBlock(ctx, tx, store.ScopeAccount, account, s.now().Unix())
-		if err := s.clearAccount(ctx, tx, account); err != nil {
-			return err
-		}
-		detail := "no block was in force"
-		if blockErr == nil {
-			detail = "block cleared"
-			if err := s.record(ctx, tx, audit.Entry{Event: audit.EventBlockCleared, Actor: actor.Name, Target: account,
-				Source: actor.Source}); err != nil {
-				return err
-			}
-		}
-		return s.record(ctx, tx, audit.Entry{Event: audit.EventUserUnlocked, Actor: actor.Name, Target: account,
-			Source: actor.Source, Detail: detail})
-	})
-	if err != nil {
-		return fmt.Errorf("unlock: %w", err)
-	}
-	return nil
-}
-
 // Voucher is a helpdesk voucher as shown once to the admin who issued it.
 type Voucher struct {
 	Code      string

@@ -23,12 +23,12 @@ func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source str
 	if err := s.admitProof(ctx, account, source, true); err != nil {
 		return ResetStart{}, err
 	}
-	ok, err := s.dir.CheckPassword(ctx, account, pw)
+	ok, wrong, err := s.checkPassword(ctx, account, pw)
 	if err != nil {
 		return ResetStart{}, fmt.Errorf("admin sign-in: %w", err)
 	}
 	if !ok {
-		return ResetStart{}, s.failSignIn(ctx, account, source, audit.EventAdminSignInFailed)
+		return ResetStart{}, s.failSignIn(ctx, account, source, audit.EventAdminSignInFailed, wrong)
 	}
 	u, err := s.localUser(ctx, account)
 	if err != nil && !errors.Is(err, ErrUnknownUser) {
@@ -37,7 +37,7 @@ func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source str
 		return ResetStart{}, fmt.Errorf("admin sign-in: %w", err)
 	}
 	if err != nil || !u.IsAdmin || u.Disabled {
-		return ResetStart{}, s.failSignIn(ctx, account, source, audit.EventAdminSignInFailed)
+		return ResetStart{}, s.failSignIn(ctx, account, source, audit.EventAdminSignInFailed, nil)
 	}
 	f := newFlow(flowAdminSignIn, account, source, s.now())
 	f.displayName = u.DisplayName
@@ -56,19 +56,9 @@ func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source str
 
 // CompleteAdminSignIn turns a proven admin sign-in flow into an admin session.
 func (s *Service) CompleteAdminSignIn(ctx context.Context, flowID string) (SessionInfo, error) {
-	f, err := s.getFlow(flowID)
+	f, proofs, err := s.provenFlow(flowID, flowAdminSignIn)
 	if err != nil {
 		return SessionInfo{}, err
-	}
-	s.mu.Lock()
-	ready := f.kind == flowAdminSignIn && !f.decoy && f.satisfied()
-	proofs := make(map[policy.Method]string, len(f.proven))
-	for k, v := range f.proven {
-		proofs[k] = v
-	}
-	s.mu.Unlock()
-	if !ready {
-		return SessionInfo{}, ErrNotProven
 	}
 	u, err := store.UserByID(ctx, s.db, f.userID)
 	if err != nil {

@@ -13,11 +13,18 @@ type flowKind int
 const (
 	flowReset flowKind = iota + 1
 	flowAdminSignIn
+	// flowUnlock proves what a reset proves, and lifts a lockout.
+	flowUnlock
 )
 
+// purpose names what a flow's codes are for, in messages ("your code to
+// reset") and the audit log.
 func (k flowKind) purpose() string {
-	if k == flowAdminSignIn {
+	switch k {
+	case flowAdminSignIn:
 		return "admin"
+	case flowUnlock:
+		return "unlock"
 	}
 	return "reset"
 }
@@ -167,4 +174,24 @@ func (f *flow) blockSource() string {
 		return ""
 	}
 	return f.source
+}
+
+// provenFlow returns a live flow of kind whose proofs are enough, with a
+// copy of them (method → challenge id): ErrNotProven for a decoy, a dead
+// end, or a flow still short of proofs.
+func (s *Service) provenFlow(flowID string, kind flowKind) (*flow, map[policy.Method]string, error) {
+	f, err := s.getFlow(flowID)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.kind != kind || f.decoy || f.deadEnd != nil || !f.satisfied() {
+		return nil, nil, ErrNotProven
+	}
+	proven := make(map[policy.Method]string, len(f.proven))
+	for k, v := range f.proven {
+		proven[k] = v
+	}
+	return f, proven, nil
 }

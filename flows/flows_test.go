@@ -141,7 +141,7 @@ func TestChallengeVoidAfterFiveWrongWithoutAccountBlock(t *testing.T) {
 	}
 	// An admin clears the account block; the voided code still cannot be
 	// used, once the source's pace lets a proof through.
-	if err := h.Svc.Unlock(ctx, h.Admin, "alice"); err != nil {
+	if _, err := h.Svc.Unlock(ctx, h.Admin, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	h.Clock.Advance(flows.SourceMaxDelay)

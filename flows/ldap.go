@@ -181,10 +181,32 @@ func (d *LDAPDirectory) CheckPassword(ctx context.Context, username, password st
 func (d *LDAPDirectory) SetPassword(ctx context.Context, _ Tx, username string, change PasswordChange) error {
 	err := d.client.SetPassword(ctx, username, ldapdir.PasswordChange{Old: change.Old, New: change.New,
 		Temporary: change.Temporary})
+	if errors.Is(err, ldapdir.ErrStillLocked) {
+		// The password is set, so its record must stand; the lockout ends
+		// when the directory's lockout duration does, or when someone with
+		// the right unlocks the account. The admin reads why.
+		d.opts.Faults.Report("directory unlock after reset", err)
+		return nil
+	}
 	if err != nil {
 		return d.mapError("set password", err)
 	}
 	return nil
+}
+
+var _ Locker = (*LDAPDirectory)(nil)
+
+// Unlock lifts the directory's lockout of the account (ppolicy's
+// pwdAccountLockedTime, Active Directory's lockoutTime), as the service
+// account; the directory writes it before the store records it. A refusal
+// is ErrUnlockRefused for the person, and the precise reason (the attribute,
+// a protected account) goes to the fault log for the admin.
+func (d *LDAPDirectory) Unlock(ctx context.Context, _ Tx, username string) (bool, error) {
+	unlocked, err := d.client.Unlock(ctx, username)
+	if err != nil {
+		return false, d.mapError("unlock", err)
+	}
+	return unlocked, nil
 }
 
 // GroupMembers lists the usernames of a directory group's direct members;
@@ -228,6 +250,9 @@ func (d *LDAPDirectory) mapError(op string, err error) error {
 		return ErrUnknownUser
 	case errors.As(err, &pe):
 		return &DirectoryRefusedError{Reason: pe.Reason, cause: err}
+	case errors.Is(err, ldapdir.ErrUnlockRefused):
+		d.opts.Faults.Report("directory "+op, err)
+		return fmt.Errorf("%s: %w", op, ErrUnlockRefused)
 	case errors.Is(err, ldapdir.ErrInvalidCredentials):
 		return fmt.Errorf("directory: %w", ErrBadCredentials)
 	case errors.Is(err, context.Canceled):

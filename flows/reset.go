@@ -25,6 +25,12 @@ type ResetStart struct {
 // disabled and unregistered names get a decoy flow that looks the same and
 // can never succeed; nothing here says whether an account exists.
 func (s *Service) StartReset(ctx context.Context, username, source string) (ResetStart, error) {
+	return s.startFlow(ctx, flowReset, username, source)
+}
+
+// startFlow begins a reset or an unlock: the same look-up, decoy, blocks
+// and methods, whichever it leads to.
+func (s *Service) startFlow(ctx context.Context, kind flowKind, username, source string) (ResetStart, error) {
 	account := NormaliseUsername(username)
 	if account == "" {
 		return ResetStart{}, fmt.Errorf("enter your username: %w", ErrInvalid)
@@ -35,7 +41,7 @@ func (s *Service) StartReset(ctx context.Context, username, source string) (Rese
 	if err := s.checkBlocked(ctx, account, source); err != nil {
 		return ResetStart{}, err
 	}
-	f := newFlow(flowReset, account, source, s.now())
+	f := newFlow(kind, account, source, s.now())
 	if err := s.prepareFlow(ctx, f, false); err != nil {
 		return ResetStart{}, err
 	}
@@ -247,19 +253,9 @@ func (s *Service) subjectOf(id string) (string, string, error) {
 // audit row are one transaction: a crash leaves the old password or the new
 // one, and each proof is used exactly once.
 func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string) error {
-	f, err := s.getFlow(flowID)
+	f, proven, err := s.provenFlow(flowID, flowReset)
 	if err != nil {
 		return err
-	}
-	s.mu.Lock()
-	ready := f.kind == flowReset && !f.decoy && f.deadEnd == nil && f.satisfied()
-	proven := make(map[policy.Method]string, len(f.proven))
-	for k, v := range f.proven {
-		proven[k] = v
-	}
-	s.mu.Unlock()
-	if !ready {
-		return ErrNotProven
 	}
 	u, err := store.UserByID(ctx, s.db, f.userID)
 	if err != nil {
@@ -355,14 +351,27 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 		if err := s.clearAccount(ctx, tx, u.Username); err != nil {
 			return fmt.Errorf("set password: %w", err)
 		}
+		// A new password ends a lockout of sspr's own (a directory ends
+		// its own in SetPassword).
+		unlocked := false
+		if s.keepsPasswords() {
+			var err error
+			if unlocked, err = store.ClearLockout(ctx, tx, u.ID, now.Unix()); err != nil {
+				return fmt.Errorf("set password: %w", err)
+			}
+		}
 		methods := make([]string, 0, len(proofs))
 		for m := range proofs {
 			methods = append(methods, string(m))
 		}
-		detail := ""
+		var details []string
 		if len(methods) > 0 {
-			detail = "methods: " + strings.Join(sortedStrings(methods), ",")
+			details = append(details, "methods: "+strings.Join(sortedStrings(methods), ","))
 		}
+		if unlocked {
+			details = append(details, "account unlocked")
+		}
+		detail := strings.Join(details, "; ")
 		// The audit rows last: appending holds the chain's head, which
 		// every replica's transactions wait for.
 		for _, e := range append(used, audit.Entry{Event: event, Actor: u.Username, Target: u.Username,

@@ -73,12 +73,12 @@ func (s *Service) SignIn(ctx context.Context, username, pw, source string) (Sess
 	if err := s.admitProof(ctx, account, source, false); err != nil {
 		return SessionInfo{}, err
 	}
-	ok, err := s.dir.CheckPassword(ctx, account, pw)
+	ok, wrong, err := s.checkPassword(ctx, account, pw)
 	if err != nil {
 		return SessionInfo{}, fmt.Errorf("sign in: %w", err)
 	}
 	if !ok {
-		return SessionInfo{}, s.failSignIn(ctx, account, source, audit.EventSignInFailed)
+		return SessionInfo{}, s.failSignIn(ctx, account, source, audit.EventSignInFailed, wrong)
 	}
 	u, err := s.localUser(ctx, account)
 	if err != nil {
@@ -96,10 +96,22 @@ func (s *Service) SignIn(ctx context.Context, username, pw, source string) (Sess
 	return s.sessionInfo(ctx, ses)
 }
 
-func (s *Service) failSignIn(ctx context.Context, account, source string, event audit.Event) error {
-	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+// failSignIn counts a failed sign-in against the account and the source,
+// and a wrong password (when given) towards the account's lockout, in one
+// transaction with its audit row.
+func (s *Service) failSignIn(ctx context.Context, account, source string, event audit.Event, wrong *wrongPassword) error {
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
 		if _, err := s.recordFailure(ctx, tx, account, source); err != nil {
 			return err
+		}
+		if wrong != nil {
+			if err := s.countWrongPassword(ctx, tx, pol, wrong, account, source); err != nil {
+				return err
+			}
 		}
 		return s.record(ctx, tx, audit.Entry{Event: event, Actor: account, Target: account, Source: source, Outcome: "failed"})
 	})
@@ -258,10 +270,22 @@ func (s *Service) markHistory(ev Evaluation, pol policy.Policy) Evaluation {
 // notifyPasswordSet queues the notifications policy asks for, in tx.
 func (s *Service) notifyPasswordSet(ctx context.Context, tx *store.Tx, pol policy.Policy, u store.User, source string,
 	at time.Time, event audit.Event) error {
+	when := at.UTC().Format(time.RFC1123)
+	return s.notifyAccount(ctx, tx, pol, u, "reset",
+		map[string]any{"DisplayName": u.DisplayName, "Time": when, "Source": source, "Helpdesk": pol.HelpdeskContact,
+			"Changed": event == audit.EventPasswordChanged},
+		map[string]any{"Admin": u.Username, "Time": when, "Source": source})
+}
+
+// notifyAccount queues, in tx, what policy asks for after a change to an
+// account: the message template to the person (NotifyUsersOnReset) and,
+// for an administrator's account, admin_reset to the other administrators
+// (NotifyAdminsOnAdminReset), each filled with its data.
+func (s *Service) notifyAccount(ctx context.Context, tx *store.Tx, pol policy.Policy, u store.User, template string,
+	data, adminData map[string]any) error {
 	if pol.NotifyUsersOnReset {
 		for _, to := range s.contactsOf(ctx, tx, u) {
-			msg, err := s.render("reset", map[string]any{"DisplayName": u.DisplayName, "Time": at.UTC().Format(time.RFC1123),
-				"Source": source, "Helpdesk": pol.HelpdeskContact, "Changed": event == audit.EventPasswordChanged})
+			msg, err := s.render(template, data)
 			if err != nil {
 				return fmt.Errorf("notify: %w", err)
 			}
@@ -284,8 +308,7 @@ func (s *Service) notifyPasswordSet(ctx context.Context, tx *store.Tx, pol polic
 				if to[0] != "email" {
 					continue
 				}
-				msg, err := s.render("admin_reset", map[string]any{"Admin": u.Username, "Time": at.UTC().Format(time.RFC1123),
-					"Source": source})
+				msg, err := s.render("admin_reset", adminData)
 				if err != nil {
 					return fmt.Errorf("notify admins: %w", err)
 				}

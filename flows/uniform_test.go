@@ -216,7 +216,7 @@ func TestCodeSendLooksTheSameForEveryName(t *testing.T) {
 					// Past the per-account send limit, and the failed proofs
 					// off the books, without touching what is timed.
 					h.Clock.Advance(time.Minute)
-					if err := h.Svc.Unlock(ctx, h.Admin, name); err != nil {
+					if _, err := h.Svc.Unlock(ctx, h.Admin, name); err != nil {
 						t.Fatal(err)
 					}
 				}

@@ -448,11 +448,22 @@ type UserDetail struct {
 	RegistrationDue    bool
 	// NoPassword: see UserRow.NoPassword.
 	NoPassword bool
+	// LockedUntil is when a lockout of sspr's own ends (accountlock.go);
+	// zero when none is in force. A directory's lockout is the directory's
+	// to show.
+	LockedUntil time.Time
 }
+
+// StateLockedOut is the state of an account locked out after wrong passwords.
+const StateLockedOut = "locked out"
 
 // States lists the user's states in the words every admin view uses.
 func (d UserDetail) States() []string {
-	return userStates(d.Blocked, d.Disabled, d.Admin, d.TemporaryPassword, d.NoPassword, d.ReregisterRequired)
+	states := userStates(d.Blocked, d.Disabled, d.Admin, d.TemporaryPassword, d.NoPassword, d.ReregisterRequired)
+	if !d.LockedUntil.IsZero() {
+		states = append([]string{StateLockedOut}, states...)
+	}
+	return states
 }
 
 // ShowUser returns one user's detail for an admin.
@@ -489,6 +500,15 @@ func (s *Service) detailOf(ctx context.Context, u store.User) (UserDetail, error
 	d.Methods, d.CanReset, d.RegistrationDue = st.registered, st.canReset, st.due
 	if b, err := store.ActiveBlock(ctx, s.db, store.ScopeAccount, u.Username, s.now().Unix()); err == nil {
 		d.Blocked, d.BlockedUntil = true, time.Unix(b.Until, 0)
+	}
+	if s.keepsPasswords() {
+		l, err := store.LockoutOf(ctx, s.db, u.ID)
+		if err != nil {
+			return UserDetail{}, err
+		}
+		if l.LockedUntil > s.now().Unix() {
+			d.LockedUntil = time.Unix(l.LockedUntil, 0)
+		}
 	}
 	return d, nil
 }

@@ -312,6 +312,15 @@ func (s *Service) PolicyWhatIf(ctx context.Context, key, value string) (string, 
 	case policy.KeyBannedWords:
 		return fmt.Sprintf("%s will be refused in new passwords; current passwords stay valid until next changed",
 			count(len(next.BannedWords), "banned word")), nil
+	case policy.KeyAllowUnlock:
+		if next.AllowUnlock {
+			return "people locked out can unlock their account with the proofs of a reset, keeping their password", nil
+		}
+		return "a locked account waits for its lockout to end, a password reset or an administrator", nil
+	case policy.KeyLockoutThreshold, policy.KeyLockoutDuration:
+		return fmt.Sprintf("accounts whose password sspr keeps lock for %s after %s; the directory's own lockout "+
+			"applies to directory accounts", durationWords(next.LockoutDuration),
+			count(next.LockoutThreshold, "different wrong password")), nil
 	}
 	return "applies to passwords set from now on; current passwords stay valid until they are next changed", nil
 }

@@ -63,9 +63,11 @@ type DB struct {
 	writer *sql.DB
 	reader *sql.DB
 	sql    *dialect
-	// timeout bounds each transaction and each write outside one, so that
-	// a database that stops answering never holds a screen; 0 is none.
-	timeout time.Duration
+	// timeout bounds each write, and txTimeout each transaction, so that a
+	// database that stops answering never holds a screen; 0 is none. A
+	// transaction may wait on more than the store (a directory's password
+	// write), so it has longer.
+	timeout, txTimeout time.Duration
 	// Prepared statements, by query text, on each pool: SQLite spends as
 	// long parsing a short statement as running it. PostgreSQL's driver
 	// keeps its own per connection, so these are nil there.
@@ -75,6 +77,9 @@ type DB struct {
 	onFault func(error)
 	// sent counts the statements sent; see Statements.
 	sent atomic.Int64
+	// lastFault is when a fault was last seen, in Unix nanoseconds, for
+	// the pool's check of connections (PostgreSQL).
+	lastFault atomic.Int64
 }
 
 // Statements is how many statements this handle has sent to the database
@@ -223,8 +228,11 @@ func IsFault(err error) bool {
 
 // fault passes err to the fault hook when it is a fault, and returns it.
 func (db *DB) fault(err error) error {
-	if err != nil && db != nil && db.onFault != nil && IsFault(err) {
-		db.onFault(err)
+	if err != nil && db != nil && IsFault(err) {
+		db.lastFault.Store(time.Now().UnixNano())
+		if db.onFault != nil {
+			db.onFault(err)
+		}
 	}
 	return err
 }
@@ -296,7 +304,7 @@ func insertID(ctx context.Context, h Handler, query string, args ...any) (int64,
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	db.sent.Add(1)
 	if db.sql.engine != SQLite {
-		ctx, cancel := db.bounded(ctx)
+		ctx, cancel := bound(ctx, db.timeout)
 		defer cancel()
 		res, err := db.writer.ExecContext(ctx, db.sql.query(query), db.sql.args(args)...)
 		return res, db.fault(err)
@@ -346,6 +354,8 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	tx.db.sent.Add(1)
 	query, args = tx.db.sql.query(query), tx.db.sql.args(args)
+	ctx, cancel := bound(ctx, tx.db.timeout)
+	defer cancel()
 	if st := tx.stmt(ctx, query, false); st != nil {
 		res, err := st.ExecContext(ctx, args...)
 		return res, tx.db.fault(err)
@@ -413,7 +423,7 @@ func (tx *Tx) stmt(ctx context.Context, query string, withRows bool) *sql.Stmt {
 // rolling back otherwise, a panic included: a panic recovered further up
 // would otherwise keep the only writer connection forever.
 func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
-	ctx, cancel := db.bounded(ctx)
+	ctx, cancel := bound(ctx, db.txTimeout)
 	defer cancel()
 	if db.writerStmts != nil {
 		// Prepare what earlier transactions ran for the first time; this
@@ -520,12 +530,12 @@ func (db *DB) applyMigration(ctx context.Context, conn *sql.Conn, version int, n
 	return tx.Commit()
 }
 
-// bounded gives ctx the store's timeout, if it has one.
-func (db *DB) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if db.timeout <= 0 {
+// bound gives ctx a timeout, if d is one.
+func bound(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, db.timeout)
+	return context.WithTimeout(ctx, d)
 }
 
 // wrapNotFound turns sql.ErrNoRows into ErrNotFound.

@@ -26,6 +26,10 @@ const (
 	DefaultStatementTimeout = 5 * time.Second
 )
 
+// txTimeoutFactor is how many statement timeouts a transaction may take:
+// it may wait on a directory's password write as well as on the store.
+const txTimeoutFactor = 6
+
 // PostgresOptions tune OpenPostgres.
 type PostgresOptions struct {
 	// Password, when set, replaces any password in the DSN: it comes from
@@ -62,12 +66,13 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 	}
 	if timeout > 0 {
 		// The server cuts what the client's deadline might not reach (a
-		// statement waiting on a lock); the client's deadline (DB.bounded)
-		// cuts what the server cannot (a server that stopped answering).
+		// statement waiting on a lock); the client's deadlines (DB.timeout,
+		// DB.txTimeout) cut what the server cannot (a server that stopped
+		// answering).
 		ms := strconv.FormatInt(timeout.Milliseconds(), 10)
 		cfg.RuntimeParams["statement_timeout"] = ms
 		cfg.RuntimeParams["lock_timeout"] = ms
-		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(4*timeout.Milliseconds(), 10)
+		cfg.RuntimeParams["idle_in_transaction_session_timeout"] = strconv.FormatInt(txTimeoutFactor*timeout.Milliseconds(), 10)
 		if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > timeout {
 			cfg.ConnectTimeout = timeout
 		}
@@ -76,7 +81,8 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 	// Times are Unix seconds in the schema; the one function that reads
 	// a calendar day names UTC itself.
 	cfg.RuntimeParams["timezone"] = "UTC"
-	pool := stdlib.OpenDB(*cfg)
+	db := &DB{sql: newDialect(Postgres), onFault: opts.OnFault}
+	pool := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(db.shouldPing))
 	maxConns, maxIdle := opts.MaxConns, opts.MaxIdleConns
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConns
@@ -92,9 +98,9 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	pool.SetConnMaxLifetime(time.Hour)
 
-	db := &DB{writer: pool, reader: pool, sql: newDialect(Postgres), onFault: opts.OnFault}
+	db.writer, db.reader = pool, pool
 	if timeout > 0 {
-		db.timeout = timeout + timeout/2
+		db.timeout, db.txTimeout = timeout+timeout/2, txTimeoutFactor*timeout
 	}
 	if err := pool.PingContext(ctx); err != nil {
 		_ = pool.Close()
@@ -105,6 +111,25 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 		return nil, err
 	}
 	return db, nil
+}
+
+// pingAfterIdle is how long a pooled connection may rest before it is
+// checked on its next use.
+const pingAfterIdle = 250 * time.Millisecond
+
+// shouldPing decides whether a pooled connection is checked before use. A
+// server that restarted has ended every connection, and the first statement
+// sent on each would fail; a check finds a dead one, and the pool opens
+// another in its place, so the pool recovers by itself. Checking costs a
+// round trip, so it is spent on connections that rested, and on every
+// connection that was resting when a fault was last seen; a busy pool's
+// connections, reused within microseconds, are not checked.
+func (db *DB) shouldPing(_ context.Context, p stdlib.ShouldPingParams) bool {
+	if p.IdleDuration > pingAfterIdle {
+		return true
+	}
+	last := db.lastFault.Load()
+	return last != 0 && time.Since(time.Unix(0, last)) <= p.IdleDuration
 }
 
 // serverAddress names the server a config connects to, as host:port, or

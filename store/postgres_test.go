@@ -2,119 +2,92 @@ package store_test
 
 import (
 	"context"
-	"fmt"
-	"net"
-	"net/url"
-	"strings"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
 
-// TestOpenPostgresUnreachable: a server that cannot be reached at start is
-// one line that names where sspr looked and why it failed.
-func TestOpenPostgresUnreachable(t *testing.T) {
+// TestPostgresMigratesOnceWhenStartedTogether: processes that start
+// together on a new database (replicas after a deploy) all start, and the
+// schema is migrated once: every migration recorded exactly once.
+func TestPostgresMigratesOnceWhenStartedTogether(t *testing.T) {
+	dsn := pgtest.DSN(t)
 	ctx := context.Background()
-	c := pgtest.NewCluster(t)
-	wrongPW, err := url.Parse(c.DSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wrongPW.User = url.UserPassword(pgtest.AppUser, "not-the-password")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := l.Addr().String()
-	l.Close()
-
-	for _, tc := range []struct {
-		name, dsn, where, cause string
-		stop                    bool
-	}{
-		{"nothing listens", "postgres://sspr:pw@" + closed + "/sspr?sslmode=disable", closed, "connection refused", false},
-		{"wrong password", wrongPW.String(), fmt.Sprintf("127.0.0.1:%d", c.Port()), "password authentication failed", false},
-		{"server stopped", c.DSN(), fmt.Sprintf("127.0.0.1:%d", c.Port()), "connection refused", true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.stop {
-				if err := c.Stop(); err != nil {
-					t.Fatal(err)
-				}
-			}
-			db, err := store.OpenPostgres(ctx, tc.dsn, store.PostgresOptions{})
-			if err == nil {
-				db.Close()
-				t.Fatal("opened a store that cannot be reached")
-			}
-			msg := err.Error()
-			want := "open store: can't reach PostgreSQL at " + tc.where + ": "
-			if !strings.HasPrefix(msg, want) || !strings.Contains(msg, tc.cause) || strings.Contains(msg, "\n") {
-				t.Fatalf("error %q; want one line %q… saying %q", msg, want, tc.cause)
-			}
-			if strings.Contains(msg, "not-the-password") {
-				t.Fatalf("the error shows the password: %q", msg)
-			}
+	const n = 6
+	dbs := make([]*store.DB, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			dbs[i], errs[i] = store.OpenPostgres(ctx, dsn, store.PostgresOptions{})
 		})
 	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("process %d: %v", i, err)
+		}
+		t.Cleanup(func() { dbs[i].Close() })
+	}
+	files, err := fs.Glob(os.DirFS(filepath.Join("migrations", "postgres")), "*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("migrations: %v %v", files, err)
+	}
+	rows, err := dbs[0].QueryContext(ctx, `SELECT version, COUNT(*) FROM schema_migrations GROUP BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	versions := 0
+	for rows.Next() {
+		var v, c int
+		if err := rows.Scan(&v, &c); err != nil {
+			t.Fatal(err)
+		}
+		if c != 1 {
+			t.Errorf("migration %d recorded %d times", v, c)
+		}
+		versions++
+	}
+	if versions != len(files) {
+		t.Fatalf("%d migrations recorded, %d files", versions, len(files))
+	}
 }
 
-// TestPostgresReconnects: a store opened while the server ran fails while
-// it is stopped, with a fault, and works again once it is back, through the
-// same handle: its pool replaces the broken connections by itself.
-func TestPostgresReconnects(t *testing.T) {
+// TestPostgresTypedErrors: PostgreSQL's answers become the store's typed
+// errors, as SQLite's do.
+func TestPostgresTypedErrors(t *testing.T) {
 	ctx := context.Background()
-	c := pgtest.NewCluster(t)
-	var faults []error
-	db, err := store.OpenPostgres(ctx, c.DSN(), store.PostgresOptions{OnFault: func(err error) { faults = append(faults, err) }})
+	db, err := store.OpenPostgres(ctx, pgtest.DSN(t), store.PostgresOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	addUser(t, db, "alice")
-	if err := c.Stop(); err != nil {
-		t.Fatal(err)
+	if db.Engine() != store.Postgres {
+		t.Fatalf("engine %q", db.Engine())
 	}
-	err = db.WithTx(ctx, func(tx *store.Tx) error { return store.CreateUser(ctx, tx, &store.User{Username: "bob"}) })
-	if !store.IsFault(err) {
-		t.Fatalf("a write with the server stopped: %v; want a fault", err)
+	u := store.User{Username: "alice", CreatedAt: 1, UpdatedAt: 1, IsAdmin: true}
+	if err := store.CreateUser(ctx, db, &u); err != nil || u.ID == 0 {
+		t.Fatalf("create: %v (id %d)", err, u.ID)
 	}
-	if len(faults) == 0 {
-		t.Fatal("the fault hook did not hear of the server going away")
+	again := store.User{Username: "alice", CreatedAt: 1, UpdatedAt: 1}
+	if err := store.CreateUser(ctx, db, &again); !errors.Is(err, store.ErrDuplicate) {
+		t.Fatalf("second alice: %v, want ErrDuplicate", err)
 	}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
+	if _, err := store.UserByName(ctx, db, "bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("bob: %v, want ErrNotFound", err)
 	}
-	addUser(t, db, "bob")
-	if _, err := store.UserByName(ctx, db, "alice"); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// TestPostgresStatementTimeout: a statement that runs past the timeout is
-// cut by the server, as a fault, long before it would have ended.
-func TestPostgresStatementTimeout(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.OpenPostgres(ctx, pgtest.DSN(t), store.PostgresOptions{StatementTimeout: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	began := time.Now()
-	_, err = db.ExecContext(ctx, `SELECT pg_sleep(30)`)
-	if !store.IsFault(err) {
-		t.Fatalf("a statement past the timeout: %v; want a fault", err)
-	}
-	if took := time.Since(began); took > 10*time.Second {
-		t.Fatalf("the statement was cut after %v", took)
-	}
-	err = db.WithTx(ctx, func(tx *store.Tx) error {
-		_, err := tx.ExecContext(ctx, `SELECT pg_sleep(30)`)
-		return err
-	})
-	if !store.IsFault(err) {
-		t.Fatalf("a statement past the timeout in a transaction: %v; want a fault", err)
+	got, err := store.UserByName(ctx, db, "alice")
+	if err != nil || !got.IsAdmin || got.ID != u.ID {
+		t.Fatalf("alice read back as %+v, %v", got, err)
 	}
 }

@@ -71,7 +71,7 @@ func (s *codeEntry) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = ""
 		if msg.err != nil {
-			return s, failure(s.e, "Reset paused", msg.err, &s.err)
+			return s, failure(s.e, journeyPaused(s.j.kind), msg.err, &s.err)
 		}
 		s.code.got(msg.sent, s.e.now())
 		s.err = ""
@@ -141,9 +141,12 @@ func afterProof(e *env, j *journey, p flows.Progress, err error, errText *string
 	if !p.Done {
 		return tea.Sequence(pop, func() tea.Msg { return provenMsg{p: p} })
 	}
-	if j.kind == journeyAdmin {
+	switch j.kind {
+	case journeyAdmin:
 		// The method picker below takes the result and opens the panel.
 		return tea.Sequence(pop, completeAdminSignIn(e, j))
+	case journeyUnlock:
+		return replaceJourney(newUnlocking(e, j.flowID))
 	}
 	return replaceJourney(newNewPassword(e, passwordTarget{flowID: j.flowID}))
 }

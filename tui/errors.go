@@ -74,6 +74,9 @@ func sentence(err error) string {
 		return "That doesn't look right."
 	case errors.Is(err, flows.ErrDirectoryUnavailable):
 		return "The password directory can't be reached right now. Nothing was changed; try again in a few minutes, or ask the helpdesk."
+	case errors.Is(err, flows.ErrUnlockRefused):
+		// The server log says why, for the admin.
+		return "The directory would not let the account be unlocked from here. Nothing was changed."
 	case errors.Is(err, flows.ErrNotProven):
 		return "Please prove it's you first."
 	}

@@ -205,6 +205,25 @@ func pinnedScreens() []pinnedScreen {
 			d.startReset("dave")
 			return d
 		}},
+		{name: "identify unlock", want: (*identify)(nil), open: func(t *testing.T) *driver {
+			_, d := person(t)
+			d.chooseItem("Unlock my account")
+			d.typeText("alice")
+			return d
+		}},
+		{name: "unlocked", want: (*unlocked)(nil), open: func(t *testing.T) *driver {
+			h, d := person(t)
+			h.lockOut(t, "alice")
+			d.startUnlock("alice")
+			d.proveEmail("alice@example.com")
+			return d
+		}},
+		{name: "unlocked not locked", want: (*unlocked)(nil), open: func(t *testing.T) *driver {
+			_, d := person(t)
+			d.startUnlock("alice")
+			d.proveEmail("alice@example.com")
+			return d
+		}},
 		{name: "security info", want: (*overview)(nil), by: "TestGoldenREADME/security_info"},
 		{name: "security info registration required", want: (*overview)(nil), by: "TestForcedRegistrationNoDone"},
 		{name: "security info question", want: (*overview)(nil), open: func(t *testing.T) *driver {

@@ -10,22 +10,24 @@ import (
 	"github.com/sspr-kiosk/sspr/flows"
 )
 
-// identify asks for the username to reset.
+// identify asks for the username to reset or unlock: the first step of
+// either journey, which go on the same way.
 type identify struct {
 	e       *env
+	kind    journeyKind
 	input   textinput.Model
 	req     request
 	pending bool
 	err     string
 }
 
-func newIdentify(e *env) *identify {
+func newIdentify(e *env, kind journeyKind) *identify {
 	in := newInput(e, "your username", limitUsername, false)
 	in.Focus()
-	return &identify{e: e, input: in}
+	return &identify{e: e, kind: kind, input: in}
 }
 
-func (s *identify) title() string { return "Reset your password · Who are you?" }
+func (s *identify) title() string { return journeyTitle(s.kind) + " · Who are you?" }
 func (s *identify) typing() bool  { return true }
 
 func (s *identify) help() []key.Binding {
@@ -46,9 +48,9 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = false
 		if msg.err != nil {
-			return s, failure(s.e, "Reset paused", msg.err, &s.err)
+			return s, failure(s.e, journeyPaused(s.kind), msg.err, &s.err)
 		}
-		j := &journey{kind: journeyReset, flowID: msg.rs.FlowID, required: msg.rs.Required, options: msg.rs.Options}
+		j := &journey{kind: s.kind, flowID: msg.rs.FlowID, required: msg.rs.Required, options: msg.rs.Options}
 		// Pushed, so that Esc on the method picker comes back here.
 		return s, push(newMethods(s.e, j))
 	case tea.KeyPressMsg:
@@ -66,9 +68,12 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 				return s, nil
 			}
 			s.pending, s.err = true, ""
-			seq, e := s.req.next(s.e), s.e
+			seq, e, start := s.req.next(s.e), s.e, s.e.svc.StartReset
+			if s.kind == journeyUnlock {
+				start = s.e.svc.StartUnlock
+			}
 			return s, func() tea.Msg {
-				rs, err := e.svc.StartReset(e.ctx, name, e.source)
+				rs, err := start(e.ctx, name, e.source)
 				if err == nil {
 					e.outbox.Watch(rs.FlowID)
 				}
@@ -83,7 +88,12 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *identify) view(width int) string {
 	var b strings.Builder
-	b.WriteString(s.e.st.Body.Render("Enter your username. You'll then prove it's you with a method you set up earlier.") + "\n\n")
+	intro := "Enter your username. You'll then prove it's you with a method you set up earlier."
+	if s.kind == journeyUnlock {
+		intro = "Locked out after too many tries? Enter your username and prove it's you with a method you set up " +
+			"earlier. Your password stays as it is."
+	}
+	b.WriteString(s.e.st.Body.Render(intro) + "\n\n")
 	b.WriteString(s.e.st.Input.FocusedLabel.Render("Username") + "\n")
 	s.input.SetWidth(min(40, max(width-4, 8)))
 	b.WriteString(s.input.View() + "\n")

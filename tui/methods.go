@@ -17,9 +17,28 @@ type journeyKind int
 const (
 	journeyReset journeyKind = iota
 	journeyAdmin
+	// journeyUnlock proves what a reset does and lifts a lockout.
+	journeyUnlock
 )
 
-// journey is a verification flow in progress: a reset or an admin sign-in.
+// journeyTitle names a reset or an unlock in the frame of its screens.
+func journeyTitle(k journeyKind) string {
+	if k == journeyUnlock {
+		return "Unlock your account"
+	}
+	return "Reset your password"
+}
+
+// journeyPaused heads the dead end of a reset or an unlock.
+func journeyPaused(k journeyKind) string {
+	if k == journeyUnlock {
+		return "Unlock paused"
+	}
+	return "Reset paused"
+}
+
+// journey is a verification flow in progress: a reset, an unlock or an
+// admin sign-in.
 // It holds the flow id, never a secret.
 type journey struct {
 	kind     journeyKind
@@ -73,7 +92,7 @@ func (s *methods) title() string {
 	if s.j.kind == journeyAdmin {
 		return "Administration · Prove it's you"
 	}
-	return "Reset your password · Prove it's you"
+	return journeyTitle(s.j.kind) + " · Prove it's you"
 }
 
 func (s *methods) help() []key.Binding {
@@ -126,7 +145,7 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = ""
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Reset paused", sentence(msg.err))
+				return s, showDeadEnd(s.e, journeyPaused(s.j.kind), sentence(msg.err))
 			}
 			s.err = sentence(msg.err)
 			return s, loadHelpdesk(s.e)

@@ -397,6 +397,10 @@ func policyHint(k string) string {
 		return fmt.Sprintf("0–%d (zxcvbn score)", policy.MaxPasswordStrength)
 	case policy.KeyBannedWords:
 		return fmt.Sprintf("a comma list of words, %d–%d characters each", policy.MinBannedWordLength, policy.MaxBannedWordLength)
+	case policy.KeyLockoutThreshold:
+		return fmt.Sprintf("%d–%d different wrong passwords", policy.MinLockoutThreshold, policy.MaxLockoutThreshold)
+	case policy.KeyLockoutDuration:
+		return "whole minutes from 1m to 24h, such as 15m or 1h30m"
 	}
 	return "true or false"
 }

@@ -317,7 +317,8 @@ func TestPanelPolicyRefusals(t *testing.T) {
 		d.notSee("Save ")
 		d.see(c.want)
 		d.keys("esc")
-		d.see("Enabled for")
+		// Back on the list, which scrolls to the setting edited.
+		d.see("Enter changes the selected setting")
 	}
 	after, _ := h.Svc.Policy(context.Background())
 	if after.Get(policy.KeyEnabledGroup) != before.Get(policy.KeyEnabledGroup) || after.ReconfirmDays != before.ReconfirmDays ||

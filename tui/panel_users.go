@@ -389,13 +389,23 @@ func (t *usersTab) removeMethod(u flows.UserRow, m policy.Method) userAction {
 // flows audit it.
 func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
 	e, name, shown := t.a.e, u.Username, sanitize.Line(u.Username, 40)
-	unlock := userAction{label: "Clear failed attempts", question: fmt.Sprintf("Clear the failed attempts of %s?", shown)}
+	// A lockout where the password lives (sspr's store or the directory)
+	// is not in the list's states: the unlock finds it, and says so.
+	unlock := userAction{label: "Unlock and clear failed attempts",
+		question: fmt.Sprintf("Unlock %s if locked out, and clear their failed attempts?", shown)}
 	if u.Blocked() {
 		unlock.label = "Clear the block"
 		unlock.question = fmt.Sprintf("Clear the block on %s, and their failed attempts?", shown)
 	}
 	unlock.run = func(a flows.Actor) (string, *flows.Voucher, error) {
-		return shown + " is unblocked.", nil, e.svc.Unlock(e.ctx, a, name)
+		out, err := e.svc.Unlock(e.ctx, a, name)
+		switch {
+		case out.Unlocked:
+			return shown + " is unlocked.", nil, err
+		case out.BlockCleared:
+			return shown + " is unblocked.", nil, err
+		}
+		return shown + " was not locked out; failed attempts cleared.", nil, err
 	}
 	acts := []userAction{unlock, {
 		label: "Require re-registration",

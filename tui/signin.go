@@ -30,6 +30,11 @@ type signIn struct {
 	req      request
 	pending  bool
 	err      string
+	// unlockOffered says the welcome screen offers "Unlock my account";
+	// lockedHint, that the last try was refused as a wrong password, which
+	// is also how a locked-out account answers (and must, so as not to say
+	// which accounts exist): the person then reads where to go.
+	unlockOffered, lockedHint bool
 }
 
 func newSignIn(e *env, p signInPurpose) *signIn {
@@ -78,6 +83,7 @@ func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
 			if !errors.Is(msg.err, flows.ErrSlowDown) {
 				s.password.SetValue("") // one refused unchecked is sent again as it is
 			}
+			s.lockedHint = s.unlockOffered && s.purpose != purposeAdmin && errors.Is(msg.err, flows.ErrBadCredentials)
 			return s, failure(s.e, "Can't sign in", msg.err, &s.err)
 		}
 		return s, s.next(msg)
@@ -113,7 +119,7 @@ func (s *signIn) submit() tea.Cmd {
 		return nil
 	}
 	e, purpose, seq := s.e, s.purpose, s.req.next(s.e)
-	s.pending, s.err = true, ""
+	s.pending, s.err, s.lockedHint = true, "", false
 	return func() tea.Msg {
 		if purpose == purposeAdmin {
 			rs, err := e.svc.StartAdminSignIn(e.ctx, name, pw, e.source)
@@ -186,6 +192,10 @@ func (s *signIn) view(width int) string {
 	}
 	if s.err != "" {
 		b.WriteString("\n\n" + st.Error.Render(s.err))
+		if s.lockedHint {
+			b.WriteString("\n" + st.Muted.Render("Sure it's right? After too many wrong tries an account locks: go back "+
+				"and choose \"Unlock my account\"."))
+		}
 	}
 	return wrap(b.String(), width)
 }

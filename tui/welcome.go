@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -16,20 +17,33 @@ type welcome struct {
 	banner  string
 	menu    menu
 	blocked *flows.BlockedError
+	// choices are what the menu's items lead to, in its order: unlocking
+	// comes last, once the policy is known to offer it, so that the items
+	// before it keep their numbers.
+	choices []int
 }
 
 // sourceStateMsg carries what holds this source back, for the welcome screen.
 type sourceStateMsg struct{ st flows.SourceState }
 
+// unlockAllowedMsg says whether the policy offers unlocking without a reset.
+type unlockAllowedMsg bool
+
 func (w *welcome) init() tea.Cmd {
 	e := w.e
-	return func() tea.Msg {
+	return tea.Batch(func() tea.Msg {
 		st, err := e.svc.SourceState(e.ctx, e.source)
 		if err != nil {
 			return nil // the flows say it again when someone starts
 		}
 		return sourceStateMsg{st: st}
-	}
+	}, func() tea.Msg {
+		ok, err := e.svc.UnlockAllowed(e.ctx)
+		if err != nil {
+			return nil // the flows refuse it again if someone asks
+		}
+		return unlockAllowedMsg(ok)
+	})
 }
 
 const (
@@ -37,13 +51,29 @@ const (
 	choiceChange
 	choiceInfo
 	choiceAdmin
+	choiceUnlock
 )
 
 func newWelcome(e *env, banner string) *welcome {
 	return &welcome{e: e, banner: banner, menu: menu{
 		items: []string{"Reset a forgotten password", "Change my password", "My security info", "Administration"},
 		hints: []string{"", "I know my current one", "Ways to prove it's me", ""},
-	}}
+	}, choices: []int{choiceReset, choiceChange, choiceInfo, choiceAdmin}}
+}
+
+// offerUnlock adds or removes "Unlock my account" at the end of the menu.
+func (w *welcome) offerUnlock(on bool) {
+	n := len(w.choices)
+	has := w.choices[n-1] == choiceUnlock
+	switch {
+	case on && !has:
+		w.menu.items = append(w.menu.items, "Unlock my account")
+		w.menu.hints = append(w.menu.hints, "I know my password")
+		w.choices = append(w.choices, choiceUnlock)
+	case !on && has:
+		w.menu.items, w.menu.hints, w.choices = w.menu.items[:n-1], w.menu.hints[:n-1], w.choices[:n-1]
+		w.menu.cursor = min(w.menu.cursor, n-2)
+	}
 }
 
 func (w *welcome) title() string { return "Password self-service" }
@@ -53,8 +83,12 @@ func (w *welcome) help() []key.Binding {
 }
 
 func (w *welcome) update(msg tea.Msg) (screen, tea.Cmd) {
-	if m, ok := msg.(sourceStateMsg); ok {
+	switch m := msg.(type) {
+	case sourceStateMsg:
 		w.blocked = m.st.Blocked
+		return w, nil
+	case unlockAllowedMsg:
+		w.offerUnlock(bool(m))
 		return w, nil
 	}
 	k, ok := msg.(tea.KeyPressMsg)
@@ -65,13 +99,19 @@ func (w *welcome) update(msg tea.Msg) (screen, tea.Cmd) {
 	if !chosen {
 		return w, nil
 	}
-	switch choice {
+	switch w.choices[choice] {
 	case choiceReset:
-		return w, push(newIdentify(w.e))
-	case choiceChange:
-		return w, push(newSignIn(w.e, purposeChange))
-	case choiceInfo:
-		return w, push(newSignIn(w.e, purposeInfo))
+		return w, push(newIdentify(w.e, journeyReset))
+	case choiceUnlock:
+		return w, push(newIdentify(w.e, journeyUnlock))
+	case choiceChange, choiceInfo:
+		purpose := purposeChange
+		if w.choices[choice] == choiceInfo {
+			purpose = purposeInfo
+		}
+		si := newSignIn(w.e, purpose)
+		si.unlockOffered = slices.Contains(w.choices, choiceUnlock)
+		return w, push(si)
 	case choiceAdmin:
 		return w, push(newSignIn(w.e, purposeAdmin))
 	}

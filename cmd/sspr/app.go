@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgconn"
 	"io"
 	"io/fs"
 	"os"
@@ -71,7 +72,7 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	if err != nil {
 		return nil, err
 	}
-	keys, err := secret.LoadOrCreateKeys(abs)
+	keys, err := loadKeys(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -79,13 +80,7 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	// Faults are logged by servers only (serve turns the log on): a command
 	// says its one-line reason, and a TUI on this terminal owns the screen.
 	faults := flows.NewFaults(clk, configSecrets(cfg)...)
-	db, err := store.OpenWith(ctx, filepath.Join(abs, "sspr.db"), store.Options{
-		OnLooseMode: func(file string, was fs.FileMode) {
-			logger.Warn("the store was readable by others; made it private", "file", file,
-				"was", fmt.Sprintf("%#o", was), "now", "0600")
-		},
-		OnFault: faults.Hook("store"),
-	})
+	db, err := openStore(ctx, cfg, logger, faults.Hook("store"))
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +109,12 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		_ = db.Close()
 		return nil, err
 	}
+	// Before anything is read or recorded: a process with another key
+	// than the store's could open none of its secrets.
+	if err := svc.CheckKey(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	// Before anything is recorded: a log from before the keyed chain is
 	// re-keyed on the first start with the key.
 	if _, err := svc.PrepareAudit(ctx); err != nil {
@@ -124,12 +125,49 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		faults: faults}, nil
 }
 
+// loadKeys reads key_file, which must exist, or else the data folder's
+// sspr.key, made on first start.
+func loadKeys(cfg config.Config) (*secret.Keys, error) {
+	if cfg.KeyFile == "" {
+		return secret.LoadOrCreateKeys(cfg.DataDir)
+	}
+	path := cfg.KeyFile
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(cfg.DataDir, path)
+	}
+	return secret.LoadKeyFile(path)
+}
+
+// openStore opens the store the config names: the SQLite file in the data
+// folder, or the PostgreSQL database of db.dsn.
+func openStore(ctx context.Context, cfg config.Config, logger *log.Logger, onFault func(error)) (*store.DB, error) {
+	if cfg.DB.Driver == config.DriverPostgres {
+		password, err := cfg.DBPassword()
+		if err != nil {
+			return nil, err
+		}
+		return store.OpenPostgres(ctx, cfg.DB.DSN, store.PostgresOptions{Password: password,
+			MaxConns: cfg.DB.MaxConns, MaxIdleConns: cfg.DB.MaxIdleConns, StatementTimeout: cfg.DB.StatementTimeout,
+			OnFault: onFault})
+	}
+	return store.OpenWith(ctx, filepath.Join(cfg.DataDir, "sspr.db"), store.Options{
+		OnLooseMode: func(file string, was fs.FileMode) {
+			logger.Warn("the store was readable by others; made it private", "file", file,
+				"was", fmt.Sprintf("%#o", was), "now", "0600")
+		},
+		OnFault: onFault,
+	})
+}
+
 // configSecrets are the secrets in the config, for the fault log to blank
 // should a server quote one back. One that cannot be read is left out: the
 // channel or directory needing it then fails to start.
 func configSecrets(cfg config.Config) []string {
 	var out []string
-	for _, read := range []func() (string, error){cfg.SMTPPassword, cfg.LDAPBindPassword, cfg.SMSAuthHeader} {
+	if pw := dsnPassword(cfg.DB.DSN); pw != "" {
+		out = append(out, pw)
+	}
+	for _, read := range []func() (string, error){cfg.SMTPPassword, cfg.LDAPBindPassword, cfg.SMSAuthHeader, cfg.DBPassword} {
 		if s, err := read(); err == nil && s != "" {
 			out = append(out, s)
 			if _, token, ok := strings.Cut(s, " "); ok {
@@ -138,6 +176,18 @@ func configSecrets(cfg config.Config) []string {
 		}
 	}
 	return out
+}
+
+// dsnPassword is the password written into a PostgreSQL DSN, if any.
+func dsnPassword(dsn string) string {
+	if dsn == "" {
+		return ""
+	}
+	c, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return ""
+	}
+	return c.Password
 }
 
 // newLogger returns the log a server writes, and where warnings at start go:

@@ -30,6 +30,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/invisible"
 	"github.com/sspr-kiosk/sspr/flows/policy"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
 
 // binary is the sspr executable TestMain builds.
@@ -49,7 +50,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(2)
 	}
-	code := m.Run()
+	code := pgtest.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -940,7 +941,8 @@ func TestPolicyShow(t *testing.T) {
 		"methods_allowed": "email,sms,authenticator,recovery_codes,voucher", "questions_to_register": "3",
 		"questions_to_answer": "3", "require_registration": "true", "reconfirm_days": "180",
 		"notify_users_on_reset": "true", "notify_admins_on_admin_reset": "true", "helpdesk_contact": "",
-		"password_min_length": "12", "password_history": "5", "password_min_strength": "3", "banned_words": ""}
+		"password_min_length": "12", "password_history": "5", "password_min_strength": "3", "banned_words": "",
+		"allow_unlock": "true", "lockout_threshold": "10", "lockout_duration": "15m"}
 	if fmt.Sprint(p) != fmt.Sprint(want) {
 		t.Fatalf("policy show --format json:\n got %v\nwant %v", p, want)
 	}
@@ -1011,7 +1013,7 @@ func TestPolicySet(t *testing.T) {
 		{"banned_words", "ab", `banned words must be 3–64 characters each ("ab" is not)`},
 		{"banned_words", strings.Repeat("x", 5000), "banned words must be 3–64 characters each (one has 5000)"},
 		{"nope", "1", `unknown policy key "nope"; known keys: enabled_for, enabled_group,`},
-		{"Reconfirm_Days", "5", `unknown policy key "Reconfirm_Days"`},
+		{"Reconfirm_Days", "5", `unknown policy key "Reconfirm_Days"; did you mean reconfirm_days?`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.key+"="+tc.value[:min(len(tc.value), 20)], func(t *testing.T) {

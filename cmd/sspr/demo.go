@@ -42,6 +42,8 @@ func demoUsers() []demoUser {
 		{name: "dave", display: "Dave Example", email: "dave@example.com", phone: "+15551230004",
 			methods: map[policy.Method]string{policy.Email: "dave@example.com"}},
 		{name: "erin", display: "Erin Example", email: "erin@example.com", phone: "+15551230005"},
+		{name: "frank", display: "Frank Example", email: "frank@example.com", phone: "+15551230006",
+			methods: map[policy.Method]string{policy.Email: "frank@example.com"}},
 		{name: "admin", display: "Ada Admin", email: "admin@example.com", phone: "+15551230009", admin: true,
 			methods: map[policy.Method]string{policy.Email: "admin@example.com", policy.Authenticator: demoTOTPSecret}},
 	}
@@ -49,8 +51,8 @@ func demoUsers() []demoUser {
 
 // seedDemo fills a fresh store with the demo accounts: alice has email only,
 // bob an authenticator, carol email and text, dave is blocked after five
-// wrong passwords, erin has registered nothing, and admin is an
-// administrator with two methods.
+// wrong passwords, erin has registered nothing, frank is locked out after
+// ten wrong passwords, and admin is an administrator with two methods.
 func seedDemo(ctx context.Context, a *app) error {
 	actor := flows.Actor{Name: "demo", Source: "demo"}
 	if _, err := a.svc.SetPolicy(ctx, actor, "helpdesk_contact", "helpdesk@example.com"); err != nil {
@@ -72,6 +74,28 @@ func seedDemo(ctx context.Context, a *app) error {
 	// Dave's block is real: five wrong passwords, as anyone could cause.
 	for range flows.AccountFailLimit {
 		_, _ = a.svc.SignIn(ctx, "dave", "not dave's password", "demo-seed")
+	}
+	return lockOutFrank(ctx, a, actor)
+}
+
+// lockOutFrank locks frank out as anyone could: ten different wrong
+// passwords (the default lockout_threshold). sspr's own block of
+// self-service comes after five failures, and would keep frank from
+// unlocking himself; it is lifted after each five, as an admin may, so
+// that the demo shows a lockout alone. Each try comes from a source of its
+// own, so that no pace holds the next back.
+func lockOutFrank(ctx context.Context, a *app, actor flows.Actor) error {
+	pol, err := a.svc.Policy(ctx)
+	if err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	for i := range pol.LockoutThreshold {
+		_, _ = a.svc.SignIn(ctx, "frank", fmt.Sprintf("not frank's password %d", i), fmt.Sprintf("demo-seed-%d", i))
+		if (i+1)%flows.AccountFailLimit == 0 {
+			if err := a.svc.ClearBlock(ctx, actor, flows.BlockAccount, "frank"); err != nil {
+				return fmt.Errorf("seed demo: %w", err)
+			}
+		}
 	}
 	return nil
 }

@@ -34,9 +34,14 @@ func newUserCmd(opts *rootOptions) *cobra.Command {
 		{"enable NAME", "Enable a user", func(ctx context.Context, a *app, n string) (string, error) {
 			return "enabled " + n, a.svc.SetDisabled(ctx, cliActor(), n, false)
 		}},
-		{"unlock NAME", "Clear a user's block and failed attempts", func(ctx context.Context, a *app, n string) (string, error) {
-			return "unlocked " + n, a.svc.Unlock(ctx, cliActor(), n)
-		}},
+		{"unlock NAME", "Unlock an account where its password lives (sspr or the directory), and clear its block and failed attempts",
+			func(ctx context.Context, a *app, n string) (string, error) {
+				out, err := a.svc.Unlock(ctx, cliActor(), n)
+				if err != nil || out.Unlocked || out.BlockCleared {
+					return "unlocked " + n, err
+				}
+				return n + " was neither locked out nor blocked; cleared its failed attempts", nil
+			}},
 		{"set-admin NAME", "Make a user an administrator", func(ctx context.Context, a *app, n string) (string, error) {
 			return n + " is now an administrator", a.svc.SetAdmin(ctx, cliActor(), n, true)
 		}},
@@ -310,6 +315,7 @@ func newUserShowCmd(opts *rootOptions) *cobra.Command {
 						"admin": d.Admin, "disabled": d.Disabled, "temporary_password": d.TemporaryPassword,
 						"groups": nonNil(d.Groups), "methods": nonNil(d.Methods), "enabled_for_sspr": d.EnabledForSSPR,
 						"able_to_reset": d.CanReset, "blocked": d.Blocked, "registration_due": d.RegistrationDue,
+						"locked_out": !d.LockedUntil.IsZero(),
 					})
 				}
 				tw := tabwriter.NewWriter(c.OutOrStdout(), 0, 0, 2, ' ', 0)
@@ -328,6 +334,9 @@ func newUserShowCmd(opts *rootOptions) *cobra.Command {
 					blocked = "until " + d.BlockedUntil.Local().Format(time.DateTime)
 				}
 				fmt.Fprintf(tw, "blocked\t%s\n", blocked)
+				if !d.LockedUntil.IsZero() {
+					fmt.Fprintf(tw, "locked out\tuntil %s\n", d.LockedUntil.Local().Format(time.DateTime))
+				}
 				if !d.LastConfirmed.IsZero() {
 					fmt.Fprintf(tw, "last confirmed\t%s\n", d.LastConfirmed.Local().Format(time.DateTime))
 				}

@@ -65,6 +65,14 @@ const (
 	EventPasswordChanged Event = "password.changed"
 	EventUserUnlocked    Event = "user.unlocked"
 
+	// Lockouts of the account where the password lives (sspr's own store
+	// or the directory), apart from sspr's block of self-service.
+	// EventAccountLocked: wrong passwords locked an account sspr keeps.
+	EventAccountLocked Event = "account.locked"
+	// EventAccountUnlocked: a lockout was lifted, by the person after the
+	// proofs of a reset or by an administrator; the password is unchanged.
+	EventAccountUnlocked Event = "account.unlocked"
+
 	// Helpdesk vouchers.
 	EventVoucherIssued Event = "voucher.issued"
 	EventVoucherUsed   Event = "voucher.used"
@@ -98,7 +106,7 @@ func AllEvents() []Event {
 		EventVerifySucceeded, EventVerifyFailed, EventCodeSent, EventCodeSendFailed,
 		EventSignIn, EventSignInFailed,
 		EventBlockApplied, EventBlockCleared,
-		EventPasswordReset, EventPasswordChanged, EventUserUnlocked,
+		EventPasswordReset, EventPasswordChanged, EventUserUnlocked, EventAccountLocked, EventAccountUnlocked,
 		EventVoucherIssued, EventVoucherUsed,
 		EventAdminSignIn, EventAdminSignInFailed, EventPolicyChanged,
 		EventUserCreated, EventUserUpdated, EventUserDisabled, EventUserEnabled, EventAdminGranted, EventAdminRevoked,

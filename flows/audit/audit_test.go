@@ -533,7 +533,8 @@ func TestAllEventsUnique(t *testing.T) {
 		"verify.failed", "code.sent", "code.send_failed", "block.applied", "block.cleared", "password.reset",
 		"password.changed", "user.unlocked", "voucher.issued", "voucher.used", "admin.signin", "admin.signin_failed",
 		"policy.changed", "user.created", "user.updated", "user.disabled", "user.enabled", "admin.granted",
-		"admin.revoked", "group.created", "group.member_added", "group.member_removed", "reregistration.required"} {
+		"admin.revoked", "group.created", "group.member_added", "group.member_removed", "reregistration.required",
+		"account.locked", "account.unlocked"} {
 		if !seen[e] {
 			t.Errorf("event %q missing from AllEvents", e)
 		}

@@ -8,6 +8,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5/pgconn"
 	"io/fs"
 	"math"
 	"net"
@@ -44,7 +45,13 @@ type Config struct {
 	// DataDir is the data folder; set by Load, never read from the file.
 	DataDir string `env:"DATA_PATH" yaml:"-"`
 	// LogLevel is debug, info, warn or error.
-	LogLevel string   `env:"LOG_LEVEL" yaml:"log_level"`
+	LogLevel string `env:"LOG_LEVEL" yaml:"log_level"`
+	// KeyFile is the key that seals authenticator secrets and keys code
+	// hashes (relative to the data folder). Empty means sspr.key in the
+	// data folder, made on first start; set, the file must exist, as
+	// every process sharing a store must hold the same key.
+	KeyFile  string   `env:"KEY_FILE" yaml:"key_file"`
+	DB       DB       `yaml:"db"`
 	Kiosk    Kiosk    `yaml:"kiosk"`
 	SSH      SSH      `yaml:"ssh"`
 	Hash     Hash     `yaml:"hash"`
@@ -56,6 +63,31 @@ type Config struct {
 	UI       UI       `yaml:"ui"`
 	Vouchers Vouchers `yaml:"vouchers"`
 }
+
+// DB configures the store.
+type DB struct {
+	// Driver is sqlite (one file in the data folder, owned by one host)
+	// or postgres (shared by any number of portals and kiosks).
+	Driver string `env:"DB_DRIVER" yaml:"driver"`
+	// DSN names the PostgreSQL database: a postgres:// URL or key=value
+	// pairs. Unused with sqlite.
+	DSN string `env:"DB_DSN" yaml:"dsn"`
+	// PasswordFile holds the database password, which then stays out of
+	// the DSN (relative to the data folder).
+	PasswordFile string `env:"DB_PASSWORD_FILE" yaml:"password_file"`
+	// MaxConns and MaxIdleConns size each process's pool of connections.
+	MaxConns     int `env:"DB_MAX_CONNS" yaml:"max_conns"`
+	MaxIdleConns int `env:"DB_MAX_IDLE_CONNS" yaml:"max_idle_conns"`
+	// StatementTimeout cuts a statement or transaction that takes longer,
+	// so a database that stops answering never holds a screen.
+	StatementTimeout time.Duration `env:"DB_STATEMENT_TIMEOUT" yaml:"statement_timeout"`
+}
+
+// Database drivers.
+const (
+	DriverSQLite   = "sqlite"
+	DriverPostgres = "postgres"
+)
 
 // Kiosk configures the walk-up terminal.
 type Kiosk struct {
@@ -219,6 +251,7 @@ func Default() Config {
 	return Config{
 		DataDir:  "sspr-data",
 		LogLevel: "info",
+		DB:       DB{Driver: DriverSQLite, MaxConns: 10, MaxIdleConns: 4, StatementTimeout: 5 * time.Second},
 		Kiosk:    Kiosk{IdleTimeout: 120 * time.Second, DoneTimeout: 30 * time.Second, TerminalID: "kiosk"},
 		SSH: SSH{Listen: ":2222", MaxConnections: 1000, MaxUnauthenticated: 100, HandshakeTimeout: 10 * time.Second,
 			MaxHandshakesPerAddress: 10, MaxConnectionsPerAddress: 20, SessionRequestTimeout: 10 * time.Second,
@@ -335,6 +368,7 @@ func problem(key, format string, args ...any) error {
 func (c Config) Validate() error {
 	checks := []func() error{
 		func() error { return oneOf("log_level", c.LogLevel, "debug", "info", "warn", "error") },
+		c.validateDB,
 
 		func() error { return between("kiosk.idle_timeout", c.Kiosk.IdleTimeout, 10*time.Second, 24*time.Hour) },
 		func() error { return between("kiosk.done_timeout", c.Kiosk.DoneTimeout, time.Second, 10*time.Minute) },
@@ -453,6 +487,47 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// validateDB checks the store's settings.
+func (c Config) validateDB() error {
+	checks := []func() error{
+		func() error { return oneOf("db.driver", c.DB.Driver, DriverSQLite, DriverPostgres) },
+		func() error { return between("db.max_conns", c.DB.MaxConns, 1, 1000) },
+		func() error { return between("db.max_idle_conns", c.DB.MaxIdleConns, 1, 1000) },
+		func() error {
+			return between("db.statement_timeout", c.DB.StatementTimeout, 100*time.Millisecond, 10*time.Minute)
+		},
+		func() error { return noControl("key_file", c.KeyFile) },
+		func() error {
+			if c.DB.Driver != DriverPostgres {
+				return nil
+			}
+			if c.DB.DSN == "" {
+				return problem("db.dsn", "must name the PostgreSQL database when db.driver is postgres, e.g. postgres://sspr@db.example.org/sspr")
+			}
+			if _, err := pgconn.ParseConfig(c.DB.DSN); err != nil {
+				return problem("db.dsn", "is not a PostgreSQL connection string: %s", dsnProblem(err))
+			}
+			return nil
+		},
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dsnProblem says what is wrong with a connection string without quoting
+// it, since it may hold a password.
+func dsnProblem(err error) string {
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return msg
 }
 
 // validateAuth checks the SMTP credentials of a configured server: both

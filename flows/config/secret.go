@@ -19,6 +19,12 @@ func (c Config) SMTPPassword() (string, error) {
 	return c.secret("smtp.password_file", c.SMTP.Password, c.SMTP.PasswordFile)
 }
 
+// DBPassword returns the first line of db.password_file, else "" (the
+// DSN's own password, if any, is used). Call it once at start.
+func (c Config) DBPassword() (string, error) {
+	return c.secret("db.password_file", "", c.DB.PasswordFile)
+}
+
 // SMSAuthHeader returns the value of the gateway's Authorization header:
 // SSPR_SMS_AUTH_HEADER when set, else the first line of
 // sms.auth_header_file, else "". Call it once at start.

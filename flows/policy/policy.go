@@ -91,6 +91,14 @@ type Policy struct {
 	PasswordMinStrength int
 	// BannedWords are refused inside passwords: trimmed, lower-case, sorted, unique.
 	BannedWords []string
+	// AllowUnlock offers "Unlock my account": the same proofs as a reset
+	// lift a lockout and leave the password as it is.
+	AllowUnlock bool
+	// LockoutThreshold is how many different wrong passwords lock out an
+	// account whose password sspr keeps.
+	LockoutThreshold int
+	// LockoutDuration is how long such a lockout lasts, in whole minutes.
+	LockoutDuration time.Duration
 }
 
 // Policy keys, as used by `sspr policy set KEY VALUE` and in the store.
@@ -110,6 +118,9 @@ const (
 	KeyPasswordHistory          = "password_history"
 	KeyPasswordMinStrength      = "password_min_strength"
 	KeyBannedWords              = "banned_words"
+	KeyAllowUnlock              = "allow_unlock"
+	KeyLockoutThreshold         = "lockout_threshold"
+	KeyLockoutDuration          = "lockout_duration"
 )
 
 // Limits of the settings. They are exported so screens can show the ranges.
@@ -126,6 +137,10 @@ const (
 	MinBannedWordLength  = 3
 	MaxBannedWordLength  = 64
 	MaxBannedWords       = 500
+	MinLockoutThreshold  = 3
+	MaxLockoutThreshold  = 50
+	MinLockoutDuration   = time.Minute
+	MaxLockoutDuration   = 24 * time.Hour
 )
 
 // Keys returns every policy key in the order of the design brief's table.
@@ -135,6 +150,7 @@ func Keys() []string {
 		KeyQuestionsToRegister, KeyQuestionsToAnswer, KeyRequireRegistration, KeyReconfirmDays,
 		KeyNotifyUsersOnReset, KeyNotifyAdminsOnAdminReset, KeyHelpdeskContact,
 		KeyPasswordMinLength, KeyPasswordHistory, KeyPasswordMinStrength, KeyBannedWords,
+		KeyAllowUnlock, KeyLockoutThreshold, KeyLockoutDuration,
 	}
 }
 
@@ -142,7 +158,7 @@ func Keys() []string {
 // editor can offer a switch instead of a text field.
 func IsBool(key string) bool {
 	switch key {
-	case KeyRequireRegistration, KeyNotifyUsersOnReset, KeyNotifyAdminsOnAdminReset:
+	case KeyRequireRegistration, KeyNotifyUsersOnReset, KeyNotifyAdminsOnAdminReset, KeyAllowUnlock:
 		return true
 	}
 	return false
@@ -178,6 +194,9 @@ func Defaults() Policy {
 		PasswordMinLength:        12,
 		PasswordHistory:          5,
 		PasswordMinStrength:      3,
+		AllowUnlock:              true,
+		LockoutThreshold:         10,
+		LockoutDuration:          15 * time.Minute,
 	}
 }
 
@@ -220,14 +239,37 @@ func (p Policy) Get(key string) string {
 		return strconv.Itoa(p.PasswordMinStrength)
 	case KeyBannedWords:
 		return strings.Join(p.BannedWords, ",")
+	case KeyAllowUnlock:
+		return strconv.FormatBool(p.AllowUnlock)
+	case KeyLockoutThreshold:
+		return strconv.Itoa(p.LockoutThreshold)
+	case KeyLockoutDuration:
+		return DurationText(p.LockoutDuration)
 	}
 	return ""
+}
+
+// DurationText writes a whole number of minutes as a lockout duration is
+// set: "15m", "1h", "1h30m".
+func DurationText(d time.Duration) string {
+	h, m := d/time.Hour, (d%time.Hour)/time.Minute
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%dm", h, m)
 }
 
 // Set changes one setting from its text form, checking the value on its own;
 // Validate checks the settings against each other. On error p is unchanged.
 func (p *Policy) Set(key, value string) error {
 	if !slices.Contains(Keys(), key) {
+		// A key typed in the wrong case is named, not drowned in the list.
+		if i := slices.IndexFunc(Keys(), func(k string) bool { return strings.EqualFold(k, key) }); i >= 0 {
+			return &policyError{kind: ErrUnknownKey, msg: fmt.Sprintf("unknown policy key %q; did you mean %s?", key, Keys()[i])}
+		}
 		return &policyError{kind: ErrUnknownKey,
 			msg: fmt.Sprintf("unknown policy key %q; known keys: %s", key, strings.Join(Keys(), ", "))}
 	}
@@ -289,6 +331,16 @@ func (p *Policy) Set(key, value string) error {
 			return err
 		}
 		p.BannedWords = words
+	case KeyAllowUnlock:
+		return setBool(&p.AllowUnlock, v, "allow unlock")
+	case KeyLockoutThreshold:
+		return setInt(&p.LockoutThreshold, v, name, MinLockoutThreshold, MaxLockoutThreshold)
+	case KeyLockoutDuration:
+		d, err := time.ParseDuration(strings.ToLower(v))
+		if err != nil || d%time.Minute != 0 || d < MinLockoutDuration || d > MaxLockoutDuration {
+			return invalid("lockout duration must be whole minutes from 1m to 24h, such as 15m or 1h30m")
+		}
+		p.LockoutDuration = d
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ func TestDefaults(t *testing.T) {
 		"password_history":             "5",
 		"password_min_strength":        "3",
 		"banned_words":                 "",
+		"allow_unlock":                 "true",
+		"lockout_threshold":            "10",
+		"lockout_duration":             "15m",
 	}
 	if len(Keys()) != len(want) {
 		t.Fatalf("Keys() has %d keys, want %d", len(Keys()), len(want))
@@ -60,7 +63,8 @@ func TestKeysOrder(t *testing.T) {
 	want := []string{"enabled_for", "enabled_group", "methods_required", "methods_allowed",
 		"questions_to_register", "questions_to_answer", "require_registration", "reconfirm_days",
 		"notify_users_on_reset", "notify_admins_on_admin_reset", "helpdesk_contact",
-		"password_min_length", "password_history", "password_min_strength", "banned_words"}
+		"password_min_length", "password_history", "password_min_strength", "banned_words",
+		"allow_unlock", "lockout_threshold", "lockout_duration"}
 	if !slices.Equal(Keys(), want) {
 		t.Fatalf("Keys() = %v", Keys())
 	}
@@ -177,6 +181,22 @@ func TestSetBoundaries(t *testing.T) {
 		{"banned_words", "ab", false, ""},
 		{"banned_words", strings.Repeat("w", 65), false, ""},
 		{"banned_words", "acme\tcorp", false, ""},
+
+		{"allow_unlock", "FALSE", true, "false"},
+		{"allow_unlock", "no", false, ""},
+		{"lockout_threshold", "3", true, "3"},
+		{"lockout_threshold", "50", true, "50"},
+		{"lockout_threshold", "2", false, ""},
+		{"lockout_threshold", "51", false, ""},
+		{"lockout_duration", "1m", true, "1m"},
+		{"lockout_duration", "90m", true, "1h30m"},
+		{"lockout_duration", "24H", true, "24h"},
+		{"lockout_duration", "60m0s", true, "1h"},
+		{"lockout_duration", "30s", false, ""},
+		{"lockout_duration", "90s", false, ""},
+		{"lockout_duration", "24h1m", false, ""},
+		{"lockout_duration", "15", false, ""},
+		{"lockout_duration", "-5m", false, ""},
 	}
 	for _, tt := range tests {
 		p := Defaults()
@@ -229,8 +249,12 @@ func TestUnknownKey(t *testing.T) {
 		t.Error("unknown key also matches ErrInvalidValue")
 	}
 	want := `unknown policy key "x"; known keys: enabled_for, enabled_group,`
-	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "banned_words") {
+	if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "lockout_duration") {
 		t.Errorf("message = %q", err.Error())
+	}
+	if err := p.Set("Lockout_Duration", "1h"); !errors.Is(err, ErrUnknownKey) ||
+		err.Error() != `unknown policy key "Lockout_Duration"; did you mean lockout_duration?` {
+		t.Errorf("a key in the wrong case: %v", err)
 	}
 	if p.Get("x") != "" {
 		t.Error("Get of an unknown key is not empty")
@@ -342,6 +366,7 @@ func TestStoreRoundTrip(t *testing.T) {
 		{"notify_users_on_reset", "false"}, {"notify_admins_on_admin_reset", "false"},
 		{"helpdesk_contact", "https://help.example.org"}, {"password_min_length", "16"},
 		{"password_history", "24"}, {"password_min_strength", "4"}, {"banned_words", "acme,widget"},
+		{"allow_unlock", "false"}, {"lockout_threshold", "5"}, {"lockout_duration", "2h"},
 	} {
 		if err := p.Set(kv[0], kv[1]); err != nil {
 			t.Fatalf("Set(%s, %s): %v", kv[0], kv[1], err)
@@ -467,4 +492,30 @@ func TestIsBool(t *testing.T) {
 			t.Errorf("IsBool(%s) = %v, but it takes true and false: %v", k, IsBool(k), takesBool)
 		}
 	}
+}
+
+// FuzzLockoutDuration: whatever is typed, a lockout duration that is
+// accepted is whole minutes within the bounds, and prints as a value that
+// reads back to itself.
+func FuzzLockoutDuration(f *testing.F) {
+	for _, s := range []string{"15m", "1h30m", "24h", "0m", "90s", "-1m", "1e3m", "2562047h", "1h60m", " 5M "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		p := Defaults()
+		if err := p.Set(KeyLockoutDuration, v); err != nil {
+			if !errors.Is(err, ErrInvalidValue) || p.LockoutDuration != Defaults().LockoutDuration {
+				t.Fatalf("Set(%q) = %v, leaving %v", v, err, p.LockoutDuration)
+			}
+			return
+		}
+		d := p.LockoutDuration
+		if d%time.Minute != 0 || d < MinLockoutDuration || d > MaxLockoutDuration {
+			t.Fatalf("Set(%q) accepted %v", v, d)
+		}
+		var q Policy
+		if err := q.Set(KeyLockoutDuration, p.Get(KeyLockoutDuration)); err != nil || q.LockoutDuration != d {
+			t.Fatalf("%q prints as %q, which reads back as %v, %v", v, p.Get(KeyLockoutDuration), q.LockoutDuration, err)
+		}
+	})
 }

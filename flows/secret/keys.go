@@ -92,6 +92,20 @@ func LoadOrCreateKeys(dir string) (*Keys, error) {
 	return deriveKeys(master)
 }
 
+// LoadKeyFile reads the key file at path, which must exist: a replica or a
+// kiosk sharing a store is given the key the others use, and must never
+// make a key of its own.
+func LoadKeyFile(path string) (*Keys, error) {
+	master, err := readKeyFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("load key file: %w: %s does not exist; copy the key the other sspr processes of this store use", ErrKeyFile, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load key file: %w", err)
+	}
+	return deriveKeys(master)
+}
+
 func readKeyFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -242,4 +256,12 @@ func (k *Keys) MAC(purpose, value string) string {
 	m.Write([]byte{0})
 	m.Write([]byte(value))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Fingerprint names the key without revealing it: a keyed hash of a fixed
+// string, so two processes can tell whether they hold the same key by
+// comparing fingerprints, and the store can record which key its secrets
+// belong to.
+func (k *Keys) Fingerprint() string {
+	return k.MAC("fingerprint", "sspr.key")[:32]
 }

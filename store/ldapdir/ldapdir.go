@@ -146,6 +146,10 @@ type Entry struct {
 	// Locked is set for an account locked out for now (Active Directory
 	// lockoutTime, OpenLDAP pwdAccountLockedTime); a reset unlocks it.
 	Locked bool
+	// Protected is set for an Active Directory account with adminCount=1,
+	// whose rights AdminSDHolder sets: the rights delegated to the service
+	// account do not reach it.
+	Protected bool
 
 	memberOf []string
 }
@@ -605,9 +609,9 @@ func (c *Client) Lookup(ctx context.Context, username string) (Entry, error) {
 func (c *Client) userAttributes() []string {
 	attrs := []string{c.cfg.AttrUsername, c.cfg.AttrDisplayName, c.cfg.AttrMail, c.cfg.AttrMobile, c.cfg.AttrMemberOf}
 	if c.cfg.WriteMode == WriteAD {
-		return append(attrs, "userAccountControl", "lockoutTime")
+		return append(attrs, "userAccountControl", AttrADLockoutTime, "adminCount")
 	}
-	return append(attrs, "pwdAccountLockedTime")
+	return append(attrs, AttrPPolicyLocked)
 }
 
 // findUser finds a user as Lookup does, without the groups: the user
@@ -665,9 +669,10 @@ func (c *Client) searchUser(conn *ldap.Conn, username string) (Entry, error) {
 		var uac uint64
 		_, _ = fmt.Sscan(le.GetAttributeValue("userAccountControl"), &uac)
 		e.Disabled = uac&0x2 != 0
-		lockout := le.GetAttributeValue("lockoutTime")
+		lockout := le.GetAttributeValue(AttrADLockoutTime)
 		e.Locked = lockout != "" && lockout != "0"
-	} else if locked := le.GetAttributeValue("pwdAccountLockedTime"); locked != "" {
+		e.Protected = le.GetAttributeValue("adminCount") == "1"
+	} else if locked := le.GetAttributeValue(AttrPPolicyLocked); locked != "" {
 		e.Disabled = locked == "000001010000Z"
 		e.Locked = true
 	}

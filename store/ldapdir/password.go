@@ -110,7 +110,9 @@ func (c *Client) dummyBind(ctx context.Context, password string) error {
 // Without ch.Old it is a reset by the service account.
 //
 // The directory's password policy is the final judge: a refusal is a
-// *PolicyError. A wrong old password is ErrInvalidCredentials. In ad mode
+// *PolicyError. A wrong old password is ErrInvalidCredentials. A reset
+// that set the password but could not unlock the account returns an error
+// wrapping ErrStillLocked, the one error after which the password is set. In ad mode
 // the password never goes over a connection that is not encrypted
 // (ErrInsecure).
 func (c *Client) SetPassword(ctx context.Context, username string, ch PasswordChange) error {
@@ -221,25 +223,12 @@ func (c *Client) reset(ctx context.Context, e Entry, ch PasswordChange) error {
 			if err := writeError(conn.Modify(req)); err != nil {
 				return err
 			}
-			if e.Locked {
-				// Best effort: the password is set; an account still locked
-				// out unlocks by itself after the lockout duration.
-				unlock := ldap.NewModifyRequest(e.DN, nil)
-				unlock.Replace("lockoutTime", []string{"0"})
-				_ = conn.Modify(unlock)
-			}
-			return nil
+			return c.unlockAfterReset(conn, e)
 		}
 		if err := writeError(passwordModify(conn, e.DN, "", ch.New)); err != nil {
 			return err
 		}
-		if e.Locked && !e.Disabled {
-			// Best effort, as for Active Directory: a lockout for failed
-			// binds ends with a reset; a lock for good (Disabled) stays.
-			unlock := ldap.NewModifyRequest(e.DN, nil)
-			unlock.Delete("pwdAccountLockedTime", nil)
-			_ = conn.Modify(unlock)
-		}
+		stillLocked := c.unlockAfterReset(conn, e)
 		// ppolicy marks a password set by someone else as one to change at
 		// the next bind (pwdMustChange). A reset the person did themselves
 		// is not that, unless the caller says so. Best effort when clearing:
@@ -250,12 +239,31 @@ func (c *Client) reset(ctx context.Context, e Entry, ch PasswordChange) error {
 			if err := conn.Modify(mark); err != nil {
 				return fmt.Errorf("ldap: the password is set, but marking it temporary failed: %w", err)
 			}
-			return nil
+			return stillLocked
 		}
 		mark.Delete("pwdReset", nil)
 		_ = conn.Modify(mark)
-		return nil
+		return stillLocked
 	})
+}
+
+// ErrStillLocked means a reset set the password but could not lift the
+// account's lockout: the password is the new one, and the account stays
+// locked out until its lockout ends or someone with the right unlocks it.
+var ErrStillLocked = errors.New("ldap: the password is set, but the account is still locked out")
+
+// unlockAfterReset lifts the lockout of e, if any, after a reset set its
+// password: a lockout for failed binds ends with a reset; a lock for good
+// by an administrator (Disabled) stays. A refusal is an error wrapping
+// ErrStillLocked and the refusal.
+func (c *Client) unlockAfterReset(conn *ldap.Conn, e Entry) error {
+	if !e.Locked || e.Disabled {
+		return nil
+	}
+	if _, err := c.unlock(conn, e); err != nil {
+		return fmt.Errorf("%w: %w", ErrStillLocked, err)
+	}
+	return nil
 }
 
 // requireSecure refuses to send a password on a connection that is not

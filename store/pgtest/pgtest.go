@@ -84,9 +84,15 @@ const (
 // Main runs the tests of a package and then stops the cluster DSN shared
 // between them and removes its folder. Call it from TestMain.
 func Main(m *testing.M) {
+	os.Exit(Run(m))
+}
+
+// Run is Main for a TestMain with work of its own to do after the tests:
+// it runs them, stops the shared cluster and returns the exit code.
+func Run(m *testing.M) int {
 	code := m.Run()
 	common.stop()
-	os.Exit(code)
+	return code
 }
 
 // DSN returns a postgres:// URL, for database/sql's "pgx" driver, of a fresh,

@@ -105,8 +105,9 @@ func TestNoKeyLostAroundRest(t *testing.T) {
 	p := startPortal(t, h, func(o *portal.Options) { o.SSH.RestAfter = 20 * time.Millisecond })
 	term := openTerminal(t, dial(t, p.addr), 24, 80)
 	term.waitFor("Reset a forgotten password", wait)
-	screens := []string{"Enter your username", "Change your password · Sign in",
-		"Your security info · Sign in", "Administration · Sign in"}
+	term.waitFor("Unlock my account", wait)
+	screens := []string{"Reset your password · Who are you?", "Change your password · Sign in",
+		"Your security info · Sign in", "Administration · Sign in", "Unlock your account · Who are you?"}
 	rng := rand.New(rand.NewPCG(4, 2))
 	cursor := 0
 	start := p.srv.Stats().Rests

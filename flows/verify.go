@@ -112,15 +112,20 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 	sent := CodeSent{Method: r.method, Destination: r.masked, ExpiresAt: now.Add(CodeLifetime),
 		ResendAt: now.Add(ResendCooldown)}
 	// The challenge, the send counter and, for a code sent behind, its
-	// audit row are one transaction: the same work for every name.
+	// audit row are one transaction: the same work for every name. The
+	// flow's challenges come before the account's counter, as in a wrong
+	// code's transaction (its challenge's tries, then the account's
+	// failures), so that a resend and a code typed at the same moment
+	// queue one behind the other instead of each holding what the other
+	// waits for; a send refused by the counter rolls them back.
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
-		if err := s.allowSend(ctx, tx, r.account); err != nil {
-			return err
-		}
 		if err := store.VoidOpenChallenges(ctx, tx, r.flowID, string(r.method), now.Unix()); err != nil {
 			return err
 		}
 		if err := store.CreateChallenge(ctx, tx, c); err != nil {
+			return err
+		}
+		if err := s.allowSend(ctx, tx, r.account); err != nil {
 			return err
 		}
 		if r.behind || r.decoy {

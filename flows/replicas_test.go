@@ -484,3 +484,43 @@ func TestResendWhileVerifying(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockWhileResetAcrossReplicas: someone guessing frank's password at
+// one replica reaches the failure that blocks his account at the moment
+// frank, proven at another replica, sets his new password. Both finish as
+// they would alone, never with a deadlock: the failed sign-in's transaction
+// writes the block and the lockout count before the audit rows, as the
+// reset clears them before its own. 100 rounds.
+func TestBlockWhileResetAcrossReplicas(t *testing.T) {
+	hs := replicas(t, 2)
+	a, b := hs[0], hs[1]
+	ctx := context.Background()
+	a.AddUser(t, "frank", false)
+	a.RegisterEmail(t, "frank")
+	for round := range 100 {
+		a.Clock.Advance(flows.AccountBlockFor + flows.AccountFailWindow + time.Hour)
+		for i := range flows.AccountFailLimit - 1 {
+			_, err := a.Svc.SignIn(ctx, "frank", fmt.Sprintf("wrong %d %d", round, i), fmt.Sprintf("kiosk:%d-%d", round, i))
+			if !errors.Is(err, flows.ErrBadCredentials) {
+				t.Fatalf("round %d: wrong password %d: %v", round, i, err)
+			}
+		}
+		rs := b.StartReset(t, "frank")
+		b.SendCode(t, rs.FlowID, policy.Email)
+		if _, err := b.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, b.Inbox.LastCode(t, "frank@example.com")); err != nil {
+			t.Fatal(err)
+		}
+		errs := together(
+			func() error {
+				_, err := a.Svc.SignIn(ctx, "frank", fmt.Sprintf("wrong %d last", round), fmt.Sprintf("kiosk:%d-last", round))
+				return err
+			},
+			func() error { return b.Svc.CompleteReset(ctx, rs.FlowID, fmt.Sprintf("%s %d", goodPassword, round)) })
+		if !errors.Is(errs[0], flows.ErrBadCredentials) {
+			t.Fatalf("round %d: the wrong password that blocks: %v", round, errs[0])
+		}
+		if errs[1] != nil {
+			t.Fatalf("round %d: the reset: %v", round, errs[1])
+		}
+	}
+}

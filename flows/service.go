@@ -273,6 +273,16 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error
 	return nil
 }
 
+// recordAll appends audit entries in tx, in order.
+func (s *Service) recordAll(ctx context.Context, tx *store.Tx, entries ...audit.Entry) error {
+	for _, e := range entries {
+		if err := s.record(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // recordAlone appends an audit entry in its own transaction.
 func (s *Service) recordAlone(ctx context.Context, e audit.Entry) error {
 	return s.db.WithTx(ctx, func(tx *store.Tx) error { return s.record(ctx, tx, e) })

@@ -373,11 +373,12 @@ func unlessUnavailable(err, answer error) error {
 
 // recordFailedProof counts a failed proof and audits it, in tx.
 func (s *Service) recordFailedProof(ctx context.Context, tx *store.Tx, account, source string, m policy.Method, purpose string) error {
-	if _, err := s.recordFailure(ctx, tx, account, source); err != nil {
+	blocks, err := s.recordFailure(ctx, tx, account, source)
+	if err != nil {
 		return err
 	}
-	return s.record(ctx, tx, audit.Entry{Event: audit.EventVerifyFailed, Actor: account, Target: account,
-		Source: source, Outcome: "failed", Detail: fmt.Sprintf("%s for %s", m, purpose)})
+	return s.recordAll(ctx, tx, append(blocks, audit.Entry{Event: audit.EventVerifyFailed, Actor: account, Target: account,
+		Source: source, Outcome: "failed", Detail: fmt.Sprintf("%s for %s", m, purpose)})...)
 }
 
 // checkProof verifies one proof of a real user in tx and returns the

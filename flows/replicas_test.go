@@ -524,3 +524,34 @@ func TestBlockWhileResetAcrossReplicas(t *testing.T) {
 		}
 	}
 }
+
+// TestAdminUnlockWhileGuessingAcrossReplicas: an administrator unlocks
+// frank at one replica while someone types another wrong password for him
+// at a second. Both finish as they would alone, never with a deadlock: the
+// unlock clears the lockout before it appends to the audit chain, as the
+// failed sign-in counts it before its own. 100 rounds.
+func TestAdminUnlockWhileGuessingAcrossReplicas(t *testing.T) {
+	hs := replicas(t, 2)
+	a, b := hs[0], hs[1]
+	ctx := context.Background()
+	a.AddUser(t, "frank", false)
+	for round := range 100 {
+		a.Clock.Advance(flows.AccountBlockFor + flows.AccountFailWindow + time.Hour)
+		// A wrong password already counted: frank's lockout row exists.
+		if _, err := b.Svc.SignIn(ctx, "frank", fmt.Sprintf("wrong %d first", round), "kiosk:first"); !errors.Is(err, flows.ErrBadCredentials) {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		errs := together(
+			func() error {
+				_, err := b.Svc.SignIn(ctx, "frank", fmt.Sprintf("wrong %d second", round), "kiosk:second")
+				return err
+			},
+			func() error { _, err := a.Svc.Unlock(ctx, a.Admin, "frank"); return err })
+		if !errors.Is(errs[0], flows.ErrBadCredentials) {
+			t.Fatalf("round %d: the wrong password: %v", round, errs[0])
+		}
+		if errs[1] != nil {
+			t.Fatalf("round %d: the unlock: %v", round, errs[1])
+		}
+	}
+}

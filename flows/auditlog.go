@@ -2,9 +2,13 @@ package flows
 
 import (
 	"context"
+	"errors"
 	"io"
+	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/config"
+	"github.com/sspr-kiosk/sspr/flows/webhook"
 )
 
 // AuditEntries returns the audit entries a filter selects, newest first, for
@@ -40,5 +44,21 @@ func (s *Service) AnchorAudit(ctx context.Context) (audit.Head, bool, error) {
 	if s.checkpoint == "" {
 		return audit.Head{}, false, nil
 	}
-	return s.audit.Checkpoint(ctx, s.db, s.checkpoint, s.now())
+	head, wrote, err := s.audit.Checkpoint(ctx, s.db, s.checkpoint, s.now())
+	if brokenChain(err) && s.webhooks.Configured() && s.chainBrokenSent.CompareAndSwap(false, true) {
+		p := webhook.Payload{Event: config.WebhookChainBroken, Time: s.now().UTC().Format(time.RFC3339),
+			Actor: "system", Outcome: audit.OutcomeFailed}
+		if qerr := s.webhooks.QueuePayload(ctx, s.db, p); qerr != nil {
+			s.chainBrokenSent.Store(false)
+			err = errors.Join(err, qerr)
+		}
+	}
+	return head, wrote, err
+}
+
+// brokenChain reports whether an anchoring error says the log was tampered
+// with, rather than that the store or the file could not be reached.
+func brokenChain(err error) bool {
+	return errors.Is(err, audit.ErrHeadMismatch) || errors.Is(err, audit.ErrNotExtended) ||
+		errors.Is(err, audit.ErrCheckpoint)
 }

@@ -140,7 +140,9 @@ func (s *Service) makeDecoy(ctx context.Context, f *flow, pol policy.Policy) err
 	proving := 0
 	for _, kind := range policy.AllMethods() {
 		d := kind.Describe()
-		if !s.usable(pol, kind, false, f.kind) || !d.Issued && !shape.kinds[kind] {
+		// What a connection proves is offered only to that connection, so
+		// a decoy never shows it, whatever most people have.
+		if !s.usable(pol, kind, false, f.kind) || !d.Issued && !shape.kinds[kind] || d.ByConnection {
 			continue
 		}
 		o := MethodOption{Method: kind, Label: d.Label}

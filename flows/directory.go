@@ -21,6 +21,10 @@ type DirectoryUser struct {
 	Phone       string
 	Disabled    bool
 	Groups      []string
+	// SSHKeys are public keys the directory holds for the person, one
+	// authorized_keys line each, read only: they prove "Your SSH key" as
+	// keys registered in sspr do.
+	SSHKeys []string
 }
 
 // PasswordChange says how a password is being set: by the person who proved

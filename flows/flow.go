@@ -3,6 +3,8 @@ package flows
 import (
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 )
@@ -71,7 +73,9 @@ type flow struct {
 	account     string // normalised username as typed: the throttle key
 	displayName string
 	source      string
-	userID      int64 // 0 on the decoy path
+	key         gossh.PublicKey // the connection's verified key, if any
+	dirKeys     []string        // the account's SSH keys in the directory
+	userID      int64           // 0 on the decoy path
 	isAdmin     bool
 	decoy       bool
 	deadEnd     error // ErrDisabled or ErrNotEnabled, told only after a proof

@@ -135,7 +135,7 @@ func (d *LDAPDirectory) Lookup(ctx context.Context, username string) (DirectoryU
 		name = NormaliseUsername(username)
 	}
 	u := DirectoryUser{Username: name, DisplayName: cleanDisplayName(e.DisplayName), Disabled: e.Disabled,
-		Groups: e.Groups}
+		Groups: e.Groups, SSHKeys: e.SSHKeys}
 	if d.opts.PrefillContacts {
 		if ValidateEmail(e.Mail) == nil {
 			u.Email = e.Mail

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-ldap/ldap/v3"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
@@ -403,5 +404,64 @@ func TestLDAPDisplayNameWithHiddenCharacters(t *testing.T) {
 	}
 	if got, want := invisible.Spell(d.DisplayName), "Gr<U+200B>ace<U+00AD> H\u0335\u0321<U+0322>opper"; got != want {
 		t.Fatalf("shown as %+q, want %+q", got, want)
+	}
+}
+
+// TestLDAPSSHKeys: with ldap.attr_ssh_keys set, a portal connection made
+// with a key the directory holds for nina (openssh-lpk's sshPublicKey) is
+// offered "Your SSH key" and resets her password in the directory with it;
+// her 1024-bit RSA key and a value that is no key prove nothing; security
+// info lists the directory's key, read only. Without the setting the
+// directory's keys count for nothing.
+func TestLDAPSSHKeys(t *testing.T) {
+	e := newLDAPEnv(t, flows.LDAPOptions{}, func(cfg *ldapdir.Config) { cfg.AttrSSHKeys = "sshPublicKey" })
+	ctx := context.Background()
+	e.SetPolicy(t, "methods_allowed", "email,authenticator,ssh_key")
+	parse := func(line string) gossh.PublicKey {
+		pk, _, _, _, err := gossh.ParseAuthorizedKey([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pk
+	}
+	key, weak := parse(slapdtest.SSHKey), parse(slapdtest.WeakSSHKey)
+
+	rs, err := e.Svc.StartResetFrom(ctx, "nina", flows.Origin{Source: "ssh:127.0.0.1", Key: weak})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasOption(rs.Options, policy.SSHKey) {
+		t.Errorf("a 1024-bit key is offered: %+v", rs.Options)
+	}
+	info := e.signIn(t, "nina")
+	keys, err := e.Svc.SSHKeys(ctx, info.ID)
+	if err != nil || len(keys) != 1 || !keys[0].FromDirectory || keys[0].Fingerprint != gossh.FingerprintSHA256(key) {
+		t.Fatalf("nina's keys in security info: %+v, %v", keys, err)
+	}
+
+	rs, err = e.Svc.StartResetFrom(ctx, "nina", flows.Origin{Source: "ssh:127.0.0.1", Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.Svc.ProveByConnection(ctx, rs.FlowID, policy.SSHKey)
+	if err != nil || !p.Done {
+		t.Fatalf("prove with the directory's key: %+v, %v", p, err)
+	}
+	const next = "Lantern walrus copper 7"
+	if err := e.Svc.CompleteReset(ctx, rs.FlowID, next); err != nil {
+		t.Fatal(err)
+	}
+	if !e.passwordIs(t, "nina", next) {
+		t.Error("the directory does not hold the new password")
+	}
+
+	off := newLDAPEnv(t, flows.LDAPOptions{})
+	off.SetPolicy(t, "methods_allowed", "email,authenticator,ssh_key")
+	rs, err = off.Svc.StartResetFrom(ctx, "nina", flows.Origin{Source: "ssh:127.0.0.1", Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasOption(rs.Options, policy.SSHKey) {
+		t.Errorf("offered without ldap.attr_ssh_keys: %+v", rs.Options)
 	}
 }

@@ -100,6 +100,13 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 				}
 				ms.Detail = fmt.Sprintf("%d of %d codes left", n, RecoveryCodeCount)
 			}
+			if kind == policy.SSHKey {
+				keys, err := store.SSHKeysOf(ctx, s.db, u.ID)
+				if err != nil {
+					return Overview{}, fmt.Errorf("overview: %w", err)
+				}
+				ms.Detail = fmt.Sprintf("%d of %d keys", len(keys), policy.MaxSSHKeys)
+			}
 		}
 		if ms.Allowed || ms.Registered {
 			ov.Methods = append(ov.Methods, ms)
@@ -202,16 +209,24 @@ func (s *Service) ConfirmContact(ctx context.Context, sessionID string, m policy
 
 // saveMethod writes a method registration with its audit row and the
 // "your security info changed" notification in one transaction.
+// extra writes what the method keeps beside its row, after the row.
 func (s *Service) saveMethod(ctx context.Context, ses *session, m store.Method, change string,
 	extra func(context.Context, *store.Tx) error) error {
+	return s.saveMethodAs(ctx, ses, m, change, string(m.Kind), extra)
+}
+
+// saveMethodAs is saveMethod with the audit row's detail given: an SSH
+// key is audited by its fingerprint.
+func (s *Service) saveMethodAs(ctx context.Context, ses *session, m store.Method, change, detail string,
+	extra func(context.Context, *store.Tx) error) error {
 	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if err := store.UpsertMethod(ctx, tx, m); err != nil {
+			return err
+		}
 		if extra != nil {
 			if err := extra(ctx, tx); err != nil {
 				return err
 			}
-		}
-		if err := store.UpsertMethod(ctx, tx, m); err != nil {
-			return err
 		}
 		if err := store.TouchConfirmed(ctx, tx, m.UserID, m.ConfirmedAt); err != nil {
 			return err
@@ -219,7 +234,7 @@ func (s *Service) saveMethod(ctx context.Context, ses *session, m store.Method, 
 		if err := s.settleReregistration(ctx, tx, m.UserID); err != nil {
 			return err
 		}
-		return s.infoChanged(ctx, tx, ses, policy.Method(m.Kind), change, audit.EventMethodRegistered)
+		return s.infoChanged(ctx, tx, ses, policy.Method(m.Kind), change, detail, audit.EventMethodRegistered)
 	})
 	if err != nil {
 		return fmt.Errorf("register %s: %w", m.Kind, err)
@@ -259,10 +274,12 @@ func methodKinds(methods []store.Method) []string {
 	return kinds
 }
 
-// infoChanged records a registration change and tells the person.
-func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m policy.Method, change string, event audit.Event) error {
+// infoChanged records a registration change, with detail in the audit
+// row, and tells the person.
+func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m policy.Method, change, detail string,
+	event audit.Event) error {
 	if err := s.record(ctx, tx, audit.Entry{Event: event, Actor: ses.username, Target: ses.username,
-		Source: ses.source, Detail: string(m)}); err != nil {
+		Source: ses.source, Detail: detail}); err != nil {
 		return err
 	}
 	pol, err := loadPolicy(ctx, tx)
@@ -498,7 +515,7 @@ func (s *Service) RemoveMethod(ctx context.Context, sessionID string, m policy.M
 		if err := store.DeleteMethod(ctx, tx, ses.userID, string(m)); err != nil {
 			return err
 		}
-		return s.infoChanged(ctx, tx, ses, m, "removed "+m.Label(), audit.EventMethodRemoved)
+		return s.infoChanged(ctx, tx, ses, m, "removed "+m.Label(), string(m), audit.EventMethodRemoved)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("remove %s: %w", m, ErrNotFound)

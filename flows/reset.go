@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/hooks"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -25,12 +26,20 @@ type ResetStart struct {
 // disabled and unregistered names get a decoy flow that looks the same and
 // can never succeed; nothing here says whether an account exists.
 func (s *Service) StartReset(ctx context.Context, username, source string) (ResetStart, error) {
-	return s.startFlow(ctx, flowReset, username, source)
+	return s.StartResetFrom(ctx, username, Origin{Source: source})
+}
+
+// StartResetFrom is StartReset for a person whose connection may prove a
+// method by itself: an SSH connection verified with a key registered to
+// the account offers "Your SSH key".
+func (s *Service) StartResetFrom(ctx context.Context, username string, from Origin) (ResetStart, error) {
+	return s.startFlow(ctx, flowReset, username, from)
 }
 
 // startFlow begins a reset or an unlock: the same look-up, decoy, blocks
 // and methods, whichever it leads to.
-func (s *Service) startFlow(ctx context.Context, kind flowKind, username, source string) (ResetStart, error) {
+func (s *Service) startFlow(ctx context.Context, kind flowKind, username string, from Origin) (ResetStart, error) {
+	source := from.Source
 	account := NormaliseUsername(username)
 	if account == "" {
 		return ResetStart{}, fmt.Errorf("enter your username: %w", ErrInvalid)
@@ -42,6 +51,7 @@ func (s *Service) startFlow(ctx context.Context, kind flowKind, username, source
 		return ResetStart{}, err
 	}
 	f := newFlow(kind, account, source, s.now())
+	f.key = from.Key
 	if err := s.prepareFlow(ctx, f, false); err != nil {
 		return ResetStart{}, err
 	}
@@ -59,14 +69,14 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 	// Every flow pays for the typical account's shape, so a decoy's look-up
 	// costs what a real one does.
 	s.shapeNow(ctx)
-	u, err := s.localUser(ctx, f.account)
+	u, dirKeys, err := s.lookUp(ctx, f.account)
 	switch {
 	case errors.Is(err, ErrUnknownUser):
 		return s.makeDecoy(ctx, f, pol)
 	case err != nil:
 		return err
 	}
-	f.userID, f.isAdmin = u.ID, u.IsAdmin
+	f.userID, f.isAdmin, f.dirKeys = u.ID, u.IsAdmin, dirKeys
 	if u.IsAdmin {
 		f.required = AdminMethodsRequired
 	}
@@ -100,6 +110,21 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 			}
 			if active {
 				nonQuestion++
+			}
+			continue
+		}
+		if d.ByConnection {
+			// Offered only when this connection proves it: with a key of
+			// the account's, registered in sspr or held by the directory.
+			_, ok, err := s.connectionKey(ctx, s.db, f)
+			if err != nil {
+				return fmt.Errorf("start: %w", err)
+			}
+			if ok {
+				f.options = append(f.options, MethodOption{Method: kind, Label: d.Label})
+				if d.CountsAlone {
+					nonQuestion++
+				}
 			}
 			continue
 		}
@@ -144,7 +169,8 @@ func (s *Service) usable(pol policy.Policy, m policy.Method, isAdmin bool, kind 
 	if !pol.Usable(m, isAdmin) {
 		return false
 	}
-	if kind == flowAdminSignIn && d.Issued {
+	// The panel takes only an administrator's own sign-in methods.
+	if kind == flowAdminSignIn && (d.Issued || d.Admin != policy.AdminAlways) {
 		return false
 	}
 	// A code nobody can deliver is no way to prove anything.
@@ -176,23 +202,30 @@ func (s *Service) Configured(m policy.Method) bool {
 
 // localUser finds the person in the directory and sspr's own record of them.
 func (s *Service) localUser(ctx context.Context, account string) (store.User, error) {
+	u, _, err := s.lookUp(ctx, account)
+	return u, err
+}
+
+// lookUp is localUser with the SSH keys the directory holds for the person
+// (none from the built-in directory), read in the same look-up.
+func (s *Service) lookUp(ctx context.Context, account string) (store.User, []string, error) {
 	if ValidateUsername(account) != nil {
-		return store.User{}, ErrUnknownUser
+		return store.User{}, nil, ErrUnknownUser
 	}
 	if b, ok := s.dir.(*BuiltinDirectory); ok && b.db == s.db {
 		// The built-in directory is sspr's own record: one look-up is both.
 		u, err := store.UserByName(ctx, s.db, account)
 		if errors.Is(err, store.ErrNotFound) {
-			return store.User{}, ErrUnknownUser
+			return store.User{}, nil, ErrUnknownUser
 		}
 		if err != nil {
-			return store.User{}, fmt.Errorf("look up user: %w", err)
+			return store.User{}, nil, fmt.Errorf("look up user: %w", err)
 		}
-		return u, nil
+		return u, nil, nil
 	}
 	du, err := s.dir.Lookup(ctx, account)
 	if err != nil {
-		return store.User{}, err
+		return store.User{}, nil, err
 	}
 	u, err := store.UserByName(ctx, s.db, du.Username)
 	if errors.Is(err, store.ErrNotFound) {
@@ -202,17 +235,18 @@ func (s *Service) localUser(ctx context.Context, account string) (store.User, er
 		u = store.User{Username: du.Username, DisplayName: du.DisplayName, Email: du.Email, Phone: du.Phone,
 			Disabled: du.Disabled, CreatedAt: now, UpdatedAt: now}
 		if err := store.CreateUser(ctx, s.db, &u); err != nil && !errors.Is(err, store.ErrDuplicate) {
-			return store.User{}, fmt.Errorf("look up user: %w", err)
+			return store.User{}, nil, fmt.Errorf("look up user: %w", err)
 		}
-		return store.UserByName(ctx, s.db, du.Username)
+		u, err = store.UserByName(ctx, s.db, du.Username)
+		return u, du.SSHKeys, err
 	}
 	if err != nil {
-		return store.User{}, fmt.Errorf("look up user: %w", err)
+		return store.User{}, nil, fmt.Errorf("look up user: %w", err)
 	}
 	if du.Disabled {
 		u.Disabled = true
 	}
-	return u, nil
+	return u, du.SSHKeys, nil
 }
 
 // enabledFor applies the policy's scope to a user. Administrators are always
@@ -251,7 +285,9 @@ func (s *Service) subjectOf(id string) (string, string, error) {
 // CompleteReset sets the new password once the flow has proven enough. The
 // password, its history, the consumption of every proof, the unblock and the
 // audit row are one transaction: a crash leaves the old password or the new
-// one, and each proof is used exactly once.
+// one, and each proof is used exactly once. An error wrapping
+// ErrNotFollowed means the password was set but the organisation's changed
+// program failed (hooks.on_failure: report): the flow is over all the same.
 func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string) error {
 	f, proven, err := s.provenFlow(flowID, flowReset)
 	if err != nil {
@@ -261,11 +297,12 @@ func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string)
 	if err != nil {
 		return fmt.Errorf("reset: %w", err)
 	}
-	if err := s.setPassword(ctx, u, newPassword, "", proven, f.source, audit.EventPasswordReset); err != nil {
+	err = s.setPassword(ctx, u, newPassword, "", proven, f.source, audit.EventPasswordReset)
+	if err != nil && !errors.Is(err, ErrNotFollowed) {
 		return err
 	}
 	s.dropFlow(flowID)
-	return nil
+	return err
 }
 
 // CompleteResetSignedIn sets the new password as CompleteReset does and,
@@ -273,14 +310,17 @@ func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string)
 // they have just proven who they are, often with a helpdesk voucher because
 // they had nothing registered. The session cannot change the password
 // again. SessionInfo.RegistrationDue says whether policy requires the
-// registration; an empty ID means nothing falls short.
+// registration; an empty ID means nothing falls short. As with
+// CompleteReset, an error wrapping ErrNotFollowed comes with a password
+// that was set (and the session, if any).
 func (s *Service) CompleteResetSignedIn(ctx context.Context, flowID, newPassword string) (SessionInfo, error) {
 	f, err := s.getFlow(flowID)
 	if err != nil {
 		return SessionInfo{}, err
 	}
-	if err := s.CompleteReset(ctx, flowID, newPassword); err != nil {
-		return SessionInfo{}, err
+	notFollowed := s.CompleteReset(ctx, flowID, newPassword)
+	if notFollowed != nil && !errors.Is(notFollowed, ErrNotFollowed) {
+		return SessionInfo{}, notFollowed
 	}
 	u, err := store.UserByID(ctx, s.db, f.userID)
 	if err != nil {
@@ -291,12 +331,16 @@ func (s *Service) CompleteResetSignedIn(ctx context.Context, flowID, newPassword
 		return SessionInfo{}, fmt.Errorf("reset: %w", err)
 	}
 	if !st.due && st.canReset {
-		return SessionInfo{}, nil
+		return SessionInfo{}, notFollowed
 	}
 	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
 		source: f.source, created: s.now(), pendingCode: map[policy.Method]pendingContact{}}
 	s.putSession(ses)
-	return s.sessionInfo(ctx, ses)
+	info, err := s.sessionInfo(ctx, ses)
+	if err != nil {
+		return SessionInfo{}, err
+	}
+	return info, notFollowed
 }
 
 // setPassword applies the rules and writes the new password, consuming the
@@ -327,6 +371,19 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 			ev = s.markHistory(ev, pol)
 			return &RejectedError{Evaluation: ev}
 		}
+	}
+	kind := hooks.KindChange
+	if event == audit.EventPasswordReset {
+		kind = hooks.KindReset
+	}
+	hookIn := hooks.Input{Username: u.Username, Password: newPassword, Kind: kind}
+	if err := s.hooks.Check(ctx, hookIn); err != nil {
+		var refused *hooks.RefusedError
+		if errors.As(err, &refused) {
+			return &HookRefusedError{Message: refused.Message}
+		}
+		s.faults.Report("password check", err)
+		return fmt.Errorf("set password: %w", ErrCheckUnavailable)
 	}
 	hash, err := s.hasher.Hash(ctx, newPassword)
 	if err != nil {
@@ -385,7 +442,35 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	return nil
+	return s.passwordChangedHook(ctx, hookIn, source)
+}
+
+// passwordChangedHook tells the organisation's program of a password that
+// was set. Its failure is logged; with hooks.on_failure report it is also
+// audited and returned as ErrNotFollowed, so the person hears of it.
+func (s *Service) passwordChangedHook(ctx context.Context, in hooks.Input, source string) error {
+	err := s.hooks.Changed(ctx, in)
+	if err == nil {
+		return nil
+	}
+	s.faults.Report("password changed hook", err)
+	if !s.hookReport {
+		return nil
+	}
+	// The failure is audited and the admins told in one transaction: the
+	// password is set whatever becomes of this.
+	rctx := context.WithoutCancel(ctx)
+	if aerr := s.db.WithTx(rctx, func(tx *store.Tx) error {
+		if err := s.record(rctx, tx, audit.Entry{Event: audit.EventHookFailed, Actor: "system", Target: in.Username,
+			Source: source, Outcome: audit.OutcomeFailed, Detail: err.Error()}); err != nil {
+			return err
+		}
+		return s.emailAdmins(rctx, tx, 0, "hook_failed", map[string]any{"User": in.Username,
+			"Time": s.now().UTC().Format(time.RFC1123), "Source": source, "Reason": err.Error()})
+	}); aerr != nil {
+		s.faults.Report("password changed hook", aerr)
+	}
+	return fmt.Errorf("set password: %w", ErrNotFollowed)
 }
 
 // consumeProofs marks every proof used, inside the transaction of what they

@@ -8,15 +8,18 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/hooks"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/flows/webhook"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -94,7 +97,33 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrLastAdmin means the change would leave no administrator.
 	ErrLastAdmin = errors.New("there must be at least one administrator")
+	// ErrCheckUnavailable means the organisation's password check could
+	// not say yes (it failed to run or ran out of time); the password was
+	// not set.
+	ErrCheckUnavailable = errors.New("the password could not be checked")
+	// ErrNotFollowed means the password was set, but the program that
+	// tells another system of it failed (hooks.on_failure: report).
+	ErrNotFollowed = errors.New("the password was changed, but one system did not follow")
 )
+
+// HookRefusedError is the organisation's password check refusing a
+// password; it unwraps to ErrPasswordRejected.
+type HookRefusedError struct {
+	// Message is the check's first line of output, cleaned and cut to
+	// hooks.MaxMessage characters; may be empty.
+	Message string
+}
+
+// Error returns the refusal as one sentence.
+func (e *HookRefusedError) Error() string {
+	if e.Message == "" {
+		return ErrPasswordRejected.Error()
+	}
+	return ErrPasswordRejected.Error() + ": " + e.Message
+}
+
+// Unwrap makes errors.Is(err, ErrPasswordRejected) true.
+func (e *HookRefusedError) Unwrap() error { return ErrPasswordRejected }
 
 // WrongCodeError is ErrWrongCode with the tries left on this code.
 type WrongCodeError struct {
@@ -154,6 +183,20 @@ type Deps struct {
 	// file (audit.CheckpointFile in the data folder). Empty leaves the log
 	// without its anchor outside the database: for tests only.
 	AuditCheckpoint string
+	// Webhooks are the receivers of events; none sends nothing.
+	// WebhookOptions tune their sender; its Record is the service's own.
+	Webhooks       []webhook.Endpoint
+	WebhookOptions webhook.Options
+	// Hooks runs the organisation's password check and changed programs;
+	// nil runs none. HookReport makes a failed changed program the
+	// person's news (and an audited, logged failure) instead of only a
+	// log line (hooks.on_failure).
+	Hooks      *hooks.Runner
+	HookReport bool
+	// OnRecord hears every audit entry as it is recorded, for operators'
+	// metrics; nil drops them. It runs inside the entry's transaction and
+	// must not block.
+	OnRecord func(audit.Entry)
 }
 
 // Service runs the flows. It holds in-flight resets and sign-ins in memory;
@@ -182,6 +225,16 @@ type Service struct {
 	// checkpoint the path of its anchor outside the database.
 	audit      *audit.Chain
 	checkpoint string
+	// webhooks queues an event for every audit entry a receiver wants,
+	// in the entry's transaction, and delivers them.
+	webhooks *webhook.Sender
+	// chainBrokenSent is set once audit.chain_broken was queued, so a
+	// broken chain found every minute is one event per process.
+	chainBrokenSent atomic.Bool
+	// hooks are the password check and changed programs.
+	hooks      *hooks.Runner
+	hookReport bool
+	onRecord   func(audit.Entry)
 
 	mu       sync.Mutex
 	flows    *expiringMap[*flow]
@@ -207,12 +260,15 @@ func New(d Deps) (*Service, error) {
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
 		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Organisation, faults: d.Faults,
-		audit: chain, checkpoint: d.AuditCheckpoint,
+		audit: chain, checkpoint: d.AuditCheckpoint, hooks: d.Hooks, hookReport: d.HookReport, onRecord: d.OnRecord,
 		flows: newFlows(), sessions: newSessions(), deliveries: make(chan struct{}, maxDeliveriesBehind),
 	}
 	if s.dir == nil {
 		s.dir = NewBuiltinDirectory(d.DB, d.Hasher, d.Clock)
 	}
+	wopts := d.WebhookOptions
+	wopts.Record = s.record
+	s.webhooks = webhook.New(d.DB, d.Clock, d.Webhooks, wopts)
 	if s.issuer == "" {
 		s.issuer = "sspr"
 	}
@@ -270,6 +326,12 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error
 	if _, err := s.audit.Append(ctx, tx, e); err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
+	if err := s.webhooks.Queue(ctx, tx, e); err != nil {
+		return fmt.Errorf("audit: %w", err)
+	}
+	if s.onRecord != nil {
+		s.onRecord(e)
+	}
 	return nil
 }
 
@@ -282,6 +344,10 @@ func (s *Service) recordAll(ctx context.Context, tx *store.Tx, entries ...audit.
 	}
 	return nil
 }
+
+// Webhooks returns the sender of webhook events, for a long-running sspr to
+// run and for `sspr webhook test`.
+func (s *Service) Webhooks() *webhook.Sender { return s.webhooks }
 
 // recordAlone appends an audit entry in its own transaction.
 func (s *Service) recordAlone(ctx context.Context, e audit.Entry) error {

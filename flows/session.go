@@ -222,6 +222,11 @@ func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabl
 		if !pol.Usable(m, u.IsAdmin) {
 			continue
 		}
+		// An administrator's two are sign-in methods: a method that cannot
+		// sign in to the panel is never one of them.
+		if u.IsAdmin && d.Admin != policy.AdminAlways {
+			continue
+		}
 		// A code nobody can deliver proves nothing (as in Service.usable).
 		if d.SendsCode() && !canSend(m) {
 			continue
@@ -301,26 +306,33 @@ func (s *Service) notifyAccount(ctx context.Context, tx *store.Tx, pol policy.Po
 		}
 	}
 	if u.IsAdmin && pol.NotifyAdminsOnAdminReset {
-		admins, err := store.ListUsers(ctx, tx, store.UserFilter{AdminsOnly: true})
-		if err != nil {
-			return fmt.Errorf("notify admins: %w", err)
+		return s.emailAdmins(ctx, tx, u.ID, "admin_reset", adminData)
+	}
+	return nil
+}
+
+// emailAdmins queues the message template name, filled with data, to the
+// email of every enabled administrator but the one with id except, in h.
+func (s *Service) emailAdmins(ctx context.Context, h store.Handler, except int64, name string, data map[string]any) error {
+	admins, err := store.ListUsers(ctx, h, store.UserFilter{AdminsOnly: true})
+	if err != nil {
+		return fmt.Errorf("notify admins: %w", err)
+	}
+	for _, a := range admins {
+		if a.ID == except || a.Disabled {
+			continue
 		}
-		for _, a := range admins {
-			if a.ID == u.ID || a.Disabled {
+		for _, to := range s.contactsOf(ctx, h, a) {
+			if to[0] != "email" {
 				continue
 			}
-			for _, to := range s.contactsOf(ctx, tx, a) {
-				if to[0] != "email" {
-					continue
-				}
-				msg, err := s.render("admin_reset", adminData)
-				if err != nil {
-					return fmt.Errorf("notify admins: %w", err)
-				}
-				msg.Kind, msg.Channel, msg.To = dispatch.KindNotification, "email", to[1]
-				if err := s.dispatcher.Notify(ctx, tx, msg); err != nil {
-					return fmt.Errorf("notify admins: %w", err)
-				}
+			msg, err := s.render(name, data)
+			if err != nil {
+				return fmt.Errorf("notify admins: %w", err)
+			}
+			msg.Kind, msg.Channel, msg.To = dispatch.KindNotification, "email", to[1]
+			if err := s.dispatcher.Notify(ctx, h, msg); err != nil {
+				return fmt.Errorf("notify admins: %w", err)
 			}
 		}
 	}

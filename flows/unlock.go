@@ -46,6 +46,12 @@ type UnlockOutcome struct {
 // journey of a reset (StartReset), with its proofs, throttles and decoys,
 // that ends by lifting a lockout instead of setting a password.
 func (s *Service) StartUnlock(ctx context.Context, username, source string) (ResetStart, error) {
+	return s.StartUnlockFrom(ctx, username, Origin{Source: source})
+}
+
+// StartUnlockFrom is StartUnlock for a person whose connection may prove a
+// method by itself, as StartResetFrom is for a reset: "Your SSH key".
+func (s *Service) StartUnlockFrom(ctx context.Context, username string, from Origin) (ResetStart, error) {
 	pol, err := s.Policy(ctx)
 	if err != nil {
 		return ResetStart{}, err
@@ -53,7 +59,7 @@ func (s *Service) StartUnlock(ctx context.Context, username, source string) (Res
 	if !pol.AllowUnlock {
 		return ResetStart{}, ErrUnlockOff
 	}
-	return s.startFlow(ctx, flowUnlock, username, source)
+	return s.startFlow(ctx, flowUnlock, username, from)
 }
 
 // UnlockAllowed reports whether the policy offers unlocking without a

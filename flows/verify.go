@@ -288,6 +288,12 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 	case cause != nil:
 		return Progress{}, cause
 	}
+	return s.proven(f, m, challengeID)
+}
+
+// proven records a proof in its flow and says where the flow stands. A
+// flow that ends at a dead end says so only now, after a proof.
+func (s *Service) proven(f *flow, m policy.Method, challengeID string) (Progress, error) {
 	s.mu.Lock()
 	f.proven[m] = challengeID
 	delete(f.open, m)
@@ -609,15 +615,7 @@ func (s *Service) VerifyAnswers(ctx context.Context, flowID string, answers []st
 	if err != nil {
 		return Progress{}, err
 	}
-	s.mu.Lock()
-	f.proven[policy.Questions] = id
-	p := f.progress()
-	deadEnd := f.deadEnd
-	s.mu.Unlock()
-	if p.Done && deadEnd != nil {
-		return p, deadEnd
-	}
-	return p, nil
+	return s.proven(f, policy.Questions, id)
 }
 
 // CancelFlow forgets a flow, as when the person walks away.

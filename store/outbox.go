@@ -77,9 +77,10 @@ func LastOutboxID(ctx context.Context, h Handler) (int64, error) {
 }
 
 // DueOutbox returns queued messages whose next attempt is at or before now,
-// the longest-waiting first.
+// the longest-waiting first; webhook events have their own sender
+// (DueWebhooks).
 func DueOutbox(ctx context.Context, h Handler, now int64, limit int) ([]OutboxMessage, error) {
-	q := `SELECT ` + outboxColumns + ` FROM outbox WHERE state = 'queued' AND next_attempt_at <= ?
+	q := `SELECT ` + outboxColumns + ` FROM outbox WHERE state = 'queued' AND kind <> 'webhook' AND next_attempt_at <= ?
 		ORDER BY next_attempt_at, id`
 	if limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", limit)

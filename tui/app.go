@@ -12,6 +12,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/components"
@@ -86,6 +87,10 @@ type Options struct {
 	// Theme holds the palettes; nil builds them for this model alone. A
 	// server with many sessions shares one.
 	Theme *styles.Theme
+	// ClientKey is the public key an SSH session was verified with, after
+	// the handshake; nil at a kiosk and for a session without a key. It
+	// can prove "Your SSH key" and be registered in one keypress.
+	ClientKey gossh.PublicKey
 }
 
 // Model is the root Bubble Tea model, the only tea.Model of sspr. It owns a
@@ -150,7 +155,7 @@ func New(opts Options) *Model {
 	if opts.Theme == nil {
 		opts.Theme = styles.NewTheme()
 	}
-	e := &env{ctx: opts.Context, svc: opts.Service, source: opts.Source, mode: opts.Mode,
+	e := &env{ctx: opts.Context, svc: opts.Service, source: opts.Source, clientKey: opts.ClientKey, mode: opts.Mode,
 		st: opts.Theme.For(opts.Dark), keys: km, doneTimeout: opts.DoneTimeout,
 		costPerCall: opts.CostPerCall, currency: opts.Currency}
 	if opts.Mode == ModeDemo {

@@ -18,6 +18,7 @@ import (
 func sentence(err error) string {
 	var wrong *flows.WrongCodeError
 	var rejected *flows.RejectedError
+	var hookRefused *flows.HookRefusedError
 	var blocked *flows.BlockedError
 	switch {
 	case err == nil:
@@ -38,6 +39,14 @@ func sentence(err error) string {
 			return "That code is not right. You can try once more."
 		}
 		return "That code is not right. Check it and try again."
+	case errors.As(err, &hookRefused) && hookRefused.Message != "":
+		return "Your organisation's check refused that password: " + sanitize.String(hookRefused.Message)
+	case errors.As(err, &hookRefused):
+		return "Your organisation's check refused that password. Choose another."
+	case errors.Is(err, flows.ErrCheckUnavailable):
+		return "Your organisation's password check isn't answering right now, so the password was not changed. Try again in a minute."
+	case errors.Is(err, flows.ErrNotFollowed):
+		return "Your password was changed in the directory, but one system that should follow did not yet. The helpdesk has been told; the new password may not work everywhere for a while."
 	case errors.As(err, &rejected):
 		return "That password doesn't meet every rule yet: see the list."
 	case errors.Is(err, flows.ErrBlocked):

@@ -120,6 +120,7 @@ func pinnedScreens() []pinnedScreen {
 		}},
 		{name: "method picker", want: (*methods)(nil), by: "TestGoldenREADME/method_picker"},
 		{name: "method picker second step", want: (*methods)(nil), by: "TestVoucherOnlySecondStepExplained"},
+		{name: "method picker ssh key", want: (*methods)(nil), by: "TestSSHKeyAtReset"},
 		{name: "code entry email", want: (*codeEntry)(nil), by: "TestGoldenREADME/code_entry"},
 		{name: "code entry wrong code", want: (*codeEntry)(nil), open: func(t *testing.T) *driver {
 			_, d := person(t)
@@ -252,6 +253,9 @@ func pinnedScreens() []pinnedScreen {
 			return at[*recoveryCodes](d).codes
 		}},
 		{name: "register security questions", want: (*registerQuestions)(nil), by: "TestQuestionsFormGolden"},
+		{name: "ssh keys connected key", want: (*sshKeys)(nil), by: "TestSSHKeysScreen/connected"},
+		{name: "ssh keys one key", want: (*sshKeys)(nil), by: "TestSSHKeysScreen/one_key"},
+		{name: "ssh keys paste refused", want: (*sshKeys)(nil), by: "TestSSHKeysScreen/paste_refused"},
 
 		{name: "admin policy list", want: (*policyTab)(nil), open: func(t *testing.T) *driver {
 			_, d := admin(t)

@@ -68,12 +68,12 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 				return s, nil
 			}
 			s.pending, s.err = true, ""
-			seq, e, start := s.req.next(s.e), s.e, s.e.svc.StartReset
+			seq, e, start := s.req.next(s.e), s.e, s.e.svc.StartResetFrom
 			if s.kind == journeyUnlock {
-				start = s.e.svc.StartUnlock
+				start = s.e.svc.StartUnlockFrom
 			}
 			return s, func() tea.Msg {
-				rs, err := start(e.ctx, name, e.source)
+				rs, err := start(e.ctx, name, e.origin())
 				if err == nil {
 					e.outbox.Watch(rs.FlowID)
 				}

@@ -244,6 +244,8 @@ func (d *driver) chooseItem(label string) {
 		mn = &s.menu
 	case *welcome:
 		mn = &s.menu
+	case *sshKeys:
+		mn = &s.menu
 	default:
 		d.t.Fatalf("no menu on %T", s)
 	}

@@ -124,6 +124,13 @@ type sentMsg struct {
 	err    error
 }
 
+// connectionProvedMsg reports a method the connection proved by itself.
+type connectionProvedMsg struct {
+	seq int
+	p   flows.Progress
+	err error
+}
+
 type questionsMsg struct {
 	seq int
 	qs  []string
@@ -155,6 +162,15 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.sent[msg.option.Method] = msg.sent
 		return s, push(newCodeEntry(s.e, s.j, msg.option, &msg.sent))
+	case connectionProvedMsg:
+		if !s.req.current(msg.seq) {
+			return s, nil
+		}
+		s.pending = ""
+		if msg.err == nil && !msg.p.Done {
+			return s.update(provenMsg{p: msg.p})
+		}
+		return s, afterProof(s.e, s.j, msg.p, msg.err, &s.err)
 	case questionsMsg:
 		if !s.req.current(msg.seq) {
 			return s, nil
@@ -220,6 +236,13 @@ func (s *methods) choose(o flows.MethodOption) tea.Cmd {
 		return func() tea.Msg {
 			sent, err := e.svc.SendCode(e.ctx, flowID, o.Method)
 			return sentMsg{seq: seq, option: o, sent: sent, err: err}
+		}
+	case o.Method.Describe().ByConnection:
+		// Proved by the connection itself: nothing to type.
+		s.pending = "Checking the key you connected with…"
+		return func() tea.Msg {
+			p, err := e.svc.ProveByConnection(e.ctx, flowID, o.Method)
+			return connectionProvedMsg{seq: seq, p: p, err: err}
 		}
 	case o.Method == policy.Questions:
 		s.pending = "Fetching your questions…"

@@ -131,11 +131,15 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = false
 		var rejected *flows.RejectedError
 		switch {
-		case msg.err == nil:
+		case msg.err == nil || errors.Is(msg.err, flows.ErrNotFollowed):
 			d := newDone(s.e, s.t.next)
 			d.sessionID, d.why = s.t.sessionID, s.t.nextWhy
 			if msg.info.ID != "" {
 				d.registerAfterReset(msg.info)
+			}
+			if msg.err != nil {
+				// Set, but not everywhere: the person hears it first.
+				d.why = strings.TrimSpace(sentence(msg.err) + " " + d.why)
 			}
 			s.close()
 			return s, replaceJourney(d)

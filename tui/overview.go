@@ -111,7 +111,11 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = sentence(msg.err)
 			return s, nil
 		}
-		return s, func() tea.Msg { return refreshMsg{note: msg.m.Describe().Noun + " removed."} }
+		note := msg.m.Describe().Noun + " removed."
+		if d := msg.m.Describe(); d.MaxRegistered > 1 {
+			note = "All your " + d.InSentence() + "s removed."
+		}
+		return s, func() tea.Msg { return refreshMsg{note: note} }
 	case confirmedMsg:
 		if !s.req.current(msg.seq) {
 			return s, nil
@@ -189,7 +193,7 @@ func (s *overview) build() {
 		if ms.Registered {
 			verb = "Change"
 		}
-		noun := strings.ToLower(ms.Method.Describe().Noun)
+		noun := ms.Method.Describe().InSentence()
 		// Each method registers on its own screen; the words come from the
 		// method table.
 		switch ch := ms.Method.Describe().Channel; {
@@ -219,16 +223,27 @@ func (s *overview) build() {
 					question: "Get new recovery codes?", run: func() tea.Cmd { return push(newRecoveryCodes(e, id)) }}
 				return nil
 			})
+		case ms.Method == policy.SSHKey:
+			label := "Add an " + noun
+			if ms.Registered {
+				label = "Add or remove " + noun + "s"
+			}
+			add(label, "", func() tea.Cmd { return push(newSSHKeys(e, id)) })
 		case ms.Method == policy.Questions:
 			add(verb+" "+noun, "", func() tea.Cmd {
 				return push(newRegisterQuestions(e, id, s.ov.QuestionsToRegister))
 			})
 		}
 		if ms.Registered {
-			add("Remove "+noun, "", func() tea.Cmd {
+			what := noun
+			if ms.Method.Describe().MaxRegistered > 1 {
+				// One of several goes on its own screen; here, all of them.
+				what = "all " + noun + "s"
+			}
+			add("Remove "+what, "", func() tea.Cmd {
 				m := ms.Method
 				s.confirm = &overviewConfirm{warning: s.removalWarning(m),
-					question: "Remove " + noun + "?", run: func() tea.Cmd {
+					question: "Remove " + what + "?", run: func() tea.Cmd {
 						seq := s.req.next(e)
 						return func() tea.Msg { return removedMsg{seq: seq, m: m, err: e.svc.RemoveMethod(e.ctx, id, m)} }
 					}}

@@ -7,6 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/keys"
@@ -39,9 +40,11 @@ type env struct {
 	ctx    context.Context
 	svc    *flows.Service
 	source string
-	mode   Mode
-	st     *styles.Styles
-	keys   keys.KeyMap
+	// clientKey is the key the SSH connection was verified with, or nil.
+	clientKey gossh.PublicKey
+	mode      Mode
+	st        *styles.Styles
+	keys      keys.KeyMap
 	// doneTimeout is how long the "done" screen stays before clearing itself.
 	doneTimeout time.Duration
 	// bodyHeight is how many rows a screen's body may take; the root sets
@@ -61,6 +64,10 @@ type env struct {
 }
 
 func (e *env) now() time.Time { return e.svc.Clock().Now() }
+
+// origin is where this session's journeys come from, with the key its SSH
+// connection was verified with.
+func (e *env) origin() flows.Origin { return flows.Origin{Source: e.source, Key: e.clientKey} }
 
 // waiting reports whether proofs must wait: a screen then sends none, and
 // the root counts the wait down.

@@ -185,7 +185,9 @@ func run(o options) (*report, error) {
 	rep := &report{o: o, errs: map[string]int{}}
 	start := time.Now()
 
-	cfg := &gossh.ClientConfig{User: o.user, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: o.stepWait}
+	// The portal takes anyone through keyboard-interactive, with no question.
+	cfg := &gossh.ClientConfig{User: o.user, HostKeyCallback: gossh.InsecureIgnoreHostKey(), Timeout: o.stepWait,
+		Auth: []gossh.AuthMethod{gossh.KeyboardInteractive(noQuestions)}}
 	if o.identity != "" {
 		pem, err := os.ReadFile(o.identity)
 		if err != nil {
@@ -195,7 +197,7 @@ func run(o options) (*report, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--identity: %w", err)
 		}
-		cfg.Auth = []gossh.AuthMethod{gossh.PublicKeys(signer)}
+		cfg.Auth = append([]gossh.AuthMethod{gossh.PublicKeys(signer)}, cfg.Auth...)
 	}
 
 	var db *store.ReadOnly

@@ -15,13 +15,16 @@ import (
 
 	"charm.land/log/v2"
 
+	"github.com/sspr-kiosk/sspr/cmd/sspr/metrics"
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/hooks"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/flows/webhook"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -44,6 +47,9 @@ type app struct {
 	// faults is the fault log of the store, the dispatcher, the directory
 	// and the flows; silent until serve gives it the server log.
 	faults *flows.Faults
+	// metrics counts what operators watch; served only with
+	// --metrics-listen (metrics.listen).
+	metrics *metrics.Metrics
 }
 
 // resolveDataDir applies --data, then $SSPR_DATA_PATH, then ./sspr-data.
@@ -80,12 +86,18 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 	// Faults are logged by servers only (serve turns the log on): a command
 	// says its one-line reason, and a TUI on this terminal owns the screen.
 	faults := flows.NewFaults(clk, configSecrets(cfg)...)
-	db, err := openStore(ctx, cfg, logger, faults.Hook("store"))
+	m := metrics.New()
+	storeFault := faults.Hook("store")
+	db, err := openStore(ctx, cfg, logger, func(err error) {
+		m.StoreError(err)
+		storeFault(err)
+	})
 	if err != nil {
 		return nil, err
 	}
 	hasher := password.NewHasher(password.Params{MemoryKiB: cfg.Hash.MemoryKiB, Time: cfg.Hash.Time,
 		Threads: cfg.Hash.Threads}, cfg.Hash.MaxConcurrent)
+	hasher.ObserveWait(m.HashWait)
 	var outboxChannel dispatch.Channel
 	if outbox {
 		outboxChannel = dispatch.NewOutboxChannel(db, clk)
@@ -96,15 +108,27 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		return nil, err
 	}
 	d := dispatch.New(channels, db, clk, dispatch.Options{CodeTimeout: cfg.Codes.SendTimeout,
-		OnError: faults.Hook("notification queue"), OnDeliveryError: faults.Hook("delivery")})
+		OnError: faults.Hook("notification queue"), OnDeliveryError: faults.Hook("delivery"),
+		OnSend: func(kind dispatch.Kind, channel string, err error, took time.Duration) {
+			m.Delivery(string(kind), channel, err, took)
+		}})
 	dir, err := directoryFor(cfg, flows.NewBuiltinDirectory(db, hasher, clk), clk, faults)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	endpoints, err := webhook.EndpointsFrom(cfg)
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
 		Dispatcher: d, Directory: dir, Faults: faults, Organisation: cfg.UI.Organisation,
-		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile)})
+		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile),
+		Webhooks: endpoints, WebhookOptions: webhook.Options{OnError: faults.Hook("webhooks"), OnAttempt: m.WebhookAttempt},
+		OnRecord:   m.Event,
+		Hooks:      hooks.New(cfg.Hooks.PasswordCheck, cfg.Hooks.PasswordChanged, cfg.Hooks.Timeout),
+		HookReport: cfg.Hooks.OnFailure == config.HookFailureReport})
 	if err != nil {
 		_ = db.Close()
 		return nil, err
@@ -121,8 +145,9 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		_ = db.Close()
 		return nil, err
 	}
+	m.WatchOutbox(svc.OutboxDepth)
 	return &app{dataDir: abs, cfg: cfg, db: db, svc: svc, dispatcher: d, hasher: hasher, dir: dir, log: logger,
-		faults: faults}, nil
+		faults: faults, metrics: m}, nil
 }
 
 // loadKeys reads key_file, which must exist, or else the data folder's
@@ -228,7 +253,7 @@ const tidyEvery = time.Hour
 const anchorEvery = time.Minute
 
 // startWorkers runs, until ctx ends, what a long-running sspr does beside
-// its screens: the notification dispatcher, tidying now and every
+// its screens: the notification dispatcher, the webhook sender, tidying now and every
 // tidyEvery, and the audit anchor now and every anchorEvery. logger hears
 // of failures and of the audit head; nil keeps quiet, for a terminal that
 // shows the TUI and has nowhere to say it. The returned stop ends them and
@@ -242,6 +267,9 @@ func (a *app) startWorkers(ctx context.Context, logger *log.Logger) (stop func()
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { a.dispatcher.Run(ctx) })
+	if a.svc.Webhooks().Configured() {
+		wg.Go(func() { a.svc.Webhooks().Run(ctx) })
+	}
 	wg.Go(func() {
 		t := time.NewTicker(tidyEvery)
 		defer t.Stop()

@@ -125,7 +125,7 @@ func seedLoadUsers(ctx context.Context, a *app, n int) error {
 }
 
 func newDemoCmd(opts *rootOptions) *cobra.Command {
-	var listen string
+	var listen, metricsListen string
 	var seedUsers int
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -163,6 +163,7 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 			if listen != "" {
 				// The demo over SSH: each session gets the outbox panel.
 				a.cfg.SSH.Listen = listen
+				a.cfg.Metrics.Listen = metricsListen
 				a.cfg.Kiosk.IdleTimeout = 0
 				return serve(ctx, a, tui.ModeDemo)
 			}
@@ -170,6 +171,7 @@ func newDemoCmd(opts *rootOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "serve the demo over SSH on this address instead of this terminal")
+	addMetricsFlag(cmd, &metricsListen)
 	// For the load generator (cmd/sspr-load): users load001…loadNNN, each
 	// with the demo password and a verified email address.
 	cmd.Flags().IntVar(&seedUsers, "seed-users", 0, "also seed this many users load001… with an email method (at most 1000)")

@@ -66,7 +66,7 @@ func ldapClient(cfg config.Config, clk clock.Clock) (*ldapdir.Client, error) {
 		BindDN: l.BindDN, BindPassword: pw,
 		BaseDN: l.BaseDN, UserFilter: l.UserFilter,
 		AttrUsername: l.AttrUsername, AttrDisplayName: l.AttrDisplayName, AttrMail: l.AttrMail,
-		AttrMobile: l.AttrMobile, AttrMemberOf: l.AttrMemberOf,
+		AttrMobile: l.AttrMobile, AttrMemberOf: l.AttrMemberOf, AttrSSHKeys: l.AttrSSHKeys,
 		GroupBaseDN: l.GroupBaseDN, GroupFilter: l.GroupFilter, AttrGroupMember: l.AttrGroupMember,
 		WriteMode: ldapdir.WriteMode(l.WriteMode), Timeout: l.Timeout, PoolSize: l.PoolSize, Clock: clk,
 	})

@@ -59,7 +59,7 @@ func runCommands(opts *rootOptions) []*cobra.Command {
 }
 
 func newKioskCmd(opts *rootOptions) *cobra.Command {
-	var terminalID string
+	var terminalID, metricsListen string
 	cmd := &cobra.Command{
 		Use:   "kiosk",
 		Short: "Run the TUI on this terminal as a walk-up kiosk",
@@ -83,6 +83,15 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 				if id == "" {
 					id = a.cfg.Kiosk.TerminalID
 				}
+				if metricsListen != "" {
+					a.cfg.Metrics.Listen = metricsListen
+				}
+				// The TUI owns the terminal: where metrics are is in the config.
+				stopMetrics, err := a.serveMetrics(c.Context(), nil)
+				if err != nil {
+					return err
+				}
+				defer stopMetrics()
 				return runTUI(c.Context(), a, tui.Options{
 					Source: "kiosk:" + id, Mode: tui.ModeKiosk,
 					IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout,
@@ -91,6 +100,7 @@ func newKioskCmd(opts *rootOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&terminalID, "terminal-id", "", "name of this terminal, for the audit log and throttling (default from config)")
+	addMetricsFlag(cmd, &metricsListen)
 	return cmd
 }
 

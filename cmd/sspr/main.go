@@ -74,7 +74,8 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&opts.dataDir, "data", "", "data folder (default $SSPR_DATA_PATH or ./sspr-data)")
 	root.AddCommand(
 		newUserCmd(opts), newGroupCmd(opts), newPolicyCmd(opts), newReportCmd(opts), newAuditCmd(opts),
-		newVersionCmd(), newDeliverCmd(opts), newDirectoryCmd(opts), newBlockCmd(opts),
+		newVersionCmd(), newDeliverCmd(opts), newDirectoryCmd(opts), newBlockCmd(opts), newStoreCmd(opts),
+		newWebhookCmd(opts),
 	)
 	for _, c := range runCommands(opts) {
 		root.AddCommand(c)

@@ -13,12 +13,13 @@ import (
 	"charm.land/log/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/sspr-kiosk/sspr/cmd/sspr/metrics"
 	"github.com/sspr-kiosk/sspr/tui"
 	"github.com/sspr-kiosk/sspr/tui/portal"
 )
 
 func newServeCmd(opts *rootOptions) *cobra.Command {
-	var listen string
+	var listen, metricsListen string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SSH reset portal",
@@ -31,11 +32,15 @@ func newServeCmd(opts *rootOptions) *cobra.Command {
 				if listen != "" {
 					a.cfg.SSH.Listen = listen
 				}
+				if metricsListen != "" {
+					a.cfg.Metrics.Listen = metricsListen
+				}
 				return serve(c.Context(), a, tui.ModeSSH)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on (default from config, :2222)")
+	addMetricsFlag(cmd, &metricsListen)
 	return cmd
 }
 
@@ -54,6 +59,7 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 		SSH: a.cfg.SSH, HostKeyPath: filepath.Join(a.dataDir, "ssh_host_ed25519"), Service: a.svc, Mode: mode,
 		IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout, Banner: banner,
 		Logger: logger, CostPerCall: a.cfg.Insights.CostPerCall, Currency: a.cfg.Insights.Currency,
+		OnRefuse: a.metrics.Refused,
 	})
 	if err != nil {
 		return err
@@ -67,6 +73,16 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 	stopWorkers := a.startWorkers(workerCtx, logger)
 	defer stopWorkers()
 	go logStats(workerCtx, logger, srv, time.Minute)
+	a.metrics.WatchSessions(func() metrics.Sessions {
+		st := srv.Stats()
+		return metrics.Sessions{Connections: st.Connections, Drawing: st.Drawing, Resting: st.Open - st.Drawing}
+	})
+	stopMetrics, err := a.serveMetrics(workerCtx, os.Stdout)
+	if err != nil {
+		_ = l.Close()
+		return err
+	}
+	defer stopMetrics()
 
 	fmt.Fprintf(os.Stdout, "listening on %s\nhost key %s\n", l.Addr(), srv.HostKeyFingerprint())
 	errs := make(chan error, 1)
@@ -76,6 +92,8 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 		return err
 	case <-ctx.Done():
 	}
+	// A load balancer sends no one new from here on.
+	a.metrics.Draining()
 	// Stop accepting first, and wait for the accept loop to end, before the
 	// drain: the SSH library's Shutdown closes only a listener its loop has
 	// already taken, and races with a loop still starting, as it is when a

@@ -161,11 +161,19 @@ func startPortalProcess(t *testing.T, env []string, args ...string) *portalProce
 }
 
 // sshArgs are the options of a throwaway client: no config, no known hosts,
-// no keys, no agent.
+// no keys, no agent, no password prompt. It gets in as people without a key
+// do, by keyboard-interactive with no question (BatchMode would turn that
+// off too).
 func (p *portalProcess) sshArgs(extra ...string) []string {
-	return append([]string{"-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-		"-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "IdentityAgent=none", "-o", "ConnectTimeout=10",
-		"-p", fmt.Sprint(p.port), "reset@127.0.0.1"}, extra...)
+	return p.sshArgsWith([]string{"-o", "PubkeyAuthentication=no"}, extra...)
+}
+
+// sshArgsWith is sshArgs with options of its own, such as a key to use.
+func (p *portalProcess) sshArgsWith(opts []string, extra ...string) []string {
+	args := append([]string{"-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+		"-o", "LogLevel=ERROR", "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=yes",
+		"-o", "IdentityAgent=none", "-o", "ConnectTimeout=10"}, opts...)
+	return append(append(args, "-p", fmt.Sprint(p.port), "reset@127.0.0.1"), extra...)
 }
 
 // stop sends SIGTERM and waits for the process to exit 0.

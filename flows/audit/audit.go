@@ -96,6 +96,13 @@ const (
 	// the row marks where the keyed chain starts and what the check of the
 	// old, unkeyed chain found.
 	EventChainKeyed Event = "audit.keyed"
+
+	// EventWebhookFailed: a webhook event was given up after a day of
+	// failed deliveries; the receiver never got it.
+	EventWebhookFailed Event = "webhook.failed"
+	// EventHookFailed: the program told of a password change failed, so a
+	// system sspr feeds may still hold the old password.
+	EventHookFailed Event = "hook.failed"
 )
 
 // AllEvents returns every event this version records, for filters and reports.
@@ -111,7 +118,7 @@ func AllEvents() []Event {
 		EventAdminSignIn, EventAdminSignInFailed, EventPolicyChanged,
 		EventUserCreated, EventUserUpdated, EventUserDisabled, EventUserEnabled, EventAdminGranted, EventAdminRevoked,
 		EventGroupCreated, EventGroupMemberAdded, EventGroupMemberRemoved,
-		EventAuditExported, EventChainKeyed,
+		EventAuditExported, EventChainKeyed, EventWebhookFailed, EventHookFailed,
 	}
 }
 

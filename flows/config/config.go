@@ -62,6 +62,11 @@ type Config struct {
 	Insights Insights `yaml:"insights"`
 	UI       UI       `yaml:"ui"`
 	Vouchers Vouchers `yaml:"vouchers"`
+	// Webhooks receive signed events; given as a YAML list, also in
+	// SSPR_WEBHOOKS (a flow list: [{name: siem, url: ..., events: [...]}]).
+	Webhooks []Webhook `env:"WEBHOOKS" yaml:"webhooks"`
+	Hooks    Hooks     `yaml:"hooks"`
+	Metrics  Metrics   `yaml:"metrics"`
 }
 
 // DB configures the store.
@@ -185,6 +190,11 @@ type LDAP struct {
 	AttrMail        string `env:"LDAP_ATTR_MAIL" yaml:"attr_mail"`
 	AttrMobile      string `env:"LDAP_ATTR_MOBILE" yaml:"attr_mobile"`
 	AttrMemberOf    string `env:"LDAP_ATTR_MEMBER_OF" yaml:"attr_member_of"`
+	// AttrSSHKeys holds a person's SSH public keys, one authorized_keys
+	// line a value (sshPublicKey of the openssh-lpk schema); empty reads
+	// none. They are read, never written, and count at a reset as keys
+	// registered in sspr do.
+	AttrSSHKeys string `env:"LDAP_ATTR_SSH_KEYS" yaml:"attr_ssh_keys"`
 	// GroupBaseDN is where groups are searched; empty means BaseDN.
 	GroupBaseDN string `env:"LDAP_GROUP_BASE_DN" yaml:"group_base_dn"`
 	// GroupFilter finds a group by name; %s is the escaped name.
@@ -268,6 +278,7 @@ func Default() Config {
 			PrefillContacts: true},
 		Insights: Insights{CostPerCall: 25.0, Currency: "USD"},
 		Vouchers: Vouchers{Lifetime: DefaultVoucherLifetime},
+		Hooks:    Hooks{Timeout: 10 * time.Second, OnFailure: HookFailureIgnore},
 	}
 }
 
@@ -304,6 +315,7 @@ func Load(dataDir string, environ []string) (Config, error) {
 	if err := applyEnv(&cfg, env); err != nil {
 		return Config{}, err
 	}
+	cfg.resolveWebhookSecrets(env)
 	// The folder was settled before the file could be read from it.
 	cfg.DataDir = dataDir
 	if err := cfg.Validate(); err != nil {
@@ -480,6 +492,7 @@ func (c Config) Validate() error {
 			}
 			return noControl("ui.organisation", c.UI.Organisation)
 		},
+		c.validateEvents,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -566,7 +579,7 @@ func (l LDAP) validate() error {
 	for key, v := range map[string]string{"ldap.bind_dn": l.BindDN, "ldap.base_dn": l.BaseDN,
 		"ldap.user_filter": l.UserFilter, "ldap.attr_username": l.AttrUsername,
 		"ldap.attr_display_name": l.AttrDisplayName, "ldap.attr_mail": l.AttrMail, "ldap.attr_mobile": l.AttrMobile,
-		"ldap.attr_member_of": l.AttrMemberOf} {
+		"ldap.attr_member_of": l.AttrMemberOf, "ldap.attr_ssh_keys": l.AttrSSHKeys} {
 		if err := noControl(key, v); err != nil {
 			return err
 		}

@@ -75,6 +75,12 @@ func applyMapping(v reflect.Value, n *yaml.Node, prefix, path string) error {
 		if val.Kind == yaml.AliasNode {
 			val = val.Alias
 		}
+		if f.Kind() == reflect.Slice {
+			if err := applySequence(f, val, key, path); err != nil {
+				return err
+			}
+			continue
+		}
 		if val.Kind != yaml.ScalarNode {
 			return fmt.Errorf("%w: %s: %s must be a single value", ErrInvalid, where(val.Line), key)
 		}
@@ -89,6 +95,41 @@ func applyMapping(v reflect.Value, n *yaml.Node, prefix, path string) error {
 			return fmt.Errorf("%w: %s: %s: %s", ErrInvalid, where(val.Line), key, err.Error())
 		}
 	}
+	return nil
+}
+
+// applySequence sets the slice f from a YAML list: of plain values, or of
+// mappings for a slice of sections, each checked as a section is.
+func applySequence(f reflect.Value, n *yaml.Node, key, path string) error {
+	if isNull(n) || (n.Kind == yaml.SequenceNode && len(n.Content) == 0) {
+		f.Set(reflect.Zero(f.Type()))
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("%w: %s line %d: %s must be a list", ErrInvalid, path, n.Line, key)
+	}
+	out := reflect.MakeSlice(f.Type(), 0, len(n.Content))
+	for i, item := range n.Content {
+		elem := reflect.New(f.Type().Elem()).Elem()
+		itemKey := fmt.Sprintf("%s[%d]", key, i)
+		if item.Kind == yaml.AliasNode {
+			item = item.Alias
+		}
+		switch {
+		case elem.Kind() == reflect.Struct:
+			if err := applyMapping(elem, item, itemKey+".", path); err != nil {
+				return err
+			}
+		case item.Kind != yaml.ScalarNode || isNull(item):
+			return fmt.Errorf("%w: %s line %d: %s must be a single value", ErrInvalid, path, item.Line, itemKey)
+		default:
+			if err := setValue(elem, item.Value); err != nil {
+				return fmt.Errorf("%w: %s line %d: %s: %s", ErrInvalid, path, item.Line, itemKey, err.Error())
+			}
+		}
+		out = reflect.Append(out, elem)
+	}
+	f.Set(out)
 	return nil
 }
 
@@ -146,6 +187,22 @@ func walkEnv(v reflect.Value, env map[string]string) error {
 		}
 		s, ok := env[EnvPrefix+name]
 		if !ok {
+			continue
+		}
+		if f.Kind() == reflect.Slice {
+			// A list in the environment is written as YAML, the file's
+			// language: ["/usr/bin/check", "--strict"].
+			var doc yaml.Node
+			if err := yaml.Unmarshal([]byte(s), &doc); err != nil {
+				return fmt.Errorf("%w: %s%s: not a YAML list: %s", ErrInvalid, EnvPrefix, name, oneLine(err.Error()))
+			}
+			if len(doc.Content) == 0 {
+				f.Set(reflect.Zero(f.Type()))
+				continue
+			}
+			if err := applySequence(f, doc.Content[0], EnvPrefix+name, "the environment"); err != nil {
+				return err
+			}
 			continue
 		}
 		if err := setValue(f, s); err != nil {

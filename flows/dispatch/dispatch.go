@@ -97,6 +97,10 @@ type Options struct {
 	// the one SendCode returns: scrubbed of the message, so it holds no code.
 	// A send cut short by its caller leaving is not a failure.
 	OnDeliveryError func(error)
+	// OnSend hears of every attempt to hand a code or notification to a
+	// channel: its kind, channel, error (nil when taken) and how long it
+	// took; for operators' metrics. nil drops them.
+	OnSend func(kind Kind, channel string, err error, took time.Duration)
 }
 
 func (o Options) withDefaults() Options {
@@ -158,7 +162,10 @@ func (d *Dispatcher) SendCode(ctx context.Context, channel, to string, m Message
 	if !ok {
 		return fmt.Errorf("send code by %q: %w", channel, ErrNoChannel)
 	}
-	if err := d.send(ctx, ch, m); err != nil {
+	start := time.Now()
+	err := d.send(ctx, ch, m)
+	d.sent(KindCode, channel, err, start)
+	if err != nil {
 		derr := &deliveryError{op: "send code by " + channel, reason: reason(err, m, d.opts.CodeTimeout), ctxErr: ctxErrOf(err),
 			permanent: errors.Is(err, ErrPermanent)}
 		if !errors.Is(derr, context.Canceled) {
@@ -167,6 +174,13 @@ func (d *Dispatcher) SendCode(ctx context.Context, channel, to string, m Message
 		return derr
 	}
 	return nil
+}
+
+// sent tells OnSend of an attempt, unless its caller left mid-way.
+func (d *Dispatcher) sent(kind Kind, channel string, err error, start time.Time) {
+	if d.opts.OnSend != nil && !errors.Is(err, context.Canceled) {
+		d.opts.OnSend(kind, channel, err, time.Since(start))
+	}
 }
 
 func (d *Dispatcher) deliveryFailed(err error) {
@@ -228,7 +242,9 @@ func (d *Dispatcher) DeliverDue(ctx context.Context) (sent, failed int, err erro
 		if !ok {
 			continue
 		}
+		start := time.Now()
 		sendErr := d.deliver(ctx, row)
+		d.sent(KindNotification, row.Channel, sendErr, start)
 		// Record the outcome even when ctx was cancelled mid-send (shutdown),
 		// so a delivered message is not delivered again after the lease.
 		rctx := context.WithoutCancel(ctx)

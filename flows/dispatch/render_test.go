@@ -27,6 +27,9 @@ func TestRenderEveryTemplate(t *testing.T) {
 		{"info_changed", InfoChangedData{Organisation: "Contoso", DisplayName: "Alice", Method: "Authenticator app", Change: "added", Time: at,
 			Source: "kiosk-1", Helpdesk: "https://help.example.org"},
 			"Your Contoso security info changed", []string{"Authenticator app", "added", "https://help.example.org"}},
+		{"hook_failed", map[string]any{"Organisation": "Contoso", "User": "alice", "Time": "Sat, 01 Mar 2025 13:05:00 UTC",
+			"Source": "kiosk-1", "Reason": "exit status 4"},
+			"Contoso: a system did not follow alice's new password", []string{"alice", "exit status 4", "kiosk-1", "hook.failed"}},
 		// The flows pass maps, with the time already formatted.
 		{"info_changed", map[string]any{"Organisation": "Contoso", "DisplayName": "Alice", "Method": "Email code", "Change": "removed",
 			"Time": "Sat, 01 Mar 2025 13:05:00 UTC", "Source": "ssh", "Helpdesk": ""},

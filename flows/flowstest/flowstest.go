@@ -7,6 +7,7 @@ package flowstest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -18,9 +19,11 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/hooks"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
+	"github.com/sspr-kiosk/sspr/flows/webhook"
 	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/store/pgtest"
 	"github.com/sspr-kiosk/sspr/store/storetest"
@@ -71,12 +74,22 @@ type Options struct {
 	// empty follows it. Tests of what must hold across processes sharing a
 	// PostgreSQL store ask for store.Postgres.
 	Engine store.Engine
-	// DSN, when set, is the PostgreSQL database the store is on (a
-	// pgtest.Cluster's, which the test stops and starts); Engine is then
-	// store.Postgres.
+	// DSN, when set, is a PostgreSQL database to use as the store instead
+	// of a new one: a store another harness copied there, say, or a
+	// pgtest.Cluster's, which the test stops and starts.
 	DSN string
 	// StatementTimeout is PostgresOptions.StatementTimeout on PostgreSQL.
 	StatementTimeout time.Duration
+	// Webhooks and WebhookOptions are the service's receivers of events.
+	Webhooks       []webhook.Endpoint
+	WebhookOptions webhook.Options
+	// Hooks and HookReport are the password check and changed programs.
+	Hooks      *hooks.Runner
+	HookReport bool
+	// Dir, when set, is the data directory (its sspr.key and audit
+	// checkpoint) instead of a new temporary one: another harness's Dir
+	// gives this one the same key.
+	Dir string
 }
 
 // Harness is a real flows.Service and what it was built from.
@@ -117,7 +130,10 @@ func New(t testing.TB, opts ...Options) *Harness {
 		t.Fatalf("flowstest.New takes at most one Options, got %d", len(opts))
 	}
 	ctx := context.Background()
-	dir := t.TempDir()
+	dir := o.Dir
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	db, loc, err := openStore(t, ctx, dir, o)
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +213,8 @@ func (h *Harness) build(t testing.TB) {
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
 		Keys: h.Keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
 		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
-		AuditCheckpoint: filepath.Join(h.Dir, audit.CheckpointFile)})
+		AuditCheckpoint: filepath.Join(h.Dir, audit.CheckpointFile), Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions,
+		Hooks: o.Hooks, HookReport: o.HookReport})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,11 +345,12 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 	return sent
 }
 
-// openStore opens the harness's store: a SQLite file in dir, or with
-// SSPR_TEST_STORE=postgres (storetest.Engine) or Options.Engine a fresh
-// PostgreSQL database from pgtest. It returns where the store is: the file's
-// path or the database's DSN. A package whose tests use the harness runs
-// pgtest.Main from its TestMain, so that the cluster is stopped at the end.
+// openStore opens the harness's store: the database Options.DSN names, a
+// SQLite file in dir, or with SSPR_TEST_STORE=postgres (storetest.Engine)
+// or Options.Engine a fresh PostgreSQL database from pgtest. It returns
+// where the store is: the file's path or the database's DSN. A package
+// whose tests use the harness runs pgtest.Main from its TestMain, so that
+// the cluster is stopped at the end.
 func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, string, error) {
 	engine := o.Engine
 	if engine == "" {
@@ -354,4 +372,15 @@ func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store
 // postgres is how the harness opens a PostgreSQL store.
 func (o Options) postgres() store.PostgresOptions {
 	return store.PostgresOptions{OnFault: o.Faults.Hook("store"), StatementTimeout: o.StatementTimeout}
+}
+
+// HookScript writes an executable shell script with body, for a password
+// hook (hooks.New) to run, and returns its absolute path.
+func HookScript(t testing.TB, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "hook.sh")
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -101,6 +103,18 @@ type Hasher struct {
 	// verification costs.
 	dummy  string
 	derive deriveFunc
+	// onWait hears how long each derivation waited for its slots.
+	onWait atomic.Pointer[func(time.Duration)]
+}
+
+// ObserveWait makes f hear how long each derivation waited for a slot
+// (operators watch the queue); nil stops it.
+func (h *Hasher) ObserveWait(f func(time.Duration)) {
+	if f == nil {
+		h.onWait.Store(nil)
+		return
+	}
+	h.onWait.Store(&f)
 }
 
 // NewHasher returns a Hasher that creates hashes with p and runs at most
@@ -247,6 +261,10 @@ func (h *Hasher) acquire(ctx context.Context, n int) error {
 	// cancelled caller must not start a 19 MiB derivation.
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("wait for hashing slot: %w", err)
+	}
+	if f := h.onWait.Load(); f != nil {
+		start := time.Now()
+		defer func() { (*f)(time.Since(start)) }()
 	}
 	if n > 1 {
 		select {

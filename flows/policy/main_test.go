@@ -6,5 +6,5 @@ import (
 	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
 
-// TestMain stops the PostgreSQL cluster the tests share (SSPR_TEST_STORE=postgres).
+// TestMain stops the PostgreSQL cluster the tests share once they are done.
 func TestMain(m *testing.M) { pgtest.Main(m) }

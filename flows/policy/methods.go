@@ -19,6 +19,7 @@ const (
 	RecoveryCodes Method = "recovery_codes"
 	Voucher       Method = "voucher"
 	Questions     Method = "questions"
+	SSHKey        Method = "ssh_key"
 )
 
 // Lengths of the codes people type. They are constants, not settings,
@@ -123,6 +124,27 @@ type Descriptor struct {
 	// registering it: always offered for a reset, since its presence tells
 	// nothing, and never for signing in to the panel.
 	Issued bool
+	// ByConnection marks a method proved by the connection itself, with
+	// nothing typed: the key the SSH portal verified in the handshake. It is
+	// offered only when that key is registered to the account named, so
+	// never on a decoy path nor at a kiosk, and the policy must allow some
+	// other method that counts alone, for everyone who comes without it.
+	ByConnection bool
+	// MaxRegistered is how many of the method a person may register, for
+	// a method of which they may have several; 0 means one.
+	MaxRegistered int
+}
+
+// InSentence is the noun as written inside a sentence: lower-case, but
+// for initialisms ("SSH key", not "ssh key").
+func (d Descriptor) InSentence() string {
+	words := strings.Fields(d.Noun)
+	for i, w := range words {
+		if w != strings.ToUpper(w) || len(w) == 1 {
+			words[i] = strings.ToLower(w)
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // SendsCode reports whether the method proves possession by a code sent
@@ -162,7 +184,13 @@ var methods = []struct {
 	{Questions, Descriptor{Label: "Security questions", Prompt: "Answer my security questions", Noun: "Security questions",
 		Short: "questions", Letter: 'Q', Detail: "answers saved",
 		Admin: AdminNever}},
+	{SSHKey, Descriptor{Label: "SSH key", Prompt: "Your SSH key", Noun: "SSH key", Short: "key", Letter: 'K',
+		Detail: "key saved", Admin: AdminIfAllowed, CountsAlone: true, ByConnection: true, MaxRegistered: MaxSSHKeys}},
 }
+
+// MaxSSHKeys is how many SSH keys one person may register: a laptop, a
+// desktop and a few spares, not a key ring to hide a stolen key in.
+const MaxSSHKeys = 5
 
 func digitsPlaceholder(n int) string { return fmt.Sprintf("%d-digit code", n) }
 

@@ -62,7 +62,7 @@ func TestMethodTable(t *testing.T) {
 			t.Errorf("ParseMethod(%q) = %q, %v", strings.ToUpper(string(m)), got, err)
 		}
 	}
-	if got := Method("ssh_key").Describe(); got.Admin != AdminNever || got.CountsAlone || got.SendsCode() || got.Letter != 0 {
+	if got := Method("carrier_pigeon").Describe(); got.Admin != AdminNever || got.CountsAlone || got.SendsCode() || got.Letter != 0 {
 		t.Errorf("an unknown method must count for nothing: %+v", got)
 	}
 }
@@ -87,6 +87,11 @@ func TestUsable(t *testing.T) {
 		{none, Voucher, true, false},
 		{none, Email, false, true},
 		{none, RecoveryCodes, true, true},
+		// An SSH key serves an administrator's reset where allowed, never
+		// as one of the sign-in methods they must always have.
+		{Policy{MethodsAllowed: []Method{Email, SSHKey}}, SSHKey, true, true},
+		{none, SSHKey, true, false},
+		{none, SSHKey, false, false},
 	} {
 		if got := tc.p.Usable(tc.m, tc.isAdmin); got != tc.want {
 			t.Errorf("%v.Usable(%s, admin %v) = %v, want %v", tc.p.MethodsAllowed, tc.m, tc.isAdmin, got, tc.want)

@@ -368,11 +368,17 @@ func (p Policy) Validate() error {
 	}
 	// Security questions never count alone (NIST, ASVS), so the other
 	// methods must be able to satisfy the requirement by themselves.
-	strong := 0
+	strong, anywhere := 0, false
 	for _, m := range p.MethodsAllowed {
-		if m.Describe().CountsAlone {
+		if d := m.Describe(); d.CountsAlone {
 			strong++
+			anywhere = anywhere || !d.ByConnection
 		}
+	}
+	// An SSH key is proved only by a portal connection made with it:
+	// people at a kiosk, or without a key, need something else.
+	if strong > 0 && !anywhere {
+		return invalid("methods allowed must include a method other than security questions and SSH keys")
 	}
 	if strong < p.MethodsRequired {
 		if p.MethodsRequired == 1 {

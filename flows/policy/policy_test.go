@@ -73,7 +73,7 @@ func TestKeysOrder(t *testing.T) {
 func TestMethods(t *testing.T) {
 	labels := map[Method]string{
 		Email: "Email code", SMS: "Text message code", Authenticator: "Authenticator app",
-		RecoveryCodes: "Recovery code", Voucher: "Helpdesk voucher", Questions: "Security questions",
+		RecoveryCodes: "Recovery code", Voucher: "Helpdesk voucher", Questions: "Security questions", SSHKey: "SSH key",
 	}
 	if len(AllMethods()) != len(labels) {
 		t.Fatalf("AllMethods() = %v", AllMethods())
@@ -276,6 +276,12 @@ func TestValidateCrossField(t *testing.T) {
 		{"two required, one strong method", [][2]string{{"methods_required", "2"}, {"methods_allowed", "email,questions"}}, false},
 		{"two required, two strong methods", [][2]string{{"methods_required", "2"}, {"methods_allowed", "email,authenticator"}}, true},
 		{"two required, one method", [][2]string{{"methods_required", "2"}, {"methods_allowed", "sms"}}, false},
+		// An SSH key is proved only over the portal with that key: alone, it
+		// would leave everyone else with no way at all.
+		{"ssh keys only", [][2]string{{"methods_allowed", "ssh_key"}}, false},
+		{"ssh keys and questions", [][2]string{{"methods_allowed", "ssh_key,questions"}}, false},
+		{"ssh key and email", [][2]string{{"methods_allowed", "email,ssh_key"}}, true},
+		{"two required, ssh key and email", [][2]string{{"methods_required", "2"}, {"methods_allowed", "email,ssh_key"}}, true},
 	}
 	for _, tt := range tests {
 		p := Defaults()

@@ -104,6 +104,9 @@ type Config struct {
 	// AttrMemberOf lists the DNs of a user's groups (Active Directory, or
 	// OpenLDAP's memberof overlay); absent values are fine.
 	AttrMemberOf string
+	// AttrSSHKeys holds the user's SSH public keys, one authorized_keys
+	// line a value; empty reads none.
+	AttrSSHKeys string
 
 	// GroupBaseDN is where groups are searched; empty means BaseDN.
 	GroupBaseDN string
@@ -133,6 +136,8 @@ type Entry struct {
 	DisplayName string
 	Mail        string
 	Mobile      string
+	// SSHKeys are the values of AttrSSHKeys, as the directory holds them.
+	SSHKeys []string
 	// Groups are the names (first RDN value, lower-cased) of the groups the
 	// user is directly in, from AttrMemberOf and from groups naming the user
 	// in AttrGroupMember.
@@ -608,6 +613,9 @@ func (c *Client) Lookup(ctx context.Context, username string) (Entry, error) {
 
 func (c *Client) userAttributes() []string {
 	attrs := []string{c.cfg.AttrUsername, c.cfg.AttrDisplayName, c.cfg.AttrMail, c.cfg.AttrMobile, c.cfg.AttrMemberOf}
+	if c.cfg.AttrSSHKeys != "" {
+		attrs = append(attrs, c.cfg.AttrSSHKeys)
+	}
 	if c.cfg.WriteMode == WriteAD {
 		return append(attrs, "userAccountControl", AttrADLockoutTime, "adminCount")
 	}
@@ -662,6 +670,9 @@ func (c *Client) searchUser(conn *ldap.Conn, username string) (Entry, error) {
 	e := Entry{DN: le.DN, Username: le.GetAttributeValue(c.cfg.AttrUsername),
 		DisplayName: le.GetAttributeValue(c.cfg.AttrDisplayName), Mail: le.GetAttributeValue(c.cfg.AttrMail),
 		Mobile: le.GetAttributeValue(c.cfg.AttrMobile)}
+	if c.cfg.AttrSSHKeys != "" {
+		e.SSHKeys = le.GetAttributeValues(c.cfg.AttrSSHKeys)
+	}
 	if e.Username == "" {
 		e.Username = username
 	}

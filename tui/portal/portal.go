@@ -1,7 +1,8 @@
 // Package portal serves the sspr TUI over SSH: anyone may connect, with any
-// username and no key, straight into the reset screens. It is the public
-// front door, so everything a client can ask for beyond one terminal session
-// is refused, and every resource a client can hold is bounded.
+// username and with or without a key, straight into the reset screens; a
+// key the client signed with can prove one way of who they are. It is the
+// public front door, so everything a client can ask for beyond one terminal
+// session is refused, and every resource a client can hold is bounded.
 package portal
 
 import (
@@ -60,6 +61,10 @@ type Options struct {
 	Banner string
 	// Logger records sessions and refusals; nil logs nothing.
 	Logger *log.Logger
+	// OnRefuse hears the reason of every connection or session turned
+	// away (one of a few fixed phrases), for operators' metrics; nil
+	// drops them.
+	OnRefuse func(reason string)
 	// Clock tells the refusal log the time (it logs an address at most
 	// once a minute); nil is the real clock.
 	Clock clock.Clock
@@ -127,11 +132,24 @@ func New(opts Options) (*Server, error) {
 	s := &Server{opts: opts, theme: styles.NewTheme(), live: map[*tuiSession]struct{}{}, perConn: map[string]int{},
 		addrs: map[string]*addrPlaces{}, refusals: newRefusalLog(opts.Logger, opts.Clock),
 		reclaim: &reclaimer{delay: reclaimDelay, minRests: reclaimMinRests, free: debug.FreeOSMemory}}
+	s.refusals.onRefuse = opts.OnRefuse
 	limiter := ratelimiter.NewRateLimiter(rate.Limit(opts.RatePerSecond), opts.RateBurst, 10_000)
 	srv, err := wish.NewServer(
 		wish.WithAddress(opts.SSH.Listen),
 		wish.WithHostKeyPath(opts.HostKeyPath),
 		wish.WithVersion("sspr"),
+		// Anyone gets in: with any key the client can sign with, or with
+		// keyboard-interactive and no question for those without one.
+		// "none" is refused only so that clients offer their keys (OpenSSH
+		// stops at a "none" that succeeds). The key a session reports is
+		// the one its client signed with (the library keeps, per key, what
+		// this callback returned, and the session the verified key's); a
+		// key merely offered here proves nothing (CVE-2024-45337).
+		wish.WithPublicKeyAuth(func(ssh.Context, ssh.PublicKey) bool { return true }),
+		wish.WithKeyboardInteractiveAuth(func(ctx ssh.Context, _ gossh.KeyboardInteractiveChallenge) bool {
+			s.authenticated(ctx)
+			return true
+		}),
 		// Middleware listed last runs first.
 		wish.WithMiddleware(
 			// Bubble Tea, innermost: the session's TUI, with the session's
@@ -164,12 +182,13 @@ func New(opts Options) (*Server, error) {
 	srv.MaxTimeout = opts.SSH.MaxSessionTime
 	srv.EnableProxyProtocol = opts.SSH.ProxyProtocol
 	srv.ConnCallback = s.onConnect
-	// Every client authenticates with "none"; that is when its handshake
-	// is over.
+	// A client's handshake is over when it has proved a key by signing,
+	// or passed keyboard-interactive (above).
 	srv.ServerConfigCallback = func(ctx ssh.Context) *gossh.ServerConfig {
-		return &gossh.ServerConfig{NoClientAuth: true, NoClientAuthCallback: func(gossh.ConnMetadata) (*gossh.Permissions, error) {
+		return &gossh.ServerConfig{VerifiedPublicKeyCallback: func(_ gossh.ConnMetadata, _ gossh.PublicKey,
+			perms *gossh.Permissions, _ string) (*gossh.Permissions, error) {
 			s.authenticated(ctx)
-			return nil, nil
+			return perms, nil
 		}}
 	}
 	// Port forwarding stays refused: no forwarding callbacks, no

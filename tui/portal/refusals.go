@@ -29,6 +29,9 @@ const (
 type refusalLog struct {
 	logger *log.Logger // nil logs nothing
 	clock  clock.Clock
+	// onRefuse hears every refusal, logged or not; nil drops them. Set
+	// before the server starts.
+	onRefuse func(reason string)
 
 	mu       sync.Mutex
 	seen     map[refusal]*refusalCount
@@ -55,6 +58,9 @@ func newRefusalLog(logger *log.Logger, c clock.Clock) *refusalLog {
 
 // refuse records a refusal of key (see addrKey) for reason.
 func (l *refusalLog) refuse(key, reason string) {
+	if l.onRefuse != nil {
+		l.onRefuse(reason)
+	}
 	if l.logger == nil {
 		return
 	}

@@ -69,6 +69,10 @@ func (s *Server) serveTUI(sess ssh.Session) {
 		Mode: s.opts.Mode, IdleTimeout: s.opts.IdleTimeout, DoneTimeout: s.opts.DoneTimeout,
 		Banner: s.opts.Banner, Dark: true, CostPerCall: s.opts.CostPerCall, Currency: s.opts.Currency,
 		RestAfter: s.opts.SSH.RestAfter, Theme: s.theme,
+		// The key the client signed with in the handshake, read after
+		// authentication: the library keeps the verified key's, never a
+		// key only offered.
+		ClientKey: sess.PublicKey(),
 	})
 	s.mu.Lock()
 	if s.closed {

@@ -18,6 +18,7 @@ import (
 	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	_ "embed"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
@@ -69,9 +70,24 @@ const (
 	MaxFailure = 3
 )
 
+// SSHKey is the SSH public key the fixture's nina holds in sshPublicKey
+// (openssh-lpk), beside a 1024-bit RSA key and a value that is no key at
+// all, which sspr must ignore.
+const SSHKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGsTOwk6uVNkPfvR+bBHOYlTKvzRlEvgbORqvxqA7Vkn nina@laptop"
+
+// WeakSSHKey is a 1024-bit RSA key nina also holds, too weak to count.
+const WeakSSHKey = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQCeyZXofQWFfK1LViOiSzpgJFQ9oZ+cU0zNFO0rgnUzoGTUH9fbUxanjVZY" +
+	"S7UQP0xSrV4WRF3vHdq8d5knN+qMYiKVXDTlaqJgFKpCMbI/Sjq1DeeCg1GDzkXWGnXpOHwb7CwXg/l5szRTicoRfKyuGOqA9xvbkqb1ScQU8eYaQQ== old"
+
+//go:embed openssh-lpk.schema
+var opensshLPKSchema []byte
+
 // User is a person in the fixture.
 type User struct {
 	UID, CN, Mail, Mobile, Password string
+	// Classes are object classes the entry has beside inetOrgPerson
+	// (slapadd wants an entry's object classes together).
+	Classes []string
 	// Extra holds more LDIF lines for the entry.
 	Extra []string
 }
@@ -98,6 +114,9 @@ var Users = map[string]User{
 	"judy":  {UID: "judy", CN: "Judy Hopps", Mail: "judy@example.org", Password: "judy-Initial-pw1"},
 	"kim":   {UID: "kim", CN: "Kim Wexler", Mail: "kim@example.org", Mobile: "+15550100011", Password: "kim-Initial-pw1"},
 	"leo":   {UID: "leo", CN: "Leo Tolstoy", Mail: "leo@example.org", Mobile: "+15550100012", Password: "leo-Initial-pw1"},
+	"nina": {UID: "nina", CN: "Nina Keys", Mail: "nina@example.org", Password: "nina-Initial-pw1",
+		Classes: []string{"ldapPublicKey"}, Extra: []string{"sshPublicKey: " + SSHKey, "sshPublicKey: " + WeakSSHKey,
+			"sshPublicKey: not a key"}},
 }
 
 // Groups are groupOfNames entries under GroupsDN: name → member uids.
@@ -163,6 +182,9 @@ func New() (*Server, error) {
 func start(dir string) (*Server, error) {
 	if err := writeCerts(dir); err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "openssh-lpk.schema"), opensshLPKSchema, 0o600); err != nil {
+		return nil, err
 	}
 	conf := filepath.Join(dir, "slapd.conf")
 	if err := os.WriteFile(conf, []byte(slapdConf(dir)), 0o600); err != nil {
@@ -342,6 +364,7 @@ func slapdConf(dir string) string {
 	return fmt.Sprintf(`include %[2]s/core.schema
 include %[2]s/cosine.schema
 include %[2]s/inetorgperson.schema
+include %[1]s/openssh-lpk.schema
 modulepath %[3]s
 moduleload back_mdb
 moduleload ppolicy
@@ -423,9 +446,13 @@ func seedLDIF() string {
 	policy("expiring", "pwdMaxAge: 86400", "pwdGraceAuthnLimit: 0")
 	for _, uid := range sortedKeys(Users) {
 		u := Users[uid]
-		lines := []string{"dn: " + u.DN(), "objectClass: inetOrgPerson", "uid: " + u.UID, "cn: " + u.CN,
-			"sn: " + u.CN[strings.LastIndex(u.CN, " ")+1:], "displayName: " + u.CN, "mail: " + u.Mail,
-			"userPassword: " + ssha(u.Password)}
+		lines := []string{"dn: " + u.DN(), "objectClass: inetOrgPerson"}
+		for _, c := range u.Classes {
+			lines = append(lines, "objectClass: "+c)
+		}
+		lines = append(lines, "uid: "+u.UID, "cn: "+u.CN,
+			"sn: "+u.CN[strings.LastIndex(u.CN, " ")+1:], "displayName: "+u.CN, "mail: "+u.Mail,
+			"userPassword: "+ssha(u.Password))
 		if u.Mobile != "" {
 			lines = append(lines, "mobile: "+u.Mobile)
 		}

@@ -32,6 +32,14 @@ func openTemp(t *testing.T) (*store.DB, string) {
 	return storetest.Open(t)
 }
 
+// openSQLite opens a fresh SQLite store whatever engine the tests run on,
+// for what is about SQLite files (a copy's source).
+func openSQLite(t *testing.T) (*store.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sspr.db")
+	return openAt(t, path), path
+}
+
 // reopen opens the store at loc again, returning the error.
 func reopen(ctx context.Context, loc string) (*store.DB, error) {
 	if storetest.Engine() == store.Postgres {

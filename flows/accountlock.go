@@ -77,26 +77,28 @@ func (s *Service) checkPassword(ctx context.Context, account, pw string) (bool, 
 }
 
 // countWrongPassword counts a wrong password in tx and locks the account
-// out when it reaches the policy's threshold, which is audited.
+// out when it reaches the policy's threshold. It returns the audit entry of
+// the lockout, if it locked, for the caller to record last (see
+// recordFailure).
 func (s *Service) countWrongPassword(ctx context.Context, tx *store.Tx, pol policy.Policy, w *wrongPassword,
-	account, source string) error {
+	account, source string) ([]audit.Entry, error) {
 	now := s.now()
 	// A lockout that has ended starts the count afresh.
 	if _, err := store.EndExpiredLockout(ctx, tx, w.userID, now.Unix()); err != nil {
-		return err
+		return nil, err
 	}
 	n, err := store.CountWrongPassword(ctx, tx, w.userID, w.mac, now.Unix())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if n < pol.LockoutThreshold {
-		return nil
+		return nil, nil
 	}
 	until := now.Add(pol.LockoutDuration)
 	locked, err := store.LockOut(ctx, tx, w.userID, now.Unix(), until.Unix())
 	if err != nil || !locked {
-		return err
+		return nil, err
 	}
-	return s.record(ctx, tx, audit.Entry{Event: audit.EventAccountLocked, Actor: "system", Target: account, Source: source,
-		Detail: fmt.Sprintf("locked out until %s after %d different wrong passwords", until.UTC().Format(time.RFC3339), n)})
+	return []audit.Entry{{Event: audit.EventAccountLocked, Actor: "system", Target: account, Source: source,
+		Detail: fmt.Sprintf("locked out until %s after %d different wrong passwords", until.UTC().Format(time.RFC3339), n)}}, nil
 }

@@ -68,12 +68,17 @@ func (s *Service) CompleteAdminSignIn(ctx context.Context, flowID string) (Sessi
 		return SessionInfo{}, ErrBadCredentials
 	}
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
-		for m, id := range proofs {
-			if err := s.consumeProof(ctx, tx, m, id); err != nil {
+		used, err := s.consumeProofs(ctx, tx, proofs)
+		if err != nil {
+			return err
+		}
+		for _, e := range append(used, audit.Entry{Event: audit.EventAdminSignIn, Actor: u.Username, Target: u.Username,
+			Source: f.source}) {
+			if err := s.record(ctx, tx, e); err != nil {
 				return err
 			}
 		}
-		return s.record(ctx, tx, audit.Entry{Event: audit.EventAdminSignIn, Actor: u.Username, Target: u.Username, Source: f.source})
+		return nil
 	})
 	if err != nil {
 		return SessionInfo{}, fmt.Errorf("admin sign-in: %w", err)

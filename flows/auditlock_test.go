@@ -16,7 +16,7 @@ import (
 // are appended at once, not after the slow work, and the chain verifies.
 func TestAuditChainHeldOnlyForTheCommit(t *testing.T) {
 	a := flowstest.New(t, flowstest.Options{Engine: store.Postgres})
-	b := flowstest.New(t, flowstest.Options{DSN: a.DSN, Dir: a.Dir})
+	b := flowstest.New(t, flowstest.Options{DSN: a.DSN(), Dir: a.Dir})
 	ctx := context.Background()
 	held, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)

@@ -25,8 +25,8 @@ func replica(t *testing.T, h *flowstest.Harness, dir flows.Directory) (*flows.Se
 	t.Helper()
 	var db *store.DB
 	var err error
-	if h.DSN != "" {
-		db, err = store.OpenPostgres(context.Background(), h.DSN, store.PostgresOptions{})
+	if h.DSN() != "" {
+		db, err = store.OpenPostgres(context.Background(), h.DSN(), store.PostgresOptions{})
 	} else {
 		db, err = store.Open(context.Background(), filepath.Join(h.Dir, "sspr.db"))
 	}

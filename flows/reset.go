@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -390,10 +391,9 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 	}
 	now := s.now()
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
-		for m, challengeID := range proofs {
-			if err := s.consumeProof(ctx, tx, m, challengeID); err != nil {
-				return err
-			}
+		used, err := s.consumeProofs(ctx, tx, proofs)
+		if err != nil {
+			return err
 		}
 		if err := s.dir.SetPassword(ctx, Tx{tx: tx}, u.Username, PasswordChange{Old: oldPassword, New: newPassword, Hash: hash}); err != nil {
 			return fmt.Errorf("set password: %w", err)
@@ -429,9 +429,13 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 			details = append(details, "account unlocked")
 		}
 		detail := strings.Join(details, "; ")
-		if err := s.record(ctx, tx, audit.Entry{Event: event, Actor: u.Username, Target: u.Username,
-			Source: source, Detail: detail}); err != nil {
-			return err
+		// The audit rows last: appending holds the chain's head, which
+		// every replica's transactions wait for.
+		for _, e := range append(used, audit.Entry{Event: event, Actor: u.Username, Target: u.Username,
+			Source: source, Detail: detail}) {
+			if err := s.record(ctx, tx, e); err != nil {
+				return err
+			}
 		}
 		return s.notifyPasswordSet(ctx, tx, pol, u, source, now, event)
 	})
@@ -469,39 +473,73 @@ func (s *Service) passwordChangedHook(ctx context.Context, in hooks.Input, sourc
 	return fmt.Errorf("set password: %w", ErrNotFollowed)
 }
 
-// consumeProof marks a proof used inside the password transaction.
-func (s *Service) consumeProof(ctx context.Context, tx *store.Tx, m policy.Method, challengeID string) error {
+// consumeProofs marks every proof used, inside the transaction of what they
+// prove, and returns the audit entries that says so, which the caller
+// records last. The rows are taken in one order (by method), and the audit
+// chain's head after every other row, so that two replicas consuming the
+// same voucher and recovery code at once queue one behind the other instead
+// of each holding what the other waits for.
+func (s *Service) consumeProofs(ctx context.Context, tx *store.Tx, proofs map[policy.Method]string) ([]audit.Entry, error) {
+	methods := make([]policy.Method, 0, len(proofs))
+	for m := range proofs {
+		methods = append(methods, m)
+	}
+	slices.Sort(methods)
+	var entries []audit.Entry
+	for _, m := range methods {
+		e, err := s.consumeProof(ctx, tx, m, proofs[m])
+		if err != nil {
+			return nil, err
+		}
+		if e != nil {
+			entries = append(entries, *e)
+		}
+	}
+	return entries, nil
+}
+
+// consumeProof marks one proof used and returns the audit entry its use
+// needs, if any.
+func (s *Service) consumeProof(ctx context.Context, tx *store.Tx, m policy.Method, challengeID string) (*audit.Entry, error) {
 	now := s.now().Unix()
 	userID, refID, err := store.ConsumeChallengeRef(ctx, tx, challengeID, now)
 	if errors.Is(err, store.ErrConflict) {
 		// Only now is it worth a look to tell a challenge that is gone
 		// from one that was used or voided.
 		if _, err := store.ChallengeByID(ctx, tx, challengeID); err != nil {
-			return fmt.Errorf("consume proof: %w", err)
+			return nil, fmt.Errorf("consume proof: %w", err)
 		}
-		return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
+		return nil, fmt.Errorf("consume proof: %w", ErrChallengeVoid)
 	}
 	if err != nil {
-		return fmt.Errorf("consume proof: %w", err)
+		return nil, fmt.Errorf("consume proof: %w", err)
 	}
 	switch m {
 	case policy.RecoveryCodes:
 		if err := store.UseRecoveryCode(ctx, tx, refID, now); err != nil {
-			return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
+			return nil, fmt.Errorf("consume proof: %w", usedOr(err))
 		}
 	case policy.Voucher:
 		if err := store.UseVoucher(ctx, tx, refID, now); err != nil {
-			return fmt.Errorf("consume proof: %w", ErrChallengeVoid)
+			return nil, fmt.Errorf("consume proof: %w", usedOr(err))
 		}
 		u, err := store.UserByID(ctx, tx, userID)
 		if err != nil {
-			return fmt.Errorf("consume proof: %w", err)
+			return nil, fmt.Errorf("consume proof: %w", err)
 		}
-		if err := s.record(ctx, tx, audit.Entry{Event: audit.EventVoucherUsed, Actor: u.Username, Target: u.Username}); err != nil {
-			return err
-		}
+		return &audit.Entry{Event: audit.EventVoucherUsed, Actor: u.Username, Target: u.Username}, nil
 	}
-	return nil
+	return nil, nil
+}
+
+// usedOr is ErrChallengeVoid for a proof someone used first (the store's
+// ErrConflict), and err itself otherwise: a database that failed did not
+// use anyone's code, and the person is told what did happen.
+func usedOr(err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		return ErrChallengeVoid
+	}
+	return err
 }
 
 func contains(list []string, s string) bool {

@@ -354,6 +354,16 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error
 	return nil
 }
 
+// recordAll appends audit entries in tx, in order.
+func (s *Service) recordAll(ctx context.Context, tx *store.Tx, entries ...audit.Entry) error {
+	for _, e := range entries {
+		if err := s.record(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Webhooks returns the sender of webhook events, for a long-running sspr to
 // run and for `sspr webhook test`.
 func (s *Service) Webhooks() *webhook.Sender { return s.webhooks }

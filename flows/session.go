@@ -121,15 +121,20 @@ func (s *Service) failSignIn(ctx context.Context, account, source string, event 
 		return err
 	}
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
-		if _, err := s.recordFailure(ctx, tx, account, source); err != nil {
+		entries, err := s.recordFailure(ctx, tx, account, source)
+		if err != nil {
 			return err
 		}
 		if wrong != nil {
-			if err := s.countWrongPassword(ctx, tx, pol, wrong, account, source); err != nil {
+			locked, err := s.countWrongPassword(ctx, tx, pol, wrong, account, source)
+			if err != nil {
 				return err
 			}
+			entries = append(entries, locked...)
 		}
-		return s.record(ctx, tx, audit.Entry{Event: event, Actor: account, Target: account, Source: source, Outcome: "failed"})
+		// The audit rows after every other row (see recordFailure).
+		return s.recordAll(ctx, tx, append(entries,
+			audit.Entry{Event: event, Actor: account, Target: account, Source: source, Outcome: "failed"})...)
 	})
 	if err != nil {
 		return fmt.Errorf("sign in: %w", err)

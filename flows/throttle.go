@@ -212,11 +212,12 @@ func (s *Service) admitProof(ctx context.Context, account, source string, admin 
 		}
 		// Too soon: refused unchecked, and counted against the source
 		// alone (nothing of the account was tried).
-		if _, err := s.recordFailure(ctx, tx, "", source); err != nil {
+		blocks, err := s.recordFailure(ctx, tx, "", source)
+		if err != nil {
 			return err
 		}
 		wait = &WaitError{Until: now.Add(SourceDelay(n + 1))}
-		return nil
+		return s.recordAll(ctx, tx, blocks...)
 	})
 	if err != nil {
 		return fmt.Errorf("check pace: %w", err)
@@ -294,14 +295,18 @@ func (s *Service) lockThrottles(ctx context.Context, tx *store.Tx, account, sour
 }
 
 // recordFailure counts a failed proof against the account and the source and
-// blocks either when it reaches its limit. It reports whether the account is
-// now blocked.
-func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, account, source string) (bool, error) {
+// blocks either when it reaches its limit. It returns the audit entries of
+// the blocks it applied, for the caller to record once it has written
+// everything else: appending to the audit chain holds its head, and a
+// transaction that held it while waiting for a row (the account's lockout,
+// which a reset clears before it appends) could wait on one that waits for
+// the head.
+func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, account, source string) ([]audit.Entry, error) {
 	if err := s.lockThrottles(ctx, tx, account, source); err != nil {
-		return false, err
+		return nil, err
 	}
 	now := s.now()
-	accountBlocked := false
+	var blocks []audit.Entry
 	limits := []struct {
 		scope, key string
 		limit      int
@@ -316,40 +321,32 @@ func (s *Service) recordFailure(ctx context.Context, tx *store.Tx, account, sour
 			continue
 		}
 		if err := store.AddThrottleEvent(ctx, tx, l.scope, l.key, store.EventFail, now.Unix()); err != nil {
-			return false, fmt.Errorf("record failure: %w", err)
+			return nil, fmt.Errorf("record failure: %w", err)
 		}
 		n, err := store.CountThrottleEvents(ctx, tx, l.scope, l.key, store.EventFail, now.Add(-l.window).Unix())
 		if err != nil {
-			return false, fmt.Errorf("record failure: %w", err)
+			return nil, fmt.Errorf("record failure: %w", err)
 		}
 		if n < l.limit {
 			continue
 		}
 		if _, err := store.ActiveBlock(ctx, tx, l.scope, l.key, now.Unix()); err == nil {
-			if l.scope == store.ScopeAccount {
-				accountBlocked = true
-			}
 			continue
 		}
 		until := now.Add(l.blockFor)
 		reason := fmt.Sprintf("%d failures in %s", n, durationWords(l.window))
 		if err := store.SetBlock(ctx, tx, store.Block{Scope: l.scope, Key: l.key, Reason: reason,
 			CreatedAt: now.Unix(), Until: until.Unix()}); err != nil {
-			return false, fmt.Errorf("record failure: %w", err)
+			return nil, fmt.Errorf("record failure: %w", err)
 		}
 		target, src := l.key, source
 		if l.scope == store.ScopeSource {
 			target = "source:" + l.key
 		}
-		if err := s.record(ctx, tx, audit.Entry{Event: audit.EventBlockApplied, Actor: "system", Target: target,
-			Source: src, Detail: fmt.Sprintf("%s blocked until %s: %s", l.scope, until.UTC().Format(time.RFC3339), reason)}); err != nil {
-			return false, err
-		}
-		if l.scope == store.ScopeAccount {
-			accountBlocked = true
-		}
+		blocks = append(blocks, audit.Entry{Event: audit.EventBlockApplied, Actor: "system", Target: target,
+			Source: src, Detail: fmt.Sprintf("%s blocked until %s: %s", l.scope, until.UTC().Format(time.RFC3339), reason)})
 	}
-	return accountBlocked, nil
+	return blocks, nil
 }
 
 // allowSend checks and counts a code send against the account.

@@ -97,12 +97,10 @@ func (s *Service) CompleteUnlock(ctx context.Context, flowID string) (UnlockOutc
 	var out UnlockOutcome
 	now := s.now()
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
-		for m, challengeID := range proven {
-			if err := s.consumeProof(ctx, tx, m, challengeID); err != nil {
-				return err
-			}
+		used, err := s.consumeProofs(ctx, tx, proven)
+		if err != nil {
+			return err
 		}
-		var err error
 		if out.Unlocked, err = s.unlockAccount(ctx, tx, u.Username); err != nil {
 			return err
 		}
@@ -115,8 +113,10 @@ func (s *Service) CompleteUnlock(ctx context.Context, flowID string) (UnlockOutc
 		if !out.Unlocked {
 			e.Outcome = "not locked"
 		}
-		if err := s.record(ctx, tx, e); err != nil {
-			return err
+		for _, e := range append(used, e) {
+			if err := s.record(ctx, tx, e); err != nil {
+				return err
+			}
 		}
 		if !out.Unlocked {
 			return nil
@@ -187,27 +187,29 @@ func (s *Service) Unlock(ctx context.Context, actor Actor, username string) (Unl
 		if err := s.clearAccount(ctx, tx, account); err != nil {
 			return err
 		}
-		detail := "no block was in force"
-		if blockErr == nil {
-			out.BlockCleared, detail = true, "block cleared"
-			if err := s.record(ctx, tx, audit.Entry{Event: audit.EventBlockCleared, Actor: actor.Name, Target: account,
-				Source: actor.Source}); err != nil {
+		// The lockout is lifted before anything is appended to the audit
+		// chain: appending holds its head, and a failed sign-in counting
+		// a wrong password holds the lockout while it waits for the head.
+		if ValidateUsername(account) == nil {
+			var err error
+			if out.Unlocked, err = s.unlockAccount(ctx, tx, account); err != nil {
 				return err
 			}
 		}
-		if err := s.record(ctx, tx, audit.Entry{Event: audit.EventUserUnlocked, Actor: actor.Name, Target: account,
-			Source: actor.Source, Detail: detail}); err != nil {
-			return err
+		var entries []audit.Entry
+		detail := "no block was in force"
+		if blockErr == nil {
+			out.BlockCleared, detail = true, "block cleared"
+			entries = append(entries, audit.Entry{Event: audit.EventBlockCleared, Actor: actor.Name, Target: account,
+				Source: actor.Source})
 		}
-		if ValidateUsername(account) != nil {
-			return nil
+		entries = append(entries, audit.Entry{Event: audit.EventUserUnlocked, Actor: actor.Name, Target: account,
+			Source: actor.Source, Detail: detail})
+		if out.Unlocked {
+			entries = append(entries, audit.Entry{Event: audit.EventAccountUnlocked, Actor: actor.Name, Target: account,
+				Source: actor.Source, Detail: "by an administrator"})
 		}
-		var err error
-		if out.Unlocked, err = s.unlockAccount(ctx, tx, account); err != nil || !out.Unlocked {
-			return err
-		}
-		if err := s.record(ctx, tx, audit.Entry{Event: audit.EventAccountUnlocked, Actor: actor.Name, Target: account,
-			Source: actor.Source, Detail: "by an administrator"}); err != nil {
+		if err := s.recordAll(ctx, tx, entries...); err != nil || !out.Unlocked {
 			return err
 		}
 		u, err := store.UserByName(ctx, tx, account)

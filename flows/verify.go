@@ -112,12 +112,17 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 	sent := CodeSent{Method: r.method, Destination: r.masked, ExpiresAt: now.Add(CodeLifetime),
 		ResendAt: now.Add(ResendCooldown)}
 	// The challenge, the send counter and, for a code sent behind, its
-	// audit row are one transaction: the same work for every name.
+	// audit row are one transaction: the same work for every name. The
+	// flow's challenges come before the account's counter, as in a wrong
+	// code's transaction (its challenge's tries, then the account's
+	// failures), so that a resend and a code typed at the same moment
+	// queue one behind the other instead of each holding what the other
+	// waits for; a send refused by the counter rolls them back.
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
-		if err := s.allowSend(ctx, tx, r.account); err != nil {
+		if err := store.ReplaceOpenChallenges(ctx, tx, c, now.Unix()); err != nil {
 			return err
 		}
-		if err := store.ReplaceOpenChallenges(ctx, tx, c, now.Unix()); err != nil {
+		if err := s.allowSend(ctx, tx, r.account); err != nil {
 			return err
 		}
 		if r.behind || r.decoy {
@@ -261,6 +266,9 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 			challengeID, cause = s.checkProof(ctx, tx, f, m, openID, code)
 		}
 		if cause != nil {
+			if StoreUnavailable(cause) {
+				return cause // nothing was checked, so nothing is counted
+			}
 			if !countsAsFailure(cause) {
 				return nil
 			}
@@ -350,18 +358,30 @@ func (s *Service) failProof(ctx context.Context, account, source string, m polic
 }
 
 // countsAsFailure says whether a failed proof counts against the account and
-// the source: an expired or void code does not, since nothing was guessed.
+// the source: an expired or void code does not, since nothing was guessed,
+// nor a proof the store failed to check.
 func countsAsFailure(cause error) bool {
-	return !(errors.Is(cause, ErrCodeExpired) || errors.Is(cause, ErrChallengeVoid) && !errors.Is(cause, ErrWrongCode))
+	return !(errors.Is(cause, ErrCodeExpired) || errors.Is(cause, ErrChallengeVoid) && !errors.Is(cause, ErrWrongCode) ||
+		StoreUnavailable(cause))
+}
+
+// unlessUnavailable is what a proof's look-up failing tells the person: the
+// store failing, when it did (the proof was never checked), else answer.
+func unlessUnavailable(err, answer error) error {
+	if StoreUnavailable(err) {
+		return err
+	}
+	return answer
 }
 
 // recordFailedProof counts a failed proof and audits it, in tx.
 func (s *Service) recordFailedProof(ctx context.Context, tx *store.Tx, account, source string, m policy.Method, purpose string) error {
-	if _, err := s.recordFailure(ctx, tx, account, source); err != nil {
+	blocks, err := s.recordFailure(ctx, tx, account, source)
+	if err != nil {
 		return err
 	}
-	return s.record(ctx, tx, audit.Entry{Event: audit.EventVerifyFailed, Actor: account, Target: account,
-		Source: source, Outcome: "failed", Detail: fmt.Sprintf("%s for %s", m, purpose)})
+	return s.recordAll(ctx, tx, append(blocks, audit.Entry{Event: audit.EventVerifyFailed, Actor: account, Target: account,
+		Source: source, Outcome: "failed", Detail: fmt.Sprintf("%s for %s", m, purpose)})...)
 }
 
 // checkProof verifies one proof of a real user in tx and returns the
@@ -380,7 +400,7 @@ func (s *Service) checkProof(ctx context.Context, tx *store.Tx, f *flow, m polic
 	case policy.Authenticator:
 		method, err := store.MethodOf(ctx, tx, f.userID, string(policy.Authenticator))
 		if err != nil {
-			return "", ErrWrongCode
+			return "", unlessUnavailable(err, ErrWrongCode)
 		}
 		if err := s.checkTOTP(ctx, tx, method, code, f.userID); err != nil {
 			return "", err
@@ -389,13 +409,13 @@ func (s *Service) checkProof(ctx context.Context, tx *store.Tx, f *flow, m polic
 	case policy.RecoveryCodes:
 		id, err := store.UnusedRecoveryCode(ctx, tx, f.userID, s.keys.MAC("recovery", secret.NormaliseRecoveryCode(code)))
 		if err != nil {
-			return "", ErrWrongCode
+			return "", unlessUnavailable(err, ErrWrongCode)
 		}
 		return s.verifiedChallenge(ctx, tx, f.id, f.userID, f.kind.purpose(), m, id, now)
 	case policy.Voucher:
 		v, err := store.ValidVoucher(ctx, tx, f.userID, s.keys.MAC("voucher", secret.NormaliseVoucher(code)), now.Unix())
 		if err != nil {
-			return "", ErrWrongCode
+			return "", unlessUnavailable(err, ErrWrongCode)
 		}
 		return s.verifiedChallenge(ctx, tx, f.id, f.userID, f.kind.purpose(), m, v.ID, now)
 	}
@@ -418,7 +438,7 @@ func (s *Service) checkSentCodeIn(ctx context.Context, h store.Handler, challeng
 	now := s.now()
 	c, err := store.ChallengeByID(ctx, h, challengeID)
 	if err != nil {
-		return ErrChallengeVoid
+		return unlessUnavailable(err, ErrChallengeVoid)
 	}
 	if c.VoidedAt != 0 || c.ConsumedAt != 0 || c.VerifiedAt != 0 {
 		return ErrChallengeVoid
@@ -428,7 +448,7 @@ func (s *Service) checkSentCodeIn(ctx context.Context, h store.Handler, challeng
 	}
 	if !decoy && secret.Equal(c.CodeHash, s.keys.MAC("code:"+c.ID, code)) {
 		if err := store.MarkChallengeVerified(ctx, h, c.ID, now.Unix()); err != nil {
-			return ErrChallengeVoid
+			return unlessUnavailable(err, ErrChallengeVoid)
 		}
 		return nil
 	}

@@ -245,7 +245,8 @@ func UserIDsByName(ctx context.Context, h Handler, names []string) ([]int64, err
 	if err != nil {
 		return nil, fmt.Errorf("user ids: %w", err)
 	}
-	return queryIDs(ctx, h, `SELECT id FROM users WHERE username IN (SELECT value FROM json_each(?)) ORDER BY id`, string(list))
+	return queryIDs(ctx, h, `SELECT id FROM users WHERE username IN (`+h.dialect().jsonStrings()+`) ORDER BY id`,
+		string(list))
 }
 
 func queryIDs(ctx context.Context, h Handler, q string, args ...any) ([]int64, error) {

@@ -58,7 +58,7 @@ func schemaTables(t *testing.T, db *store.DB) []string {
 func TestCopyKnowsEveryTable(t *testing.T) {
 	want := append(store.CopiedTables(), "schema_migrations")
 	sort.Strings(want)
-	sqliteDB, _ := openTemp(t)
+	sqliteDB, _ := openSQLite(t)
 	for _, db := range []*store.DB{sqliteDB, openPostgres(t)} {
 		if got := schemaTables(t, db); !slices.Equal(got, want) {
 			t.Errorf("%s schema has tables %v; the copy knows %v", db.Engine(), got, want)
@@ -270,7 +270,7 @@ func dumpAll(t *testing.T, db *store.DB) map[string][]string {
 // PostgreSQL to PostgreSQL, though not into itself.
 func TestCopyToPostgres(t *testing.T) {
 	ctx := context.Background()
-	src, _ := openTemp(t)
+	src, _ := openSQLite(t)
 	fillSource(t, src)
 	dst := openPostgres(t)
 	// An sspr with the same key opened the target before: its record of
@@ -356,7 +356,7 @@ func first(rows []string) string {
 // table, and is left exactly as it was: nothing of the source arrives.
 func TestCopyRefusesNonEmptyTarget(t *testing.T) {
 	ctx := context.Background()
-	src, _ := openTemp(t)
+	src, _ := openSQLite(t)
 	for i := range 3 {
 		addUser(t, src, fmt.Sprintf("u%d", i))
 	}
@@ -418,7 +418,7 @@ func mapsEqual(a, b map[string][]string) bool {
 // PostgreSQL are refused before anything is written.
 func TestCopyRefusesOtherSchemas(t *testing.T) {
 	ctx := context.Background()
-	src, _ := openTemp(t)
+	src, _ := openSQLite(t)
 	addUser(t, src, "alice")
 
 	newer := openPostgres(t)
@@ -433,7 +433,7 @@ func TestCopyRefusesOtherSchemas(t *testing.T) {
 		t.Fatalf("refused copy left %d users", n)
 	}
 
-	odd, _ := openTemp(t)
+	odd, _ := openSQLite(t)
 	addUser(t, odd, "bob")
 	if _, err := odd.ExecContext(ctx, `CREATE TABLE later_feature (id INTEGER PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
@@ -446,7 +446,7 @@ func TestCopyRefusesOtherSchemas(t *testing.T) {
 		t.Fatalf("refused copy left %d users", n)
 	}
 
-	sqliteTarget, _ := openTemp(t)
+	sqliteTarget, _ := openSQLite(t)
 	if _, err := store.Copy(ctx, src, sqliteTarget, nil); err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
 		t.Fatalf("copy into SQLite: %v; want a refusal", err)
 	}
@@ -459,7 +459,7 @@ func TestCopyRefusesOtherSchemas(t *testing.T) {
 // it lacks.
 func TestCopyReadsOneMoment(t *testing.T) {
 	ctx := context.Background()
-	src, _ := openTemp(t)
+	src, _ := openSQLite(t)
 	addUser(t, src, "before")
 	gid, err := store.CreateGroup(ctx, src, "staff", 1)
 	if err != nil {

@@ -181,6 +181,16 @@ func (d *dialect) utcDay(col string) string {
 	return "strftime('%Y-%m-%d', " + col + ", 'unixepoch')"
 }
 
+// jsonStrings is a subquery of the strings in a JSON array passed as its
+// one parameter: SQLite's json_each gives them as text, PostgreSQL's as
+// json values, which compare with no text.
+func (d *dialect) jsonStrings() string {
+	if d.engine == Postgres {
+		return "SELECT json_array_elements_text(?::json)"
+	}
+	return "SELECT value FROM json_each(?)"
+}
+
 // limitOffset is a LIMIT and OFFSET clause; a negative limit is none.
 func (d *dialect) limitOffset(limit, offset int) string {
 	switch {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/storetest"
 )
 
 // TestReadOnlyPeek: a second process's read-only view sees what the owner
@@ -35,7 +36,11 @@ func TestReadOnlyPeek(t *testing.T) {
 		}
 	}
 
-	ro, err := store.OpenReadOnly(path)
+	open := store.OpenReadOnly
+	if storetest.Engine() == store.Postgres {
+		open = store.OpenReadOnlyPostgres
+	}
+	ro, err := open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +68,9 @@ func TestReadOnlyPeek(t *testing.T) {
 		t.Fatal("a read-only store accepted a write")
 	}
 
+	if storetest.Engine() != store.SQLite {
+		return // the rest is about files
+	}
 	missing := path + ".missing"
 	if ro, err := store.OpenReadOnly(missing); err == nil {
 		_, _ = store.CountAudit(ctx, ro, store.AuditFilter{})

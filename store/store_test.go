@@ -14,22 +14,38 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
+	"github.com/sspr-kiosk/sspr/store/storetest"
 )
 
-func openAt(t *testing.T, path string) *store.DB {
+// openAt opens another handle on the store at loc (a SQLite file's path or
+// a PostgreSQL DSN), as another process would.
+func openAt(t *testing.T, loc string) *store.DB {
 	t.Helper()
-	db, err := store.Open(context.Background(), path)
-	if err != nil {
-		t.Fatalf("open %s: %v", path, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return storetest.OpenAt(t, loc)
 }
 
+// openTemp opens a fresh store on the engine the tests run on (SQLite, or
+// PostgreSQL with SSPR_TEST_STORE=postgres) and returns where it is.
 func openTemp(t *testing.T) (*store.DB, string) {
+	t.Helper()
+	return storetest.Open(t)
+}
+
+// openSQLite opens a fresh SQLite store whatever engine the tests run on,
+// for what is about SQLite files (a copy's source).
+func openSQLite(t *testing.T) (*store.DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sspr.db")
 	return openAt(t, path), path
+}
+
+// reopen opens the store at loc again, returning the error.
+func reopen(ctx context.Context, loc string) (*store.DB, error) {
+	if storetest.Engine() == store.Postgres {
+		return store.OpenPostgres(ctx, loc, store.PostgresOptions{})
+	}
+	return store.Open(ctx, loc)
 }
 
 func addUser(t *testing.T, h store.Handler, name string) store.User {
@@ -52,8 +68,8 @@ func countRows(t *testing.T, h store.Handler, table string) int {
 
 func TestMigrationsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "sspr.db")
-	db, err := store.Open(ctx, path)
+	_, path := openTemp(t)
+	db, err := reopen(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +84,7 @@ func TestMigrationsIdempotent(t *testing.T) {
 	// Opening again applies nothing twice and keeps the data; the second
 	// migration's INSERT into audit_head would fail on a re-run.
 	for i := range 2 {
-		db2, err := store.Open(ctx, path)
+		db2, err := reopen(ctx, path)
 		if err != nil {
 			t.Fatalf("reopen %d: %v", i, err)
 		}
@@ -87,14 +103,23 @@ func TestMigrationsConcurrentOpen(t *testing.T) {
 	// (the switch of a new file to WAL mode does not wait on the busy
 	// timeout) and none may apply a migration twice. The race is narrow, so
 	// it is run on many fresh files.
+	// On PostgreSQL the race is between processes' migrations of a new
+	// database, which the advisory lock serialises.
 	ctx := context.Background()
-	for round := range 15 {
+	rounds := 15
+	if storetest.Engine() == store.Postgres {
+		rounds = 4 // a database each, which takes longer to make than a file
+	}
+	for round := range rounds {
 		path := filepath.Join(t.TempDir(), "sspr.db")
+		if storetest.Engine() == store.Postgres {
+			path = pgtest.DSN(t)
+		}
 		var wg sync.WaitGroup
 		dbs := make([]*store.DB, 8)
 		errs := make([]error, len(dbs))
 		for i := range dbs {
-			wg.Go(func() { dbs[i], errs[i] = store.Open(ctx, path) })
+			wg.Go(func() { dbs[i], errs[i] = reopen(ctx, path) })
 		}
 		wg.Wait()
 		for i, err := range errs {
@@ -114,6 +139,7 @@ func TestMigrationsConcurrentOpen(t *testing.T) {
 }
 
 func TestPragmas(t *testing.T) {
+	storetest.SkipUnlessSQLite(t, "pragmas are SQLite's settings")
 	ctx := context.Background()
 	db, _ := openTemp(t)
 	check := func(where string, h store.Handler) {
@@ -146,6 +172,7 @@ func TestPragmas(t *testing.T) {
 }
 
 func TestReaderIsReadOnly(t *testing.T) {
+	storetest.SkipUnlessSQLite(t, "PostgreSQL's store has one pool, no read-only reader")
 	ctx := context.Background()
 	db, _ := openTemp(t)
 	// QueryContext goes to the reader pool, which must refuse writes even
@@ -469,6 +496,7 @@ func TestImportUsersAllOrNothing(t *testing.T) {
 // -wal and -shm, here left 0644 by another process that has it open) is
 // made 0600 when opened, and each file tightened is reported.
 func TestOpenTightensLooseModes(t *testing.T) {
+	storetest.SkipUnlessSQLite(t, "file modes are those of SQLite's files")
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "sspr.db")

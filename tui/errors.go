@@ -23,6 +23,9 @@ func sentence(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case flows.StoreUnavailable(err):
+		// sspr's own database, not the person: nothing was counted.
+		return "sspr can't reach its database right now, try again in a minute."
 	case errors.As(err, &blocked) && blocked.Scope != flows.BlockAccount:
 		return sourceBlocked(blocked)
 	case errors.Is(err, flows.ErrSlowDown):

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/storetest"
 )
 
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -19,7 +20,8 @@ var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 func openStore(t *testing.T, path string) *store.DB {
 	t.Helper()
 	if path == "" {
-		path = filepath.Join(t.TempDir(), "sspr.db")
+		db, _ := storetest.Open(t)
+		return db
 	}
 	db, err := store.Open(context.Background(), path)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/webhook"
 	"github.com/sspr-kiosk/sspr/store"
 	"github.com/sspr-kiosk/sspr/store/pgtest"
+	"github.com/sspr-kiosk/sspr/store/storetest"
 )
 
 // Start is when the fake clock starts unless Options.Start says otherwise.
@@ -73,22 +74,25 @@ type Options struct {
 	// Faults, when set, hears of the store's, the dispatcher's and the
 	// flows' failures, wired as sspr wires its server log.
 	Faults *flows.Faults
+	// Engine puts the store on an engine whatever SSPR_TEST_STORE says;
+	// empty follows it. Tests of what must hold across processes sharing a
+	// PostgreSQL store ask for store.Postgres.
+	Engine store.Engine
+	// DSN, when set, is a PostgreSQL database to use as the store instead
+	// of a new one: a store another harness copied there, say, or a
+	// pgtest.Cluster's, which the test stops and starts.
+	DSN string
+	// StatementTimeout is PostgresOptions.StatementTimeout on PostgreSQL.
+	StatementTimeout time.Duration
 	// Webhooks and WebhookOptions are the service's receivers of events.
 	Webhooks       []webhook.Endpoint
 	WebhookOptions webhook.Options
 	// Hooks and HookReport are the password check and changed programs.
 	Hooks      *hooks.Runner
 	HookReport bool
-	// Engine puts the store on an engine whatever SSPR_TEST_STORE says;
-	// empty follows it. Tests of what must hold across processes sharing a
-	// PostgreSQL store ask for store.Postgres.
-	Engine store.Engine
 	// Tracer, on PostgreSQL, sees every statement the store sends, for
 	// tests and benchmarks that count them.
 	Tracer pgx.QueryTracer
-	// DSN, when set, is a PostgreSQL database to use as the store instead
-	// of a new one: a store another harness copied there, say.
-	DSN string
 	// Dir, when set, is the data directory (its sspr.key and audit
 	// checkpoint) instead of a new temporary one: another harness's Dir
 	// gives this one the same key.
@@ -110,14 +114,14 @@ type Harness struct {
 	Hasher     *password.Hasher
 	// Dir is the data directory: the store and the key file are in it.
 	Dir string
-	// DSN is the PostgreSQL database's address when the store is one
-	// (SSPR_TEST_STORE=postgres), for a test that opens it again as
-	// another replica would; empty for SQLite, whose file is in Dir.
-	DSN string
 	// Admin is the actor the helpers act as where the service asks for one.
 	Admin flows.Actor
 
-	clk clock.Clock
+	clk  clock.Clock
+	opts Options
+	// loc is where the store is: the SQLite file's path or the PostgreSQL
+	// database's DSN.
+	loc string
 }
 
 // New builds a Harness on a temporary directory that the test removes, with
@@ -137,7 +141,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	db, dsn, err := openStore(t, ctx, dir, o)
+	db, loc, err := openStore(t, ctx, dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +150,7 @@ func New(t testing.TB, opts ...Options) *Harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &Harness{DB: db, Inbox: &Inbox{}, Keys: keys, Dir: dir, DSN: dsn, Admin: flows.Actor{Name: "test", Source: "test"}}
+	h := &Harness{DB: db, Keys: keys, Dir: dir, opts: o, loc: loc}
 	h.clk = o.Clock
 	if h.clk == nil {
 		start := o.Start
@@ -156,6 +160,47 @@ func New(t testing.TB, opts ...Options) *Harness {
 		h.Clock = clock.NewFake(start)
 		h.clk = h.Clock
 	}
+	h.build(t)
+	return h
+}
+
+// Replica builds a second Harness on the same store, as another sspr process
+// sharing it would be: its own store handle (its own pool of connections),
+// service, dispatcher, hasher and Inbox, with the same key, data directory
+// and clock. On SQLite the handle is a second one on the same file.
+func (h *Harness) Replica(t testing.TB) *Harness {
+	t.Helper()
+	ctx := context.Background()
+	var db *store.DB
+	var err error
+	if h.DB.Engine() == store.Postgres {
+		db, err = store.OpenPostgres(ctx, h.loc, h.opts.postgres())
+	} else {
+		db, err = store.OpenWith(ctx, h.loc, store.Options{OnFault: h.opts.Faults.Hook("store")})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	r := &Harness{DB: db, Keys: h.Keys, Dir: h.Dir, Clock: h.Clock, clk: h.clk, opts: h.opts, loc: h.loc}
+	r.build(t)
+	return r
+}
+
+// DSN is the postgres:// URL of the harness's database; empty on SQLite.
+func (h *Harness) DSN() string {
+	if h.DB.Engine() != store.Postgres {
+		return ""
+	}
+	return h.loc
+}
+
+// build makes the service and what it needs around h.DB.
+func (h *Harness) build(t testing.TB) {
+	t.Helper()
+	o, db := h.opts, h.DB
+	h.Inbox = &Inbox{}
+	h.Admin = flows.Actor{Name: "test", Source: "test"}
 	channels := map[string]dispatch.Channel{dispatch.ChannelEmail: h.Inbox, dispatch.ChannelSMS: h.Inbox}
 	if o.Channels != nil {
 		channels = o.Channels(db, h.clk)
@@ -171,10 +216,11 @@ func New(t testing.TB, opts ...Options) *Harness {
 		t.Fatal(err)
 	}
 	h.Hasher = password.NewHasher(p, slots)
+	var err error
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
-		Keys: keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
+		Keys: h.Keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
 		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
-		AuditCheckpoint: filepath.Join(dir, audit.CheckpointFile), KioskLocation: o.KioskLocation,
+		AuditCheckpoint: filepath.Join(h.Dir, audit.CheckpointFile), KioskLocation: o.KioskLocation,
 		PortalCommand: o.PortalCommand, Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions,
 		Hooks: o.Hooks, HookReport: o.HookReport})
 	if err != nil {
@@ -184,7 +230,6 @@ func New(t testing.TB, opts ...Options) *Harness {
 	// Registered after the store's Close, so it runs before it: nothing is
 	// delivered into a closed store.
 	t.Cleanup(h.Settle)
-	return h
 }
 
 // Settle waits until every code the service handed to delivery behind the
@@ -309,24 +354,32 @@ func (h *Harness) SendCode(t testing.TB, flowID string, m policy.Method) flows.C
 }
 
 // openStore opens the harness's store: the database Options.DSN names, a
-// SQLite file in dir, or with SSPR_TEST_STORE=postgres or Options.Engine a
-// fresh PostgreSQL database from pgtest. It returns the PostgreSQL
-// database's address, empty for SQLite. A package whose tests use the
-// harness runs pgtest.Main from its TestMain, so that the cluster is
-// stopped at the end.
+// SQLite file in dir, or with SSPR_TEST_STORE=postgres (storetest.Engine)
+// or Options.Engine a fresh PostgreSQL database from pgtest. It returns
+// where the store is: the file's path or the database's DSN. A package
+// whose tests use the harness runs pgtest.Main from its TestMain, so that
+// the cluster is stopped at the end.
 func openStore(t testing.TB, ctx context.Context, dir string, o Options) (*store.DB, string, error) {
-	opts := store.PostgresOptions{OnFault: o.Faults.Hook("store"), Tracer: o.Tracer}
-	if o.DSN != "" {
-		db, err := store.OpenPostgres(ctx, o.DSN, opts)
-		return db, o.DSN, err
+	engine := o.Engine
+	if engine == "" {
+		engine = storetest.Engine()
 	}
-	if o.Engine == store.Postgres || o.Engine == "" && os.Getenv("SSPR_TEST_STORE") == "postgres" {
-		dsn := pgtest.DSN(t)
-		db, err := store.OpenPostgres(ctx, dsn, opts)
+	if engine == store.Postgres || o.DSN != "" {
+		dsn := o.DSN
+		if dsn == "" {
+			dsn = pgtest.DSN(t)
+		}
+		db, err := store.OpenPostgres(ctx, dsn, o.postgres())
 		return db, dsn, err
 	}
-	db, err := store.OpenWith(ctx, filepath.Join(dir, "sspr.db"), store.Options{OnFault: o.Faults.Hook("store")})
-	return db, "", err
+	path := filepath.Join(dir, "sspr.db")
+	db, err := store.OpenWith(ctx, path, store.Options{OnFault: o.Faults.Hook("store")})
+	return db, path, err
+}
+
+// postgres is how the harness opens a PostgreSQL store.
+func (o Options) postgres() store.PostgresOptions {
+	return store.PostgresOptions{OnFault: o.Faults.Hook("store"), StatementTimeout: o.StatementTimeout, Tracer: o.Tracer}
 }
 
 // HookScript writes an executable shell script with body, for a password

@@ -92,6 +92,14 @@ func (b *Inbox) Last(t testing.TB) dispatch.Message {
 	return b.msgs[len(b.msgs)-1]
 }
 
+// Messages returns every message sent, oldest first.
+func (b *Inbox) Messages() []dispatch.Message {
+	b.wait()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]dispatch.Message(nil), b.msgs...)
+}
+
 // Count returns how many messages were sent.
 func (b *Inbox) Count() int {
 	b.wait()

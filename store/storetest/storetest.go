@@ -11,8 +11,13 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
 
 	"github.com/sspr-kiosk/sspr/store"
+	"github.com/sspr-kiosk/sspr/store/pgtest"
 )
 
 // Tidyable counts the rows that tidying prunes once no rule needs them.
@@ -55,4 +60,60 @@ func PolicyUpdatedAt(ctx context.Context, h store.Handler, key string) (int64, e
 		return 0, fmt.Errorf("policy updated_at of %s: %w", key, err)
 	}
 	return at, nil
+}
+
+// StoreEnv names the environment variable that runs the tests of the store,
+// and of everything built on it, on PostgreSQL ("postgres"); otherwise they
+// run on SQLite files. A package whose tests open a store this way runs
+// pgtest.Main from its TestMain.
+const StoreEnv = "SSPR_TEST_STORE"
+
+// Engine is the engine tests run the store on.
+func Engine() store.Engine {
+	if os.Getenv(StoreEnv) == string(store.Postgres) {
+		return store.Postgres
+	}
+	return store.SQLite
+}
+
+// Open opens a fresh, empty store for t on Engine(): a SQLite file in a
+// temporary folder, or a new database on the test PostgreSQL cluster. It
+// returns where the store is (the file's path or the database's DSN), for
+// OpenAt. The store is closed when t ends.
+func Open(t testing.TB) (*store.DB, string) {
+	t.Helper()
+	loc := filepath.Join(t.TempDir(), "sspr.db")
+	if Engine() == store.Postgres {
+		loc = pgtest.DSN(t)
+	}
+	return OpenAt(t, loc), loc
+}
+
+// OpenAt opens another handle on the store at loc, as another process would:
+// its own connections, sharing nothing with the others in memory. It is
+// closed when t ends.
+func OpenAt(t testing.TB, loc string) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	var db *store.DB
+	var err error
+	if strings.HasPrefix(loc, "postgres://") {
+		db, err = store.OpenPostgres(ctx, loc, store.PostgresOptions{})
+	} else {
+		db, err = store.Open(ctx, loc)
+	}
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// SkipUnlessSQLite skips t on PostgreSQL, saying why: what it tests exists on
+// SQLite alone.
+func SkipUnlessSQLite(t testing.TB, why string) {
+	t.Helper()
+	if Engine() != store.SQLite {
+		t.Skipf("SQLite only: %s", why)
+	}
 }

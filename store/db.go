@@ -75,18 +75,10 @@ type DB struct {
 	readerStmts *stmtCache
 	// onFault is Options.OnFault, or nil.
 	onFault func(error)
-	// sent counts the statements sent; see Statements.
-	sent atomic.Int64
 	// lastFault is when a fault was last seen, in Unix nanoseconds, for
 	// the pool's check of connections (PostgreSQL).
 	lastFault atomic.Int64
 }
-
-// Statements is how many statements this handle has sent to the database
-// since it was opened, BEGIN and COMMIT (or ROLLBACK) included: what a
-// step costs in round trips, which on PostgreSQL, over a network, is most
-// of what it costs. Tests hold the count of a reset to a budget.
-func (db *DB) Statements() int64 { return db.sent.Load() }
 
 // Tx is a write transaction on the writer connection.
 type Tx struct {
@@ -290,7 +282,6 @@ func (db *DB) dialect() *dialect { return db.sql }
 func (tx *Tx) dialect() *dialect { return tx.db.sql }
 
 func (db *DB) writeRow(ctx context.Context, query string, args ...any) *sql.Row {
-	db.sent.Add(1)
 	if db.sql.engine != SQLite {
 		return db.reader.QueryRowContext(ctx, db.sql.query(query), db.sql.args(args)...)
 	}
@@ -314,7 +305,6 @@ func insertID(ctx context.Context, h Handler, query string, args ...any) (int64,
 
 // ExecContext runs a write on the writer connection.
 func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	db.sent.Add(1)
 	if db.sql.engine != SQLite {
 		ctx, cancel := bound(ctx, db.timeout)
 		defer cancel()
@@ -332,7 +322,6 @@ func (db *DB) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a read on the reader pool.
 func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	db.sent.Add(1)
 	if db.sql.engine != SQLite {
 		rows, err := db.reader.QueryContext(ctx, db.sql.query(query), db.sql.args(args)...)
 		return rows, db.fault(err)
@@ -350,7 +339,6 @@ func (db *DB) QueryContext(ctx context.Context, query string, args ...any) (*sql
 
 // QueryRowContext runs a one-row read on the reader pool.
 func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	db.sent.Add(1)
 	if db.sql.engine != SQLite {
 		return db.reader.QueryRowContext(ctx, db.sql.query(query), db.sql.args(args)...)
 	}
@@ -364,7 +352,6 @@ func (db *DB) QueryRowContext(ctx context.Context, query string, args ...any) *s
 // ExecContext runs a write in the transaction, on a cached prepared
 // statement once the query has been seen before.
 func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	tx.db.sent.Add(1)
 	query, args = tx.db.sql.query(query), tx.db.sql.args(args)
 	ctx, cancel := bound(ctx, tx.db.timeout)
 	defer cancel()
@@ -378,7 +365,6 @@ func (tx *Tx) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryContext runs a read in the transaction, like ExecContext.
 func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	tx.db.sent.Add(1)
 	query, args = tx.db.sql.query(query), tx.db.sql.args(args)
 	if st := tx.stmt(ctx, query, true); st != nil {
 		rows, err := st.QueryContext(ctx, args...)
@@ -392,7 +378,6 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // Callers scan the row at once (every store function does), which frees the
 // statement for its next use.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	tx.db.sent.Add(1)
 	query, args = tx.db.sql.query(query), tx.db.sql.args(args)
 	if st := tx.stmt(ctx, query, false); st != nil {
 		return st.QueryRowContext(ctx, args...)
@@ -447,7 +432,6 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 		// query stays unprepared until it is noted again.
 		db.writerStmts.preparePending(ctx)
 	}
-	db.sent.Add(1) // BEGIN
 	sqlTx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", db.fault(err))
@@ -455,7 +439,6 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	committed := false
 	defer func() {
 		if !committed {
-			db.sent.Add(1)
 			_ = sqlTx.Rollback()
 		}
 	}()
@@ -469,7 +452,6 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 	}
 	committed = true
-	db.sent.Add(1)
 	if err := sqlTx.Commit(); err != nil {
 		return fmt.Errorf("commit transaction: %w", db.fault(err))
 	}

@@ -35,9 +35,9 @@ func startOn(t *testing.T, env []string, rows, cols uint16, path string, args ..
 		c.done <- err
 	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
+		// Wait owns cmd.ProcessState; killing a process that has ended
+		// already is refused harmlessly (os.ErrProcessDone).
+		_ = cmd.Process.Kill()
 		tty.Close()
 	})
 	return c

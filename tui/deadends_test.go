@@ -396,3 +396,28 @@ func TestDoneSaysRegistrationFollows(t *testing.T) {
 	d.keys("enter")
 	at[*overview](d)
 }
+
+// An enter pressed before the password rules have arrived (a slow store) is
+// not lost: the password is saved as soon as they come.
+func TestNewPasswordEnterBeforeRules(t *testing.T) {
+	h := newHarness(t)
+	importGina(t, h)
+	voucher := voucherFor(t, h, "gina")
+	d := kiosk(t, h)
+	d.startReset("gina")
+	d.chooseItem("I have a helpdesk voucher")
+	d.typeText(voucher)
+	d.keys("enter")
+	s := at[*newPassword](d)
+	// The rules are still on their way.
+	s.rules = nil
+	d.typeText(newPass)
+	d.keys("tab")
+	d.typeText(newPass)
+	d.keys("enter")
+	at[*newPassword](d)
+	// They arrive: the enter takes effect without another.
+	d.exec(s.init())
+	at[*done](d)
+	d.see("Your password has been changed.")
+}

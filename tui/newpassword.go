@@ -59,6 +59,9 @@ type newPassword struct {
 	err        string
 	// leaving is set while "leave and lose what you proved?" waits for y/n.
 	leaving bool
+	// submitted is set by an enter pressed before the rules arrived: the
+	// submit goes ahead when they do, rather than being lost.
+	submitted bool
 }
 
 func newNewPassword(e *env, t passwordTarget) *newPassword {
@@ -118,6 +121,10 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		r := msg.rules
 		s.rules = &r
+		if s.submitted {
+			s.submitted = false
+			return s, tea.Batch(s.evaluate(), s.submit())
+		}
 		return s, s.evaluate()
 	case evaluatedMsg:
 		s.evaluating = false
@@ -220,7 +227,11 @@ func (s *newPassword) matches() bool {
 }
 
 func (s *newPassword) submit() tea.Cmd {
-	if s.pending || s.rules == nil {
+	if s.rules == nil {
+		s.submitted = true
+		return nil
+	}
+	if s.pending {
 		return nil
 	}
 	// With an evaluation still running the check is left to the service,

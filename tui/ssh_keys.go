@@ -52,11 +52,23 @@ type sshKeysMsg struct {
 	err  error
 }
 
-// sshKeyDoneMsg reports a key added or removed.
+// sshKeyDoneMsg reports a key added or removed, with the keys as they are
+// now, so that the note and the list change in one frame.
 type sshKeyDoneMsg struct {
 	seq  int
 	note string
 	err  error
+	keys sshKeysMsg
+}
+
+// sshKeyDone finishes a change: on success it reads the keys as they are
+// now.
+func sshKeyDone(e *env, id string, seq int, note string, err error) sshKeyDoneMsg {
+	done := sshKeyDoneMsg{seq: seq, note: note, err: err}
+	if err == nil {
+		done.keys.keys, done.keys.err = e.svc.SSHKeys(e.ctx, id)
+	}
+	return done
 }
 
 func (s *sshKeys) init() tea.Cmd {
@@ -109,7 +121,7 @@ func (s *sshKeys) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.changed, s.note, s.pasting = true, msg.note, false
 		s.input.SetValue("")
 		s.input.Blur()
-		return s, s.init()
+		return s.update(msg.keys)
 	case tea.KeyPressMsg:
 		return s, s.key(msg)
 	}
@@ -172,7 +184,7 @@ func (s *sshKeys) add(run func(*env, string) (flows.SSHKey, error)) tea.Cmd {
 	s.pending, s.err, s.note = "Saving your key…", "", ""
 	return func() tea.Msg {
 		k, err := run(e, id)
-		return sshKeyDoneMsg{seq: seq, note: k.Name + " key " + k.Fingerprint + " added.", err: err}
+		return sshKeyDone(e, id, seq, k.Name+" key "+k.Fingerprint+" added.", err)
 	}
 }
 
@@ -239,8 +251,8 @@ func (s *sshKeys) build() {
 					seq := s.req.next(e)
 					s.pending = "Removing the key…"
 					return func() tea.Msg {
-						return sshKeyDoneMsg{seq: seq, note: fmt.Sprintf("Key %s removed.", k.Fingerprint),
-							err: e.svc.RemoveSSHKey(e.ctx, id, k.ID)}
+						return sshKeyDone(e, id, seq, fmt.Sprintf("Key %s removed.", k.Fingerprint),
+							e.svc.RemoveSSHKey(e.ctx, id, k.ID))
 					}
 				}}
 			return nil

@@ -51,7 +51,8 @@ func TestRestingSessionKeepsItsScreenAndWakes(t *testing.T) {
 	h := newHarness(t)
 	p := startPortal(t, h, nil)
 	term := openTerminal(t, dial(t, p.addr), 24, 80)
-	term.waitFor("Reset a forgotten password", wait)
+	// The menu is whole once the policy has said unlocking is on.
+	term.waitFor("Unlock my account", wait)
 	term.out.Mark()
 	st := waitStats(t, p, "the session to rest", resting)
 	if st.Rests == 0 {

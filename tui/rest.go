@@ -22,9 +22,16 @@ type restCheckMsg struct{ seq uint64 }
 func (m *Model) SetRestAfter(d time.Duration) { m.opts.RestAfter = d }
 
 // AtRest says whether the screen depends on nothing but the person: no
-// countdown, no idle wipe, no outbox to poll. Only the welcome screen of a
-// session outside the demo is.
-func (m *Model) AtRest() bool { return !m.needsTick() }
+// countdown, no idle wipe, no outbox to poll, no answer still on its way.
+// Only the welcome screen of a session outside the demo is, once it has
+// heard back what it asked.
+func (m *Model) AtRest() bool {
+	if m.needsTick() {
+		return false
+	}
+	s, ok := m.top().(interface{ settled() bool })
+	return !ok || s.settled()
+}
 
 // restAfterUpdate arms the rest check once the model is at rest. Every
 // message but the check itself starts a new stretch of quiet, so the check

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,7 +47,15 @@ func restingModel(t *testing.T, mode Mode) *Model {
 	h := newHarness(t)
 	m := New(Options{Service: h.Svc, Source: "ssh:192.0.2.1", Mode: mode, IdleTimeout: time.Minute,
 		RestAfter: time.Millisecond, Tick: time.Millisecond})
-	m.Init()
+	// The welcome screen hears back what it asked first (it does not rest
+	// before); the check that then arms is let fire, as a quiet host would.
+	var armed []restCheckMsg
+	for _, msg := range messages(m.Init()) {
+		armed = append(armed, restChecks(t, update(m, msg))...)
+	}
+	for _, c := range armed {
+		update(m, c)
+	}
 	return m
 }
 
@@ -86,6 +95,38 @@ func TestRestAfterQuietWelcome(t *testing.T) {
 	}
 	if !m.AtRest() {
 		t.Fatal("the welcome screen is not at rest")
+	}
+}
+
+// TestNoRestBeforeWelcomeHearsBack: a welcome screen still waiting for
+// what it asked (whether this terminal is blocked, whether unlocking is
+// offered) is not at rest: a program put to rest would drop the answer, and
+// the menu would stay without "Unlock my account".
+func TestNoRestBeforeWelcomeHearsBack(t *testing.T) {
+	h := newHarness(t)
+	m := New(Options{Service: h.Svc, Source: "ssh:192.0.2.1", Mode: ModeSSH, IdleTimeout: time.Minute,
+		RestAfter: time.Millisecond, Tick: time.Millisecond})
+	var answers []tea.Msg
+	for _, msg := range messages(m.Init()) {
+		switch msg.(type) {
+		case sourceStateMsg, unlockAllowedMsg:
+			answers = append(answers, msg)
+		}
+	}
+	if len(answers) != welcomeQuestions {
+		t.Fatalf("the welcome screen asked %d questions, want %d", len(answers), welcomeQuestions)
+	}
+	if m.AtRest() || len(restChecks(t, update(m, tea.WindowSizeMsg{Width: 80, Height: 24}))) != 0 {
+		t.Fatal("the welcome screen may rest before it heard back")
+	}
+	for _, msg := range answers {
+		update(m, msg)
+	}
+	if !m.AtRest() {
+		t.Fatal("the welcome screen is not at rest once it heard back")
+	}
+	if !strings.Contains(m.View().Content, "Unlock my account") {
+		t.Fatal("the menu does not offer unlocking")
 	}
 }
 

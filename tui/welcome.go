@@ -21,7 +21,14 @@ type welcome struct {
 	// comes last, once the policy is known to offer it, so that the items
 	// before it keep their numbers.
 	choices []int
+	// answers counts what init asked for and heard back: until both are
+	// in, the screen may still change, and the session must not rest
+	// (a program put to rest would drop the answer on its way).
+	answers int
 }
+
+// welcomeQuestions is how many answers init waits for.
+const welcomeQuestions = 2
 
 // sourceStateMsg carries what holds this source back, for the welcome screen.
 type sourceStateMsg struct{ st flows.SourceState }
@@ -34,13 +41,13 @@ func (w *welcome) init() tea.Cmd {
 	return tea.Batch(func() tea.Msg {
 		st, err := e.svc.SourceState(e.ctx, e.source)
 		if err != nil {
-			return nil // the flows say it again when someone starts
+			return sourceStateMsg{} // the flows say it again when someone starts
 		}
 		return sourceStateMsg{st: st}
 	}, func() tea.Msg {
 		ok, err := e.svc.UnlockAllowed(e.ctx)
 		if err != nil {
-			return nil // the flows refuse it again if someone asks
+			return unlockAllowedMsg(false) // the flows refuse it again if someone asks
 		}
 		return unlockAllowedMsg(ok)
 	})
@@ -76,6 +83,9 @@ func (w *welcome) offerUnlock(on bool) {
 	}
 }
 
+// settled says whether everything the screen shows is in.
+func (w *welcome) settled() bool { return w.answers >= welcomeQuestions }
+
 func (w *welcome) title() string { return "Password self-service" }
 
 func (w *welcome) help() []key.Binding {
@@ -86,9 +96,11 @@ func (w *welcome) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch m := msg.(type) {
 	case sourceStateMsg:
 		w.blocked = m.st.Blocked
+		w.answers++
 		return w, nil
 	case unlockAllowedMsg:
 		w.offerUnlock(bool(m))
+		w.answers++
 		return w, nil
 	}
 	k, ok := msg.(tea.KeyPressMsg)

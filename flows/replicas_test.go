@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -39,43 +38,6 @@ func replicas(t *testing.T, n int, opts ...flowstest.Options) []*flowstest.Harne
 	return hs
 }
 
-// together runs each of fns at once, released together, and returns their
-// errors in order.
-func together(fns ...func() error) []error {
-	errs := make([]error, len(fns))
-	var ready, wg sync.WaitGroup
-	start := make(chan struct{})
-	ready.Add(len(fns))
-	for i, fn := range fns {
-		wg.Go(func() {
-			ready.Done()
-			<-start
-			errs[i] = fn()
-		})
-	}
-	ready.Wait()
-	close(start)
-	wg.Wait()
-	return errs
-}
-
-// onceOf checks that exactly one of errs is nil and every other is want.
-func onceOf(t *testing.T, what string, errs []error, want error) {
-	t.Helper()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, want):
-			t.Fatalf("%s: %v, want %v", what, err, want)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%s: succeeded %d times, want exactly once", what, ok)
-	}
-}
-
 // TestVoucherOnceAcrossReplicas: the helpdesk reads a voucher out, and it is
 // typed at two replicas at once (two screens, or a second person who
 // overheard it). Both flows take it, since taking it only proves who someone
@@ -100,7 +62,7 @@ func TestVoucherOnceAcrossReplicas(t *testing.T) {
 				t.Fatalf("round %d: voucher: %v", round, err)
 			}
 		}
-		onceOf(t, fmt.Sprintf("round %d: reset with one voucher", round), together(
+		storetest.ExactlyOnce(t, fmt.Sprintf("round %d: reset with one voucher", round), storetest.AtOnce(
 			func() error { return a.Svc.CompleteReset(ctx, fa.FlowID, fmt.Sprintf("%s %d a", goodPassword, round)) },
 			func() error { return b.Svc.CompleteReset(ctx, fb.FlowID, fmt.Sprintf("%s %d b", goodPassword, round)) },
 		), flows.ErrChallengeVoid)
@@ -154,10 +116,10 @@ func TestTwoProofsOnceAcrossReplicas(t *testing.T) {
 			}
 		}
 		pwA, pwB := fmt.Sprintf("%s %d a", goodPassword, round), fmt.Sprintf("%s %d b", goodPassword, round)
-		errs := together(
+		errs := storetest.AtOnce(
 			func() error { return a.Svc.CompleteReset(ctx, fa.FlowID, pwA) },
 			func() error { return b.Svc.CompleteReset(ctx, fb.FlowID, pwB) })
-		onceOf(t, fmt.Sprintf("round %d: reset with one voucher and one recovery code", round), errs, flows.ErrChallengeVoid)
+		storetest.ExactlyOnce(t, fmt.Sprintf("round %d: reset with one voucher and one recovery code", round), errs, flows.ErrChallengeVoid)
 		if pw = pwA; errs[0] != nil {
 			pw = pwB
 		}
@@ -178,7 +140,7 @@ func TestAuthenticatorStepOnceAcrossReplicas(t *testing.T) {
 		a.Clock.Advance(flows.AccountFailWindow + time.Minute)
 		fa, fb := a.StartReset(t, "frank"), b.StartReset(t, "frank")
 		code := a.TOTP(t, secret, a.Clock.Now())
-		onceOf(t, fmt.Sprintf("round %d: one authenticator step", round), together(
+		storetest.ExactlyOnce(t, fmt.Sprintf("round %d: one authenticator step", round), storetest.AtOnce(
 			func() error { _, err := a.Svc.VerifyCode(ctx, fa.FlowID, policy.Authenticator, code); return err },
 			func() error { _, err := b.Svc.VerifyCode(ctx, fb.FlowID, policy.Authenticator, code); return err },
 		), flows.ErrReplay)
@@ -210,7 +172,7 @@ func TestFailuresBlockAcrossReplicas(t *testing.T) {
 				return err
 			})
 		}
-		for i, err := range together(fns...) {
+		for i, err := range storetest.AtOnce(fns...) {
 			if !errors.Is(err, flows.ErrWrongCode) {
 				t.Fatalf("round %d: failure %d: %v, want a wrong code", round, i, err)
 			}
@@ -275,7 +237,7 @@ func TestOutboxDrainedOnceAcrossReplicas(t *testing.T) {
 			}
 		})
 	}
-	for _, err := range together(fns...) {
+	for _, err := range storetest.AtOnce(fns...) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -317,7 +279,7 @@ func TestAuditOneChainAcrossReplicas(t *testing.T) {
 			return nil
 		})
 	}
-	for _, err := range together(fns...) {
+	for _, err := range storetest.AtOnce(fns...) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -446,9 +408,9 @@ func TestManyResetsAtOnceAcrossReplicas(t *testing.T) {
 				})
 			}
 		}
-		errs := together(fns...)
+		errs := storetest.AtOnce(fns...)
 		for p := range people {
-			onceOf(t, fmt.Sprintf("round %d: person %d", round, p), errs[2*p:2*p+2], flows.ErrChallengeVoid)
+			storetest.ExactlyOnce(t, fmt.Sprintf("round %d: person %d", round, p), errs[2*p:2*p+2], flows.ErrChallengeVoid)
 		}
 	}
 	if n := a.CountEvents(t, audit.EventPasswordReset); n != people*rounds {
@@ -471,7 +433,7 @@ func TestResendWhileVerifying(t *testing.T) {
 		rs := h.StartReset(t, "frank")
 		h.SendCode(t, rs.FlowID, policy.Email)
 		h.Clock.Advance(flows.ResendCooldown + time.Second)
-		errs := together(
+		errs := storetest.AtOnce(
 			func() error { _, err := h.Svc.SendCode(ctx, rs.FlowID, policy.Email); return err },
 			func() error { _, err := h.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, "00000000"); return err })
 		if errs[0] != nil {
@@ -510,7 +472,7 @@ func TestBlockWhileResetAcrossReplicas(t *testing.T) {
 		if _, err := b.Svc.VerifyCode(ctx, rs.FlowID, policy.Email, b.Inbox.LastCode(t, "frank@example.com")); err != nil {
 			t.Fatal(err)
 		}
-		errs := together(
+		errs := storetest.AtOnce(
 			func() error {
 				_, err := a.Svc.SignIn(ctx, "frank", fmt.Sprintf("wrong %d last", round), fmt.Sprintf("kiosk:%d-last", round))
 				return err
@@ -541,7 +503,7 @@ func TestAdminUnlockWhileGuessingAcrossReplicas(t *testing.T) {
 		if _, err := b.Svc.SignIn(ctx, "frank", fmt.Sprintf("wrong %d first", round), "kiosk:first"); !errors.Is(err, flows.ErrBadCredentials) {
 			t.Fatalf("round %d: %v", round, err)
 		}
-		errs := together(
+		errs := storetest.AtOnce(
 			func() error {
 				_, err := b.Svc.SignIn(ctx, "frank", fmt.Sprintf("wrong %d second", round), "kiosk:second")
 				return err

@@ -2,9 +2,7 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/sspr-kiosk/sspr/store"
@@ -25,42 +23,11 @@ func pgHandles(t *testing.T, n int) []*store.DB {
 	return dbs
 }
 
-// race runs each of fns at once, each on its own goroutine released
-// together, and returns their errors in order.
-func race(fns ...func() error) []error {
-	errs := make([]error, len(fns))
-	var ready, wg sync.WaitGroup
-	start := make(chan struct{})
-	ready.Add(len(fns))
-	for i, fn := range fns {
-		wg.Go(func() {
-			ready.Done()
-			<-start
-			errs[i] = fn()
-		})
-	}
-	ready.Wait()
-	close(start)
-	wg.Wait()
-	return errs
-}
-
 // once checks that exactly one of errs is nil and the others are
 // ErrConflict.
 func once(t *testing.T, what string, errs []error) {
 	t.Helper()
-	ok := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			ok++
-		case !errors.Is(err, store.ErrConflict):
-			t.Fatalf("%s: %v, want ErrConflict", what, err)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%s: accepted %d times, want exactly once", what, ok)
-	}
+	storetest.ExactlyOnce(t, what, errs, store.ErrConflict)
 }
 
 // TestOnceAcrossProcesses: a code's challenge, verified and then consumed,
@@ -74,10 +41,10 @@ func TestOnceAcrossProcesses(t *testing.T) {
 	u := addUser(t, a, "alice")
 	for round := range 200 {
 		id := newChallenge(t, a, u.ID, false)
-		once(t, fmt.Sprintf("round %d: verify challenge", round), race(
+		once(t, fmt.Sprintf("round %d: verify challenge", round), storetest.AtOnce(
 			func() error { return store.MarkChallengeVerified(ctx, a, id, 10) },
 			func() error { return store.MarkChallengeVerified(ctx, b, id, 11) }))
-		once(t, fmt.Sprintf("round %d: consume challenge", round), race(
+		once(t, fmt.Sprintf("round %d: consume challenge", round), storetest.AtOnce(
 			func() error {
 				return a.WithTx(ctx, func(tx *store.Tx) error { return store.ConsumeChallenge(ctx, tx, id, 20) })
 			},
@@ -93,7 +60,7 @@ func TestOnceAcrossProcesses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		once(t, fmt.Sprintf("round %d: recovery code", round), race(
+		once(t, fmt.Sprintf("round %d: recovery code", round), storetest.AtOnce(
 			func() error { return store.UseRecoveryCode(ctx, a, rid, 30) },
 			func() error { return store.UseRecoveryCode(ctx, b, rid, 31) }))
 
@@ -105,7 +72,7 @@ func TestOnceAcrossProcesses(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		once(t, fmt.Sprintf("round %d: voucher", round), race(
+		once(t, fmt.Sprintf("round %d: voucher", round), storetest.AtOnce(
 			func() error { return store.UseVoucher(ctx, a, v.ID, 40) },
 			func() error { return store.UseVoucher(ctx, b, v.ID, 41) }))
 	}

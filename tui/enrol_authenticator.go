@@ -69,7 +69,7 @@ func (s *enrolAuthenticator) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case enrolmentMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 		}
 		enr := msg.enr
 		s.enr, s.qr = &enr, msg.qr
@@ -81,9 +81,9 @@ func (s *enrolAuthenticator) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = false
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+				return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 			}
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			s.code.SetValue("")
 			return s, nil
 		}

@@ -98,6 +98,11 @@ func pinnedScreens() []pinnedScreen {
 			d.keys("?")
 			return d
 		}},
+		{name: "language picker", want: (*languagePicker)(nil), open: func(t *testing.T) *driver {
+			_, d := person(t)
+			d.keys("l")
+			return d
+		}},
 		{name: "sign in", want: (*signIn)(nil), open: func(t *testing.T) *driver {
 			_, d := person(t)
 			d.keys("2")

@@ -152,9 +152,9 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = ""
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, journeyPaused(s.j.kind), sentence(msg.err))
+				return s, showDeadEnd(s.e, journeyPaused(s.j.kind), sentence(s.e, msg.err))
 			}
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, loadHelpdesk(s.e)
 		}
 		if s.sent == nil {
@@ -177,13 +177,13 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = ""
 		if msg.err != nil {
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, nil
 		}
 		return s, push(newAnswerQuestions(s.e, s.j, msg.qs))
 	case adminSignedInMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't sign in", sentence(msg.err))
+			return s, showDeadEnd(s.e, "Can't sign in", sentence(s.e, msg.err))
 		}
 		return s, replaceJourney(newAdminHome(s.e, msg.info))
 	case helpdeskMsg:

@@ -117,7 +117,7 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case rulesMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 		}
 		r := msg.rules
 		s.rules = &r
@@ -149,17 +149,17 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			if msg.err != nil {
 				// Set, but not everywhere: the person hears it first.
-				d.why = strings.TrimSpace(sentence(msg.err) + " " + d.why)
+				d.why = strings.TrimSpace(sentence(s.e, msg.err) + " " + d.why)
 			}
 			s.close()
 			return s, replaceJourney(d)
 		case errors.As(msg.err, &rejected):
 			s.eval = rejected.Evaluation
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 		case deadEnd(msg.err):
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 		default:
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 		}
 		return s, nil
 	case tea.KeyPressMsg:

@@ -94,7 +94,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case overviewMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 		}
 		ov := msg.ov
 		s.ov = &ov
@@ -108,7 +108,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		if msg.err != nil {
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, nil
 		}
 		note := msg.m.Describe().Noun + " removed."
@@ -121,7 +121,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		if msg.err != nil {
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, nil
 		}
 		return s, func() tea.Msg { return refreshMsg{note: "Thanks — your security info is confirmed."} }
@@ -130,7 +130,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		if msg.err != nil {
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, nil
 		}
 		return s, home

@@ -198,7 +198,7 @@ func (t *usersTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err = panelSentence(msg.err)
+			t.err = panelSentence(t.a.e, msg.err)
 			return nil
 		}
 		if t.searching {
@@ -221,7 +221,7 @@ func (t *usersTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err, t.note = panelSentence(msg.err), ""
+			t.err, t.note = panelSentence(t.a.e, msg.err), ""
 			return nil
 		}
 		t.err, t.note = "", msg.note

@@ -73,9 +73,9 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = ""
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+				return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 			}
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			s.code.SetValue("")
 			return s, nil
 		}

@@ -74,7 +74,7 @@ func (s *unlocked) update(msg tea.Msg) (screen, tea.Cmd) {
 	case unlockedMsg:
 		s.pending = false
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, journeyPaused(journeyUnlock), unlockSentence(msg.err))
+			return s, showDeadEnd(s.e, journeyPaused(journeyUnlock), unlockSentence(s.e, msg.err))
 		}
 		s.out, s.started = msg.out, s.e.now()
 	case helpdeskMsg:
@@ -94,11 +94,11 @@ func (s *unlocked) update(msg tea.Msg) (screen, tea.Cmd) {
 
 // unlockSentence says why an unlock stopped, and for a directory that
 // refused it, who can still help.
-func unlockSentence(err error) string {
+func unlockSentence(e *env, err error) string {
 	if errors.Is(err, flows.ErrUnlockRefused) {
-		return sentence(err) + " The helpdesk can unlock it for you."
+		return e.p.T("error.unlock_refused_helpdesk")
 	}
-	return sentence(err)
+	return sentence(e, err)
 }
 
 func (s *unlocked) view(width int) string {

@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
@@ -29,13 +30,13 @@ type codeEntry struct {
 }
 
 func newCodeEntry(e *env, j *journey, o flows.MethodOption, sent *flows.CodeSent) *codeEntry {
-	in := newInput(e, o.Method.Describe().Placeholder, limitCode, false)
+	in := newInput(e, codePlaceholder(e, o.Method), limitCode, false)
 	in.Focus()
 	// Reset codes are delivered behind the screen.
 	return &codeEntry{e: e, j: j, option: o, input: in, code: sentCode{sent: sent, now: e.now(), behind: true}}
 }
 
-func (s *codeEntry) title() string { return "Prove it's you · " + s.option.Label }
+func (s *codeEntry) title() string { return "Prove it's you · " + s.e.p.T(s.option.Label) }
 func (s *codeEntry) typing() bool  { return true }
 
 func (s *codeEntry) help() []key.Binding {
@@ -165,7 +166,7 @@ func (s *codeEntry) view(width int) string {
 	if d := s.option.Method.Describe(); d.SendsCode() {
 		b.WriteString(s.code.header(s.e.st, width))
 	} else if d.Instruction != "" {
-		text := strings.ReplaceAll(d.Instruction, "{organisation}", sanitize.String(s.e.svc.Organisation()))
+		text := s.e.p.F(d.Instruction, locale.Args{"Digits": d.CodeLength, "Organisation": sanitize.String(s.e.svc.Organisation())})
 		b.WriteString(s.e.st.Body.Render(text) + "\n\n")
 	}
 	s.input.SetWidth(min(40, max(width-4, 8)))

@@ -31,7 +31,7 @@ type enrolAuthenticator struct {
 }
 
 func newEnrolAuthenticator(e *env, sessionID string) *enrolAuthenticator {
-	s := &enrolAuthenticator{e: e, sessionID: sessionID, code: newInput(e, policy.Authenticator.Describe().Placeholder, limitCode, false), showQR: true}
+	s := &enrolAuthenticator{e: e, sessionID: sessionID, code: newInput(e, codePlaceholder(e, policy.Authenticator), limitCode, false), showQR: true}
 	s.code.Focus()
 	return s
 }
@@ -136,7 +136,7 @@ func (s *enrolAuthenticator) view(width int) string {
 	secret := components.GroupSecret(s.enr.Secret)
 	scan := st.Body.Render("1. Scan this with your authenticator app.")
 	cantScan := st.Muted.Render("Can't scan? Press tab for the key to type.")
-	code := policy.Authenticator.Describe().Placeholder
+	code := codePlaceholder(s.e, policy.Authenticator)
 	typeCode := st.Body.Render("2. Type the " + code + " it shows:")
 	qrW, qrH := maxLineWidth(s.qr), strings.Count(s.qr, "\n")+1
 	if s.showQR && qrW <= width && width >= qrW+30 && qrH+1 <= s.e.bodyHeight {

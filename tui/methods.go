@@ -77,7 +77,7 @@ func newMethods(e *env, j *journey) *methods {
 func (s *methods) refresh() {
 	s.menu.items, s.menu.hints = nil, nil
 	for _, o := range s.j.options {
-		s.menu.items = append(s.menu.items, methodPrompt(o))
+		s.menu.items = append(s.menu.items, methodPrompt(s.e, o))
 		s.menu.hints = append(s.menu.hints, o.Destination)
 	}
 	if s.menu.cursor >= len(s.menu.items) {
@@ -86,7 +86,7 @@ func (s *methods) refresh() {
 }
 
 // methodPrompt words an option as an action.
-func methodPrompt(o flows.MethodOption) string { return o.Method.Describe().Prompt }
+func methodPrompt(e *env, o flows.MethodOption) string { return e.p.T(o.Method.Describe().Prompt) }
 
 func (s *methods) title() string {
 	if s.j.kind == journeyAdmin {

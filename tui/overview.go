@@ -111,9 +111,9 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.err = sentence(s.e, msg.err)
 			return s, nil
 		}
-		note := msg.m.Describe().Noun + " removed."
+		note := s.e.p.T(msg.m.Describe().Noun) + " removed."
 		if d := msg.m.Describe(); d.MaxRegistered > 1 {
-			note = "All your " + d.InSentence() + "s removed."
+			note = "All your " + s.e.p.T(d.Plural) + " removed."
 		}
 		return s, func() tea.Msg { return refreshMsg{note: note} }
 	case confirmedMsg:
@@ -193,7 +193,7 @@ func (s *overview) build() {
 		if ms.Registered {
 			verb = "Change"
 		}
-		noun := ms.Method.Describe().InSentence()
+		noun := e.p.T(ms.Method.Describe().Inline)
 		// Each method registers on its own screen; the words come from the
 		// method table.
 		switch ch := ms.Method.Describe().Channel; {
@@ -296,7 +296,7 @@ func (s *overview) view(width int) string {
 	}
 	for _, ms := range s.ov.Methods {
 		badge := st.Badge.Warn.Render("not set up")
-		line := fmt.Sprintf("%-22s ", ms.Label)
+		line := fmt.Sprintf("%-22s ", s.e.p.T(ms.Label))
 		if ms.Registered {
 			badge = st.Badge.OK.Render("set up")
 		}

@@ -33,7 +33,7 @@ type registerContact struct {
 func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion string) *registerContact {
 	d := m.Describe()
 	s := &registerContact{e: e, sessionID: sessionID, method: m, sent: sentCode{now: e.now()},
-		dest: newInput(e, d.Example, limitContact, false), code: newInput(e, d.Placeholder, limitCode, false)}
+		dest: newInput(e, d.Example, limitContact, false), code: newInput(e, codePlaceholder(e, m), limitCode, false)}
 	s.dest.SetValue(sanitize.String(suggestion))
 	s.dest.CursorEnd()
 	s.dest.Focus()
@@ -41,7 +41,7 @@ func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion st
 	return s
 }
 
-func (s *registerContact) title() string { return "Your security info · " + s.method.Describe().Noun }
+func (s *registerContact) title() string { return "Your security info · " + s.e.p.T(s.method.Describe().Noun) }
 func (s *registerContact) typing() bool  { return true }
 
 func (s *registerContact) help() []key.Binding {
@@ -79,7 +79,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.code.SetValue("")
 			return s, nil
 		}
-		return s, backToOverview(s.method.Describe().Noun + " saved.")
+		return s, backToOverview(s.e.p.T(s.method.Describe().Noun) + " saved.")
 	case tea.KeyPressMsg:
 		s.sent.keyed()
 		switch {
@@ -122,7 +122,7 @@ func (s *registerContact) send() tea.Cmd {
 	}
 	dest := strings.TrimSpace(s.dest.Value())
 	if dest == "" {
-		s.err = "Type the " + strings.ToLower(s.method.Describe().Noun) + " first."
+		s.err = "Type the " + s.e.p.T(s.method.Describe().Inline) + " first."
 		return nil
 	}
 	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next(s.e)
@@ -154,7 +154,7 @@ func (s *registerContact) view(width int) string {
 	st := s.e.st
 	fieldW := min(44, max(width-4, 8))
 	if !s.sent.active() {
-		b.WriteString(st.Body.Render("Type your "+s.method.Describe().AskFor+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
+		b.WriteString(st.Body.Render("Type your "+s.e.p.T(s.method.Describe().AskFor)+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
 		fitInput(&s.dest, fieldW)
 		b.WriteString(s.dest.View() + "\n")
 		if s.destFilled.on {

@@ -80,7 +80,7 @@ func (s *sshKeys) init() tea.Cmd {
 }
 
 func (s *sshKeys) title() string {
-	return "Your security info · " + policy.SSHKey.Describe().Noun + "s"
+	return "Your security info · " + s.e.p.T(policy.SSHKey.Describe().Plural)
 }
 func (s *sshKeys) typing() bool { return s.pasting }
 

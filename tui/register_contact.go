@@ -41,8 +41,10 @@ func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion st
 	return s
 }
 
-func (s *registerContact) title() string { return "Your security info · " + s.e.p.T(s.method.Describe().Noun) }
-func (s *registerContact) typing() bool  { return true }
+func (s *registerContact) title() string {
+	return "Your security info · " + s.e.p.T(s.method.Describe().Noun)
+}
+func (s *registerContact) typing() bool { return true }
 
 func (s *registerContact) help() []key.Binding {
 	return s.sent.help(s.e.keys.Select, s.e.keys.Resend, s.e.keys.Back)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -208,18 +209,25 @@ func (s *Service) candidate(ctx context.Context, h store.Handler, key, value str
 	return cur, next, nil
 }
 
-// PolicyWhatIf says in one line what setting key to value would mean for the
-// users in the store today, before it is saved: for example "with 2 methods
-// required, 1,204 of 5,310 enabled users could not reset today (now 310)".
-// A value SetPolicy would refuse gives its error instead, and nothing is saved
-// either way.
+// PolicyWhatIf says in one line, in the source language, what setting key
+// to value would mean for the users in the store today (PolicyWhatIfIn).
 func (s *Service) PolicyWhatIf(ctx context.Context, key, value string) (string, error) {
+	return s.PolicyWhatIfIn(ctx, locale.Embedded().Source(), key, value)
+}
+
+// PolicyWhatIfIn says in one line what setting key to value would mean for
+// the users in the store today, before it is saved, written by p: for
+// example "with 2 methods required, 1,204 of 5,310 enabled users could not
+// reset today (now 310)". The line has no capital or full stop: a screen
+// puts it in a sentence. A value SetPolicy would refuse gives its error
+// instead, and nothing is saved either way.
+func (s *Service) PolicyWhatIfIn(ctx context.Context, p *locale.Printer, key, value string) (string, error) {
 	cur, next, err := s.candidate(ctx, s.db, key, value)
 	if err != nil {
 		return "", fmt.Errorf("what if: %w", err)
 	}
 	if cur.Get(key) == next.Get(key) {
-		return "no change: that is the value in force", nil
+		return p.T("admin.whatif.no_change"), nil
 	}
 	needsUsers := map[string]bool{policy.KeyEnabledFor: true, policy.KeyEnabledGroup: true, policy.KeyMethodsRequired: true,
 		policy.KeyMethodsAllowed: true, policy.KeyRequireRegistration: true, policy.KeyReconfirmDays: true,
@@ -239,12 +247,13 @@ func (s *Service) PolicyWhatIf(ctx context.Context, key, value string) (string, 
 			return "", fmt.Errorf("what if: %w", err)
 		}
 	}
+	n := p.Number
 	cannot := func(o outcome) int { return o.enabled - o.canReset }
 	switch key {
 	case policy.KeyEnabledFor, policy.KeyEnabledGroup:
 		if key == policy.KeyEnabledGroup && next.EnabledFor != policy.ScopeGroup {
 			if next.EnabledGroup == "" {
-				return "no group: SSPR is enabled for " + string(next.EnabledFor), nil
+				return p.F("admin.whatif.no_group", locale.Args{"Scope": string(next.EnabledFor)}), nil
 			}
 			trial := next
 			trial.EnabledFor = policy.ScopeGroup
@@ -252,105 +261,110 @@ func (s *Service) PolicyWhatIf(ctx context.Context, key, value string) (string, 
 			if err != nil {
 				return "", fmt.Errorf("what if: %w", err)
 			}
-			return fmt.Sprintf("group %s has %s; it applies only once SSPR is enabled for a group (now %s)",
-				next.EnabledGroup, count(o.members, "member"), next.EnabledFor), nil
+			return p.N("admin.whatif.group_later", o.members,
+				locale.Args{"Group": next.EnabledGroup, "Scope": string(next.EnabledFor)}), nil
 		}
 		switch next.EnabledFor {
 		case policy.ScopeNone:
-			return fmt.Sprintf("with SSPR enabled for none, only administrators stay enabled: %s of %s users could reset today (now %s)",
-				thousands(after.canReset), thousands(after.users), thousands(before.canReset)), nil
+			return p.F("admin.whatif.scope_none", locale.Args{"Able": n(after.canReset), "Users": n(after.users),
+				"Before": n(before.canReset)}), nil
 		case policy.ScopeGroup:
-			return fmt.Sprintf("group %s has %s; %s of %s enabled users (members and administrators) could reset today (now %s of %s)",
-				next.EnabledGroup, count(after.members, "member"), thousands(after.canReset), thousands(after.enabled),
-				thousands(before.canReset), thousands(before.enabled)), nil
+			return p.N("admin.whatif.scope_group", after.members, locale.Args{"Group": next.EnabledGroup,
+				"Able": n(after.canReset), "Enabled": n(after.enabled),
+				"Before": n(before.canReset), "BeforeEnabled": n(before.enabled)}), nil
 		}
-		return fmt.Sprintf("with SSPR enabled for all, %s of %s users could reset today (now %s of %s enabled)",
-			thousands(after.canReset), thousands(after.enabled), thousands(before.canReset), thousands(before.enabled)), nil
+		return p.F("admin.whatif.scope_all", locale.Args{"Able": n(after.canReset), "Enabled": n(after.enabled),
+			"Before": n(before.canReset), "BeforeEnabled": n(before.enabled)}), nil
 	case policy.KeyMethodsRequired:
-		return fmt.Sprintf("with %s required, %s of %s enabled users could not reset today (now %s)",
-			count(next.MethodsRequired, "method"), thousands(cannot(after)), thousands(after.enabled), thousands(cannot(before))), nil
+		return p.N("admin.whatif.methods_required", next.MethodsRequired, locale.Args{"Cannot": n(cannot(after)),
+			"Enabled": n(after.enabled), "Before": n(cannot(before))}), nil
 	case policy.KeyMethodsAllowed:
-		line := fmt.Sprintf("with %s allowed, %s of %s enabled users could not reset today (now %s)",
-			MethodList(next.MethodsAllowed), thousands(cannot(after)), thousands(after.enabled), thousands(cannot(before)))
+		args := locale.Args{"Methods": MethodListIn(p, next.MethodsAllowed), "Cannot": n(cannot(after)),
+			"Enabled": n(after.enabled), "Before": n(cannot(before))}
 		switch {
 		case next.Allows(policy.Questions) && !cur.Allows(policy.Questions):
-			line += "; security questions allowed: they never count alone"
+			return p.F("admin.whatif.methods_allowed_questions_added", args), nil
 		case !next.Allows(policy.Questions) && cur.Allows(policy.Questions):
-			line += fmt.Sprintf("; the security questions of %s would no longer count", count(before.perKind[policy.Questions], "user"))
+			return p.N("admin.whatif.methods_allowed_questions_removed", before.perKind[policy.Questions], args), nil
 		}
-		return line, nil
+		return p.F("admin.whatif.methods_allowed", args), nil
 	case policy.KeyQuestionsToRegister, policy.KeyQuestionsToAnswer:
-		line := fmt.Sprintf("people register %d security questions and answer %d at a reset; %s registered questions already",
-			next.QuestionsToRegister, next.QuestionsToAnswer, count(after.perKind[policy.Questions], "enabled user"))
+		args := locale.Args{"Register": n(next.QuestionsToRegister), "Answer": n(next.QuestionsToAnswer)}
 		if !next.Allows(policy.Questions) {
-			line += "; questions are not allowed now, so this takes effect only once they are"
+			return p.N("admin.whatif.questions_not_allowed", after.perKind[policy.Questions], args), nil
 		}
-		return line, nil
+		return p.N("admin.whatif.questions", after.perKind[policy.Questions], args), nil
 	case policy.KeyRequireRegistration, policy.KeyReconfirmDays:
-		line := fmt.Sprintf("%s of %s enabled users would be asked to register or re-confirm at their next sign-in (now %s)",
-			thousands(after.due), thousands(after.enabled), thousands(before.due))
+		args := locale.Args{"Due": n(after.due), "Enabled": n(after.enabled), "Before": n(before.due)}
 		if key == policy.KeyReconfirmDays && next.ReconfirmDays == 0 {
-			line = "nobody is asked to re-confirm; " + line
+			return p.F("admin.whatif.due_no_reconfirm", args), nil
 		}
-		return line, nil
+		return p.F("admin.whatif.due", args), nil
 	case policy.KeyNotifyUsersOnReset:
 		if next.NotifyUsersOnReset {
-			return "users will be told by email or text message when their password is reset or changed", nil
+			return p.T("admin.whatif.notify_users_on"), nil
 		}
-		return "users will not be told when their password is reset: a reset by someone else would go unnoticed", nil
+		return p.T("admin.whatif.notify_users_off"), nil
 	case policy.KeyNotifyAdminsOnAdminReset:
 		if next.NotifyAdminsOnAdminReset {
-			return fmt.Sprintf("the other administrators (%s in all) will be emailed when an administrator's password is reset",
-				count(after.admins, "administrator")), nil
+			return p.N("admin.whatif.notify_admins_on", after.admins, nil), nil
 		}
-		return "administrators will not be told when an administrator's password is reset", nil
+		return p.T("admin.whatif.notify_admins_off"), nil
 	case policy.KeyHelpdeskContact:
 		if next.HelpdeskContact == "" {
-			return `people at a dead end will see "Please contact your helpdesk." with no contact`, nil
+			return p.T("admin.whatif.helpdesk_none"), nil
 		}
-		return fmt.Sprintf(`people at a dead end will see "Please contact your helpdesk: %s"`, next.HelpdeskContact), nil
+		return p.F("admin.whatif.helpdesk", locale.Args{"Contact": next.HelpdeskContact}), nil
 	case policy.KeyBannedWords:
-		return fmt.Sprintf("%s will be refused in new passwords; current passwords stay valid until next changed",
-			count(len(next.BannedWords), "banned word")), nil
+		return p.N("admin.whatif.banned_words", len(next.BannedWords), nil), nil
 	case policy.KeyAllowUnlock:
 		if next.AllowUnlock {
-			return "people locked out can unlock their account with the proofs of a reset, keeping their password", nil
+			return p.T("admin.whatif.unlock_on"), nil
 		}
-		return "a locked account waits for its lockout to end, a password reset or an administrator", nil
+		return p.T("admin.whatif.unlock_off"), nil
 	case policy.KeyLockoutThreshold, policy.KeyLockoutDuration:
-		return fmt.Sprintf("accounts whose password sspr keeps lock for %s after %s; the directory's own lockout "+
-			"applies to directory accounts", durationWords(next.LockoutDuration),
-			count(next.LockoutThreshold, "different wrong password")), nil
+		return p.N("admin.whatif.lockout", next.LockoutThreshold,
+			locale.Args{"Duration": lockoutWords(p, next.LockoutDuration)}), nil
 	case policy.KeyPasswordMaxAgeDays:
-		return s.maxAgeWhatIf(ctx, cur, next)
+		return s.maxAgeWhatIf(ctx, p, cur, next)
 	case policy.KeyExpiryReminderDays:
 		if len(next.ExpiryReminderDays) == 0 {
-			return "no password expiry reminders will be sent, and the kiosk will not offer a change before expiry", nil
+			return p.T("admin.whatif.reminders_none"), nil
 		}
 		days := make([]string, len(next.ExpiryReminderDays))
 		for i, d := range next.ExpiryReminderDays {
-			days[i] = strconv.Itoa(d)
+			days[i] = n(d)
 		}
-		return fmt.Sprintf("reminders go out %s days before a password expires, each once per password",
-			listWords(days)), nil
+		// The earliest reminder, first in the list, sets the plural form.
+		return p.N("admin.whatif.reminders", next.ExpiryReminderDays[0],
+			locale.Args{"Days": ListIn(p, days)}), nil
 	}
-	return "applies to passwords set from now on; current passwords stay valid until they are next changed", nil
+	return p.T("admin.whatif.password_rules"), nil
+}
+
+// lockoutWords writes a lockout's length as it is set: whole hours, or
+// else minutes ("90 minutes").
+func lockoutWords(p *locale.Printer, d time.Duration) string {
+	if d >= time.Hour && d%time.Hour == 0 {
+		return p.N("duration.hours", int(d/time.Hour), nil)
+	}
+	return p.N("duration.minutes", int(d/time.Minute), nil)
 }
 
 // maxAgeWhatIf says how many of sspr's own passwords a maximum age would
 // expire at once, and how many it would bring within the reminder window.
-func (s *Service) maxAgeWhatIf(ctx context.Context, cur, next policy.Policy) (string, error) {
+func (s *Service) maxAgeWhatIf(ctx context.Context, p *locale.Printer, cur, next policy.Policy) (string, error) {
 	if !s.builtin() {
-		return "applies to passwords kept by sspr only; the directory's passwords expire as its own policy says", nil
+		return p.T("admin.whatif.max_age_directory"), nil
 	}
-	counts := func(p policy.Policy) (expired, soon int, err error) {
+	counts := func(pol policy.Policy) (expired, soon int, err error) {
 		now := s.now()
-		_, err = s.scanExpiries(ctx, p, func(a expiryAccount) error {
+		_, err = s.scanExpiries(ctx, pol, func(a expiryAccount) error {
 			left := a.expiry.ExpiresAt.Sub(now)
 			switch {
 			case left <= 0:
 				expired++
-			case left <= p.ReminderWindow():
+			case left <= pol.ReminderWindow():
 				soon++
 			}
 			return nil
@@ -366,32 +380,34 @@ func (s *Service) maxAgeWhatIf(ctx context.Context, cur, next policy.Policy) (st
 		return "", fmt.Errorf("what if: %w", err)
 	}
 	if next.PasswordMaxAgeDays == 0 {
-		return fmt.Sprintf("passwords never expire; %s expired now would work again", count(wasExpired, "password")), nil
+		return p.N("admin.whatif.max_age_never", wasExpired, nil), nil
 	}
-	return fmt.Sprintf("with passwords lasting %s, %s would have expired, to be changed at the next sign-in, and %s "+
-		"more would expire within the reminder window (now %s and %s)", count(next.PasswordMaxAgeDays, "day"),
-		count(expired, "password"), thousands(soon), thousands(wasExpired), thousands(wasSoon)), nil
+	return p.N("admin.whatif.max_age", expired, locale.Args{
+		"Days": p.N("duration.days", next.PasswordMaxAgeDays, nil), "Soon": p.Number(soon),
+		"BeforeExpired": p.Number(wasExpired), "BeforeSoon": p.Number(wasSoon)}), nil
 }
 
-// listWords joins words for a sentence: "14, 7, 3 and 1".
-func listWords(words []string) string {
+// ListIn joins words for a sentence in p's language: "14, 7, 3 and 1".
+func ListIn(p *locale.Printer, words []string) string {
 	if len(words) < 2 {
 		return strings.Join(words, "")
 	}
-	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
+	return p.F("admin.list.and", locale.Args{"First": strings.Join(words[:len(words)-1], p.T("admin.list.comma")),
+		"Last": words[len(words)-1]})
 }
 
 // MethodList names methods for a sentence: "email, sms and authenticator".
-func MethodList(ms []policy.Method) string {
+func MethodList(ms []policy.Method) string { return MethodListIn(locale.Embedded().Source(), ms) }
+
+// MethodListIn names methods for a sentence in p's language. The names are
+// the policy's own, as an admin types them in the setting.
+func MethodListIn(p *locale.Printer, ms []policy.Method) string {
 	names := make([]string, len(ms))
 	for i, m := range ms {
 		names[i] = strings.ReplaceAll(string(m), "_", " ")
 	}
-	return listWords(names)
+	return ListIn(p, names)
 }
-
-// count writes "1 member" or "1,204 members".
-func count(n int, noun string) string { return Count(n, noun, noun+"s") }
 
 // thousands writes n with comma separators: 1,204.
 func thousands(n int) string {

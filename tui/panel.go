@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/textinput"
@@ -11,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/keys"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
@@ -24,7 +27,7 @@ const adminIdleLock = 10 * time.Minute
 // screen, not screens of their own, so the panel keeps the idle lock and the
 // session while they change.
 type panelTab interface {
-	// label names the tab in the tab bar.
+	// label is the catalogue ID of the tab's name in the tab bar.
 	label() string
 	// open loads what the tab shows; it runs each time the tab is shown.
 	open() tea.Cmd
@@ -80,6 +83,8 @@ type adminHome struct {
 	// leaving is set; Esc opens it.
 	menu    menu
 	leaving bool
+	// leaveItems are the menu's choices as catalogue IDs.
+	leaveItems []string
 }
 
 // newAdminHome opens the admin panel for a session the admin sign-in made.
@@ -91,7 +96,9 @@ func newAdminHome(e *env, info flows.SessionInfo) *adminHome {
 
 func (p *adminHome) init() tea.Cmd { return p.tabs[p.tab].open() }
 
-func (p *adminHome) title() string { return "Administration · " + p.tabs[p.tab].label() }
+func (p *adminHome) title() string {
+	return p.e.p.F("admin.title", locale.Args{"Tab": p.e.p.T(p.tabs[p.tab].label())})
+}
 
 func (p *adminHome) typing() bool { return !p.leaving && p.tabs[p.tab].typing() }
 
@@ -115,15 +122,15 @@ func (p *adminHome) help() []key.Binding {
 	// The keys that act on the tab first, then moving between tabs and
 	// signing out, then moving in a list: a short help bar keeps the first.
 	out := k.Back
-	out.SetHelp(out.Help().Key, "sign out")
+	out.SetHelp(out.Help().Key, "key.sign_out")
 	return keys.Bindings(append(b, k.SwitchTab(), out, k.Tab)).Ranked()
 }
 
-// Leave-menu items.
+// Leave-menu items, as catalogue IDs: the menu is written out at draw time.
 const (
-	leaveStay  = "Back to the panel"
-	leaveOut   = "Sign out"
-	leaveKiosk = "Leave kiosk mode"
+	leaveStay  = "admin.leave.stay"
+	leaveOut   = "admin.leave.sign_out"
+	leaveKiosk = "admin.leave.kiosk"
 )
 
 func (p *adminHome) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -134,7 +141,7 @@ func (p *adminHome) update(msg tea.Msg) (screen, tea.Cmd) {
 			return p, home
 		}
 	case panelEndedMsg:
-		return p, showDeadEnd(p.e, "Signed out", "Your administrator session has ended. Sign in again to go on.")
+		return p, showDeadEnd(p.e, p.e.p.T("admin.signed_out.title"), p.e.p.T("admin.session_ended"))
 	case tea.KeyPressMsg:
 		p.lastActive = p.e.now()
 		return p, p.onKey(msg)
@@ -163,7 +170,7 @@ func (p *adminHome) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		if !ok {
 			return nil
 		}
-		choice := p.menu.items[i]
+		choice := p.leaveItems[i]
 		p.leaving = false
 		switch choice {
 		case leaveOut:
@@ -185,10 +192,12 @@ func (p *adminHome) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return p.show((p.tab + len(p.tabs) - 1) % len(p.tabs))
 		case key.Matches(msg, k.Back):
 			p.leaving = true
-			p.menu = menu{items: []string{leaveStay, leaveOut}}
+			p.menu = menu{}
+			p.leaveItems = []string{leaveStay, leaveOut}
 			if p.e.mode == ModeKiosk {
-				p.menu.items = append(p.menu.items, leaveKiosk)
+				p.leaveItems = append(p.leaveItems, leaveKiosk)
 			}
+			p.writeLeaveMenu()
 			return nil
 		}
 	}
@@ -210,18 +219,27 @@ func (p *adminHome) view(width int) string {
 		b.Reset()
 		b.WriteString(p.tabBar(true))
 	}
-	who := "Signed in as " + sanitize.Line(p.info.Username, 24) + "."
-	if width-ansi.StringWidth(b.String()) > len(who)+2 {
-		b.WriteString(strings.Repeat(" ", width-ansi.StringWidth(b.String())-len(who)) + st.Muted.Render(who))
+	who := p.e.p.F("admin.signed_in_as", locale.Args{"Name": sanitize.Line(p.info.Username, 24)})
+	if whoW := ansi.StringWidth(who); width-ansi.StringWidth(b.String()) > whoW+2 {
+		b.WriteString(strings.Repeat(" ", width-ansi.StringWidth(b.String())-whoW) + st.Muted.Render(who))
 	}
 	b.WriteString("\n\n")
 	if p.leaving {
-		b.WriteString(st.Body.Render("Leave the administration panel?") + "\n\n")
+		b.WriteString(st.Body.Render(p.e.p.T("admin.leave.question")) + "\n\n")
+		p.writeLeaveMenu()
 		b.WriteString(p.menu.view(p.e, width))
 		return b.String()
 	}
 	b.WriteString(p.tabs[p.tab].view(width))
 	return b.String()
+}
+
+// writeLeaveMenu writes the leave menu's choices in the visit's language.
+func (p *adminHome) writeLeaveMenu() {
+	p.menu.items = p.menu.items[:0]
+	for _, id := range p.leaveItems {
+		p.menu.items = append(p.menu.items, p.e.p.T(id))
+	}
 }
 
 // tabBar draws the tab names, the shown tab highlighted; short leaves the
@@ -233,7 +251,7 @@ func (p *adminHome) tabBar(short bool) string {
 		if i > 0 {
 			b.WriteString(" ")
 		}
-		label := string(rune('1'+i)) + " " + t.label()
+		label := string(rune('1'+i)) + " " + p.e.p.T(t.label())
 		switch {
 		case i == p.tab:
 			b.WriteString(st.Title.Render(label))
@@ -250,49 +268,45 @@ func (p *adminHome) tabBar(short bool) string {
 // Admins may be told what the flows' end-user sentences keep back (that a
 // user or group does not exist), and refusals say why.
 func panelSentence(e *env, err error) string {
+	var refusal *locale.Error
+	var invalid *policy.Error
 	switch {
 	case err == nil:
 		return ""
 	case errors.Is(err, flows.ErrLastAdmin):
-		return "There must be at least one administrator, and this would leave none."
-	case errors.Is(err, policy.ErrInvalidValue), errors.Is(err, policy.ErrUnknownKey):
-		return panelCapital(policyMessage(err))
+		return e.p.T("admin.error.last_admin")
+	case errors.As(err, &invalid):
+		// The policy writes its refusals as the CLI prints them, after
+		// "set policy: "; on a screen they open a sentence.
+		return panelCapital(invalid.In(e.p))
+	case errors.As(err, &refusal):
+		return refusal.In(e.p)
 	case errors.Is(err, flows.ErrNotFound):
 		if msg := innerMessage(err, flows.ErrNotFound); msg != "" {
 			return msg
 		}
-		return "That no longer exists."
+		return e.p.T("admin.error.not_found")
 	case errors.Is(err, flows.ErrExists):
 		if msg := innerMessage(err, flows.ErrExists); msg != "" {
 			return msg
 		}
-		return "That exists already."
+		return e.p.T("admin.error.exists")
 	case errors.Is(err, flows.ErrFlowExpired):
-		return "Your administrator session has ended. Sign in again to go on."
+		return e.p.T("admin.session_ended")
 	}
 	return sentence(e, err)
 }
 
-// policyMessage finds the policy's own sentence inside the wrapping of the
-// flows ("set policy: …"): the error whose direct cause is the sentinel.
-func policyMessage(err error) string {
-	msg := err.Error()
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if u := errors.Unwrap(e); u == policy.ErrInvalidValue || u == policy.ErrUnknownKey {
-			msg = e.Error()
-		}
-	}
-	return msg
-}
-
-// capitalSentence starts s with a capital and ends it with a full stop.
+// panelCapital starts s with a capital and ends it with a full stop, unless
+// it already ends a sentence (in any script: "。" too).
 func panelCapital(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return s
 	}
-	s = strings.ToUpper(s[:1]) + s[1:]
-	if !strings.HasSuffix(s, ".") {
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if last, _ := utf8.DecodeLastRuneInString(s); !strings.ContainsRune(".。!?！？", last) {
 		s += "."
 	}
 	return s
@@ -319,8 +333,8 @@ func (c *panelConfirm) answer(e *env, msg tea.KeyPressMsg) (closed bool, cmd tea
 func (c *panelConfirm) view(e *env) string {
 	// The keys on a line of their own, so that wrapping a long question
 	// never splits "y yes · n no".
-	return e.st.Warning.Render(sanitize.String(c.question)) + "\n" + e.st.Help.Key.Render("y") + e.st.Muted.Render(" yes · ") +
-		e.st.Help.Key.Render("n") + e.st.Muted.Render(" no")
+	return e.st.Warning.Render(sanitize.String(c.question)) + "\n" + e.st.Help.Key.Render("y") +
+		e.st.Muted.Render(" "+e.p.T("key.yes")+" · ") + e.st.Help.Key.Render("n") + e.st.Muted.Render(" "+e.p.T("key.no"))
 }
 
 // focusedField is the text field that has the focus, so that a paste too

@@ -69,7 +69,7 @@ func newAuditTab(a *panelAccess) *auditTab {
 	return t
 }
 
-func (t *auditTab) label() string { return "Audit" }
+func (t *auditTab) label() string { return "admin.tab.audit" }
 func (t *auditTab) typing() bool  { return t.editing }
 func (t *auditTab) busy() bool    { return t.editing || t.detail != nil }
 func (t *auditTab) close()        {}

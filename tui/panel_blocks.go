@@ -38,7 +38,7 @@ type blocksTab struct {
 
 func newBlocksTab(a *panelAccess) *blocksTab { return &blocksTab{a: a} }
 
-func (t *blocksTab) label() string { return "Blocks" }
+func (t *blocksTab) label() string { return "admin.tab.blocks" }
 func (t *blocksTab) typing() bool  { return false }
 func (t *blocksTab) busy() bool    { return t.confirm != nil }
 func (t *blocksTab) close()        {}

@@ -32,7 +32,7 @@ type insightsTab struct {
 
 func newInsightsTab(a *panelAccess) *insightsTab { return &insightsTab{a: a} }
 
-func (t *insightsTab) label() string { return "Insights" }
+func (t *insightsTab) label() string { return "admin.tab.insights" }
 func (t *insightsTab) typing() bool  { return false }
 func (t *insightsTab) busy() bool    { return false }
 func (t *insightsTab) close()        {}

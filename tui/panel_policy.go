@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -9,8 +8,10 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
@@ -37,10 +38,11 @@ type policyTab struct {
 	// top is the first setting shown when the window is too short for all:
 	// the list moves only as far as the cursor needs, so the settings
 	// around it stay where they were.
-	top  int
-	note string
-	err  string
-	req  request
+	top int
+	// saved is the change last saved, for the note under the list.
+	saved *policy.Change
+	err   string
+	req   request
 
 	// The editor, while a setting is being changed.
 	editing bool
@@ -56,11 +58,11 @@ type policyTab struct {
 }
 
 func newPolicyTab(a *panelAccess) *policyTab {
-	in := newInput(a.e, "new value", limitPolicyValue, false)
+	in := newInput(a.e, "", limitPolicyValue, false)
 	return &policyTab{a: a, input: in, delay: whatIfDelay}
 }
 
-func (t *policyTab) label() string { return "Policy" }
+func (t *policyTab) label() string { return "admin.tab.policy" }
 func (t *policyTab) typing() bool {
 	return t.editing && t.confirm == nil && !policy.IsBool(t.key)
 }
@@ -102,18 +104,18 @@ func (t *policyTab) help() []key.Binding {
 		return []key.Binding{k.Confirm, k.Cancel}
 	case t.editing:
 		save := k.Select
-		save.SetHelp("enter", "save")
+		save.SetHelp("enter", "key.save")
 		cancel := k.Back
-		cancel.SetHelp("esc", "cancel")
+		cancel.SetHelp("esc", "key.cancel")
 		if policy.IsBool(t.key) {
 			return []key.Binding{k.Toggle, save, cancel}
 		}
 		return []key.Binding{save, cancel}
 	}
 	edit := k.Select
-	edit.SetHelp("enter", "edit")
+	edit.SetHelp("enter", "key.edit")
 	if policy.IsBool(policy.Keys()[t.cursor]) {
-		edit.SetHelp("enter/space", "flip")
+		edit.SetHelp("enter/space", "key.flip")
 	}
 	return []key.Binding{k.Up, k.Down, edit}
 }
@@ -161,7 +163,7 @@ func (t *policyTab) update(msg tea.Msg) tea.Cmd {
 		}
 		c := msg.change
 		t.stopEditing()
-		t.note = fmt.Sprintf("Saved: %s changed from %s to %s.", policy.Label(c.Key), panelValue(c.Old), panelValue(c.New))
+		t.saved = &c
 		return t.open()
 	case tea.KeyPressMsg:
 		return t.onKey(msg)
@@ -233,7 +235,7 @@ func flipped(v string) string {
 
 func (t *policyTab) startEditing(k string) {
 	t.editing, t.key = true, k
-	t.note, t.err, t.invalid = "", "", ""
+	t.saved, t.err, t.invalid = nil, "", ""
 	t.whatIf, t.whatIfErr, t.whatIfValue = "", "", ""
 	t.input.SetValue(t.pol.Get(k))
 	t.input.CursorEnd()
@@ -296,7 +298,7 @@ func (t *policyTab) validate() {
 func (t *policyTab) askWhatIf(seq int) tea.Cmd {
 	e, k, v := t.a.e, t.key, t.input.Value()
 	return t.a.do(func(flows.Actor) tea.Msg {
-		line, err := e.svc.PolicyWhatIf(e.ctx, k, v)
+		line, err := e.svc.PolicyWhatIfIn(e.ctx, e.p, k, v)
 		return policyWhatIfMsg{seq: seq, value: v, line: line, err: err}
 	})
 }
@@ -308,7 +310,7 @@ func (t *policyTab) submit() tea.Cmd {
 	case t.invalid != "":
 		return nil
 	case v == t.pol.Get(t.key):
-		t.err = "That is the value in force; type a new one, or press esc."
+		t.err = t.a.e.p.T("admin.policy.unchanged")
 		return nil
 	case t.whatIfErr != "" && t.whatIfValue == v:
 		t.err = t.whatIfErr
@@ -322,7 +324,8 @@ func (t *policyTab) submit() tea.Cmd {
 	k, old := t.key, t.pol.Get(t.key)
 	t.input.Blur()
 	t.confirm = &panelConfirm{
-		question: fmt.Sprintf("Save %s: %s → %s?", policy.Label(k), panelValue(old), panelValue(v)),
+		question: t.a.e.p.F("admin.policy.confirm", locale.Args{"Setting": t.a.e.p.T(policy.LabelID(k)),
+			"Old": panelValue(t.a.e, old), "New": panelValue(t.a.e, v)}),
 		run: func() tea.Cmd {
 			seq, e := t.req.next(t.a.e), t.a.e
 			return t.a.do(func(actor flows.Actor) tea.Msg {
@@ -336,7 +339,7 @@ func (t *policyTab) submit() tea.Cmd {
 
 // boolSwitch draws an on/off setting's new value as a switch, marked in
 // text as well as in colour: (•) true  ( ) false.
-func boolSwitch(st *styles.Styles, v string) string {
+func boolSwitch(st *styles.Styles, p *locale.Printer, v string) string {
 	var parts []string
 	for _, opt := range []string{"true", "false"} {
 		if opt == v {
@@ -345,7 +348,7 @@ func boolSwitch(st *styles.Styles, v string) string {
 			parts = append(parts, st.Muted.Render("( ) "+opt))
 		}
 	}
-	return strings.Join(parts, "   ") + "  " + st.Muted.Render("space flips")
+	return strings.Join(parts, "   ") + "  " + st.Muted.Render(p.T("admin.policy.space_flips"))
 }
 
 // unconfigured picks the methods of ms this server cannot offer: email or
@@ -368,45 +371,49 @@ func channelSetting(m policy.Method) string {
 	return "smtp.host"
 }
 
-// shownValue writes a setting's value for a sentence; empty shows as "(none)".
-func panelValue(v string) string {
+// panelValue writes a setting's value for a sentence; empty shows as "(none)".
+func panelValue(e *env, v string) string {
 	if v == "" {
-		return "(none)"
+		return e.p.T("admin.policy.none")
 	}
 	return v
 }
 
 // policyHint says what a setting accepts.
-func policyHint(k string) string {
+func policyHint(p *locale.Printer, k string) string {
 	switch k {
 	case policy.KeyEnabledFor:
-		return "none, group or all"
+		return p.T("admin.policy.hint.enabled_for")
 	case policy.KeyEnabledGroup:
-		return "the name of an existing group"
+		return p.T("admin.policy.hint.enabled_group")
 	case policy.KeyMethodsRequired:
-		return "1 or 2"
+		return p.T("admin.policy.hint.methods_required")
 	case policy.KeyMethodsAllowed:
-		return "a comma list of email, sms, authenticator, recovery_codes, voucher, questions"
+		return p.T("admin.policy.hint.methods_allowed")
 	case policy.KeyQuestionsToRegister, policy.KeyQuestionsToAnswer:
-		return fmt.Sprintf("%d–%d; at least as many registered as answered", policy.MinQuestions, policy.MaxQuestions)
+		return p.F("admin.policy.hint.questions", locale.Args{"Min": policy.MinQuestions, "Max": policy.MaxQuestions})
 	case policy.KeyReconfirmDays:
-		return fmt.Sprintf("0–%d; 0 means never", policy.MaxReconfirmDays)
+		return p.F("admin.policy.hint.reconfirm_days", locale.Args{"Max": policy.MaxReconfirmDays})
 	case policy.KeyHelpdeskContact:
-		return "an email address or an http(s) URL; empty for none"
+		return p.T("admin.policy.hint.helpdesk_contact")
 	case policy.KeyPasswordMinLength:
-		return fmt.Sprintf("%d–%d", policy.MinPasswordMinLength, policy.MaxPasswordMinLength)
+		return p.F("admin.policy.hint.range", locale.Args{"Min": policy.MinPasswordMinLength, "Max": policy.MaxPasswordMinLength})
 	case policy.KeyPasswordHistory:
-		return fmt.Sprintf("0–%d", policy.MaxPasswordHistory)
+		return p.F("admin.policy.hint.range", locale.Args{"Min": 0, "Max": policy.MaxPasswordHistory})
 	case policy.KeyPasswordMinStrength:
-		return fmt.Sprintf("0–%d (zxcvbn score)", policy.MaxPasswordStrength)
+		return p.F("admin.policy.hint.strength", locale.Args{"Max": policy.MaxPasswordStrength})
 	case policy.KeyBannedWords:
-		return fmt.Sprintf("a comma list of words, %d–%d characters each", policy.MinBannedWordLength, policy.MaxBannedWordLength)
+		return p.F("admin.policy.hint.banned_words", locale.Args{"Min": policy.MinBannedWordLength, "Max": policy.MaxBannedWordLength})
 	case policy.KeyLockoutThreshold:
-		return fmt.Sprintf("%d–%d different wrong passwords", policy.MinLockoutThreshold, policy.MaxLockoutThreshold)
+		return p.F("admin.policy.hint.lockout_threshold", locale.Args{"Min": policy.MinLockoutThreshold, "Max": policy.MaxLockoutThreshold})
 	case policy.KeyLockoutDuration:
-		return "whole minutes from 1m to 24h, such as 15m or 1h30m"
+		return p.T("admin.policy.hint.lockout_duration")
+	case policy.KeyPasswordMaxAgeDays:
+		return p.F("admin.policy.hint.max_age", locale.Args{"Max": policy.MaxPasswordAgeDays})
+	case policy.KeyExpiryReminderDays:
+		return p.F("admin.policy.hint.reminder_days", locale.Args{"Max": policy.MaxReminderDays})
 	}
-	return "true or false"
+	return p.T("admin.policy.hint.bool")
 }
 
 func (t *policyTab) view(width int) string {
@@ -419,7 +426,7 @@ func (t *policyTab) view(width int) string {
 		if t.err != "" {
 			return st.Error.Render(sanitize.String(t.err))
 		}
-		return st.Muted.Render("⋯ Loading the policy…")
+		return st.Muted.Render(t.a.e.p.T("admin.policy.loading"))
 	}
 	keys := policy.Keys()
 	labelW := min(30, max(width/2-2, 12))
@@ -442,8 +449,7 @@ func (t *policyTab) view(width int) string {
 	first := max(t.top, 0)
 	for i := first; i < first+rows; i++ {
 		k := keys[i]
-		label := panelCapital(policy.Label(k))
-		label = strings.TrimSuffix(label, ".")
+		label := policyName(t.a.e, k)
 		v := t.pol.Get(k)
 		value := st.Body.Render(sanitize.Line(v, valueW))
 		if k == policy.KeyMethodsAllowed {
@@ -461,41 +467,54 @@ func (t *policyTab) view(width int) string {
 		if k == policy.KeyMethodsAllowed && len(unconfigured) > 0 {
 			// Under the value, wherever the row's style puts it.
 			b.WriteString(strings.Repeat(" ", indent) +
-				st.Warning.Render(sanitize.Line(flows.MethodList(unconfigured)+": not configured", valueW)) + "\n")
+				st.Warning.Render(sanitize.Line(t.a.e.p.F("admin.policy.not_configured",
+					locale.Args{"Methods": flows.MethodListIn(t.a.e.p, unconfigured)}), valueW)) + "\n")
 		}
 	}
 	switch {
 	case t.err != "":
 		b.WriteString("\n" + st.Error.Render(sanitize.String(t.err)))
-	case t.note != "":
-		b.WriteString("\n" + st.Success.Render(sanitize.String(t.note)))
+	case t.saved != nil:
+		b.WriteString("\n" + st.Success.Render(sanitize.String(t.a.e.p.F("admin.policy.saved", locale.Args{
+			"Setting": t.a.e.p.T(policy.LabelID(t.saved.Key)),
+			"Old":     panelValue(t.a.e, t.saved.Old), "New": panelValue(t.a.e, t.saved.New)}))))
 	default:
-		b.WriteString("\n" + st.Muted.Render("Enter changes the selected setting; every change is audited."))
+		b.WriteString("\n" + st.Muted.Render(t.a.e.p.T("admin.policy.footer")))
 	}
 	return wrap(strings.TrimSuffix(b.String(), "\n"), width)
 }
 
+// policyName is a setting's name as a list or a heading shows it: with a
+// capital, without a full stop.
+func policyName(e *env, k string) string {
+	return strings.TrimSuffix(panelCapital(e.p.T(policy.LabelID(k))), ".")
+}
+
 func (t *policyTab) editView(width int) string {
-	st := t.a.e.st
+	st, p := t.a.e.st, t.a.e.p
 	var b strings.Builder
-	name := strings.TrimSuffix(panelCapital(policy.Label(t.key)), ".")
-	b.WriteString(st.Subtitle.Render(name) + st.Muted.Render("  ("+policyHint(t.key)+")") + "\n\n")
+	b.WriteString(st.Subtitle.Render(policyName(t.a.e, t.key)) + st.Muted.Render("  ("+policyHint(p, t.key)+")") + "\n\n")
 	cur := t.pol.Get(t.key)
-	b.WriteString(st.Input.Label.Render("In force  ") + st.Body.Render(sanitize.Line(panelValue(cur), max(width-12, 8))) + "\n")
+	// The two labels share one column, as wide as the wider needs.
+	inForce, next := p.T("admin.policy.in_force"), p.T("admin.policy.new")
+	labelW := max(ansi.StringWidth(inForce), ansi.StringWidth(next)) + 2
+	b.WriteString(st.Input.Label.Render(panelPad(inForce, labelW)) +
+		st.Body.Render(sanitize.Line(panelValue(t.a.e, cur), max(width-labelW-2, 8))) + "\n")
 	v := t.input.Value()
 	if policy.IsBool(t.key) {
-		b.WriteString(st.Input.FocusedLabel.Render("New       ") + boolSwitch(st, v) + "\n\n")
+		b.WriteString(st.Input.FocusedLabel.Render(panelPad(next, labelW)) + boolSwitch(st, p, v) + "\n\n")
 	} else {
-		fitInput(&t.input, max(min(width-14, 60), 8))
-		b.WriteString(st.Input.FocusedLabel.Render("New       ") + t.input.View() + "\n\n")
+		t.input.Placeholder = styles.Placeholder(p.T("admin.policy.placeholder"))
+		fitInput(&t.input, max(min(width-labelW-4, 60), 8))
+		b.WriteString(st.Input.FocusedLabel.Render(panelPad(next, labelW)) + t.input.View() + "\n\n")
 	}
 	if u := t.unconfigured(policy.AllMethods()); t.key == policy.KeyMethodsAllowed && len(u) > 0 {
 		settings := make([]string, len(u))
 		for i, m := range u {
 			settings[i] = channelSetting(m)
 		}
-		b.WriteString(st.Warning.Render("Not configured on this server, so offered to nobody even if allowed: "+
-			flows.MethodList(u)+" (set "+strings.Join(settings, " and ")+" in config.yaml).") + "\n\n")
+		b.WriteString(st.Warning.Render(p.F("admin.policy.not_configured_server", locale.Args{
+			"Methods": flows.MethodListIn(p, u), "Settings": flows.ListIn(p, settings)})) + "\n\n")
 	}
 	switch {
 	case t.invalid != "":
@@ -503,19 +522,19 @@ func (t *policyTab) editView(width int) string {
 	case t.whatIfErr != "" && t.whatIfValue == v:
 		b.WriteString(st.Error.Render(st.Glyphs.Unmet+" "+sanitize.String(t.whatIfErr)) + "\n")
 	case v == cur && policy.IsBool(t.key):
-		b.WriteString(st.Muted.Render("Press space to flip it.") + "\n")
+		b.WriteString(st.Muted.Render(p.T("admin.policy.press_space")) + "\n")
 	case v == cur:
-		b.WriteString(st.Muted.Render("Type the new value.") + "\n")
+		b.WriteString(st.Muted.Render(p.T("admin.policy.type_new")) + "\n")
 	default:
-		b.WriteString(st.Success.Render(st.Glyphs.Met+" Valid.") + "\n")
+		b.WriteString(st.Success.Render(st.Glyphs.Met+" "+p.T("admin.policy.valid")) + "\n")
 		if t.whatIfValue == v && t.whatIf != "" {
-			b.WriteString(st.Body.Render("What if: "+sanitize.String(t.whatIf)+".") + "\n")
+			b.WriteString(st.Body.Render(p.F("admin.policy.what_if", locale.Args{"Line": sanitize.String(t.whatIf)})) + "\n")
 		} else {
-			b.WriteString(st.Muted.Render("What if: ⋯ counting…") + "\n")
+			b.WriteString(st.Muted.Render(p.T("admin.policy.what_if_counting")) + "\n")
 		}
 	}
 	if t.key == policy.KeyHelpdeskContact && t.invalid == "" {
-		b.WriteString("\n" + st.Muted.Render("As people at a dead end will see it:") + "\n")
+		b.WriteString("\n" + st.Muted.Render(p.T("admin.policy.helpdesk_preview")) + "\n")
 		b.WriteString(st.Input.Focused.Render(helpdeskLine(t.a.e, strings.TrimSpace(v), max(width-6, 20))) + "\n")
 	}
 	if t.err != "" {

@@ -119,7 +119,7 @@ func newUsersTab(a *panelAccess) *usersTab {
 	return &usersTab{a: a, search: in, pageNo: 1}
 }
 
-func (t *usersTab) label() string { return "Users" }
+func (t *usersTab) label() string { return "admin.tab.users" }
 func (t *usersTab) typing() bool  { return t.searching }
 func (t *usersTab) busy() bool {
 	return t.searching || t.at.step != userList

@@ -2,8 +2,10 @@ package policy
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 )
 
@@ -222,7 +224,8 @@ func ParseMethod(s string) (Method, error) {
 	if slices.Contains(AllMethods(), m) {
 		return m, nil
 	}
-	return "", invalid("unknown method %q; known methods: %s", s, joinMethods(AllMethods()))
+	return "", invalid("policy.error.unknown_method_only", "",
+		locale.Args{"Method": strconv.Quote(s), "Known": joinMethods(AllMethods())})
 }
 
 // Usable reports whether a person may prove m under the policy:

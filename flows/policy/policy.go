@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/store"
 )
 
@@ -29,21 +30,42 @@ var (
 	ErrInvalidValue = errors.New("invalid policy value")
 )
 
-// policyError keeps the message one sentence while errors.Is still finds the
-// sentinel it belongs to.
-type policyError struct {
+// Error is a refused setting: one sentence an admin can act on, in any
+// language (In), while errors.Is still finds the sentinel it belongs to.
+// Its messages are written as the CLI prints them after "set policy: ",
+// without a capital or a full stop; a screen adds them.
+type Error struct {
 	kind error
-	msg  string
+	// ID and Args are the catalogue message.
+	ID   string
+	Args locale.Args
+	// Name is the catalogue ID of the setting's name, written into the
+	// message as {{.Setting}}; "" when the message names none.
+	Name string
 }
 
-// Error returns the error as one sentence.
-func (e *policyError) Error() string { return e.msg }
+// Error returns the message in the source language, for the CLI and logs.
+func (e *Error) Error() string { return e.In(locale.Embedded().Source()) }
 
-// Unwrap returns the error this one wraps, for errors.Is.
-func (e *policyError) Unwrap() error { return e.kind }
+// Unwrap returns the sentinel, for errors.Is.
+func (e *Error) Unwrap() error { return e.kind }
 
-func invalid(format string, args ...any) error {
-	return &policyError{kind: ErrInvalidValue, msg: fmt.Sprintf(format, args...)}
+// In writes the message in the Printer's language.
+func (e *Error) In(p *locale.Printer) string {
+	args := make(locale.Args, len(e.Args)+1)
+	for k, v := range e.Args {
+		args[k] = v
+	}
+	if e.Name != "" {
+		args["Setting"] = p.T(e.Name)
+	}
+	return p.F(e.ID, args)
+}
+
+// invalid refuses a value with the message id; name is the ID of the
+// setting's name for {{.Setting}}, or "".
+func invalid(id, name string, args locale.Args) error {
+	return &Error{kind: ErrInvalidValue, ID: id, Name: name, Args: args}
 }
 
 // Scope says who may use self-service reset.
@@ -179,22 +201,62 @@ func IsBool(key string) bool {
 	return false
 }
 
-// Label names a setting in a sentence ("days before re-confirm"); errors
-// and screens use it. An unknown key is returned as is.
+// Label names a setting in a sentence, in the source language ("days
+// before re-confirm"), for the CLI. An unknown key is returned as is.
 func Label(key string) string {
-	switch key {
-	case KeyReconfirmDays:
-		return "days before re-confirm"
-	case KeyPasswordMinLength:
-		return "password minimum length"
-	case KeyPasswordMinStrength:
-		return "password minimum strength"
-	case KeyPasswordMaxAgeDays:
-		return "password max age (days)"
-	case KeyExpiryReminderDays:
-		return "expiry reminder days"
+	if id := LabelID(key); id != "" {
+		return locale.Embedded().Source().T(id)
 	}
-	return strings.ReplaceAll(key, "_", " ")
+	return key
+}
+
+// LabelID is the catalogue ID of a setting's name in a sentence (lower
+// case where the language allows: screens capitalise it to start a line),
+// or "" for an unknown key.
+func LabelID(key string) string {
+	switch key {
+	case KeyEnabledFor:
+		return "policy.label.enabled_for"
+	case KeyEnabledGroup:
+		return "policy.label.enabled_group"
+	case KeyMethodsRequired:
+		return "policy.label.methods_required"
+	case KeyMethodsAllowed:
+		return "policy.label.methods_allowed"
+	case KeyQuestionsToRegister:
+		return "policy.label.questions_to_register"
+	case KeyQuestionsToAnswer:
+		return "policy.label.questions_to_answer"
+	case KeyRequireRegistration:
+		return "policy.label.require_registration"
+	case KeyReconfirmDays:
+		return "policy.label.reconfirm_days"
+	case KeyNotifyUsersOnReset:
+		return "policy.label.notify_users_on_reset"
+	case KeyNotifyAdminsOnAdminReset:
+		return "policy.label.notify_admins_on_admin_reset"
+	case KeyHelpdeskContact:
+		return "policy.label.helpdesk_contact"
+	case KeyPasswordMinLength:
+		return "policy.label.password_min_length"
+	case KeyPasswordHistory:
+		return "policy.label.password_history"
+	case KeyPasswordMinStrength:
+		return "policy.label.password_min_strength"
+	case KeyBannedWords:
+		return "policy.label.banned_words"
+	case KeyAllowUnlock:
+		return "policy.label.allow_unlock"
+	case KeyLockoutThreshold:
+		return "policy.label.lockout_threshold"
+	case KeyLockoutDuration:
+		return "policy.label.lockout_duration"
+	case KeyPasswordMaxAgeDays:
+		return "policy.label.password_max_age_days"
+	case KeyExpiryReminderDays:
+		return "policy.label.expiry_reminder_days"
+	}
+	return ""
 }
 
 // Defaults returns the policy in force before an admin changes anything:
@@ -292,32 +354,33 @@ func (p *Policy) Set(key, value string) error {
 	if !slices.Contains(Keys(), key) {
 		// A key typed in the wrong case is named, not drowned in the list.
 		if i := slices.IndexFunc(Keys(), func(k string) bool { return strings.EqualFold(k, key) }); i >= 0 {
-			return &policyError{kind: ErrUnknownKey, msg: fmt.Sprintf("unknown policy key %q; did you mean %s?", key, Keys()[i])}
+			return &Error{kind: ErrUnknownKey, ID: "policy.error.unknown_key_did_you_mean",
+				Args: locale.Args{"Key": strconv.Quote(key), "Suggestion": Keys()[i]}}
 		}
-		return &policyError{kind: ErrUnknownKey,
-			msg: fmt.Sprintf("unknown policy key %q; known keys: %s", key, strings.Join(Keys(), ", "))}
+		return &Error{kind: ErrUnknownKey, ID: "policy.error.unknown_key",
+			Args: locale.Args{"Key": strconv.Quote(key), "Known": strings.Join(Keys(), ", ")}}
 	}
-	name := Label(key)
+	name := LabelID(key)
 	if hasControl(value) {
-		return invalid("%s must not contain control characters", name)
+		return invalid("policy.error.control_characters", name, nil)
 	}
 	v := strings.TrimSpace(value)
 	switch key {
 	case KeyEnabledFor:
 		s := Scope(strings.ToLower(v))
 		if s != ScopeNone && s != ScopeGroup && s != ScopeAll {
-			return invalid("enabled for must be none, group or all")
+			return invalid("policy.error.enabled_for", "", nil)
 		}
 		p.EnabledFor = s
 	case KeyEnabledGroup:
 		if utf8.RuneCountInString(v) > MaxGroupNameLength {
-			return invalid("enabled group must be at most %d characters", MaxGroupNameLength)
+			return invalid("policy.error.group_too_long", "", locale.Args{"Max": MaxGroupNameLength})
 		}
 		p.EnabledGroup = v
 	case KeyMethodsRequired:
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 2 {
-			return invalid("methods required must be 1 or 2")
+			return invalid("policy.error.methods_required", "", nil)
 		}
 		p.MethodsRequired = n
 	case KeyMethodsAllowed:
@@ -327,17 +390,17 @@ func (p *Policy) Set(key, value string) error {
 		}
 		p.MethodsAllowed = ms
 	case KeyQuestionsToRegister:
-		return setInt(&p.QuestionsToRegister, v, "questions to register", MinQuestions, MaxQuestions)
+		return setInt(&p.QuestionsToRegister, v, name, MinQuestions, MaxQuestions)
 	case KeyQuestionsToAnswer:
-		return setInt(&p.QuestionsToAnswer, v, "questions to answer", MinQuestions, MaxQuestions)
+		return setInt(&p.QuestionsToAnswer, v, name, MinQuestions, MaxQuestions)
 	case KeyRequireRegistration:
-		return setBool(&p.RequireRegistration, v, "require registration")
+		return setBool(&p.RequireRegistration, v, name)
 	case KeyReconfirmDays:
 		return setInt(&p.ReconfirmDays, v, name, 0, MaxReconfirmDays)
 	case KeyNotifyUsersOnReset:
-		return setBool(&p.NotifyUsersOnReset, v, "notify users on reset")
+		return setBool(&p.NotifyUsersOnReset, v, name)
 	case KeyNotifyAdminsOnAdminReset:
-		return setBool(&p.NotifyAdminsOnAdminReset, v, "notify admins on admin reset")
+		return setBool(&p.NotifyAdminsOnAdminReset, v, name)
 	case KeyHelpdeskContact:
 		if err := checkContact(v); err != nil {
 			return err
@@ -346,7 +409,7 @@ func (p *Policy) Set(key, value string) error {
 	case KeyPasswordMinLength:
 		return setInt(&p.PasswordMinLength, v, name, MinPasswordMinLength, MaxPasswordMinLength)
 	case KeyPasswordHistory:
-		return setInt(&p.PasswordHistory, v, "password history", 0, MaxPasswordHistory)
+		return setInt(&p.PasswordHistory, v, name, 0, MaxPasswordHistory)
 	case KeyPasswordMinStrength:
 		return setInt(&p.PasswordMinStrength, v, name, 0, MaxPasswordStrength)
 	case KeyBannedWords:
@@ -356,17 +419,17 @@ func (p *Policy) Set(key, value string) error {
 		}
 		p.BannedWords = words
 	case KeyAllowUnlock:
-		return setBool(&p.AllowUnlock, v, "allow unlock")
+		return setBool(&p.AllowUnlock, v, name)
 	case KeyLockoutThreshold:
 		return setInt(&p.LockoutThreshold, v, name, MinLockoutThreshold, MaxLockoutThreshold)
 	case KeyLockoutDuration:
 		d, err := time.ParseDuration(strings.ToLower(v))
 		if err != nil || d%time.Minute != 0 || d < MinLockoutDuration || d > MaxLockoutDuration {
-			return invalid("lockout duration must be whole minutes from 1m to 24h, such as 15m or 1h30m")
+			return invalid("policy.error.lockout_duration", "", nil)
 		}
 		p.LockoutDuration = d
 	case KeyPasswordMaxAgeDays:
-		return setInt(&p.PasswordMaxAgeDays, v, "password maximum age", 0, MaxPasswordAgeDays)
+		return setInt(&p.PasswordMaxAgeDays, v, "policy.name.password_max_age", 0, MaxPasswordAgeDays)
 	case KeyExpiryReminderDays:
 		days, err := parseReminderDays(v)
 		if err != nil {
@@ -388,15 +451,15 @@ func (p Policy) Validate() error {
 			return err
 		}
 		if canon := check.Get(k); canon != p.Get(k) {
-			return invalid("%s must be written as %q", Label(k), canon)
+			return invalid("policy.error.canonical", LabelID(k), locale.Args{"Value": strconv.Quote(canon)})
 		}
 	}
 	if p.QuestionsToRegister < p.QuestionsToAnswer {
-		return invalid("questions to register (%d) must be at least questions to answer (%d)",
-			p.QuestionsToRegister, p.QuestionsToAnswer)
+		return invalid("policy.error.questions_register_answer", "",
+			locale.Args{"Register": p.QuestionsToRegister, "Answer": p.QuestionsToAnswer})
 	}
 	if p.EnabledFor == ScopeGroup && p.EnabledGroup == "" {
-		return invalid("enabled group must name a group when enabled for is group")
+		return invalid("policy.error.group_needed", "", nil)
 	}
 	// Security questions never count alone (NIST, ASVS), so the other
 	// methods must be able to satisfy the requirement by themselves.
@@ -410,13 +473,13 @@ func (p Policy) Validate() error {
 	// An SSH key is proved only by a portal connection made with it:
 	// people at a kiosk, or without a key, need something else.
 	if strong > 0 && !anywhere {
-		return invalid("methods allowed must include a method other than security questions and SSH keys")
+		return invalid("policy.error.methods_anywhere", "", nil)
 	}
 	if strong < p.MethodsRequired {
 		if p.MethodsRequired == 1 {
-			return invalid("methods allowed must include a method other than security questions")
+			return invalid("policy.error.methods_strong_one", "", nil)
 		}
-		return invalid("with methods required 2, methods allowed must include at least 2 methods other than security questions")
+		return invalid("policy.error.methods_strong_two", "", nil)
 	}
 	return nil
 }
@@ -479,10 +542,11 @@ func save(ctx context.Context, h store.Handler, p Policy, at time.Time) error {
 	return nil
 }
 
+// setInt and setBool take name, the catalogue ID of the setting's name.
 func setInt(dst *int, v, name string, lo, hi int) error {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return invalid("%s must be %d–%d", name, lo, hi)
+		return invalid("policy.error.range", name, locale.Args{"Min": lo, "Max": hi})
 	}
 	*dst = n
 	return nil
@@ -495,7 +559,7 @@ func setBool(dst *bool, v, name string) error {
 	case "false":
 		*dst = false
 	default:
-		return invalid("%s must be true or false", name)
+		return invalid("policy.error.bool", name, nil)
 	}
 	return nil
 }
@@ -510,13 +574,13 @@ func parseMethods(v string) ([]Method, error) {
 		}
 		m, err := ParseMethod(part)
 		if err != nil {
-			return nil, invalid("methods allowed: unknown method %q; known methods: %s",
-				strings.TrimSpace(part), joinMethods(AllMethods()))
+			return nil, invalid("policy.error.unknown_method", "",
+				locale.Args{"Method": strconv.Quote(strings.TrimSpace(part)), "Known": joinMethods(AllMethods())})
 		}
 		seen[m] = true
 	}
 	if len(seen) == 0 {
-		return nil, invalid("methods allowed must name at least one of: %s", joinMethods(AllMethods()))
+		return nil, invalid("policy.error.no_method", "", locale.Args{"Known": joinMethods(AllMethods())})
 	}
 	var out []Method
 	for _, m := range AllMethods() {
@@ -537,18 +601,18 @@ func parseBannedWords(v string) ([]string, error) {
 		if n := utf8.RuneCountInString(w); n < MinBannedWordLength || n > MaxBannedWordLength {
 			if n > MaxBannedWordLength {
 				// Quoting a pasted essay would make the one-line error a page long.
-				return nil, invalid("banned words must be %d–%d characters each (one has %d)",
-					MinBannedWordLength, MaxBannedWordLength, n)
+				return nil, invalid("policy.error.banned_word_long", "",
+					locale.Args{"Min": MinBannedWordLength, "Max": MaxBannedWordLength, "Length": n})
 			}
-			return nil, invalid("banned words must be %d–%d characters each (%q is not)",
-				MinBannedWordLength, MaxBannedWordLength, w)
+			return nil, invalid("policy.error.banned_word_length", "",
+				locale.Args{"Min": MinBannedWordLength, "Max": MaxBannedWordLength, "Word": strconv.Quote(w)})
 		}
 		out = append(out, w)
 	}
 	slices.Sort(out)
 	out = slices.Compact(out)
 	if len(out) > MaxBannedWords {
-		return nil, invalid("banned words must be at most %d words", MaxBannedWords)
+		return nil, invalid("policy.error.banned_words_many", "", locale.Args{"Max": MaxBannedWords})
 	}
 	return out, nil
 }
@@ -559,9 +623,9 @@ func checkContact(v string) error {
 	if v == "" {
 		return nil
 	}
-	bad := invalid("helpdesk contact must be an email address or an http(s) URL")
+	bad := invalid("policy.error.helpdesk_contact", "", nil)
 	if utf8.RuneCountInString(v) > MaxHelpdeskLength {
-		return invalid("helpdesk contact must be at most %d characters", MaxHelpdeskLength)
+		return invalid("policy.error.helpdesk_too_long", "", locale.Args{"Max": MaxHelpdeskLength})
 	}
 	if strings.ContainsFunc(v, unicode.IsSpace) {
 		return bad
@@ -604,8 +668,7 @@ func parseReminderDays(v string) ([]int, error) {
 		}
 		n, err := strconv.Atoi(part)
 		if err != nil || n < 1 || n > MaxReminderDays {
-			return nil, invalid("expiry reminder days must be a comma list of days from 1 to %d, such as 14,7,3,1",
-				MaxReminderDays)
+			return nil, invalid("policy.error.reminder_days", "", locale.Args{"Max": MaxReminderDays})
 		}
 		out = append(out, n)
 	}
@@ -613,7 +676,7 @@ func parseReminderDays(v string) ([]int, error) {
 	out = slices.Compact(out)
 	slices.Reverse(out)
 	if len(out) > MaxReminders {
-		return nil, invalid("expiry reminder days must list at most %d days", MaxReminders)
+		return nil, invalid("policy.error.reminders_many", "", locale.Args{"Max": MaxReminders})
 	}
 	return out, nil
 }

@@ -12,9 +12,11 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // usersPageSize is how many users one page of the table shows.
@@ -106,6 +108,7 @@ type userAnchor struct{ after, before string }
 
 // userAction is one thing an admin can do to the selected user.
 type userAction struct {
+	// label is a catalogue ID; question is written when the menu opens.
 	label    string
 	question string
 	// pickMethod asks which method first (for removing one).
@@ -114,7 +117,7 @@ type userAction struct {
 }
 
 func newUsersTab(a *panelAccess) *usersTab {
-	in := newInput(a.e, "username, name or email", flows.MaxSearchLength, false)
+	in := newInput(a.e, "", flows.MaxSearchLength, false)
 	in.Prompt = "/ "
 	return &usersTab{a: a, search: in, pageNo: 1}
 }
@@ -172,7 +175,7 @@ func (t *usersTab) help() []key.Binding {
 	switch {
 	case t.at.step == userVoucher:
 		done := k.Select
-		done.SetHelp("any key", "done")
+		done.SetHelp("any key", "key.done")
 		return []key.Binding{done}
 	case t.at.step == userConfirm:
 		return []key.Binding{k.Confirm, k.Cancel}
@@ -180,14 +183,14 @@ func (t *usersTab) help() []key.Binding {
 		return []key.Binding{k.Up, k.Down, k.Select, k.Back}
 	case t.searching:
 		done := k.Select
-		done.SetHelp("enter", "done")
+		done.SetHelp("enter", "key.done")
 		return []key.Binding{done}
 	}
 	act := k.Select
-	act.SetHelp("enter", "actions")
+	act.SetHelp("enter", "key.actions")
 	next, prev := k.PageDown, k.PageUp
-	next.SetHelp("pgdn", "next page")
-	prev.SetHelp("pgup", "previous page")
+	next.SetHelp("pgdn", "key.next_page")
+	prev.SetHelp("pgup", "key.previous_page")
 	return []key.Binding{k.Up, k.Down, act, k.Search, next, prev}
 }
 
@@ -328,7 +331,7 @@ func (t *usersTab) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			t.note, t.err = "", ""
 			t.at = userSteps{step: userActions, target: u, acts: t.actionsFor(u)}
 			for _, a := range t.at.acts {
-				t.at.actions.items = append(t.at.actions.items, a.label)
+				t.at.actions.items = append(t.at.actions.items, t.a.e.p.T(a.label))
 			}
 		}
 	}
@@ -377,10 +380,11 @@ func (t *usersTab) ask(act userAction) {
 
 func (t *usersTab) removeMethod(u flows.UserRow, m policy.Method) userAction {
 	e, shown := t.a.e, sanitize.Line(u.Username, 40)
+	args := locale.Args{"Method": e.p.T(m.Label()), "User": shown}
 	return userAction{
-		question: fmt.Sprintf("Remove %s from %s?", e.p.T(m.Label()), shown),
+		question: e.p.F("admin.users.remove_method.question", args),
 		run: func(actor flows.Actor) (string, *flows.Voucher, error) {
-			return fmt.Sprintf("%s removed from %s.", e.p.T(m.Label()), shown), nil, e.svc.RemoveUserMethod(e.ctx, actor, u.Username, m)
+			return e.p.F("admin.users.remove_method.done", args), nil, e.svc.RemoveUserMethod(e.ctx, actor, u.Username, m)
 		},
 	}
 }
@@ -389,75 +393,69 @@ func (t *usersTab) removeMethod(u flows.UserRow, m policy.Method) userAction {
 // flows audit it.
 func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
 	e, name, shown := t.a.e, u.Username, sanitize.Line(u.Username, 40)
+	who := locale.Args{"User": shown}
 	// A lockout where the password lives (sspr's store or the directory)
 	// is not in the list's states: the unlock finds it, and says so.
-	unlock := userAction{label: "Unlock and clear failed attempts",
-		question: fmt.Sprintf("Unlock %s if locked out, and clear their failed attempts?", shown)}
+	unlock := userAction{label: "admin.users.unlock", question: e.p.F("admin.users.unlock.question", who)}
 	if u.Blocked() {
-		unlock.label = "Clear the block"
-		unlock.question = fmt.Sprintf("Clear the block on %s, and their failed attempts?", shown)
+		unlock.label = "admin.users.clear_block"
+		unlock.question = e.p.F("admin.users.clear_block.question", who)
 	}
 	unlock.run = func(a flows.Actor) (string, *flows.Voucher, error) {
 		out, err := e.svc.Unlock(e.ctx, a, name)
 		switch {
 		case out.Unlocked:
-			return shown + " is unlocked.", nil, err
+			return e.p.F("admin.users.unlock.unlocked", who), nil, err
 		case out.BlockCleared:
-			return shown + " is unblocked.", nil, err
+			return e.p.F("admin.users.unlock.unblocked", who), nil, err
 		}
-		return shown + " was not locked out; failed attempts cleared.", nil, err
+		return e.p.F("admin.users.unlock.not_locked", who), nil, err
 	}
 	acts := []userAction{unlock, {
-		label: "Require re-registration",
-		question: fmt.Sprintf("Remove every method %s registered, so they prove and register each again at their "+
-			"next sign-in? Until then they can reset only with a helpdesk voucher.", shown),
+		label:    "admin.users.reregister",
+		question: e.p.F("admin.users.reregister.question", who),
 		run: func(a flows.Actor) (string, *flows.Voucher, error) {
-			return "Removed what " + shown + " registered; " + shown + " will register again at their next sign-in.", nil,
-				e.svc.RequireReregistration(e.ctx, a, name)
+			return e.p.F("admin.users.reregister.done", who), nil, e.svc.RequireReregistration(e.ctx, a, name)
 		},
 	}}
 	if u.Disabled {
-		acts = append(acts, userAction{label: "Enable the account", question: fmt.Sprintf("Enable %s again?", shown),
+		acts = append(acts, userAction{label: "admin.users.enable", question: e.p.F("admin.users.enable.question", who),
 			run: func(a flows.Actor) (string, *flows.Voucher, error) {
-				return shown + " is enabled.", nil, e.svc.SetDisabled(e.ctx, a, name, false)
+				return e.p.F("admin.users.enable.done", who), nil, e.svc.SetDisabled(e.ctx, a, name, false)
 			}})
 	} else {
-		acts = append(acts, userAction{label: "Disable the account",
-			question: fmt.Sprintf("Disable %s? They will not be able to sign in or reset.", shown),
+		acts = append(acts, userAction{label: "admin.users.disable", question: e.p.F("admin.users.disable.question", who),
 			run: func(a flows.Actor) (string, *flows.Voucher, error) {
-				return shown + " is disabled.", nil, e.svc.SetDisabled(e.ctx, a, name, true)
+				return e.p.F("admin.users.disable.done", who), nil, e.svc.SetDisabled(e.ctx, a, name, true)
 			}})
 	}
 	if len(u.Methods) > 0 {
-		acts = append(acts, userAction{label: "Remove a method…", pickMethod: true})
+		acts = append(acts, userAction{label: "admin.users.remove_method", pickMethod: true})
 	}
-	acts = append(acts, userAction{label: "Issue a helpdesk voucher",
-		question: fmt.Sprintf("Issue a helpdesk voucher for %s? Check who the caller is first.", shown),
+	acts = append(acts, userAction{label: "admin.users.voucher", question: e.p.F("admin.users.voucher.question", who),
 		run: func(a flows.Actor) (string, *flows.Voucher, error) {
 			v, err := e.svc.IssueVoucher(e.ctx, a, name)
-			return "Voucher issued for " + shown + ".", &v, err
+			return e.p.F("admin.users.voucher.done", who), &v, err
 		}})
 	if u.Admin {
-		acts = append(acts, userAction{label: "Remove administrator rights",
-			question: fmt.Sprintf("Remove the administrator rights of %s?", shown),
+		acts = append(acts, userAction{label: "admin.users.unmake_admin", question: e.p.F("admin.users.unmake_admin.question", who),
 			run: func(a flows.Actor) (string, *flows.Voucher, error) {
-				return shown + " is no longer an administrator.", nil, e.svc.SetAdmin(e.ctx, a, name, false)
+				return e.p.F("admin.users.unmake_admin.done", who), nil, e.svc.SetAdmin(e.ctx, a, name, false)
 			}})
 	} else {
-		acts = append(acts, userAction{label: "Make administrator",
-			question: adminMethodsWarning(e, u, shown) + fmt.Sprintf("Make %s an administrator?", shown),
+		acts = append(acts, userAction{label: "admin.users.make_admin", question: makeAdminQuestion(e, u, shown),
 			run: func(a flows.Actor) (string, *flows.Voucher, error) {
-				return shown + " is now an administrator.", nil, e.svc.SetAdmin(e.ctx, a, name, true)
+				return e.p.F("admin.users.make_admin.done", who), nil, e.svc.SetAdmin(e.ctx, a, name, true)
 			}})
 	}
 	return acts
 }
 
-// adminMethodsWarning warns, before someone is made an administrator, that
-// they have fewer than the two methods an administrator signs in with
+// makeAdminQuestion asks before someone is made an administrator, and warns
+// when they have fewer than the two methods an administrator signs in with
 // (security questions and vouchers never count for one), so they will not
-// get into the panel until they register more. Empty when they have two.
-func adminMethodsWarning(e *env, u flows.UserRow, shown string) string {
+// get into the panel until they register more.
+func makeAdminQuestion(e *env, u flows.UserRow, shown string) string {
 	var usable []string
 	for _, m := range u.Methods {
 		if m.Describe().Admin == policy.AdminAlways {
@@ -466,13 +464,12 @@ func adminMethodsWarning(e *env, u flows.UserRow, shown string) string {
 	}
 	switch {
 	case len(usable) >= flows.AdminMethodsRequired:
-		return ""
+		return e.p.F("admin.users.make_admin.question", locale.Args{"User": shown})
 	case len(usable) == 0:
-		return fmt.Sprintf("%s has no method an administrator can sign in with; administrators prove two "+
-			"(security questions don't count), so %s can't open this panel until they register two. ", shown, shown)
+		return e.p.F("admin.users.make_admin.question_no_method", locale.Args{"User": shown})
 	}
-	return fmt.Sprintf("%s has only one method an administrator can sign in with (%s); administrators prove two, "+
-		"so %s can't open this panel until they register another. ", shown, strings.Join(usable, ", "), shown)
+	return e.p.F("admin.users.make_admin.question_one_method",
+		locale.Args{"User": shown, "Methods": strings.Join(usable, e.p.T("admin.list.comma"))})
 }
 
 // methodLetters abbreviates methods for the table: E S A R V Q.
@@ -490,17 +487,40 @@ func panelMethodLetters(ms []policy.Method) string {
 }
 
 // userStates lists a user's states, most urgent first, in the words every
-// admin view uses.
+// admin view uses (flows.State*, the CLI's too).
 func (t *usersTab) userStates(u *flows.UserRow) []string { return u.States() }
 
+// stateWord writes a user's state (flows.State*) in the visit's language.
+func stateWord(p *locale.Printer, s string) string {
+	switch s {
+	case flows.StateActive:
+		return p.T("admin.state.active")
+	case flows.StateBlocked:
+		return p.T("admin.state.blocked")
+	case flows.StateDisabled:
+		return p.T("admin.state.disabled")
+	case flows.StateAdmin:
+		return p.T("admin.state.admin")
+	case flows.StateTemporaryPassword:
+		return p.T("admin.state.temporary_password")
+	case flows.StateNoPassword:
+		return p.T("admin.state.no_password")
+	case flows.StateReregister:
+		return p.T("admin.state.reregister")
+	}
+	return s
+}
+
 func (t *usersTab) stateCell(u flows.UserRow, width int) string {
-	st := t.a.e.st
+	st, p := t.a.e.st, t.a.e.p
 	var b strings.Builder
 	used := 0
-	for _, s := range t.userStates(&u) {
-		w := len(s)
+	sep := p.T("admin.list.comma")
+	for _, state := range t.userStates(&u) {
+		s := stateWord(p, state)
+		w := ansi.StringWidth(s)
 		if used > 0 {
-			w += 2
+			w += ansi.StringWidth(sep)
 		}
 		if used+w > width {
 			if used+1 <= width {
@@ -509,9 +529,9 @@ func (t *usersTab) stateCell(u flows.UserRow, width int) string {
 			break
 		}
 		if used > 0 {
-			b.WriteString(", ")
+			b.WriteString(sep)
 		}
-		switch s {
+		switch state {
 		case flows.StateBlocked, flows.StateDisabled:
 			b.WriteString(st.Error.Render(s))
 		case flows.StateAdmin:
@@ -556,21 +576,26 @@ func (t *usersTab) view(width int) string {
 	default:
 		return t.actionView(width)
 	}
+	p := t.a.e.p
+	t.search.Placeholder = styles.Placeholder(p.T("admin.users.search_placeholder"))
 	t.search.SetWidth(max(min(width/2, 40), 10))
 	head := t.search.View()
 	status := ""
 	switch {
 	case !t.loaded:
-		status = "⋯ loading"
+		status = p.T("admin.users.loading")
 	case len(t.page.Users) == 0 && t.query != "":
-		status = "no user matches " + panelQuote(sanitize.Line(t.query, 30))
+		status = p.F("admin.users.no_match", locale.Args{"Query": sanitize.Line(t.query, 30)})
 	case len(t.page.Users) == 0:
-		status = "no users yet"
+		status = p.T("admin.users.none")
 	default:
 		from := (t.pageNo-1)*usersPageSize + 1
-		status = fmt.Sprintf("%s–%s of %s", panelThousands(from), panelThousands(from+len(t.page.Users)-1), panelThousands(t.total))
+		args := locale.Args{"From": p.Number(from), "To": p.Number(from + len(t.page.Users) - 1), "Total": p.Number(t.total),
+			"Query": sanitize.Line(t.query, 20)}
 		if t.query != "" {
-			status += " matching " + panelQuote(sanitize.Line(t.query, 20))
+			status = p.F("admin.users.range_matching", args)
+		} else {
+			status = p.F("admin.users.range", args)
 		}
 	}
 	if gap := width - ansi.StringWidth(head) - ansi.StringWidth(status); gap >= 2 {
@@ -579,7 +604,7 @@ func (t *usersTab) view(width int) string {
 		b.WriteString(head + "\n" + st.Muted.Render(sanitize.Line(status, width)) + "\n")
 	}
 
-	legend := wrap(st.Muted.Render("E email · S text · A app · R recovery codes · V voucher · Q questions"), width)
+	legend := wrap(st.Muted.Render(p.T("admin.users.legend")), width)
 	if t.err != "" {
 		legend += "\n" + wrap(st.Error.Render(sanitize.String(t.err)), width)
 	} else if t.note != "" {
@@ -601,11 +626,13 @@ func (t *usersTab) view(width int) string {
 	w := components.FitColumns(width-2, 1, []components.Column{{Min: 8}, {Min: 10, Drop: 3}, {Min: 7, Drop: 1},
 		{Min: 10, Drop: 2}, {Min: 10}}, []components.Grow{{Col: 0, To: 16}, {Col: 4, To: 18}, {Col: 1, To: 24},
 		{Col: 0, To: 24}, {Col: 1, To: 40}, {Col: 4}})
-	b.WriteString(st.Muted.Render("  "+panelCells(w[:4], "USERNAME", "DISPLAY NAME", "METHODS", "CONFIRMED")+"STATE") + "\n")
+	b.WriteString(st.Muted.Render("  "+panelCells(w[:4], p.T("admin.users.col.username"), p.T("admin.users.col.display_name"),
+		p.T("admin.users.col.methods"), p.T("admin.users.col.confirmed"))+p.T("admin.users.col.state")) + "\n")
 	for i, u := range users {
-		confirmed := "never"
+		confirmed := p.T("admin.users.never")
 		if !u.LastConfirmed.IsZero() {
-			confirmed = u.LastConfirmed.Format("2006-01-02")
+			// The column is as wide as this layout needs (a fixed width).
+			confirmed = u.LastConfirmed.Format(p.T("admin.format.day"))
 		}
 		row := panelCells(w[:4], u.Username, u.DisplayName, panelMethodLetters(u.Methods), confirmed)
 		if from+i == t.cursor && !t.searching {
@@ -624,88 +651,112 @@ func (t *usersTab) view(width int) string {
 
 // actionView shows the selected user in full, with the actions on them.
 func (t *usersTab) actionView(width int) string {
-	st := t.a.e.st
+	st, p := t.a.e.st, t.a.e.p
 	u := &t.at.target
 	var b strings.Builder
+	// The labels share a column as wide as the widest needs, at least 15.
+	labels := []string{p.T("admin.users.field.name"), p.T("admin.users.field.email"), p.T("admin.users.field.methods"),
+		p.T("admin.users.field.confirmed"), p.T("admin.users.field.state")}
+	labelW := 15
+	for _, l := range labels {
+		labelW = max(labelW, ansi.StringWidth(l)+1)
+	}
 	field := func(label, value string) {
-		b.WriteString(st.Input.Label.Render(fmt.Sprintf("%-15s", label)) + st.Body.Render(sanitize.Line(value, max(width-15, 8))) + "\n")
+		b.WriteString(st.Input.Label.Render(panelPad(label, labelW)) + st.Body.Render(sanitize.Line(value, max(width-labelW, 8))) + "\n")
 	}
 	b.WriteString(st.Subtitle.Render(sanitize.Line(u.Username, width)) + "\n")
 	if u.DisplayName != "" {
-		field("Name", u.DisplayName)
+		field(labels[0], u.DisplayName)
 	}
 	if u.Email != "" {
-		field("Email", u.Email)
+		field(labels[1], u.Email)
 	}
 	methods := make([]string, len(u.Methods))
 	for i, m := range u.Methods {
-		methods[i] = t.a.e.p.T(m.Label())
+		methods[i] = p.T(m.Label())
 	}
 	if len(methods) == 0 {
-		methods = []string{"none registered"}
+		methods = []string{p.T("admin.users.no_methods")}
 	}
-	field("Methods", strings.Join(methods, ", "))
-	confirmed := "never"
+	field(labels[2], strings.Join(methods, p.T("admin.list.comma")))
+	confirmed := p.T("admin.users.never")
 	if !u.LastConfirmed.IsZero() {
-		confirmed = u.LastConfirmed.UTC().Format("2006-01-02 15:04") + " UTC"
+		confirmed = u.LastConfirmed.UTC().Format(p.T("admin.format.minute_utc"))
 	}
-	field("Last confirmed", confirmed)
-	state := flows.StateLine(t.userStates(u))
-	if u.Blocked() {
-		state = strings.Replace(state, flows.StateBlocked, "blocked until "+u.BlockedUntil.UTC().Format("2006-01-02 15:04")+" UTC", 1)
+	field(labels[3], confirmed)
+	states := make([]string, 0, 4)
+	for _, s := range t.userStates(u) {
+		if s == flows.StateBlocked {
+			states = append(states, p.F("admin.state.blocked_until", locale.Args{"Until": u.BlockedUntil.UTC().Format(p.T("admin.format.minute_utc"))}))
+			continue
+		}
+		states = append(states, stateWord(p, s))
 	}
-	field("State", state)
+	if len(states) == 0 {
+		states = append(states, p.T("admin.state.active"))
+	}
+	field(labels[4], strings.Join(states, p.T("admin.list.comma")))
 	b.WriteString("\n")
 	switch t.at.step {
 	case userConfirm:
 		b.WriteString(t.at.confirm.view(t.a.e))
 	case userMethods:
-		b.WriteString(st.Muted.Render("Remove which method?") + "\n" + t.at.methods.view(t.a.e, width))
+		for i, m := range t.at.target.Methods {
+			if i < len(t.at.methods.items) {
+				t.at.methods.items[i] = p.T(m.Label())
+			}
+		}
+		b.WriteString(st.Muted.Render(p.T("admin.users.remove_which")) + "\n" + t.at.methods.view(t.a.e, width))
 	default:
+		for i, a := range t.at.acts {
+			if i < len(t.at.actions.items) {
+				t.at.actions.items[i] = p.T(a.label)
+			}
+		}
 		b.WriteString(t.at.actions.view(t.a.e, width))
 	}
 	return wrap(b.String(), width)
 }
 
 func (t *usersTab) voucherView(width int) string {
-	st := t.a.e.st
+	st, p := t.a.e.st, t.a.e.p
 	v := &t.at.voucher
 	who := sanitize.Line(t.at.voucherFor, 40)
 	var b strings.Builder
-	b.WriteString(st.Subtitle.Render("Helpdesk voucher for "+who) + "\n\n")
+	b.WriteString(st.Subtitle.Render(p.F("admin.voucher.title", locale.Args{"User": who})) + "\n\n")
 	b.WriteString(st.Panel.BorderStyle(lipgloss.NormalBorder()).Render(st.Code.Render(sanitize.String(v.Code))) + "\n\n")
 	// Spelled out, since B, D, P, T and V sound alike on a phone line.
-	b.WriteString(st.Body.Render("Read it out group by group:") + "\n")
+	b.WriteString(st.Body.Render(p.T("admin.voucher.read_out")) + "\n")
 	groups, spoken := v.ReadOut()
 	for i, g := range groups {
 		b.WriteString("  " + st.Code.Render(g) + "  " + st.Muted.Render(spoken[i]) + "\n")
 	}
-	b.WriteString("\n" + st.Body.Render(fmt.Sprintf("It works once, only for %s, and expires at %s (%s).",
-		who, voucherEnd(v.ExpiresAt, t.a.e.now()), voucherLeft(v.ExpiresAt.Sub(t.a.e.now())))) + "\n")
-	b.WriteString(st.Warning.Render("It is shown only now: read it to the caller, then press any key.") + "\n")
+	b.WriteString("\n" + st.Body.Render(p.F("admin.voucher.terms", locale.Args{"User": who,
+		"End": voucherEnd(p, v.ExpiresAt, t.a.e.now()), "Left": voucherLeft(p, v.ExpiresAt.Sub(t.a.e.now()))})) + "\n")
+	b.WriteString(st.Warning.Render(p.T("admin.voucher.shown_once")) + "\n")
 	return wrap(b.String(), width)
 }
 
 // voucherEnd says when a voucher ends: the time alone on the same day, with
 // the date when it lasts longer.
-func voucherEnd(end, now time.Time) string {
+func voucherEnd(p *locale.Printer, end, now time.Time) string {
 	end, now = end.UTC(), now.UTC()
 	if end.YearDay() == now.YearDay() && end.Year() == now.Year() {
-		return end.Format("15:04") + " UTC"
+		return end.Format(p.T("admin.format.voucher_today"))
 	}
-	return end.Format("15:04 UTC on 2 Jan 2006")
+	return end.Format(p.T("admin.format.voucher_later"))
 }
 
 // voucherLeft words a voucher's time left in the unit that reads best:
 // minutes up to two hours, then hours up to two days, then days.
-func voucherLeft(d time.Duration) string {
+func voucherLeft(p *locale.Printer, d time.Duration) string {
 	switch {
 	case d < 2*time.Hour:
-		return fmt.Sprintf("in %d min", int(d.Round(time.Minute)/time.Minute))
+		return p.N("admin.voucher.left_minutes", int(d.Round(time.Minute)/time.Minute), nil)
 	case d < 48*time.Hour:
-		return fmt.Sprintf("in %d h", int(d.Round(time.Hour)/time.Hour))
+		return p.N("admin.voucher.left_hours", int(d.Round(time.Hour)/time.Hour), nil)
 	}
-	return fmt.Sprintf("in %d days", int(d.Round(24*time.Hour)/(24*time.Hour)))
+	return p.N("admin.voucher.left_days", int(d.Round(24*time.Hour)/(24*time.Hour)), nil)
 }
 
 // strconvQuote quotes already-sanitised text for a sentence.

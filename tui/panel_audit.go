@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -10,11 +9,14 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // auditPageSize is how many entries one page of the audit log shows.
@@ -62,9 +64,9 @@ type auditTab struct {
 
 func newAuditTab(a *panelAccess) *auditTab {
 	t := &auditTab{a: a}
-	placeholders := [auditFields]string{"username", "e.g. password.reset or password", "YYYY-MM-DD or 7d", "YYYY-MM-DD"}
 	for i := range t.fields {
-		t.fields[i] = newInput(a.e, placeholders[i], 64, false)
+		// The placeholders are written in formView, at draw time.
+		t.fields[i] = newInput(a.e, "", 64, false)
 	}
 	return t
 }
@@ -114,18 +116,18 @@ func (t *auditTab) help() []key.Binding {
 	}
 	if t.editing {
 		apply := k.Select
-		apply.SetHelp("enter", "apply")
+		apply.SetHelp("enter", "key.apply")
 		cancel := k.Back
-		cancel.SetHelp("esc", "cancel")
+		cancel.SetHelp("esc", "key.cancel")
 		return []key.Binding{apply, k.NextField, cancel}
 	}
 	expand := k.Select
-	expand.SetHelp("enter", "details")
+	expand.SetHelp("enter", "key.details")
 	filter := k.Search
-	filter.SetHelp("/", "filter")
+	filter.SetHelp("/", "key.filter")
 	older, newer := k.PageDown, k.PageUp
-	older.SetHelp("pgdn", "older")
-	newer.SetHelp("pgup", "newer")
+	older.SetHelp("pgdn", "key.older")
+	newer.SetHelp("pgup", "key.newer")
 	return []key.Binding{k.Up, k.Down, expand, filter, older, newer}
 }
 
@@ -250,7 +252,7 @@ func (t *auditTab) apply() tea.Cmd {
 	for i := range t.fields {
 		text[i] = strings.TrimSpace(sanitize.Typed(t.fields[i].Value()))
 	}
-	f, problem := parseAuditFilter(text, t.a.e.now())
+	f, problem := parseAuditFilter(t.a.e.p, text, t.a.e.now())
 	if problem != "" {
 		t.formErr = problem
 		return nil
@@ -265,7 +267,7 @@ func (t *auditTab) apply() tea.Cmd {
 // or a prefix of kinds ("password" is password.reset and password.changed),
 // and days from and to (inclusive, UTC), or "7d" for the last seven days. It
 // returns a sentence when something does not make sense.
-func parseAuditFilter(text [auditFields]string, now time.Time) (audit.Filter, string) {
+func parseAuditFilter(p *locale.Printer, text [auditFields]string, now time.Time) (audit.Filter, string) {
 	var f audit.Filter
 	f.Target = flows.NormaliseUsername(text[auditFieldUser])
 	if ev := strings.ToLower(text[auditFieldEvent]); ev != "" {
@@ -276,21 +278,20 @@ func parseAuditFilter(text [auditFields]string, now time.Time) (audit.Filter, st
 			}
 		}
 		if len(f.Events) == 0 {
-			return audit.Filter{}, fmt.Sprintf("No event kind is called or starts with %s; kinds are like password.reset or admin.signin.",
-				panelQuote(sanitize.Line(text[auditFieldEvent], 30)))
+			return audit.Filter{}, p.F("admin.audit.filter.no_event", locale.Args{"Event": sanitize.Line(text[auditFieldEvent], 30)})
 		}
 	}
 	if from := strings.ToLower(text[auditFieldFrom]); from != "" {
 		if n, err := strconv.Atoi(strings.TrimSuffix(from, "d")); err == nil && strings.HasSuffix(from, "d") {
 			if n < 1 || n > 3660 {
-				return audit.Filter{}, "A number of days must be 1–3660."
+				return audit.Filter{}, p.F("admin.audit.filter.days_range", locale.Args{"Max": 3660})
 			}
 			day := now.UTC().Truncate(24 * time.Hour)
 			f.Since = day.AddDate(0, 0, -(n - 1))
 		} else {
 			d, err := time.Parse("2006-01-02", from)
 			if err != nil {
-				return audit.Filter{}, "Write the first day as YYYY-MM-DD, or 7d for the last seven days."
+				return audit.Filter{}, p.T("admin.audit.filter.bad_from")
 			}
 			f.Since = d
 		}
@@ -298,12 +299,12 @@ func parseAuditFilter(text [auditFields]string, now time.Time) (audit.Filter, st
 	if to := text[auditFieldTo]; to != "" {
 		d, err := time.Parse("2006-01-02", to)
 		if err != nil {
-			return audit.Filter{}, "Write the last day as YYYY-MM-DD."
+			return audit.Filter{}, p.T("admin.audit.filter.bad_to")
 		}
 		f.Until = d.AddDate(0, 0, 1)
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
-		return audit.Filter{}, "The first day must not be after the last day."
+		return audit.Filter{}, p.T("admin.audit.filter.order")
 	}
 	return f, ""
 }
@@ -315,28 +316,29 @@ func (t *auditTab) view(width int) string {
 	if t.editing {
 		return t.formView(width)
 	}
-	st := t.a.e.st
+	st, p := t.a.e.st, t.a.e.p
 	var b strings.Builder
 	switch {
 	case t.verifyErr != "":
-		b.WriteString(wrap(st.Error.Render("The chain could not be checked: "+sanitize.String(t.verifyErr)), width))
+		b.WriteString(wrap(st.Error.Render(p.F("admin.audit.chain_unchecked", locale.Args{"Reason": sanitize.String(t.verifyErr)})), width))
 	case t.report == nil:
-		b.WriteString(st.Muted.Render("⋯ Verifying the audit chain…"))
+		b.WriteString(st.Muted.Render(p.T("admin.audit.verifying")))
 	case t.report.OK:
-		b.WriteString(wrap(st.Success.Render(fmt.Sprintf("%s Audit chain intact: %s verified.", st.Glyphs.Met,
-			counted(t.report.Rows, "row", "rows"))), width))
+		b.WriteString(wrap(st.Success.Render(st.Glyphs.Met+" "+p.N("admin.audit.chain_intact", t.report.Rows, nil)), width))
 	default:
-		b.WriteString(st.Error.Render(wrap(st.Glyphs.Unmet+" Audit chain broken: "+findingsLine(t.report.Findings), width)))
+		b.WriteString(st.Error.Render(wrap(st.Glyphs.Unmet+" "+p.F("admin.audit.chain_broken",
+			locale.Args{"Findings": findingsLine(p, t.report.Findings)}), width)))
 	}
-	b.WriteString("\n" + wrap(st.Muted.Render(sanitize.String("Filter: "+t.filterSummary()+"  (/ to change)")), width) + "\n")
+	b.WriteString("\n" + wrap(st.Muted.Render(sanitize.String(p.F("admin.audit.filter.summary",
+		locale.Args{"Filter": t.filterSummary()}))), width) + "\n")
 	if !t.loaded {
 		if t.err != "" {
 			return b.String() + "\n" + wrap(st.Error.Render(sanitize.String(t.err)), width)
 		}
-		return b.String() + "\n" + st.Muted.Render("⋯ Loading…")
+		return b.String() + "\n" + st.Muted.Render(p.T("admin.audit.loading"))
 	}
 	if len(t.entries) == 0 {
-		return b.String() + "\n" + st.Muted.Render("No entries match.")
+		return b.String() + "\n" + st.Muted.Render(p.T("admin.audit.empty"))
 	}
 	// Columns: number, time, event, actor → target, outcome. A narrow
 	// window leaves out the number, then shortens and drops the time:
@@ -344,14 +346,16 @@ func (t *auditTab) view(width int) string {
 	w := components.FitColumns(width-2, 1, []components.Column{{Min: 6, From: 70}, {Min: 11, Drop: 2}, {Min: 13},
 		{Min: 13}, {Min: 6}}, []components.Grow{{Col: 2, To: 20}, {Col: 3, To: 16}, {Col: 1, To: 16}, {Col: 2, To: 23},
 		{Col: 3}})
-	who := "ACTOR → TARGET"
-	if w[3] < len([]rune(who)) {
-		who = "WHO"
+	who := p.T("admin.audit.col.actor_target")
+	if w[3] < ansi.StringWidth(who) {
+		who = p.T("admin.audit.col.who")
 	}
-	b.WriteString(st.Muted.Render("  "+panelCells(w[:4], "#", "TIME (UTC)", "EVENT", who)+"OUTCOME") + "\n")
-	foot := st.Muted.Render(fmt.Sprintf("Entries %s–%s", panelThousands(t.offset+1), panelThousands(t.offset+len(t.entries))))
+	b.WriteString(st.Muted.Render("  "+panelCells(w[:4], "#", p.T("admin.audit.col.time"), p.T("admin.audit.col.event"), who)+
+		p.T("admin.audit.col.outcome")) + "\n")
+	args := locale.Args{"From": p.Number(t.offset + 1), "To": p.Number(t.offset + len(t.entries))}
+	foot := st.Muted.Render(p.F("admin.audit.entries", args))
 	if t.hasNext {
-		foot += st.Muted.Render(" · older on pgdn")
+		foot = st.Muted.Render(p.F("admin.audit.entries_more", args))
 	}
 	if t.err != "" {
 		foot += "\n" + wrap(st.Error.Render(sanitize.String(t.err)), width)
@@ -391,32 +395,52 @@ func (t *auditTab) view(width int) string {
 }
 
 func (t *auditTab) filterSummary() string {
+	p := t.a.e.p
 	var parts []string
-	names := [auditFields]string{"user", "event", "from", "to"}
 	for i, v := range t.appliedText {
-		if v != "" {
-			parts = append(parts, names[i]+" "+v)
+		if v == "" {
+			continue
+		}
+		arg := locale.Args{"Value": v}
+		switch i {
+		case auditFieldUser:
+			parts = append(parts, p.F("admin.audit.filter.user_is", arg))
+		case auditFieldEvent:
+			parts = append(parts, p.F("admin.audit.filter.event_is", arg))
+		case auditFieldFrom:
+			parts = append(parts, p.F("admin.audit.filter.from_is", arg))
+		case auditFieldTo:
+			parts = append(parts, p.F("admin.audit.filter.to_is", arg))
 		}
 	}
 	if len(parts) == 0 {
-		return "none"
+		return p.T("admin.audit.filter.none")
 	}
 	return strings.Join(parts, " · ")
 }
 
 func (t *auditTab) formView(width int) string {
-	st := t.a.e.st
+	st, p := t.a.e.st, t.a.e.p
 	var b strings.Builder
-	b.WriteString(st.Subtitle.Render("Filter the audit log") + "\n")
-	b.WriteString(st.Muted.Render("Leave a field empty to match everything.") + "\n\n")
-	labels := [auditFields]string{"User", "Event", "From day", "To day"}
+	b.WriteString(st.Subtitle.Render(p.T("admin.audit.filter.title")) + "\n")
+	b.WriteString(st.Muted.Render(p.T("admin.audit.filter.intro")) + "\n\n")
+	labels := [auditFields]string{p.T("admin.audit.filter.user"), p.T("admin.audit.filter.event"),
+		p.T("admin.audit.filter.from"), p.T("admin.audit.filter.to")}
+	placeholders := [auditFields]string{p.T("admin.audit.filter.user_placeholder"), p.T("admin.audit.filter.event_placeholder"),
+		p.T("admin.audit.filter.from_placeholder"), p.T("admin.audit.filter.to_placeholder")}
+	// The labels share a column as wide as the widest needs, at least 10.
+	labelW := 10
+	for _, l := range labels {
+		labelW = max(labelW, ansi.StringWidth(l)+1)
+	}
 	for i := range t.fields {
 		label := st.Input.Label
 		if i == t.focus {
 			label = st.Input.FocusedLabel
 		}
-		t.fields[i].SetWidth(max(min(width-14, 40), 8))
-		b.WriteString(label.Render(fmt.Sprintf("%-10s", labels[i])) + t.fields[i].View() + "\n")
+		t.fields[i].Placeholder = styles.Placeholder(placeholders[i])
+		t.fields[i].SetWidth(max(min(width-labelW-4, 40), 8))
+		b.WriteString(label.Render(panelPad(labels[i], labelW)) + t.fields[i].View() + "\n")
 	}
 	if t.formErr != "" {
 		b.WriteString("\n" + st.Error.Render(sanitize.String(t.formErr)))
@@ -431,14 +455,15 @@ const maxFindingsShown = 3
 // findingsLine names what audit verify found: every finding, a whole-log
 // one (a checkpoint the log no longer reaches) as well as a row's, up to
 // maxFindingsShown.
-func findingsLine(findings []audit.Finding) string {
+// The findings are audit verify's own text, shared with the CLI.
+func findingsLine(p *locale.Printer, findings []audit.Finding) string {
 	texts := make([]string, 0, maxFindingsShown)
 	for _, f := range findings[:min(len(findings), maxFindingsShown)] {
 		texts = append(texts, sanitize.String(f.Text))
 	}
 	line := strings.Join(texts, "; ")
 	if more := len(findings) - len(texts); more > 0 {
-		line += fmt.Sprintf("; and %s (sspr audit verify lists them all)", counted(more, "more finding", "more findings"))
+		return p.N("admin.audit.findings_more", more, locale.Args{"Findings": line})
 	}
 	return line
 }

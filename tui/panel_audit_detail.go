@@ -1,13 +1,15 @@
 package tui
 
 import (
-	"fmt"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
@@ -25,31 +27,41 @@ type auditDetail struct {
 	shown, total int
 }
 
-// auditLabelWidth is the column the values start at.
+// auditLabelWidth is the narrowest column the values start at; a
+// language with longer labels widens it.
 const auditLabelWidth = 8
 
 // lines are the entry's lines at width.
 func (d *auditDetail) lines(width int) []string {
-	st, e := d.e.st, d.entry
+	st, e, p := d.e.st, d.entry, d.e.p
+	// The labels' catalogue IDs, to measure the widest.
+	labels := []string{"admin.audit.detail.time", "admin.audit.detail.actor", "admin.audit.detail.source",
+		"admin.audit.detail.detail", "admin.audit.detail.hash", "admin.audit.detail.prev"}
+	labelW := auditLabelWidth
+	for _, id := range labels {
+		labelW = max(labelW, ansi.StringWidth(p.T(id))+1)
+	}
 	var out []string
-	field := func(label, value string) {
-		text := st.Input.Label.Render(fmt.Sprintf("%-*s", auditLabelWidth, label)) +
-			components.WrapValue(st.Body.Render(sanitize.String(value)), width, auditLabelWidth)
+	field := func(id, value string) {
+		text := st.Input.Label.Render(panelPad(p.T(id), labelW)) +
+			components.WrapValue(st.Body.Render(sanitize.String(value)), width, labelW)
 		out = append(out, strings.Split(text, "\n")...)
 	}
-	out = append(out, strings.Split(wrap(st.Subtitle.Render(fmt.Sprintf("Entry %d · %s", e.ID, e.Event)), width), "\n")...)
-	field("time", e.At.UTC().Format("2006-01-02 15:04:05")+" UTC")
+	out = append(out, strings.Split(wrap(st.Subtitle.Render(p.F("admin.audit.detail.title",
+		locale.Args{"ID": strconv.FormatInt(e.ID, 10), "Event": string(e.Event)})), width), "\n")...)
+	// A fixed layout to the second: entries are compared side by side.
+	field("admin.audit.detail.time", e.At.UTC().Format(p.T("admin.format.second_utc")))
 	target := e.Target
 	if target == "" {
 		target = "—"
 	}
-	field("actor", e.Actor+" · target "+target)
-	field("source", e.Source+" · outcome "+e.Outcome)
+	field("admin.audit.detail.actor", p.F("admin.audit.detail.actor_target", locale.Args{"Actor": e.Actor, "Target": target}))
+	field("admin.audit.detail.source", p.F("admin.audit.detail.source_outcome", locale.Args{"Source": e.Source, "Outcome": e.Outcome}))
 	if e.Detail != "" {
-		field("detail", e.Detail)
+		field("admin.audit.detail.detail", e.Detail)
 	}
-	field("hash", e.Hash)
-	field("prev", e.PrevHash)
+	field("admin.audit.detail.hash", e.Hash)
+	field("admin.audit.detail.prev", e.PrevHash)
 	return out
 }
 
@@ -65,8 +77,8 @@ func (d *auditDetail) view(width int) string {
 	d.offset = min(max(d.offset, 0), len(lines)-rows)
 	out := strings.Join(lines[d.offset:d.offset+rows], "\n")
 	if rows < len(lines) {
-		out += "\n" + d.e.st.Muted.Render(sanitize.Line(fmt.Sprintf("Lines %d–%d of %d · ↑/↓ to scroll",
-			d.offset+1, d.offset+rows, len(lines)), width))
+		out += "\n" + d.e.st.Muted.Render(sanitize.Line(d.e.p.F("admin.audit.detail.lines", locale.Args{
+			"From": d.e.p.Number(d.offset + 1), "To": d.e.p.Number(d.offset + rows), "Total": d.e.p.Number(len(lines))}), width))
 	}
 	return out
 }
@@ -93,12 +105,12 @@ func (d *auditDetail) onKey(msg tea.KeyPressMsg) (closed bool) {
 func (d *auditDetail) help() []key.Binding {
 	k := d.e.keys
 	back := k.Back
-	back.SetHelp("esc", "back to the log")
+	back.SetHelp("esc", "key.back_to_log")
 	if d.shown >= d.total {
 		return []key.Binding{back}
 	}
 	up, down := k.Up, k.Down
-	up.SetHelp(up.Help().Key, "scroll up")
-	down.SetHelp(down.Help().Key, "scroll down")
+	up.SetHelp(up.Help().Key, "key.scroll_up")
+	down.SetHelp(down.Help().Key, "key.scroll_down")
 	return []key.Binding{back, up, down, k.PageUp, k.PageDown}
 }

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -72,11 +72,11 @@ func (t *blocksTab) help() []key.Binding {
 	}
 	if len(t.blocks) == 0 {
 		refresh := k.Select
-		refresh.SetHelp("enter", "refresh")
+		refresh.SetHelp("enter", "key.refresh")
 		return []key.Binding{refresh}
 	}
 	clear := k.Select
-	clear.SetHelp("enter", "clear block")
+	clear.SetHelp("enter", "key.clear_block")
 	return []key.Binding{k.Up, k.Down, clear}
 }
 
@@ -150,56 +150,68 @@ func (t *blocksTab) scroll() {
 }
 
 // blockWhat names a block as a person reads it: "terminal counter-9".
-func blockWhat(b flows.Block) string {
+func blockWhat(p *locale.Printer, b flows.Block) string {
 	name := b.Key
 	if b.Scope != flows.BlockAccount {
 		name = flows.SourceName(b.Key)
 	}
-	return string(b.Scope) + " " + sanitize.Line(name, 40)
+	return p.F("admin.blocks.what", locale.Args{"Kind": scopeWord(p, b.Scope), "Name": sanitize.Line(name, 40)})
+}
+
+// scopeWord names what a block holds back: an account, a terminal or a
+// network address.
+func scopeWord(p *locale.Printer, s flows.BlockScope) string {
+	switch s {
+	case flows.BlockAccount:
+		return p.T("admin.blocks.scope.account")
+	case flows.BlockTerminal:
+		return p.T("admin.blocks.scope.terminal")
+	case flows.BlockAddress:
+		return p.T("admin.blocks.scope.address")
+	}
+	return string(s)
 }
 
 // ask puts clearing a block to the admin; the flows audit it.
 func (t *blocksTab) ask(b flows.Block) {
-	what := blockWhat(b)
-	question := fmt.Sprintf("Clear the block on %s?", what)
+	p := t.a.e.p
+	what := locale.Args{"What": blockWhat(p, b)}
 	t.note, t.err = "", ""
-	t.confirm = &panelConfirm{question: question, run: func() tea.Cmd {
+	t.confirm = &panelConfirm{question: p.F("admin.blocks.clear.question", what), run: func() tea.Cmd {
 		seq, e := t.req.next(t.a.e), t.a.e
 		return t.a.do(func(actor flows.Actor) tea.Msg {
 			err := e.svc.ClearBlock(e.ctx, actor, b.Scope, b.Key)
-			return blockClearedMsg{seq: seq, note: "The block on " + what + " is cleared.", err: err}
+			return blockClearedMsg{seq: seq, note: p.F("admin.blocks.clear.done", what), err: err}
 		})
 	}}
 }
 
 // blockTime shows a time of day, with the date when it is not today.
-func blockTime(now, t time.Time) string {
+func blockTime(p *locale.Printer, now, t time.Time) string {
 	if y, m, d := t.Date(); y == now.Year() && m == now.Month() && d == now.Day() {
-		return t.Format("15:04")
+		return p.Time(t)
 	}
-	return t.Format("2 Jan 15:04")
+	return t.Format(p.T("admin.format.block_day"))
 }
 
 func (t *blocksTab) view(width int) string {
-	st := t.a.e.st
+	st, p := t.a.e.st, t.a.e.p
 	now := t.a.e.now()
 	var b strings.Builder
 	switch {
 	case !t.loaded && t.err != "":
 		return st.Error.Render(sanitize.Line(t.err, width))
 	case !t.loaded:
-		return st.Muted.Render("⋯ loading")
+		return st.Muted.Render(p.T("admin.blocks.loading"))
 	case len(t.blocks) == 0:
-		b.WriteString(st.Body.Render("No blocks in force.") + "\n\n")
-		b.WriteString(st.Muted.Render("An account is blocked after repeated failed proofs, and a terminal or network "+
-			"address after many failures from it. Each block shows here until it ends or is cleared.") + "\n")
+		b.WriteString(st.Body.Render(p.T("admin.blocks.none")) + "\n\n")
+		b.WriteString(st.Muted.Render(p.T("admin.blocks.none_explained")) + "\n")
 		t.footer(&b, width)
 		return wrap(b.String(), width)
 	}
-	status := fmt.Sprintf("%s in force, terminals and addresses first", panelPlural(t.total, "block"))
+	status := p.N("admin.blocks.status", t.total, nil)
 	if t.total > len(t.blocks) {
-		status = fmt.Sprintf("the %s newest of %s in force; sspr block list shows all",
-			panelThousands(len(t.blocks)), panelPlural(t.total, "block"))
+		status = p.N("admin.blocks.status_newest", t.total, locale.Args{"Shown": p.Number(len(t.blocks))})
 	}
 	b.WriteString(st.Muted.Render(sanitize.Line(status, width)) + "\n\n")
 
@@ -207,16 +219,16 @@ func (t *blocksTab) view(width int) string {
 	const ptrW, kindW, timeW = 2, 9, 13
 	whyW := 24
 	nameW := max(width-ptrW-kindW-2*timeW-whyW, 10)
-	b.WriteString(st.Muted.Render("  "+panelPad("KIND", kindW)+panelPad("NAME", nameW)+panelPad("SINCE", timeW)+
-		panelPad("UNTIL", timeW)+"WHY") + "\n")
+	b.WriteString(st.Muted.Render("  "+panelPad(p.T("admin.blocks.col.kind"), kindW)+panelPad(p.T("admin.blocks.col.name"), nameW)+
+		panelPad(p.T("admin.blocks.col.since"), timeW)+panelPad(p.T("admin.blocks.col.until"), timeW)+p.T("admin.blocks.col.why")) + "\n")
 	for i := t.top; i < min(t.top+blocksRows, len(t.blocks)); i++ {
 		bl := t.blocks[i]
 		name := bl.Key
 		if bl.Scope != flows.BlockAccount {
 			name = flows.SourceName(bl.Key)
 		}
-		row := panelPad(string(bl.Scope), kindW) + panelPad(name, nameW-1) + " " + panelPad(blockTime(now, bl.Since), timeW) +
-			panelPad(blockTime(now, bl.Until), timeW) + sanitize.Line(bl.Reason, max(width-ptrW-kindW-nameW-2*timeW, 1))
+		row := panelPad(scopeWord(p, bl.Scope), kindW) + panelPad(name, nameW-1) + " " + panelPad(blockTime(p, now, bl.Since), timeW) +
+			panelPad(blockTime(p, now, bl.Until), timeW) + sanitize.Line(bl.Reason, max(width-ptrW-kindW-nameW-2*timeW, 1))
 		if i == t.cursor && t.confirm == nil {
 			b.WriteString(st.Body.Foreground(st.Palette.Accent).Bold(true).Render(st.Glyphs.Pointer + " " + row))
 		} else {
@@ -225,22 +237,23 @@ func (t *blocksTab) view(width int) string {
 		b.WriteString("\n")
 	}
 	if rest := len(t.blocks) - t.top - blocksRows; rest > 0 {
-		b.WriteString(st.Muted.Render(fmt.Sprintf("  … %s more below", panelThousands(rest))) + "\n")
+		b.WriteString(st.Muted.Render("  "+p.F("admin.blocks.more_below", locale.Args{"Count": p.Number(rest)})) + "\n")
 	}
 	b.WriteString("\n")
 	if t.confirm != nil {
 		sel := t.blocks[t.cursor]
-		consequence := "Its failed attempts are forgotten too."
+		consequence := p.T("admin.blocks.clear.account")
 		if sel.Scope != flows.BlockAccount {
-			consequence = "Everyone there can try again at once."
+			consequence = p.T("admin.blocks.clear.source")
 		}
 		b.WriteString(st.Body.Render(consequence) + "\n" + wrap(t.confirm.view(t.a.e), width) + "\n")
 	} else {
 		sel := t.blocks[t.cursor]
-		detail := fmt.Sprintf("%s: blocked since %s, until %s (%s). %s.", sanitize.String(sel.Key),
-			blockTime(now, sel.Since), blockTime(now, sel.Until), timeLeft(sel.Until.Sub(now)), sanitize.String(sel.Reason))
+		args := locale.Args{"Name": sanitize.String(sel.Key), "Since": blockTime(p, now, sel.Since),
+			"Until": blockTime(p, now, sel.Until), "Left": timeLeft(p, sel.Until.Sub(now)), "Reason": sanitize.String(sel.Reason)}
+		detail := p.F("admin.blocks.detail.account", args)
 		if sel.Scope != flows.BlockAccount {
-			detail += " Everyone there is held back; administrators can still sign in."
+			detail = p.F("admin.blocks.detail.source", args)
 		}
 		b.WriteString(st.Body.Render(wrap(detail, width)) + "\n")
 	}
@@ -260,20 +273,12 @@ func (t *blocksTab) footer(b *strings.Builder, width int) {
 }
 
 // timeLeft says roughly how long until a block ends: "in 9 min", "in 24 h".
-func timeLeft(d time.Duration) string {
+func timeLeft(p *locale.Printer, d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return "in under a minute"
+		return p.T("admin.blocks.left_under_minute")
 	case d < 2*time.Hour:
-		return fmt.Sprintf("in %d min", int((d+time.Minute-1)/time.Minute))
+		return p.N("admin.voucher.left_minutes", int((d+time.Minute-1)/time.Minute), nil)
 	}
-	return fmt.Sprintf("in %d h", int((d+time.Hour/2)/time.Hour))
-}
-
-// panelPlural is "1 block", "3 blocks".
-func panelPlural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return panelThousands(n) + " " + noun + "s"
+	return p.N("admin.voucher.left_hours", int((d+time.Hour/2)/time.Hour), nil)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -681,7 +682,7 @@ func teaKeyText(s string) tea.KeyPressMsg { return tea.KeyPressMsg{Code: 'x', Te
 // TestAuditFindingsLine: the Audit tab names what verify found, whole-log
 // findings too, and points to the CLI for the rest.
 func TestAuditFindingsLine(t *testing.T) {
-	got := findingsLine([]audit.Finding{{ID: 17, Text: "row 17 was edited (MAC mismatch)"},
+	got := findingsLine(locale.Embedded().Source(), []audit.Finding{{ID: 17, Text: "row 17 was edited (MAC mismatch)"},
 		{ID: 0, Text: "the audit table was emptied (checkpoint says 57 rows)"}})
 	if got != "row 17 was edited (MAC mismatch); the audit table was emptied (checkpoint says 57 rows)" {
 		t.Fatalf("two findings: %q", got)
@@ -690,7 +691,7 @@ func TestAuditFindingsLine(t *testing.T) {
 	for i := range 5 {
 		many = append(many, audit.Finding{ID: int64(i + 1), Text: fmt.Sprintf("row %d was edited\x1b[2J", i+1)})
 	}
-	got = findingsLine(many)
+	got = findingsLine(locale.Embedded().Source(), many)
 	if got != "row 1 was edited; row 2 was edited; row 3 was edited; and 2 more findings (sspr audit verify lists them all)" {
 		t.Fatalf("five findings: %q", got)
 	}

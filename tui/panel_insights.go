@@ -1,15 +1,17 @@
 package tui
 
 import (
-	"fmt"
 	"math"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+	"golang.org/x/text/message"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
@@ -60,7 +62,7 @@ func (t *insightsTab) open() tea.Cmd {
 
 func (t *insightsTab) help() []key.Binding {
 	refresh := t.a.e.keys.Select
-	refresh.SetHelp("enter", "refresh")
+	refresh.SetHelp("enter", "key.refresh")
 	return []key.Binding{refresh}
 }
 
@@ -85,26 +87,32 @@ func (t *insightsTab) update(msg tea.Msg) tea.Cmd {
 }
 
 func (t *insightsTab) view(width int) string {
-	st := t.a.e.st
+	st, p := t.a.e.st, t.a.e.p
 	if t.report == nil {
 		if t.err != "" {
 			return wrap(st.Error.Render(sanitize.String(t.err)), width)
 		}
-		return st.Muted.Render("⋯ Counting…")
+		return st.Muted.Render(p.T("admin.insights.counting"))
 	}
 	r := t.report
 	c := r.Coverage
 	var b strings.Builder
-	label := func(s string) string { return st.Input.Label.Render(fmt.Sprintf("%-10s", s)) }
+	// The labels share a column as wide as the widest needs, at least 10.
+	labelW := 10
+	for _, id := range []string{"admin.insights.coverage", "admin.insights.methods", "admin.insights.saved", "admin.insights.expiry"} {
+		labelW = max(labelW, ansi.StringWidth(p.T(id))+1)
+	}
+	label := func(id string) string { return st.Input.Label.Render(panelPad(p.T(id), labelW)) }
 
 	// Coverage, with a meter.
-	line := fmt.Sprintf("%s of %s enabled users can reset (%.1f%%)", panelThousands(c.AbleToReset),
-		panelThousands(c.Enabled), 100*c.Share)
-	meterW := width - 10 - len(line) - 2
+	num := message.NewPrinter(p.Language().Tag)
+	line := p.F("admin.insights.coverage_line", locale.Args{"Able": p.Number(c.AbleToReset), "Enabled": p.Number(c.Enabled),
+		"Percent": num.Sprintf("%.1f", 100*c.Share)})
+	meterW := width - labelW - ansi.StringWidth(line) - 2
 	if meterW < 10 {
-		b.WriteString(label("Coverage") + components.WrapHanging(st.Body.Render(line), width, 10))
+		b.WriteString(label("admin.insights.coverage") + components.WrapHanging(st.Body.Render(line), width, labelW))
 	} else {
-		b.WriteString(label("Coverage") + st.Body.Render(line))
+		b.WriteString(label("admin.insights.coverage") + st.Body.Render(line))
 		meterW = min(meterW, 30)
 		full := int(math.Round(c.Share * float64(meterW)))
 		b.WriteString("  " + st.Success.Render(strings.Repeat(st.Glyphs.BarFull, full)) +
@@ -115,18 +123,21 @@ func (t *insightsTab) view(width int) string {
 	// Users per method, in the order methods are offered.
 	var per []string
 	for _, m := range policy.AllMethods() {
-		per = append(per, fmt.Sprintf("%s %s", methodShortName(t.a.e, m), panelThousands(c.UsersPerKind[string(m)])))
+		per = append(per, p.F("admin.insights.method_count", locale.Args{"Method": methodShortName(t.a.e, m),
+			"Count": p.Number(c.UsersPerKind[string(m)])}))
 	}
-	b.WriteString(label("Methods") + components.WrapHanging(st.Body.Render(strings.Join(per, " · ")), width, 10) + "\n")
+	b.WriteString(label("admin.insights.methods") + components.WrapHanging(st.Body.Render(strings.Join(per, " · ")), width, labelW) + "\n")
 
 	// Calls avoided.
-	saved := fmt.Sprintf("%s in %d days", counted(r.Resets, "self-service reset", "self-service resets"), insightsDays)
+	savedArgs := locale.Args{"Days": p.Number(insightsDays)}
+	saved := p.N("admin.insights.saved_line", r.Resets, savedArgs)
 	if r.CostPerCall > 0 {
-		saved += fmt.Sprintf(" × %s = %s", money(r.CostPerCall, r.Currency), money(r.EstimatedSaved, r.Currency))
+		savedArgs["Cost"], savedArgs["Saved"] = money(num, r.CostPerCall, r.Currency), money(num, r.EstimatedSaved, r.Currency)
+		saved = p.N("admin.insights.saved_cost", r.Resets, savedArgs)
 	}
-	b.WriteString(label("Saved") + components.WrapHanging(st.Body.Render(saved), width, 10) + "\n")
+	b.WriteString(label("admin.insights.saved") + components.WrapHanging(st.Body.Render(saved), width, labelW) + "\n")
 	if t.expiry != nil {
-		b.WriteString(label("Expiry") + components.WrapHanging(expiryLine(*t.expiry, st.Body, st.Warning), width, 10) + "\n")
+		b.WriteString(label("admin.insights.expiry") + components.WrapHanging(expiryLine(p, *t.expiry, st.Body, st.Warning), width, labelW) + "\n")
 	}
 	b.WriteString("\n")
 
@@ -137,10 +148,10 @@ func (t *insightsTab) view(width int) string {
 		style lipgloss.Style
 		value func(flows.DayActivity) int
 	}{
-		{"Resets", r.Resets, st.Success, func(d flows.DayActivity) int { return d.Resets }},
-		{"Changes", r.Changes, st.Subtitle, func(d flows.DayActivity) int { return d.Changes }},
-		{"Failures", r.Failures, st.Warning, func(d flows.DayActivity) int { return d.Failures }},
-		{"Blocks", r.Blocks, st.Error, func(d flows.DayActivity) int { return d.Blocks }},
+		{"admin.insights.series.resets", r.Resets, st.Success, func(d flows.DayActivity) int { return d.Resets }},
+		{"admin.insights.series.changes", r.Changes, st.Subtitle, func(d flows.DayActivity) int { return d.Changes }},
+		{"admin.insights.series.failures", r.Failures, st.Warning, func(d flows.DayActivity) int { return d.Failures }},
+		{"admin.insights.series.blocks", r.Blocks, st.Error, func(d flows.DayActivity) int { return d.Blocks }},
 	}
 	// Two rows per chart when the window has room for them under what is
 	// above (a title and two rows each, and the line of dates) and the
@@ -160,8 +171,9 @@ func (t *insightsTab) view(width int) string {
 			values[i] = s.value(d)
 			most = max(most, values[i])
 		}
-		b.WriteString(st.Body.Bold(true).Render(s.name) + st.Muted.Render(fmt.Sprintf(" per day · %s in all · most %s",
-			panelThousands(s.total), panelThousands(most))) + "\n")
+		// The series' name in bold, what follows it muted.
+		b.WriteString(st.Body.Bold(true).Render(p.T(s.name)) + st.Muted.Render(p.F("admin.insights.series_totals",
+			locale.Args{"Total": p.Number(s.total), "Most": p.Number(most)})) + "\n")
 		b.WriteString(s.style.Render(barChart(values, rows, cell)) + "\n")
 	}
 	if len(r.Days) > 0 {
@@ -176,26 +188,25 @@ func (t *insightsTab) view(width int) string {
 
 // expiryLine says how many passwords expire soon and who no reminder can
 // reach, the names sanitised.
-func expiryLine(ov flows.ExpiryOverview, body, warn lipgloss.Style) string {
+func expiryLine(p *locale.Printer, ov flows.ExpiryOverview, body, warn lipgloss.Style) string {
 	if !ov.Expires {
-		return body.Render("passwords don't expire (password_max_age_days is 0)")
+		return body.Render(p.T("admin.insights.expiry_never"))
 	}
-	line := body.Render(fmt.Sprintf("%s within 7 days · %s within 30", panelThousands(ov.Next7),
-		panelThousands(ov.Next30)))
+	args := locale.Args{"Next7": p.Number(ov.Next7), "Next30": p.Number(ov.Next30), "Expired": p.Number(ov.Expired)}
+	line := body.Render(p.F("admin.insights.expiry_soon", args))
 	if ov.Expired > 0 {
-		line += body.Render(fmt.Sprintf(" · %s expired", panelThousands(ov.Expired)))
+		line = body.Render(p.F("admin.insights.expiry_soon_expired", args))
 	}
 	if ov.Unreachable > 0 {
 		names := make([]string, len(ov.UnreachableNames))
 		for i, n := range ov.UnreachableNames {
 			names[i] = sanitize.String(n)
 		}
-		more := ""
+		list := strings.Join(names, p.T("admin.list.comma"))
 		if ov.Unreachable > len(names) {
-			more = "…"
+			list += "…"
 		}
-		line += warn.Render(fmt.Sprintf(" · %s no reminder can reach: %s%s",
-			counted(ov.Unreachable, "person", "people"), strings.Join(names, ", "), more))
+		line += warn.Render(" · " + p.N("admin.insights.unreachable", ov.Unreachable, locale.Args{"Names": list}))
 	}
 	return line
 }
@@ -235,10 +246,10 @@ func barChart(values []int, rows, cell int) string {
 // methodShortName names a method in a crowded line.
 func methodShortName(e *env, m policy.Method) string { return e.p.T(m.Describe().Short) }
 
-// money writes an amount with two decimals and comma separators: 7,800.00 EUR.
-func money(v float64, currency string) string {
-	cents := int(math.Round(v * 100))
-	s := fmt.Sprintf("%s.%02d", panelThousands(cents/100), cents%100)
+// money writes an amount with two decimals and the language's separators:
+// 7,800.00 EUR, 7.800,00 EUR.
+func money(num *message.Printer, v float64, currency string) string {
+	s := num.Sprintf("%.2f", math.Round(v*100)/100)
 	if currency != "" {
 		s += " " + currency
 	}

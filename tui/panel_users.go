@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
@@ -757,23 +756,4 @@ func voucherLeft(p *locale.Printer, d time.Duration) string {
 		return p.N("admin.voucher.left_hours", int(d.Round(time.Hour)/time.Hour), nil)
 	}
 	return p.N("admin.voucher.left_days", int(d.Round(24*time.Hour)/(24*time.Hour)), nil)
-}
-
-// strconvQuote quotes already-sanitised text for a sentence.
-func panelQuote(s string) string { return "“" + s + "”" }
-
-// thousands writes n with comma separators: 100,000.
-func panelThousands(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + panelThousands(-n)
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

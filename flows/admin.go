@@ -5,10 +5,12 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -38,7 +40,7 @@ func (s *Service) userForAdmin(ctx context.Context, h store.Handler, username st
 	}
 	u, err := store.UserByName(ctx, h, name)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, fmt.Errorf("user %q: %w", name, ErrNotFound)
+		return store.User{}, locale.Errorf(ErrNotFound, "admin.error.no_user", locale.Args{"User": strconv.Quote(name)})
 	}
 	if err != nil {
 		return store.User{}, err
@@ -70,7 +72,7 @@ func (s *Service) SetDisabled(ctx context.Context, actor Actor, username string,
 	}
 	err := s.adminChange(ctx, actor, username, event, "", func(tx *store.Tx, u *store.User) error {
 		if disabled && u.Username == actor.Name {
-			return fmt.Errorf("you cannot disable your own account: %w", ErrNotAllowed)
+			return locale.Errorf(ErrNotAllowed, "admin.error.disable_self", nil)
 		}
 		if disabled && u.IsAdmin && !u.Disabled {
 			n, err := store.CountAdmins(ctx, tx)
@@ -107,7 +109,7 @@ func (s *Service) SetAdmin(ctx context.Context, actor Actor, username string, ad
 			}
 		}
 		if admin && u.Disabled {
-			return fmt.Errorf("user %q is disabled: %w", u.Username, ErrNotAllowed)
+			return locale.Errorf(ErrNotAllowed, "admin.error.user_disabled", locale.Args{"User": strconv.Quote(u.Username)})
 		}
 		u.IsAdmin, u.UpdatedAt = admin, s.now().Unix()
 		return store.UpdateUser(ctx, tx, *u)
@@ -146,10 +148,10 @@ func (s *Service) IssueVoucher(ctx context.Context, actor Actor, username string
 	err = s.adminChange(ctx, actor, username, audit.EventVoucherIssued, "expires "+expires.UTC().Format(time.RFC3339),
 		func(tx *store.Tx, u *store.User) error {
 			if u.Disabled {
-				return fmt.Errorf("user %q is disabled: %w", u.Username, ErrNotAllowed)
+				return locale.Errorf(ErrNotAllowed, "admin.error.user_disabled", locale.Args{"User": strconv.Quote(u.Username)})
 			}
 			if !pol.Allows(policy.Voucher) {
-				return fmt.Errorf("policy does not allow helpdesk vouchers: %w", ErrNotAllowed)
+				return locale.Errorf(ErrNotAllowed, "admin.error.vouchers_not_allowed", nil)
 			}
 			return store.CreateVoucher(ctx, tx, u.ID, s.keys.MAC("voucher", secret.NormaliseVoucher(code)), actor.Name,
 				now.Unix(), expires.Unix())
@@ -207,7 +209,7 @@ func (s *Service) RemoveUserMethod(ctx context.Context, actor Actor, username st
 	err := s.adminChange(ctx, actor, username, audit.EventMethodRemoved, string(m), func(tx *store.Tx, u *store.User) error {
 		err := store.DeleteMethod(ctx, tx, u.ID, string(m))
 		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%s has no %s registered: %w", u.Username, m.Label(), ErrNotFound)
+			return locale.Errorf(ErrNotFound, "admin.error.method_not_registered", locale.Args{"User": u.Username, "Method": string(m)})
 		}
 		return err
 	})
@@ -264,7 +266,7 @@ func (s *Service) RegisterVerified(ctx context.Context, actor Actor, username st
 			case m == policy.Authenticator:
 				value = strings.ToUpper(strings.ReplaceAll(value, " ", ""))
 				if _, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(value); err != nil || len(value) < 16 {
-					return fmt.Errorf("authenticator secret must be base32 of at least 16 characters: %w", ErrInvalid)
+					return locale.Errorf(ErrInvalid, "admin.error.authenticator_secret", locale.Args{"Min": 16})
 				}
 				sealed, err := s.keys.Seal([]byte(value), totpAD(u.ID))
 				if err != nil {
@@ -272,7 +274,7 @@ func (s *Service) RegisterVerified(ctx context.Context, actor Actor, username st
 				}
 				method.Secret = sealed
 			default:
-				return fmt.Errorf("%s cannot be registered for someone else: %w", m.Label(), ErrNotAllowed)
+				return locale.Errorf(ErrNotAllowed, "admin.error.not_for_someone_else", locale.Args{"Method": string(m)})
 			}
 			if err := store.UpsertMethod(ctx, tx, method); err != nil {
 				return err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -17,7 +18,7 @@ import (
 func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source string) (ResetStart, error) {
 	account := NormaliseUsername(username)
 	if account == "" || pw == "" {
-		return ResetStart{}, fmt.Errorf("enter your username and password: %w", ErrInvalid)
+		return ResetStart{}, locale.Errorf(ErrInvalid, "admin.signin.missing", nil)
 	}
 	// A blocked source does not stop an administrator (see admitProof).
 	if err := s.admitProof(ctx, account, source, true); err != nil {
@@ -47,8 +48,7 @@ func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source str
 	if f.decoy {
 		// An administrator without two registered methods cannot sign in to
 		// the panel; say so plainly, since the password was right.
-		return ResetStart{}, fmt.Errorf("administrators need two registered methods other than security questions. "+
-			"Register them under \"My security info\" on the start screen, signing in with your password: %w", ErrNotAllowed)
+		return ResetStart{}, locale.Errorf(ErrNotAllowed, "admin.signin.methods_needed", nil)
 	}
 	s.putFlow(f)
 	return ResetStart{FlowID: f.id, Required: f.required, Options: f.options}, nil

@@ -182,7 +182,7 @@ func (s *Service) checkGroup(ctx context.Context, h store.Handler, name string) 
 			return nil
 		}
 	}
-	return fmt.Errorf("group %q does not exist: %w", name, ErrInvalid)
+	return locale.Errorf(ErrInvalid, "admin.error.no_group", locale.Args{"Group": strconv.Quote(name)})
 }
 
 // candidate returns the policy in force and the one that setting key to

@@ -280,7 +280,8 @@ func panelSentence(e *env, err error) string {
 		// "set policy: "; on a screen they open a sentence.
 		return panelCapital(invalid.In(e.p))
 	case errors.As(err, &refusal):
-		return refusal.In(e.p)
+		// The admin refusals of flows are written as the CLI prints them.
+		return panelCapital(refusal.In(e.p))
 	case errors.Is(err, flows.ErrNotFound):
 		if msg := innerMessage(err, flows.ErrNotFound); msg != "" {
 			return msg

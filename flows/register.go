@@ -448,7 +448,7 @@ func (s *Service) RegisterQuestions(ctx context.Context, sessionID string, qas [
 		if err != nil {
 			return fmt.Errorf("register questions: %w", err)
 		}
-		rows = append(rows, store.QuestionAnswer{Question: NormaliseQuestion(qa.Question), AnswerHash: hash})
+		rows = append(rows, store.QuestionAnswer{Question: sourceQuestion(qa.Question), AnswerHash: hash})
 	}
 	now := s.now().Unix()
 	return s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.Questions), CreatedAt: now,
@@ -484,18 +484,20 @@ func CheckQuestions(qas []QuestionAnswer) error {
 	for i, qa := range qas {
 		q := NormaliseQuestion(qa.Question)
 		a := NormaliseAnswer(qa.Answer)
+		// The same catalogue question in two languages is asked twice.
+		asked := NormaliseAnswer(sourceQuestion(q))
 		switch {
 		case q == "" || utf8.RuneCountInString(q) > MaxQuestionLength || hasUnsafeRune(q):
 			return &QuestionError{Index: i, msg: fmt.Sprintf("question %d must be 1–%d printable characters", i+1, MaxQuestionLength)}
 		case utf8.RuneCountInString(a) < MinAnswerLength || utf8.RuneCountInString(a) > MaxAnswerLength || hasUnsafeRune(a):
 			return &QuestionError{Index: i, Answer: true,
 				msg: fmt.Sprintf("answer %d must be %d–%d characters", i+1, MinAnswerLength, MaxAnswerLength)}
-		case seenQ[NormaliseAnswer(q)]:
+		case seenQ[asked]:
 			return &QuestionError{Index: i, msg: fmt.Sprintf("question %d is asked twice", i+1)}
 		case seenA[a]:
 			return &QuestionError{Index: i, Answer: true, msg: fmt.Sprintf("answer %d repeats another answer", i+1)}
 		}
-		seenQ[NormaliseAnswer(q)], seenA[a] = true, true
+		seenQ[asked], seenA[a] = true, true
 	}
 	return nil
 }

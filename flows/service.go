@@ -16,6 +16,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/hooks"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
@@ -149,7 +150,7 @@ type RejectedError struct {
 func (e *RejectedError) Error() string {
 	for _, r := range e.Evaluation.Results {
 		if !r.Met {
-			return fmt.Sprintf("%s: %s", ErrPasswordRejected, r.Label)
+			return fmt.Sprintf("%s: %s", ErrPasswordRejected, r.In(locale.Embedded().Source()))
 		}
 	}
 	return ErrPasswordRejected.Error()

@@ -115,7 +115,7 @@ func (s *answerQuestions) view(width int) string {
 		if i == s.focus {
 			label = s.e.st.Input.FocusedLabel
 		}
-		b.WriteString("\n" + label.Render(fmt.Sprintf("%d. %s", i+1, sanitize.Line(q, max(width-4, 8)))) + "\n")
+		b.WriteString("\n" + label.Render(fmt.Sprintf("%d. %s", i+1, sanitize.Line(flows.Question(s.e.p, q), max(width-4, 8)))) + "\n")
 		s.inputs[i].SetWidth(min(40, max(width-4, 8)))
 		b.WriteString(s.inputs[i].View() + "\n")
 	}

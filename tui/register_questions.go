@@ -12,7 +12,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
@@ -40,7 +39,7 @@ type registerQuestions struct {
 }
 
 func newRegisterQuestions(e *env, sessionID string, n int) *registerQuestions {
-	s := &registerQuestions{e: e, sessionID: sessionID, n: n, catalogue: assets.Questions()}
+	s := &registerQuestions{e: e, sessionID: sessionID, n: n, catalogue: flows.Questions(e.p)}
 	for i := 0; i < n; i++ {
 		q := newInput(e, "type to search the list, or write your own", limitQuestion, false)
 		fill := prefill{}

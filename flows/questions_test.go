@@ -46,26 +46,26 @@ func TestQuestionCatalogue(t *testing.T) {
 	}
 }
 
-// withGerman is the embedded catalogue with one question in German.
-func withGerman(t *testing.T) *locale.Catalogue {
+// withGerman is the embedded English catalogue and a German one holding
+// the messages of de, a YAML file.
+func withGerman(t testing.TB, de string) *locale.Catalogue {
 	t.Helper()
 	en, err := fs.ReadFile(assets.Locales(), "en.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cat, err := locale.Load(fstest.MapFS{
-		"en.yaml": {Data: en},
-		"de.yaml": {Data: []byte("language.name: Deutsch\n" +
-			"question.first_concert: Welches war das erste Konzert, das Sie besucht haben?\n")},
-	})
+	cat, err := locale.Load(fstest.MapFS{"en.yaml": {Data: en}, "de.yaml": {Data: []byte("language.name: Deutsch\n" + de)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cat
 }
 
+// oneGermanQuestion translates one catalogue question.
+const oneGermanQuestion = "question.first_concert: Welches war das erste Konzert, das Sie besucht haben?\n"
+
 func TestQuestionShownInLanguage(t *testing.T) {
-	de := withGerman(t).Printer("de")
+	de := withGerman(t, oneGermanQuestion).Printer("de")
 	const concert = "What was the first concert you went to?"
 	const german = "Welches war das erste Konzert, das Sie besucht haben?"
 	for stored, want := range map[string]string{
@@ -85,7 +85,7 @@ func TestQuestionShownInLanguage(t *testing.T) {
 }
 
 func TestQuestionStoredInSource(t *testing.T) {
-	cat := withGerman(t)
+	cat := withGerman(t, oneGermanQuestion)
 	for typed, want := range map[string]string{
 		"Welches war das erste Konzert, das Sie besucht haben?":   "What was the first concert you went to?",
 		"What was the first concert you went to?":                 "What was the first concert you went to?",

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -437,7 +438,7 @@ func (s *Service) RegisterQuestions(ctx context.Context, sessionID string, qas [
 		return ErrNotAllowed
 	}
 	if len(qas) != pol.QuestionsToRegister {
-		return fmt.Errorf("register exactly %d questions: %w", pol.QuestionsToRegister, ErrInvalid)
+		return refuse(ErrInvalid, "refusal.questions.count", locale.Args{"Number": pol.QuestionsToRegister})
 	}
 	if err := CheckQuestions(qas); err != nil {
 		return err
@@ -465,14 +466,16 @@ type QuestionError struct {
 	Index int
 	// Answer is set when the answer is at fault, not the question.
 	Answer bool
-	msg    string
+	// refusal is what a person reads.
+	refusal error
 }
 
 // Error returns the error as one sentence.
-func (e *QuestionError) Error() string { return e.msg + ": " + ErrInvalid.Error() }
+func (e *QuestionError) Error() string { return e.refusal.Error() }
 
-// Unwrap makes errors.Is(err, ErrInvalid) true.
-func (e *QuestionError) Unwrap() error { return ErrInvalid }
+// Unwrap makes errors.Is(err, ErrInvalid) true, and gives screens the
+// refusal to write in the reader's language.
+func (e *QuestionError) Unwrap() error { return e.refusal }
 
 // CheckQuestions checks questions and answers as RegisterQuestions does,
 // but for how many the policy asks: each question 1–200 printable
@@ -488,14 +491,16 @@ func CheckQuestions(qas []QuestionAnswer) error {
 		asked := NormaliseAnswer(sourceQuestion(q))
 		switch {
 		case q == "" || utf8.RuneCountInString(q) > MaxQuestionLength || hasUnsafeRune(q):
-			return &QuestionError{Index: i, msg: fmt.Sprintf("question %d must be 1–%d printable characters", i+1, MaxQuestionLength)}
+			return &QuestionError{Index: i, refusal: refuse(ErrInvalid, "refusal.question.length",
+				locale.Args{"Number": i + 1, "Max": MaxQuestionLength})}
 		case utf8.RuneCountInString(a) < MinAnswerLength || utf8.RuneCountInString(a) > MaxAnswerLength || hasUnsafeRune(a):
-			return &QuestionError{Index: i, Answer: true,
-				msg: fmt.Sprintf("answer %d must be %d–%d characters", i+1, MinAnswerLength, MaxAnswerLength)}
+			return &QuestionError{Index: i, Answer: true, refusal: refuse(ErrInvalid, "refusal.answer.length",
+				locale.Args{"Number": i + 1, "Min": MinAnswerLength, "Max": MaxAnswerLength})}
 		case seenQ[asked]:
-			return &QuestionError{Index: i, msg: fmt.Sprintf("question %d is asked twice", i+1)}
+			return &QuestionError{Index: i, refusal: refuse(ErrInvalid, "refusal.question.twice", locale.Args{"Number": i + 1})}
 		case seenA[a]:
-			return &QuestionError{Index: i, Answer: true, msg: fmt.Sprintf("answer %d repeats another answer", i+1)}
+			return &QuestionError{Index: i, Answer: true, refusal: refuse(ErrInvalid, "refusal.answer.repeated",
+				locale.Args{"Number": i + 1})}
 		}
 		seenQ[asked], seenA[a] = true, true
 	}
@@ -541,8 +546,7 @@ func (s *Service) ConfirmInfo(ctx context.Context, sessionID string) error {
 		return fmt.Errorf("confirm info: %w", err)
 	}
 	if u.ReregisterRequired {
-		return fmt.Errorf("confirm info: your helpdesk asked you to set up your security info again, "+
-			"so register each way again instead: %w", ErrNotAllowed)
+		return fmt.Errorf("confirm info: %w", refuse(ErrNotAllowed, "refusal.reregister_required", nil))
 	}
 	now := s.now()
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {

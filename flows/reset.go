@@ -42,7 +42,7 @@ func (s *Service) startFlow(ctx context.Context, kind flowKind, username string,
 	source := from.Source
 	account := NormaliseUsername(username)
 	if account == "" {
-		return ResetStart{}, fmt.Errorf("enter your username: %w", ErrInvalid)
+		return ResetStart{}, refuse(ErrInvalid, "refusal.username.enter", nil)
 	}
 	if len(account) > 256 {
 		account = account[:256]

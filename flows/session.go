@@ -78,7 +78,7 @@ type SessionInfo struct {
 func (s *Service) SignIn(ctx context.Context, username, pw, source string) (SessionInfo, error) {
 	account := NormaliseUsername(username)
 	if account == "" || pw == "" {
-		return SessionInfo{}, fmt.Errorf("enter your username and password: %w", ErrInvalid)
+		return SessionInfo{}, refuse(ErrInvalid, "refusal.sign_in.enter", nil)
 	}
 	if len(pw) > 4*MaxPasswordLength {
 		return SessionInfo{}, ErrBadCredentials

@@ -9,6 +9,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/sshkey"
 	"github.com/sspr-kiosk/sspr/store"
@@ -97,7 +98,7 @@ func (s *Service) SSHKeys(ctx context.Context, sessionID string) ([]SSHKey, erro
 func (s *Service) AddSSHKey(ctx context.Context, sessionID, line string) (SSHKey, error) {
 	k, err := sshkey.Parse(line)
 	if err != nil {
-		return SSHKey{}, fmt.Errorf("%w: %w", err, ErrInvalid)
+		return SSHKey{}, keyRefused(err)
 	}
 	return s.addSSHKey(ctx, sessionID, k)
 }
@@ -107,7 +108,7 @@ func (s *Service) AddSSHKey(ctx context.Context, sessionID, line string) (SSHKey
 func (s *Service) AddConnectedSSHKey(ctx context.Context, sessionID string, pk gossh.PublicKey) (SSHKey, error) {
 	k, err := sshkey.FromPublicKey(pk, "")
 	if err != nil {
-		return SSHKey{}, fmt.Errorf("%w: %w", err, ErrInvalid)
+		return SSHKey{}, keyRefused(err)
 	}
 	return s.addSSHKey(ctx, sessionID, k)
 }
@@ -238,4 +239,27 @@ func (s *Service) ProveByConnection(ctx context.Context, flowID string, m policy
 		return Progress{}, err
 	}
 	return s.proven(f, m, id)
+}
+
+// keyRefused is the refusal a person reads for a key sshkey would not
+// take; it wraps ErrInvalid and sshkey's own error.
+func keyRefused(err error) error {
+	var ke *sshkey.KeyError
+	args := locale.Args{"Min": sshkey.MinRSABits}
+	if errors.As(err, &ke) {
+		args["Bits"], args["Type"] = ke.Bits, ke.Type
+	}
+	switch {
+	case errors.Is(err, sshkey.ErrTooLong):
+		return refuseBecause(err, "refusal.sshkey.too_long", args)
+	case errors.Is(err, sshkey.ErrSeveral):
+		return refuseBecause(err, "refusal.sshkey.several", args)
+	case errors.Is(err, sshkey.ErrWeak):
+		return refuseBecause(err, "refusal.sshkey.weak", args)
+	case errors.Is(err, sshkey.ErrUnsupported) && ke != nil:
+		return refuseBecause(err, "refusal.sshkey.unsupported_type", args)
+	case errors.Is(err, sshkey.ErrUnsupported):
+		return refuseBecause(err, "refusal.sshkey.unsupported", args)
+	}
+	return refuseBecause(err, "refusal.sshkey.not_a_key", args)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -310,21 +311,20 @@ func checkCodeShape(m policy.Method, code string) error {
 	switch d.Alphabet {
 	case policy.AlphabetDigits:
 		if !allDigits(code) {
-			return fmt.Errorf("the code is %d digits: %w", d.CodeLength, ErrInvalid)
+			return refuse(ErrInvalid, "refusal.code.digits", locale.Args{"Digits": d.CodeLength})
 		}
 	case policy.AlphabetRecovery:
 		if code == "" || len(code) > 64 {
-			return fmt.Errorf("recovery codes are %d characters: %w", d.CodeLength, ErrInvalid)
+			return refuse(ErrInvalid, "refusal.code.recovery_length", locale.Args{"Length": d.CodeLength})
 		}
 	case policy.AlphabetVoucher:
 		if code == "" {
-			return fmt.Errorf("enter the voucher the helpdesk gave you: %w", ErrInvalid)
+			return refuse(ErrInvalid, "refusal.voucher.empty", nil)
 		}
 		// A misheard symbol or a group left out is told at once, and not
 		// counted against the account.
 		if !secret.VoucherShaped(secret.NormaliseVoucher(code)) {
-			return fmt.Errorf("a voucher is %d letters and digits in groups of 4, without 0, 1, I, L or O: %w",
-				d.CodeLength, ErrInvalid)
+			return refuse(ErrInvalid, "refusal.voucher.shape", locale.Args{"Length": d.CodeLength})
 		}
 	}
 	return nil
@@ -571,7 +571,7 @@ func (s *Service) VerifyAnswers(ctx context.Context, flowID string, answers []st
 		return Progress{}, ErrNotAllowed
 	}
 	if len(answers) != len(drawn) {
-		return Progress{}, fmt.Errorf("answer every question: %w", ErrInvalid)
+		return Progress{}, refuse(ErrInvalid, "refusal.questions.answer_all", nil)
 	}
 	if err := s.admitProof(ctx, f.account, f.source, f.kind == flowAdminSignIn); err != nil {
 		return Progress{}, err

@@ -46,13 +46,13 @@ func (s *done) registerAfterReset(info flows.SessionInfo) {
 	if s.optional {
 		s.why = "You don't have enough ways to prove it's you set up to reset your password yourself next time."
 	} else {
-		s.why = requiredWhy(info)
+		s.why = requiredWhy(e, info)
 	}
 }
 
 // requiredWhy says why registration comes next when policy makes it due.
-func requiredWhy(info flows.SessionInfo) string {
-	return info.DueReason + " Your organisation requires it."
+func requiredWhy(e *env, info flows.SessionInfo) string {
+	return dueReason(e.p, info.DueReason, info.Required) + " Your organisation requires it."
 }
 
 // close signs out a session nobody went on with.

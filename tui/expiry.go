@@ -46,7 +46,7 @@ func (s *expiryPrompt) update(msg tea.Msg) (screen, tea.Cmd) {
 	case key.Matches(k, s.e.keys.Confirm), key.Matches(k, s.e.keys.Select):
 		t := passwordTarget{sessionID: s.info.ID, oldPassword: s.old, next: s.overview}
 		if s.info.RegistrationDue {
-			t.nextWhy = requiredWhy(s.info)
+			t.nextWhy = requiredWhy(s.e, s.info)
 		}
 		s.close()
 		return s, replaceJourney(newNewPassword(s.e, t))

@@ -158,7 +158,7 @@ func (s *signIn) next(msg signedInMsg) tea.Cmd {
 			t.next = overview
 		}
 		if info.RegistrationDue {
-			t.nextWhy = requiredWhy(info)
+			t.nextWhy = requiredWhy(e, info)
 		}
 		return replaceJourney(newNewPassword(e, t))
 	case info.ExpirySoon:

@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -345,7 +344,9 @@ func (s *overview) view(width int) string {
 	}
 	for _, ms := range s.ov.Methods {
 		badge := st.Badge.Warn.Render(p.T("info.badge.not_set_up"))
-		line := fmt.Sprintf("%-22s ", p.T(ms.Label))
+		// Padded by display width: a label in wide characters lines up too.
+		label := p.T(ms.Label)
+		line := label + strings.Repeat(" ", max(22-lipgloss.Width(label), 0)+1)
 		if ms.Registered {
 			badge = st.Badge.OK.Render(p.T("info.badge.set_up"))
 		}

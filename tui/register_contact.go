@@ -110,7 +110,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			return s, pop
 		case key.Matches(msg, s.e.keys.Resend) && s.sent.active():
-			if r := s.sent.refusal(); r != "" {
+			if r := s.sent.refusal(s.e.p); r != "" {
 				s.err = r
 				return s, nil
 			}
@@ -176,7 +176,7 @@ func (s *registerContact) view(width int) string {
 			b.WriteString(st.Muted.Render(p.T("info.contact.prefilled")) + "\n")
 		}
 	} else {
-		b.WriteString(s.sent.header(st, width))
+		b.WriteString(s.sent.header(s.e.p, st, width))
 		s.code.SetWidth(fieldW)
 		placeholder(&s.code, codePlaceholder(s.e, s.method))
 		b.WriteString(s.code.View() + "\n")
@@ -185,7 +185,7 @@ func (s *registerContact) view(width int) string {
 		b.WriteString("\n" + st.Muted.Render("⋯ "+p.T(s.pending)))
 	}
 	if s.sent.note != "" {
-		b.WriteString("\n" + st.Success.Render(s.sent.note))
+		b.WriteString("\n" + st.Success.Render(s.e.p.T(s.sent.note)))
 	}
 	if s.err != "" {
 		b.WriteString("\n" + st.Error.Render(s.err))

@@ -26,8 +26,13 @@ type MethodStatus struct {
 	Allowed bool
 	// Registered is whether the person has it.
 	Registered bool
-	// Detail is the address or number, or a count ("8 of 10 codes left").
-	Detail string
+	// Destination is the address or number codes go to, for a method
+	// that sends them.
+	Destination string
+	// Count and Of count what a method holds, for the screens to word:
+	// recovery codes still unused of those issued, SSH keys registered of
+	// the most a person may have. Both are zero for other methods.
+	Count, Of int
 	// ConfirmedAt is when the person last confirmed it.
 	ConfirmedAt time.Time
 }
@@ -40,7 +45,7 @@ type Overview struct {
 	CanReset bool
 	// Due and DueReason say whether registration or re-confirmation is needed now.
 	Due       bool
-	DueReason string
+	DueReason DueReason
 	// CanConfirm says whether confirming the info as it is meets what is
 	// due: a re-confirmation, never a re-registration an admin asked for.
 	CanConfirm bool
@@ -89,24 +94,21 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 			if m.Kind != string(kind) {
 				continue
 			}
-			ms.Registered, ms.ConfirmedAt, ms.Detail = true, time.Unix(m.ConfirmedAt, 0), m.Destination
-			if d := kind.Describe(); d.Detail != "" {
-				ms.Detail = d.Detail
-			}
+			ms.Registered, ms.ConfirmedAt, ms.Destination = true, time.Unix(m.ConfirmedAt, 0), m.Destination
 			if kind == policy.RecoveryCodes {
 				// How many are left is worth more than that they exist.
 				n, err := store.CountUnusedRecoveryCodes(ctx, s.db, u.ID)
 				if err != nil {
 					return Overview{}, fmt.Errorf("overview: %w", err)
 				}
-				ms.Detail = fmt.Sprintf("%d of %d codes left", n, RecoveryCodeCount)
+				ms.Count, ms.Of = n, RecoveryCodeCount
 			}
 			if kind == policy.SSHKey {
 				keys, err := store.SSHKeysOf(ctx, s.db, u.ID)
 				if err != nil {
 					return Overview{}, fmt.Errorf("overview: %w", err)
 				}
-				ms.Detail = fmt.Sprintf("%d of %d keys", len(keys), policy.MaxSSHKeys)
+				ms.Count, ms.Of = len(keys), policy.MaxSSHKeys
 			}
 		}
 		if ms.Allowed || ms.Registered {
@@ -576,7 +578,7 @@ func (s *Service) PostponeRegistration(ctx context.Context, sessionID string) er
 	}
 	if info.RegistrationDue {
 		err := s.recordAlone(ctx, audit.Entry{Event: audit.EventRegistrationPostponed, Actor: ses.username,
-			Target: ses.username, Source: ses.source, Detail: info.DueReason})
+			Target: ses.username, Source: ses.source, Detail: info.DueReason.String()})
 		if err != nil {
 			return fmt.Errorf("postpone registration: %w", err)
 		}

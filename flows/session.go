@@ -59,8 +59,11 @@ type SessionInfo struct {
 	// RegistrationDue is set when policy makes the person register or
 	// re-confirm their security info now.
 	RegistrationDue bool
-	// DueReason says why, in a sentence.
-	DueReason string
+	// DueReason says why; the screens word it in the person's language.
+	DueReason DueReason
+	// Required is how many ways to prove who they are policy asks of this
+	// person, which the reason's sentence names.
+	Required int
 	// PasswordExpiresAt is when the password expires; zero when it never
 	// does or the directory does not say.
 	PasswordExpiresAt time.Time
@@ -191,7 +194,7 @@ func (s *Service) sessionInfo(ctx context.Context, ses *session) (SessionInfo, e
 	if err != nil {
 		return SessionInfo{}, err
 	}
-	info.RegistrationDue, info.DueReason = st.due, st.reason
+	info.RegistrationDue, info.DueReason, info.Required = st.due, st.reason, st.required
 	pol, err := s.Policy(ctx)
 	if err != nil {
 		return SessionInfo{}, err
@@ -226,9 +229,40 @@ func (s *Service) directoryExpiry(ctx context.Context, username string) Password
 	return ex
 }
 
+// DueReason is why a person must register or re-confirm their security
+// info now. It is a fact, not a sentence: the screens write it in the
+// person's language, and the audit log keeps its name.
+type DueReason int
+
+const (
+	// NotDue is the reason of a person with nothing due.
+	NotDue DueReason = iota
+	// DueTooFew: fewer ways to prove who they are than policy requires.
+	DueTooFew
+	// DueReregister: the helpdesk asked for registration anew, and what
+	// was registered was removed.
+	DueReregister
+	// DueReconfirm: the time has come to confirm the info is still right.
+	DueReconfirm
+)
+
+// String names the reason for logs and the audit trail.
+func (r DueReason) String() string {
+	switch r {
+	case DueTooFew:
+		return "too few methods registered"
+	case DueReregister:
+		return "re-registration requested"
+	case DueReconfirm:
+		return "re-confirmation due"
+	}
+	return "nothing due"
+}
+
 type regState struct {
 	due        bool
-	reason     string
+	reason     DueReason
+	required   int
 	canReset   bool
 	usable     int
 	registered []string
@@ -257,11 +291,11 @@ func (s *Service) registrationState(ctx context.Context, u store.User) (regState
 // the registrations report.
 func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabled bool, canSend func(policy.Method) bool,
 	now time.Time) regState {
-	st := regState{registered: kinds}
 	required := pol.MethodsRequired
 	if u.IsAdmin {
 		required = AdminMethodsRequired
 	}
+	st := regState{registered: kinds, required: required}
 	nonQuestion := 0
 	for _, k := range kinds {
 		m := policy.Method(k)
@@ -291,12 +325,11 @@ func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabl
 	case u.ReregisterRequired:
 		// RequireReregistration removed what was registered; the flag
 		// stays until what is registered anew meets the policy.
-		st.due, st.reason = true, "Your helpdesk asked you to set up your security info again, so what you had "+
-			"registered was removed. Register at least "+Ways(required)+" to prove who you are."
+		st.due, st.reason = true, DueReregister
 	case st.usable < required || nonQuestion == 0:
-		st.due, st.reason = true, "Register at least "+Ways(required)+" to prove who you are, so you can reset your password yourself."
+		st.due, st.reason = true, DueTooFew
 	case pol.ReconfirmDays > 0 && now.Sub(time.Unix(u.LastConfirmedAt, 0)) > time.Duration(pol.ReconfirmDays)*24*time.Hour:
-		st.due, st.reason = true, "It is time to confirm that your security info is still right."
+		st.due, st.reason = true, DueReconfirm
 	}
 	return st
 }
@@ -432,15 +465,4 @@ func sortedStrings(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
 	return out
-}
-
-// Ways words a number of methods for people: "one way", "two ways".
-func Ways(n int) string {
-	switch n {
-	case 1:
-		return "one way"
-	case 2:
-		return "two ways"
-	}
-	return fmt.Sprintf("%d ways", n)
 }

@@ -16,10 +16,10 @@ func TestRenderEveryTemplate(t *testing.T) {
 		subject string
 		want    []string
 	}{
-		{"code", CodeData{Organisation: "Contoso", Code: "12345678", Minutes: 10, DisplayName: "Alice Liddell", Purpose: "reset your password"},
+		{"code", CodeData{Organisation: "Contoso", Code: "12345678", Minutes: 10, DisplayName: "Alice Liddell", Purpose: "reset"},
 			"Your Contoso verification code", []string{"12345678", "10 minutes", "reset your password"}},
 		{"reset", ResetData{Organisation: "Contoso", DisplayName: "Alice", Time: at, Source: "kiosk-1", Helpdesk: "help@example.org"},
-			"Your Contoso password was reset", []string{"Hello Alice", "Sat 1 Mar 2025 13:05 UTC", "kiosk-1", "help@example.org"}},
+			"Your Contoso password was reset", []string{"Hello Alice", "1 Mar 2025 13:05 UTC", "kiosk-1", "help@example.org"}},
 		{"reset", ResetData{Organisation: "sspr", DisplayName: "Alice", Time: at, Source: "kiosk-1", Changed: true},
 			"Your sspr password was changed", []string{"was changed", "contact the helpdesk straight away."}},
 		{"admin_reset", AdminResetData{Organisation: "Contoso", Admin: "root", Time: at, Source: "ssh 192.0.2.7:5122"},
@@ -63,7 +63,7 @@ func TestRenderEveryTemplate(t *testing.T) {
 }
 
 func TestRenderCodeFitsAnSMS(t *testing.T) {
-	for _, purpose := range []string{"reset your password", "register your security info", "sign in as an administrator"} {
+	for _, purpose := range []string{"reset", "unlock", "admin", "register", "other"} {
 		m, err := Render("code", CodeData{Organisation: "Contoso", Code: "12345678", Minutes: 10, DisplayName: strings.Repeat("Long Name ", 20), Purpose: purpose})
 		if err != nil {
 			t.Fatal(err)

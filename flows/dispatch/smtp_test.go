@@ -308,7 +308,7 @@ func newSMTP(t testing.TB, c SMTPConfig) *SMTPChannel {
 func codeEmail(t testing.TB, to, code string) Message {
 	t.Helper()
 	m, err := Render("code", CodeData{Organisation: "sspr", Code: code, Minutes: 10, DisplayName: "Alice <b>Liddell</b>",
-		Purpose: "reset your password"})
+		Purpose: "reset"})
 	if err != nil {
 		t.Fatal(err)
 	}

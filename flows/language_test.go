@@ -6,16 +6,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
-	"io/fs"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/clock"
@@ -50,15 +47,7 @@ email.if_not_you: "お心当たりがない場合は、直ちにヘルプデス�
 // withJapanese returns the embedded catalogues with the test's Japanese.
 func withJapanese(t *testing.T) *locale.Catalogue {
 	t.Helper()
-	en, err := fs.ReadFile(assets.Locales(), "en.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := locale.Load(fstest.MapFS{"en.yaml": {Data: en}, "ja.yaml": {Data: []byte(jaTest)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
+	return flowstest.Catalogue(t, map[string]string{"ja.yaml": jaTest})
 }
 
 // wireMail is an email as it crossed the SMTP server, taken apart.

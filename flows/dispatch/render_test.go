@@ -2,10 +2,15 @@ package dispatch
 
 import (
 	"errors"
+	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/sspr-kiosk/sspr/assets"
 )
 
 func TestRenderEveryTemplate(t *testing.T) {
@@ -112,5 +117,28 @@ func TestRenderErrors(t *testing.T) {
 	}
 	if _, err := Render("code", struct{ Code string }{"1"}); err == nil {
 		t.Error("Render with a struct lacking fields succeeded")
+	}
+}
+
+// TestTemplatesHoldNoProse: every sentence of a message comes from the
+// catalogue, so a template, its actions, tags and attributes taken away,
+// holds no words of its own but the Subject line's name.
+func TestTemplatesHoldNoProse(t *testing.T) {
+	actions := regexp.MustCompile(`(?s)\{\{.*?\}\}`)
+	markup := regexp.MustCompile(`(?s)<[^>]*>`)
+	names, err := fs.Glob(assets.Templates(), "*.tmpl")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("templates: %v, %v", names, err)
+	}
+	for _, name := range names {
+		b, err := fs.ReadFile(assets.Templates(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := markup.ReplaceAllString(actions.ReplaceAllString(string(b), ""), "")
+		rest = strings.Replace(rest, "Subject:", "", 1)
+		if i := strings.IndexFunc(rest, unicode.IsLetter); i >= 0 {
+			t.Errorf("%s holds words of its own: %q", name, strings.TrimSpace(rest[i:min(len(rest), i+60)]))
+		}
 	}
 }

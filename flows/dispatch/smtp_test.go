@@ -419,7 +419,7 @@ func TestSMTPPlainDeliversHeadersAndBothBodies(t *testing.T) {
 		t.Errorf("Message-ID = %q", id)
 	}
 	for k, want := range map[string]string{"Mime-Version": "1.0", "Auto-Submitted": "auto-generated",
-		"X-Auto-Response-Suppress": "All"} {
+		"X-Auto-Response-Suppress": "All", "Content-Language": "en"} {
 		if got := p.header.Get(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}

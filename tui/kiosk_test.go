@@ -249,6 +249,11 @@ func (d *driver) chooseItem(label string) {
 	default:
 		d.t.Fatalf("no menu on %T", s)
 	}
+	// A label is given in English; in another language the item is the
+	// same message, translated.
+	if id, ok := englishIDs(d.t)[label]; ok {
+		label = d.m.env.p.T(id)
+	}
 	for range len(mn.items) {
 		if mn.items[mn.cursor] == label {
 			d.keys("enter")

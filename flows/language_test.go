@@ -279,3 +279,29 @@ func TestSetLanguage(t *testing.T) {
 		t.Fatalf("stored %q, %v; want the default", lang, err)
 	}
 }
+
+// TestInfoChangedNamesTheMethod: the "security info changed" notice names
+// the method and the change in words, never by catalogue ID.
+func TestInfoChangedNamesTheMethod(t *testing.T) {
+	ctx := context.Background()
+	h := flowstest.New(t)
+	h.AddUser(t, "erin", false)
+	h.RegisterVerified(t, "erin", policy.Email, "erin@example.com")
+	h.RegisterVerified(t, "erin", policy.SMS, "+15551234567")
+	if err := h.Svc.RemoveMethod(ctx, h.SignIn(t, "erin"), policy.SMS); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := store.ListOutbox(ctx, h.DB, 0, 100)
+	if err != nil || len(rows) == 0 {
+		t.Fatalf("outbox: %d rows, %v", len(rows), err)
+	}
+	m := rows[len(rows)-1]
+	for _, want := range []string{"Method: Text message code", "Change: removed your mobile number"} {
+		if !strings.Contains(m.Body, want) || !strings.Contains(m.HTML, want) {
+			t.Errorf("notice lacks %q:\n%s\n%s", want, m.Body, m.HTML)
+		}
+	}
+	if strings.Contains(m.Body+m.HTML, "method.") {
+		t.Errorf("notice holds a catalogue ID:\n%s", m.Body)
+	}
+}

@@ -513,7 +513,7 @@ func (m *Model) render() string {
 		body = withFooter(body, wrap(m.env.st.Countdown.Urgent.Render(m.env.p.N("idle.countdown",
 			int(left.Round(time.Second)/time.Second), nil)), mainW-4), h-2)
 	}
-	frame := components.Frame(s.title(), body, helpBar, mainW, h, m.env.st)
+	frame := components.Frame(s.title(), body, helpBar, mainW, h, m.env.st, m.env.p)
 	if !outbox {
 		return frame
 	}
@@ -581,19 +581,19 @@ func (m *Model) fetchOutbox() tea.Cmd {
 // outboxPanel draws the demo's outbox: each code or notification as it is
 // "sent", newest first. Taking the whole window, it says how to go back.
 func (m *Model) outboxPanel(w, h int, whole bool) string {
-	st := m.env.st
+	st, p := m.env.st, m.env.p
 	inner := max(w-4, 1)
 	var b strings.Builder
-	b.WriteString(st.PanelTitle.Render("Outbox") + "\n")
-	sub := wrap("What sspr would have emailed or texted", inner)
+	b.WriteString(st.PanelTitle.Render(p.T("outbox.title")) + "\n")
+	sub := wrap(p.T("outbox.subtitle"), inner)
 	b.WriteString(st.Muted.Render(sub) + "\n")
 	lines := 1 + strings.Count(sub, "\n") + 1
 	if whole {
-		b.WriteString(st.Muted.Render(sanitize.Line("ctrl+o goes back to the screen", inner)) + "\n")
+		b.WriteString(st.Muted.Render(sanitize.Line(p.T("outbox.back"), inner)) + "\n")
 		lines++
 	}
 	if len(m.outbox) == 0 {
-		b.WriteString("\n" + st.Muted.Render("Nothing sent yet."))
+		b.WriteString("\n" + st.Muted.Render(p.T("outbox.empty")))
 	}
 	for i := len(m.outbox) - 1; i >= 0 && lines < h-4; i-- {
 		o := m.outbox[i]
@@ -601,12 +601,12 @@ func (m *Model) outboxPanel(w, h int, whole bool) string {
 		if o.Channel == "sms" {
 			icon = "☎"
 		}
-		head := fmt.Sprintf("%s %s  %s", icon, o.At.Format("15:04:05"), o.To)
+		head := fmt.Sprintf("%s %s  %s", icon, o.At.Format(p.T("outbox.time_layout")), o.To)
 		b.WriteString("\n" + st.Body.Bold(true).Render(sanitize.Line(head, inner)) + "\n")
 		lines += 2
 		text := o.Subject
 		if code := findCode(o.Body); code != "" {
-			text = "Code " + code
+			text = p.F("outbox.code", locale.Args{"Code": code})
 		}
 		b.WriteString(st.Code.Render(sanitize.Line(text, inner)) + "\n")
 		lines++

@@ -97,7 +97,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			return s, pop
 		case key.Matches(msg, s.e.keys.Resend) && s.sent.active():
-			if r := s.sent.refusal(); r != "" {
+			if r := s.sent.refusal(s.e.p); r != "" {
 				s.err = r
 				return s, nil
 			}
@@ -163,7 +163,7 @@ func (s *registerContact) view(width int) string {
 			b.WriteString(st.Muted.Render("The one on your account: enter uses it, typing replaces it, ← → edit it.") + "\n")
 		}
 	} else {
-		b.WriteString(s.sent.header(st, width))
+		b.WriteString(s.sent.header(s.e.p, st, width))
 		s.code.SetWidth(fieldW)
 		b.WriteString(s.code.View() + "\n")
 	}
@@ -171,7 +171,7 @@ func (s *registerContact) view(width int) string {
 		b.WriteString("\n" + st.Muted.Render("⋯ "+s.pending))
 	}
 	if s.sent.note != "" {
-		b.WriteString("\n" + st.Success.Render(s.sent.note))
+		b.WriteString("\n" + st.Success.Render(s.e.p.T(s.sent.note)))
 	}
 	if s.err != "" {
 		b.WriteString("\n" + st.Error.Render(s.err))

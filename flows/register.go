@@ -55,6 +55,9 @@ type Overview struct {
 	SuggestedPhone string
 	// QuestionsToRegister is how many security questions to register.
 	QuestionsToRegister int
+	// Language is the person's stored preferred language (a catalogue
+	// code); empty means the organisation's default.
+	Language string
 }
 
 // Overview lists a signed-in person's methods and what policy asks of them.
@@ -79,7 +82,7 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 	if err != nil {
 		return Overview{}, err
 	}
-	ov := Overview{Required: pol.MethodsRequired, CanReset: st.canReset, Due: st.due, DueReason: st.reason,
+	ov := Overview{Required: pol.MethodsRequired, CanReset: st.canReset, Due: st.due, DueReason: st.reason, Language: u.Language,
 		SuggestedEmail: u.Email, SuggestedPhone: u.Phone, QuestionsToRegister: pol.QuestionsToRegister}
 	if u.IsAdmin {
 		ov.Required = AdminMethodsRequired
@@ -162,7 +165,8 @@ func (s *Service) BeginContact(ctx context.Context, sessionID string, m policy.M
 		return CodeSent{}, ErrThrottled
 	}
 	sent, id, err := s.sendCode(ctx, codeRequest{flowID: "reg:" + ses.id, account: ses.username, source: ses.source,
-		userID: ses.userID, purpose: "register", method: m, to: destination, masked: masked, displayName: ses.displayName})
+		userID: ses.userID, purpose: "register", method: m, to: destination, masked: masked, displayName: ses.displayName,
+		language: s.sessionLanguage(ses)})
 	if err != nil {
 		return CodeSent{}, err
 	}
@@ -198,7 +202,8 @@ func (s *Service) ConfirmContact(ctx context.Context, sessionID string, m policy
 	}
 	now := s.now().Unix()
 	err = s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(m), Destination: pending.destination,
-		CreatedAt: now, ConfirmedAt: now}, "registered "+string(m), func(ctx context.Context, tx *store.Tx) error {
+		CreatedAt: now, ConfirmedAt: now}, infoChange{id: "email.change.registered",
+		args: map[string]any{"Method": m.Describe().Inline}}, func(ctx context.Context, tx *store.Tx) error {
 		return store.ConsumeChallenge(ctx, tx, pending.challengeID, now)
 	})
 	if err != nil {
@@ -213,14 +218,14 @@ func (s *Service) ConfirmContact(ctx context.Context, sessionID string, m policy
 // saveMethod writes a method registration with its audit row and the
 // "your security info changed" notification in one transaction.
 // extra writes what the method keeps beside its row, after the row.
-func (s *Service) saveMethod(ctx context.Context, ses *session, m store.Method, change string,
+func (s *Service) saveMethod(ctx context.Context, ses *session, m store.Method, change infoChange,
 	extra func(context.Context, *store.Tx) error) error {
 	return s.saveMethodAs(ctx, ses, m, change, string(m.Kind), extra)
 }
 
 // saveMethodAs is saveMethod with the audit row's detail given: an SSH
 // key is audited by its fingerprint.
-func (s *Service) saveMethodAs(ctx context.Context, ses *session, m store.Method, change, detail string,
+func (s *Service) saveMethodAs(ctx context.Context, ses *session, m store.Method, change infoChange, detail string,
 	extra func(context.Context, *store.Tx) error) error {
 	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
 		if err := store.UpsertMethod(ctx, tx, m); err != nil {
@@ -277,9 +282,17 @@ func methodKinds(methods []store.Method) []string {
 	return kinds
 }
 
+// infoChange is what happened to a person's security info, as the
+// notification words it: a catalogue message and its placeholders, a
+// "Method" among them a catalogue ID too, written in the reader's language.
+type infoChange struct {
+	id   string
+	args map[string]any
+}
+
 // infoChanged records a registration change, with detail in the audit
 // row, and tells the person.
-func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m policy.Method, change, detail string,
+func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m policy.Method, change infoChange, detail string,
 	event audit.Event) error {
 	if err := s.record(ctx, tx, audit.Entry{Event: event, Actor: ses.username, Target: ses.username,
 		Source: ses.source, Detail: detail}); err != nil {
@@ -294,8 +307,9 @@ func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m
 		return err
 	}
 	for _, to := range s.contactsOf(ctx, tx, u) {
-		msg, err := s.render("info_changed", map[string]any{"DisplayName": u.DisplayName, "Method": m.Label(),
-			"Change": change, "Time": s.now().UTC().Format(time.RFC1123), "Source": ses.source, "Helpdesk": pol.HelpdeskContact})
+		msg, err := s.render(u.Language, "info_changed", map[string]any{"DisplayName": u.DisplayName, "Method": m.Label(),
+			"Change": change.id, "ChangeArgs": change.args, "Time": s.now(), "Source": ses.source,
+			"Helpdesk": pol.HelpdeskContact})
 		if err != nil {
 			return err
 		}
@@ -376,7 +390,7 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sessionID, input str
 	}
 	now := s.now().Unix()
 	if err := s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.Authenticator), Secret: sealed,
-		LastStep: step, CreatedAt: now, ConfirmedAt: now}, "set up an authenticator app", nil); err != nil {
+		LastStep: step, CreatedAt: now, ConfirmedAt: now}, infoChange{id: "email.change.authenticator"}, nil); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -410,7 +424,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, sessionID string) ([]str
 	}
 	now := s.now().Unix()
 	err = s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.RecoveryCodes), CreatedAt: now,
-		ConfirmedAt: now}, "made new recovery codes", func(ctx context.Context, tx *store.Tx) error {
+		ConfirmedAt: now}, infoChange{id: "email.change.recovery"}, func(ctx context.Context, tx *store.Tx) error {
 		return store.ReplaceRecoveryCodes(ctx, tx, ses.userID, hashes, now)
 	})
 	if err != nil {
@@ -455,7 +469,7 @@ func (s *Service) RegisterQuestions(ctx context.Context, sessionID string, qas [
 	}
 	now := s.now().Unix()
 	return s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.Questions), CreatedAt: now,
-		ConfirmedAt: now}, "set security questions", func(ctx context.Context, tx *store.Tx) error {
+		ConfirmedAt: now}, infoChange{id: "email.change.questions"}, func(ctx context.Context, tx *store.Tx) error {
 		return store.ReplaceAnswers(ctx, tx, ses.userID, rows, now)
 	})
 }
@@ -524,7 +538,8 @@ func (s *Service) RemoveMethod(ctx context.Context, sessionID string, m policy.M
 		if err := store.DeleteMethod(ctx, tx, ses.userID, string(m)); err != nil {
 			return err
 		}
-		return s.infoChanged(ctx, tx, ses, m, "removed "+m.Label(), string(m), audit.EventMethodRemoved)
+		return s.infoChanged(ctx, tx, ses, m, infoChange{id: "email.change.removed",
+			args: map[string]any{"Method": m.Describe().Inline}}, string(m), audit.EventMethodRemoved)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("remove %s: %w", m, ErrNotFound)

@@ -30,9 +30,12 @@ type session struct {
 	userID      int64
 	username    string
 	displayName string
-	source      string
-	isAdmin     bool // signed in through the admin sign-in with two methods
-	created     time.Time
+	// language is the person's preferred language, for the codes sent
+	// while they register; SetLanguage changes it.
+	language string
+	source   string
+	isAdmin  bool // signed in through the admin sign-in with two methods
+	created  time.Time
 	// pending registration state
 	pendingCode   map[policy.Method]pendingContact
 	pendingTOTP   string
@@ -74,6 +77,10 @@ type SessionInfo struct {
 	// ExpirySoon is set within the reminder window (the longest of
 	// expiry_reminder_days), when the screens offer a change.
 	ExpirySoon bool
+	// Language is the person's stored preferred language (a catalogue
+	// code; empty when they chose none): the screens speak it for the
+	// rest of the visit.
+	Language string
 }
 
 // SignIn checks a username and current password, for "change password" and
@@ -103,7 +110,7 @@ func (s *Service) SignIn(ctx context.Context, username, pw, source string) (Sess
 	if u.Disabled {
 		return SessionInfo{}, ErrDisabled
 	}
-	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
+	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName, language: u.Language,
 		source: source, created: s.now(), pendingCode: map[policy.Method]pendingContact{}, currentPasswd: true}
 	if !s.builtin() {
 		ses.dirExpiry = s.directoryExpiry(ctx, u.Username)
@@ -189,7 +196,7 @@ func (s *Service) sessionInfo(ctx context.Context, ses *session) (SessionInfo, e
 		return SessionInfo{}, fmt.Errorf("session: %w", err)
 	}
 	info := SessionInfo{ID: ses.id, Username: u.Username, DisplayName: u.DisplayName, IsAdmin: ses.isAdmin,
-		MustChange: u.MustChange}
+		MustChange: u.MustChange, Language: u.Language}
 	st, err := s.registrationState(ctx, u)
 	if err != nil {
 		return SessionInfo{}, err
@@ -366,7 +373,7 @@ func (s *Service) markHistory(ev Evaluation, pol policy.Policy) Evaluation {
 // notifyPasswordSet queues the notifications policy asks for, in tx.
 func (s *Service) notifyPasswordSet(ctx context.Context, tx *store.Tx, pol policy.Policy, u store.User, source string,
 	at time.Time, event audit.Event) error {
-	when := at.UTC().Format(time.RFC1123)
+	when := at
 	return s.notifyAccount(ctx, tx, pol, u, "reset",
 		map[string]any{"DisplayName": u.DisplayName, "Time": when, "Source": source, "Helpdesk": pol.HelpdeskContact,
 			"Changed": event == audit.EventPasswordChanged},
@@ -381,7 +388,7 @@ func (s *Service) notifyAccount(ctx context.Context, tx *store.Tx, pol policy.Po
 	data, adminData map[string]any) error {
 	if pol.NotifyUsersOnReset {
 		for _, to := range s.contactsOf(ctx, tx, u) {
-			msg, err := s.render(template, data)
+			msg, err := s.render(u.Language, template, data)
 			if err != nil {
 				return fmt.Errorf("notify: %w", err)
 			}
@@ -412,7 +419,7 @@ func (s *Service) emailAdmins(ctx context.Context, h store.Handler, except int64
 			if to[0] != "email" {
 				continue
 			}
-			msg, err := s.render(name, data)
+			msg, err := s.render(a.Language, name, data)
 			if err != nil {
 				return fmt.Errorf("notify admins: %w", err)
 			}

@@ -129,7 +129,7 @@ func (s *Service) addSSHKey(ctx context.Context, sessionID string, k sshkey.Key)
 	row := store.SSHKey{UserID: ses.userID, Type: k.Type, Bits: k.Bits, Fingerprint: k.Fingerprint, PublicKey: k.Wire,
 		Comment: k.Comment, CreatedAt: now}
 	err = s.saveMethodAs(ctx, ses, store.Method{UserID: ses.userID, Kind: store.SSHKeyKind, CreatedAt: now, ConfirmedAt: now},
-		"added the SSH key "+k.Fingerprint, sshKeyDetail(k.Fingerprint), func(ctx context.Context, tx *store.Tx) error {
+		infoChange{id: "email.change.ssh_added", args: map[string]any{"Fingerprint": k.Fingerprint}}, sshKeyDetail(k.Fingerprint), func(ctx context.Context, tx *store.Tx) error {
 			return store.AddSSHKey(ctx, tx, row, policy.MaxSSHKeys)
 		})
 	switch {
@@ -162,7 +162,8 @@ func (s *Service) RemoveSSHKey(ctx context.Context, sessionID string, keyID int6
 			if _, err := store.DeleteSSHKey(ctx, tx, ses.userID, keyID); err != nil {
 				return err
 			}
-			return s.infoChanged(ctx, tx, ses, policy.SSHKey, "removed the SSH key "+k.Fingerprint,
+			return s.infoChanged(ctx, tx, ses, policy.SSHKey,
+				infoChange{id: "email.change.ssh_removed", args: map[string]any{"Fingerprint": k.Fingerprint}},
 				sshKeyDetail(k.Fingerprint), audit.EventMethodRemoved)
 		}
 		return store.ErrNotFound

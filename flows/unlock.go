@@ -160,7 +160,7 @@ func (s *Service) unlockAccount(ctx context.Context, tx *store.Tx, username stri
 // for a reset.
 func (s *Service) notifyUnlocked(ctx context.Context, tx *store.Tx, pol policy.Policy, u store.User, actor Actor,
 	at time.Time) error {
-	when := at.UTC().Format(time.RFC1123)
+	when := at
 	adminData := map[string]any{"Admin": u.Username, "Time": when, "Source": actor.Source, "Unlocked": true}
 	if actor.Name != u.Username {
 		adminData["By"] = actor.Name

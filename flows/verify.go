@@ -56,7 +56,7 @@ func (s *Service) SendCode(ctx context.Context, flowID string, m policy.Method) 
 	}
 	sent, challengeID, err := s.sendCode(ctx, codeRequest{
 		flowID: f.id, account: f.account, source: f.source, userID: userID, purpose: f.kind.purpose(),
-		method: m, to: f.destinations[m], masked: opt.Destination, displayName: f.displayName, decoy: f.decoy,
+		method: m, to: f.destinations[m], masked: opt.Destination, displayName: f.displayName, decoy: f.decoy, language: f.language,
 		behind: true,
 	})
 	if err != nil {
@@ -77,7 +77,10 @@ type codeRequest struct {
 	method                  policy.Method
 	to, masked              string
 	displayName             string
-	decoy                   bool
+	// language is the person's preferred language; empty for the
+	// organisation's (and always on the decoy path).
+	language string
+	decoy    bool
 	// behind hands the code to delivery without waiting for it: for
 	// someone who has proved nothing yet, so that delivery's speed and
 	// failures tell them nothing. A signed-in person registering a contact
@@ -100,7 +103,7 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 	c := store.Challenge{ID: secret.Token(), FlowID: r.flowID, UserID: r.userID, Purpose: r.purpose, Kind: string(r.method),
 		Destination: r.to, CreatedAt: now.Unix(), ExpiresAt: now.Add(CodeLifetime).Unix()}
 	c.CodeHash = s.keys.MAC("code:"+c.ID, code)
-	msg, err := s.render("code", map[string]any{"Code": code, "Minutes": int(CodeLifetime / time.Minute),
+	msg, err := s.render(r.language, "code", map[string]any{"Code": code, "Minutes": int(CodeLifetime / time.Minute),
 		"DisplayName": r.displayName, "Purpose": r.purpose})
 	if err != nil {
 		return CodeSent{}, "", fmt.Errorf("send code: %w", err)

@@ -280,6 +280,13 @@ func (s *overview) build() {
 	} else {
 		add("info.done", func() tea.Cmd { return home })
 	}
+	// The language sspr writes to the person in: the one they chose, or
+	// the one this visit is in.
+	chosen := e.p.Language().Name
+	if s.ov.Language != "" {
+		chosen = e.languages.Printer(s.ov.Language).Language().Name
+	}
+	add(e.p.T("overview.language"), chosen, func() tea.Cmd { return push(newPreferredLanguage(e, id)) })
 	if s.menu.cursor >= len(s.menu.items) {
 		s.menu.cursor = 0
 	}

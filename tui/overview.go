@@ -280,13 +280,7 @@ func (s *overview) build() {
 	} else {
 		add("info.done", func() tea.Cmd { return home })
 	}
-	// The language sspr writes to the person in: the one they chose, or
-	// the one this visit is in.
-	chosen := e.p.Language().Name
-	if s.ov.Language != "" {
-		chosen = e.languages.Printer(s.ov.Language).Language().Name
-	}
-	add(e.p.T("overview.language"), chosen, func() tea.Cmd { return push(newPreferredLanguage(e, id)) })
+	add("overview.language", func() tea.Cmd { return push(newPreferredLanguage(e, id)) })
 	if s.menu.cursor >= len(s.menu.items) {
 		s.menu.cursor = 0
 	}
@@ -397,6 +391,14 @@ func (s *overview) view(width int) string {
 		b.WriteString(st.Warning.Render(question(p, s.confirm.question)) + "\n")
 	} else {
 		s.menu.label(p, s.labels)
+		// Beside Language, the one sspr writes to the person in: the one
+		// they chose, or the one this visit is in; a language's name is
+		// written in itself.
+		chosen := p.Language().Name
+		if s.ov.Language != "" {
+			chosen = s.e.languages.Printer(s.ov.Language).Language().Name
+		}
+		s.menu.hints[len(s.menu.hints)-1] = chosen
 		b.WriteString(s.menu.view(s.e, width))
 	}
 	if note := s.note.in(p); note != "" {

@@ -52,5 +52,5 @@ func (lp *languagePicker) saved(msg languageSavedMsg) tea.Cmd {
 		return nil
 	}
 	lp.e.p = lp.e.languages.Printer(msg.code)
-	return backToOverview(lp.e.p.F("overview.language.saved", locale.Args{"Language": lp.e.p.Language().Name}))
+	return backToOverview(say("overview.language.saved", locale.Args{"Language": lp.e.p.Language().Name}))
 }

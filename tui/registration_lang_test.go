@@ -41,7 +41,7 @@ func pseudoCatalogue(t testing.TB) *locale.Catalogue {
 			}
 		}
 	}
-	msgs["language.name"] = "Pseudo"
+	msgs["language.name"] = "⟦Pseudo⟧"
 	out, err := yaml.Marshal(msgs)
 	if err != nil {
 		t.Fatal(err)

@@ -131,6 +131,22 @@ type Voucher struct {
 // since B, D, P, T and V sound alike on a phone line.
 func (v Voucher) ReadOut() (groups, spoken []string) { return secret.SpellGroups(v.Code) }
 
+// ReadOutIn is ReadOut with the digits named in the reader's language.
+func (v Voucher) ReadOutIn(p *locale.Printer) (groups, spoken []string) {
+	return secret.SpellGroupsWith(v.Code, func(r rune) string {
+		if id, ok := digitNames[r]; ok {
+			return p.T(id)
+		}
+		return ""
+	})
+}
+
+// digitNames are the catalogue's names of the digits a voucher holds.
+var digitNames = map[rune]string{
+	'2': "voucher.digit.two", '3': "voucher.digit.three", '4': "voucher.digit.four", '5': "voucher.digit.five",
+	'6': "voucher.digit.six", '7': "voucher.digit.seven", '8': "voucher.digit.eight", '9': "voucher.digit.nine",
+}
+
 // IssueVoucher makes a single-use voucher the helpdesk reads to a caller
 // whose identity it checked; it replaces any earlier unused voucher. It is
 // bound to that account and lives for the configured voucher lifetime.

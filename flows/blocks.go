@@ -16,8 +16,13 @@ type Block struct {
 	// Key is what is blocked: the account's name as typed, or the source
 	// ("kiosk:counter-9", "ssh:203.0.113.7").
 	Key string
-	// Reason says why, in words: "30 failures in 5 minutes".
-	Reason string
+	// Reason says why, in English words, as the store keeps it: "30
+	// failures in 5 minutes". Failures and Window say the same for a
+	// screen to write in its language; Failures is 0 for a block whose
+	// reason is something else.
+	Reason   string
+	Failures int
+	Window   time.Duration
 	// Since and Until are in the service clock's location.
 	Since, Until time.Time
 }
@@ -38,6 +43,7 @@ func (s *Service) Blocks(ctx context.Context, limit int) ([]Block, int, error) {
 			scope = SourceScope(r.Key)
 		}
 		out[i] = Block{Scope: scope, Key: r.Key, Reason: r.Reason, Since: s.at(r.CreatedAt), Until: s.at(r.Until)}
+		out[i].Failures, out[i].Window = failuresOf(r.Scope, r.Reason)
 	}
 	return out, total, nil
 }
@@ -85,4 +91,22 @@ func (s *Service) ClearBlock(ctx context.Context, actor Actor, scope BlockScope,
 		return fmt.Errorf("clear block: %w", err)
 	}
 	return nil
+}
+
+// failuresOf reads how many failures in what window a block's reason
+// counts, as recordFailure writes it; 0 for any other reason.
+func failuresOf(scope, reason string) (int, time.Duration) {
+	var n int
+	var rest string
+	if _, err := fmt.Sscanf(reason, "%d failures in %s", &n, &rest); err != nil || n <= 0 {
+		return 0, 0
+	}
+	window := SourceFailWindow
+	if scope == store.ScopeAccount {
+		window = AccountFailWindow
+	}
+	if reason != fmt.Sprintf("%d failures in %s", n, durationWords(window)) {
+		return 0, 0 // written under other limits: the words say it best
+	}
+	return n, window
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/components"
 )
@@ -43,19 +44,20 @@ type pinnedScreen struct {
 
 // pinnedScreens lists every screen of the TUI, with the panel's tabs and
 // the states of a screen that look different, each pinned by a golden.
-func pinnedScreens() []pinnedScreen { return pinnedScreensIn("") }
+func pinnedScreens() []pinnedScreen { return pinnedScreensIn(nil, "") }
 
 // pinnedScreensIn is pinnedScreens with every visit starting in a language
-// ("" for the default): the same steps open each screen in any language.
-func pinnedScreensIn(lang string) []pinnedScreen {
+// of a catalogue (nil and "" for the defaults): the same steps open each
+// screen in any language.
+func pinnedScreensIn(cat *locale.Catalogue, lang string) []pinnedScreen {
 	person := func(t *testing.T) (*harness, *driver) {
 		h := newHarness(t)
 		return h, newDriver(t, h, Options{Mode: ModeKiosk, IdleTimeout: 120 * time.Second,
-			DoneTimeout: 30 * time.Second, Language: lang})
+			DoneTimeout: 30 * time.Second, Languages: cat, Language: lang})
 	}
 	admin := func(t *testing.T) (*harness, *driver) {
 		h := newHarness(t)
-		return h, panelDriver(t, h, Options{Mode: ModeKiosk, Language: lang})
+		return h, panelDriver(t, h, Options{Mode: ModeKiosk, Languages: cat, Language: lang})
 	}
 	// register opens erin's security info, where nothing is set up yet,
 	// chooses an item and presses keys.
@@ -150,7 +152,7 @@ func pinnedScreensIn(lang string) []pinnedScreen {
 		}},
 		{name: "code entry code expired", want: (*codeEntry)(nil), open: func(t *testing.T) *driver {
 			// Without the idle wipe, which would come first.
-			d := newDriver(t, newHarness(t), Options{Mode: ModeKiosk, Language: lang})
+			d := newDriver(t, newHarness(t), Options{Mode: ModeKiosk, Languages: cat, Language: lang})
 			d.startReset("alice")
 			d.sendEmailCode()
 			d.tick(10 * time.Minute)

@@ -228,7 +228,7 @@ func (t *blocksTab) view(width int) string {
 			name = flows.SourceName(bl.Key)
 		}
 		row := panelPad(scopeWord(p, bl.Scope), kindW) + panelPad(name, nameW-1) + " " + panelPad(blockTime(p, now, bl.Since), timeW) +
-			panelPad(blockTime(p, now, bl.Until), timeW) + sanitize.Line(bl.Reason, max(width-ptrW-kindW-nameW-2*timeW, 1))
+			panelPad(blockTime(p, now, bl.Until), timeW) + sanitize.Line(blockReason(p, bl), max(width-ptrW-kindW-nameW-2*timeW, 1))
 		if i == t.cursor && t.confirm == nil {
 			b.WriteString(st.Body.Foreground(st.Palette.Accent).Bold(true).Render(st.Glyphs.Pointer + " " + row))
 		} else {
@@ -250,7 +250,7 @@ func (t *blocksTab) view(width int) string {
 	} else {
 		sel := t.blocks[t.cursor]
 		args := locale.Args{"Name": sanitize.String(sel.Key), "Since": blockTime(p, now, sel.Since),
-			"Until": blockTime(p, now, sel.Until), "Left": timeLeft(p, sel.Until.Sub(now)), "Reason": sanitize.String(sel.Reason)}
+			"Until": blockTime(p, now, sel.Until), "Left": timeLeft(p, sel.Until.Sub(now)), "Reason": blockReason(p, sel)}
 		detail := p.F("admin.blocks.detail.account", args)
 		if sel.Scope != flows.BlockAccount {
 			detail = p.F("admin.blocks.detail.source", args)
@@ -281,4 +281,13 @@ func timeLeft(p *locale.Printer, d time.Duration) string {
 		return p.N("admin.voucher.left_minutes", int((d+time.Minute-1)/time.Minute), nil)
 	}
 	return p.N("admin.voucher.left_hours", int((d+time.Hour/2)/time.Hour), nil)
+}
+
+// blockReason says why a block is in force, in the panel's language when
+// flows could read it, else as the store keeps it.
+func blockReason(p *locale.Printer, b flows.Block) string {
+	if b.Failures > 0 {
+		return p.N("admin.blocks.reason", b.Failures, locale.Args{"Window": p.Duration(b.Window)})
+	}
+	return sanitize.String(b.Reason)
 }

@@ -55,6 +55,11 @@ func panelChoose(d *driver, label string) {
 	if mn == nil {
 		d.t.Fatalf("no menu open:\n%s", d.view())
 	}
+	// A label is given in English; in another language the item is the
+	// same message, translated.
+	if id, ok := englishIDs(d.t)[label]; ok {
+		label = d.m.env.p.T(id)
+	}
 	for range len(mn.items) {
 		if mn.items[mn.cursor] == label {
 			d.keys("enter")

@@ -174,7 +174,7 @@ func (t *usersTab) help() []key.Binding {
 	switch {
 	case t.at.step == userVoucher:
 		done := k.Select
-		done.SetHelp("any key", "key.done")
+		done.SetHelp("key.any", "key.done")
 		return []key.Binding{done}
 	case t.at.step == userConfirm:
 		return []key.Binding{k.Confirm, k.Cancel}
@@ -726,7 +726,7 @@ func (t *usersTab) voucherView(width int) string {
 	b.WriteString(st.Panel.BorderStyle(lipgloss.NormalBorder()).Render(st.Code.Render(sanitize.String(v.Code))) + "\n\n")
 	// Spelled out, since B, D, P, T and V sound alike on a phone line.
 	b.WriteString(st.Body.Render(p.T("admin.voucher.read_out")) + "\n")
-	groups, spoken := v.ReadOut()
+	groups, spoken := v.ReadOutIn(p)
 	for i, g := range groups {
 		b.WriteString("  " + st.Code.Render(g) + "  " + st.Muted.Render(spoken[i]) + "\n")
 	}

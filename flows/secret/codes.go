@@ -174,6 +174,13 @@ var phonetic = map[rune]string{
 // each with its symbols spelled as they are read out: "7KQM" and "seven
 // kilo quebec mike". A symbol outside RecoveryAlphabet is kept as it is.
 func SpellGroups(code string) (groups, spoken []string) {
+	return SpellGroupsWith(code, func(rune) string { return "" })
+}
+
+// SpellGroupsWith is SpellGroups with the digits named by digit, in the
+// reader's language; a digit it names "" keeps its English name. Letters
+// keep the ICAO alphabet, which helpdesks use in every language.
+func SpellGroupsWith(code string, digit func(rune) string) (groups, spoken []string) {
 	n := NormaliseVoucher(code)
 	for i := 0; i < len(n); i += voucherGroup {
 		g := n[i:min(i+voucherGroup, len(n))]
@@ -182,6 +189,9 @@ func SpellGroups(code string) (groups, spoken []string) {
 			w, ok := phonetic[r]
 			if !ok {
 				w = string(r)
+			}
+			if d := digit(r); d != "" {
+				w = d
 			}
 			words = append(words, w)
 		}

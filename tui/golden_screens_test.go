@@ -191,9 +191,10 @@ func pinnedScreensIn(cat *locale.Catalogue, lang string) []pinnedScreen {
 				t.Fatal(err)
 			}
 			if err := h.Svc.RegisterQuestions(context.Background(), info.ID, []flows.QuestionAnswer{
-				{Question: "What was the name of your first pet?", Answer: "rex rex"},
-				{Question: "In what city were you born?", Answer: "springfield"},
-				{Question: "What was your first car?", Answer: "a blue one"}}); err != nil {
+				// From the catalogue, so they are asked in the visit's language.
+				{Question: "What was the name of your first stuffed animal?", Answer: "rex rex"},
+				{Question: "What was the first concert you went to?", Answer: "springfield"},
+				{Question: "What was the make and model of your first car?", Answer: "a blue one"}}); err != nil {
 				t.Fatal(err)
 			}
 			h.Svc.SignOut(info.ID)

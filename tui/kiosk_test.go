@@ -251,9 +251,7 @@ func (d *driver) chooseItem(label string) {
 	}
 	// A label is given in English; in another language the item is the
 	// same message, translated.
-	if id, ok := englishIDs(d.t)[label]; ok {
-		label = d.m.env.p.T(id)
-	}
+	label = d.inVisitLanguage(label)
 	for range len(mn.items) {
 		if mn.items[mn.cursor] == label {
 			d.keys("enter")

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -48,17 +49,45 @@ func catalogueTexts(t testing.TB, code string) map[string][]string {
 }
 
 // englishIDs maps the English text of each message without placeholders
-// to its ID, so a test that names a menu item in English finds it in any
-// language.
+// to its ID, so a test that names a menu item or a sentence in English
+// finds it in any language.
 func englishIDs(t testing.TB) map[string]string {
 	t.Helper()
-	m := map[string]string{}
-	for id, texts := range catalogueTexts(t, "en") {
-		if len(texts) == 1 && !strings.Contains(texts[0], "{{") {
-			m[texts[0]] = id
-		}
+	m, err := englishIDsOnce()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return m
+}
+
+var englishIDsOnce = sync.OnceValues(func() (map[string]string, error) {
+	raw, err := fs.ReadFile(assets.Locales(), "en.yaml")
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for id, v := range doc {
+		if s, ok := v.(string); ok && !strings.Contains(s, "{{") {
+			m[s] = id
+		}
+	}
+	return m, nil
+})
+
+// inVisitLanguage is an English message as the visit's language writes
+// it; any other text is returned as it is.
+func (d *driver) inVisitLanguage(s string) string {
+	if d.m.env.p.Language().Code == "en" {
+		return s
+	}
+	if id, ok := englishIDs(d.t)[s]; ok {
+		return d.m.env.p.T(id)
+	}
+	return s
 }
 
 var placeholderPattern = regexp.MustCompile(`\{\{[^}]*\}\}`)

@@ -15,7 +15,7 @@ func (d *driver) startReset(name string) {
 	at[*welcome](d)
 	d.keys("enter")
 	at[*identify](d).input.Focused()
-	d.see("Who are you?", "Username")
+	d.see("Reset your password · Who are you?", "Username")
 	d.typeText(name)
 	d.keys("enter")
 }

@@ -29,7 +29,8 @@ func (d *driver) startUnlock(name string) {
 	at[*welcome](d)
 	d.chooseItem("Unlock my account")
 	at[*identify](d)
-	d.see("Unlock your account · Who are you?", "Your password stays as it is.")
+	d.see("Unlock your account · Who are you?", "Locked out after too many tries? Enter your username and "+
+		"prove it's you with a method you set up earlier. Your password stays as it is.")
 	d.typeText(name)
 	d.keys("enter")
 }

@@ -108,13 +108,14 @@ func vocabulary(t testing.TB, code string) map[string]bool {
 
 // wordsOf splits text into lower-cased words of letters. A token with
 // '.', '@', '_', '/' or ':' between letters is an identifier, an address
-// or a path (an audit event, an email address): data, not prose, so it
-// is skipped whole.
+// or a path (an audit event, an email address), and one with digits is a
+// code: data, not prose, so it is skipped whole.
 func wordsOf(s string) []string {
 	var out []string
 	for _, tok := range strings.Fields(s) {
 		tok = strings.TrimFunc(tok, func(r rune) bool { return !unicode.IsLetter(r) })
-		if strings.ContainsAny(tok, ".@_/:") {
+		// Letters mixed with digits are a code ("2TTM4ARE8H"), not words.
+		if strings.ContainsAny(tok, ".@_/:") || strings.ContainsAny(tok, "0123456789") {
 			continue
 		}
 		for _, w := range strings.FieldsFunc(tok, func(r rune) bool { return !unicode.IsLetter(r) }) {

@@ -19,7 +19,7 @@ func TestServeSpeaksTheClientsLanguageOverOpenSSH(t *testing.T) {
 	}
 	p := locale.Embedded().Printer(de.Code)
 	en := locale.Embedded().Source()
-	for _, id := range []string{"welcome.reset", "method.email.prompt", "newpassword.label.again", "done.changed"} {
+	for _, id := range []string{"welcome.reset", "field.username", "method.email.prompt", "newpassword.label.again", "done.changed"} {
 		if p.T(id) == en.T(id) {
 			t.Fatalf("%s reads the same in German and English: %q", id, p.T(id))
 		}
@@ -30,6 +30,7 @@ func TestServeSpeaksTheClientsLanguageOverOpenSSH(t *testing.T) {
 		append([]string{"-tt", "-o", "SendEnv=LANG"}, portal.sshArgs()...)...)
 	c.waitFor(p.T("welcome.reset"))
 	c.send("1")
+	c.waitFor(p.T("field.username"))
 	c.typeText("alice")
 	c.send("\r")
 	c.waitFor(p.T("method.email.prompt"))
@@ -41,7 +42,7 @@ func TestServeSpeaksTheClientsLanguageOverOpenSSH(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	if code == "" {
-		t.Fatal("no code reached the outbox")
+		t.Fatalf("no code reached the outbox; the screen:\n%s\nthe log:\n%s", c.term.Screen(), portal.stderr)
 	}
 	c.typeText(code)
 	c.send("\r")

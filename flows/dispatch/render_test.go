@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"errors"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"io/fs"
 	"regexp"
 	"strings"
@@ -63,6 +64,51 @@ func TestRenderEveryTemplate(t *testing.T) {
 		}
 		if strings.Contains(m.Text, "<no value>") || strings.Contains(m.HTML, "<no value>") {
 			t.Errorf("%s: a variable was missing", tt.name)
+		}
+	}
+}
+
+// TestRenderEveryTemplateInEveryLanguage renders each message in every
+// language sspr speaks: none fails, leaves a value out, or keeps the
+// English subject.
+func TestRenderEveryTemplateInEveryLanguage(t *testing.T) {
+	at := time.Date(2025, 3, 1, 14, 5, 0, 0, time.UTC)
+	r, err := NewRenderer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := map[string]any{
+		"code":  CodeData{Organisation: "Contoso", Code: "12345678", Minutes: 10, DisplayName: "Alice", Purpose: "reset"},
+		"reset": ResetData{Organisation: "Contoso", DisplayName: "Alice", Time: at, Source: "kiosk-1", Helpdesk: "help@example.org"},
+		"expiry": map[string]any{"Organisation": "Contoso", "DisplayName": "Alice", "ExpiresAt": at, "DaysLeft": 3,
+			"KioskLocation": "the counter", "PortalCommand": "ssh reset@sspr", "Helpdesk": "help@example.org"},
+		"admin_reset": AdminResetData{Organisation: "Contoso", Admin: "root", Time: at, Source: "ssh"},
+		"info_changed": InfoChangedData{Organisation: "Contoso", DisplayName: "Alice", Method: "Email code", Change: "added",
+			Time: at, Source: "kiosk-1", Helpdesk: "help@example.org"},
+		"hook_failed": map[string]any{"Organisation": "Contoso", "User": "alice", "Time": at, "Source": "kiosk-1",
+			"Reason": "exit status 4"},
+		"unlocked": map[string]any{"Organisation": "Contoso", "DisplayName": "Alice", "Time": at, "Source": "kiosk-1",
+			"Helpdesk": "help@example.org"},
+	}
+	english := map[string]string{}
+	for _, l := range locale.Embedded().Languages() {
+		for name, d := range data {
+			m, err := r.RenderIn(l.Code, name, d)
+			if err != nil {
+				t.Errorf("%s %s: %v", l.Code, name, err)
+				continue
+			}
+			if strings.Contains(m.Text+m.HTML, "<no value>") || m.Subject == "" || m.Language != l.Code {
+				t.Errorf("%s %s: subject %q, language %q, text %q", l.Code, name, m.Subject, m.Language, m.Text)
+			}
+			if l.Code == "en" {
+				english[name] = m.Subject
+			} else if m.Subject == english[name] {
+				t.Errorf("%s %s: the subject is the English one", l.Code, name)
+			}
+			if name == "code" && !strings.Contains(m.Text, "12345678") {
+				t.Errorf("%s: the code is not in the text %q", l.Code, m.Text)
+			}
 		}
 	}
 }

@@ -156,6 +156,17 @@ func TestGoldenREADME(t *testing.T) {
 		d.typeText("Tangerine velvet")
 		screenGolden(t, d)
 	})
+	// The same screens in two other languages, for the README's
+	// Languages section.
+	t.Run("welcome de", func(t *testing.T) {
+		d := newDriver(t, newDemoHarness(t), Options{Mode: ModeDemo, Language: "de"})
+		screenGolden(t, d)
+	})
+	t.Run("method picker ja", func(t *testing.T) {
+		d := newDriver(t, newDemoHarness(t), Options{Mode: ModeDemo, Language: "ja"})
+		d.startReset("carol")
+		screenGolden(t, d)
+	})
 	t.Run("security info", func(t *testing.T) {
 		_, d := demo(t)
 		d.signIn(3, "erin")

@@ -159,9 +159,9 @@ func TestRemindersOncePerThreshold(t *testing.T) {
 			t.Errorf("subject %q lacks %q", m.Subject, want)
 		}
 	}
-	for _, want := range []string{"Room 101", "ssh -p 2222 reset@portal.example.org", "Change password",
+	for _, want := range []string{"Room 101", "ssh -p 2222 reset@portal.example.org", "Change my password",
 		"1 Apr 2026 09:00 UTC"} {
-		if !strings.Contains(m.Body, want) || !strings.Contains(m.HTML, want) && want != "Change password" {
+		if !strings.Contains(m.Body, want) || !strings.Contains(m.HTML, want) && want != "Change my password" {
 			t.Errorf("message lacks %q:\n%s\n%s", want, m.Body, m.HTML)
 		}
 	}

@@ -344,7 +344,7 @@ func TestLDAPExpiredPassword(t *testing.T) {
 	if !errors.As(err, &refused) || refused.Reason != ldapdir.PolicyPasswordExpired || errors.Is(err, flows.ErrPasswordRejected) {
 		t.Fatalf("expired password: %v", err)
 	}
-	if got := screenText(err); got != "your password has expired; choose Reset password to set a new one" {
+	if got := screenText(err); got != "your password has expired; choose “Reset a forgotten password” to set a new one" {
 		t.Errorf("screen text %q", got)
 	}
 	if n := e.failures(t, "erin"); n != 0 {

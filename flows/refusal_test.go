@@ -41,12 +41,12 @@ func TestRefusalsInLanguage(t *testing.T) {
 			"Answer 2 must be 3–40 characters.",
 			"Antwort 2 muss 3 bis 40 Zeichen lang sein."},
 		{"unlock off", flows.ErrUnlockOff, flows.ErrNotAllowed,
-			"unlocking an account without a reset is turned off here; choose Reset password instead: method not allowed",
-			"Unlocking an account without a reset is turned off here; choose Reset password instead.",
-			"Unlocking an account without a reset is turned off here; choose Reset password instead."},
+			"unlocking an account without a reset is turned off here; choose “Reset a forgotten password” instead: method not allowed",
+			"Unlocking an account without a reset is turned off here; choose “Reset a forgotten password” instead.",
+			"Unlocking an account without a reset is turned off here; choose “Reset a forgotten password” instead."},
 		{"directory", &flows.DirectoryRefusedError{Reason: ldapdir.PolicyPasswordExpired}, flows.ErrNotAllowed,
-			"your password has expired; choose Reset password to set a new one",
-			"Your password has expired; choose Reset password to set a new one.",
+			"your password has expired; choose “Reset a forgotten password” to set a new one",
+			"Your password has expired; choose “Reset a forgotten password” to set a new one.",
 			"Ihr Passwort ist abgelaufen; wählen Sie „Passwort zurücksetzen“."},
 	} {
 		var refusal *locale.Error

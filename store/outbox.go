@@ -57,6 +57,23 @@ func EnqueueOutbox(ctx context.Context, h Handler, m OutboxMessage) (int64, erro
 	return id, nil
 }
 
+// QueueOutbox inserts m, as EnqueueOutbox does, for a caller that needs no
+// id: in a transaction on PostgreSQL it goes out with the transaction's
+// next statement rather than on its own.
+func QueueOutbox(ctx context.Context, h Handler, m OutboxMessage) error {
+	if m.State == "" {
+		m.State = OutboxQueued
+	}
+	_, err := h.ExecContext(sendLater(ctx), `INSERT INTO outbox (kind, channel, destination, subject, body, html, state,
+		attempts, last_error, next_attempt_at, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Kind, m.Channel, m.Destination, m.Subject, m.Body, m.HTML, m.State, m.Attempts, m.LastError,
+		m.NextAttemptAt, m.CreatedAt, m.SentAt)
+	if err != nil {
+		return fmt.Errorf("queue outbox: %w", err)
+	}
+	return nil
+}
+
 // ListOutbox returns messages with an id above afterID, oldest first, so a
 // viewer can poll for what is new. A limit of 0 means no cap.
 func ListOutbox(ctx context.Context, h Handler, afterID int64, limit int) ([]OutboxMessage, error) {

@@ -15,6 +15,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/keys"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
@@ -91,6 +92,13 @@ type Options struct {
 	// the handshake; nil at a kiosk and for a session without a key. It
 	// can prove "Your SSH key" and be registered in one keypress.
 	ClientKey gossh.PublicKey
+	// Languages are the catalogues the TUI speaks from; nil is the
+	// embedded set.
+	Languages *locale.Catalogue
+	// Language is the language a visit starts in (a code such as "de" or
+	// a locale such as "de_DE.UTF-8"): the kiosk's ui.language, or the SSH
+	// client's LANG. One sspr does not speak falls back to English.
+	Language string
 }
 
 // Model is the root Bubble Tea model, the only tea.Model of sspr. It owns a
@@ -132,6 +140,10 @@ type Model struct {
 	// happened since it was armed; restArmed is set while one is pending.
 	restSeq   uint64
 	restArmed bool
+
+	// homeLanguage is the language every visit starts in; a choice in the
+	// picker or a person's stored preference holds until the visit ends.
+	homeLanguage *locale.Printer
 }
 
 // New builds the root model.
@@ -155,14 +167,18 @@ func New(opts Options) *Model {
 	if opts.Theme == nil {
 		opts.Theme = styles.NewTheme()
 	}
+	if opts.Languages == nil {
+		opts.Languages = locale.Embedded()
+	}
+	home := opts.Languages.Printer(opts.Language)
 	e := &env{ctx: opts.Context, svc: opts.Service, source: opts.Source, clientKey: opts.ClientKey, mode: opts.Mode,
 		st: opts.Theme.For(opts.Dark), keys: km, doneTimeout: opts.DoneTimeout,
-		costPerCall: opts.CostPerCall, currency: opts.Currency}
+		costPerCall: opts.CostPerCall, currency: opts.Currency, p: home, languages: opts.Languages}
 	if opts.Mode == ModeDemo {
 		e.outbox = flows.NewOutboxView()
 	}
 	m := &Model{env: e, opts: opts, width: 80, height: 24, showOutbox: opts.Mode == ModeDemo,
-		baseKeys: km, typingKeys: km.Typing()}
+		baseKeys: km, typingKeys: km.Typing(), homeLanguage: home}
 	m.stack = []screen{newWelcome(e, opts.Banner)}
 	m.lastActivity = e.now()
 	return m
@@ -217,7 +233,14 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // session on the welcome screen has nothing to count down, so it does not
 // redraw every second: a portal holding a thousand of them stays quiet.
 func (m *Model) needsTick() bool {
-	return m.opts.Mode == ModeDemo || len(m.stack) > 1
+	return m.opts.Mode == ModeDemo || m.visiting()
+}
+
+// visiting says whether someone is in the middle of a visit: past the
+// welcome screen, or on it in a language they chose. The idle timeout ends
+// a visit and forgets both.
+func (m *Model) visiting() bool {
+	return len(m.stack) > 1 || m.env.p != m.homeLanguage
 }
 
 func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -248,7 +271,7 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 				m.outbox = m.outbox[len(m.outbox)-50:]
 			}
 			if m.outboxLoaded && m.width < sideBySide && !m.outboxOnly {
-				m.notice = "Something new is in the outbox: ctrl+o shows it."
+				m.notice = m.env.p.T("notice.outbox")
 			}
 		}
 		m.outboxLoaded = true
@@ -285,12 +308,12 @@ func (m *Model) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.PasteMsg:
 		m.touch()
 		if len(msg.Content) > MaxPaste {
-			m.notice = "That paste is too long for this field; nothing was pasted."
+			m.notice = m.env.p.T("notice.paste_too_long")
 			return m, nil
 		}
 		msg.Content = sanitize.Input(msg.Content)
 		if !m.pasteFits(msg.Content) {
-			m.notice = "That paste is too long for this field; nothing was pasted."
+			m.notice = m.env.p.T("notice.paste_too_long")
 			return m, nil
 		}
 		return m.forward(msg)
@@ -374,6 +397,7 @@ func (m *Model) wipe() {
 		closeScreen(m.stack[i])
 	}
 	m.stack = []screen{newWelcome(m.env, m.opts.Banner)}
+	m.env.p = m.homeLanguage
 	m.notice = ""
 	m.env.waitUntil = time.Time{}
 	m.fullHelp = false
@@ -402,7 +426,7 @@ func closeScreen(s screen) {
 // onTick drives the idle wipe and the demo outbox, and passes the time on.
 func (m *Model) onTick() tea.Cmd {
 	now := m.env.now()
-	if m.opts.IdleTimeout > 0 && len(m.stack) > 1 && now.Sub(m.lastActivity) >= m.opts.IdleTimeout {
+	if m.opts.IdleTimeout > 0 && m.visiting() && now.Sub(m.lastActivity) >= m.opts.IdleTimeout {
 		m.wipe()
 		return initScreen(m.top())
 	}
@@ -419,7 +443,7 @@ type clockMsg time.Time
 
 // idleLeft returns how long before the idle wipe, when it is close.
 func (m *Model) idleLeft() (time.Duration, bool) {
-	if m.opts.IdleTimeout <= 0 || len(m.stack) <= 1 {
+	if m.opts.IdleTimeout <= 0 || !m.visiting() {
 		return 0, false
 	}
 	left := m.opts.IdleTimeout - m.env.now().Sub(m.lastActivity)
@@ -431,7 +455,7 @@ func (m *Model) idleLeft() (time.Duration, bool) {
 func (m *Model) View() tea.View {
 	v := tea.NewView(m.render())
 	v.AltScreen = m.opts.Mode != ModeLocal
-	v.WindowTitle = sanitize.Line(m.env.svc.Organisation(), 64) + " · password self-service"
+	v.WindowTitle = sanitize.Line(m.env.svc.Organisation(), 64) + " · " + m.env.p.T("window.title")
 	return v
 }
 
@@ -472,10 +496,11 @@ func (m *Model) render() string {
 	if m.env.keys.Quit.Enabled() {
 		bindings = append(bindings, m.env.keys.Quit)
 	}
-	helpBar := components.ShortHelp(bindings, m.env.keys.MoreHelp(), mainW-4, m.env.st)
+	bindings = translated(m.env.p, bindings)
+	helpBar := components.ShortHelp(bindings, translated(m.env.p, []key.Binding{m.env.keys.MoreHelp()})[0], mainW-4, m.env.st)
 	if m.fullHelp {
 		body = m.helpView(bindings, mainW-4)
-		helpBar = components.HelpBar([]key.Binding{closeHelp()}, mainW-4, m.env.st)
+		helpBar = components.HelpBar(translated(m.env.p, []key.Binding{closeHelp()}), mainW-4, m.env.st)
 	}
 	if m.notice != "" {
 		body = withFooter(body, wrap(m.env.st.Warning.Render(m.notice), mainW-4), m.env.bodyHeight)
@@ -485,11 +510,10 @@ func (m *Model) render() string {
 		body = withFooter(body, wrap(m.env.st.Countdown.Urgent.Render(wait), mainW-4), h-2)
 	}
 	if left, ok := m.idleLeft(); ok {
-		body = withFooter(body, wrap(m.env.st.Countdown.Urgent.Render(fmt.Sprintf(
-			"Still there? Everything is cleared in %ds — press any key to continue.", int(left.Round(time.Second)/time.Second))),
-			mainW-4), h-2)
+		body = withFooter(body, wrap(m.env.st.Countdown.Urgent.Render(m.env.p.N("idle.countdown",
+			int(left.Round(time.Second)/time.Second), nil)), mainW-4), h-2)
 	}
-	frame := components.Frame(s.title(), body, helpBar, mainW, h, m.env.st)
+	frame := components.Frame(s.title(), body, helpBar, mainW, h, m.env.st, m.env.p)
 	if !outbox {
 		return frame
 	}
@@ -500,13 +524,30 @@ func (m *Model) render() string {
 // in columns (bubbles/help's full view).
 func (m *Model) helpView(bindings []key.Binding, width int) string {
 	st := m.env.st
-	return st.Subtitle.Render("Keys on this screen") + "\n\n" + components.FullHelp(bindings, width, st) +
-		"\n\n" + wrap(st.Muted.Render("Press any key to close this help."), width)
+	return st.Subtitle.Render(m.env.p.T("help.title")) + "\n\n" + components.FullHelp(bindings, width, st) +
+		"\n\n" + wrap(st.Muted.Render(m.env.p.T("help.close")), width)
 }
 
 // closeHelp is the help bar's one entry while the full help shows.
 func closeHelp() key.Binding {
-	return key.NewBinding(key.WithKeys("?"), key.WithHelp("any key", "closes this help"))
+	return key.NewBinding(key.WithKeys("?"), key.WithHelp("key.any", "key.close_help"))
+}
+
+// translated returns copies of bindings with their help written in the
+// visit's language. Key names are translated too where the catalogue
+// names them ("key.any"); the rest ("enter", "esc") are printed on keys.
+func translated(p *locale.Printer, bindings []key.Binding) []key.Binding {
+	out := make([]key.Binding, len(bindings))
+	for i, b := range bindings {
+		h := b.Help()
+		k := h.Key
+		if strings.HasPrefix(k, "key.") {
+			k = p.T(k)
+		}
+		b.SetHelp(k, p.T(h.Desc))
+		out[i] = b
+	}
+	return out
 }
 
 // withFooter puts a message under the body after a blank line. When the
@@ -540,19 +581,19 @@ func (m *Model) fetchOutbox() tea.Cmd {
 // outboxPanel draws the demo's outbox: each code or notification as it is
 // "sent", newest first. Taking the whole window, it says how to go back.
 func (m *Model) outboxPanel(w, h int, whole bool) string {
-	st := m.env.st
+	st, p := m.env.st, m.env.p
 	inner := max(w-4, 1)
 	var b strings.Builder
-	b.WriteString(st.PanelTitle.Render("Outbox") + "\n")
-	sub := wrap("What sspr would have emailed or texted", inner)
+	b.WriteString(st.PanelTitle.Render(p.T("outbox.title")) + "\n")
+	sub := wrap(p.T("outbox.subtitle"), inner)
 	b.WriteString(st.Muted.Render(sub) + "\n")
 	lines := 1 + strings.Count(sub, "\n") + 1
 	if whole {
-		b.WriteString(st.Muted.Render(sanitize.Line("ctrl+o goes back to the screen", inner)) + "\n")
+		b.WriteString(st.Muted.Render(sanitize.Line(p.T("outbox.back"), inner)) + "\n")
 		lines++
 	}
 	if len(m.outbox) == 0 {
-		b.WriteString("\n" + st.Muted.Render("Nothing sent yet."))
+		b.WriteString("\n" + st.Muted.Render(p.T("outbox.empty")))
 	}
 	for i := len(m.outbox) - 1; i >= 0 && lines < h-4; i-- {
 		o := m.outbox[i]
@@ -560,12 +601,12 @@ func (m *Model) outboxPanel(w, h int, whole bool) string {
 		if o.Channel == "sms" {
 			icon = "☎"
 		}
-		head := fmt.Sprintf("%s %s  %s", icon, o.At.Format("15:04:05"), o.To)
+		head := fmt.Sprintf("%s %s  %s", icon, o.At.Format(p.T("outbox.time_layout")), o.To)
 		b.WriteString("\n" + st.Body.Bold(true).Render(sanitize.Line(head, inner)) + "\n")
 		lines += 2
 		text := o.Subject
 		if code := findCode(o.Body); code != "" {
-			text = "Code " + code
+			text = p.F("outbox.code", locale.Args{"Code": code})
 		}
 		b.WriteString(st.Code.Render(sanitize.Line(text, inner)) + "\n")
 		lines++

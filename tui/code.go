@@ -10,8 +10,10 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // codeEntry takes a one-time code, a recovery code or a voucher for one
@@ -29,14 +31,17 @@ type codeEntry struct {
 }
 
 func newCodeEntry(e *env, j *journey, o flows.MethodOption, sent *flows.CodeSent) *codeEntry {
-	in := newInput(e, o.Method.Describe().Placeholder, limitCode, false)
+	in := newInput(e, "", limitCode, false)
 	in.Focus()
 	// Reset codes are delivered behind the screen.
 	return &codeEntry{e: e, j: j, option: o, input: in, code: sentCode{sent: sent, now: e.now(), behind: true}}
 }
 
-func (s *codeEntry) title() string { return "Prove it's you · " + s.option.Label }
-func (s *codeEntry) typing() bool  { return true }
+func (s *codeEntry) title() string {
+	return s.e.p.F("code.title", locale.Args{"Method": s.e.p.T(s.option.Label)})
+}
+
+func (s *codeEntry) typing() bool { return true }
 
 func (s *codeEntry) help() []key.Binding {
 	return s.code.help(s.e.keys.Select, s.e.keys.Resend, s.e.keys.Back)
@@ -98,12 +103,12 @@ func (s *codeEntry) resend() tea.Cmd {
 	if s.pending != "" {
 		return nil
 	}
-	if r := s.code.refusal(); r != "" {
+	if r := s.code.refusal(s.e.p); r != "" {
 		s.err = r
 		return nil
 	}
 	e, flowID, o, seq := s.e, s.j.flowID, s.option, s.req.next(s.e)
-	s.pending, s.err = "Sending a new code…", ""
+	s.pending, s.err = s.e.p.T("code.sending_new"), ""
 	return func() tea.Msg {
 		sent, err := e.svc.SendCode(e.ctx, flowID, o.Method)
 		return sentMsg{seq: seq, option: o, sent: sent, err: err}
@@ -116,15 +121,15 @@ func (s *codeEntry) submit() tea.Cmd {
 	}
 	code := flows.NormaliseCode(s.input.Value())
 	if code == "" {
-		s.err = "Type the code first."
+		s.err = s.e.p.T("code.empty")
 		return nil
 	}
 	if s.option.Method.Describe().Alphabet == policy.AlphabetDigits && strings.Trim(code, "0123456789") != "" {
-		s.err = "Codes are digits only."
+		s.err = s.e.p.T("code.digits_only")
 		return nil
 	}
 	e, flowID, m, seq := s.e, s.j.flowID, s.option.Method, s.req.next(s.e)
-	s.pending, s.err = "Checking…", ""
+	s.pending, s.err = s.e.p.T("journey.checking"), ""
 	return func() tea.Msg {
 		p, err := e.svc.VerifyCode(e.ctx, flowID, m, code)
 		return verifiedMsg{seq: seq, p: p, err: err}
@@ -136,7 +141,7 @@ func (s *codeEntry) submit() tea.Cmd {
 // message.
 func afterProof(e *env, j *journey, p flows.Progress, err error, errText *string) tea.Cmd {
 	if err != nil {
-		return failure(e, "Can't continue", err, errText)
+		return failure(e, "journey.cant_continue", err, errText)
 	}
 	if !p.Done {
 		return tea.Sequence(pop, func() tea.Msg { return provenMsg{p: p} })
@@ -163,19 +168,20 @@ type journeyMsg struct{ s screen }
 func (s *codeEntry) view(width int) string {
 	var b strings.Builder
 	if d := s.option.Method.Describe(); d.SendsCode() {
-		b.WriteString(s.code.header(s.e.st, width))
+		b.WriteString(s.code.header(s.e.p, s.e.st, width))
 	} else if d.Instruction != "" {
-		text := strings.ReplaceAll(d.Instruction, "{organisation}", sanitize.String(s.e.svc.Organisation()))
+		text := s.e.p.F(d.Instruction, locale.Args{"Digits": d.CodeLength, "Organisation": sanitize.String(s.e.svc.Organisation())})
 		b.WriteString(s.e.st.Body.Render(text) + "\n\n")
 	}
+	s.input.Placeholder = styles.Placeholder(codePlaceholder(s.e, s.option.Method))
 	s.input.SetWidth(min(40, max(width-4, 8)))
 	b.WriteString(s.input.View() + "\n")
-	b.WriteString(s.code.hint(s.e.st))
+	b.WriteString(s.code.hint(s.e.p, s.e.st))
 	if s.pending != "" {
 		b.WriteString("\n\n" + s.e.st.Muted.Render("⋯ "+s.pending))
 	}
 	if s.code.note != "" {
-		b.WriteString("\n\n" + s.e.st.Success.Render(s.code.note))
+		b.WriteString("\n\n" + s.e.st.Success.Render(s.e.p.T(s.code.note)))
 	}
 	if s.err != "" {
 		b.WriteString("\n\n" + s.e.st.Error.Render(s.err))

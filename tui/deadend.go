@@ -5,11 +5,14 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
-// deadEndScreen says in one sentence what happened and who can help.
+// deadEndScreen says in one sentence what happened and who can help. The
+// heading is a catalogue ID, written in the visit's language when drawn.
 type deadEndScreen struct {
 	e        *env
 	heading  string
@@ -31,7 +34,7 @@ func showDeadEnd(e *env, heading, message string) tea.Cmd {
 
 func (d *deadEndScreen) init() tea.Cmd { return loadHelpdesk(d.e) }
 
-func (d *deadEndScreen) title() string { return d.heading }
+func (d *deadEndScreen) title() string { return d.e.p.T(d.heading) }
 
 func (d *deadEndScreen) help() []key.Binding {
 	return []key.Binding{d.e.keys.Select}
@@ -53,14 +56,17 @@ func (d *deadEndScreen) view(width int) string {
 	var b strings.Builder
 	b.WriteString(d.e.st.Error.Render(d.message) + "\n\n")
 	b.WriteString(helpdeskLine(d.e, d.helpdesk, width))
-	b.WriteString("\n\n" + d.e.st.Muted.Render("Press enter to go back to the start."))
+	b.WriteString("\n\n" + d.e.st.Muted.Render(d.e.p.T("deadend.press")))
 	return wrap(b.String(), width)
 }
 
 // helpdeskLine is the contact sentence shown at every dead end.
 func helpdeskLine(e *env, contact string, width int) string {
 	if contact == "" {
-		return e.st.Body.Render("Please contact your helpdesk.")
+		return e.st.Body.Render(e.p.T("helpdesk.none"))
 	}
-	return e.st.Body.Render("Please contact your helpdesk: ") + e.st.Code.Render(sanitize.Line(contact, max(width-32, 10)))
+	// The contact gets the width the sentence around it leaves, and two
+	// cells to spare.
+	around := ansi.StringWidth(e.p.F("helpdesk.contact", locale.Args{"Contact": ""}))
+	return styledF(e.p, "helpdesk.contact", nil, "Contact", sanitize.Line(contact, max(width-around-2, 10)), e.st.Body, e.st.Code)
 }

@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -25,9 +26,9 @@ type done struct {
 	// when the person leaves from here instead.
 	sessionID string
 	// optional lets Esc finish instead of going on; why says what going on
-	// is for.
+	// is for, written when drawn (nil when there is nothing to say).
 	optional bool
-	why      string
+	why      func() string
 }
 
 func newDone(e *env, next func() screen) *done {
@@ -44,15 +45,16 @@ func (s *done) registerAfterReset(info flows.SessionInfo) {
 	s.sessionID = id
 	s.optional = !info.RegistrationDue
 	if s.optional {
-		s.why = "You don't have enough ways to prove it's you set up to reset your password yourself next time."
+		s.why = func() string { return e.p.T("done.register_optional") }
 	} else {
-		s.why = requiredWhy(info)
+		s.why = requiredWhy(e, info)
 	}
 }
 
-// requiredWhy says why registration comes next when policy makes it due.
-func requiredWhy(info flows.SessionInfo) string {
-	return info.DueReason + " Your organisation requires it."
+// requiredWhy says why registration comes next when policy makes it due,
+// in the language of the visit when it is drawn.
+func requiredWhy(e *env, info flows.SessionInfo) func() string {
+	return func() string { return e.p.F("done.register_required", locale.Args{"Reason": info.DueReason}) }
 }
 
 // close signs out a session nobody went on with.
@@ -64,13 +66,13 @@ func (s *done) close() {
 
 func (s *done) init() tea.Cmd { return loadHelpdesk(s.e) }
 
-func (s *done) title() string { return "All done" }
+func (s *done) title() string { return s.e.p.T("done.title") }
 
 func (s *done) help() []key.Binding {
 	if s.optional {
 		setUp, finish := s.e.keys.Select, s.e.keys.Back
-		setUp.SetHelp(setUp.Help().Key, "set up now")
-		finish.SetHelp(finish.Help().Key, "finish")
+		setUp.SetHelp(setUp.Help().Key, "key.set_up_now")
+		finish.SetHelp(finish.Help().Key, "key.finish")
 		return []key.Binding{setUp, finish}
 	}
 	return []key.Binding{s.e.keys.Select}
@@ -102,26 +104,42 @@ func (s *done) update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *done) view(width int) string {
 	var b strings.Builder
-	b.WriteString(s.e.st.Success.Render("Your password has been changed.") + "\n\n")
-	b.WriteString(s.e.st.Body.Render("Use your new password from now on.") + "\n\n")
-	if s.helpdesk == "" {
-		b.WriteString(s.e.st.Body.Render("If you didn't do this, contact your helpdesk at once.") + "\n\n")
-	} else {
-		b.WriteString(s.e.st.Body.Render("If you didn't do this, contact your helpdesk at once: ") +
-			s.e.st.Code.Render(sanitize.Line(s.helpdesk, max(width-4, 10))) + "\n\n")
-	}
-	if s.why != "" {
-		b.WriteString(s.e.st.Warning.Render(sanitize.String(s.why)) + "\n\n")
+	p := s.e.p
+	b.WriteString(s.e.st.Success.Render(p.T("done.changed")) + "\n\n")
+	b.WriteString(s.e.st.Body.Render(p.T("done.use_new")) + "\n\n")
+	b.WriteString(notYou(s.e, s.helpdesk, width) + "\n\n")
+	if why := s.reason(); why != "" {
+		b.WriteString(s.e.st.Warning.Render(sanitize.String(why)) + "\n\n")
 	}
 	switch {
 	case s.optional:
-		b.WriteString(s.e.st.Muted.Render("Press enter to set them up now, or esc to finish."))
+		b.WriteString(s.e.st.Muted.Render(p.T("done.press_optional")))
 	case s.next != nil:
-		b.WriteString(s.e.st.Muted.Render("Press enter to continue."))
+		b.WriteString(s.e.st.Muted.Render(p.T("done.press_continue")))
 	default:
-		left := s.timeout - s.now.Sub(s.started)
-		b.WriteString(s.e.st.Muted.Render("Press enter to finish. This screen clears itself in " +
-			left.Round(time.Second).String() + "."))
+		b.WriteString(s.e.st.Muted.Render(finishLine(s.e, s.timeout-s.now.Sub(s.started))))
 	}
 	return wrap(b.String(), width)
+}
+
+// reason is why the journey goes on after this screen, or "".
+func (s *done) reason() string {
+	if s.why == nil {
+		return ""
+	}
+	return s.why()
+}
+
+// notYou tells the person who to call if the change was not their doing.
+func notYou(e *env, helpdesk string, width int) string {
+	if helpdesk == "" {
+		return e.st.Body.Render(e.p.T("done.not_you"))
+	}
+	return styledF(e.p, "done.not_you_contact", nil, "Contact", sanitize.Line(helpdesk, max(width-4, 10)),
+		e.st.Body, e.st.Code)
+}
+
+// finishLine says the screen clears itself, and in how many seconds.
+func finishLine(e *env, left time.Duration) string {
+	return e.p.N("done.press_finish", int(left.Round(time.Second)/time.Second), nil)
 }

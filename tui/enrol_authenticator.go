@@ -31,7 +31,7 @@ type enrolAuthenticator struct {
 }
 
 func newEnrolAuthenticator(e *env, sessionID string) *enrolAuthenticator {
-	s := &enrolAuthenticator{e: e, sessionID: sessionID, code: newInput(e, policy.Authenticator.Describe().Placeholder, limitCode, false), showQR: true}
+	s := &enrolAuthenticator{e: e, sessionID: sessionID, code: newInput(e, codePlaceholder(e, policy.Authenticator), limitCode, false), showQR: true}
 	s.code.Focus()
 	return s
 }
@@ -69,7 +69,7 @@ func (s *enrolAuthenticator) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case enrolmentMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 		}
 		enr := msg.enr
 		s.enr, s.qr = &enr, msg.qr
@@ -81,9 +81,9 @@ func (s *enrolAuthenticator) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = false
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+				return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 			}
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			s.code.SetValue("")
 			return s, nil
 		}
@@ -136,7 +136,7 @@ func (s *enrolAuthenticator) view(width int) string {
 	secret := components.GroupSecret(s.enr.Secret)
 	scan := st.Body.Render("1. Scan this with your authenticator app.")
 	cantScan := st.Muted.Render("Can't scan? Press tab for the key to type.")
-	code := policy.Authenticator.Describe().Placeholder
+	code := codePlaceholder(s.e, policy.Authenticator)
 	typeCode := st.Body.Render("2. Type the " + code + " it shows:")
 	qrW, qrH := maxLineWidth(s.qr), strings.Count(s.qr, "\n")+1
 	if s.showQR && qrW <= width && width >= qrW+30 && qrH+1 <= s.e.bodyHeight {

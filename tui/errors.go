@@ -2,107 +2,110 @@ package tui
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
 // sentence turns an error from flows into one sentence for the person at
-// the screen. It never repeats input back, and never says whether an account
-// exists.
-func sentence(err error) string {
+// the screen, in the visit's language. It never repeats input back, and
+// never says whether an account exists.
+func sentence(e *env, err error) string {
 	var wrong *flows.WrongCodeError
 	var rejected *flows.RejectedError
 	var hookRefused *flows.HookRefusedError
 	var blocked *flows.BlockedError
+	var refusal *locale.Error
+	p := e.p
 	switch {
 	case err == nil:
 		return ""
 	case flows.StoreUnavailable(err):
 		// sspr's own database, not the person: nothing was counted.
-		return "sspr can't reach its database right now, try again in a minute."
+		return p.T("error.store_unavailable")
 	case errors.As(err, &blocked) && blocked.Scope != flows.BlockAccount:
-		return sourceBlocked(blocked)
+		return sourceBlocked(e, blocked)
 	case errors.Is(err, flows.ErrSlowDown):
 		// Screens count the wait down (see failure); this is for the rest.
-		return "Too many failed attempts came from here. Please wait a few seconds before trying again."
+		return p.T("error.slow_down")
 	case errors.As(err, &wrong):
-		if wrong.AttemptsLeft == 0 {
-			return "That code is not right, and it can't be used any more. Ask for a new one."
+		switch wrong.AttemptsLeft {
+		case 0:
+			return p.T("error.code_wrong_last")
+		case 1:
+			return p.T("error.code_wrong_once_more")
 		}
-		if wrong.AttemptsLeft == 1 {
-			return "That code is not right. You can try once more."
-		}
-		return "That code is not right. Check it and try again."
+		return p.T("error.code_wrong")
 	case errors.As(err, &hookRefused) && hookRefused.Message != "":
-		return "Your organisation's check refused that password: " + sanitize.String(hookRefused.Message)
+		// The organisation's check speaks its own language; it is quoted.
+		return p.F("error.hook_refused_because", locale.Args{"Reason": sanitize.String(hookRefused.Message)})
 	case errors.As(err, &hookRefused):
-		return "Your organisation's check refused that password. Choose another."
+		return p.T("error.hook_refused")
 	case errors.Is(err, flows.ErrCheckUnavailable):
-		return "Your organisation's password check isn't answering right now, so the password was not changed. Try again in a minute."
+		return p.T("error.check_unavailable")
 	case errors.Is(err, flows.ErrNotFollowed):
-		return "Your password was changed in the directory, but one system that should follow did not yet. The helpdesk has been told; the new password may not work everywhere for a while."
+		return p.T("error.not_followed")
 	case errors.As(err, &rejected):
-		return "That password doesn't meet every rule yet: see the list."
+		return p.T("error.rules_unmet")
 	case errors.Is(err, flows.ErrBlocked):
-		return "Too many attempts. Self-service is paused for this account for now."
+		return p.T("error.account_blocked")
 	case errors.Is(err, flows.ErrThrottled):
-		return "A code was sent only moments ago. Wait a little before asking for another."
+		return p.T("error.throttled")
 	case errors.Is(err, flows.ErrCodeExpired):
-		return "That code has expired. Ask for a new one."
+		return p.T("error.code_expired")
 	case errors.Is(err, flows.ErrChallengeVoid):
-		return "That code can't be used any more. Ask for a new one."
+		return p.T("error.code_void")
 	case errors.Is(err, flows.ErrReplay):
-		return "That code was already used. Wait for the next one in your app."
+		return p.T("error.totp_replay")
 	case errors.Is(err, flows.ErrWrongCode):
-		return "That is not right. Check it and try again."
+		return p.T("error.wrong_proof")
 	case errors.Is(err, flows.ErrBadCredentials):
-		return "That username and password don't match."
+		return p.T("error.bad_credentials")
 	case errors.Is(err, flows.ErrDisabled):
-		return "This account is disabled."
+		return p.T("error.disabled")
 	case errors.Is(err, flows.ErrNotEnabled):
-		return "Self-service password reset is not turned on for this account."
+		return p.T("error.not_enabled")
 	case errors.Is(err, flows.ErrDeliveryFailed):
-		return "The code could not be sent right now. Try another way, or try again in a minute."
+		return p.T("error.delivery")
 	case errors.Is(err, flows.ErrFlowExpired):
-		return "This took too long and was cleared for your safety. Please start again."
+		return p.T("error.flow_expired")
+	case errors.As(err, &refusal):
+		return refusal.In(p)
 	case errors.Is(err, flows.ErrNotAllowed):
 		if msg := innerMessage(err, flows.ErrNotAllowed); msg != "" {
 			return msg
 		}
-		return "That isn't allowed here."
+		return p.T("error.not_allowed")
 	case errors.Is(err, flows.ErrInvalid):
 		if msg := innerMessage(err, flows.ErrInvalid); msg != "" {
 			return msg
 		}
-		return "That doesn't look right."
+		return p.T("error.invalid")
 	case errors.Is(err, flows.ErrDirectoryUnavailable):
-		return "The password directory can't be reached right now. Nothing was changed; try again in a few minutes, or ask the helpdesk."
+		return p.T("error.directory_unavailable")
 	case errors.Is(err, flows.ErrUnlockRefused):
 		// The server log says why, for the admin.
-		return "The directory would not let the account be unlocked from here. Nothing was changed."
+		return p.T("error.unlock_refused")
 	case errors.Is(err, flows.ErrNotProven):
-		return "Please prove it's you first."
+		return p.T("error.not_proven")
 	}
-	return "Something went wrong on our side. Please try again, or ask the helpdesk."
+	return p.T("error.unknown")
 }
 
 // sourceBlocked says which terminal or network address is paused, and
 // until when, in the service's time. It never says "this account": a
 // source's block holds back everyone there, whatever name they type.
-func sourceBlocked(b *flows.BlockedError) string {
-	name := sanitize.Line(flows.SourceName(b.Source), 40)
-	until := b.Until.Format("15:04")
+func sourceBlocked(e *env, b *flows.BlockedError) string {
+	args := locale.Args{"Source": sanitize.Line(flows.SourceName(b.Source), 40), "Until": e.p.Time(b.Until)}
 	if b.Scope == flows.BlockAddress {
-		return fmt.Sprintf("Self-service from your network address (%s) is paused until %s after too many failed attempts from it.",
-			name, until)
+		return e.p.F("error.address_blocked", args)
 	}
-	return fmt.Sprintf("Self-service at this terminal (%s) is paused until %s after too many failed attempts here.", name, until)
+	return e.p.F("error.terminal_blocked", args)
 }
 
 // innerMessage returns the sentence a flow put in front of a sentinel error,
@@ -136,9 +139,9 @@ func failure(e *env, heading string, err error, errText *string) tea.Cmd {
 		*errText = ""
 		return func() tea.Msg { return waitMsg{until: wait.Until} }
 	case deadEnd(err):
-		return showDeadEnd(e, heading, sentence(err))
+		return showDeadEnd(e, heading, sentence(e, err))
 	}
-	*errText = sentence(err)
+	*errText = sentence(e, err)
 	return checkPace(e)
 }
 
@@ -164,5 +167,5 @@ func waitLine(e *env) string {
 	if left <= 0 {
 		return ""
 	}
-	return fmt.Sprintf("Please wait %d s before trying again.", int((left+time.Second-1)/time.Second))
+	return e.p.N("wait.countdown", int((left+time.Second-1)/time.Second), nil)
 }

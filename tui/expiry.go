@@ -1,13 +1,13 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 )
 
 // expiryPrompt offers a change to someone who signed in with a password
@@ -23,12 +23,12 @@ func newExpiryPrompt(e *env, info flows.SessionInfo, old string) *expiryPrompt {
 	return &expiryPrompt{e: e, info: info, old: old}
 }
 
-func (s *expiryPrompt) title() string { return "Your password expires soon" }
+func (s *expiryPrompt) title() string { return s.e.p.T("expiry.title") }
 
 func (s *expiryPrompt) help() []key.Binding {
 	yes, no := s.e.keys.Confirm, s.e.keys.Cancel
-	yes.SetHelp(yes.Help().Key, "change it now")
-	no.SetHelp(no.Help().Key, "not now, go on")
+	yes.SetHelp(yes.Help().Key, "key.change_now")
+	no.SetHelp(no.Help().Key, "key.not_now")
 	return []key.Binding{yes, no}
 }
 
@@ -46,7 +46,7 @@ func (s *expiryPrompt) update(msg tea.Msg) (screen, tea.Cmd) {
 	case key.Matches(k, s.e.keys.Confirm), key.Matches(k, s.e.keys.Select):
 		t := passwordTarget{sessionID: s.info.ID, oldPassword: s.old, next: s.overview}
 		if s.info.RegistrationDue {
-			t.nextWhy = requiredWhy(s.info)
+			t.nextWhy = requiredWhy(s.e, s.info)
 		}
 		s.close()
 		return s, replaceJourney(newNewPassword(s.e, t))
@@ -58,12 +58,10 @@ func (s *expiryPrompt) update(msg tea.Msg) (screen, tea.Cmd) {
 }
 
 func (s *expiryPrompt) view(width int) string {
-	st := s.e.st
+	st, p := s.e.st, s.e.p
 	days := flows.DaysLeft(s.info.PasswordExpiresAt, s.e.now())
 	var b strings.Builder
-	b.WriteString(st.Warning.Render(fmt.Sprintf("Your password expires in %s — change it now?",
-		flows.Count(days, "day", "days"))) + "\n\n")
-	b.WriteString(st.Body.Render("It stops working on " + s.info.PasswordExpiresAt.UTC().Format("Mon 2 Jan 2006 15:04 MST") +
-		". Change it now, while you know it, and you won't have to reset it later."))
+	b.WriteString(st.Warning.Render(p.N("expiry.question", days, nil)) + "\n\n")
+	b.WriteString(st.Body.Render(p.F("expiry.stops", locale.Args{"When": s.info.PasswordExpiresAt.UTC().Format(p.T("expiry.when_layout"))})))
 	return wrap(b.String(), width)
 }

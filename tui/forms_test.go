@@ -15,6 +15,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -70,15 +71,16 @@ func TestPanelVoucherReadOut(t *testing.T) {
 func TestResendSaysPreviousCodeVoid(t *testing.T) {
 	h := newHarness(t)
 	d := kiosk(t, h)
+	resent := locale.Embedded().Source().T(resentNote) // the words on screen, not the ID
 	d.startReset("alice")
 	d.sendEmailCode()
 	first := h.Inbox.LastCode(t, "alice@example.com")
-	d.notSee(resentNote)
+	d.notSee(resent)
 	d.tick(flows.ResendCooldown)
 	d.keys("ctrl+r")
 	d.see("A new code is on its way; the previous one no longer works.", "Code expires in 10:00")
 	d.typeText(first)
-	d.notSee(resentNote) // typing puts it away
+	d.notSee(resent) // typing puts it away
 	d.keys("enter")
 	d.see("That code is not right.")
 
@@ -87,7 +89,7 @@ func TestResendSaysPreviousCodeVoid(t *testing.T) {
 	d.chooseItem("Add email address")
 	d.keys("enter")
 	d.see("We sent a code to")
-	d.notSee(resentNote)
+	d.notSee(resent)
 	d.tick(flows.ResendCooldown)
 	d.keys("ctrl+r")
 	d.see("A new code is on its way; the previous one no longer works.")

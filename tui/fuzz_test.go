@@ -7,11 +7,13 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+
+	"github.com/sspr-kiosk/sspr/flows/locale"
 )
 
 // fuzzKeys are the named keys a fuzz input can press.
 var fuzzKeys = []string{"enter", "esc", "tab", "shift+tab", "up", "down", "left", "right", "backspace",
-	"ctrl+c", "ctrl+z", "ctrl+\\", "ctrl+r", "ctrl+o", "ctrl+u", "y", "n", "j", "k", "1", "2", "3", "4", "space", "delete", "home", "end"}
+	"ctrl+c", "ctrl+z", "ctrl+\\", "ctrl+r", "ctrl+o", "ctrl+u", "y", "n", "j", "k", "1", "2", "3", "4", "space", "delete", "home", "end", "l"}
 
 var fuzzNames = []string{"alice", "bob", "carol", "dave", "erin", "admin", "zed", hostile}
 
@@ -77,6 +79,11 @@ func FuzzModel(f *testing.F) {
 	f.Add([]byte{0x10, 0x01, 0x0f, 0x03, 0x05, 'a', 0x1b, ']', '8', ';', 0x05, 0x00, 0x00, 0x05, 0x01, 0x01, 0x04, 0xff})
 	f.Add([]byte{0x00, 0x16, 0x07, 0x04, 0x0e, 0x09, 0x0c, 0x0c, 0x08, 0x0c, 0x00, 0x05, 0x0c, 0x0b, 0x0c})
 	f.Add([]byte{0x10, 0x00, 0x14, 0x07, 0x04, 0x0e, 0x09, 0x0c, 0x00, 0x02, 0x00, 0x02, 0x00, 0x01, 0x0c, 0x0e, 0x01, 0x02, 0x20, 0x2e})
+	// Bits 5 to 7 of the first byte choose the language the visit starts
+	// in: hostile input must stay harmless in every one.
+	f.Add([]byte{0xe0, 0x00, 0x07, 0x00, 0x0c, 0x0c, 0x08, 0x0c, 0x0a, 0x0e, 0x0a, 0x0c, 0x0c})
+	f.Add([]byte{0x30, 0x01, 0x0f, 0x03, 0x05, 'a', 0x1b, ']', '8', ';', 0x05, 0x00, 0x00, 0x05, 0x01, 0x01, 0x04, 0xff})
+	langs := locale.Embedded().Languages()
 	runs := 0
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > 600 {
@@ -89,8 +96,13 @@ func FuzzModel(f *testing.F) {
 		// A source per input: the failures of one input must not block
 		// the source for every later one.
 		runs++
-		d := newDriver(t, h, Options{Mode: mode, IdleTimeout: 2 * time.Minute, Source: fmt.Sprintf("fuzz:%d", runs)})
-		// The first byte chose the mode; the rest are messages.
+		lang := "en"
+		if len(b) > 0 {
+			lang = langs[int(b[0]>>5)%len(langs)].Code
+		}
+		d := newDriver(t, h, Options{Mode: mode, IdleTimeout: 2 * time.Minute, Source: fmt.Sprintf("fuzz:%d", runs),
+			Language: lang})
+		// The first byte chose the mode and language; the rest are messages.
 		for i := 1; i < len(b); {
 			_, wasAdmin := d.m.top().(*adminHome)
 			i = fuzzStep(d, b, i)

@@ -43,14 +43,19 @@ type pinnedScreen struct {
 
 // pinnedScreens lists every screen of the TUI, with the panel's tabs and
 // the states of a screen that look different, each pinned by a golden.
-func pinnedScreens() []pinnedScreen {
+func pinnedScreens() []pinnedScreen { return pinnedScreensIn("") }
+
+// pinnedScreensIn is pinnedScreens with every visit starting in a language
+// ("" for the default): the same steps open each screen in any language.
+func pinnedScreensIn(lang string) []pinnedScreen {
 	person := func(t *testing.T) (*harness, *driver) {
 		h := newHarness(t)
-		return h, kiosk(t, h)
+		return h, newDriver(t, h, Options{Mode: ModeKiosk, IdleTimeout: 120 * time.Second,
+			DoneTimeout: 30 * time.Second, Language: lang})
 	}
 	admin := func(t *testing.T) (*harness, *driver) {
 		h := newHarness(t)
-		return h, panelDriver(t, h, Options{Mode: ModeKiosk})
+		return h, panelDriver(t, h, Options{Mode: ModeKiosk, Language: lang})
 	}
 	// register opens erin's security info, where nothing is set up yet,
 	// chooses an item and presses keys.
@@ -98,6 +103,11 @@ func pinnedScreens() []pinnedScreen {
 			d.keys("?")
 			return d
 		}},
+		{name: "language picker", want: (*languagePicker)(nil), open: func(t *testing.T) *driver {
+			_, d := person(t)
+			d.keys("l")
+			return d
+		}},
 		{name: "sign in", want: (*signIn)(nil), open: func(t *testing.T) *driver {
 			_, d := person(t)
 			d.keys("2")
@@ -140,7 +150,7 @@ func pinnedScreens() []pinnedScreen {
 		}},
 		{name: "code entry code expired", want: (*codeEntry)(nil), open: func(t *testing.T) *driver {
 			// Without the idle wipe, which would come first.
-			d := newDriver(t, newHarness(t), Options{Mode: ModeKiosk})
+			d := newDriver(t, newHarness(t), Options{Mode: ModeKiosk, Language: lang})
 			d.startReset("alice")
 			d.sendEmailCode()
 			d.tick(10 * time.Minute)

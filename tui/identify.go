@@ -8,6 +8,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // identify asks for the username to reset or unlock: the first step of
@@ -22,13 +23,19 @@ type identify struct {
 }
 
 func newIdentify(e *env, kind journeyKind) *identify {
-	in := newInput(e, "your username", limitUsername, false)
+	in := newInput(e, "", limitUsername, false)
 	in.Focus()
 	return &identify{e: e, kind: kind, input: in}
 }
 
-func (s *identify) title() string { return journeyTitle(s.kind) + " · Who are you?" }
-func (s *identify) typing() bool  { return true }
+func (s *identify) title() string {
+	if s.kind == journeyUnlock {
+		return s.e.p.T("identify.title.unlock")
+	}
+	return s.e.p.T("identify.title.reset")
+}
+
+func (s *identify) typing() bool { return true }
 
 func (s *identify) help() []key.Binding {
 	return []key.Binding{s.e.keys.Select, s.e.keys.Back}
@@ -64,7 +71,7 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			name := strings.TrimSpace(s.input.Value())
 			if name == "" {
-				s.err = "Type your username first."
+				s.err = s.e.p.T("identify.empty")
 				return s, nil
 			}
 			s.pending, s.err = true, ""
@@ -88,17 +95,17 @@ func (s *identify) update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (s *identify) view(width int) string {
 	var b strings.Builder
-	intro := "Enter your username. You'll then prove it's you with a method you set up earlier."
+	intro := s.e.p.T("identify.intro.reset")
 	if s.kind == journeyUnlock {
-		intro = "Locked out after too many tries? Enter your username and prove it's you with a method you set up " +
-			"earlier. Your password stays as it is."
+		intro = s.e.p.T("identify.intro.unlock")
 	}
 	b.WriteString(s.e.st.Body.Render(intro) + "\n\n")
-	b.WriteString(s.e.st.Input.FocusedLabel.Render("Username") + "\n")
+	b.WriteString(s.e.st.Input.FocusedLabel.Render(s.e.p.T("field.username")) + "\n")
+	s.input.Placeholder = styles.Placeholder(s.e.p.T("identify.placeholder"))
 	s.input.SetWidth(min(40, max(width-4, 8)))
 	b.WriteString(s.input.View() + "\n")
 	if s.pending {
-		b.WriteString("\n" + s.e.st.Muted.Render("Looking you up…"))
+		b.WriteString("\n" + s.e.st.Muted.Render(s.e.p.T("identify.pending")))
 	}
 	if s.err != "" {
 		b.WriteString("\n" + s.e.st.Error.Render(s.err))

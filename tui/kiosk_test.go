@@ -128,9 +128,9 @@ func TestIdleWipeOnEveryScreen(t *testing.T) {
 			d.tick(104 * time.Second)
 			d.notSee("Still there?")
 			d.tick(time.Second)
-			d.see("Still there? Everything is cleared in 15s — press any key to continue.")
+			d.see("Still there? All is cleared in 15 seconds — press any key to stay.")
 			d.tick(14 * time.Second)
-			d.see("Everything is cleared in 1s")
+			d.see("All is cleared in 1 second —")
 			if got := fmt.Sprintf("%T", d.m.top()); got != top {
 				t.Fatalf("the countdown moved from %s to %s", top, got)
 			}
@@ -146,7 +146,7 @@ func TestIdleCountdownKeyContinues(t *testing.T) {
 	d.keys("enter")
 	d.typeText("alice")
 	d.tick(110 * time.Second)
-	d.see("Everything is cleared in 10s")
+	d.see("All is cleared in 10 seconds")
 	d.keys("left") // any key
 	d.notSee("Still there?")
 	d.tick(110 * time.Second)
@@ -248,6 +248,11 @@ func (d *driver) chooseItem(label string) {
 		mn = &s.menu
 	default:
 		d.t.Fatalf("no menu on %T", s)
+	}
+	// A label is given in English; in another language the item is the
+	// same message, translated.
+	if id, ok := englishIDs(d.t)[label]; ok {
+		label = d.m.env.p.T(id)
 	}
 	for range len(mn.items) {
 		if mn.items[mn.cursor] == label {

@@ -121,10 +121,10 @@ func TestPaceCountsDown(t *testing.T) {
 	}
 	for i, wait := range []int{1, 2, 4, 8} {
 		try()
-		d.see(fmt.Sprintf("Please wait %d s before trying again.", wait))
+		d.see(fmt.Sprintf("Please wait %d second", wait))
 		if wait > 1 {
 			d.tick(time.Second)
-			d.see(fmt.Sprintf("Please wait %d s before trying again.", wait-1))
+			d.see(fmt.Sprintf("Please wait %d second", wait-1))
 		}
 		// Enter while it counts down sends nothing.
 		before := failed()
@@ -179,7 +179,7 @@ func TestAdminClearsBlockAtKiosk(t *testing.T) {
 	d.typeText(testPassword)
 	d.keys("enter")
 	at[*signIn](d)
-	d.see("Please wait 30 s before trying again.")
+	d.see("Please wait 30 seconds before trying again.")
 	d.tick(flows.SourceMaxDelay)
 	d.keys("esc")
 

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 )
 
@@ -20,9 +21,14 @@ func TestMethodScreensReadTheTable(t *testing.T) {
 	d := kiosk(t, h)
 	e := d.m.env
 	words := func(v string) string { return strings.Join(strings.Fields(ansi.Strip(v)), " ") }
+	en := e.p
 	for _, m := range policy.AllMethods() {
 		desc := m.Describe()
-		o := flows.MethodOption{Method: m, Label: desc.Label, SendsCode: desc.SendsCode()}
+		// The table holds catalogue IDs; the screens show them in English here.
+		desc.Label, desc.Prompt, desc.Noun, desc.AskFor = en.T(desc.Label), en.T(desc.Prompt), en.T(desc.Noun), en.T(desc.AskFor)
+		desc.Placeholder = en.F(desc.Placeholder, locale.Args{"Digits": desc.CodeLength})
+		desc.Instruction = en.F(desc.Instruction, locale.Args{"Digits": desc.CodeLength, "Organisation": "{organisation}"})
+		o := flows.MethodOption{Method: m, Label: m.Describe().Label, SendsCode: desc.SendsCode()}
 		j := &journey{kind: journeyReset, options: []flows.MethodOption{o}, required: 1}
 		picker := newMethods(e, j)
 		if got := strings.Join(picker.menu.items, "|"); got != desc.Prompt {

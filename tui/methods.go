@@ -1,13 +1,13 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 )
 
@@ -21,20 +21,13 @@ const (
 	journeyUnlock
 )
 
-// journeyTitle names a reset or an unlock in the frame of its screens.
-func journeyTitle(k journeyKind) string {
-	if k == journeyUnlock {
-		return "Unlock your account"
-	}
-	return "Reset your password"
-}
-
-// journeyPaused heads the dead end of a reset or an unlock.
+// journeyPaused heads the dead end of a reset or an unlock: a catalogue
+// ID, which the dead end writes in the visit's language.
 func journeyPaused(k journeyKind) string {
 	if k == journeyUnlock {
-		return "Unlock paused"
+		return "journey.unlock.paused"
 	}
-	return "Reset paused"
+	return "journey.reset.paused"
 }
 
 // journey is a verification flow in progress: a reset, an unlock or an
@@ -77,7 +70,7 @@ func newMethods(e *env, j *journey) *methods {
 func (s *methods) refresh() {
 	s.menu.items, s.menu.hints = nil, nil
 	for _, o := range s.j.options {
-		s.menu.items = append(s.menu.items, methodPrompt(o))
+		s.menu.items = append(s.menu.items, methodPrompt(s.e, o))
 		s.menu.hints = append(s.menu.hints, o.Destination)
 	}
 	if s.menu.cursor >= len(s.menu.items) {
@@ -86,13 +79,16 @@ func (s *methods) refresh() {
 }
 
 // methodPrompt words an option as an action.
-func methodPrompt(o flows.MethodOption) string { return o.Method.Describe().Prompt }
+func methodPrompt(e *env, o flows.MethodOption) string { return e.p.T(o.Method.Describe().Prompt) }
 
 func (s *methods) title() string {
-	if s.j.kind == journeyAdmin {
-		return "Administration · Prove it's you"
+	switch s.j.kind {
+	case journeyAdmin:
+		return s.e.p.T("methods.title.admin")
+	case journeyUnlock:
+		return s.e.p.T("methods.title.unlock")
 	}
-	return journeyTitle(s.j.kind) + " · Prove it's you"
+	return s.e.p.T("methods.title.reset")
 }
 
 func (s *methods) help() []key.Binding {
@@ -152,9 +148,9 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = ""
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, journeyPaused(s.j.kind), sentence(msg.err))
+				return s, showDeadEnd(s.e, journeyPaused(s.j.kind), sentence(s.e, msg.err))
 			}
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, loadHelpdesk(s.e)
 		}
 		if s.sent == nil {
@@ -177,13 +173,13 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = ""
 		if msg.err != nil {
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, nil
 		}
 		return s, push(newAnswerQuestions(s.e, s.j, msg.qs))
 	case adminSignedInMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't sign in", sentence(msg.err))
+			return s, showDeadEnd(s.e, "journey.cant_sign_in", sentence(s.e, msg.err))
 		}
 		return s, replaceJourney(newAdminHome(s.e, msg.info))
 	case helpdeskMsg:
@@ -191,7 +187,7 @@ func (s *methods) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.helpdesk = string(msg)
 		}
 		if msg != "" && s.err != "" {
-			s.err += " Or contact your helpdesk: " + string(msg)
+			s.err += " " + s.e.p.F("methods.or_helpdesk", locale.Args{"Contact": string(msg)})
 		}
 		return s, nil
 	case tea.KeyPressMsg:
@@ -232,20 +228,20 @@ func (s *methods) choose(o flows.MethodOption) tea.Cmd {
 		sent := s.sent[o.Method]
 		return push(newCodeEntry(e, s.j, o, &sent))
 	case o.SendsCode:
-		s.pending = "Sending a code to " + o.Destination + "…"
+		s.pending = e.p.F("methods.sending", locale.Args{"Destination": o.Destination})
 		return func() tea.Msg {
 			sent, err := e.svc.SendCode(e.ctx, flowID, o.Method)
 			return sentMsg{seq: seq, option: o, sent: sent, err: err}
 		}
 	case o.Method.Describe().ByConnection:
 		// Proved by the connection itself: nothing to type.
-		s.pending = "Checking the key you connected with…"
+		s.pending = e.p.T("methods.checking_key")
 		return func() tea.Msg {
 			p, err := e.svc.ProveByConnection(e.ctx, flowID, o.Method)
 			return connectionProvedMsg{seq: seq, p: p, err: err}
 		}
 	case o.Method == policy.Questions:
-		s.pending = "Fetching your questions…"
+		s.pending = e.p.T("methods.fetching_questions")
 		return func() tea.Msg {
 			qs, err := e.svc.Questions(e.ctx, flowID)
 			return questionsMsg{seq: seq, qs: qs, err: err}
@@ -257,26 +253,25 @@ func (s *methods) choose(o flows.MethodOption) tea.Cmd {
 func (s *methods) view(width int) string {
 	var b strings.Builder
 	if s.j.required > 1 {
-		b.WriteString(s.e.st.Subtitle.Render(fmt.Sprintf("Step %d of %d", s.j.proven+1, s.j.required)) + "\n\n")
+		step := s.e.p.F("methods.step", locale.Args{"Step": s.e.p.Number(s.j.proven + 1), "Total": s.e.p.Number(s.j.required)})
+		b.WriteString(s.e.st.Subtitle.Render(step) + "\n\n")
 	}
 	if s.leaving {
-		b.WriteString(s.e.st.Warning.Render("Go back and start again? The way you already proved would have to be " +
-			"proved again. (y/n)"))
+		b.WriteString(s.e.st.Warning.Render(s.e.p.T("methods.leave")))
 		return wrap(b.String(), width)
 	}
 	switch {
 	case s.voucherOnly():
-		b.WriteString(s.e.st.Success.Render("One way proven.") + " " + s.e.st.Body.Render("A second way is needed, "+
-			"and you have only one set up that can be used here. A helpdesk voucher can serve as the second: the "+
-			"helpdesk gives you one after checking who you are.") + "\n")
+		b.WriteString(s.e.st.Success.Render(s.e.p.T("methods.one_proven")) + " " +
+			s.e.st.Body.Render(s.e.p.T("methods.voucher_only")) + "\n")
 		b.WriteString(helpdeskLine(s.e, s.helpdesk, width) + "\n\n")
 	case s.j.proven > 0:
-		b.WriteString(s.e.st.Success.Render("One way proven. Now choose a second, different way.") + "\n\n")
+		b.WriteString(s.e.st.Success.Render(s.e.p.T("methods.choose_second")) + "\n\n")
 	default:
-		b.WriteString(s.e.st.Body.Render("How would you like to prove it's you?") + "\n\n")
+		b.WriteString(s.e.st.Body.Render(s.e.p.T("methods.intro")) + "\n\n")
 	}
 	if len(s.j.options) == 0 {
-		b.WriteString(s.e.st.Warning.Render("There is no other way left to try.") + " " + helpdeskLine(s.e, s.helpdesk, width))
+		b.WriteString(s.e.st.Warning.Render(s.e.p.T("methods.none_left")) + " " + helpdeskLine(s.e, s.helpdesk, width))
 	} else {
 		b.WriteString(s.menu.view(s.e, width))
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows"
 	"github.com/sspr-kiosk/sspr/tui/components"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // passwordTarget says whose password the new-password screen sets and how:
@@ -26,9 +27,10 @@ type passwordTarget struct {
 	// (password_max_age_days), which is why they must choose a new one.
 	expired bool
 	// next opens after "done" instead of the welcome screen (forced
-	// registration after a change); nextWhy says why, when it is due.
+	// registration after a change); nextWhy says why, when it is due, in
+	// the language of the visit when the reason is drawn.
 	next    func() screen
-	nextWhy string
+	nextWhy func() string
 }
 
 func (t passwordTarget) id() string {
@@ -66,8 +68,8 @@ type newPassword struct {
 
 func newNewPassword(e *env, t passwordTarget) *newPassword {
 	s := &newPassword{e: e, t: t,
-		pw:      newInput(e, "new password", limitPassword, true),
-		confirm: newInput(e, "the same again", limitPassword, true)}
+		pw:      newInput(e, "", limitPassword, true),
+		confirm: newInput(e, "", limitPassword, true)}
 	s.pw.Focus()
 	return s
 }
@@ -85,7 +87,7 @@ func (s *newPassword) init() tea.Cmd {
 	}
 }
 
-func (s *newPassword) title() string { return "Choose a new password" }
+func (s *newPassword) title() string { return s.e.p.T("newpassword.title") }
 
 func (s *newPassword) typing() bool { return !s.leaving }
 
@@ -117,7 +119,7 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case rulesMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "journey.cant_continue", sentence(s.e, msg.err))
 		}
 		r := msg.rules
 		s.rules = &r
@@ -149,17 +151,23 @@ func (s *newPassword) update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			if msg.err != nil {
 				// Set, but not everywhere: the person hears it first.
-				d.why = strings.TrimSpace(sentence(msg.err) + " " + d.why)
+				said, why := sentence(s.e, msg.err), d.why
+				d.why = func() string {
+					if why == nil {
+						return said
+					}
+					return strings.TrimSpace(said + " " + why())
+				}
 			}
 			s.close()
 			return s, replaceJourney(d)
 		case errors.As(msg.err, &rejected):
 			s.eval = rejected.Evaluation
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 		case deadEnd(msg.err):
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "journey.cant_continue", sentence(s.e, msg.err))
 		default:
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 		}
 		return s, nil
 	case tea.KeyPressMsg:
@@ -237,11 +245,11 @@ func (s *newPassword) submit() tea.Cmd {
 	// With an evaluation still running the check is left to the service,
 	// which applies every rule again anyway.
 	if s.evaluated == s.evalReq.seq && !s.eval.OK {
-		s.err = "That password doesn't meet every rule yet: see the list."
+		s.err = s.e.p.T("error.rules_unmet")
 		return nil
 	}
 	if !s.matches() {
-		s.err = "The two entries are not the same."
+		s.err = s.e.p.T("newpassword.mismatch")
 		return nil
 	}
 	e, t, pw, seq := s.e, s.t, s.pw.Value(), s.req.next(s.e)
@@ -256,19 +264,17 @@ func (s *newPassword) submit() tea.Cmd {
 }
 
 func (s *newPassword) view(width int) string {
-	st := s.e.st
+	st, p := s.e.st, s.e.p
 	if s.leaving {
 		// The question alone, so that it shows in the smallest window.
-		return wrap(st.Warning.Render("Leave without setting a new password? What you proved is thrown away, and "+
-			"you would start again from the beginning. (y/n)"), width)
+		return wrap(st.Warning.Render(p.T("newpassword.leave")), width)
 	}
 	intro := ""
 	if s.t.temporary {
-		intro = wrap(st.Body.Render("You signed in with a temporary password, so choose your own password "+
-			"now. The temporary one stops working once you do."), width) + "\n\n"
+		intro = wrap(st.Body.Render(p.T("newpassword.temporary")), width) + "\n\n"
 	}
 	if s.t.expired {
-		intro = wrap(st.Body.Render("Your password has expired, so choose a new one now to go on."), width) + "\n\n"
+		intro = wrap(st.Body.Render(p.T("newpassword.expired")), width) + "\n\n"
 	}
 	fieldW := min(40, max(width-4, 8))
 	label := func(text string, focused bool) string {
@@ -277,19 +283,21 @@ func (s *newPassword) view(width int) string {
 		}
 		return st.Input.Label.Render(text)
 	}
+	s.pw.Placeholder = styles.Placeholder(p.T("newpassword.placeholder.new"))
+	s.confirm.Placeholder = styles.Placeholder(p.T("newpassword.placeholder.again"))
 	s.pw.SetWidth(fieldW)
 	s.confirm.SetWidth(fieldW)
-	first := label("New password", s.focus == 0) + "\n" + s.pw.View()
-	meter := components.StrengthMeter(s.eval.Score, min(fieldW, width), st)
-	second := label("Type it again", s.focus == 1) + "\n" + s.confirm.View()
+	first := label(p.T("newpassword.label.new"), s.focus == 0) + "\n" + s.pw.View()
+	meter := components.StrengthMeter(s.eval.Score, min(fieldW, width), st, p)
+	second := label(p.T("newpassword.label.again"), s.focus == 1) + "\n" + s.confirm.View()
 	items := make([]components.CheckItem, 0, len(s.eval.Results)+1)
 	for _, r := range s.eval.Results {
 		items = append(items, components.CheckItem{Label: r.Label, Met: r.Met})
 	}
-	items = append(items, components.CheckItem{Label: "Both entries match", Met: s.matches()})
+	items = append(items, components.CheckItem{Label: p.T("newpassword.match"), Met: s.matches()})
 	var status []string
 	if s.pending {
-		status = append(status, st.Muted.Render("⋯ Saving…"))
+		status = append(status, st.Muted.Render("⋯ "+p.T("newpassword.saving")))
 	}
 	if s.err != "" {
 		status = append(status, wrap(st.Error.Render(s.err), width))
@@ -299,11 +307,11 @@ func (s *newPassword) view(width int) string {
 	// what stops the person (compactView).
 	full := intro + first + "\n" + meter + "\n\n" + second + "\n\n" + components.Checklist(items, st, width)
 	if s.rules != nil && s.rules.History > 0 {
-		which := "one of your last few passwords"
+		history := p.T("newpassword.history.many")
 		if s.rules.History == 1 {
-			which = "your previous password"
+			history = p.T("newpassword.history.one")
 		}
-		full += "\n" + wrap(st.Muted.Render("It can't be "+which+"; that is checked when you save."), width)
+		full += "\n" + wrap(st.Muted.Render(history), width)
 	}
 	for _, line := range status {
 		full += "\n\n" + line
@@ -322,7 +330,7 @@ func (s *newPassword) view(width int) string {
 // go, and a list still too long ends with how many more rules are unmet.
 func (s *newPassword) compactView(width, rows int, first, meter, second string, items []components.CheckItem,
 	status []string) string {
-	st := s.e.st
+	st, p := s.e.st, s.e.p
 	var unmet []components.CheckItem
 	for _, it := range items {
 		if !it.Met {
@@ -331,9 +339,9 @@ func (s *newPassword) compactView(width, rows int, first, meter, second string, 
 	}
 	summary := ""
 	if met := len(items) - len(unmet); met > 0 {
-		what := counted(met, "rule met", "rules met")
+		what := p.N("newpassword.rules_met", met, nil)
 		if len(unmet) > 0 {
-			what = counted(met, "other rule met", "other rules met")
+			what = p.N("newpassword.other_rules_met", met, nil)
 		}
 		summary = st.Check.Met.Render(st.Glyphs.Met) + " " + st.Check.MetLabel.Render(what)
 	}
@@ -376,7 +384,7 @@ func (s *newPassword) compactView(width, rows int, first, meter, second string, 
 		}
 		if len(item) > room {
 			shown = append(shown, st.Check.Unmet.Render(st.Glyphs.Unmet)+" "+
-				st.Check.UnmetLabel.Render(counted(len(unmet)-i, "more rule", "more rules")))
+				st.Check.UnmetLabel.Render(p.N("newpassword.more_rules", len(unmet)-i, nil)))
 			break
 		}
 		shown = append(shown, item...)

@@ -94,7 +94,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case overviewMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 		}
 		ov := msg.ov
 		s.ov = &ov
@@ -108,12 +108,12 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		if msg.err != nil {
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, nil
 		}
-		note := msg.m.Describe().Noun + " removed."
+		note := s.e.p.T(msg.m.Describe().Noun) + " removed."
 		if d := msg.m.Describe(); d.MaxRegistered > 1 {
-			note = "All your " + d.InSentence() + "s removed."
+			note = "All your " + s.e.p.T(d.Plural) + " removed."
 		}
 		return s, func() tea.Msg { return refreshMsg{note: note} }
 	case confirmedMsg:
@@ -121,7 +121,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		if msg.err != nil {
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, nil
 		}
 		return s, func() tea.Msg { return refreshMsg{note: "Thanks — your security info is confirmed."} }
@@ -130,7 +130,7 @@ func (s *overview) update(msg tea.Msg) (screen, tea.Cmd) {
 			return s, nil
 		}
 		if msg.err != nil {
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			return s, nil
 		}
 		return s, home
@@ -193,7 +193,7 @@ func (s *overview) build() {
 		if ms.Registered {
 			verb = "Change"
 		}
-		noun := ms.Method.Describe().InSentence()
+		noun := e.p.T(ms.Method.Describe().Inline)
 		// Each method registers on its own screen; the words come from the
 		// method table.
 		switch ch := ms.Method.Describe().Channel; {
@@ -296,7 +296,7 @@ func (s *overview) view(width int) string {
 	}
 	for _, ms := range s.ov.Methods {
 		badge := st.Badge.Warn.Render("not set up")
-		line := fmt.Sprintf("%-22s ", ms.Label)
+		line := fmt.Sprintf("%-22s ", s.e.p.T(ms.Label))
 		if ms.Registered {
 			badge = st.Badge.OK.Render("set up")
 		}

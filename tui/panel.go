@@ -249,7 +249,7 @@ func (p *adminHome) tabBar(short bool) string {
 // panelSentence turns an error of an admin operation into one sentence.
 // Admins may be told what the flows' end-user sentences keep back (that a
 // user or group does not exist), and refusals say why.
-func panelSentence(err error) string {
+func panelSentence(e *env, err error) string {
 	switch {
 	case err == nil:
 		return ""
@@ -270,7 +270,7 @@ func panelSentence(err error) string {
 	case errors.Is(err, flows.ErrFlowExpired):
 		return "Your administrator session has ended. Sign in again to go on."
 	}
-	return sentence(err)
+	return sentence(e, err)
 }
 
 // policyMessage finds the policy's own sentence inside the wrapping of the

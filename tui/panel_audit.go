@@ -137,7 +137,7 @@ func (t *auditTab) update(msg tea.Msg) tea.Cmd {
 		}
 		t.report, t.verifyErr = nil, ""
 		if msg.err != nil {
-			t.verifyErr = panelSentence(msg.err)
+			t.verifyErr = panelSentence(t.a.e, msg.err)
 			return nil
 		}
 		rep := msg.rep
@@ -148,7 +148,7 @@ func (t *auditTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err = panelSentence(msg.err)
+			t.err = panelSentence(t.a.e, msg.err)
 			return nil
 		}
 		t.err, t.loaded = "", true

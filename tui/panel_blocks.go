@@ -87,7 +87,7 @@ func (t *blocksTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err = panelSentence(msg.err)
+			t.err = panelSentence(t.a.e, msg.err)
 			return nil
 		}
 		t.blocks, t.total, t.loaded, t.err = msg.blocks, msg.total, true, ""
@@ -98,7 +98,7 @@ func (t *blocksTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err, t.note = panelSentence(msg.err), ""
+			t.err, t.note = panelSentence(t.a.e, msg.err), ""
 		} else {
 			t.err, t.note = "", msg.note
 		}

@@ -71,7 +71,7 @@ func (t *insightsTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err = panelSentence(msg.err)
+			t.err = panelSentence(t.a.e, msg.err)
 			return nil
 		}
 		r := msg.report
@@ -115,7 +115,7 @@ func (t *insightsTab) view(width int) string {
 	// Users per method, in the order methods are offered.
 	var per []string
 	for _, m := range policy.AllMethods() {
-		per = append(per, fmt.Sprintf("%s %s", methodShortName(m), panelThousands(c.UsersPerKind[string(m)])))
+		per = append(per, fmt.Sprintf("%s %s", methodShortName(t.a.e, m), panelThousands(c.UsersPerKind[string(m)])))
 	}
 	b.WriteString(label("Methods") + components.WrapHanging(st.Body.Render(strings.Join(per, " · ")), width, 10) + "\n")
 
@@ -233,7 +233,7 @@ func barChart(values []int, rows, cell int) string {
 }
 
 // methodShortName names a method in a crowded line.
-func methodShortName(m policy.Method) string { return m.Describe().Short }
+func methodShortName(e *env, m policy.Method) string { return e.p.T(m.Describe().Short) }
 
 // money writes an amount with two decimals and comma separators: 7,800.00 EUR.
 func money(v float64, currency string) string {

@@ -125,7 +125,7 @@ func (t *policyTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err = panelSentence(msg.err)
+			t.err = panelSentence(t.a.e, msg.err)
 			return nil
 		}
 		t.pol, t.loaded = msg.pol, true
@@ -142,7 +142,7 @@ func (t *policyTab) update(msg tea.Msg) tea.Cmd {
 		t.whatIfValue = msg.value
 		t.whatIf, t.whatIfErr = msg.line, ""
 		if msg.err != nil {
-			t.whatIf, t.whatIfErr = "", panelSentence(msg.err)
+			t.whatIf, t.whatIfErr = "", panelSentence(t.a.e, msg.err)
 			if t.confirm != nil {
 				// Asked before the store answered: it refuses the value.
 				t.confirm = nil
@@ -155,7 +155,7 @@ func (t *policyTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err = panelSentence(msg.err)
+			t.err = panelSentence(t.a.e, msg.err)
 			t.input.Focus()
 			return nil
 		}
@@ -289,7 +289,7 @@ func (t *policyTab) validate() {
 	}
 	t.invalid = ""
 	if err != nil {
-		t.invalid = panelSentence(err)
+		t.invalid = panelSentence(t.a.e, err)
 	}
 }
 

@@ -198,7 +198,7 @@ func (t *usersTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err = panelSentence(msg.err)
+			t.err = panelSentence(t.a.e, msg.err)
 			return nil
 		}
 		if t.searching {
@@ -221,7 +221,7 @@ func (t *usersTab) update(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if msg.err != nil {
-			t.err, t.note = panelSentence(msg.err), ""
+			t.err, t.note = panelSentence(t.a.e, msg.err), ""
 			return nil
 		}
 		t.err, t.note = "", msg.note
@@ -277,7 +277,7 @@ func (t *usersTab) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			if act.pickMethod {
 				t.at.step, t.at.methods = userMethods, menu{}
 				for _, m := range t.at.target.Methods {
-					t.at.methods.items = append(t.at.methods.items, m.Label())
+					t.at.methods.items = append(t.at.methods.items, t.a.e.p.T(m.Label()))
 				}
 				return nil
 			}
@@ -378,9 +378,9 @@ func (t *usersTab) ask(act userAction) {
 func (t *usersTab) removeMethod(u flows.UserRow, m policy.Method) userAction {
 	e, shown := t.a.e, sanitize.Line(u.Username, 40)
 	return userAction{
-		question: fmt.Sprintf("Remove %s from %s?", m.Label(), shown),
+		question: fmt.Sprintf("Remove %s from %s?", e.p.T(m.Label()), shown),
 		run: func(actor flows.Actor) (string, *flows.Voucher, error) {
-			return fmt.Sprintf("%s removed from %s.", m.Label(), shown), nil, e.svc.RemoveUserMethod(e.ctx, actor, u.Username, m)
+			return fmt.Sprintf("%s removed from %s.", e.p.T(m.Label()), shown), nil, e.svc.RemoveUserMethod(e.ctx, actor, u.Username, m)
 		},
 	}
 }
@@ -445,7 +445,7 @@ func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
 			}})
 	} else {
 		acts = append(acts, userAction{label: "Make administrator",
-			question: adminMethodsWarning(u, shown) + fmt.Sprintf("Make %s an administrator?", shown),
+			question: adminMethodsWarning(e, u, shown) + fmt.Sprintf("Make %s an administrator?", shown),
 			run: func(a flows.Actor) (string, *flows.Voucher, error) {
 				return shown + " is now an administrator.", nil, e.svc.SetAdmin(e.ctx, a, name, true)
 			}})
@@ -457,11 +457,11 @@ func (t *usersTab) actionsFor(u flows.UserRow) []userAction {
 // they have fewer than the two methods an administrator signs in with
 // (security questions and vouchers never count for one), so they will not
 // get into the panel until they register more. Empty when they have two.
-func adminMethodsWarning(u flows.UserRow, shown string) string {
+func adminMethodsWarning(e *env, u flows.UserRow, shown string) string {
 	var usable []string
 	for _, m := range u.Methods {
 		if m.Describe().Admin == policy.AdminAlways {
-			usable = append(usable, m.Label())
+			usable = append(usable, e.p.T(m.Label()))
 		}
 	}
 	switch {
@@ -639,7 +639,7 @@ func (t *usersTab) actionView(width int) string {
 	}
 	methods := make([]string, len(u.Methods))
 	for i, m := range u.Methods {
-		methods[i] = m.Label()
+		methods[i] = t.a.e.p.T(m.Label())
 	}
 	if len(methods) == 0 {
 		methods = []string{"none registered"}

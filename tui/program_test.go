@@ -145,7 +145,7 @@ func TestProgramIdleWipe(t *testing.T) {
 	// would count as activity after it.
 	p.waitFor(t, "*tui.signIn", strings.Repeat("•", utf8.RuneCountInString(testPassword)))
 	h.Clock.Advance(106 * time.Second)
-	p.waitFor(t, "*tui.signIn", "Still there? Everything is cleared in 14s")
+	p.waitFor(t, "*tui.signIn", "Still there? All is cleared in 14 seconds")
 	h.Clock.Advance(14 * time.Second)
 	p.waitFor(t, "*tui.welcome")
 	if _, _, n := p.snapshot(); n != 1 {

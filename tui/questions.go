@@ -2,7 +2,6 @@ package tui
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -10,7 +9,9 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // answerQuestions asks the drawn security questions of a journey.
@@ -28,7 +29,7 @@ type answerQuestions struct {
 func newAnswerQuestions(e *env, j *journey, qs []string) *answerQuestions {
 	s := &answerQuestions{e: e, j: j, qs: qs}
 	for range qs {
-		s.inputs = append(s.inputs, newInput(e, "answer", limitAnswer, true))
+		s.inputs = append(s.inputs, newInput(e, "", limitAnswer, true))
 	}
 	if len(s.inputs) > 0 {
 		s.inputs[0].Focus()
@@ -36,8 +37,11 @@ func newAnswerQuestions(e *env, j *journey, qs []string) *answerQuestions {
 	return s
 }
 
-func (s *answerQuestions) title() string { return "Prove it's you · Security questions" }
-func (s *answerQuestions) typing() bool  { return true }
+func (s *answerQuestions) title() string {
+	return s.e.p.F("code.title", locale.Args{"Method": s.e.p.T("method.questions.label")})
+}
+
+func (s *answerQuestions) typing() bool { return true }
 
 func (s *answerQuestions) help() []key.Binding {
 	return []key.Binding{s.e.keys.NextField, s.e.keys.Select, s.e.keys.Back}
@@ -95,7 +99,7 @@ func (s *answerQuestions) submit() tea.Cmd {
 	for i, in := range s.inputs {
 		answers[i] = in.Value()
 		if strings.TrimSpace(answers[i]) == "" {
-			s.err = "Answer every question."
+			s.err = s.e.p.T("questions.empty")
 			return nil
 		}
 	}
@@ -109,18 +113,20 @@ func (s *answerQuestions) submit() tea.Cmd {
 
 func (s *answerQuestions) view(width int) string {
 	var b strings.Builder
-	b.WriteString(s.e.st.Body.Render("Answer each question as you did when you set them up. Case and extra spaces don't matter.") + "\n")
+	b.WriteString(s.e.st.Body.Render(s.e.p.T("questions.intro")) + "\n")
 	for i, q := range s.qs {
 		label := s.e.st.Input.Label
 		if i == s.focus {
 			label = s.e.st.Input.FocusedLabel
 		}
-		b.WriteString("\n" + label.Render(fmt.Sprintf("%d. %s", i+1, sanitize.Line(q, max(width-4, 8)))) + "\n")
+		b.WriteString("\n" + label.Render(s.e.p.F("questions.label", locale.Args{"Number": s.e.p.Number(i + 1),
+			"Question": sanitize.Line(q, max(width-4, 8))})) + "\n")
+		s.inputs[i].Placeholder = styles.Placeholder(s.e.p.T("questions.placeholder"))
 		s.inputs[i].SetWidth(min(40, max(width-4, 8)))
 		b.WriteString(s.inputs[i].View() + "\n")
 	}
 	if s.pending {
-		b.WriteString("\n" + s.e.st.Muted.Render("⋯ Checking…"))
+		b.WriteString("\n" + s.e.st.Muted.Render("⋯ "+s.e.p.T("journey.checking")))
 	}
 	if s.err != "" {
 		b.WriteString("\n" + s.e.st.Error.Render(s.err))

@@ -44,7 +44,7 @@ func (s *recoveryCodes) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case codesMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 		}
 		s.codes = msg.codes
 	case tea.KeyPressMsg:

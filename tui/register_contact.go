@@ -33,7 +33,7 @@ type registerContact struct {
 func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion string) *registerContact {
 	d := m.Describe()
 	s := &registerContact{e: e, sessionID: sessionID, method: m, sent: sentCode{now: e.now()},
-		dest: newInput(e, d.Example, limitContact, false), code: newInput(e, d.Placeholder, limitCode, false)}
+		dest: newInput(e, d.Example, limitContact, false), code: newInput(e, codePlaceholder(e, m), limitCode, false)}
 	s.dest.SetValue(sanitize.String(suggestion))
 	s.dest.CursorEnd()
 	s.dest.Focus()
@@ -41,8 +41,10 @@ func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion st
 	return s
 }
 
-func (s *registerContact) title() string { return "Your security info · " + s.method.Describe().Noun }
-func (s *registerContact) typing() bool  { return true }
+func (s *registerContact) title() string {
+	return "Your security info · " + s.e.p.T(s.method.Describe().Noun)
+}
+func (s *registerContact) typing() bool { return true }
 
 func (s *registerContact) help() []key.Binding {
 	return s.sent.help(s.e.keys.Select, s.e.keys.Resend, s.e.keys.Back)
@@ -73,13 +75,13 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = ""
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+				return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 			}
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			s.code.SetValue("")
 			return s, nil
 		}
-		return s, backToOverview(s.method.Describe().Noun + " saved.")
+		return s, backToOverview(s.e.p.T(s.method.Describe().Noun) + " saved.")
 	case tea.KeyPressMsg:
 		s.sent.keyed()
 		switch {
@@ -95,7 +97,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 			}
 			return s, pop
 		case key.Matches(msg, s.e.keys.Resend) && s.sent.active():
-			if r := s.sent.refusal(); r != "" {
+			if r := s.sent.refusal(s.e.p); r != "" {
 				s.err = r
 				return s, nil
 			}
@@ -122,7 +124,7 @@ func (s *registerContact) send() tea.Cmd {
 	}
 	dest := strings.TrimSpace(s.dest.Value())
 	if dest == "" {
-		s.err = "Type the " + strings.ToLower(s.method.Describe().Noun) + " first."
+		s.err = "Type the " + s.e.p.T(s.method.Describe().Inline) + " first."
 		return nil
 	}
 	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next(s.e)
@@ -154,14 +156,14 @@ func (s *registerContact) view(width int) string {
 	st := s.e.st
 	fieldW := min(44, max(width-4, 8))
 	if !s.sent.active() {
-		b.WriteString(st.Body.Render("Type your "+s.method.Describe().AskFor+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
+		b.WriteString(st.Body.Render("Type your "+s.e.p.T(s.method.Describe().AskFor)+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
 		fitInput(&s.dest, fieldW)
 		b.WriteString(s.dest.View() + "\n")
 		if s.destFilled.on {
 			b.WriteString(st.Muted.Render("The one on your account: enter uses it, typing replaces it, ← → edit it.") + "\n")
 		}
 	} else {
-		b.WriteString(s.sent.header(st, width))
+		b.WriteString(s.sent.header(s.e.p, st, width))
 		s.code.SetWidth(fieldW)
 		b.WriteString(s.code.View() + "\n")
 	}
@@ -169,7 +171,7 @@ func (s *registerContact) view(width int) string {
 		b.WriteString("\n" + st.Muted.Render("⋯ "+s.pending))
 	}
 	if s.sent.note != "" {
-		b.WriteString("\n" + st.Success.Render(s.sent.note))
+		b.WriteString("\n" + st.Success.Render(s.e.p.T(s.sent.note)))
 	}
 	if s.err != "" {
 		b.WriteString("\n" + st.Error.Render(s.err))

@@ -165,7 +165,7 @@ func (s *registerQuestions) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = false
 		if msg.err != nil {
-			s.err = sentence(msg.err)
+			s.err = sentence(s.e, msg.err)
 			s.focusOn(msg.err)
 			return s, nil
 		}
@@ -247,7 +247,7 @@ func (s *registerQuestions) enter() tea.Cmd {
 	}
 	// Every field has something, and still the set is refused (a question
 	// asked twice, an answer given twice): say why, at the field.
-	s.err = sentence(err)
+	s.err = sentence(s.e, err)
 	s.focusOn(err)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/keys"
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
@@ -45,6 +46,10 @@ type env struct {
 	mode      Mode
 	st        *styles.Styles
 	keys      keys.KeyMap
+	// p writes every word in the language of this visit; languages is
+	// what else the picker offers.
+	p         *locale.Printer
+	languages *locale.Catalogue
 	// doneTimeout is how long the "done" screen stays before clearing itself.
 	doneTimeout time.Duration
 	// bodyHeight is how many rows a screen's body may take; the root sets

@@ -1,21 +1,21 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/key"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // resentNote is told after a resend: the code sent before is void, so a
-// person who finds both does not type the old one.
-const resentNote = "A new code is on its way; the previous one no longer works."
+// person who finds both does not type the old one. It is a catalogue ID.
+const resentNote = "code.resent"
 
 // sentCode is what a screen knows of a code it had sent: where it went,
 // how long it lives and when another may be asked for. The reset code
@@ -24,7 +24,8 @@ const resentNote = "A new code is on its way; the previous one no longer works."
 type sentCode struct {
 	sent *flows.CodeSent
 	now  time.Time
-	// note says what a resend did, until the next key.
+	// note says what a resend did, until the next key: a catalogue ID,
+	// written in the visit's language when drawn.
 	note string
 	// behind is on where delivery happens behind the screen (reset
 	// codes): the same words show whether the send worked or not, so the
@@ -74,39 +75,40 @@ func (c *sentCode) wait() int {
 // refusal is what a resend asked for too soon is told, or "" when one may
 // be sent. Where the screen counts the seconds down, the refusal names
 // them too.
-func (c *sentCode) refusal() string {
+func (c *sentCode) refusal(p *locale.Printer) string {
 	switch {
 	case !c.early():
 		return ""
 	case c.behind:
-		return fmt.Sprintf("You can ask for a new code in %ds.", c.wait())
+		return p.N("code.resend_in", c.wait(), nil)
 	default:
-		return "Wait a little before asking for another code."
+		return p.T("code.wait_resend")
 	}
 }
 
 // header says where the code went and how long it lives, or nothing when
 // no code is out.
-func (c *sentCode) header(st *styles.Styles, width int) string {
+func (c *sentCode) header(p *locale.Printer, st *styles.Styles, width int) string {
 	if c.sent == nil {
 		return ""
 	}
-	return st.Body.Render("We sent a code to ") + st.Code.Render(sanitize.Line(c.sent.Destination, max(width-20, 8))) + ".\n" +
-		components.Countdown(c.sent.ExpiresAt.Sub(c.now), flows.CodeLifetime, st) + "\n\n"
+	return styledF(p, "code.sent_to", nil, "Destination", sanitize.Line(c.sent.Destination, max(width-20, 8)),
+		st.Body, st.Code) + "\n" +
+		components.Countdown(c.sent.ExpiresAt.Sub(c.now), flows.CodeLifetime, st, p) + "\n\n"
 }
 
 // hint says, where delivery is behind the screen, when another code may be
 // asked for and what to do when none comes; it starts with a new line.
-func (c *sentCode) hint(st *styles.Styles) string {
+func (c *sentCode) hint(p *locale.Printer, st *styles.Styles) string {
 	if c.sent == nil || !c.behind {
 		return ""
 	}
 	var b strings.Builder
 	if c.early() {
-		b.WriteString("\n" + st.Muted.Render(fmt.Sprintf("No code? You can ask for another in %ds.", c.wait())))
+		b.WriteString("\n" + st.Muted.Render(p.N("code.no_code_wait", c.wait(), nil)))
 	} else {
-		b.WriteString("\n" + st.Muted.Render("No code? Press ctrl+r to send a new one."))
+		b.WriteString("\n" + st.Muted.Render(p.T("code.no_code_resend")))
 	}
-	b.WriteString("\n" + st.Muted.Render("Still nothing? Press esc to choose another way."))
+	b.WriteString("\n" + st.Muted.Render(p.T("code.still_nothing")))
 	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
@@ -15,6 +16,7 @@ import (
 // registration, told of a failed send at once, shows neither.
 func TestSentCodeBehindOption(t *testing.T) {
 	st := styles.New(true)
+	en := locale.Embedded().Source()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	sent := flows.CodeSent{Destination: "a•••e@example.com", ExpiresAt: now.Add(flows.CodeLifetime), ResendAt: now.Add(30 * time.Second)}
 
@@ -23,10 +25,10 @@ func TestSentCodeBehindOption(t *testing.T) {
 	if reset.note != "" {
 		t.Errorf("the first code is announced as a resend: %q", reset.note)
 	}
-	if got := reset.refusal(); got != "You can ask for a new code in 30s." {
+	if got := reset.refusal(en); got != "You can ask for a new code in 30s." {
 		t.Errorf("reset refusal = %q", got)
 	}
-	hint := reset.hint(&st)
+	hint := reset.hint(en, &st)
 	for _, want := range []string{"No code? You can ask for another in 30s.", "Still nothing? Press esc to choose another way."} {
 		if !strings.Contains(hint, want) {
 			t.Errorf("reset hint %q lacks %q", hint, want)
@@ -35,17 +37,17 @@ func TestSentCodeBehindOption(t *testing.T) {
 
 	reg := sentCode{}
 	reg.got(sent, now)
-	if got := reg.refusal(); got != "Wait a little before asking for another code." {
+	if got := reg.refusal(en); got != "Wait a little before asking for another code." {
 		t.Errorf("registration refusal = %q", got)
 	}
-	if got := reg.hint(&st); got != "" {
+	if got := reg.hint(en, &st); got != "" {
 		t.Errorf("registration shows a hint: %q", got)
 	}
 
 	// Once the cooldown is over a resend may go, and the second code is
 	// announced as replacing the first.
 	reg.now = sent.ResendAt
-	if got := reg.refusal(); got != "" {
+	if got := reg.refusal(en); got != "" {
 		t.Errorf("refusal after the cooldown = %q", got)
 	}
 	reg.got(sent, sent.ResendAt)

@@ -9,6 +9,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
+	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
 // signInPurpose says what a sign-in leads to.
@@ -39,8 +41,8 @@ type signIn struct {
 
 func newSignIn(e *env, p signInPurpose) *signIn {
 	s := &signIn{e: e, purpose: p,
-		user:     newInput(e, "username", limitUsername, false),
-		password: newInput(e, "current password", limitPassword, true)}
+		user:     newInput(e, "", limitUsername, false),
+		password: newInput(e, "", limitPassword, true)}
 	s.user.Focus()
 	return s
 }
@@ -48,11 +50,11 @@ func newSignIn(e *env, p signInPurpose) *signIn {
 func (s *signIn) title() string {
 	switch s.purpose {
 	case purposeChange:
-		return "Change your password · Sign in"
+		return s.e.p.T("signin.title.change")
 	case purposeInfo:
-		return "Your security info · Sign in"
+		return s.e.p.T("signin.title.info")
 	}
-	return "Administration · Sign in"
+	return s.e.p.T("signin.title.admin")
 }
 
 func (s *signIn) typing() bool { return true }
@@ -84,7 +86,7 @@ func (s *signIn) update(msg tea.Msg) (screen, tea.Cmd) {
 				s.password.SetValue("") // one refused unchecked is sent again as it is
 			}
 			s.lockedHint = s.unlockOffered && s.purpose != purposeAdmin && errors.Is(msg.err, flows.ErrBadCredentials)
-			return s, failure(s.e, "Can't sign in", msg.err, &s.err)
+			return s, failure(s.e, "journey.cant_sign_in", msg.err, &s.err)
 		}
 		return s, s.next(msg)
 	case tea.KeyPressMsg:
@@ -115,7 +117,7 @@ func (s *signIn) submit() tea.Cmd {
 	}
 	name, pw := strings.TrimSpace(s.user.Value()), s.password.Value()
 	if name == "" || pw == "" {
-		s.err = "Type your username and password."
+		s.err = s.e.p.T("signin.empty")
 		return nil
 	}
 	e, purpose, seq := s.e, s.purpose, s.req.next(s.e)
@@ -158,7 +160,7 @@ func (s *signIn) next(msg signedInMsg) tea.Cmd {
 			t.next = overview
 		}
 		if info.RegistrationDue {
-			t.nextWhy = requiredWhy(info)
+			t.nextWhy = requiredWhy(e, info)
 		}
 		return replaceJourney(newNewPassword(e, t))
 	case info.ExpirySoon:
@@ -173,11 +175,13 @@ func (s *signIn) view(width int) string {
 	fieldW := min(40, max(width-4, 8))
 	switch s.purpose {
 	case purposeAdmin:
-		b.WriteString(st.Body.Render("Administrators sign in with their password and then two more ways to prove it's them.") + "\n\n")
+		b.WriteString(st.Body.Render(s.e.p.T("signin.intro.admin")) + "\n\n")
 	default:
-		b.WriteString(st.Body.Render("Sign in with your username and current password.") + "\n\n")
+		b.WriteString(st.Body.Render(s.e.p.T("signin.intro")) + "\n\n")
 	}
-	labels := []string{"Username", "Password"}
+	s.user.Placeholder = styles.Placeholder(s.e.p.T("signin.placeholder.username"))
+	s.password.Placeholder = styles.Placeholder(s.e.p.T("signin.placeholder.password"))
+	labels := []string{s.e.p.T("field.username"), s.e.p.T("field.password")}
 	inputs := []*textinput.Model{&s.user, &s.password}
 	for i, in := range inputs {
 		if i == s.focus {
@@ -189,16 +193,15 @@ func (s *signIn) view(width int) string {
 		b.WriteString(in.View() + "\n\n")
 	}
 	if s.purpose != purposeAdmin {
-		b.WriteString(st.Muted.Render("Forgot it? Go back and choose \"Reset a forgotten password\"."))
+		b.WriteString(st.Muted.Render(s.e.p.F("signin.forgot", locale.Args{"Item": s.e.p.T("welcome.reset")})))
 	}
 	if s.pending {
-		b.WriteString("\n\n" + st.Muted.Render("⋯ Signing in…"))
+		b.WriteString("\n\n" + st.Muted.Render("⋯ "+s.e.p.T("signin.pending")))
 	}
 	if s.err != "" {
 		b.WriteString("\n\n" + st.Error.Render(s.err))
 		if s.lockedHint {
-			b.WriteString("\n" + st.Muted.Render("Sure it's right? After too many wrong tries an account locks: go back "+
-				"and choose \"Unlock my account\"."))
+			b.WriteString("\n" + st.Muted.Render(s.e.p.F("signin.locked_hint", locale.Args{"Item": s.e.p.T("welcome.unlock")})))
 		}
 	}
 	return wrap(b.String(), width)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 )
 
 // supportedSizes are the window sizes every screen must work at: the
@@ -218,7 +219,7 @@ func TestAdminHelp(t *testing.T) {
 		d.keys("?")
 		d.see("Keys on this screen", "←/→ tabs", "esc sign out", "1-5 tabs", "ctrl+c quit", "Press any key to close this help.")
 		for _, kb := range tab.help() {
-			d.see(kb.Help().Key + " " + kb.Help().Desc)
+			d.see(kb.Help().Key + " " + locale.Embedded().Source().T(kb.Help().Desc))
 		}
 		d.keys("right") // closes the help, and does not change the tab
 		d.notSee("Keys on this screen")

@@ -80,7 +80,7 @@ func (s *sshKeys) init() tea.Cmd {
 }
 
 func (s *sshKeys) title() string {
-	return "Your security info · " + policy.SSHKey.Describe().Noun + "s"
+	return "Your security info · " + s.e.p.T(policy.SSHKey.Describe().Plural)
 }
 func (s *sshKeys) typing() bool { return s.pasting }
 
@@ -105,7 +105,7 @@ func (s *sshKeys) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sshKeysMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(msg.err))
+			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
 		}
 		s.keys, s.loaded = msg.keys, true
 		s.build()

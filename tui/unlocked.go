@@ -9,7 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
-	"github.com/sspr-kiosk/sspr/tui/sanitize"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 )
 
 // unlocked ends an unlock journey: it lifts the lockout the proofs allow
@@ -57,9 +57,9 @@ func (s *unlocked) close() {
 
 func (s *unlocked) title() string {
 	if s.pending {
-		return "Unlock your account"
+		return s.e.p.T("journey.unlock.title")
 	}
-	return "All done"
+	return s.e.p.T("done.title")
 }
 
 func (s *unlocked) help() []key.Binding {
@@ -74,7 +74,7 @@ func (s *unlocked) update(msg tea.Msg) (screen, tea.Cmd) {
 	case unlockedMsg:
 		s.pending = false
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, journeyPaused(journeyUnlock), unlockSentence(msg.err))
+			return s, showDeadEnd(s.e, journeyPaused(journeyUnlock), unlockSentence(s.e, msg.err))
 		}
 		s.out, s.started = msg.out, s.e.now()
 	case helpdeskMsg:
@@ -94,35 +94,27 @@ func (s *unlocked) update(msg tea.Msg) (screen, tea.Cmd) {
 
 // unlockSentence says why an unlock stopped, and for a directory that
 // refused it, who can still help.
-func unlockSentence(err error) string {
+func unlockSentence(e *env, err error) string {
 	if errors.Is(err, flows.ErrUnlockRefused) {
-		return sentence(err) + " The helpdesk can unlock it for you."
+		return e.p.T("error.unlock_refused_helpdesk")
 	}
-	return sentence(err)
+	return sentence(e, err)
 }
 
 func (s *unlocked) view(width int) string {
-	st := s.e.st
+	st, p := s.e.st, s.e.p
 	if s.pending {
-		return wrap(st.Muted.Render("⋯ Unlocking your account…"), width)
+		return wrap(st.Muted.Render("⋯ "+p.T("unlocked.pending")), width)
 	}
 	var b strings.Builder
 	if s.out.Unlocked {
-		b.WriteString(st.Success.Render("Your account is unlocked.") + "\n\n")
-		b.WriteString(st.Body.Render("Your password is the same as before: sign in with it as usual.") + "\n\n")
-		if s.helpdesk == "" {
-			b.WriteString(st.Body.Render("If you didn't do this, contact your helpdesk at once.") + "\n\n")
-		} else {
-			b.WriteString(st.Body.Render("If you didn't do this, contact your helpdesk at once: ") +
-				st.Code.Render(sanitize.Line(s.helpdesk, max(width-4, 10))) + "\n\n")
-		}
+		b.WriteString(st.Success.Render(p.T("unlocked.done")) + "\n\n")
+		b.WriteString(st.Body.Render(p.T("unlocked.same_password")) + "\n\n")
+		b.WriteString(notYou(s.e, s.helpdesk, width) + "\n\n")
 	} else {
-		b.WriteString(st.Success.Render("Your account isn't locked.") + "\n\n")
-		b.WriteString(st.Body.Render("Nothing was changed. If your password still doesn't work, you may have "+
-			"forgotten it: choose Reset a forgotten password on the first screen.") + "\n\n")
+		b.WriteString(st.Success.Render(p.T("unlocked.not_locked")) + "\n\n")
+		b.WriteString(st.Body.Render(p.F("unlocked.nothing_changed", locale.Args{"Item": p.T("welcome.reset")})) + "\n\n")
 	}
-	left := s.timeout - s.now.Sub(s.started)
-	b.WriteString(st.Muted.Render("Press enter to finish. This screen clears itself in " +
-		left.Round(time.Second).String() + "."))
+	b.WriteString(st.Muted.Render(finishLine(s.e, s.timeout-s.now.Sub(s.started))))
 	return wrap(b.String(), width)
 }

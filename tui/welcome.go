@@ -61,11 +61,18 @@ const (
 	choiceUnlock
 )
 
+// welcomeItems are the menu's items and hints by choice, as catalogue IDs:
+// the menu is written in the visit's language each time it is drawn.
+var welcomeItems = map[int][2]string{
+	choiceReset:  {"welcome.reset", ""},
+	choiceChange: {"welcome.change", "welcome.change.hint"},
+	choiceInfo:   {"welcome.info", "welcome.info.hint"},
+	choiceAdmin:  {"welcome.admin", ""},
+	choiceUnlock: {"welcome.unlock", "welcome.unlock.hint"},
+}
+
 func newWelcome(e *env, banner string) *welcome {
-	return &welcome{e: e, banner: banner, menu: menu{
-		items: []string{"Reset a forgotten password", "Change my password", "My security info", "Administration"},
-		hints: []string{"", "I know my current one", "Ways to prove it's me", ""},
-	}, choices: []int{choiceReset, choiceChange, choiceInfo, choiceAdmin}}
+	return &welcome{e: e, banner: banner, choices: []int{choiceReset, choiceChange, choiceInfo, choiceAdmin}}
 }
 
 // offerUnlock adds or removes "Unlock my account" at the end of the menu.
@@ -74,22 +81,35 @@ func (w *welcome) offerUnlock(on bool) {
 	has := w.choices[n-1] == choiceUnlock
 	switch {
 	case on && !has:
-		w.menu.items = append(w.menu.items, "Unlock my account")
-		w.menu.hints = append(w.menu.hints, "I know my password")
 		w.choices = append(w.choices, choiceUnlock)
 	case !on && has:
-		w.menu.items, w.menu.hints, w.choices = w.menu.items[:n-1], w.menu.hints[:n-1], w.choices[:n-1]
+		w.choices = w.choices[:n-1]
 		w.menu.cursor = min(w.menu.cursor, n-2)
+	}
+	w.labelMenu()
+}
+
+// labelMenu writes the menu in the visit's language.
+func (w *welcome) labelMenu() {
+	w.menu.items, w.menu.hints = w.menu.items[:0], w.menu.hints[:0]
+	for _, c := range w.choices {
+		item := welcomeItems[c]
+		hint := ""
+		if item[1] != "" {
+			hint = w.e.p.T(item[1])
+		}
+		w.menu.items = append(w.menu.items, w.e.p.T(item[0]))
+		w.menu.hints = append(w.menu.hints, hint)
 	}
 }
 
 // settled says whether everything the screen shows is in.
 func (w *welcome) settled() bool { return w.answers >= welcomeQuestions }
 
-func (w *welcome) title() string { return "Password self-service" }
+func (w *welcome) title() string { return w.e.p.T("welcome.title") }
 
 func (w *welcome) help() []key.Binding {
-	return []key.Binding{w.e.keys.Up, w.e.keys.Down, w.e.keys.Select}
+	return []key.Binding{w.e.keys.Up, w.e.keys.Down, w.e.keys.Select, w.e.keys.Language}
 }
 
 func (w *welcome) update(msg tea.Msg) (screen, tea.Cmd) {
@@ -107,6 +127,10 @@ func (w *welcome) update(msg tea.Msg) (screen, tea.Cmd) {
 	if !ok {
 		return w, nil
 	}
+	if key.Matches(k, w.e.keys.Language) {
+		return w, push(newLanguagePicker(w.e))
+	}
+	w.labelMenu()
 	choice, chosen := w.menu.update(w.e, k)
 	if !chosen {
 		return w, nil
@@ -137,10 +161,10 @@ func (w *welcome) view(width int) string {
 		b.WriteString("\n\n")
 	}
 	if w.blocked != nil && w.e.now().Before(w.blocked.Until) {
-		b.WriteString(w.e.st.Warning.Render(sourceBlocked(w.blocked)+" Administrators can still sign in.") + "\n\n")
+		b.WriteString(w.e.st.Warning.Render(sourceBlocked(w.e, w.blocked)+" "+w.e.p.T("welcome.blocked.admins")) + "\n\n")
 	}
-	b.WriteString(w.e.st.Body.Render("Forgot your password? Prove it's you with a method you set up earlier, "+
-		"and choose a new one. No helpdesk call needed.") + "\n\n")
+	b.WriteString(w.e.st.Body.Render(w.e.p.T("welcome.intro")) + "\n\n")
+	w.labelMenu()
 	b.WriteString(w.menu.view(w.e, width))
 	return wrap(b.String(), width)
 }

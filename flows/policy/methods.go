@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -80,16 +79,22 @@ const (
 // Descriptor is everything sspr knows about a method that is data rather
 // than behaviour: a switch over methods in flows or a screen reads it from
 // here, so a new method is added in this table plus its own screen.
+//
+// Every text is a catalogue ID (see flows/locale): the screen, email or
+// text message writes it in the reader's language. Placeholders named in
+// the English text are {{.Digits}} (CodeLength) and {{.Organisation}}.
 type Descriptor struct {
 	// Label is the method's name as people read it: "Email code".
 	Label string
 	// Prompt words choosing the method as an action: "Email me a code".
 	Prompt string
 	// Noun names what the person registers, capitalised: "Email address".
-	// Screens lower-case it inside sentences ("Remove email address?"). It
-	// is not the label, since "remove email code" reads as if one code
+	// It is not the label, since "remove email code" reads as if one code
 	// were withdrawn.
 	Noun string
+	// Inline is the noun as written inside a sentence ("email address",
+	// but "SSH key"), and Plural the noun for several ("SSH keys").
+	Inline, Plural string
 	// Short names the method in a crowded line: "text", "app".
 	Short string
 	// Letter abbreviates the method in the users table: E S A R V Q.
@@ -100,7 +105,7 @@ type Descriptor struct {
 	// method ("email address"); empty for the others.
 	AskFor string
 	// Example is a well-formed destination for a channel method, shown in
-	// an empty field; empty for the others.
+	// an empty field; empty for the others. It is not translated.
 	Example string
 	// Alphabet and CodeLength give the shape of what is typed to prove it.
 	// CodeLength is 0 when there is no fixed length worth telling.
@@ -109,8 +114,8 @@ type Descriptor struct {
 	// Placeholder is shown in the empty code field: "8-digit code".
 	Placeholder string
 	// Instruction tells the person where the code comes from, on the code
-	// screen; "{organisation}" is replaced by the organisation's name.
-	// Empty for channel methods, whose screen says where the code went.
+	// screen. Empty for channel methods, whose screen says where the code
+	// went.
 	Instruction string
 	// Detail is what a person's security info says of the method once
 	// registered, for a method without a destination to show: "set up".
@@ -135,18 +140,6 @@ type Descriptor struct {
 	MaxRegistered int
 }
 
-// InSentence is the noun as written inside a sentence: lower-case, but
-// for initialisms ("SSH key", not "ssh key").
-func (d Descriptor) InSentence() string {
-	words := strings.Fields(d.Noun)
-	for i, w := range words {
-		if w != strings.ToUpper(w) || len(w) == 1 {
-			words[i] = strings.ToLower(w)
-		}
-	}
-	return strings.Join(words, " ")
-}
-
 // SendsCode reports whether the method proves possession by a code sent
 // over a channel.
 func (d Descriptor) SendsCode() bool { return d.Channel != ChannelNone }
@@ -156,43 +149,47 @@ var methods = []struct {
 	m Method
 	d Descriptor
 }{
-	{Email, Descriptor{Label: "Email code", Prompt: "Email me a code", Noun: "Email address", Short: "email",
-		Letter: 'E', Channel: ChannelEmail, AskFor: "email address", Example: "name@example.com",
-		Alphabet: AlphabetDigits, CodeLength: SentCodeDigits, Placeholder: digitsPlaceholder(SentCodeDigits),
+	{Email, Descriptor{Label: "method.email.label", Prompt: "method.email.prompt", Noun: "method.email.noun",
+		Inline: "method.email.inline", Plural: "method.email.plural", Short: "method.email.short",
+		Letter: 'E', Channel: ChannelEmail, AskFor: "method.email.ask_for", Example: "name@example.com",
+		Alphabet: AlphabetDigits, CodeLength: SentCodeDigits, Placeholder: "method.digits.placeholder",
 		Admin: AdminAlways, CountsAlone: true}},
-	{SMS, Descriptor{Label: "Text message code", Prompt: "Text me a code", Noun: "Mobile number", Short: "text",
-		Letter: 'S', Channel: ChannelSMS, AskFor: "mobile number, with the country code (like +15551234567)",
-		Example:  "+15551234567",
-		Alphabet: AlphabetDigits, CodeLength: SentCodeDigits, Placeholder: digitsPlaceholder(SentCodeDigits),
+	{SMS, Descriptor{Label: "method.sms.label", Prompt: "method.sms.prompt", Noun: "method.sms.noun",
+		Inline: "method.sms.inline", Plural: "method.sms.plural", Short: "method.sms.short",
+		Letter: 'S', Channel: ChannelSMS, AskFor: "method.sms.ask_for", Example: "+15551234567",
+		Alphabet: AlphabetDigits, CodeLength: SentCodeDigits, Placeholder: "method.digits.placeholder",
 		Admin: AdminAlways, CountsAlone: true}},
-	{Authenticator, Descriptor{Label: "Authenticator app", Prompt: "Use my authenticator app", Noun: "Authenticator app",
-		Short: "app", Letter: 'A', Detail: "set up",
-		Alphabet: AlphabetDigits, CodeLength: AuthenticatorDigits, Placeholder: digitsPlaceholder(AuthenticatorDigits),
-		Instruction: fmt.Sprintf("Open your authenticator app and type the %d-digit code it shows for {organisation}.",
-			AuthenticatorDigits),
-		Admin: AdminAlways, CountsAlone: true}},
-	{RecoveryCodes, Descriptor{Label: "Recovery code", Prompt: "Use a recovery code", Noun: "Recovery codes",
-		Short: "recovery", Letter: 'R', Detail: "codes saved",
-		Alphabet: AlphabetRecovery, CodeLength: RecoveryCodeLength, Placeholder: "recovery code",
-		Instruction: "Type one of the recovery codes you saved. Each code works once.",
+	{Authenticator, Descriptor{Label: "method.authenticator.label", Prompt: "method.authenticator.prompt",
+		Noun: "method.authenticator.noun", Inline: "method.authenticator.inline", Plural: "method.authenticator.plural",
+		Short: "method.authenticator.short", Letter: 'A', Detail: "method.authenticator.detail",
+		Alphabet: AlphabetDigits, CodeLength: AuthenticatorDigits, Placeholder: "method.digits.placeholder",
+		Instruction: "method.authenticator.instruction",
 		Admin:       AdminAlways, CountsAlone: true}},
-	{Voucher, Descriptor{Label: "Helpdesk voucher", Prompt: "I have a helpdesk voucher", Noun: "Helpdesk voucher",
-		Short: "voucher", Letter: 'V',
-		Alphabet: AlphabetVoucher, CodeLength: secret.VoucherLength, Placeholder: "voucher: 4 groups of 4",
-		Instruction: "Type the voucher the helpdesk gave you after checking who you are.",
+	{RecoveryCodes, Descriptor{Label: "method.recovery.label", Prompt: "method.recovery.prompt",
+		Noun: "method.recovery.noun", Inline: "method.recovery.inline", Plural: "method.recovery.plural",
+		Short: "method.recovery.short", Letter: 'R', Detail: "method.recovery.detail",
+		Alphabet: AlphabetRecovery, CodeLength: RecoveryCodeLength, Placeholder: "method.recovery.placeholder",
+		Instruction: "method.recovery.instruction",
+		Admin:       AdminAlways, CountsAlone: true}},
+	{Voucher, Descriptor{Label: "method.voucher.label", Prompt: "method.voucher.prompt",
+		Noun: "method.voucher.noun", Inline: "method.voucher.inline", Plural: "method.voucher.plural",
+		Short: "method.voucher.short", Letter: 'V',
+		Alphabet: AlphabetVoucher, CodeLength: secret.VoucherLength, Placeholder: "method.voucher.placeholder",
+		Instruction: "method.voucher.instruction",
 		Admin:       AdminIfAllowed, CountsAlone: true, Issued: true}},
-	{Questions, Descriptor{Label: "Security questions", Prompt: "Answer my security questions", Noun: "Security questions",
-		Short: "questions", Letter: 'Q', Detail: "answers saved",
+	{Questions, Descriptor{Label: "method.questions.label", Prompt: "method.questions.prompt",
+		Noun: "method.questions.noun", Inline: "method.questions.inline", Plural: "method.questions.plural",
+		Short: "method.questions.short", Letter: 'Q', Detail: "method.questions.detail",
 		Admin: AdminNever}},
-	{SSHKey, Descriptor{Label: "SSH key", Prompt: "Your SSH key", Noun: "SSH key", Short: "key", Letter: 'K',
-		Detail: "key saved", Admin: AdminIfAllowed, CountsAlone: true, ByConnection: true, MaxRegistered: MaxSSHKeys}},
+	{SSHKey, Descriptor{Label: "method.sshkey.label", Prompt: "method.sshkey.prompt", Noun: "method.sshkey.noun",
+		Inline: "method.sshkey.inline", Plural: "method.sshkey.plural", Short: "method.sshkey.short", Letter: 'K',
+		Detail: "method.sshkey.detail", Admin: AdminIfAllowed, CountsAlone: true, ByConnection: true,
+		MaxRegistered: MaxSSHKeys}},
 }
 
 // MaxSSHKeys is how many SSH keys one person may register: a laptop, a
 // desktop and a few spares, not a key ring to hide a stolen key in.
 const MaxSSHKeys = 5
-
-func digitsPlaceholder(n int) string { return fmt.Sprintf("%d-digit code", n) }
 
 // AllMethods returns every method in the order they are offered.
 func AllMethods() []Method {

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/sspr-kiosk/sspr/flows/locale"
+
 	"strings"
 	"testing"
 )
@@ -20,8 +22,8 @@ func TestMethodTable(t *testing.T) {
 				t.Errorf("%s: %s is %q; the table must word it", m, name, v)
 			}
 		}
-		if d.Noun != "" && d.Noun[:1] != strings.ToUpper(d.Noun[:1]) {
-			t.Errorf("%s: noun %q must be capitalised (screens lower-case it inside sentences)", m, d.Noun)
+		if noun := locale.Embedded().Source().T(d.Noun); noun == "" || noun[:1] != strings.ToUpper(noun[:1]) {
+			t.Errorf("%s: noun %q must be capitalised in English (it starts a title)", m, noun)
 		}
 		if d.Letter < 'A' || d.Letter > 'Z' {
 			t.Errorf("%s: letter %q is not a capital", m, d.Letter)

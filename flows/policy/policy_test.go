@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"github.com/sspr-kiosk/sspr/flows/locale"
+
 	"context"
 	"errors"
 	"slices"
@@ -81,7 +83,7 @@ func TestMethods(t *testing.T) {
 		t.Fatalf("AllMethods() = %v", AllMethods())
 	}
 	for _, m := range AllMethods() {
-		if m.Label() != labels[m] {
+		if locale.Embedded().Source().T(m.Label()) != labels[m] {
 			t.Errorf("%s.Label() = %q", m, m.Label())
 		}
 		got, err := ParseMethod(" " + strings.ToUpper(string(m)) + " ")

@@ -11,8 +11,12 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
+
+// en is the source language: the components draw their words through it.
+var en = locale.Embedded().Source()
 
 const hostile = "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07\x1b[2J\r\u202Eevil\x9b31m"
 
@@ -65,7 +69,7 @@ func TestFrameSize(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%dx%d", name, w, h), func(t *testing.T) {
 				help := HelpBar(bindings(), w, st)
 				for _, body := range []string{"", "short body", tallBody, hostile} {
-					out := Frame("Reset password "+hostile, body, help+"\nsecond line", w, h, st)
+					out := Frame("Reset password "+hostile, body, help+"\nsecond line", w, h, st, en)
 					lines := strings.Split(out, "\n")
 					if len(lines) != h {
 						t.Fatalf("%d lines, want %d", len(lines), h)
@@ -88,7 +92,7 @@ func TestFrameSize(t *testing.T) {
 func TestFrameLayout(t *testing.T) {
 	st := dark()
 	help := HelpBar(bindings(), 78, st)
-	out := ansi.Strip(Frame("Reset password", "Body line one\nBody line two", help, 80, 24, st))
+	out := ansi.Strip(Frame("Reset password", "Body line one\nBody line two", help, 80, 24, st, en))
 	lines := strings.Split(out, "\n")
 	if !strings.Contains(lines[0], "Reset password") {
 		t.Errorf("title not on the first line: %q", lines[0])
@@ -118,7 +122,7 @@ func TestFrameGivesUpSpacersForTallBodies(t *testing.T) {
 		{22, 1, 22},
 		{30, 1, 22}, // clipped to the maximum
 	} {
-		lines := strings.Split(ansi.Strip(Frame("QR", body(tt.rows), "help", 80, 24, st)), "\n")
+		lines := strings.Split(ansi.Strip(Frame("QR", body(tt.rows), "help", 80, 24, st, en)), "\n")
 		if !strings.HasPrefix(lines[tt.firstAt], " row 01") {
 			t.Errorf("%d rows: first body row not at line %d: %q", tt.rows, tt.firstAt, lines[:3])
 		}
@@ -141,7 +145,7 @@ func TestFrameTooSmall(t *testing.T) {
 	st := dark()
 	const msg = "Please make the window larger (at least 40×12)"
 	for _, sz := range [][2]int{{39, 24}, {80, 11}, {39, 11}, {60, 5}} {
-		out := ansi.Strip(Frame("Title", "body", "help", sz[0], sz[1], st))
+		out := ansi.Strip(Frame("Title", "body", "help", sz[0], sz[1], st, en))
 		words := strings.Join(strings.Fields(out), " ")
 		if words != msg {
 			t.Errorf("%dx%d: got %q, want %q", sz[0], sz[1], words, msg)
@@ -151,7 +155,7 @@ func TestFrameTooSmall(t *testing.T) {
 		}
 	}
 	// The message is centred.
-	out := ansi.Strip(Frame("", "", "", 60, 9, st))
+	out := ansi.Strip(Frame("", "", "", 60, 9, st, en))
 	lines := strings.Split(out, "\n")
 	if strings.TrimSpace(lines[4]) == "" || strings.TrimSpace(lines[0]) != "" {
 		t.Errorf("message not vertically centred: %q", lines)
@@ -160,10 +164,10 @@ func TestFrameTooSmall(t *testing.T) {
 		t.Errorf("message not horizontally centred: %q", lines[4])
 	}
 	// Tiny windows get a shorter message rather than a cut one.
-	if got := strings.TrimSpace(ansi.Strip(Frame("", "", "", 12, 1, st))); got != "Too small" {
+	if got := strings.TrimSpace(ansi.Strip(Frame("", "", "", 12, 1, st, en))); got != "Too small" {
 		t.Errorf("12x1: got %q", got)
 	}
-	if got := Frame("", "", "", 0, 0, st); got != "" {
+	if got := Frame("", "", "", 0, 0, st, en); got != "" {
 		t.Errorf("0x0: got %q", got)
 	}
 }
@@ -209,7 +213,7 @@ func TestStrengthMeter(t *testing.T) {
 	words := []string{"Very weak", "Weak", "Fair", "Strong", "Very strong"}
 	st := ascii()
 	for score, word := range words {
-		out := ansi.Strip(StrengthMeter(score, 40, st))
+		out := ansi.Strip(StrengthMeter(score, 40, st, en))
 		if !strings.HasSuffix(out, " "+word) {
 			t.Errorf("score %d: %q does not end with %q", score, out, word)
 		}
@@ -221,7 +225,7 @@ func TestStrengthMeter(t *testing.T) {
 	}
 	// The bar keeps its length whatever the score.
 	for score := range words {
-		bar := ansi.StringWidth(StrengthMeter(score, 40, st)) - len(words[score]) - 1
+		bar := ansi.StringWidth(StrengthMeter(score, 40, st, en)) - len(words[score]) - 1
 		if bar != 40-1-len("Very strong") {
 			t.Errorf("score %d: bar is %d cells, want %d", score, bar, 40-1-len("Very strong"))
 		}
@@ -230,14 +234,14 @@ func TestStrengthMeter(t *testing.T) {
 		score int
 		word  string
 	}{{-5, "Very weak"}, {99, "Very strong"}} {
-		if got := ansi.Strip(StrengthMeter(tt.score, 40, st)); !strings.HasSuffix(got, tt.word) {
+		if got := ansi.Strip(StrengthMeter(tt.score, 40, st, en)); !strings.HasSuffix(got, tt.word) {
 			t.Errorf("score %d: got %q, want %q", tt.score, got, tt.word)
 		}
 	}
 	for name, st := range allStyles() {
 		for w := 0; w <= 120; w++ {
 			for score := range 5 {
-				out := StrengthMeter(score, w, st)
+				out := StrengthMeter(score, w, st, en)
 				assertWithin(t, out, w)
 				if w > 0 && ansi.Strip(out) == "" {
 					t.Fatalf("%s: empty meter at width %d", name, w)
@@ -246,7 +250,7 @@ func TestStrengthMeter(t *testing.T) {
 		}
 	}
 	// Too narrow for a bar: just the word.
-	if got := ansi.Strip(StrengthMeter(3, 15, st)); got != "Strong" {
+	if got := ansi.Strip(StrengthMeter(3, 15, st, en)); got != "Strong" {
 		t.Errorf("narrow: got %q", got)
 	}
 }
@@ -271,7 +275,7 @@ func TestCountdown(t *testing.T) {
 		{time.Hour + 2*time.Minute + 3*time.Second, "Code expires in 1:02:03", false},
 	}
 	for _, tt := range tests {
-		got := Countdown(tt.d, 2*time.Hour, st)
+		got := Countdown(tt.d, 2*time.Hour, st, en)
 		if ansi.Strip(got) != tt.want {
 			t.Errorf("Countdown(%v) = %q, want %q", tt.d, ansi.Strip(got), tt.want)
 		}
@@ -291,11 +295,11 @@ func TestCountdownNeverAboveLifetime(t *testing.T) {
 	st := dark()
 	for _, d := range []time.Duration{10 * time.Minute, 10*time.Minute + time.Millisecond, 10*time.Minute + 999*time.Millisecond,
 		10*time.Minute + 5*time.Second} {
-		if got := ansi.Strip(Countdown(d, 10*time.Minute, st)); got != "Code expires in 10:00" {
+		if got := ansi.Strip(Countdown(d, 10*time.Minute, st, en)); got != "Code expires in 10:00" {
 			t.Errorf("Countdown(%v, 10m) = %q", d, got)
 		}
 	}
-	if got := ansi.Strip(Countdown(9*time.Minute+59*time.Second+1, 10*time.Minute, st)); got != "Code expires in 10:00" {
+	if got := ansi.Strip(Countdown(9*time.Minute+59*time.Second+1, 10*time.Minute, st, en)); got != "Code expires in 10:00" {
 		t.Errorf("just under the lifetime: %q", got)
 	}
 }
@@ -396,13 +400,13 @@ func BenchmarkFrame120x40(b *testing.B) {
 		"",
 		strings.Repeat("•", 14),
 		"",
-		StrengthMeter(2, 60, st),
+		StrengthMeter(2, 60, st, en),
 		"",
 		Checklist(benchItems(), st, 118),
 	)
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = Frame("sspr · Reset password", body, help, 120, 40, st)
+		_ = Frame("sspr · Reset password", body, help, 120, 40, st, en)
 	}
 }
 
@@ -419,12 +423,12 @@ func BenchmarkNewPasswordView120x40(b *testing.B) {
 			"",
 			st.Input.Focused.Render(strings.Repeat("•", 14)),
 			"",
-			StrengthMeter(2, 60, st),
+			StrengthMeter(2, 60, st, en),
 			"",
 			Checklist(items, st, 118),
 			"",
-			Countdown(9*time.Minute, 10*time.Minute, st),
+			Countdown(9*time.Minute, 10*time.Minute, st, en),
 		)
-		_ = Frame("sspr · Reset password", body, HelpBar(bs, 118, st), 120, 40, st)
+		_ = Frame("sspr · Reset password", body, HelpBar(bs, 118, st), 120, 40, st, en)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
 
@@ -16,9 +17,9 @@ import (
 // lifetime: a screen whose clock lags the moment the code was made (it read
 // the time before the send) still shows "10:00" for a fresh code, never
 // "10:01".
-func Countdown(remaining, lifetime time.Duration, st *styles.Styles) string {
+func Countdown(remaining, lifetime time.Duration, st *styles.Styles, p *locale.Printer) string {
 	if remaining <= 0 {
-		return st.Countdown.Urgent.Render("Code expired")
+		return st.Countdown.Urgent.Render(p.T("code.expired"))
 	}
 	remaining = min(remaining, lifetime)
 	secs := int64((remaining + time.Second - 1) / time.Second)
@@ -26,7 +27,7 @@ func Countdown(remaining, lifetime time.Duration, st *styles.Styles) string {
 	if secs < 60 {
 		style = st.Countdown.Urgent
 	}
-	return style.Render("Code expires in " + clock(secs))
+	return style.Render(p.F("code.expires_in", locale.Args{"Clock": clock(secs)}))
 }
 
 // clock formats seconds as m:ss, or h:mm:ss from an hour up (helpdesk

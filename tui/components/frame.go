@@ -6,6 +6,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
@@ -19,11 +20,11 @@ const (
 
 // tooSmall are the messages shown in a window below the minimum size,
 // longest first; the first that fits is used.
-func tooSmall() []string {
+func tooSmall(p *locale.Printer) []string {
 	return []string{
-		"Please make the window larger (at least 40×12)",
-		"Please enlarge the window",
-		"Too small",
+		p.F("frame.too_small", locale.Args{"Width": p.Number(MinWidth), "Height": p.Number(MinHeight)}),
+		p.T("frame.too_small.shorter"),
+		p.T("frame.too_small.shortest"),
 	}
 }
 
@@ -44,19 +45,19 @@ func tooSmall() []string {
 //
 // A window smaller than MinWidth×MinHeight gets a centred message asking
 // for a larger one instead.
-func Frame(title, body, help string, width, height int, st *styles.Styles) string {
+func Frame(title, body, help string, width, height int, st *styles.Styles, p *locale.Printer) string {
 	if width < 1 || height < 1 {
 		return ""
 	}
 	if width < MinWidth || height < MinHeight {
-		return tooSmallMessage(width, height, st)
+		return tooSmallMessage(width, height, st, p)
 	}
 
 	innerW := width - st.App.GetHorizontalFrameSize()
 	innerH := height - st.App.GetVerticalFrameSize()
 	if innerW < 1 || innerH < 3 {
 		// Only possible with an App style whose frame eats the window.
-		return tooSmallMessage(width, height, st)
+		return tooSmallMessage(width, height, st, p)
 	}
 
 	var bodyLines []string
@@ -116,8 +117,8 @@ func Frame(title, body, help string, width, height int, st *styles.Styles) strin
 }
 
 // tooSmallMessage centres the longest "window too small" message that fits.
-func tooSmallMessage(width, height int, st *styles.Styles) string {
-	msgs := tooSmall()
+func tooSmallMessage(width, height int, st *styles.Styles, p *locale.Printer) string {
+	msgs := tooSmall(p)
 	msg := ansi.Truncate(msgs[len(msgs)-1], width, "…")
 	for _, m := range msgs {
 		if w := strings.Join(wrapLines(m, width), "\n"); lipgloss.Height(w) <= height {

@@ -11,7 +11,9 @@ import (
 	"charm.land/bubbles/v2/key"
 )
 
-// KeyMap holds every key binding of the app. Disabled bindings neither match
+// KeyMap holds every key binding of the app. A binding's help text is the
+// catalogue ID of what it does ("key.back"): the screen writes it in the
+// person's language when it draws the help bar. Disabled bindings neither match
 // nor show in help, so a mode (kiosk, typing) is a KeyMap with some bindings
 // switched off; see Kiosk and Typing.
 type KeyMap struct {
@@ -46,6 +48,8 @@ type KeyMap struct {
 	// NextSuggestion shows the next one. A form may also take → at the end
 	// of the text (it cannot be bound here: → moves between admin tabs).
 	AcceptSuggestion, NextSuggestion key.Binding
+	// Language opens the language picker on the welcome screen.
+	Language key.Binding
 }
 
 // tabKeys are the keys that jump to an admin tab, in tab order.
@@ -56,87 +60,91 @@ func Default() KeyMap {
 	return KeyMap{
 		Up: key.NewBinding(
 			key.WithKeys("up", "k"),
-			key.WithHelp("↑/k", "up"),
+			key.WithHelp("↑/k", "key.up"),
 		),
 		Down: key.NewBinding(
 			key.WithKeys("down", "j"),
-			key.WithHelp("↓/j", "down"),
+			key.WithHelp("↓/j", "key.down"),
 		),
 		Select: key.NewBinding(
 			key.WithKeys("enter"),
-			key.WithHelp("enter", "select"),
+			key.WithHelp("enter", "key.select"),
 		),
 		Back: key.NewBinding(
 			key.WithKeys("esc"),
-			key.WithHelp("esc", "back"),
+			key.WithHelp("esc", "key.back"),
 		),
 		Quit: key.NewBinding(
 			key.WithKeys("ctrl+c"),
-			key.WithHelp("ctrl+c", "quit"),
+			key.WithHelp("ctrl+c", "key.quit"),
 		),
 		NextField: key.NewBinding(
 			key.WithKeys("tab"),
-			key.WithHelp("tab", "next field"),
+			key.WithHelp("tab", "key.next_field"),
 		),
 		PrevField: key.NewBinding(
 			key.WithKeys("shift+tab"),
-			key.WithHelp("shift+tab", "previous field"),
+			key.WithHelp("shift+tab", "key.previous_field"),
 		),
 		Resend: key.NewBinding(
 			key.WithKeys("ctrl+r"),
-			key.WithHelp("ctrl+r", "resend code"),
+			key.WithHelp("ctrl+r", "key.resend"),
 		),
 		ToggleOutbox: key.NewBinding(
 			key.WithKeys("ctrl+o"),
-			key.WithHelp("ctrl+o", "outbox"),
+			key.WithHelp("ctrl+o", "key.outbox"),
 		),
 		Help: key.NewBinding(
 			key.WithKeys("?"),
-			key.WithHelp("?", "help"),
+			key.WithHelp("?", "key.help"),
 		),
 		PrevTab: key.NewBinding(
 			key.WithKeys("left"),
-			key.WithHelp("←", "previous tab"),
+			key.WithHelp("←", "key.previous_tab"),
 		),
 		NextTab: key.NewBinding(
 			key.WithKeys("right"),
-			key.WithHelp("→", "next tab"),
+			key.WithHelp("→", "key.next_tab"),
 		),
 		Tab: key.NewBinding(
 			key.WithKeys(tabKeys()...),
-			key.WithHelp("1-5", "tabs"),
+			key.WithHelp("1-5", "key.tabs"),
 		),
 		Confirm: key.NewBinding(
 			key.WithKeys("y"),
-			key.WithHelp("y", "yes"),
+			key.WithHelp("y", "key.yes"),
 		),
 		Cancel: key.NewBinding(
 			key.WithKeys("n"),
-			key.WithHelp("n", "no"),
+			key.WithHelp("n", "key.no"),
 		),
 		Search: key.NewBinding(
 			key.WithKeys("/"),
-			key.WithHelp("/", "search"),
+			key.WithHelp("/", "key.search"),
 		),
 		PageUp: key.NewBinding(
 			key.WithKeys("pgup"),
-			key.WithHelp("pgup", "page up"),
+			key.WithHelp("pgup", "key.page_up"),
 		),
 		PageDown: key.NewBinding(
 			key.WithKeys("pgdown"),
-			key.WithHelp("pgdn", "page down"),
+			key.WithHelp("pgdn", "key.page_down"),
 		),
 		Toggle: key.NewBinding(
 			key.WithKeys("space"),
-			key.WithHelp("space", "flip"),
+			key.WithHelp("space", "key.flip"),
 		),
 		AcceptSuggestion: key.NewBinding(
 			key.WithKeys("ctrl+e"),
-			key.WithHelp("→/ctrl+e", "use suggestion"),
+			key.WithHelp("→/ctrl+e", "key.use_suggestion"),
 		),
 		NextSuggestion: key.NewBinding(
 			key.WithKeys("ctrl+n"),
-			key.WithHelp("ctrl+n", "next suggestion"),
+			key.WithHelp("ctrl+n", "key.next_suggestion"),
+		),
+		Language: key.NewBinding(
+			key.WithKeys("l"),
+			key.WithHelp("l", "key.language"),
 		),
 	}
 }
@@ -155,13 +163,13 @@ func (k KeyMap) Kiosk() KeyMap {
 // taken as a command.
 func (k KeyMap) Typing() KeyMap {
 	k.Up.SetKeys("up")
-	k.Up.SetHelp("↑", "up")
+	k.Up.SetHelp("↑", "key.up")
 	k.Down.SetKeys("down")
-	k.Down.SetHelp("↓", "down")
+	k.Down.SetHelp("↓", "key.down")
 	// Left and right move the cursor inside the input.
 	k.PrevTab.SetEnabled(false)
 	k.NextTab.SetEnabled(false)
-	for _, b := range []*key.Binding{&k.Help, &k.Tab, &k.Confirm, &k.Cancel, &k.Search, &k.Toggle} {
+	for _, b := range []*key.Binding{&k.Help, &k.Tab, &k.Confirm, &k.Cancel, &k.Search, &k.Toggle, &k.Language} {
 		b.SetEnabled(false)
 	}
 	return k
@@ -235,7 +243,7 @@ func (b Bindings) Ranked() Bindings {
 // SwitchTab is PrevTab and NextTab as one entry of a help bar ("←/→
 // tabs"): one entry instead of two leaves room for the keys of the tab.
 func (k KeyMap) SwitchTab() key.Binding {
-	b := key.NewBinding(key.WithKeys(append(k.PrevTab.Keys(), k.NextTab.Keys()...)...), key.WithHelp("←/→", "tabs"))
+	b := key.NewBinding(key.WithKeys(append(k.PrevTab.Keys(), k.NextTab.Keys()...)...), key.WithHelp("←/→", "key.tabs"))
 	b.SetEnabled(k.PrevTab.Enabled() && k.NextTab.Enabled())
 	return b
 }
@@ -244,6 +252,6 @@ func (k KeyMap) SwitchTab() key.Binding {
 // key: "? more keys" says where the rest are.
 func (k KeyMap) MoreHelp() key.Binding {
 	b := k.Help
-	b.SetHelp(b.Help().Key, "more keys")
+	b.SetHelp(b.Help().Key, "key.more")
 	return b
 }

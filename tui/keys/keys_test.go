@@ -228,7 +228,7 @@ func TestColumnsAndSwitchTab(t *testing.T) {
 	if k.Typing().SwitchTab().Enabled() {
 		t.Error("SwitchTab enabled while typing")
 	}
-	if m := k.MoreHelp(); m.Help().Desc != "more keys" || !key.Matches(char('?'), m) || k.Typing().MoreHelp().Enabled() {
+	if m := k.MoreHelp(); m.Help().Desc != "key.more" || !key.Matches(char('?'), m) || k.Typing().MoreHelp().Enabled() {
 		t.Errorf("MoreHelp: %+v", m.Help())
 	}
 }

@@ -16,9 +16,6 @@ import (
 //go:embed blocklist.txt
 var blocklist string
 
-//go:embed questions.txt
-var questions string
-
 //go:embed banner.txt
 var banner string
 
@@ -27,12 +24,6 @@ var banner string
 func Blocklist() []string {
 	// No comment syntax here: "#1" style entries are real passwords.
 	return lines(blocklist, false, strings.ToLower)
-}
-
-// Questions returns the catalogue of security questions offered at
-// registration, in file order. Lines starting with '#' are comments.
-func Questions() []string {
-	return lines(questions, true, nil)
 }
 
 // Banner returns the ASCII-art "sspr" wordmark without a trailing newline, so

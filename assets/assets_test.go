@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 func TestBlocklist(t *testing.T) {
@@ -28,30 +27,6 @@ func TestBlocklistReturnsFreshCopy(t *testing.T) {
 	a[0] = "changed"
 	if b := Blocklist(); b[0] == "changed" {
 		t.Fatal("modifying the returned slice changed the next result")
-	}
-}
-
-func TestQuestions(t *testing.T) {
-	qs := Questions()
-	if len(qs) < 24 {
-		t.Fatalf("got %d questions, want at least 24", len(qs))
-	}
-	seen := make(map[string]bool, len(qs))
-	for _, q := range qs {
-		if strings.HasPrefix(q, "#") {
-			t.Errorf("comment leaked into catalogue: %q", q)
-		}
-		if !strings.HasSuffix(q, "?") {
-			t.Errorf("question does not end with '?': %q", q)
-		}
-		if n := utf8.RuneCountInString(q); n > 80 {
-			t.Errorf("question is %d characters, too long for a kiosk line: %q", n, q)
-		}
-		key := strings.ToLower(q)
-		if seen[key] {
-			t.Errorf("duplicate question: %q", q)
-		}
-		seen[key] = true
 	}
 }
 

@@ -88,7 +88,7 @@ func (s *Service) CompleteAdminSignIn(ctx context.Context, flowID string) (Sessi
 		return SessionInfo{}, fmt.Errorf("admin sign-in: %w", err)
 	}
 	s.dropFlow(flowID)
-	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
+	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName, language: u.Language,
 		source: f.source, isAdmin: true, created: s.now(), pendingCode: map[policy.Method]pendingContact{}, currentPasswd: true}
 	s.putSession(ses)
 	return s.sessionInfo(ctx, ses)

@@ -57,8 +57,11 @@ func (s *Service) ClearBlock(ctx context.Context, actor Actor, scope BlockScope,
 	default:
 		return fmt.Errorf("clear block: %q is neither an account nor a source: %w", scope, ErrInvalid)
 	}
+	if key == "" && scope == BlockAccount {
+		return fmt.Errorf("clear block: %w", refuse(ErrInvalid, "refusal.block.which_account", nil))
+	}
 	if key == "" {
-		return fmt.Errorf("clear block: say which %s: %w", storeScope, ErrInvalid)
+		return fmt.Errorf("clear block: %w", refuse(ErrInvalid, "refusal.block.which_source", nil))
 	}
 	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
 		b, err := store.ActiveBlock(ctx, tx, storeScope, key, s.now().Unix())

@@ -3,7 +3,6 @@ package flows_test
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,7 +50,7 @@ func TestReregistrationRemovesMethods(t *testing.T) {
 		t.Fatalf("still registered after the admin asked for re-registration: %v", got)
 	}
 	info, err := h.Svc.Session(ctx, sid)
-	if err != nil || !info.RegistrationDue || !strings.Contains(info.DueReason, "what you had registered was removed") {
+	if err != nil || !info.RegistrationDue || info.DueReason != flows.DueReregister {
 		t.Fatalf("due %v, reason %q, err %v", info.RegistrationDue, info.DueReason, err)
 	}
 	ov, err := h.Svc.Overview(ctx, sid)

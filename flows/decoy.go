@@ -9,7 +9,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/sspr-kiosk/sspr/assets"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -212,7 +212,7 @@ func (s *Service) decoyPhone(account string, shape decoyShape) string {
 // registered: the same ones every time, drawn from the catalogue, so asking
 // again shows the same pool, as it does for a real person.
 func (s *Service) decoyQuestions(account string, n int) []string {
-	pool := assets.Questions()
+	pool := Questions(locale.Embedded().Source())
 	seed := s.keys.MAC("decoy-questions", account)
 	var key [32]byte
 	copy(key[:], seed)

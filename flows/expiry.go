@@ -298,7 +298,7 @@ func (s *Service) queueReminder(ctx context.Context, pol policy.Policy, a expiry
 			return err
 		}
 		for _, c := range a.contacts {
-			msg, err := s.render("expiry", map[string]any{"DisplayName": a.DisplayName, "ExpiresAt": a.expiry.ExpiresAt,
+			msg, err := s.render(a.Language, "expiry", map[string]any{"DisplayName": a.DisplayName, "ExpiresAt": a.expiry.ExpiresAt,
 				"DaysLeft": DaysLeft(a.expiry.ExpiresAt, now), "KioskLocation": s.kioskLocation,
 				"PortalCommand": s.portalCommand, "Helpdesk": pol.HelpdeskContact})
 			if err != nil {

@@ -54,6 +54,10 @@ type Progress struct {
 	Required int
 	// Options lists the methods still available for the next proof.
 	Options []MethodOption
+	// Language is, once Done, the person's stored preferred language (a
+	// catalogue code; empty when they chose none), so the screens speak it
+	// for the rest of the visit.
+	Language string
 }
 
 // CodeSent describes a code on its way.
@@ -72,16 +76,18 @@ type flow struct {
 	kind        flowKind
 	account     string // normalised username as typed: the throttle key
 	displayName string
-	source      string
-	key         gossh.PublicKey // the connection's verified key, if any
-	dirKeys     []string        // the account's SSH keys in the directory
-	userID      int64           // 0 on the decoy path
-	isAdmin     bool
-	decoy       bool
-	deadEnd     error // ErrDisabled or ErrNotEnabled, told only after a proof
-	created     time.Time
-	required    int
-	options     []MethodOption
+	// language is the account's preferred language; empty on the decoy path.
+	language string
+	source   string
+	key      gossh.PublicKey // the connection's verified key, if any
+	dirKeys  []string        // the account's SSH keys in the directory
+	userID   int64           // 0 on the decoy path
+	isAdmin  bool
+	decoy    bool
+	deadEnd  error // ErrDisabled or ErrNotEnabled, told only after a proof
+	created  time.Time
+	required int
+	options  []MethodOption
 	// destinations holds the real addresses behind the masked options.
 	destinations map[policy.Method]string
 	open         map[policy.Method]string    // challenge id of the code in flight
@@ -124,6 +130,9 @@ func (f *flow) remainingOptions() []MethodOption {
 
 func (f *flow) progress() Progress {
 	p := Progress{Done: f.satisfied(), Required: f.required, Options: f.remainingOptions()}
+	if p.Done {
+		p.Language = f.language
+	}
 	for _, o := range f.options {
 		if _, ok := f.proven[o.Method]; ok {
 			p.Proven = append(p.Proven, o.Method)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/store/ldapdir"
 )
 
@@ -27,48 +28,48 @@ type DirectoryRefusedError struct {
 	cause  error
 }
 
-// directorySentences say each reason to the person. They hold no ": " (the
-// screens show the text after the last one) and no final full stop (the
-// screens add it).
-var directorySentences = map[ldapdir.PolicyReason]string{
-	ldapdir.PolicyPasswordTooShort: "the directory refused this password because it is too short; choose a longer one",
-	ldapdir.PolicyPasswordInHistory: "the directory refused this password because you have used it before; " +
-		"choose one you have not used",
-	ldapdir.PolicyPasswordTooYoung: "your password was changed too recently for the directory to allow another change; " +
-		"try again later, or ask the helpdesk",
-	ldapdir.PolicyInsufficientQuality: "the directory refused this password as too weak; choose a longer, less predictable one",
-	ldapdir.PolicyRestriction: "the directory refused this password; it may be too short or too simple, one you used " +
-		"before, or your password was changed too recently",
-	ldapdir.PolicyUnknown:         "the directory refused this password; try a different one, or ask the helpdesk",
-	ldapdir.PolicyModNotAllowed:   "the directory does not let you change this password yourself; ask the helpdesk",
-	ldapdir.PolicyAccountLocked:   "this account is locked in the directory; choose Reset password instead, or ask the helpdesk",
-	ldapdir.PolicyPasswordExpired: "your password has expired; choose Reset password to set a new one",
-	ldapdir.PolicyChangeAfterReset: "the directory wants a new password before anything else; " +
-		"choose Change password to set one",
-	ldapdir.PolicyMustSupplyOldPassword: "the directory accepts a new password only together with the current one; " +
-		"choose Change password, or ask the helpdesk",
+// directoryRefusals are the messages that say each reason to the person.
+// In English they hold no ": ", so logs and the CLI can show the reason as
+// the clause after the last one.
+var directoryRefusals = map[ldapdir.PolicyReason]string{
+	ldapdir.PolicyPasswordTooShort:      "refusal.directory.too_short",
+	ldapdir.PolicyPasswordInHistory:     "refusal.directory.in_history",
+	ldapdir.PolicyPasswordTooYoung:      "refusal.directory.too_young",
+	ldapdir.PolicyInsufficientQuality:   "refusal.directory.quality",
+	ldapdir.PolicyRestriction:           "refusal.directory.restriction",
+	ldapdir.PolicyUnknown:               "refusal.directory.unknown",
+	ldapdir.PolicyModNotAllowed:         "refusal.directory.mod_not_allowed",
+	ldapdir.PolicyAccountLocked:         "refusal.directory.account_locked",
+	ldapdir.PolicyPasswordExpired:       "refusal.directory.expired",
+	ldapdir.PolicyChangeAfterReset:      "refusal.directory.change_after_reset",
+	ldapdir.PolicyMustSupplyOldPassword: "refusal.directory.old_password",
 }
 
-// Error returns the error as one sentence.
-func (e *DirectoryRefusedError) Error() string {
-	if s, ok := directorySentences[e.Reason]; ok {
-		return s
+// refusal is the message a person reads, in their language.
+func (e *DirectoryRefusedError) refusal() error {
+	id, ok := directoryRefusals[e.Reason]
+	if !ok {
+		id = directoryRefusals[ldapdir.PolicyUnknown]
 	}
-	return directorySentences[ldapdir.PolicyUnknown]
+	return locale.Errorf(ErrNotAllowed, id, nil)
 }
 
-// Sentence returns the refusal as a sentence to show, capitalised and
-// ending in a full stop.
+// Error returns the refusal in English as a lower-case clause.
+func (e *DirectoryRefusedError) Error() string { return clause(e.Sentence()) }
+
+// Sentence returns the refusal as a sentence to show in English,
+// capitalised and ending in a full stop.
 func (e *DirectoryRefusedError) Sentence() string {
-	s := e.Error()
-	r, n := utf8.DecodeRuneInString(s)
-	return strings.ToUpper(string(r)) + s[n:] + "."
+	var le *locale.Error
+	errors.As(e.refusal(), &le)
+	return le.In(locale.Embedded().Source())
 }
 
 // Unwrap makes errors.Is(err, ErrNotAllowed) true, ErrPasswordRejected for
 // refusals of the password itself, and reaches the directory's own error.
 func (e *DirectoryRefusedError) Unwrap() []error {
-	out := []error{ErrNotAllowed}
+	// The refusal unwraps to ErrNotAllowed, and screens write it with In.
+	out := []error{e.refusal()}
 	switch e.Reason {
 	case ldapdir.PolicyAccountLocked, ldapdir.PolicyPasswordExpired, ldapdir.PolicyChangeAfterReset,
 		ldapdir.PolicyModNotAllowed, ldapdir.PolicyMustSupplyOldPassword:

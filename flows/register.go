@@ -12,6 +12,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -25,8 +26,13 @@ type MethodStatus struct {
 	Allowed bool
 	// Registered is whether the person has it.
 	Registered bool
-	// Detail is the address or number, or a count ("8 of 10 codes left").
-	Detail string
+	// Destination is the address or number codes go to, for a method
+	// that sends them.
+	Destination string
+	// Count and Of count what a method holds, for the screens to word:
+	// recovery codes still unused of those issued, SSH keys registered of
+	// the most a person may have. Both are zero for other methods.
+	Count, Of int
 	// ConfirmedAt is when the person last confirmed it.
 	ConfirmedAt time.Time
 }
@@ -39,7 +45,7 @@ type Overview struct {
 	CanReset bool
 	// Due and DueReason say whether registration or re-confirmation is needed now.
 	Due       bool
-	DueReason string
+	DueReason DueReason
 	// CanConfirm says whether confirming the info as it is meets what is
 	// due: a re-confirmation, never a re-registration an admin asked for.
 	CanConfirm bool
@@ -49,6 +55,9 @@ type Overview struct {
 	SuggestedPhone string
 	// QuestionsToRegister is how many security questions to register.
 	QuestionsToRegister int
+	// Language is the person's stored preferred language (a catalogue
+	// code); empty means the organisation's default.
+	Language string
 }
 
 // Overview lists a signed-in person's methods and what policy asks of them.
@@ -73,7 +82,7 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 	if err != nil {
 		return Overview{}, err
 	}
-	ov := Overview{Required: pol.MethodsRequired, CanReset: st.canReset, Due: st.due, DueReason: st.reason,
+	ov := Overview{Required: pol.MethodsRequired, CanReset: st.canReset, Due: st.due, DueReason: st.reason, Language: u.Language,
 		SuggestedEmail: u.Email, SuggestedPhone: u.Phone, QuestionsToRegister: pol.QuestionsToRegister}
 	if u.IsAdmin {
 		ov.Required = AdminMethodsRequired
@@ -88,24 +97,21 @@ func (s *Service) Overview(ctx context.Context, sessionID string) (Overview, err
 			if m.Kind != string(kind) {
 				continue
 			}
-			ms.Registered, ms.ConfirmedAt, ms.Detail = true, time.Unix(m.ConfirmedAt, 0), m.Destination
-			if d := kind.Describe(); d.Detail != "" {
-				ms.Detail = d.Detail
-			}
+			ms.Registered, ms.ConfirmedAt, ms.Destination = true, time.Unix(m.ConfirmedAt, 0), m.Destination
 			if kind == policy.RecoveryCodes {
 				// How many are left is worth more than that they exist.
 				n, err := store.CountUnusedRecoveryCodes(ctx, s.db, u.ID)
 				if err != nil {
 					return Overview{}, fmt.Errorf("overview: %w", err)
 				}
-				ms.Detail = fmt.Sprintf("%d of %d codes left", n, RecoveryCodeCount)
+				ms.Count, ms.Of = n, RecoveryCodeCount
 			}
 			if kind == policy.SSHKey {
 				keys, err := store.SSHKeysOf(ctx, s.db, u.ID)
 				if err != nil {
 					return Overview{}, fmt.Errorf("overview: %w", err)
 				}
-				ms.Detail = fmt.Sprintf("%d of %d keys", len(keys), policy.MaxSSHKeys)
+				ms.Count, ms.Of = len(keys), policy.MaxSSHKeys
 			}
 		}
 		if ms.Allowed || ms.Registered {
@@ -159,7 +165,8 @@ func (s *Service) BeginContact(ctx context.Context, sessionID string, m policy.M
 		return CodeSent{}, ErrThrottled
 	}
 	sent, id, err := s.sendCode(ctx, codeRequest{flowID: "reg:" + ses.id, account: ses.username, source: ses.source,
-		userID: ses.userID, purpose: "register", method: m, to: destination, masked: masked, displayName: ses.displayName})
+		userID: ses.userID, purpose: "register", method: m, to: destination, masked: masked, displayName: ses.displayName,
+		language: s.sessionLanguage(ses)})
 	if err != nil {
 		return CodeSent{}, err
 	}
@@ -195,7 +202,8 @@ func (s *Service) ConfirmContact(ctx context.Context, sessionID string, m policy
 	}
 	now := s.now().Unix()
 	err = s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(m), Destination: pending.destination,
-		CreatedAt: now, ConfirmedAt: now}, "registered "+string(m), func(ctx context.Context, tx *store.Tx) error {
+		CreatedAt: now, ConfirmedAt: now}, infoChange{id: "email.change.registered",
+		args: map[string]any{"Method": m.Describe().Inline}}, func(ctx context.Context, tx *store.Tx) error {
 		return store.ConsumeChallenge(ctx, tx, pending.challengeID, now)
 	})
 	if err != nil {
@@ -210,14 +218,14 @@ func (s *Service) ConfirmContact(ctx context.Context, sessionID string, m policy
 // saveMethod writes a method registration with its audit row and the
 // "your security info changed" notification in one transaction.
 // extra writes what the method keeps beside its row, after the row.
-func (s *Service) saveMethod(ctx context.Context, ses *session, m store.Method, change string,
+func (s *Service) saveMethod(ctx context.Context, ses *session, m store.Method, change infoChange,
 	extra func(context.Context, *store.Tx) error) error {
 	return s.saveMethodAs(ctx, ses, m, change, string(m.Kind), extra)
 }
 
 // saveMethodAs is saveMethod with the audit row's detail given: an SSH
 // key is audited by its fingerprint.
-func (s *Service) saveMethodAs(ctx context.Context, ses *session, m store.Method, change, detail string,
+func (s *Service) saveMethodAs(ctx context.Context, ses *session, m store.Method, change infoChange, detail string,
 	extra func(context.Context, *store.Tx) error) error {
 	err := s.db.WithTx(ctx, func(tx *store.Tx) error {
 		if err := store.UpsertMethod(ctx, tx, m); err != nil {
@@ -274,9 +282,17 @@ func methodKinds(methods []store.Method) []string {
 	return kinds
 }
 
+// infoChange is what happened to a person's security info, as the
+// notification words it: a catalogue message and its placeholders, a
+// "Method" among them a catalogue ID too, written in the reader's language.
+type infoChange struct {
+	id   string
+	args map[string]any
+}
+
 // infoChanged records a registration change, with detail in the audit
 // row, and tells the person.
-func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m policy.Method, change, detail string,
+func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m policy.Method, change infoChange, detail string,
 	event audit.Event) error {
 	if err := s.record(ctx, tx, audit.Entry{Event: event, Actor: ses.username, Target: ses.username,
 		Source: ses.source, Detail: detail}); err != nil {
@@ -291,8 +307,9 @@ func (s *Service) infoChanged(ctx context.Context, tx *store.Tx, ses *session, m
 		return err
 	}
 	for _, to := range s.contactsOf(ctx, tx, u) {
-		msg, err := s.render("info_changed", map[string]any{"DisplayName": u.DisplayName, "Method": m.Label(),
-			"Change": change, "Time": s.now().UTC().Format(time.RFC1123), "Source": ses.source, "Helpdesk": pol.HelpdeskContact})
+		msg, err := s.render(u.Language, "info_changed", map[string]any{"DisplayName": u.DisplayName, "Method": m.Label(),
+			"Change": change.id, "ChangeArgs": change.args, "Time": s.now(), "Source": ses.source,
+			"Helpdesk": pol.HelpdeskContact})
 		if err != nil {
 			return err
 		}
@@ -373,7 +390,7 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sessionID, input str
 	}
 	now := s.now().Unix()
 	if err := s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.Authenticator), Secret: sealed,
-		LastStep: step, CreatedAt: now, ConfirmedAt: now}, "set up an authenticator app", nil); err != nil {
+		LastStep: step, CreatedAt: now, ConfirmedAt: now}, infoChange{id: "email.change.authenticator"}, nil); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -407,7 +424,7 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, sessionID string) ([]str
 	}
 	now := s.now().Unix()
 	err = s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.RecoveryCodes), CreatedAt: now,
-		ConfirmedAt: now}, "made new recovery codes", func(ctx context.Context, tx *store.Tx) error {
+		ConfirmedAt: now}, infoChange{id: "email.change.recovery"}, func(ctx context.Context, tx *store.Tx) error {
 		return store.ReplaceRecoveryCodes(ctx, tx, ses.userID, hashes, now)
 	})
 	if err != nil {
@@ -437,7 +454,7 @@ func (s *Service) RegisterQuestions(ctx context.Context, sessionID string, qas [
 		return ErrNotAllowed
 	}
 	if len(qas) != pol.QuestionsToRegister {
-		return fmt.Errorf("register exactly %d questions: %w", pol.QuestionsToRegister, ErrInvalid)
+		return refuse(ErrInvalid, "refusal.questions.count", locale.Args{"Number": pol.QuestionsToRegister})
 	}
 	if err := CheckQuestions(qas); err != nil {
 		return err
@@ -448,11 +465,11 @@ func (s *Service) RegisterQuestions(ctx context.Context, sessionID string, qas [
 		if err != nil {
 			return fmt.Errorf("register questions: %w", err)
 		}
-		rows = append(rows, store.QuestionAnswer{Question: NormaliseQuestion(qa.Question), AnswerHash: hash})
+		rows = append(rows, store.QuestionAnswer{Question: sourceQuestion(qa.Question), AnswerHash: hash})
 	}
 	now := s.now().Unix()
 	return s.saveMethod(ctx, ses, store.Method{UserID: ses.userID, Kind: string(policy.Questions), CreatedAt: now,
-		ConfirmedAt: now}, "set security questions", func(ctx context.Context, tx *store.Tx) error {
+		ConfirmedAt: now}, infoChange{id: "email.change.questions"}, func(ctx context.Context, tx *store.Tx) error {
 		return store.ReplaceAnswers(ctx, tx, ses.userID, rows, now)
 	})
 }
@@ -465,14 +482,16 @@ type QuestionError struct {
 	Index int
 	// Answer is set when the answer is at fault, not the question.
 	Answer bool
-	msg    string
+	// refusal is what a person reads.
+	refusal error
 }
 
 // Error returns the error as one sentence.
-func (e *QuestionError) Error() string { return e.msg + ": " + ErrInvalid.Error() }
+func (e *QuestionError) Error() string { return e.refusal.Error() }
 
-// Unwrap makes errors.Is(err, ErrInvalid) true.
-func (e *QuestionError) Unwrap() error { return ErrInvalid }
+// Unwrap makes errors.Is(err, ErrInvalid) true, and gives screens the
+// refusal to write in the reader's language.
+func (e *QuestionError) Unwrap() error { return e.refusal }
 
 // CheckQuestions checks questions and answers as RegisterQuestions does,
 // but for how many the policy asks: each question 1–200 printable
@@ -484,18 +503,22 @@ func CheckQuestions(qas []QuestionAnswer) error {
 	for i, qa := range qas {
 		q := NormaliseQuestion(qa.Question)
 		a := NormaliseAnswer(qa.Answer)
+		// The same catalogue question in two languages is asked twice.
+		asked := NormaliseAnswer(sourceQuestion(q))
 		switch {
 		case q == "" || utf8.RuneCountInString(q) > MaxQuestionLength || hasUnsafeRune(q):
-			return &QuestionError{Index: i, msg: fmt.Sprintf("question %d must be 1–%d printable characters", i+1, MaxQuestionLength)}
+			return &QuestionError{Index: i, refusal: refuse(ErrInvalid, "refusal.question.length",
+				locale.Args{"Number": i + 1, "Max": MaxQuestionLength})}
 		case utf8.RuneCountInString(a) < MinAnswerLength || utf8.RuneCountInString(a) > MaxAnswerLength || hasUnsafeRune(a):
-			return &QuestionError{Index: i, Answer: true,
-				msg: fmt.Sprintf("answer %d must be %d–%d characters", i+1, MinAnswerLength, MaxAnswerLength)}
-		case seenQ[NormaliseAnswer(q)]:
-			return &QuestionError{Index: i, msg: fmt.Sprintf("question %d is asked twice", i+1)}
+			return &QuestionError{Index: i, Answer: true, refusal: refuse(ErrInvalid, "refusal.answer.length",
+				locale.Args{"Number": i + 1, "Min": MinAnswerLength, "Max": MaxAnswerLength})}
+		case seenQ[asked]:
+			return &QuestionError{Index: i, refusal: refuse(ErrInvalid, "refusal.question.twice", locale.Args{"Number": i + 1})}
 		case seenA[a]:
-			return &QuestionError{Index: i, Answer: true, msg: fmt.Sprintf("answer %d repeats another answer", i+1)}
+			return &QuestionError{Index: i, Answer: true, refusal: refuse(ErrInvalid, "refusal.answer.repeated",
+				locale.Args{"Number": i + 1})}
 		}
-		seenQ[NormaliseAnswer(q)], seenA[a] = true, true
+		seenQ[asked], seenA[a] = true, true
 	}
 	return nil
 }
@@ -515,7 +538,8 @@ func (s *Service) RemoveMethod(ctx context.Context, sessionID string, m policy.M
 		if err := store.DeleteMethod(ctx, tx, ses.userID, string(m)); err != nil {
 			return err
 		}
-		return s.infoChanged(ctx, tx, ses, m, "removed "+m.Label(), string(m), audit.EventMethodRemoved)
+		return s.infoChanged(ctx, tx, ses, m, infoChange{id: "email.change.removed",
+			args: map[string]any{"Method": m.Describe().Inline}}, string(m), audit.EventMethodRemoved)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("remove %s: %w", m, ErrNotFound)
@@ -539,8 +563,7 @@ func (s *Service) ConfirmInfo(ctx context.Context, sessionID string) error {
 		return fmt.Errorf("confirm info: %w", err)
 	}
 	if u.ReregisterRequired {
-		return fmt.Errorf("confirm info: your helpdesk asked you to set up your security info again, "+
-			"so register each way again instead: %w", ErrNotAllowed)
+		return fmt.Errorf("confirm info: %w", refuse(ErrNotAllowed, "refusal.reregister_required", nil))
 	}
 	now := s.now()
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
@@ -570,7 +593,7 @@ func (s *Service) PostponeRegistration(ctx context.Context, sessionID string) er
 	}
 	if info.RegistrationDue {
 		err := s.recordAlone(ctx, audit.Entry{Event: audit.EventRegistrationPostponed, Actor: ses.username,
-			Target: ses.username, Source: ses.source, Detail: info.DueReason})
+			Target: ses.username, Source: ses.source, Detail: info.DueReason.String()})
 		if err != nil {
 			return fmt.Errorf("postpone registration: %w", err)
 		}

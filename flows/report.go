@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -108,7 +109,7 @@ type Activity struct {
 // last days days.
 func (s *Service) ActivityReport(ctx context.Context, days int, costPerCall float64, currency string) (Activity, error) {
 	if days < 1 || days > 366 {
-		return Activity{}, fmt.Errorf("days must be 1–366: %w", ErrInvalid)
+		return Activity{}, refuse(ErrInvalid, "refusal.report.days", locale.Args{"Max": 366})
 	}
 	until := s.now().UTC()
 	start := time.Date(until.Year(), until.Month(), until.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, -(days - 1))

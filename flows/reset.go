@@ -42,7 +42,7 @@ func (s *Service) startFlow(ctx context.Context, kind flowKind, username string,
 	source := from.Source
 	account := NormaliseUsername(username)
 	if account == "" {
-		return ResetStart{}, fmt.Errorf("enter your username: %w", ErrInvalid)
+		return ResetStart{}, refuse(ErrInvalid, "refusal.username.enter", nil)
 	}
 	if len(account) > 256 {
 		account = account[:256]
@@ -83,7 +83,7 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, pol policy.Policy, a
 	case err != nil:
 		return err
 	}
-	f.userID, f.isAdmin, f.dirKeys = u.ID, u.IsAdmin, dirKeys
+	f.userID, f.isAdmin, f.dirKeys, f.language = u.ID, u.IsAdmin, dirKeys, u.Language
 	if u.IsAdmin {
 		f.required = AdminMethodsRequired
 	}
@@ -343,7 +343,7 @@ func (s *Service) CompleteResetSignedIn(ctx context.Context, flowID, newPassword
 	if !st.due && st.canReset {
 		return SessionInfo{}, notFollowed
 	}
-	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
+	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName, language: u.Language,
 		source: f.source, created: s.now(), pendingCode: map[policy.Method]pendingContact{}}
 	s.putSession(ses)
 	info, err := s.sessionInfo(ctx, ses)
@@ -485,7 +485,7 @@ func (s *Service) passwordChangedHook(ctx context.Context, in hooks.Input, sourc
 			return err
 		}
 		return s.emailAdmins(rctx, tx, 0, "hook_failed", map[string]any{"User": in.Username,
-			"Time": s.now().UTC().Format(time.RFC1123), "Source": source, "Reason": err.Error()})
+			"Time": s.now(), "Source": source, "Reason": err.Error()})
 	}); aerr != nil {
 		s.faults.Report("password changed hook", aerr)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/config"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/hooks"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
@@ -149,7 +150,7 @@ type RejectedError struct {
 func (e *RejectedError) Error() string {
 	for _, r := range e.Evaluation.Results {
 		if !r.Met {
-			return fmt.Sprintf("%s: %s", ErrPasswordRejected, r.Label)
+			return fmt.Sprintf("%s: %s", ErrPasswordRejected, r.In(locale.Embedded().Source()))
 		}
 	}
 	return ErrPasswordRejected.Error()
@@ -171,6 +172,11 @@ type Deps struct {
 	// Organisation names the organisation that runs sspr: the issuer in
 	// authenticator apps and the name in messages; empty means "sspr".
 	Organisation string
+	// Languages are the catalogues messages are written from; nil is the
+	// one built into the binary. Language is the organisation's language
+	// (ui.language), for people who chose none; empty is the source.
+	Languages *locale.Catalogue
+	Language  string
 	// VoucherLifetime is how long a helpdesk voucher stays valid; zero means
 	// the VoucherLifetime constant. Outside the bounds of vouchers.lifetime
 	// New refuses it: secret.VoucherLength is chosen for the longest.
@@ -214,11 +220,15 @@ type Service struct {
 	checker    *password.Checker
 	keys       *secret.Keys
 	dispatcher *dispatch.Dispatcher
-	// renderer holds the message templates, parsed once.
+	// renderer holds the message templates, parsed once per language.
 	renderer *dispatch.Renderer
-	dir      Directory
-	issuer   string
-	faults   *Faults
+	// languages are the catalogues, and language the organisation's
+	// default, for people who chose none.
+	languages *locale.Catalogue
+	language  string
+	dir       Directory
+	issuer    string
+	faults    *Faults
 	// voucherLife is how long a new helpdesk voucher stays valid.
 	voucherLife time.Duration
 	// kioskLocation and portalCommand are Deps.KioskLocation and
@@ -258,7 +268,15 @@ func New(d Deps) (*Service, error) {
 	if d.DB == nil || d.Clock == nil || d.Hasher == nil || d.Checker == nil || d.Keys == nil || d.Dispatcher == nil {
 		return nil, errors.New("new service: missing dependency")
 	}
-	renderer, err := dispatch.NewRenderer()
+	if d.Languages == nil {
+		d.Languages = locale.Embedded()
+	}
+	if d.Language != "" {
+		if _, err := d.Languages.Lookup(d.Language); err != nil {
+			return nil, fmt.Errorf("new service: language: %w", err)
+		}
+	}
+	renderer, err := dispatch.NewRenderer(d.Languages)
 	if err != nil {
 		return nil, fmt.Errorf("new service: %w", err)
 	}
@@ -268,7 +286,7 @@ func New(d Deps) (*Service, error) {
 	}
 	s := &Service{
 		db: d.DB, clock: d.Clock, hasher: d.Hasher, checker: d.Checker, keys: d.Keys,
-		dispatcher: d.Dispatcher, renderer: renderer, dir: d.Directory, issuer: d.Organisation, faults: d.Faults,
+		dispatcher: d.Dispatcher, renderer: renderer, languages: d.Languages, language: d.Language, dir: d.Directory, issuer: d.Organisation, faults: d.Faults,
 		audit: chain, checkpoint: d.AuditCheckpoint, hooks: d.Hooks, hookReport: d.HookReport, onRecord: d.OnRecord,
 		kioskLocation: d.KioskLocation, portalCommand: d.PortalCommand,
 		flows: newFlows(), sessions: newSessions(), deliveries: make(chan struct{}, maxDeliveriesBehind),
@@ -297,10 +315,15 @@ func New(d Deps) (*Service, error) {
 // organisation's, or "sspr".
 func (s *Service) Organisation() string { return s.issuer }
 
-// render fills a message template, with the organisation's name.
-func (s *Service) render(name string, data map[string]any) (dispatch.Message, error) {
+// render fills a message template, with the organisation's name, in the
+// reader's language: lang is their stored preference, and empty (no
+// preference, or nobody known) takes the organisation's.
+func (s *Service) render(lang, name string, data map[string]any) (dispatch.Message, error) {
 	data["Organisation"] = s.issuer
-	return s.renderer.Render(name, data)
+	if lang == "" {
+		lang = s.language
+	}
+	return s.renderer.RenderIn(lang, name, data)
 }
 
 // Clock returns the service's clock, so callers show the same time the rules use.

@@ -30,9 +30,12 @@ type session struct {
 	userID      int64
 	username    string
 	displayName string
-	source      string
-	isAdmin     bool // signed in through the admin sign-in with two methods
-	created     time.Time
+	// language is the person's preferred language, for the codes sent
+	// while they register; SetLanguage changes it.
+	language string
+	source   string
+	isAdmin  bool // signed in through the admin sign-in with two methods
+	created  time.Time
 	// pending registration state
 	pendingCode   map[policy.Method]pendingContact
 	pendingTOTP   string
@@ -59,8 +62,11 @@ type SessionInfo struct {
 	// RegistrationDue is set when policy makes the person register or
 	// re-confirm their security info now.
 	RegistrationDue bool
-	// DueReason says why, in a sentence.
-	DueReason string
+	// DueReason says why; the screens word it in the person's language.
+	DueReason DueReason
+	// Required is how many ways to prove who they are policy asks of this
+	// person, which the reason's sentence names.
+	Required int
 	// PasswordExpiresAt is when the password expires; zero when it never
 	// does or the directory does not say.
 	PasswordExpiresAt time.Time
@@ -71,6 +77,10 @@ type SessionInfo struct {
 	// ExpirySoon is set within the reminder window (the longest of
 	// expiry_reminder_days), when the screens offer a change.
 	ExpirySoon bool
+	// Language is the person's stored preferred language (a catalogue
+	// code; empty when they chose none): the screens speak it for the
+	// rest of the visit.
+	Language string
 }
 
 // SignIn checks a username and current password, for "change password" and
@@ -78,7 +88,7 @@ type SessionInfo struct {
 func (s *Service) SignIn(ctx context.Context, username, pw, source string) (SessionInfo, error) {
 	account := NormaliseUsername(username)
 	if account == "" || pw == "" {
-		return SessionInfo{}, fmt.Errorf("enter your username and password: %w", ErrInvalid)
+		return SessionInfo{}, refuse(ErrInvalid, "refusal.sign_in.enter", nil)
 	}
 	if len(pw) > 4*MaxPasswordLength {
 		return SessionInfo{}, ErrBadCredentials
@@ -100,7 +110,7 @@ func (s *Service) SignIn(ctx context.Context, username, pw, source string) (Sess
 	if u.Disabled {
 		return SessionInfo{}, ErrDisabled
 	}
-	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName,
+	ses := &session{id: secret.Token(), userID: u.ID, username: u.Username, displayName: u.DisplayName, language: u.Language,
 		source: source, created: s.now(), pendingCode: map[policy.Method]pendingContact{}, currentPasswd: true}
 	if !s.builtin() {
 		ses.dirExpiry = s.directoryExpiry(ctx, u.Username)
@@ -186,12 +196,12 @@ func (s *Service) sessionInfo(ctx context.Context, ses *session) (SessionInfo, e
 		return SessionInfo{}, fmt.Errorf("session: %w", err)
 	}
 	info := SessionInfo{ID: ses.id, Username: u.Username, DisplayName: u.DisplayName, IsAdmin: ses.isAdmin,
-		MustChange: u.MustChange}
+		MustChange: u.MustChange, Language: u.Language}
 	st, err := s.registrationState(ctx, u)
 	if err != nil {
 		return SessionInfo{}, err
 	}
-	info.RegistrationDue, info.DueReason = st.due, st.reason
+	info.RegistrationDue, info.DueReason, info.Required = st.due, st.reason, st.required
 	pol, err := s.Policy(ctx)
 	if err != nil {
 		return SessionInfo{}, err
@@ -226,9 +236,40 @@ func (s *Service) directoryExpiry(ctx context.Context, username string) Password
 	return ex
 }
 
+// DueReason is why a person must register or re-confirm their security
+// info now. It is a fact, not a sentence: the screens write it in the
+// person's language, and the audit log keeps its name.
+type DueReason int
+
+const (
+	// NotDue is the reason of a person with nothing due.
+	NotDue DueReason = iota
+	// DueTooFew: fewer ways to prove who they are than policy requires.
+	DueTooFew
+	// DueReregister: the helpdesk asked for registration anew, and what
+	// was registered was removed.
+	DueReregister
+	// DueReconfirm: the time has come to confirm the info is still right.
+	DueReconfirm
+)
+
+// String names the reason for logs and the audit trail.
+func (r DueReason) String() string {
+	switch r {
+	case DueTooFew:
+		return "too few methods registered"
+	case DueReregister:
+		return "re-registration requested"
+	case DueReconfirm:
+		return "re-confirmation due"
+	}
+	return "nothing due"
+}
+
 type regState struct {
 	due        bool
-	reason     string
+	reason     DueReason
+	required   int
 	canReset   bool
 	usable     int
 	registered []string
@@ -257,11 +298,11 @@ func (s *Service) registrationState(ctx context.Context, u store.User) (regState
 // the registrations report.
 func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabled bool, canSend func(policy.Method) bool,
 	now time.Time) regState {
-	st := regState{registered: kinds}
 	required := pol.MethodsRequired
 	if u.IsAdmin {
 		required = AdminMethodsRequired
 	}
+	st := regState{registered: kinds, required: required}
 	nonQuestion := 0
 	for _, k := range kinds {
 		m := policy.Method(k)
@@ -291,12 +332,11 @@ func evaluateRegistration(pol policy.Policy, u store.User, kinds []string, enabl
 	case u.ReregisterRequired:
 		// RequireReregistration removed what was registered; the flag
 		// stays until what is registered anew meets the policy.
-		st.due, st.reason = true, "Your helpdesk asked you to set up your security info again, so what you had "+
-			"registered was removed. Register at least "+Ways(required)+" to prove who you are."
+		st.due, st.reason = true, DueReregister
 	case st.usable < required || nonQuestion == 0:
-		st.due, st.reason = true, "Register at least "+Ways(required)+" to prove who you are, so you can reset your password yourself."
+		st.due, st.reason = true, DueTooFew
 	case pol.ReconfirmDays > 0 && now.Sub(time.Unix(u.LastConfirmedAt, 0)) > time.Duration(pol.ReconfirmDays)*24*time.Hour:
-		st.due, st.reason = true, "It is time to confirm that your security info is still right."
+		st.due, st.reason = true, DueReconfirm
 	}
 	return st
 }
@@ -333,7 +373,7 @@ func (s *Service) markHistory(ev Evaluation, pol policy.Policy) Evaluation {
 // notifyPasswordSet queues the notifications policy asks for, in tx.
 func (s *Service) notifyPasswordSet(ctx context.Context, tx *store.Tx, pol policy.Policy, u store.User, source string,
 	at time.Time, event audit.Event) error {
-	when := at.UTC().Format(time.RFC1123)
+	when := at
 	return s.notifyAccount(ctx, tx, pol, u, "reset",
 		map[string]any{"DisplayName": u.DisplayName, "Time": when, "Source": source, "Helpdesk": pol.HelpdeskContact,
 			"Changed": event == audit.EventPasswordChanged},
@@ -348,7 +388,7 @@ func (s *Service) notifyAccount(ctx context.Context, tx *store.Tx, pol policy.Po
 	data, adminData map[string]any) error {
 	if pol.NotifyUsersOnReset {
 		for _, to := range s.contactsOf(ctx, tx, u) {
-			msg, err := s.render(template, data)
+			msg, err := s.render(u.Language, template, data)
 			if err != nil {
 				return fmt.Errorf("notify: %w", err)
 			}
@@ -379,7 +419,7 @@ func (s *Service) emailAdmins(ctx context.Context, h store.Handler, except int64
 			if to[0] != "email" {
 				continue
 			}
-			msg, err := s.render(name, data)
+			msg, err := s.render(a.Language, name, data)
 			if err != nil {
 				return fmt.Errorf("notify admins: %w", err)
 			}
@@ -432,15 +472,4 @@ func sortedStrings(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
 	return out
-}
-
-// Ways words a number of methods for people: "one way", "two ways".
-func Ways(n int) string {
-	switch n {
-	case 1:
-		return "one way"
-	case 2:
-		return "two ways"
-	}
-	return fmt.Sprintf("%d ways", n)
 }

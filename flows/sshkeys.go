@@ -9,6 +9,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/sshkey"
 	"github.com/sspr-kiosk/sspr/store"
@@ -97,7 +98,7 @@ func (s *Service) SSHKeys(ctx context.Context, sessionID string) ([]SSHKey, erro
 func (s *Service) AddSSHKey(ctx context.Context, sessionID, line string) (SSHKey, error) {
 	k, err := sshkey.Parse(line)
 	if err != nil {
-		return SSHKey{}, fmt.Errorf("%w: %w", err, ErrInvalid)
+		return SSHKey{}, keyRefused(err)
 	}
 	return s.addSSHKey(ctx, sessionID, k)
 }
@@ -107,7 +108,7 @@ func (s *Service) AddSSHKey(ctx context.Context, sessionID, line string) (SSHKey
 func (s *Service) AddConnectedSSHKey(ctx context.Context, sessionID string, pk gossh.PublicKey) (SSHKey, error) {
 	k, err := sshkey.FromPublicKey(pk, "")
 	if err != nil {
-		return SSHKey{}, fmt.Errorf("%w: %w", err, ErrInvalid)
+		return SSHKey{}, keyRefused(err)
 	}
 	return s.addSSHKey(ctx, sessionID, k)
 }
@@ -128,7 +129,7 @@ func (s *Service) addSSHKey(ctx context.Context, sessionID string, k sshkey.Key)
 	row := store.SSHKey{UserID: ses.userID, Type: k.Type, Bits: k.Bits, Fingerprint: k.Fingerprint, PublicKey: k.Wire,
 		Comment: k.Comment, CreatedAt: now}
 	err = s.saveMethodAs(ctx, ses, store.Method{UserID: ses.userID, Kind: store.SSHKeyKind, CreatedAt: now, ConfirmedAt: now},
-		"added the SSH key "+k.Fingerprint, sshKeyDetail(k.Fingerprint), func(ctx context.Context, tx *store.Tx) error {
+		infoChange{id: "email.change.ssh_added", args: map[string]any{"Fingerprint": k.Fingerprint}}, sshKeyDetail(k.Fingerprint), func(ctx context.Context, tx *store.Tx) error {
 			return store.AddSSHKey(ctx, tx, row, policy.MaxSSHKeys)
 		})
 	switch {
@@ -161,7 +162,8 @@ func (s *Service) RemoveSSHKey(ctx context.Context, sessionID string, keyID int6
 			if _, err := store.DeleteSSHKey(ctx, tx, ses.userID, keyID); err != nil {
 				return err
 			}
-			return s.infoChanged(ctx, tx, ses, policy.SSHKey, "removed the SSH key "+k.Fingerprint,
+			return s.infoChanged(ctx, tx, ses, policy.SSHKey,
+				infoChange{id: "email.change.ssh_removed", args: map[string]any{"Fingerprint": k.Fingerprint}},
 				sshKeyDetail(k.Fingerprint), audit.EventMethodRemoved)
 		}
 		return store.ErrNotFound
@@ -238,4 +240,27 @@ func (s *Service) ProveByConnection(ctx context.Context, flowID string, m policy
 		return Progress{}, err
 	}
 	return s.proven(f, m, id)
+}
+
+// keyRefused is the refusal a person reads for a key sshkey would not
+// take; it wraps ErrInvalid and sshkey's own error.
+func keyRefused(err error) error {
+	var ke *sshkey.KeyError
+	args := locale.Args{"Min": sshkey.MinRSABits}
+	if errors.As(err, &ke) {
+		args["Bits"], args["Type"] = ke.Bits, ke.Type
+	}
+	switch {
+	case errors.Is(err, sshkey.ErrTooLong):
+		return refuseBecause(err, "refusal.sshkey.too_long", args)
+	case errors.Is(err, sshkey.ErrSeveral):
+		return refuseBecause(err, "refusal.sshkey.several", args)
+	case errors.Is(err, sshkey.ErrWeak):
+		return refuseBecause(err, "refusal.sshkey.weak", args)
+	case errors.Is(err, sshkey.ErrUnsupported) && ke != nil:
+		return refuseBecause(err, "refusal.sshkey.unsupported_type", args)
+	case errors.Is(err, sshkey.ErrUnsupported):
+		return refuseBecause(err, "refusal.sshkey.unsupported", args)
+	}
+	return refuseBecause(err, "refusal.sshkey.not_a_key", args)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/flowstest"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -330,6 +332,13 @@ func TestDecoyTakesTheTypicalShape(t *testing.T) {
 		qs, err := h.Svc.Questions(ctx, rs.FlowID)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Real people's catalogue questions are stored in English and
+		// shown in the reader's language: a decoy's must be the same.
+		for _, q := range qs {
+			if !slices.Contains(flows.Questions(locale.Embedded().Source()), q) {
+				t.Fatalf("decoy question %q is not a catalogue question's English text", q)
+			}
 		}
 		sorted := append([]string(nil), qs...)
 		sort.Strings(sorted)

@@ -18,8 +18,7 @@ import (
 var ErrUnlockRefused = errors.New("the directory would not let the account be unlocked from here")
 
 // ErrUnlockOff means the policy does not offer unlocking without a reset.
-var ErrUnlockOff = fmt.Errorf("unlocking an account without a reset is turned off here; choose Reset password instead: %w",
-	ErrNotAllowed)
+var ErrUnlockOff = refuse(ErrNotAllowed, "refusal.unlock_off", nil)
 
 // Locker is a Directory that locks accounts out after wrong passwords and
 // can lift the lockout. (sspr's own store is one; its lockout lives in
@@ -161,7 +160,7 @@ func (s *Service) unlockAccount(ctx context.Context, tx *store.Tx, username stri
 // for a reset.
 func (s *Service) notifyUnlocked(ctx context.Context, tx *store.Tx, pol policy.Policy, u store.User, actor Actor,
 	at time.Time) error {
-	when := at.UTC().Format(time.RFC1123)
+	when := at
 	adminData := map[string]any{"Admin": u.Username, "Time": when, "Source": actor.Source, "Unlocked": true}
 	if actor.Name != u.Username {
 		adminData["By"] = actor.Name
@@ -179,7 +178,7 @@ func (s *Service) notifyUnlocked(ctx context.Context, tx *store.Tx, pol policy.P
 func (s *Service) Unlock(ctx context.Context, actor Actor, username string) (UnlockOutcome, error) {
 	account := NormaliseUsername(username)
 	if account == "" {
-		return UnlockOutcome{}, fmt.Errorf("unlock: username is empty: %w", ErrInvalid)
+		return UnlockOutcome{}, fmt.Errorf("unlock: %w", refuse(ErrInvalid, "refusal.username.empty", nil))
 	}
 	var out UnlockOutcome
 	err := s.db.WithTx(ctx, func(tx *store.Tx) error {

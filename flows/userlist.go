@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/store"
 )
@@ -116,7 +117,7 @@ type UserPage struct {
 func (s *Service) ListUserPage(ctx context.Context, q UserQuery) (UserPage, error) {
 	q.Search = strings.TrimSpace(q.Search)
 	if utf8.RuneCountInString(q.Search) > MaxSearchLength {
-		return UserPage{}, fmt.Errorf("a search must be at most %d characters: %w", MaxSearchLength, ErrInvalid)
+		return UserPage{}, refuse(ErrInvalid, "refusal.search.too_long", locale.Args{"Max": MaxSearchLength})
 	}
 	page, err := store.ListUserPage(ctx, s.db, store.UserPageFilter{Search: q.Search, After: q.After, Before: q.Before,
 		Limit: q.Limit, Now: s.now().Unix()})

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/sspr-kiosk/sspr/flows/invisible"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 )
 
 // Field limits. Inputs beyond them are refused, never truncated.
@@ -38,13 +40,13 @@ func NormaliseUsername(s string) string {
 func ValidateUsername(s string) error {
 	switch {
 	case s == "":
-		return fmt.Errorf("username is empty: %w", ErrInvalid)
+		return refuse(ErrInvalid, "refusal.username.empty", nil)
 	case utf8.RuneCountInString(s) > MaxUsernameLength:
-		return fmt.Errorf("username is longer than %d characters: %w", MaxUsernameLength, ErrInvalid)
-	case unseen(s) != "":
-		return fmt.Errorf("username %s: %w", unseen(s), ErrInvalid)
+		return refuse(ErrInvalid, "refusal.username.too_long", locale.Args{"Max": MaxUsernameLength})
+	case unseen(s, false) != nil:
+		return unseen(s, false)
 	case !usernamePattern.MatchString(s):
-		return fmt.Errorf("username %q may hold only letters, digits and . _ @ -: %w", printable(s), ErrInvalid)
+		return refuse(ErrInvalid, "refusal.username.characters", locale.Args{"Name": quoted(s)})
 	}
 	return nil
 }
@@ -53,11 +55,11 @@ func ValidateUsername(s string) error {
 func ValidateGroupName(s string) error {
 	switch {
 	case s == "":
-		return fmt.Errorf("group name is empty: %w", ErrInvalid)
+		return refuse(ErrInvalid, "refusal.group.empty", nil)
 	case utf8.RuneCountInString(s) > MaxGroupNameLength:
-		return fmt.Errorf("group name is longer than %d characters: %w", MaxGroupNameLength, ErrInvalid)
+		return refuse(ErrInvalid, "refusal.group.too_long", locale.Args{"Max": MaxGroupNameLength})
 	case !groupPattern.MatchString(s):
-		return fmt.Errorf("group name %q may hold only lower-case letters, digits and . _ -: %w", printable(s), ErrInvalid)
+		return refuse(ErrInvalid, "refusal.group.characters", locale.Args{"Name": quoted(s)})
 	}
 	return nil
 }
@@ -67,40 +69,60 @@ func ValidateGroupName(s string) error {
 func ValidateDisplayName(s string) error {
 	switch {
 	case !utf8.ValidString(s):
-		return fmt.Errorf("display name is not valid UTF-8: %w", ErrInvalid)
+		return refuse(ErrInvalid, "refusal.display_name.utf8", nil)
 	case utf8.RuneCountInString(s) > MaxDisplayNameLength:
-		return fmt.Errorf("display name is longer than %d characters: %w", MaxDisplayNameLength, ErrInvalid)
+		return refuse(ErrInvalid, "refusal.display_name.too_long", locale.Args{"Max": MaxDisplayNameLength})
 	case hasUnsafeRune(s):
-		return fmt.Errorf("display name %q holds control or escape characters: %w", printable(s), ErrInvalid)
-	case unseen(s) != "":
-		return fmt.Errorf("display name %s: %w", unseen(s), ErrInvalid)
+		return refuse(ErrInvalid, "refusal.display_name.control", locale.Args{"Name": quoted(s)})
+	case unseen(s, true) != nil:
+		return unseen(s, true)
 	}
 	return nil
 }
 
-// unseen describes the first character of a name that a reader could not
-// see, quoting the name as the screens show it ("Ad<U+200B>min": %q alone
-// would leave a Hangul filler blank), or returns "" when there is none.
-func unseen(s string) string {
+// unseen refuses a username, or a display name when display is set, for
+// the first character in it a reader could not see, quoting the name as
+// the screens show it ("Ad<U+200B>min": %q alone would leave a Hangul
+// filler blank); nil when there is none.
+func unseen(s string, display bool) error {
 	_, r, why := invisible.Find(s)
-	if why == invisible.Seen {
-		return ""
+	args := locale.Args{"Name": quoted(invisible.Spell(s)), "Char": fmt.Sprintf("%U", r), "Max": invisible.MaxMarks}
+	switch {
+	case why == invisible.Seen:
+		return nil
+	case why == invisible.LoneMark && display:
+		return refuse(ErrInvalid, "refusal.display_name.lone_mark", args)
+	case why == invisible.LoneMark:
+		return refuse(ErrInvalid, "refusal.username.lone_mark", args)
+	case why == invisible.TooManyMarks && display:
+		return refuse(ErrInvalid, "refusal.display_name.too_many_marks", args)
+	case why == invisible.TooManyMarks:
+		return refuse(ErrInvalid, "refusal.username.too_many_marks", args)
+	case display:
+		return refuse(ErrInvalid, "refusal.display_name.invisible", args)
 	}
-	return fmt.Sprintf("%q holds %s (%U)", printable(invisible.Spell(s)), why, r)
+	return refuse(ErrInvalid, "refusal.username.invisible", args)
+}
+
+// quoted writes s for a refusal as Go quotes it, escapes and all, without
+// the quotation marks, which each language writes its own way.
+func quoted(s string) string {
+	q := strconv.Quote(printable(s))
+	return q[1 : len(q)-1]
 }
 
 // ValidateEmail checks a bare email address (no name, no header tricks).
 func ValidateEmail(s string) error {
 	if s == "" || len(s) > MaxEmailLength || hasUnsafeRune(s) || strings.ContainsAny(s, " <>\"(),;:\\") {
-		return fmt.Errorf("email %q is not an address: %w", printable(s), ErrInvalid)
+		return refuse(ErrInvalid, "refusal.email.format", locale.Args{"Address": quoted(s)})
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || a.Name != "" {
-		return fmt.Errorf("email %q is not an address: %w", printable(s), ErrInvalid)
+		return refuse(ErrInvalid, "refusal.email.format", locale.Args{"Address": quoted(s)})
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 1 || !strings.Contains(s[at+1:], ".") || strings.HasSuffix(s, ".") {
-		return fmt.Errorf("email %q is not an address: %w", printable(s), ErrInvalid)
+		return refuse(ErrInvalid, "refusal.email.format", locale.Args{"Address": quoted(s)})
 	}
 	return nil
 }
@@ -108,7 +130,7 @@ func ValidateEmail(s string) error {
 // ValidatePhone checks an E.164 phone number (+ and 7 to 15 digits).
 func ValidatePhone(s string) error {
 	if !phonePattern.MatchString(s) {
-		return fmt.Errorf("phone %q is not in E.164 form (like +15551234567): %w", printable(s), ErrInvalid)
+		return refuse(ErrInvalid, "refusal.phone.format", locale.Args{"Number": quoted(s)})
 	}
 	return nil
 }

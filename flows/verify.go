@@ -13,6 +13,7 @@ import (
 
 	"github.com/sspr-kiosk/sspr/flows/audit"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
 	"github.com/sspr-kiosk/sspr/store"
@@ -55,7 +56,7 @@ func (s *Service) SendCode(ctx context.Context, flowID string, m policy.Method) 
 	}
 	sent, challengeID, err := s.sendCode(ctx, codeRequest{
 		flowID: f.id, account: f.account, source: f.source, userID: userID, purpose: f.kind.purpose(),
-		method: m, to: f.destinations[m], masked: opt.Destination, displayName: f.displayName, decoy: f.decoy,
+		method: m, to: f.destinations[m], masked: opt.Destination, displayName: f.displayName, decoy: f.decoy, language: f.language,
 		behind: true,
 	})
 	if err != nil {
@@ -76,7 +77,10 @@ type codeRequest struct {
 	method                  policy.Method
 	to, masked              string
 	displayName             string
-	decoy                   bool
+	// language is the person's preferred language; empty for the
+	// organisation's (and always on the decoy path).
+	language string
+	decoy    bool
 	// behind hands the code to delivery without waiting for it: for
 	// someone who has proved nothing yet, so that delivery's speed and
 	// failures tell them nothing. A signed-in person registering a contact
@@ -99,7 +103,7 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 	c := store.Challenge{ID: secret.Token(), FlowID: r.flowID, UserID: r.userID, Purpose: r.purpose, Kind: string(r.method),
 		Destination: r.to, CreatedAt: now.Unix(), ExpiresAt: now.Add(CodeLifetime).Unix()}
 	c.CodeHash = s.keys.MAC("code:"+c.ID, code)
-	msg, err := s.render("code", map[string]any{"Code": code, "Minutes": int(CodeLifetime / time.Minute),
+	msg, err := s.render(r.language, "code", map[string]any{"Code": code, "Minutes": int(CodeLifetime / time.Minute),
 		"DisplayName": r.displayName, "Purpose": r.purpose})
 	if err != nil {
 		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
@@ -310,21 +314,20 @@ func checkCodeShape(m policy.Method, code string) error {
 	switch d.Alphabet {
 	case policy.AlphabetDigits:
 		if !allDigits(code) {
-			return fmt.Errorf("the code is %d digits: %w", d.CodeLength, ErrInvalid)
+			return refuse(ErrInvalid, "refusal.code.digits", locale.Args{"Digits": d.CodeLength})
 		}
 	case policy.AlphabetRecovery:
 		if code == "" || len(code) > 64 {
-			return fmt.Errorf("recovery codes are %d characters: %w", d.CodeLength, ErrInvalid)
+			return refuse(ErrInvalid, "refusal.code.recovery_length", locale.Args{"Length": d.CodeLength})
 		}
 	case policy.AlphabetVoucher:
 		if code == "" {
-			return fmt.Errorf("enter the voucher the helpdesk gave you: %w", ErrInvalid)
+			return refuse(ErrInvalid, "refusal.voucher.empty", nil)
 		}
 		// A misheard symbol or a group left out is told at once, and not
 		// counted against the account.
 		if !secret.VoucherShaped(secret.NormaliseVoucher(code)) {
-			return fmt.Errorf("a voucher is %d letters and digits in groups of 4, without 0, 1, I, L or O: %w",
-				d.CodeLength, ErrInvalid)
+			return refuse(ErrInvalid, "refusal.voucher.shape", locale.Args{"Length": d.CodeLength})
 		}
 	}
 	return nil
@@ -571,7 +574,7 @@ func (s *Service) VerifyAnswers(ctx context.Context, flowID string, answers []st
 		return Progress{}, ErrNotAllowed
 	}
 	if len(answers) != len(drawn) {
-		return Progress{}, fmt.Errorf("answer every question: %w", ErrInvalid)
+		return Progress{}, refuse(ErrInvalid, "refusal.questions.answer_all", nil)
 	}
 	if err := s.admitProof(ctx, f.account, f.source, f.kind == flowAdminSignIn); err != nil {
 		return Progress{}, err

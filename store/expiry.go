@@ -20,6 +20,9 @@ type PasswordAccount struct {
 	MustChange        bool
 	PasswordChangedAt int64
 	CreatedAt         int64
+	// Language is the person's preferred language; empty for the
+	// organisation's.
+	Language string
 	// Contacts are the registered methods of the kinds asked for, as kind
 	// and destination, in the order of their ids.
 	Contacts [][2]string
@@ -40,7 +43,7 @@ func EachPasswordAccount(ctx context.Context, h Handler, contactKinds []string, 
 		join = "m.kind IN (" + strings.Join(marks, ", ") + ")"
 	}
 	rows, err := h.QueryContext(ctx, `SELECT u.id, u.username, u.display_name, u.email, u.disabled,
-		CASE WHEN u.password_hash = '' THEN 0 ELSE 1 END, u.must_change, u.password_changed_at, u.created_at,
+		CASE WHEN u.password_hash = '' THEN 0 ELSE 1 END, u.must_change, u.password_changed_at, u.created_at, u.language,
 		COALESCE(m.kind, ''), COALESCE(m.destination, '')
 		FROM users u LEFT JOIN methods m ON m.user_id = u.id AND `+join+`
 		ORDER BY u.id, m.id`, args...)
@@ -54,7 +57,7 @@ func EachPasswordAccount(ctx context.Context, h Handler, contactKinds []string, 
 		var a PasswordAccount
 		var kind, dest string
 		if err := rows.Scan(&a.ID, &a.Username, &a.DisplayName, &a.Email, &a.Disabled, &a.HasPassword, &a.MustChange,
-			&a.PasswordChangedAt, &a.CreatedAt, &kind, &dest); err != nil {
+			&a.PasswordChangedAt, &a.CreatedAt, &a.Language, &kind, &dest); err != nil {
 			return fmt.Errorf("password accounts: %w", err)
 		}
 		if !have || a.ID != cur.ID {

@@ -30,15 +30,18 @@ type OutboxMessage struct {
 	NextAttemptAt int64
 	CreatedAt     int64
 	SentAt        int64
+	// Language is the catalogue code the message is written in, for the
+	// email's Content-Language; empty when unknown.
+	Language string
 }
 
 const outboxColumns = `id, kind, channel, destination, subject, body, html, state, attempts, last_error,
-	next_attempt_at, created_at, sent_at`
+	next_attempt_at, created_at, sent_at, language`
 
 func scanOutbox(row interface{ Scan(...any) error }) (OutboxMessage, error) {
 	var m OutboxMessage
 	err := row.Scan(&m.ID, &m.Kind, &m.Channel, &m.Destination, &m.Subject, &m.Body, &m.HTML, &m.State, &m.Attempts,
-		&m.LastError, &m.NextAttemptAt, &m.CreatedAt, &m.SentAt)
+		&m.LastError, &m.NextAttemptAt, &m.CreatedAt, &m.SentAt, &m.Language)
 	return m, err
 }
 
@@ -47,10 +50,7 @@ func EnqueueOutbox(ctx context.Context, h Handler, m OutboxMessage) (int64, erro
 	if m.State == "" {
 		m.State = OutboxQueued
 	}
-	id, err := insertID(ctx, h, `INSERT INTO outbox (kind, channel, destination, subject, body, html, state, attempts,
-		last_error, next_attempt_at, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		m.Kind, m.Channel, m.Destination, m.Subject, m.Body, m.HTML, m.State, m.Attempts, m.LastError,
-		m.NextAttemptAt, m.CreatedAt, m.SentAt)
+	id, err := insertID(ctx, h, outboxInsert+` RETURNING id`, outboxValues(m)...)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue outbox: %w", err)
 	}
@@ -64,14 +64,19 @@ func QueueOutbox(ctx context.Context, h Handler, m OutboxMessage) error {
 	if m.State == "" {
 		m.State = OutboxQueued
 	}
-	_, err := h.ExecContext(sendLater(ctx), `INSERT INTO outbox (kind, channel, destination, subject, body, html, state,
-		attempts, last_error, next_attempt_at, created_at, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.Kind, m.Channel, m.Destination, m.Subject, m.Body, m.HTML, m.State, m.Attempts, m.LastError,
-		m.NextAttemptAt, m.CreatedAt, m.SentAt)
-	if err != nil {
+	if _, err := h.ExecContext(sendLater(ctx), outboxInsert, outboxValues(m)...); err != nil {
 		return fmt.Errorf("queue outbox: %w", err)
 	}
 	return nil
+}
+
+// outboxInsert inserts the values outboxValues gives.
+const outboxInsert = `INSERT INTO outbox (kind, channel, destination, subject, body, html, state, attempts,
+	last_error, next_attempt_at, created_at, sent_at, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func outboxValues(m OutboxMessage) []any {
+	return []any{m.Kind, m.Channel, m.Destination, m.Subject, m.Body, m.HTML, m.State, m.Attempts, m.LastError,
+		m.NextAttemptAt, m.CreatedAt, m.SentAt, m.Language}
 }
 
 // ListOutbox returns messages with an id above afterID, oldest first, so a

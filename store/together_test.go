@@ -78,9 +78,13 @@ func TestUserPolicyHistory(t *testing.T) {
 		if err := store.SetPolicyValue(ctx, db, "password_history", "3", 5); err != nil {
 			t.Fatal(err)
 		}
+		if err := store.SetUserLanguage(ctx, db, u.ID, "de", 2); err != nil {
+			t.Fatal(err)
+		}
 		got, values, history, err := store.UserPolicyHistory(ctx, db, u.ID, 4)
-		if err != nil || got.Username != "alice" || values["password_history"] != "3" || len(history) != 0 {
-			t.Fatalf("%+v %v %v %v", got, values, history, err)
+		want, _ := store.UserByID(ctx, db, u.ID)
+		if err != nil || got != want || values["password_history"] != "3" || len(history) != 0 {
+			t.Fatalf("%+v %v %v %v, want %+v", got, values, history, err, want)
 		}
 		for i, h := range []string{"h1", "h2", "h3", "h4", "h5", "h6"} {
 			if err := store.AddPasswordHistory(ctx, db, u.ID, h, int64(i), 10); err != nil {
@@ -88,9 +92,9 @@ func TestUserPolicyHistory(t *testing.T) {
 			}
 		}
 		_, _, history, err = store.UserPolicyHistory(ctx, db, u.ID, 4)
-		want, _ := store.PasswordHistory(ctx, db, u.ID, 4)
-		if err != nil || !slices.Equal(history, want) || !slices.Equal(history, []string{"h6", "h5", "h4", "h3"}) {
-			t.Fatalf("history %v %v, PasswordHistory %v", history, err, want)
+		wantHistory, _ := store.PasswordHistory(ctx, db, u.ID, 4)
+		if err != nil || !slices.Equal(history, wantHistory) || !slices.Equal(history, []string{"h6", "h5", "h4", "h3"}) {
+			t.Fatalf("history %v %v, PasswordHistory %v", history, err, wantHistory)
 		}
 		if _, _, _, err := store.UserPolicyHistory(ctx, db, u.ID+100, 4); err == nil {
 			t.Fatal("a missing user was found")

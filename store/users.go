@@ -26,16 +26,21 @@ type User struct {
 	PasswordChangedAt  int64
 	CreatedAt          int64
 	UpdatedAt          int64
+	// Language is the person's preferred language, a catalogue code
+	// ("de", "pt-BR"); empty means the organisation's default.
+	Language string
 }
 
 const userColumns = `id, username, display_name, email, phone, is_admin, disabled, password_hash,
-	must_change, reregister_required, last_confirmed_at, password_changed_at, created_at, updated_at`
+	must_change, reregister_required, last_confirmed_at, password_changed_at, created_at, updated_at, language`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
+// scanUser scans userColumns, and then into extra the columns a query
+// selects after them.
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Phone, &u.IsAdmin, &u.Disabled,
+	err := row.Scan(append([]any{&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Phone, &u.IsAdmin, &u.Disabled,
 		&u.PasswordHash, &u.MustChange, &u.ReregisterRequired, &u.LastConfirmedAt, &u.PasswordChangedAt,
-		&u.CreatedAt, &u.UpdatedAt)
+		&u.CreatedAt, &u.UpdatedAt, &u.Language}, extra...)...)
 	return u, err
 }
 
@@ -43,10 +48,10 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 func CreateUser(ctx context.Context, h Handler, u *User) error {
 	var err error
 	u.ID, err = insertID(ctx, h, `INSERT INTO users (username, display_name, email, phone, is_admin, disabled,
-		password_hash, must_change, reregister_required, last_confirmed_at, password_changed_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		password_hash, must_change, reregister_required, last_confirmed_at, password_changed_at, created_at, updated_at,
+		language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		u.Username, u.DisplayName, u.Email, u.Phone, u.IsAdmin, u.Disabled, u.PasswordHash, u.MustChange,
-		u.ReregisterRequired, u.LastConfirmedAt, u.PasswordChangedAt, u.CreatedAt, u.UpdatedAt)
+		u.ReregisterRequired, u.LastConfirmedAt, u.PasswordChangedAt, u.CreatedAt, u.UpdatedAt, u.Language)
 	if isUnique(err) {
 		return fmt.Errorf("create user %q: %w", u.Username, ErrDuplicate)
 	}
@@ -82,14 +87,11 @@ func UserByID(ctx context.Context, h Handler, id int64) (User, error) {
 func UserPolicyHistory(ctx context.Context, h Handler, id int64, n int) (User, map[string]string, []string, error) {
 	d := h.dialect()
 	var rawPolicy, rawHistory string
-	var u User
-	err := h.QueryRowContext(ctx, `SELECT `+userColumns+`,
+	u, err := scanUser(h.QueryRowContext(ctx, `SELECT `+userColumns+`,
 		(SELECT `+d.jsonObjectAgg("key", "value")+` FROM policy),
 		(SELECT `+d.jsonObjectAgg("CAST(id AS TEXT)", "hash")+` FROM
 			(SELECT id, hash FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?) AS newest)
-		FROM users WHERE id = ?`, id, n, id).Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Phone,
-		&u.IsAdmin, &u.Disabled, &u.PasswordHash, &u.MustChange, &u.ReregisterRequired, &u.LastConfirmedAt,
-		&u.PasswordChangedAt, &u.CreatedAt, &u.UpdatedAt, &rawPolicy, &rawHistory)
+		FROM users WHERE id = ?`, id, n, id), &rawPolicy, &rawHistory)
 	if err != nil {
 		return User{}, nil, nil, fmt.Errorf("user %d: %w", id, wrapNotFound(err))
 	}
@@ -206,6 +208,29 @@ func UpdateUser(ctx context.Context, h Handler, u User) error {
 		return fmt.Errorf("update user: %w", err)
 	}
 	return mustAffect(res, "update user")
+}
+
+// SetUserLanguage stores a user's preferred language (a catalogue code,
+// or empty for the organisation's default). ErrNotFound when there is no
+// such user.
+func SetUserLanguage(ctx context.Context, h Handler, userID int64, language string, at int64) error {
+	res, err := h.ExecContext(ctx, `UPDATE users SET language = ?, updated_at = ? WHERE id = ?`, language, at, userID)
+	if err != nil {
+		return fmt.Errorf("set user language: %w", err)
+	}
+	return mustAffect(res, "set user language")
+}
+
+// UserLanguage returns the preferred language of the user with that
+// username, empty for the organisation's default. ErrNotFound when there
+// is no such user.
+func UserLanguage(ctx context.Context, h Handler, username string) (string, error) {
+	var lang string
+	err := h.QueryRowContext(ctx, `SELECT language FROM users WHERE username = ?`, username).Scan(&lang)
+	if err != nil {
+		return "", fmt.Errorf("user language %q: %w", username, wrapNotFound(err))
+	}
+	return lang, nil
 }
 
 // SetPasswordHash replaces a user's password hash and records when; it also

@@ -146,6 +146,7 @@ func afterProof(e *env, j *journey, p flows.Progress, err error, errText *string
 	if !p.Done {
 		return tea.Sequence(pop, func() tea.Msg { return provenMsg{p: p} })
 	}
+	speakStored(e, p.Language)
 	switch j.kind {
 	case journeyAdmin:
 		// The method picker below takes the result and opens the panel.

@@ -381,7 +381,7 @@ func TestAdminWithoutMethodsToldWhere(t *testing.T) {
 	d.keys("esc")
 	d.signIn(3, "erin")
 	at[*overview](d)
-	d.see("Register at least two ways to prove who you are")
+	d.see("Register at least 2 ways to prove who you are")
 }
 
 // After a password change with registration due, the done screen says what

@@ -54,7 +54,9 @@ func (s *done) registerAfterReset(info flows.SessionInfo) {
 // requiredWhy says why registration comes next when policy makes it due,
 // in the language of the visit when it is drawn.
 func requiredWhy(e *env, info flows.SessionInfo) func() string {
-	return func() string { return e.p.F("done.register_required", locale.Args{"Reason": info.DueReason}) }
+	return func() string {
+		return e.p.F("done.register_required", locale.Args{"Reason": dueReason(e.p, info.DueReason, info.Required)})
+	}
 }
 
 // close signs out a session nobody went on with.

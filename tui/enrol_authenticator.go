@@ -1,7 +1,6 @@
 package tui
 
 import (
-	"fmt"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -10,6 +9,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/tui/components"
 	"github.com/sspr-kiosk/sspr/tui/qr"
@@ -55,13 +55,13 @@ func (s *enrolAuthenticator) init() tea.Cmd {
 	}
 }
 
-func (s *enrolAuthenticator) title() string { return "Your security info · Authenticator app" }
+func (s *enrolAuthenticator) title() string { return s.e.p.T("info.title.authenticator") }
 func (s *enrolAuthenticator) typing() bool  { return true }
 
 func (s *enrolAuthenticator) help() []key.Binding {
 	// tab switches between the QR code and the key, not between fields.
 	toggle := s.e.keys.NextField
-	toggle.SetHelp("tab", "QR code or key")
+	toggle.SetHelp("tab", "key.info.qr_or_key")
 	return []key.Binding{s.e.keys.Select, toggle, s.e.keys.Back}
 }
 
@@ -69,7 +69,7 @@ func (s *enrolAuthenticator) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case enrolmentMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
+			return s, showDeadEnd(s.e, s.e.p.T("info.cant_continue"), sentence(s.e, msg.err))
 		}
 		enr := msg.enr
 		s.enr, s.qr = &enr, msg.qr
@@ -81,13 +81,13 @@ func (s *enrolAuthenticator) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = false
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
+				return s, showDeadEnd(s.e, s.e.p.T("info.cant_continue"), sentence(s.e, msg.err))
 			}
 			s.err = sentence(s.e, msg.err)
 			s.code.SetValue("")
 			return s, nil
 		}
-		return s, backToOverview("Authenticator app saved.")
+		return s, backToOverview(say("info.saved.authenticator", nil))
 	case tea.KeyPressMsg:
 		switch {
 		case key.Matches(msg, s.e.keys.Back):
@@ -112,7 +112,7 @@ func (s *enrolAuthenticator) submit() tea.Cmd {
 	}
 	code := flows.NormaliseCode(s.code.Value())
 	if n := policy.Authenticator.Describe().CodeLength; len(code) != n || strings.Trim(code, "0123456789") != "" {
-		s.err = fmt.Sprintf("Type the %d-digit code your app shows.", n)
+		s.err = s.e.p.F("info.auth.type_code", locale.Args{"Digits": n})
 		return nil
 	}
 	e, id, seq := s.e, s.sessionID, s.req.next(s.e)
@@ -121,23 +121,24 @@ func (s *enrolAuthenticator) submit() tea.Cmd {
 }
 
 func (s *enrolAuthenticator) view(width int) string {
-	st := s.e.st
+	st, p := s.e.st, s.e.p
 	if s.enr == nil {
-		return st.Muted.Render("⋯ Making a new key…")
+		return st.Muted.Render("⋯ " + p.T("info.auth.making"))
 	}
 	s.code.SetWidth(14)
+	placeholder(&s.code, codePlaceholder(s.e, policy.Authenticator))
 	status := ""
 	if s.pending {
-		status = st.Muted.Render("⋯ Checking…")
+		status = st.Muted.Render("⋯ " + p.T("info.checking"))
 	}
 	if s.err != "" {
 		status = st.Error.Render(s.err)
 	}
 	secret := components.GroupSecret(s.enr.Secret)
-	scan := st.Body.Render("1. Scan this with your authenticator app.")
-	cantScan := st.Muted.Render("Can't scan? Press tab for the key to type.")
-	code := codePlaceholder(s.e, policy.Authenticator)
-	typeCode := st.Body.Render("2. Type the " + code + " it shows:")
+	scan := st.Body.Render(p.T("info.auth.scan"))
+	cantScan := st.Muted.Render(p.T("info.auth.cant_scan"))
+	digits := locale.Args{"Digits": policy.Authenticator.Describe().CodeLength}
+	typeCode := st.Body.Render(p.F("info.auth.type_shown", digits))
 	qrW, qrH := maxLineWidth(s.qr), strings.Count(s.qr, "\n")+1
 	if s.showQR && qrW <= width && width >= qrW+30 && qrH+1 <= s.e.bodyHeight {
 		// QR on the left, instructions on the right.
@@ -161,18 +162,18 @@ func (s *enrolAuthenticator) view(width int) string {
 	var b strings.Builder
 	if tooSmall && status == "" {
 		// With a message to show, the message needs the room more.
-		b.WriteString(st.Muted.Render("The window is too small for the QR code.") + "\n")
+		b.WriteString(st.Muted.Render(p.T("info.auth.too_small")) + "\n")
 	}
-	b.WriteString(st.Body.Render("In your app, add an account by hand with this key:") + "\n")
+	b.WriteString(st.Body.Render(p.T("info.auth.by_hand")) + "\n")
 	b.WriteString(st.Code.Render(secret) + "\n\n")
-	b.WriteString(st.Body.Render("Then type the "+code+" it shows:") + "\n" + s.code.View() + "\n")
+	b.WriteString(st.Body.Render(p.F("info.auth.then_type", digits)) + "\n" + s.code.View() + "\n")
 	if status != "" {
 		b.WriteString(status + "\n")
 	}
-	b.WriteString("\n" + st.Muted.Render("Or open this link on the phone:") + "\n")
+	b.WriteString("\n" + st.Muted.Render(p.T("info.auth.link")) + "\n")
 	b.WriteString(st.Muted.Render(sanitize.Line(s.enr.URI, 1000)) + "\n")
 	if !tooSmall {
-		b.WriteString(st.Muted.Render("Press tab to show the QR code again."))
+		b.WriteString(st.Muted.Render(p.T("info.auth.show_qr")))
 	}
 	return wrap(b.String(), width)
 }

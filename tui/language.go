@@ -10,11 +10,18 @@ import (
 // languagePicker lists the languages sspr speaks, each named in itself, so
 // a person finds theirs whatever language the screen is in. The choice
 // holds for this visit; the idle timeout forgets it with everything else.
+// Opened from a signed-in person's security info (sessionID set), the
+// choice is also stored as their preferred language.
 type languagePicker struct {
 	e    *env
 	menu menu
 	// codes are the languages in the menu's order.
 	codes []string
+	// sessionID, when set, is the signed-in person whose preference the
+	// choice is saved as; req and err are that save's.
+	sessionID string
+	req       request
+	err       string
 }
 
 func newLanguagePicker(e *env) *languagePicker {
@@ -36,6 +43,9 @@ func (lp *languagePicker) help() []key.Binding {
 }
 
 func (lp *languagePicker) update(msg tea.Msg) (screen, tea.Cmd) {
+	if saved, ok := msg.(languageSavedMsg); ok {
+		return lp, lp.saved(saved)
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return lp, nil
@@ -47,6 +57,9 @@ func (lp *languagePicker) update(msg tea.Msg) (screen, tea.Cmd) {
 	if !chosen {
 		return lp, nil
 	}
+	if lp.sessionID != "" {
+		return lp, lp.save(lp.codes[i])
+	}
 	lp.e.p = lp.e.languages.Printer(lp.codes[i])
 	return lp, pop
 }
@@ -55,5 +68,8 @@ func (lp *languagePicker) view(width int) string {
 	var b strings.Builder
 	b.WriteString(lp.e.st.Body.Render(lp.e.p.T("picker.intro")) + "\n\n")
 	b.WriteString(lp.menu.view(lp.e, width))
+	if lp.err != "" {
+		b.WriteString("\n" + lp.e.st.Error.Render(lp.err))
+	}
 	return wrap(b.String(), width)
 }

@@ -292,7 +292,7 @@ func (s *newPassword) view(width int) string {
 	second := label(p.T("newpassword.label.again"), s.focus == 1) + "\n" + s.confirm.View()
 	items := make([]components.CheckItem, 0, len(s.eval.Results)+1)
 	for _, r := range s.eval.Results {
-		items = append(items, components.CheckItem{Label: r.Label, Met: r.Met})
+		items = append(items, components.CheckItem{Label: r.In(s.e.p), Met: r.Met})
 	}
 	items = append(items, components.CheckItem{Label: p.T("newpassword.match"), Met: s.matches()})
 	var status []string

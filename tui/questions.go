@@ -120,7 +120,7 @@ func (s *answerQuestions) view(width int) string {
 			label = s.e.st.Input.FocusedLabel
 		}
 		b.WriteString("\n" + label.Render(s.e.p.F("questions.label", locale.Args{"Number": s.e.p.Number(i + 1),
-			"Question": sanitize.Line(q, max(width-4, 8))})) + "\n")
+			"Question": sanitize.Line(flows.Question(s.e.p, q), max(width-4, 8))})) + "\n")
 		s.inputs[i].Placeholder = styles.Placeholder(s.e.p.T("questions.placeholder"))
 		s.inputs[i].SetWidth(min(40, max(width-4, 8)))
 		b.WriteString(s.inputs[i].View() + "\n")

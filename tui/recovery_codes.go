@@ -33,7 +33,7 @@ func (s *recoveryCodes) init() tea.Cmd {
 	}
 }
 
-func (s *recoveryCodes) title() string { return "Your security info · Recovery codes" }
+func (s *recoveryCodes) title() string { return s.e.p.T("info.title.recovery") }
 
 func (s *recoveryCodes) help() []key.Binding { return []key.Binding{s.e.keys.Confirm} }
 
@@ -44,7 +44,7 @@ func (s *recoveryCodes) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case codesMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
+			return s, showDeadEnd(s.e, s.e.p.T("info.cant_continue"), sentence(s.e, msg.err))
 		}
 		s.codes = msg.codes
 	case tea.KeyPressMsg:
@@ -52,20 +52,19 @@ func (s *recoveryCodes) update(msg tea.Msg) (screen, tea.Cmd) {
 		// the codes are already active.
 		if s.codes != nil && (key.Matches(msg, s.e.keys.Confirm) || key.Matches(msg, s.e.keys.Back)) {
 			s.codes = nil
-			return s, backToOverview("Recovery codes saved. Each one works once.")
+			return s, backToOverview(say("info.saved.recovery", nil))
 		}
 	}
 	return s, nil
 }
 
 func (s *recoveryCodes) view(width int) string {
-	st := s.e.st
+	st, p := s.e.st, s.e.p
 	if s.codes == nil {
-		return st.Muted.Render("⋯ Making your codes…")
+		return st.Muted.Render("⋯ " + p.T("info.recovery.making"))
 	}
 	var b strings.Builder
-	b.WriteString(st.Body.Render("Write these down or print them, and keep them somewhere safe. Each works once. "+
-		"They are shown only now; any earlier codes no longer work.") + "\n\n")
+	b.WriteString(st.Body.Render(p.T("info.recovery.intro")) + "\n\n")
 	for i := 0; i < len(s.codes); i += 2 {
 		line := fmt.Sprintf("%2d. %s", i+1, st.Code.Render(s.codes[i]))
 		if i+1 < len(s.codes) {
@@ -73,6 +72,6 @@ func (s *recoveryCodes) view(width int) string {
 		}
 		b.WriteString("  " + line + "\n")
 	}
-	b.WriteString("\n" + st.Warning.Render("Press y when you have saved them."))
+	b.WriteString("\n" + st.Warning.Render(p.T("info.recovery.press_y")))
 	return wrap(b.String(), width)
 }

@@ -23,11 +23,24 @@ type registerContact struct {
 	code      textinput.Model
 	sent      sentCode
 	req       request
-	pending   string
-	err       string
+	// pending is the catalogue ID of what is under way, or "".
+	pending string
+	err     string
 
 	// destFilled is on while dest still holds the address on the account.
 	destFilled prefill
+}
+
+// contactWords are the contact screen's sentences for one channel, as
+// catalogue IDs: whole per method, so that each language words the
+// address its own way.
+type contactWords struct {
+	title, ask, missing, saved string
+}
+
+var contactScreenWords = map[policy.Method]contactWords{
+	policy.Email: {"info.title.email", "info.contact.ask.email", "info.contact.missing.email", "info.saved.email"},
+	policy.SMS:   {"info.title.sms", "info.contact.ask.sms", "info.contact.missing.sms", "info.saved.sms"},
 }
 
 func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion string) *registerContact {
@@ -41,10 +54,10 @@ func newRegisterContact(e *env, sessionID string, m policy.Method, suggestion st
 	return s
 }
 
-func (s *registerContact) title() string {
-	return "Your security info · " + s.e.p.T(s.method.Describe().Noun)
-}
-func (s *registerContact) typing() bool { return true }
+func (s *registerContact) words() contactWords { return contactScreenWords[s.method] }
+
+func (s *registerContact) title() string { return s.e.p.T(s.words().title) }
+func (s *registerContact) typing() bool  { return true }
 
 func (s *registerContact) help() []key.Binding {
 	return s.sent.help(s.e.keys.Select, s.e.keys.Resend, s.e.keys.Back)
@@ -61,7 +74,7 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = ""
 		if msg.err != nil {
-			return s, failure(s.e, "Can't continue", msg.err, &s.err)
+			return s, failure(s.e, s.e.p.T("info.cant_continue"), msg.err, &s.err)
 		}
 		s.sent.got(msg.sent, s.e.now())
 		s.dest.Blur()
@@ -75,13 +88,13 @@ func (s *registerContact) update(msg tea.Msg) (screen, tea.Cmd) {
 		s.pending = ""
 		if msg.err != nil {
 			if deadEnd(msg.err) {
-				return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
+				return s, showDeadEnd(s.e, s.e.p.T("info.cant_continue"), sentence(s.e, msg.err))
 			}
 			s.err = sentence(s.e, msg.err)
 			s.code.SetValue("")
 			return s, nil
 		}
-		return s, backToOverview(s.e.p.T(s.method.Describe().Noun) + " saved.")
+		return s, backToOverview(say(s.words().saved, nil))
 	case tea.KeyPressMsg:
 		s.sent.keyed()
 		switch {
@@ -124,11 +137,11 @@ func (s *registerContact) send() tea.Cmd {
 	}
 	dest := strings.TrimSpace(s.dest.Value())
 	if dest == "" {
-		s.err = "Type the " + s.e.p.T(s.method.Describe().Inline) + " first."
+		s.err = s.e.p.T(s.words().missing)
 		return nil
 	}
 	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next(s.e)
-	s.pending, s.err = "Sending a code…", ""
+	s.pending, s.err = "info.sending", ""
 	return func() tea.Msg {
 		sent, err := e.svc.BeginContact(e.ctx, id, m, dest)
 		return sentMsg{seq: seq, sent: sent, err: err}
@@ -141,11 +154,11 @@ func (s *registerContact) confirm() tea.Cmd {
 	}
 	code := flows.NormaliseCode(s.code.Value())
 	if code == "" || strings.Trim(code, "0123456789") != "" {
-		s.err = "Codes are digits only."
+		s.err = s.e.p.T("info.contact.digits_only")
 		return nil
 	}
 	e, id, m, seq := s.e, s.sessionID, s.method, s.req.next(s.e)
-	s.pending, s.err = "Checking…", ""
+	s.pending, s.err = "info.checking", ""
 	return func() tea.Msg {
 		return savedMsg{seq: seq, err: e.svc.ConfirmContact(e.ctx, id, m, code)}
 	}
@@ -153,22 +166,23 @@ func (s *registerContact) confirm() tea.Cmd {
 
 func (s *registerContact) view(width int) string {
 	var b strings.Builder
-	st := s.e.st
+	st, p := s.e.st, s.e.p
 	fieldW := min(44, max(width-4, 8))
 	if !s.sent.active() {
-		b.WriteString(st.Body.Render("Type your "+s.e.p.T(s.method.Describe().AskFor)+". We'll send a code to it, to make sure it reaches you.") + "\n\n")
+		b.WriteString(st.Body.Render(p.T(s.words().ask)) + "\n\n")
 		fitInput(&s.dest, fieldW)
 		b.WriteString(s.dest.View() + "\n")
 		if s.destFilled.on {
-			b.WriteString(st.Muted.Render("The one on your account: enter uses it, typing replaces it, ← → edit it.") + "\n")
+			b.WriteString(st.Muted.Render(p.T("info.contact.prefilled")) + "\n")
 		}
 	} else {
 		b.WriteString(s.sent.header(s.e.p, st, width))
 		s.code.SetWidth(fieldW)
+		placeholder(&s.code, codePlaceholder(s.e, s.method))
 		b.WriteString(s.code.View() + "\n")
 	}
 	if s.pending != "" {
-		b.WriteString("\n" + st.Muted.Render("⋯ "+s.pending))
+		b.WriteString("\n" + st.Muted.Render("⋯ "+p.T(s.pending)))
 	}
 	if s.sent.note != "" {
 		b.WriteString("\n" + st.Success.Render(s.e.p.T(s.sent.note)))

@@ -12,8 +12,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/sspr-kiosk/sspr/assets"
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
 )
 
@@ -40,9 +40,10 @@ type registerQuestions struct {
 }
 
 func newRegisterQuestions(e *env, sessionID string, n int) *registerQuestions {
-	s := &registerQuestions{e: e, sessionID: sessionID, n: n, catalogue: assets.Questions()}
+	s := &registerQuestions{e: e, sessionID: sessionID, n: n, catalogue: flows.Questions(e.p)}
 	for i := 0; i < n; i++ {
-		q := newInput(e, "type to search the list, or write your own", limitQuestion, false)
+		// The hints are written at each draw, in the visit's language.
+		q := newInput(e, "", limitQuestion, false)
 		fill := prefill{}
 		if i < len(s.catalogue) {
 			q.SetValue(s.catalogue[i])
@@ -51,7 +52,7 @@ func newRegisterQuestions(e *env, sessionID string, n int) *registerQuestions {
 		}
 		s.questions = append(s.questions, q)
 		s.filled = append(s.filled, fill)
-		s.answers = append(s.answers, newInput(e, "answer", limitAnswer, true))
+		s.answers = append(s.answers, newInput(e, "", limitAnswer, true))
 	}
 	if n > 0 {
 		s.focus = max(s.nextNeeding(0), 0)
@@ -60,15 +61,15 @@ func newRegisterQuestions(e *env, sessionID string, n int) *registerQuestions {
 	return s
 }
 
-func (s *registerQuestions) title() string { return "Your security info · Security questions" }
+func (s *registerQuestions) title() string { return s.e.p.T("info.title.questions") }
 func (s *registerQuestions) typing() bool  { return true }
 
 func (s *registerQuestions) help() []key.Binding {
 	k := s.e.keys
 	enter := k.Select
-	enter.SetHelp("enter", "next")
+	enter.SetHelp("enter", "key.info.next")
 	if flows.CheckQuestions(s.values()) == nil {
-		enter.SetHelp("enter", "save")
+		enter.SetHelp("enter", "key.info.save")
 	}
 	b := []key.Binding{enter, k.NextField, k.Back}
 	if s.focus%2 == 0 {
@@ -169,7 +170,7 @@ func (s *registerQuestions) update(msg tea.Msg) (screen, tea.Cmd) {
 			s.focusOn(msg.err)
 			return s, nil
 		}
-		return s, backToOverview("Security questions saved.")
+		return s, backToOverview(say("info.saved.questions", nil))
 	case tea.KeyPressMsg:
 		k := s.e.keys
 		switch {
@@ -254,10 +255,12 @@ func (s *registerQuestions) enter() tea.Cmd {
 
 // fieldNeed says what field i needs.
 func (s *registerQuestions) fieldNeed(i int) string {
+	p := s.e.p
 	if i%2 == 0 {
-		return fmt.Sprintf("Question %d needs a question.", i/2+1)
+		return p.F("info.questions.needs_question", locale.Args{"Number": i/2 + 1})
 	}
-	return fmt.Sprintf("Answer %d must be %d–%d characters.", i/2+1, flows.MinAnswerLength, flows.MaxAnswerLength)
+	return p.F("info.questions.answer_length", locale.Args{"Number": i/2 + 1,
+		"Min": flows.MinAnswerLength, "Max": flows.MaxAnswerLength})
 }
 
 func (s *registerQuestions) values() []flows.QuestionAnswer {
@@ -291,10 +294,10 @@ func (s *registerQuestions) view(width int) string {
 const questionIndent = 5
 
 func (s *registerQuestions) layout(width int, gap string) string {
-	st := s.e.st
+	st, p := s.e.st, s.e.p
 	var b strings.Builder
-	b.WriteString(wrap(st.Muted.Render("Pick questions only you can answer: type in a question to search the list, "+
-		"or write your own. Answers are 3–40 characters; case and spaces don't matter."), width) + "\n")
+	b.WriteString(wrap(st.Muted.Render(p.F("info.questions.intro",
+		locale.Args{"Min": flows.MinAnswerLength, "Max": flows.MaxAnswerLength})), width) + "\n")
 	textW := max(width-questionIndent, 8)
 	pad := strings.Repeat(" ", questionIndent)
 	for i := 0; i < s.n; i++ {
@@ -303,24 +306,26 @@ func (s *registerQuestions) layout(width int, gap string) string {
 			label = st.Input.FocusedLabel
 		}
 		b.WriteString(gap + label.Render(fmt.Sprintf("%-3s", fmt.Sprintf("%d.", i+1))))
+		placeholder(&s.questions[i], p.T("info.questions.search"))
+		placeholder(&s.answers[i], p.T("info.questions.answer"))
 		if s.focus == 2*i {
 			fitInput(&s.questions[i], textW-1)
 			b.WriteString(s.questions[i].View() + "\n")
 			if ms := s.matches(i); len(ms) > 0 {
-				more := "→ or ctrl+e uses it"
+				more := p.T("info.questions.use_match")
 				if len(ms) > 1 {
-					more += fmt.Sprintf(" · ctrl+n for the next (%d of %d)", s.pick%len(ms)+1, len(ms))
+					more = p.F("info.questions.use_match_more", locale.Args{"Number": s.pick%len(ms) + 1, "Total": len(ms)})
 				}
 				b.WriteString(indent(wrap(st.Body.Render("↳ "+ms[s.pick%len(ms)]), textW), pad) + "\n")
 				b.WriteString(indent(wrap(st.Muted.Render("  "+more), textW), pad) + "\n")
 			} else if s.filled[i].on {
-				b.WriteString(pad + st.Muted.Render("Typing replaces it and searches the list.") + "\n")
+				b.WriteString(pad + st.Muted.Render(p.T("info.questions.prefilled")) + "\n")
 			}
 		} else {
 			// The whole question, wrapped under itself, not a field's window.
 			text := wrap(st.Body.Render(sanitize.String(s.questions[i].Value())), textW)
 			if s.needs(2 * i) {
-				text = st.Muted.Render("no question yet")
+				text = st.Muted.Render(p.T("info.questions.none_yet"))
 			}
 			b.WriteString("  " + strings.TrimPrefix(indent(text, pad), pad) + "\n")
 		}
@@ -328,7 +333,7 @@ func (s *registerQuestions) layout(width int, gap string) string {
 		b.WriteString("   " + s.answers[i].View() + "\n")
 	}
 	if s.pending {
-		b.WriteString("\n" + st.Muted.Render("⋯ Saving…"))
+		b.WriteString("\n" + st.Muted.Render("⋯ "+p.T("info.saving")))
 	}
 	if s.err != "" {
 		b.WriteString("\n" + wrap(st.Error.Render(s.err), width))

@@ -189,16 +189,7 @@ func TestSecurityInfoAddEmail(t *testing.T) {
 // "code", and that removing the mobile number says so throughout.
 func TestSecurityInfoRemovalLabels(t *testing.T) {
 	h := newHarness(t)
-	h.RegisterVerified(t, "carol", policy.Authenticator, testSecret)
-	ctx := context.Background()
-	info, err := h.Svc.SignIn(ctx, "carol", testPassword, "seed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := h.Svc.NewRecoveryCodes(ctx, info.ID); err != nil {
-		t.Fatal(err)
-	}
-	h.Svc.SignOut(info.ID)
+	carolWithCodes(t, h)
 	d := kiosk(t, h)
 	d.signIn(3, "carol")
 	ov := at[*overview](d)
@@ -218,6 +209,22 @@ func TestSecurityInfoRemovalLabels(t *testing.T) {
 	d.keys("y")
 	d.see("Mobile number removed.", "Add mobile number", "Remove email address")
 	d.notSee("Remove mobile number", "Text message code removed")
+}
+
+// carolWithCodes gives carol an authenticator and recovery codes besides
+// her email address and mobile number.
+func carolWithCodes(t *testing.T, h *harness) {
+	t.Helper()
+	h.RegisterVerified(t, "carol", policy.Authenticator, testSecret)
+	ctx := context.Background()
+	info, err := h.Svc.SignIn(ctx, "carol", testPassword, "seed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Svc.NewRecoveryCodes(ctx, info.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.Svc.SignOut(info.ID)
 }
 
 // secretOnScreen reads the grouped authenticator key from the screen.

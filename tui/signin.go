@@ -151,6 +151,7 @@ func (s *signIn) next(msg signedInMsg) tea.Cmd {
 	}
 	info, old := msg.info, s.password.Value()
 	s.close()
+	speakStored(e, info.Language)
 	overview := func() screen { return newOverview(e, info.ID) }
 	switch {
 	case s.purpose == purposeChange || info.MustChange || info.PasswordExpired:

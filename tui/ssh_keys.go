@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/sspr-kiosk/sspr/flows"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/sshkey"
 	"github.com/sspr-kiosk/sspr/tui/sanitize"
@@ -24,23 +25,26 @@ type sshKeys struct {
 	keys      []flows.SSHKey
 	loaded    bool
 	menu      menu
-	actions   []func() tea.Cmd
+	// labels are the menu's items, written into it at each draw.
+	labels  []phrase
+	actions []func() tea.Cmd
 	// pasting is on while the field for a public key line has the focus.
 	pasting bool
 	input   textinput.Model
 	// confirm asks before a key is removed.
 	confirm *overviewConfirm
 	req     request
+	// pending is the catalogue ID of what is under way, or "".
 	pending string
 	err     string
-	note    string
+	note    phrase
 	// changed makes the overview reload on the way back.
 	changed bool
 }
 
 func newSSHKeys(e *env, sessionID string) *sshKeys {
-	s := &sshKeys{e: e, sessionID: sessionID,
-		input: newInput(e, "ssh-ed25519 AAAA… you@host", sshkey.MaxLineLength, false)}
+	// The field's hint is written at each draw, in the visit's language.
+	s := &sshKeys{e: e, sessionID: sessionID, input: newInput(e, "", sshkey.MaxLineLength, false)}
 	// The connected key's fingerprint is read whole, on a line of its own
 	// when it does not fit beside the item.
 	s.menu.wholeHints = true
@@ -56,14 +60,14 @@ type sshKeysMsg struct {
 // now, so that the note and the list change in one frame.
 type sshKeyDoneMsg struct {
 	seq  int
-	note string
+	note phrase
 	err  error
 	keys sshKeysMsg
 }
 
 // sshKeyDone finishes a change: on success it reads the keys as they are
 // now.
-func sshKeyDone(e *env, id string, seq int, note string, err error) sshKeyDoneMsg {
+func sshKeyDone(e *env, id string, seq int, note phrase, err error) sshKeyDoneMsg {
 	done := sshKeyDoneMsg{seq: seq, note: note, err: err}
 	if err == nil {
 		done.keys.keys, done.keys.err = e.svc.SSHKeys(e.ctx, id)
@@ -79,10 +83,8 @@ func (s *sshKeys) init() tea.Cmd {
 	}
 }
 
-func (s *sshKeys) title() string {
-	return "Your security info · " + s.e.p.T(policy.SSHKey.Describe().Plural)
-}
-func (s *sshKeys) typing() bool { return s.pasting }
+func (s *sshKeys) title() string { return s.e.p.T("info.title.sshkeys") }
+func (s *sshKeys) typing() bool  { return s.pasting }
 
 func (s *sshKeys) focusedField() *textinput.Model {
 	if !s.pasting {
@@ -105,7 +107,7 @@ func (s *sshKeys) update(msg tea.Msg) (screen, tea.Cmd) {
 	switch msg := msg.(type) {
 	case sshKeysMsg:
 		if msg.err != nil {
-			return s, showDeadEnd(s.e, "Can't continue", sentence(s.e, msg.err))
+			return s, showDeadEnd(s.e, s.e.p.T("info.cant_continue"), sentence(s.e, msg.err))
 		}
 		s.keys, s.loaded = msg.keys, true
 		s.build()
@@ -116,7 +118,7 @@ func (s *sshKeys) update(msg tea.Msg) (screen, tea.Cmd) {
 		}
 		s.pending = ""
 		if msg.err != nil {
-			return s, failure(s.e, "Can't continue", msg.err, &s.err)
+			return s, failure(s.e, s.e.p.T("info.cant_continue"), msg.err, &s.err)
 		}
 		s.changed, s.note, s.pasting = true, msg.note, false
 		s.input.SetValue("")
@@ -171,7 +173,7 @@ func (s *sshKeys) key(msg tea.KeyPressMsg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	s.err, s.note = "", ""
+	s.err, s.note = "", phrase{}
 	return s.actions[i]()
 }
 
@@ -181,10 +183,10 @@ func (s *sshKeys) add(run func(*env, string) (flows.SSHKey, error)) tea.Cmd {
 		return nil
 	}
 	e, id, seq := s.e, s.sessionID, s.req.next(s.e)
-	s.pending, s.err, s.note = "Saving your key…", "", ""
+	s.pending, s.err, s.note = "info.sshkey.saving", "", phrase{}
 	return func() tea.Msg {
 		k, err := run(e, id)
-		return sshKeyDone(e, id, seq, k.Name+" key "+k.Fingerprint+" added.", err)
+		return sshKeyDone(e, id, seq, say("info.sshkey.added", locale.Args{"Type": k.Name, "Fingerprint": k.Fingerprint}), err)
 	}
 }
 
@@ -220,20 +222,21 @@ func (s *sshKeys) own() int {
 // build lays out the actions: the connected key first, so one keypress
 // takes it; then pasting; then a removal for each key.
 func (s *sshKeys) build() {
-	s.menu.items, s.menu.hints, s.actions = nil, nil, nil
-	add := func(label, hint string, fn func() tea.Cmd) {
-		s.menu.items = append(s.menu.items, label)
+	s.menu.items, s.menu.hints, s.labels, s.actions = nil, nil, nil, nil
+	add := func(label phrase, hint string, fn func() tea.Cmd) {
+		s.labels = append(s.labels, label)
+		s.menu.items = append(s.menu.items, label.in(s.e.p))
 		s.menu.hints = append(s.menu.hints, hint)
 		s.actions = append(s.actions, fn)
 	}
 	if s.own() < policy.MaxSSHKeys {
 		if desc, ok := s.connected(); ok {
-			add("Use the key you connected with", desc, func() tea.Cmd {
+			add(say("info.sshkey.use_connected", nil), desc, func() tea.Cmd {
 				pk := s.e.clientKey
 				return s.add(func(e *env, id string) (flows.SSHKey, error) { return e.svc.AddConnectedSSHKey(e.ctx, id, pk) })
 			})
 		}
-		add("Paste a public key", "", func() tea.Cmd {
+		add(say("info.sshkey.paste", nil), "", func() tea.Cmd {
 			s.pasting = true
 			s.input.Focus()
 			return nil
@@ -244,21 +247,22 @@ func (s *sshKeys) build() {
 		if k.FromDirectory {
 			continue // changed in the directory, not here
 		}
-		add(fmt.Sprintf("Remove key %d", n), "", func() tea.Cmd {
+		add(say("info.sshkey.remove", locale.Args{"Number": n}), "", func() tea.Cmd {
 			e, id := s.e, s.sessionID
-			s.confirm = &overviewConfirm{question: fmt.Sprintf("Remove key %d, %s %s?", n, k.Name, k.Fingerprint),
+			s.confirm = &overviewConfirm{
+				question: say("info.sshkey.remove.confirm", locale.Args{"Number": n, "Type": k.Name, "Fingerprint": k.Fingerprint}),
 				run: func() tea.Cmd {
 					seq := s.req.next(e)
-					s.pending = "Removing the key…"
+					s.pending = "info.sshkey.removing"
 					return func() tea.Msg {
-						return sshKeyDone(e, id, seq, fmt.Sprintf("Key %s removed.", k.Fingerprint),
+						return sshKeyDone(e, id, seq, say("info.sshkey.removed", locale.Args{"Fingerprint": k.Fingerprint}),
 							e.svc.RemoveSSHKey(e.ctx, id, k.ID))
 					}
 				}}
 			return nil
 		})
 	}
-	add("Back", "", func() tea.Cmd {
+	add(say("info.back", nil), "", func() tea.Cmd {
 		if s.changed {
 			return backToOverview(s.note)
 		}
@@ -270,44 +274,43 @@ func (s *sshKeys) build() {
 }
 
 func (s *sshKeys) view(width int) string {
-	st := s.e.st
+	st, p := s.e.st, s.e.p
 	if !s.loaded {
-		return st.Muted.Render("⋯ Loading your keys…")
+		return st.Muted.Render("⋯ " + p.T("info.sshkey.loading"))
 	}
 	var b strings.Builder
-	b.WriteString(wrap(st.Body.Render(fmt.Sprintf("A key of yours proves it's you when you connect to this portal "+
-		"with it (ssh -i yourkey). Ed25519, ECDSA or RSA of 3072 bits or more; up to %d keys.", policy.MaxSSHKeys)),
-		width) + "\n\n")
+	b.WriteString(wrap(st.Body.Render(p.N("info.sshkey.intro", policy.MaxSSHKeys, nil)), width) + "\n\n")
 	if len(s.keys) == 0 {
-		b.WriteString(st.Muted.Render("No keys yet.") + "\n")
+		b.WriteString(st.Muted.Render(p.T("info.sshkey.none")) + "\n")
 	}
 	for i, k := range s.keys {
 		line := fmt.Sprintf("%d. %-9s %s %s", i+1, k.Name, k.Fingerprint, sanitize.String(k.Comment))
 		if k.FromDirectory {
-			line = fmt.Sprintf("%d. %-9s %s (directory)", i+1, k.Name, k.Fingerprint)
+			line = fmt.Sprintf("%d. %-9s %s %s", i+1, k.Name, k.Fingerprint, p.T("info.sshkey.from_directory"))
 		}
 		b.WriteString(sanitize.Line(line, max(width-1, 1)) + "\n")
 	}
 	if s.own() >= policy.MaxSSHKeys {
-		b.WriteString(wrap(st.Muted.Render(fmt.Sprintf("You have %d keys, the most you may: remove one to add another.",
-			policy.MaxSSHKeys)), width) + "\n")
+		b.WriteString(wrap(st.Muted.Render(p.N("info.sshkey.at_most", policy.MaxSSHKeys, nil)), width) + "\n")
 	}
 	b.WriteString("\n")
 	switch {
 	case s.pasting:
-		b.WriteString(st.Body.Render("Paste one line of your public key file (the .pub one, never the private key):") + "\n")
+		b.WriteString(st.Body.Render(p.T("info.sshkey.paste_prompt")) + "\n")
+		placeholder(&s.input, p.T("info.sshkey.placeholder"))
 		fitInput(&s.input, min(max(width-4, 8), 76))
 		b.WriteString(s.input.View() + "\n")
 	case s.confirm != nil:
-		b.WriteString(wrap(st.Warning.Render(s.confirm.question+" (y/n)"), width) + "\n")
+		b.WriteString(wrap(st.Warning.Render(question(p, s.confirm.question)), width) + "\n")
 	default:
+		s.menu.label(p, s.labels)
 		b.WriteString(s.menu.view(s.e, width) + "\n")
 	}
 	if s.pending != "" {
-		b.WriteString("\n" + st.Muted.Render("⋯ "+s.pending))
+		b.WriteString("\n" + st.Muted.Render("⋯ "+p.T(s.pending)))
 	}
-	if s.note != "" {
-		b.WriteString("\n" + wrap(st.Success.Render(s.note), width))
+	if note := s.note.in(p); note != "" {
+		b.WriteString("\n" + wrap(st.Success.Render(note), width))
 	}
 	if s.err != "" {
 		b.WriteString("\n" + wrap(st.Error.Render(s.err), width))

@@ -33,7 +33,7 @@ func sinkChannel(t *testing.T, sink *mailSink) *dispatch.SMTPChannel {
 // render fills one of sspr's message templates.
 func render(t *testing.T, name string, data any, to string) dispatch.Message {
 	t.Helper()
-	r, err := dispatch.NewRenderer()
+	r, err := dispatch.NewRenderer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestMailSinkTakesCodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	code := render(t, "code", dispatch.CodeData{Organisation: "Example Org", Code: "48151623", Minutes: 10,
-		DisplayName: "Load 1", Purpose: "reset your password"}, "Load001@Example.com")
+		DisplayName: "Load 1", Purpose: "reset"}, "Load001@Example.com")
 	if code.HTML == "" {
 		t.Fatal("the code message has no HTML part: the test would not cover multipart mail")
 	}

@@ -123,7 +123,7 @@ func openApp(ctx context.Context, dataDir string, environ []string, clk clock.Cl
 		return nil, err
 	}
 	svc, err := flows.New(flows.Deps{DB: db, Clock: clk, Hasher: hasher, Checker: password.NewChecker(), Keys: keys,
-		Dispatcher: d, Directory: dir, Faults: faults, Organisation: cfg.UI.Organisation,
+		Dispatcher: d, Directory: dir, Faults: faults, Organisation: cfg.UI.Organisation, Language: cfg.UI.Language,
 		VoucherLifetime: cfg.Vouchers.Lifetime, AuditCheckpoint: filepath.Join(abs, audit.CheckpointFile),
 		KioskLocation: cfg.UI.KioskLocation, PortalCommand: cfg.SSH.PublicCommand,
 		Webhooks: endpoints, WebhookOptions: webhook.Options{OnError: faults.Hook("webhooks"), OnAttempt: m.WebhookAttempt},

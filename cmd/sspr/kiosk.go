@@ -121,6 +121,7 @@ func runTUI(ctx context.Context, a *app, o tui.Options) error {
 	defer stopWorkers()
 	o.Context, o.Service, o.Banner, o.Dark = ctx, a.svc, banner, true
 	o.CostPerCall, o.Currency = a.cfg.Insights.CostPerCall, a.cfg.Insights.Currency // the admin insights
+	o.Language = a.cfg.UI.Language
 	// The colours this terminal shows: none for a monochrome one, whose
 	// TERM the detection alone takes for a colour terminal.
 	environ := os.Environ()

@@ -59,7 +59,7 @@ func serve(ctx context.Context, a *app, mode tui.Mode) error {
 		SSH: a.cfg.SSH, HostKeyPath: filepath.Join(a.dataDir, "ssh_host_ed25519"), Service: a.svc, Mode: mode,
 		IdleTimeout: a.cfg.Kiosk.IdleTimeout, DoneTimeout: a.cfg.Kiosk.DoneTimeout, Banner: banner,
 		Logger: logger, CostPerCall: a.cfg.Insights.CostPerCall, Currency: a.cfg.Insights.Currency,
-		OnRefuse: a.metrics.Refused,
+		OnRefuse: a.metrics.Refused, Language: a.cfg.UI.Language,
 	})
 	if err != nil {
 		return err

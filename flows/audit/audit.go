@@ -40,6 +40,9 @@ const (
 	EventMethodUpdated    Event = "method.updated"
 	EventMethodRemoved    Event = "method.removed"
 	EventInfoConfirmed    Event = "info.confirmed"
+	// EventLanguageChanged: a person chose the language sspr writes to
+	// them in; Detail holds the code ("ja", or "default").
+	EventLanguageChanged Event = "info.language"
 	// EventReregistrationRequired: an admin asked a user to register again.
 	EventReregistrationRequired Event = "reregistration.required"
 	// EventRegistrationPostponed: someone whose registration was due left
@@ -109,7 +112,7 @@ const (
 func AllEvents() []Event {
 	return []Event{
 		EventMethodRegistered, EventMethodUpdated, EventMethodRemoved, EventInfoConfirmed, EventReregistrationRequired,
-		EventRegistrationPostponed,
+		EventRegistrationPostponed, EventLanguageChanged,
 		EventVerifySucceeded, EventVerifyFailed, EventCodeSent, EventCodeSendFailed,
 		EventSignIn, EventSignInFailed,
 		EventBlockApplied, EventBlockCleared,

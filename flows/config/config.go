@@ -24,6 +24,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sspr-kiosk/sspr/assets"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 )
 
 // EnvPrefix starts every environment variable sspr reads.
@@ -239,6 +240,12 @@ type UI struct {
 	// KioskLocation says where the walk-up kiosk stands, as password expiry
 	// reminders tell people; empty leaves the kiosk out of them.
 	KioskLocation string `env:"UI_KIOSK_LOCATION" yaml:"kiosk_location"`
+	// Language is the organisation's language, a code of a language sspr
+	// speaks ("en", "de", "pt-BR"): every kiosk visit starts in it, the SSH
+	// portal falls back to it when the client's LANG names none sspr
+	// speaks, and email and text messages are written in it to people who
+	// chose no language of their own.
+	Language string `env:"UI_LANGUAGE" yaml:"language"`
 }
 
 // Vouchers configures the helpdesk vouchers admins issue to callers.
@@ -304,7 +311,7 @@ func Default() Config {
 			GroupFilter: "(&(|(objectClass=groupOfNames)(objectClass=group))(cn=%s))", AttrGroupMember: "member",
 			PrefillContacts: true},
 		Insights: Insights{CostPerCall: 25.0, Currency: "USD"},
-		UI:       UI{KioskLocation: "the helpdesk counter"},
+		UI:       UI{KioskLocation: "the helpdesk counter", Language: "en"},
 		Vouchers: Vouchers{Lifetime: DefaultVoucherLifetime},
 		Hooks:    Hooks{Timeout: 10 * time.Second, OnFailure: HookFailureIgnore},
 	}
@@ -521,6 +528,12 @@ func (c Config) Validate() error {
 			return noControl("ui.organisation", c.UI.Organisation)
 		},
 		func() error { return shortText("ui.kiosk_location", c.UI.KioskLocation) },
+		func() error {
+			if _, err := locale.Embedded().Lookup(c.UI.Language); err != nil {
+				return problem("ui.language", "must be a language sspr speaks: %v", err)
+			}
+			return nil
+		},
 		func() error { return shortText("ssh.public_command", c.SSH.PublicCommand) },
 		c.validateEvents,
 	}

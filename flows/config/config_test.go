@@ -54,6 +54,7 @@ func TestDefaults(t *testing.T) {
 	}
 	checks := map[string][2]any{
 		"LogLevel":                {c.LogLevel, "info"},
+		"UI.Language":             {c.UI.Language, "en"},
 		"Kiosk.IdleTimeout":       {c.Kiosk.IdleTimeout, 120 * time.Second},
 		"Kiosk.DoneTimeout":       {c.Kiosk.DoneTimeout, 30 * time.Second},
 		"Kiosk.TerminalID":        {c.Kiosk.TerminalID, "kiosk"},
@@ -415,6 +416,8 @@ func TestValidation(t *testing.T) {
 		key    string
 	}{
 		{"log level", func(c *Config) { c.LogLevel = "verbose" }, "log_level"},
+		{"ui language unknown", func(c *Config) { c.UI.Language = "xx" }, "ui.language"},
+		{"ui language empty", func(c *Config) { c.UI.Language = "" }, "ui.language"},
 		{"kiosk idle 9s", func(c *Config) { c.Kiosk.IdleTimeout = 9 * time.Second }, "kiosk.idle_timeout"},
 		{"kiosk done 0", func(c *Config) { c.Kiosk.DoneTimeout = 0 }, "kiosk.done_timeout"},
 		{"terminal id empty", func(c *Config) { c.Kiosk.TerminalID = "" }, "kiosk.terminal_id"},

@@ -65,6 +65,9 @@ type Message struct {
 	Text string
 	// HTML is the optional HTML alternative for email.
 	HTML string
+	// Language is the catalogue code the message is written in ("ja"),
+	// for the email's Content-Language header; empty when unknown.
+	Language string
 }
 
 // Channel delivers messages: SMTP, an SMS gateway, or the demo outbox.
@@ -202,7 +205,7 @@ func (d *Dispatcher) Notify(ctx context.Context, h store.Handler, m Message) err
 	}
 	now := d.clock.Now().Unix()
 	err := store.QueueOutbox(ctx, h, store.OutboxMessage{Kind: string(KindNotification), Channel: m.Channel,
-		Destination: m.To, Subject: m.Subject, Body: m.Text, HTML: m.HTML, State: store.OutboxQueued,
+		Destination: m.To, Subject: m.Subject, Body: m.Text, HTML: m.HTML, Language: m.Language, State: store.OutboxQueued,
 		NextAttemptAt: now, CreatedAt: now})
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
@@ -357,7 +360,7 @@ func (d *Dispatcher) backoff(attempts int) time.Duration {
 
 func messageOf(row store.OutboxMessage) Message {
 	return Message{Kind: Kind(row.Kind), Channel: row.Channel, To: row.Destination, Subject: row.Subject,
-		Text: row.Body, HTML: row.HTML}
+		Text: row.Body, HTML: row.HTML, Language: row.Language}
 }
 
 // deliveryError is ErrDeliveryFailed with a reason that has been scrubbed of

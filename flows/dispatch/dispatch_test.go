@@ -81,7 +81,7 @@ func (panicker) Send(context.Context, Message) error { panic("boom") }
 
 func codeMessage(t *testing.T, code string) Message {
 	t.Helper()
-	m, err := Render("code", CodeData{Code: code, Minutes: 10, DisplayName: "Alice", Purpose: "reset your password"})
+	m, err := Render("code", CodeData{Code: code, Minutes: 10, DisplayName: "Alice", Purpose: "reset"})
 	if err != nil {
 		t.Fatal(err)
 	}

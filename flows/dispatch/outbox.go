@@ -26,7 +26,7 @@ func NewOutboxChannel(db *store.DB, clk clock.Clock) *OutboxChannel {
 func (c *OutboxChannel) Send(ctx context.Context, m Message) error {
 	now := c.clock.Now().Unix()
 	_, err := store.EnqueueOutbox(ctx, c.db, store.OutboxMessage{Kind: string(m.Kind), Channel: m.Channel,
-		Destination: m.To, Subject: m.Subject, Body: m.Text, HTML: m.HTML, State: store.OutboxSent,
+		Destination: m.To, Subject: m.Subject, Body: m.Text, HTML: m.HTML, Language: m.Language, State: store.OutboxSent,
 		CreatedAt: now, SentAt: now})
 	if err != nil {
 		return fmt.Errorf("outbox: %w", err)

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/sspr-kiosk/sspr/assets"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 )
 
 // Template data. Render also takes a map[string]any with the same keys.
@@ -25,7 +26,8 @@ type (
 		Code         string
 		Minutes      int
 		DisplayName  string
-		// Purpose completes "your code to ...", e.g. "reset your password".
+		// Purpose is what the code is for: "reset", "unlock", "admin" or
+		// "register"; anything else gets a general sentence.
 		Purpose string
 	}
 	// ResetData fills the "reset" template.
@@ -53,13 +55,16 @@ type (
 		// Organisation names who sends the message: ui.organisation, or "sspr".
 		Organisation string
 		DisplayName  string
-		// Method is the method's label, e.g. "Authenticator app".
+		// Method is the method's label, a catalogue ID ("method.email.label").
 		Method string
-		// Change says what happened, e.g. "added" or "removed".
-		Change   string
-		Time     time.Time
-		Source   string
-		Helpdesk string
+		// Change says what happened, a catalogue ID ("email.change.removed"),
+		// and ChangeArgs its placeholders; a "Method" among them is a
+		// catalogue ID too.
+		Change     string
+		ChangeArgs map[string]any
+		Time       time.Time
+		Source     string
+		Helpdesk   string
 	}
 	// ExpiryData fills the "expiry" template, the reminder before a
 	// password expires.
@@ -83,55 +88,152 @@ var ErrNoTemplate = errors.New("no such message template")
 
 var templateName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
-// Renderer fills the message templates. NewRenderer parses every template
-// once; a Renderer is immutable afterwards and safe for concurrent use.
+// Renderer fills the message templates in each language sspr speaks.
+// NewRenderer parses every template once per language, its sentences
+// bound to that language's Printer; a Renderer is immutable afterwards and
+// safe for concurrent use.
 type Renderer struct {
+	catalogue *locale.Catalogue
+	langs     map[string]*templates
+}
+
+// templates are the message templates of one language.
+type templates struct {
+	p    *locale.Printer
 	text map[string]*texttemplate.Template
 	html map[string]*htmltemplate.Template
 }
 
 // NewRenderer parses the embedded message templates: "NAME.txt.tmpl" for
-// each message and, optionally, "NAME.html.tmpl" beside it.
-func NewRenderer() (*Renderer, error) {
+// each message and, optionally, "NAME.html.tmpl" beside it, once for every
+// language of cat (nil: the catalogue built into the binary). Templates
+// hold structure only; every sentence is a catalogue message, written with
+// {{t "id" "Name" value ...}} or, with a plural count, {{n "id" count ...}}.
+func NewRenderer(cat *locale.Catalogue) (*Renderer, error) {
+	if cat == nil {
+		cat = locale.Embedded()
+	}
 	fsys := assets.Templates()
-	funcs := map[string]any{"when": when, "optional": optional}
-	r := &Renderer{text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
 	txtNames, err := fs.Glob(fsys, "*.txt.tmpl")
 	if err != nil {
 		return nil, fmt.Errorf("parse message templates: %w", err)
 	}
-	for _, txtName := range txtNames {
-		name := strings.TrimSuffix(txtName, ".txt.tmpl")
-		if !templateName.MatchString(name) {
-			continue
+	r := &Renderer{catalogue: cat, langs: map[string]*templates{}}
+	for _, l := range cat.Languages() {
+		p := cat.Printer(l.Code)
+		ts := &templates{p: p, text: map[string]*texttemplate.Template{}, html: map[string]*htmltemplate.Template{}}
+		funcs := funcsFor(p)
+		for _, txtName := range txtNames {
+			name := strings.TrimSuffix(txtName, ".txt.tmpl")
+			if !templateName.MatchString(name) {
+				continue
+			}
+			tt, err := texttemplate.New(txtName).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, txtName)
+			if err != nil {
+				return nil, fmt.Errorf("parse message template %q: %w", name, err)
+			}
+			ts.text[name] = tt
+			htmlName := name + ".html.tmpl"
+			if _, err := fs.Stat(fsys, htmlName); err != nil {
+				continue
+			}
+			ht, err := htmltemplate.New(htmlName).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, htmlName)
+			if err != nil {
+				return nil, fmt.Errorf("parse message template %q: %w", name, err)
+			}
+			ts.html[name] = ht
 		}
-		tt, err := texttemplate.New(txtName).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, txtName)
-		if err != nil {
-			return nil, fmt.Errorf("parse message template %q: %w", name, err)
-		}
-		r.text[name] = tt
-		htmlName := name + ".html.tmpl"
-		if _, err := fs.Stat(fsys, htmlName); err != nil {
-			continue
-		}
-		ht, err := htmltemplate.New(htmlName).Option("missingkey=error").Funcs(funcs).ParseFS(fsys, htmlName)
-		if err != nil {
-			return nil, fmt.Errorf("parse message template %q: %w", name, err)
-		}
-		r.html[name] = ht
+		r.langs[l.Code] = ts
 	}
 	return r, nil
 }
 
-// Render fills the message template name ("code", "reset", "admin_reset",
-// "info_changed") with data and returns a Message with Subject, Text and
-// HTML set; the caller sets Kind, Channel and To. The text template's first
-// line is "Subject: ..."; the HTML template is optional and auto-escaped.
-// Control characters other than newline and tab are dropped from the result
-// (and newlines from the subject), because data such as display names is
-// user-controlled and ends up in mail headers and terminals.
+// funcsFor returns the template functions that write in p's language.
+func funcsFor(p *locale.Printer) map[string]any {
+	return map[string]any{
+		"optional": optional,
+		"lang":     func() string { return p.Language().Code },
+		"t": func(id string, pairs ...any) (string, error) {
+			args, err := argsOf(pairs)
+			if err != nil || args == nil {
+				return p.T(id), err
+			}
+			return p.F(id, args), nil
+		},
+		"n": func(id string, count int, pairs ...any) (string, error) {
+			args, err := argsOf(pairs)
+			return p.N(id, count, args), err
+		},
+		// change writes what happened to a method: a catalogue ID with
+		// its arguments, the method named in this language.
+		"change": func(id string, args any) string {
+			a := locale.Args{}
+			if m, ok := args.(map[string]any); ok {
+				for k, v := range m {
+					a[k] = v
+				}
+			}
+			if m, ok := a["Method"].(string); ok {
+				a["Method"] = p.T(m)
+			}
+			return p.F(id, a)
+		},
+		"minutes": func(n int) string { return p.Duration(time.Duration(n) * time.Minute) },
+		"when": func(v any) string {
+			switch t := v.(type) {
+			case time.Time:
+				return p.F("email.when", locale.Args{"Time": p.DateTime(t.UTC())})
+			case *time.Time:
+				if t != nil {
+					return p.F("email.when", locale.Args{"Time": p.DateTime(t.UTC())})
+				}
+				return ""
+			}
+			return fmt.Sprint(v)
+		},
+	}
+}
+
+// argsOf turns name, value pairs into a message's placeholders.
+func argsOf(pairs []any) (locale.Args, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	if len(pairs)%2 != 0 {
+		return nil, errors.New("message arguments come in name, value pairs")
+	}
+	args := make(locale.Args, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		k, ok := pairs[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("message argument name %v is not a string", pairs[i])
+		}
+		args[k] = pairs[i+1]
+	}
+	return args, nil
+}
+
+// Render fills the message template name in the source language; see
+// RenderIn.
 func (r *Renderer) Render(name string, data any) (Message, error) {
-	tt, ok := r.text[name]
+	return r.RenderIn(locale.Source.String(), name, data)
+}
+
+// RenderIn fills the message template name ("code", "reset",
+// "admin_reset", "info_changed" ...) with data, in the language code names
+// (the source language when sspr does not speak it), and returns a Message
+// with Subject, Text, HTML and Language set; the caller sets Kind, Channel
+// and To. The text template's first line is "Subject: ..."; the HTML
+// template is optional and auto-escaped. Control characters other than
+// newline and tab are dropped from the result (and newlines from the
+// subject), because data such as display names is user-controlled and
+// ends up in mail headers and terminals.
+func (r *Renderer) RenderIn(code, name string, data any) (Message, error) {
+	ts, ok := r.langs[r.catalogue.Printer(code).Language().Code]
+	if !ok {
+		ts = r.langs[locale.Source.String()]
+	}
+	tt, ok := ts.text[name]
 	if !ok || !templateName.MatchString(name) {
 		return Message{}, fmt.Errorf("render %q: %w", name, ErrNoTemplate)
 	}
@@ -139,9 +241,9 @@ func (r *Renderer) Render(name string, data any) (Message, error) {
 	if err := tt.Execute(&buf, data); err != nil {
 		return Message{}, fmt.Errorf("render %q: %w", name, err)
 	}
-	var m Message
+	m := Message{Language: ts.p.Language().Code}
 	m.Subject, m.Text = splitSubject(clean(buf.String()))
-	if ht, ok := r.html[name]; ok {
+	if ht, ok := ts.html[name]; ok {
 		buf.Reset()
 		if err := ht.Execute(&buf, data); err != nil {
 			return Message{}, fmt.Errorf("render %q: %w", name, err)
@@ -176,21 +278,6 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// when formats a time for people, in UTC because the reader's zone is
-// unknown; a string (already formatted by the caller) is used as is.
-func when(v any) string {
-	switch t := v.(type) {
-	case time.Time:
-		return t.UTC().Format("Mon 2 Jan 2006 15:04 MST")
-	case *time.Time:
-		if t != nil {
-			return t.UTC().Format("Mon 2 Jan 2006 15:04 MST")
-		}
-		return ""
-	}
-	return fmt.Sprint(v)
 }
 
 // optional returns a field of a struct or a key of a map, or nil when there

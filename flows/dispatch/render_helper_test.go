@@ -3,7 +3,7 @@ package dispatch
 import "sync"
 
 // sharedRenderer parses the templates once for the whole test binary.
-var sharedRenderer = sync.OnceValues(NewRenderer)
+var sharedRenderer = sync.OnceValues(func() (*Renderer, error) { return NewRenderer(nil) })
 
 // Render renders with the embedded templates, for tests that need no
 // Renderer of their own.

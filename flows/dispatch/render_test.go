@@ -2,10 +2,15 @@ package dispatch
 
 import (
 	"errors"
+	"io/fs"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"github.com/sspr-kiosk/sspr/assets"
 )
 
 func TestRenderEveryTemplate(t *testing.T) {
@@ -16,10 +21,10 @@ func TestRenderEveryTemplate(t *testing.T) {
 		subject string
 		want    []string
 	}{
-		{"code", CodeData{Organisation: "Contoso", Code: "12345678", Minutes: 10, DisplayName: "Alice Liddell", Purpose: "reset your password"},
+		{"code", CodeData{Organisation: "Contoso", Code: "12345678", Minutes: 10, DisplayName: "Alice Liddell", Purpose: "reset"},
 			"Your Contoso verification code", []string{"12345678", "10 minutes", "reset your password"}},
 		{"reset", ResetData{Organisation: "Contoso", DisplayName: "Alice", Time: at, Source: "kiosk-1", Helpdesk: "help@example.org"},
-			"Your Contoso password was reset", []string{"Hello Alice", "Sat 1 Mar 2025 13:05 UTC", "kiosk-1", "help@example.org"}},
+			"Your Contoso password was reset", []string{"Hello Alice", "1 Mar 2025 13:05 UTC", "kiosk-1", "help@example.org"}},
 		{"reset", ResetData{Organisation: "sspr", DisplayName: "Alice", Time: at, Source: "kiosk-1", Changed: true},
 			"Your sspr password was changed", []string{"was changed", "contact the helpdesk straight away."}},
 		{"admin_reset", AdminResetData{Organisation: "Contoso", Admin: "root", Time: at, Source: "ssh 192.0.2.7:5122"},
@@ -63,7 +68,7 @@ func TestRenderEveryTemplate(t *testing.T) {
 }
 
 func TestRenderCodeFitsAnSMS(t *testing.T) {
-	for _, purpose := range []string{"reset your password", "register your security info", "sign in as an administrator"} {
+	for _, purpose := range []string{"reset", "unlock", "admin", "register", "other"} {
 		m, err := Render("code", CodeData{Organisation: "Contoso", Code: "12345678", Minutes: 10, DisplayName: strings.Repeat("Long Name ", 20), Purpose: purpose})
 		if err != nil {
 			t.Fatal(err)
@@ -112,5 +117,28 @@ func TestRenderErrors(t *testing.T) {
 	}
 	if _, err := Render("code", struct{ Code string }{"1"}); err == nil {
 		t.Error("Render with a struct lacking fields succeeded")
+	}
+}
+
+// TestTemplatesHoldNoProse: every sentence of a message comes from the
+// catalogue, so a template, its actions, tags and attributes taken away,
+// holds no words of its own but the Subject line's name.
+func TestTemplatesHoldNoProse(t *testing.T) {
+	actions := regexp.MustCompile(`(?s)\{\{.*?\}\}`)
+	markup := regexp.MustCompile(`(?s)<[^>]*>`)
+	names, err := fs.Glob(assets.Templates(), "*.tmpl")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("templates: %v, %v", names, err)
+	}
+	for _, name := range names {
+		b, err := fs.ReadFile(assets.Templates(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest := markup.ReplaceAllString(actions.ReplaceAllString(string(b), ""), "")
+		rest = strings.Replace(rest, "Subject:", "", 1)
+		if i := strings.IndexFunc(rest, unicode.IsLetter); i >= 0 {
+			t.Errorf("%s holds words of its own: %q", name, strings.TrimSpace(rest[i:min(len(rest), i+60)]))
+		}
 	}
 }

@@ -1,6 +1,8 @@
 package dispatch
 
 import (
+	"golang.org/x/text/language"
+
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -494,6 +496,12 @@ func (c *SMTPChannel) compose(m Message) (*mail.Msg, error) {
 	// Automated mail: no out-of-office replies to it (RFC 3834, Exchange).
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetGenHeader(mail.HeaderXAutoResponseSuppress, "All")
+	// The reader's mail client picks fonts, hyphenation and speech by it.
+	// A queued message's language comes back from the store, so only a
+	// well-formed tag becomes a header.
+	if tag, err := language.Parse(m.Language); err == nil && m.Language != "" {
+		msg.SetGenHeader(mail.HeaderContentLang, tag.String())
+	}
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
 	if m.HTML != "" {
 		msg.AddAlternativeString(mail.TypeTextHTML, m.HTML)

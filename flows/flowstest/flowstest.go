@@ -21,6 +21,7 @@ import (
 	"github.com/sspr-kiosk/sspr/flows/clock"
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
 	"github.com/sspr-kiosk/sspr/flows/hooks"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/flows/password"
 	"github.com/sspr-kiosk/sspr/flows/policy"
 	"github.com/sspr-kiosk/sspr/flows/secret"
@@ -66,6 +67,10 @@ type Options struct {
 	Directory flows.Directory
 	// Organisation is the name of the organisation; empty is sspr.
 	Organisation string
+	// Languages are the service's catalogues (nil: the embedded ones), and
+	// Language the organisation's default (ui.language).
+	Languages *locale.Catalogue
+	Language  string
 	// VoucherLifetime is how long vouchers stay valid; zero is the default.
 	VoucherLifetime time.Duration
 	// KioskLocation and PortalCommand are what messages say about where
@@ -219,7 +224,7 @@ func (h *Harness) build(t testing.TB) {
 	var err error
 	h.Svc, err = flows.New(flows.Deps{DB: db, Clock: h.clk, Hasher: h.Hasher, Checker: password.NewChecker(),
 		Keys: h.Keys, Dispatcher: d, Directory: o.Directory, Faults: o.Faults,
-		Organisation: o.Organisation, VoucherLifetime: o.VoucherLifetime,
+		Organisation: o.Organisation, Languages: o.Languages, Language: o.Language, VoucherLifetime: o.VoucherLifetime,
 		AuditCheckpoint: filepath.Join(h.Dir, audit.CheckpointFile), KioskLocation: o.KioskLocation,
 		PortalCommand: o.PortalCommand, Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions,
 		Hooks: o.Hooks, HookReport: o.HookReport})

@@ -4,6 +4,8 @@ import (
 	"io"
 	"log"
 	"net"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,3 +49,58 @@ func (refusingSession) Rcpt(string, *smtp.RcptOptions) error { return smtp.ErrAu
 func (refusingSession) Data(io.Reader) error                 { return smtp.ErrAuthRequired }
 func (refusingSession) Reset()                               {}
 func (refusingSession) Logout() error                        { return nil }
+
+// MailServer is an SMTP server on loopback that accepts every message
+// without a login, for tests that follow a message through a real SMTP
+// conversation.
+type MailServer struct {
+	// Host and Port are where it listens.
+	Host string
+	Port int
+
+	mu   sync.Mutex
+	msgs [][]byte
+}
+
+// StartMailServer starts a MailServer, stopped when t ends.
+func StartMailServer(t testing.TB) *MailServer {
+	t.Helper()
+	ms := &MailServer{}
+	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &acceptingSession{ms: ms}, nil }))
+	s.Domain = "mail.test"
+	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
+	s.ErrorLog = log.New(io.Discard, "", 0)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = s.Serve(l) }()
+	t.Cleanup(func() { _ = s.Close() })
+	ms.Host, ms.Port = "127.0.0.1", l.Addr().(*net.TCPAddr).Port
+	return ms
+}
+
+// Messages returns every message received so far, as sent on the wire.
+func (ms *MailServer) Messages() [][]byte {
+	ms.mu.Lock()
+	defer ms.mu.Unlock()
+	return slices.Clone(ms.msgs)
+}
+
+type acceptingSession struct{ ms *MailServer }
+
+func (*acceptingSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (*acceptingSession) Rcpt(string, *smtp.RcptOptions) error { return nil }
+func (*acceptingSession) Reset()                               {}
+func (*acceptingSession) Logout() error                        { return nil }
+
+func (s *acceptingSession) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	s.ms.mu.Lock()
+	defer s.ms.mu.Unlock()
+	s.ms.msgs = append(s.ms.msgs, data)
+	return nil
+}

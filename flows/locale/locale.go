@@ -173,8 +173,12 @@ func (c *Catalogue) Match(locale string) (Language, bool) {
 		return Language{}, false
 	}
 	_, i, conf := c.matcher.Match(tag)
-	// High: pt-PT may read pt-BR, but zh-TW is not served zh-Hans.
-	if conf < language.High {
+	// High: pt-PT may read pt-BR, but zh-TW is not served zh-Hans; and
+	// never another language than the one asked for (the matcher offers
+	// the first, English, for a language it does not know).
+	asked, _ := tag.Base()
+	got, _ := c.languages[i].Tag.Base()
+	if conf < language.High || asked != got {
 		return Language{}, false
 	}
 	return c.languages[i], true

@@ -1,6 +1,7 @@
 package locale_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -24,5 +25,30 @@ func TestEnglishLoads(t *testing.T) {
 	}
 	if got := p.T("no.such.message"); got != "no.such.message" {
 		t.Fatalf("missing = %q", got)
+	}
+}
+
+// TestMatch proves a locale picks the language it names, and that one sspr
+// does not speak is refused rather than taken for English.
+func TestMatch(t *testing.T) {
+	c := locale.Embedded()
+	for _, tc := range []struct {
+		in   string
+		want string
+	}{
+		{"en_GB.UTF-8", "en"}, {"en", "en"}, {"C", ""}, {"POSIX", ""}, {"", ""}, {"tlh", ""}, {"xx_YY.UTF-8", ""},
+		{"C.UTF-8", ""}, {"en_US@euro", "en"}, {strings.Repeat("a", 100), ""}, {"de_DE\x1b[31m", ""},
+	} {
+		l, ok := c.Match(tc.in)
+		if got := map[bool]string{true: l.Code}[ok]; got != tc.want {
+			t.Errorf("Match(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	if _, err := c.Lookup("tlh"); err == nil {
+		t.Error("Lookup(tlh) took an unknown language")
+	}
+	env := []string{"LANG=en_US.UTF-8", "LC_ALL=tlh"}
+	if _, ok := c.FromEnviron(env); ok {
+		t.Error("LC_ALL names a language sspr does not speak, and decides")
 	}
 }

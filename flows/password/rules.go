@@ -1,12 +1,12 @@
 package password
 
 import (
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/sspr-kiosk/sspr/assets"
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/trustelem/zxcvbn"
 	"golang.org/x/text/unicode/norm"
 )
@@ -83,14 +83,25 @@ type Rules struct {
 
 // Result is the outcome of one rule, ready for a checklist.
 type Result struct {
-	// ID identifies the rule.
-	ID RuleID
-	// Label is a short sentence describing the requirement, e.g.
-	// "At least 12 characters"; it does not change with the outcome, so a
-	// checklist does not jump around while the user types.
-	Label string
+	// Rule identifies the rule.
+	Rule RuleID
+	// ID and Args are the catalogue message describing the requirement,
+	// e.g. "At least 12 characters"; it does not change with the outcome,
+	// so a checklist does not jump around while the user types. A "Count"
+	// in Args makes it a plural message.
+	ID   string
+	Args locale.Args
 	// Met reports whether the password satisfies the rule.
 	Met bool
+}
+
+// In writes the requirement in the Printer's language; logs use the
+// source language's Printer.
+func (r Result) In(p *locale.Printer) string {
+	if n, ok := r.Args["Count"].(int); ok {
+		return p.N(r.ID, n, r.Args)
+	}
+	return p.F(r.ID, r.Args)
 }
 
 // Evaluation is the outcome of all rules for one password.
@@ -114,11 +125,7 @@ func (e Evaluation) Add(r Result) Evaluation {
 // NotRecentResult returns the RuleNotRecent checklist entry for a history of
 // historySize passwords; reused is what Hasher.InHistory reported.
 func NotRecentResult(historySize int, reused bool) Result {
-	label := fmt.Sprintf("Not one of your last %d passwords", historySize)
-	if historySize == 1 {
-		label = "Not your previous password"
-	}
-	return Result{ID: RuleNotRecent, Label: label, Met: !reused}
+	return Result{Rule: RuleNotRecent, ID: "password.rule.not_recent", Args: locale.Args{"Count": historySize}, Met: !reused}
 }
 
 // Checker evaluates passwords against Rules. Build it once with NewChecker:
@@ -159,12 +166,12 @@ func (c *Checker) Evaluate(password string, r Rules) Evaluation {
 	}
 
 	results := []Result{
-		{RuleMinLength, fmt.Sprintf("At least %d characters", minLen), length >= minLen},
-		{RuleMaxLength, fmt.Sprintf("At most %d characters", MaxLength), length <= MaxLength},
-		{RuleNotCommon, "Not a commonly used password", !common},
-		{RuleNoBannedWords, "Does not contain a banned word", !containsAny(normalised, r.BannedWords, 1)},
-		{RuleNoNames, "Does not contain your name or username", !containsAny(normalised, names, minNameLen)},
-		{RuleStrength, fmt.Sprintf("Strong enough (strength %d of %d)", minStrength, MaxScore), score >= minStrength},
+		{RuleMinLength, "password.rule.min_length", locale.Args{"Count": minLen}, length >= minLen},
+		{RuleMaxLength, "password.rule.max_length", locale.Args{"Count": MaxLength}, length <= MaxLength},
+		{RuleNotCommon, "password.rule.not_common", nil, !common},
+		{RuleNoBannedWords, "password.rule.no_banned_words", nil, !containsAny(normalised, r.BannedWords, 1)},
+		{RuleNoNames, "password.rule.no_names", nil, !containsAny(normalised, names, minNameLen)},
+		{RuleStrength, "password.rule.strength", locale.Args{"Min": minStrength, "Max": MaxScore}, score >= minStrength},
 	}
 	ok := true
 	for _, res := range results {

@@ -7,7 +7,12 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sspr-kiosk/sspr/flows/locale"
 )
+
+// src writes the rules in English, the catalogue's source.
+var src = locale.Embedded().Source()
 
 var ruleOrder = []RuleID{RuleMinLength, RuleMaxLength, RuleNotCommon, RuleNoBannedWords, RuleNoNames, RuleStrength}
 
@@ -25,7 +30,7 @@ const strongPassword = "plum-oxide-glacier-wander 42"
 func result(t *testing.T, ev Evaluation, id RuleID) Result {
 	t.Helper()
 	for _, r := range ev.Results {
-		if r.ID == id {
+		if r.Rule == id {
 			return r
 		}
 	}
@@ -37,8 +42,8 @@ func result(t *testing.T, ev Evaluation, id RuleID) Result {
 func only(t *testing.T, ev Evaluation, failing ...RuleID) {
 	t.Helper()
 	for _, r := range ev.Results {
-		if want := !slices.Contains(failing, r.ID); r.Met != want {
-			t.Errorf("%s: Met = %v, want %v", r.ID, r.Met, want)
+		if want := !slices.Contains(failing, r.Rule); r.Met != want {
+			t.Errorf("%s: Met = %v, want %v", r.Rule, r.Met, want)
 		}
 	}
 	if ev.OK != (len(failing) == 0) {
@@ -51,7 +56,7 @@ func TestEvaluateStrongPassword(t *testing.T) {
 	only(t, ev)
 	ids := make([]RuleID, len(ev.Results))
 	for i, r := range ev.Results {
-		ids[i] = r.ID
+		ids[i] = r.Rule
 	}
 	if !slices.Equal(ids, ruleOrder) {
 		t.Errorf("rule order %v, want %v", ids, ruleOrder)
@@ -72,14 +77,14 @@ func TestLabels(t *testing.T) {
 		RuleStrength:      "Strong enough (strength 3 of 4)",
 	}
 	for id, label := range want {
-		if got := result(t, ev, id).Label; got != label {
+		if got := result(t, ev, id).In(src); got != label {
 			t.Errorf("%s label = %q, want %q", id, got, label)
 		}
 	}
-	if got := NotRecentResult(5, false).Label; got != "Not one of your last 5 passwords" {
+	if got := NotRecentResult(5, false).In(src); got != "Not one of your last 5 passwords" {
 		t.Errorf("NotRecent label = %q", got)
 	}
-	if got := NotRecentResult(1, false).Label; got != "Not your previous password" {
+	if got := NotRecentResult(1, false).In(src); got != "Not your previous password" {
 		t.Errorf("NotRecent label for 1 = %q", got)
 	}
 }
@@ -107,7 +112,7 @@ func TestMinLength(t *testing.T) {
 			t.Errorf("Evaluate(%q, min %d): min length met = %v, want %v", tc.pw, tc.min, r.Met, tc.want)
 		}
 	}
-	if got := result(t, c.Evaluate("", Rules{}), RuleMinLength).Label; got != "At least 12 characters" {
+	if got := result(t, c.Evaluate("", Rules{}), RuleMinLength).In(src); got != "At least 12 characters" {
 		t.Errorf("default label = %q", got)
 	}
 }
@@ -231,11 +236,11 @@ func TestStrength(t *testing.T) {
 
 	// MinStrength is clamped to 0–4.
 	r := result(t, c.Evaluate("aaaaaaaaaaaaaaaa", Rules{MinStrength: -3}), RuleStrength)
-	if !r.Met || r.Label != "Strong enough (strength 0 of 4)" {
+	if !r.Met || r.In(src) != "Strong enough (strength 0 of 4)" {
 		t.Errorf("MinStrength -3: %+v", r)
 	}
 	r = result(t, c.Evaluate(strongPassword, Rules{MinStrength: 9}), RuleStrength)
-	if !r.Met || r.Label != "Strong enough (strength 4 of 4)" {
+	if !r.Met || r.In(src) != "Strong enough (strength 4 of 4)" {
 		t.Errorf("MinStrength 9: %+v", r)
 	}
 	if s := c.Evaluate("", policy).Score; s != 0 {
@@ -304,7 +309,7 @@ func TestAddNotRecent(t *testing.T) {
 	c := NewChecker()
 	ev := c.Evaluate(strongPassword, policy)
 	reused := ev.Add(NotRecentResult(5, true))
-	if reused.OK || len(reused.Results) != len(ruleOrder)+1 || reused.Results[len(ruleOrder)].ID != RuleNotRecent {
+	if reused.OK || len(reused.Results) != len(ruleOrder)+1 || reused.Results[len(ruleOrder)].Rule != RuleNotRecent {
 		t.Errorf("Add(reused) = %+v", reused)
 	}
 	if fresh := ev.Add(NotRecentResult(5, false)); !fresh.OK {
@@ -332,11 +337,11 @@ func FuzzEvaluate(f *testing.F) {
 		}
 		ok := true
 		for i, r := range ev.Results {
-			if r.ID != ruleOrder[i] {
-				t.Fatalf("result %d is %s, want %s", i, r.ID, ruleOrder[i])
+			if r.Rule != ruleOrder[i] {
+				t.Fatalf("result %d is %s, want %s", i, r.Rule, ruleOrder[i])
 			}
-			if r.Label == "" {
-				t.Fatalf("%s has no label", r.ID)
+			if r.In(src) == "" || r.In(src) == r.ID {
+				t.Fatalf("%s has no label", r.Rule)
 			}
 			ok = ok && r.Met
 		}

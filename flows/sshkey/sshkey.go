@@ -46,6 +46,28 @@ var (
 	ErrWeak = errors.New("RSA keys must have at least 3072 bits")
 )
 
+// KeyError is ErrWeak or ErrUnsupported with what is wrong with the key
+// itself, so a refusal can name it in the reader's language.
+type KeyError struct {
+	// Err is ErrWeak or ErrUnsupported.
+	Err error
+	// Bits is the RSA key's size, for ErrWeak.
+	Bits int
+	// Type is the key's type, safe to quote, for ErrUnsupported.
+	Type string
+}
+
+// Error says the refusal and what is wrong with the key.
+func (e *KeyError) Error() string {
+	if e.Type != "" {
+		return fmt.Sprintf("%v (this one is %s)", e.Err, e.Type)
+	}
+	return fmt.Sprintf("%v, and this one has %d", e.Err, e.Bits)
+}
+
+// Unwrap returns ErrWeak or ErrUnsupported.
+func (e *KeyError) Unwrap() error { return e.Err }
+
 // Key is a public key that passed the checks, as it is kept.
 type Key struct {
 	// Type is the key's algorithm as SSH names it: "ssh-ed25519".
@@ -137,10 +159,10 @@ func FromPublicKey(pk ssh.PublicKey, comment string) (Key, error) {
 		}
 		k.Bits = rk.N.BitLen()
 		if k.Bits < MinRSABits {
-			return Key{}, fmt.Errorf("%w, and this one has %d", ErrWeak, k.Bits)
+			return Key{}, &KeyError{Err: ErrWeak, Bits: k.Bits}
 		}
 	default:
-		return Key{}, fmt.Errorf("%w (this one is %s)", ErrUnsupported, safeType(k.Type))
+		return Key{}, &KeyError{Err: ErrUnsupported, Type: safeType(k.Type)}
 	}
 	return k, nil
 }

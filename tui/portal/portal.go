@@ -75,6 +75,9 @@ type Options struct {
 	// insights (config insights.cost_per_call and insights.currency).
 	CostPerCall float64
 	Currency    string
+	// Language is the portal's language (ui.language), for a client whose
+	// LANG or LC_ALL names none sspr speaks.
+	Language string
 }
 
 // Server is a running SSH portal.

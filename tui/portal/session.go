@@ -12,6 +12,7 @@ import (
 	"charm.land/wish/v2/bubbletea"
 	"github.com/charmbracelet/colorprofile"
 
+	"github.com/sspr-kiosk/sspr/flows/locale"
 	"github.com/sspr-kiosk/sspr/tui"
 	"github.com/sspr-kiosk/sspr/tui/styles"
 )
@@ -56,6 +57,16 @@ type tuiSession struct {
 	wake    chan struct{} // a notice arrived while resting
 }
 
+// sessionLanguage is the language a session starts in: the one the
+// client's environment names (LC_ALL, LC_MESSAGES, LANG, as sent with
+// "ssh -o SendEnv=LANG") when sspr speaks it, else the portal's.
+func sessionLanguage(environ []string, portal string) string {
+	if l, ok := locale.Embedded().FromEnviron(environ); ok {
+		return l.Code
+	}
+	return portal
+}
+
 // serveTUI is the innermost middleware: the session's TUI, run program
 // after program until the person leaves or the connection ends.
 func (s *Server) serveTUI(sess ssh.Session) {
@@ -68,7 +79,7 @@ func (s *Server) serveTUI(sess ssh.Session) {
 		Context: sess.Context(), Service: s.opts.Service, Source: "ssh:" + hostOf(sess.RemoteAddr()),
 		Mode: s.opts.Mode, IdleTimeout: s.opts.IdleTimeout, DoneTimeout: s.opts.DoneTimeout,
 		Banner: s.opts.Banner, Dark: true, CostPerCall: s.opts.CostPerCall, Currency: s.opts.Currency,
-		RestAfter: s.opts.SSH.RestAfter, Theme: s.theme,
+		RestAfter: s.opts.SSH.RestAfter, Theme: s.theme, Language: sessionLanguage(sess.Environ(), s.opts.Language),
 		// The key the client signed with in the handshake, read after
 		// authentication: the library keeps the verified key's, never a
 		// key only offered.

@@ -42,7 +42,11 @@ func (s *Service) StartAdminSignIn(ctx context.Context, username, pw, source str
 	}
 	f := newFlow(flowAdminSignIn, account, source, s.now())
 	f.displayName = u.DisplayName
-	if err := s.prepareFlow(ctx, f, true); err != nil {
+	pol, err := s.Policy(ctx)
+	if err != nil {
+		return ResetStart{}, err
+	}
+	if err := s.prepareFlow(ctx, f, pol, true); err != nil {
 		return ResetStart{}, err
 	}
 	if f.decoy {

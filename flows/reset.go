@@ -47,24 +47,31 @@ func (s *Service) startFlow(ctx context.Context, kind flowKind, username string,
 	if len(account) > 256 {
 		account = account[:256]
 	}
-	if err := s.checkBlocked(ctx, account, source); err != nil {
+	// The blocks and the policy in one round trip.
+	now := s.now()
+	values, blocked, err := store.PolicyValuesAndBlocked(ctx, s.db, now.Unix(), blockKeys(account, source)...)
+	if err != nil {
+		return ResetStart{}, fmt.Errorf("start: %w", err)
+	}
+	if err := s.whichBlock(ctx, account, source, now.Unix(), blocked); err != nil {
 		return ResetStart{}, err
 	}
-	f := newFlow(kind, account, source, s.now())
+	pol, err := usablePolicy(policy.FromValues(values))
+	if err != nil {
+		return ResetStart{}, err
+	}
+	f := newFlow(kind, account, source, now)
 	f.key = from.Key
-	if err := s.prepareFlow(ctx, f, false); err != nil {
+	if err := s.prepareFlow(ctx, f, pol, false); err != nil {
 		return ResetStart{}, err
 	}
 	s.putFlow(f)
 	return ResetStart{FlowID: f.id, Required: f.required, Options: f.options}, nil
 }
 
-// prepareFlow looks the account up and fills in the methods it may prove with.
-func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) error {
-	pol, err := s.Policy(ctx)
-	if err != nil {
-		return err
-	}
+// prepareFlow looks the account up and fills in the methods it may prove
+// with, under pol, the policy in force.
+func (s *Service) prepareFlow(ctx context.Context, f *flow, pol policy.Policy, adminOnly bool) error {
 	f.required = pol.MethodsRequired
 	// Every flow pays for the typical account's shape, so a decoy's look-up
 	// costs what a real one does.
@@ -90,7 +97,7 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 	} else if !enabled {
 		f.deadEnd = ErrNotEnabled
 	}
-	methods, err := store.MethodsOf(ctx, s.db, u.ID)
+	methods, voucher, err := store.MethodsAndVoucher(ctx, s.db, u.ID, s.now().Unix())
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
@@ -104,11 +111,7 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, adminOnly bool) erro
 			// Always offered, so its presence tells nothing; it counts only
 			// when the helpdesk actually issued one.
 			f.options = append(f.options, MethodOption{Method: kind, Label: kind.Label()})
-			active, err := store.HasActiveVoucher(ctx, s.db, u.ID, s.now().Unix())
-			if err != nil {
-				return fmt.Errorf("start: %w", err)
-			}
-			if active {
+			if voucher {
 				nonQuestion++
 			}
 			continue
@@ -293,11 +296,18 @@ func (s *Service) CompleteReset(ctx context.Context, flowID, newPassword string)
 	if err != nil {
 		return err
 	}
-	u, err := store.UserByID(ctx, s.db, f.userID)
+	// The user, the policy and the password history in one round trip.
+	u, values, history, err := store.UserPolicyHistory(ctx, s.db, f.userID, policy.MaxPasswordHistory)
 	if err != nil {
 		return fmt.Errorf("reset: %w", err)
 	}
-	err = s.setPassword(ctx, u, newPassword, "", proven, f.source, audit.EventPasswordReset)
+	pol, err := usablePolicy(policy.FromValues(values))
+	if err != nil {
+		return err
+	}
+	n := min(len(history), pol.PasswordHistory)
+	err = s.writePassword(ctx, u, pol, history[:n:n], newPassword, "", proven,
+		f.source, audit.EventPasswordReset)
 	if err != nil && !errors.Is(err, ErrNotFollowed) {
 		return err
 	}
@@ -351,15 +361,24 @@ func (s *Service) setPassword(ctx context.Context, u store.User, newPassword, ol
 	if err != nil {
 		return err
 	}
+	var history []string
+	if pol.PasswordHistory > 0 {
+		if history, err = store.PasswordHistory(ctx, s.db, u.ID, pol.PasswordHistory); err != nil {
+			return fmt.Errorf("set password: %w", err)
+		}
+	}
+	return s.writePassword(ctx, u, pol, history, newPassword, oldPassword, proofs, source, event)
+}
+
+// writePassword is setPassword with the policy and the user's newest
+// pol.PasswordHistory history hashes already read.
+func (s *Service) writePassword(ctx context.Context, u store.User, pol policy.Policy, history []string,
+	newPassword, oldPassword string, proofs map[policy.Method]string, source string, event audit.Event) error {
 	ev := s.rulesFor(pol, u.Username, u.DisplayName).Evaluate(newPassword)
 	if !ev.OK {
 		return &RejectedError{Evaluation: ev}
 	}
 	if pol.PasswordHistory > 0 {
-		history, err := store.PasswordHistory(ctx, s.db, u.ID, pol.PasswordHistory)
-		if err != nil {
-			return fmt.Errorf("set password: %w", err)
-		}
 		if u.PasswordHash != "" && !contains(history, u.PasswordHash) {
 			history = append(history, u.PasswordHash)
 		}

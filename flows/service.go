@@ -339,7 +339,11 @@ func (s *Service) Policy(ctx context.Context) (policy.Policy, error) {
 // default rather than stopping every reset, and an admin can still change
 // the policy to repair it; a store error is still an error.
 func loadPolicy(ctx context.Context, h store.Handler) (policy.Policy, error) {
-	p, err := policy.Load(ctx, h)
+	return usablePolicy(policy.Load(ctx, h))
+}
+
+// usablePolicy is what loadPolicy makes of a policy read and its error.
+func usablePolicy(p policy.Policy, err error) (policy.Policy, error) {
 	if err != nil && !errors.Is(err, policy.ErrInvalidValue) && !errors.Is(err, policy.ErrUnknownKey) {
 		return policy.Policy{}, fmt.Errorf("load policy: %w", err)
 	}

@@ -138,17 +138,28 @@ func (s *Service) at(unix int64) time.Time { return time.Unix(unix, 0).In(s.now(
 // like a real one and a block tells nothing. When both are blocked the
 // source's is told: nothing else can be done from there.
 func (s *Service) checkBlocked(ctx context.Context, account, source string) error {
+	now := s.now().Unix()
+	blocked, err := store.AnyActiveBlock(ctx, s.db, now, blockKeys(account, source)...)
+	if err != nil {
+		return fmt.Errorf("check block: %w", err)
+	}
+	return s.whichBlock(ctx, account, source, now, blocked)
+}
+
+// blockKeys are the blocks checkBlocked looks at.
+func blockKeys(account, source string) []store.BlockKey {
 	keys := make([]store.BlockKey, 0, 2)
 	for _, k := range []store.BlockKey{{Scope: store.ScopeAccount, Key: account}, {Scope: store.ScopeSource, Key: source}} {
 		if k.Key != "" {
 			keys = append(keys, k)
 		}
 	}
-	now := s.now().Unix()
-	blocked, err := store.AnyActiveBlock(ctx, s.db, now, keys...)
-	if err != nil {
-		return fmt.Errorf("check block: %w", err)
-	}
+	return keys
+}
+
+// whichBlock is checkBlocked once it is known whether any block is in
+// force: it reads the block to tell, which only a blocked person pays for.
+func (s *Service) whichBlock(ctx context.Context, account, source string, now int64, blocked bool) error {
 	if !blocked {
 		return nil
 	}
@@ -183,19 +194,21 @@ func (s *Service) admitProof(ctx context.Context, account, source string, admin 
 	if admin {
 		blockSource = ""
 	}
-	if err := s.checkBlocked(ctx, account, blockSource); err != nil {
+	if source == "" {
+		return s.checkBlocked(ctx, account, blockSource)
+	}
+	// Most proofs are not too soon: that is learnt without the writer, in
+	// the statement that looks for blocks.
+	now := s.now()
+	blocked, n, last, err := store.BlockedAndLastEvent(ctx, s.db, now.Unix(), blockKeys(account, blockSource),
+		store.ScopeSource, source, store.EventFail, now.Add(-SourceFailWindow).Unix())
+	if err != nil {
+		return fmt.Errorf("check block and pace: %w", err)
+	}
+	if err := s.whichBlock(ctx, account, blockSource, now.Unix(), blocked); err != nil {
 		return err
 	}
-	if source == "" {
-		return nil
-	}
-	// Most proofs are not too soon: that is learnt without the writer.
-	now := s.now()
-	_, until, err := s.pace(ctx, s.db, source)
-	if err != nil {
-		return fmt.Errorf("check pace: %w", err)
-	}
-	if !now.Before(until) {
+	if !now.Before(s.paceUntil(n, last)) {
 		return nil
 	}
 	var wait *WaitError
@@ -243,10 +256,16 @@ func (s *Service) pace(ctx context.Context, h store.Handler, source string) (int
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("pace: %w", err)
 	}
+	return n, s.paceUntil(n, last), nil
+}
+
+// paceUntil is when a source's next proof is taken, after n recent
+// failures, the newest at Unix time last; zero when there were none.
+func (s *Service) paceUntil(n int, last int64) time.Time {
 	if n == 0 {
-		return 0, time.Time{}, nil
+		return time.Time{}
 	}
-	return n, s.at(last).Add(SourceDelay(n)), nil
+	return s.at(last).Add(SourceDelay(n))
 }
 
 // SourceState is what holds a source back at the moment.

@@ -125,7 +125,9 @@ func AppendAuditRow(ctx context.Context, tx *Tx, r AuditRow, hd AuditHead) error
 		}
 		return SetAuditHead(ctx, tx, hd)
 	}
-	_, err := tx.ExecContext(ctx, `WITH added AS (INSERT INTO audit (id, at, event, actor, target, source, outcome, detail,
+	// The append is the transaction's last write (BeforeCommit): it goes
+	// out with the COMMIT, and a failure fails the commit.
+	_, err := tx.ExecContext(sendLater(ctx), `WITH added AS (INSERT INTO audit (id, at, event, actor, target, source, outcome, detail,
 		prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?))
 		INSERT INTO audit_head (id, last_id, last_hash, rows, mac) VALUES (1, ?, ?, ?, ?)
 		ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash, rows = excluded.rows,

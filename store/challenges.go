@@ -68,7 +68,9 @@ func ReplaceOpenChallenges(ctx context.Context, tx *Tx, c Challenge, at int64) e
 	if c.UserID != 0 {
 		uid = c.UserID
 	}
-	_, err := tx.ExecContext(ctx, `WITH voided AS (UPDATE challenges SET voided_at = ? WHERE flow_id = ? AND kind = ?
+	// Its id is a fresh random token: only a failure of the database could
+	// stop it, so it goes out with the next statement.
+	_, err := tx.ExecContext(sendLater(ctx), `WITH voided AS (UPDATE challenges SET voided_at = ? WHERE flow_id = ? AND kind = ?
 		AND verified_at = 0 AND voided_at = 0 AND consumed_at = 0)
 		INSERT INTO challenges (id, flow_id, user_id, purpose, kind, destination, code_hash,
 		ref_id, attempts, created_at, expires_at, verified_at, consumed_at, voided_at)

@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // Errors Copy returns; test with errors.Is.
@@ -107,11 +106,11 @@ func Copy(ctx context.Context, from, to *DB, done func(CopiedTable)) ([]CopiedTa
 	defer conn.Close()
 	var copied []CopiedTable
 	err = conn.Raw(func(dc any) error {
-		pc, ok := dc.(*stdlib.Conn)
+		pc, ok := dc.(*pgConn)
 		if !ok {
 			return fmt.Errorf("target driver %T is not pgx", dc)
 		}
-		copied, err = copyInto(ctx, from.sql, src, pc.Conn(), done)
+		copied, err = copyInto(ctx, from.sql, src, pc.Conn.Conn(), done)
 		return err
 	})
 	if err != nil {

@@ -379,10 +379,17 @@ func (tx *Tx) QueryContext(ctx context.Context, query string, args ...any) (*sql
 // statement for its next use.
 func (tx *Tx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	query, args = tx.db.sql.query(query), tx.db.sql.args(args)
+	var row *sql.Row
 	if st := tx.stmt(ctx, query, false); st != nil {
-		return st.QueryRowContext(ctx, args...)
+		row = st.QueryRowContext(ctx, args...)
+	} else {
+		row = tx.Tx.QueryRowContext(ctx, query, args...)
 	}
-	return tx.Tx.QueryRowContext(ctx, query, args...)
+	// A row that could not be asked for carries the failure; on
+	// PostgreSQL the first statement of a transaction carries its BEGIN,
+	// so this is where a server gone away shows first.
+	_ = tx.db.fault(row.Err())
+	return row
 }
 
 // stmt returns the transaction's own statement for query, made from the
@@ -453,6 +460,10 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 	committed = true
 	if err := sqlTx.Commit(); err != nil {
+		if isUnique(err) {
+			// A write held for the commit (sendLater) took a taken key.
+			return fmt.Errorf("commit transaction: %w: %w", ErrDuplicate, err)
+		}
 		return fmt.Errorf("commit transaction: %w", db.fault(err))
 	}
 	return nil

@@ -173,6 +173,15 @@ func (d *dialect) groupConcat(expr string) string {
 	return "group_concat(" + expr + ", ',')"
 }
 
+// jsonObjectAgg is a JSON object of the key and value columns over a
+// group, as text; "{}" over no rows.
+func (d *dialect) jsonObjectAgg(key, value string) string {
+	if d.engine == Postgres {
+		return "COALESCE(json_object_agg(" + key + ", " + value + "), '{}')::text"
+	}
+	return "json_group_object(" + key + ", " + value + ")"
+}
+
 // utcDay is the UTC calendar day (YYYY-MM-DD) of a column of Unix seconds.
 func (d *dialect) utcDay(col string) string {
 	if d.engine == Postgres {

@@ -22,7 +22,9 @@ func LockThrottle(ctx context.Context, tx *Tx, scope, key string) error {
 	if tx.db.sql.engine != Postgres {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`,
+	// The lock goes out with the statement that counts, in one round trip:
+	// the server takes it before that statement reads anything.
+	if _, err := tx.ExecContext(sendLater(ctx), `SELECT pg_advisory_xact_lock(hashtextextended(?, 0))`,
 		"sspr:throttle:"+scope+":"+key); err != nil {
 		return fmt.Errorf("lock throttle: %w", err)
 	}

@@ -56,6 +56,41 @@ func MethodsOf(ctx context.Context, h Handler, userID int64) ([]Method, error) {
 	return out, rows.Err()
 }
 
+// MethodsAndVoucher is MethodsOf and HasActiveVoucher in one statement,
+// one round trip: what a reset offers a person.
+func MethodsAndVoucher(ctx context.Context, h Handler, userID, now int64) ([]Method, bool, error) {
+	// The voucher count is the one row every answer has; each method
+	// joins it, so a person with none gets a row of NULLs.
+	rows, err := h.QueryContext(ctx, `SELECT v.n, m.id, m.user_id, m.kind, m.destination, m.secret, m.last_step,
+		m.created_at, m.confirmed_at
+		FROM (SELECT COUNT(*) AS n FROM vouchers WHERE user_id = ? AND used_at = 0 AND expires_at > ?) AS v
+		LEFT JOIN methods m ON m.user_id = ? ORDER BY m.id`, userID, now, userID)
+	if err != nil {
+		return nil, false, fmt.Errorf("list methods: %w", err)
+	}
+	defer rows.Close()
+	var out []Method
+	vouchers := 0
+	for rows.Next() {
+		var id, uid, lastStep, created, confirmed *int64
+		var kind, dest *string
+		var m Method
+		if err := rows.Scan(&vouchers, &id, &uid, &kind, &dest, &m.Secret, &lastStep, &created, &confirmed); err != nil {
+			return nil, false, fmt.Errorf("list methods: %w", err)
+		}
+		if id == nil {
+			continue
+		}
+		m.ID, m.UserID, m.Kind, m.Destination = *id, *uid, *kind, *dest
+		m.LastStep, m.CreatedAt, m.ConfirmedAt = *lastStep, *created, *confirmed
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list methods: %w", err)
+	}
+	return out, vouchers > 0, nil
+}
+
 // MethodOf returns one method of a user by kind.
 func MethodOf(ctx context.Context, h Handler, userID int64, kind string) (Method, error) {
 	m, err := scanMethod(h.QueryRowContext(ctx, `SELECT `+methodColumns+` FROM methods WHERE user_id = ? AND kind = ?`, userID, kind))

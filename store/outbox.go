@@ -50,15 +50,33 @@ func EnqueueOutbox(ctx context.Context, h Handler, m OutboxMessage) (int64, erro
 	if m.State == "" {
 		m.State = OutboxQueued
 	}
-	id, err := insertID(ctx, h, `INSERT INTO outbox (kind, channel, destination, subject, body, html, state, attempts,
-		last_error, next_attempt_at, created_at, sent_at, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		RETURNING id`,
-		m.Kind, m.Channel, m.Destination, m.Subject, m.Body, m.HTML, m.State, m.Attempts, m.LastError,
-		m.NextAttemptAt, m.CreatedAt, m.SentAt, m.Language)
+	id, err := insertID(ctx, h, outboxInsert+` RETURNING id`, outboxValues(m)...)
 	if err != nil {
 		return 0, fmt.Errorf("enqueue outbox: %w", err)
 	}
 	return id, nil
+}
+
+// QueueOutbox inserts m, as EnqueueOutbox does, for a caller that needs no
+// id: in a transaction on PostgreSQL it goes out with the transaction's
+// next statement rather than on its own.
+func QueueOutbox(ctx context.Context, h Handler, m OutboxMessage) error {
+	if m.State == "" {
+		m.State = OutboxQueued
+	}
+	if _, err := h.ExecContext(sendLater(ctx), outboxInsert, outboxValues(m)...); err != nil {
+		return fmt.Errorf("queue outbox: %w", err)
+	}
+	return nil
+}
+
+// outboxInsert inserts the values outboxValues gives.
+const outboxInsert = `INSERT INTO outbox (kind, channel, destination, subject, body, html, state, attempts,
+	last_error, next_attempt_at, created_at, sent_at, language) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func outboxValues(m OutboxMessage) []any {
+	return []any{m.Kind, m.Channel, m.Destination, m.Subject, m.Body, m.HTML, m.State, m.Attempts, m.LastError,
+		m.NextAttemptAt, m.CreatedAt, m.SentAt, m.Language}
 }
 
 // ListOutbox returns messages with an id above afterID, oldest first, so a

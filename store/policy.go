@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 )
 
@@ -25,6 +26,24 @@ func PolicyValues(ctx context.Context, h Handler) (map[string]string, error) {
 		return nil, fmt.Errorf("policy values: %w", err)
 	}
 	return out, nil
+}
+
+// PolicyValuesAndBlocked is PolicyValues and AnyActiveBlock in one
+// statement, one round trip: what every reset reads first. The settings
+// come as one JSON object, which both engines build.
+func PolicyValuesAndBlocked(ctx context.Context, h Handler, now int64, keys ...BlockKey) (map[string]string, bool, error) {
+	q, args := anyBlockExpr(now, keys)
+	var raw string
+	var blocked bool
+	if err := h.QueryRowContext(ctx, `SELECT `+q+`, (SELECT `+h.dialect().jsonObjectAgg("key", "value")+` FROM policy)`,
+		args...).Scan(&blocked, &raw); err != nil {
+		return nil, false, fmt.Errorf("policy values and blocks: %w", err)
+	}
+	out := map[string]string{}
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		return nil, false, fmt.Errorf("policy values: %w", err)
+	}
+	return out, blocked, nil
 }
 
 // SetPolicyValue stores one setting. updated_at moves only when the value

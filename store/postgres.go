@@ -88,7 +88,9 @@ func OpenPostgres(ctx context.Context, dsn string, opts PostgresOptions) (*DB, e
 	// a calendar day names UTC itself.
 	cfg.RuntimeParams["timezone"] = "UTC"
 	db := &DB{sql: newDialect(Postgres), onFault: opts.OnFault}
-	pool := stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(db.shouldPing))
+	// pgConnector saves a transaction the round trips of its BEGIN and of
+	// the writes that need no answer (pgpipe.go).
+	pool := sql.OpenDB(pgConnector{inner: stdlib.GetConnector(*cfg, stdlib.OptionShouldPing(db.shouldPing))})
 	maxConns, maxIdle := opts.MaxConns, opts.MaxIdleConns
 	if maxConns <= 0 {
 		maxConns = DefaultMaxConns

@@ -86,8 +86,8 @@ func ClearThrottleEvents(ctx context.Context, h Handler, scope, key, kind string
 // ClearKey forgets every event of a key and its block, if it has one.
 func ClearKey(ctx context.Context, h Handler, scope, key string) error {
 	if h.dialect().engine == Postgres {
-		// One round trip.
-		if _, err := h.ExecContext(ctx, `WITH events AS (DELETE FROM throttle_events WHERE scope = ? AND key = ?)
+		// One statement, which in a transaction goes out with the next.
+		if _, err := h.ExecContext(sendLater(ctx), `WITH events AS (DELETE FROM throttle_events WHERE scope = ? AND key = ?)
 			DELETE FROM blocks WHERE scope = ? AND key = ?`, scope, key, scope, key); err != nil {
 			return fmt.Errorf("clear %s: %w", scope, err)
 		}
@@ -153,18 +153,42 @@ func AnyActiveBlock(ctx context.Context, h Handler, now int64, keys ...BlockKey)
 	if len(keys) == 0 {
 		return false, nil
 	}
-	q := `SELECT EXISTS (SELECT 1 FROM blocks WHERE until > ? AND ((scope = ? AND key = ?)` +
+	q, args := anyBlockExpr(now, keys)
+	var blocked bool
+	if err := h.QueryRowContext(ctx, `SELECT `+q, args...).Scan(&blocked); err != nil {
+		return false, fmt.Errorf("blocks: %w", err)
+	}
+	return blocked, nil
+}
+
+// anyBlockExpr is the expression, and its arguments, that is true when any
+// of keys has a block in force at now; false for no keys.
+func anyBlockExpr(now int64, keys []BlockKey) (string, []any) {
+	if len(keys) == 0 {
+		return "(1 = 0)", nil
+	}
+	q := `EXISTS (SELECT 1 FROM blocks WHERE until > ? AND ((scope = ? AND key = ?)` +
 		strings.Repeat(` OR (scope = ? AND key = ?)`, len(keys)-1) + `))`
 	args := make([]any, 0, 1+2*len(keys))
 	args = append(args, now)
 	for _, k := range keys {
 		args = append(args, k.Scope, k.Key)
 	}
-	var blocked bool
-	if err := h.QueryRowContext(ctx, q, args...).Scan(&blocked); err != nil {
-		return false, fmt.Errorf("blocks: %w", err)
+	return q, args
+}
+
+// BlockedAndLastEvent is AnyActiveBlock and LastThrottleEvent in one
+// statement, one round trip: what every proof checks before it is tried
+// (the blocks of its account and source, and the source's pace).
+func BlockedAndLastEvent(ctx context.Context, h Handler, now int64, keys []BlockKey, scope, key, kind string,
+	since int64) (blocked bool, n int, last int64, err error) {
+	q, args := anyBlockExpr(now, keys)
+	err = h.QueryRowContext(ctx, `SELECT `+q+`, COUNT(*), COALESCE(MAX(at), 0) FROM throttle_events
+		WHERE scope = ? AND key = ? AND kind = ? AND at >= ?`, append(args, scope, key, kind, since)...).Scan(&blocked, &n, &last)
+	if err != nil {
+		return false, 0, 0, fmt.Errorf("blocks and last throttle event: %w", err)
 	}
-	return blocked, nil
+	return blocked, n, last, nil
 }
 
 // ClearBlock lifts a block; ErrNotFound if there was none.

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -31,11 +34,13 @@ type User struct {
 const userColumns = `id, username, display_name, email, phone, is_admin, disabled, password_hash,
 	must_change, reregister_required, last_confirmed_at, password_changed_at, created_at, updated_at, language`
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
+// scanUser scans userColumns, and then into extra the columns a query
+// selects after them.
+func scanUser(row interface{ Scan(...any) error }, extra ...any) (User, error) {
 	var u User
-	err := row.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Phone, &u.IsAdmin, &u.Disabled,
+	err := row.Scan(append([]any{&u.ID, &u.Username, &u.DisplayName, &u.Email, &u.Phone, &u.IsAdmin, &u.Disabled,
 		&u.PasswordHash, &u.MustChange, &u.ReregisterRequired, &u.LastConfirmedAt, &u.PasswordChangedAt,
-		&u.CreatedAt, &u.UpdatedAt, &u.Language)
+		&u.CreatedAt, &u.UpdatedAt, &u.Language}, extra...)...)
 	return u, err
 }
 
@@ -72,6 +77,46 @@ func UserByID(ctx context.Context, h Handler, id int64) (User, error) {
 		return User{}, fmt.Errorf("user %d: %w", id, wrapNotFound(err))
 	}
 	return u, nil
+}
+
+// UserPolicyHistory reads a user, the stored policy settings (as
+// PolicyValues) and the user's newest n password history hashes, newest
+// first, in one statement, one round trip: what setting a password reads
+// before it hashes. The settings and the history come as JSON objects,
+// which both engines build.
+func UserPolicyHistory(ctx context.Context, h Handler, id int64, n int) (User, map[string]string, []string, error) {
+	d := h.dialect()
+	var rawPolicy, rawHistory string
+	u, err := scanUser(h.QueryRowContext(ctx, `SELECT `+userColumns+`,
+		(SELECT `+d.jsonObjectAgg("key", "value")+` FROM policy),
+		(SELECT `+d.jsonObjectAgg("CAST(id AS TEXT)", "hash")+` FROM
+			(SELECT id, hash FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?) AS newest)
+		FROM users WHERE id = ?`, id, n, id), &rawPolicy, &rawHistory)
+	if err != nil {
+		return User{}, nil, nil, fmt.Errorf("user %d: %w", id, wrapNotFound(err))
+	}
+	values := map[string]string{}
+	if err := json.Unmarshal([]byte(rawPolicy), &values); err != nil {
+		return User{}, nil, nil, fmt.Errorf("policy values: %w", err)
+	}
+	byID := map[string]string{}
+	if err := json.Unmarshal([]byte(rawHistory), &byID); err != nil {
+		return User{}, nil, nil, fmt.Errorf("password history: %w", err)
+	}
+	ids := make([]int64, 0, len(byID))
+	for k := range byID {
+		hid, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			return User{}, nil, nil, fmt.Errorf("password history: %w", err)
+		}
+		ids = append(ids, hid)
+	}
+	slices.Sort(ids)
+	history := make([]string, 0, len(ids))
+	for i := len(ids) - 1; i >= 0; i-- {
+		history = append(history, byID[strconv.FormatInt(ids[i], 10)])
+	}
+	return u, values, history, nil
 }
 
 // UserFilter narrows ListUsers. Zero values mean no filter.
@@ -238,8 +283,10 @@ func AddPasswordHistory(ctx context.Context, h Handler, userID int64, hash strin
 	if h.dialect().engine == Postgres {
 		// One round trip: the DELETE does not see the row inserted beside
 		// it (both read the statement's snapshot), so it keeps the newest
-		// keep-1 of the others.
-		if _, err := h.ExecContext(ctx, `WITH added AS (INSERT INTO password_history (user_id, hash, created_at)
+		// keep-1 of the others. Nothing but a failure of the database
+		// stops it, so in a transaction it goes out with the next
+		// statement.
+		if _, err := h.ExecContext(sendLater(ctx), `WITH added AS (INSERT INTO password_history (user_id, hash, created_at)
 			VALUES (?, ?, ?)) DELETE FROM password_history WHERE user_id = ? AND id NOT IN
 			(SELECT id FROM password_history WHERE user_id = ? ORDER BY id DESC LIMIT ?)`,
 			userID, hash, at, userID, userID, max(keep-1, 0)); err != nil {

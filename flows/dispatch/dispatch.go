@@ -204,7 +204,7 @@ func (d *Dispatcher) Notify(ctx context.Context, h store.Handler, m Message) err
 		return errors.New("notify: message has no text")
 	}
 	now := d.clock.Now().Unix()
-	_, err := store.EnqueueOutbox(ctx, h, store.OutboxMessage{Kind: string(KindNotification), Channel: m.Channel,
+	err := store.QueueOutbox(ctx, h, store.OutboxMessage{Kind: string(KindNotification), Channel: m.Channel,
 		Destination: m.To, Subject: m.Subject, Body: m.Text, HTML: m.HTML, Language: m.Language, State: store.OutboxQueued,
 		NextAttemptAt: now, CreatedAt: now})
 	if err != nil {

@@ -501,6 +501,12 @@ func Load(ctx context.Context, h store.Handler) (Policy, error) {
 	if err != nil {
 		return Defaults(), fmt.Errorf("load policy: %w", err)
 	}
+	return FromValues(stored)
+}
+
+// FromValues is Load from settings already read (store.PolicyValues, or a
+// statement that read them with something else).
+func FromValues(stored map[string]string) (Policy, error) {
 	p := Defaults()
 	var errs []error
 	for _, k := range Keys() {

@@ -325,3 +325,42 @@ func TestEveryScreenFromTheCatalogue(t *testing.T) {
 		})
 	}
 }
+
+// TestPickedLanguageHoldsForTheVisit: a language chosen on the welcome
+// screen holds while the person goes on, and the idle timeout forgets it
+// with everything else, so the next person at the kiosk starts in the
+// kiosk's own language.
+func TestPickedLanguageHoldsForTheVisit(t *testing.T) {
+	h := newHarness(t)
+	d := kiosk(t, h)
+	en := d.m.env.p
+	d.keys("l")
+	at[*languagePicker](d)
+	for d.m.env.p.Language().Code != "de" {
+		lp := at[*languagePicker](d)
+		i := slices.Index(lp.codes, "de")
+		if i < 0 {
+			t.Fatalf("no German in the picker: %v", lp.codes)
+		}
+		d.keys(fmt.Sprint(i + 1))
+	}
+	de := d.m.env.p
+	at[*welcome](d)
+	d.see(de.T("welcome.reset"))
+	d.keys("enter")
+	at[*identify](d)
+	d.see(de.T("identify.title.reset"))
+	d.keys("esc")
+	at[*welcome](d)
+	d.see(de.T("welcome.intro"))
+
+	// Idle on the welcome screen, in a language the last person chose.
+	d.tick(119 * time.Second)
+	d.see(de.T("welcome.reset"))
+	d.tick(2 * time.Second)
+	at[*welcome](d)
+	if d.m.env.p != en {
+		t.Fatalf("after the idle timeout the kiosk speaks %s", d.m.env.p.Language().Code)
+	}
+	d.see(en.T("welcome.reset"))
+}

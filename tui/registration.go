@@ -25,26 +25,15 @@ func backToOverview(note phrase) tea.Cmd {
 type phrase struct {
 	id   string
 	args locale.Args
-	// plural is set for a message with plural forms, chosen by count.
-	plural bool
-	count  int
 }
 
 // say is a message with named placeholders (or none).
 func say(id string, args locale.Args) phrase { return phrase{id: id, args: args} }
 
-// sayN is a message with plural forms, chosen by count.
-func sayN(id string, count int, args locale.Args) phrase {
-	return phrase{id: id, args: args, plural: true, count: count}
-}
-
 // in writes the phrase in p's language; the empty phrase writes nothing.
 func (ph phrase) in(p *locale.Printer) string {
-	switch {
-	case ph.id == "":
+	if ph.id == "" {
 		return ""
-	case ph.plural:
-		return p.N(ph.id, ph.count, ph.args)
 	}
 	return p.F(ph.id, ph.args)
 }

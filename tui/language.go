@@ -66,7 +66,13 @@ func (lp *languagePicker) update(msg tea.Msg) (screen, tea.Cmd) {
 
 func (lp *languagePicker) view(width int) string {
 	var b strings.Builder
-	b.WriteString(lp.e.st.Body.Render(lp.e.p.T("picker.intro")) + "\n\n")
+	intro := lp.e.p.T("picker.intro")
+	if lp.sessionID != "" {
+		// From security info the choice is stored, for later visits and
+		// for the messages sent to the person.
+		intro = lp.e.p.T("picker.intro.stored")
+	}
+	b.WriteString(wrap(lp.e.st.Body.Render(intro), width) + "\n\n")
 	b.WriteString(lp.menu.view(lp.e, width))
 	if lp.err != "" {
 		b.WriteString("\n" + lp.e.st.Error.Render(lp.err))

@@ -19,9 +19,17 @@ import (
 // its address.
 func RefusingMailServer(t testing.TB) *net.TCPAddr {
 	t.Helper()
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return refusingSession{}, nil }))
+	return serveSMTP(t, func() smtp.Session { return refusingSession{} }, true)
+}
+
+// serveSMTP starts an SMTP server on loopback with a session per
+// connection, stopped when t ends, and returns its address. insecureAuth
+// lets a client log in without TLS.
+func serveSMTP(t testing.TB, session func() smtp.Session, insecureAuth bool) *net.TCPAddr {
+	t.Helper()
+	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return session(), nil }))
 	s.Domain = "mail.test"
-	s.AllowInsecureAuth = true
+	s.AllowInsecureAuth = insecureAuth
 	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
 	s.ErrorLog = log.New(io.Discard, "", 0)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -66,17 +74,8 @@ type MailServer struct {
 func StartMailServer(t testing.TB) *MailServer {
 	t.Helper()
 	ms := &MailServer{}
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &acceptingSession{ms: ms}, nil }))
-	s.Domain = "mail.test"
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	s.ErrorLog = log.New(io.Discard, "", 0)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = s.Serve(l) }()
-	t.Cleanup(func() { _ = s.Close() })
-	ms.Host, ms.Port = "127.0.0.1", l.Addr().(*net.TCPAddr).Port
+	addr := serveSMTP(t, func() smtp.Session { return &acceptingSession{ms: ms} }, false)
+	ms.Host, ms.Port = "127.0.0.1", addr.Port
 	return ms
 }
 

@@ -18,8 +18,9 @@ type Args map[string]any
 type Printer struct {
 	lang Language
 	loc  *i18n.Localizer
-	// plain holds the messages without placeholders or plural forms,
-	// rendered once: most of what a screen draws is a map lookup.
+	// plain holds this language's own messages without placeholders or
+	// plural forms, rendered once: most of what a screen draws is a map
+	// lookup.
 	plain map[string]string
 	// own holds the IDs this language's file translates.
 	own    map[string]bool
@@ -58,7 +59,7 @@ func (p *Printer) Has(id string) bool { return p.own[id] }
 
 // T returns a message without placeholders.
 func (p *Printer) T(id string) string {
-	if s, ok := p.plain[id]; ok && p.own[id] {
+	if s, ok := p.plain[id]; ok {
 		return s
 	}
 	return p.F(id, nil)

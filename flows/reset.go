@@ -47,8 +47,13 @@ func (s *Service) startFlow(ctx context.Context, kind flowKind, username string,
 	if len(account) > 256 {
 		account = account[:256]
 	}
-	// The blocks and the policy in one round trip.
+	// The blocks and the policy in one statement, and with it, where the
+	// account is sspr's own, the account and its methods read ahead: one
+	// round trip, for a name that exists or not.
 	now := s.now()
+	if s.builtin() && ValidateUsername(account) == nil {
+		ctx = store.ReadAhead(ctx, s.db, store.UserByNameRead(account), store.MethodsAndVoucherRead(account, now.Unix()))
+	}
 	values, blocked, err := store.PolicyValuesAndBlocked(ctx, s.db, now.Unix(), blockKeys(account, source)...)
 	if err != nil {
 		return ResetStart{}, fmt.Errorf("start: %w", err)
@@ -97,7 +102,7 @@ func (s *Service) prepareFlow(ctx context.Context, f *flow, pol policy.Policy, a
 	} else if !enabled {
 		f.deadEnd = ErrNotEnabled
 	}
-	methods, voucher, err := store.MethodsAndVoucher(ctx, s.db, u.ID, s.now().Unix())
+	methods, voucher, err := store.MethodsAndVoucher(ctx, s.db, u.Username, f.created.Unix())
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
@@ -410,7 +415,9 @@ func (s *Service) writePassword(ctx context.Context, u store.User, pol policy.Po
 	}
 	now := s.now()
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
-		used, err := s.consumeProofs(ctx, tx, proofs)
+		// The contacts to tell go with the first statement: nothing in
+		// the transaction changes them.
+		used, err := s.consumeProofs(store.ReadAhead(ctx, tx, store.MethodsOfRead(u.ID)), tx, proofs)
 		if err != nil {
 			return err
 		}
@@ -431,8 +438,10 @@ func (s *Service) writePassword(ctx context.Context, u store.User, pol policy.Po
 		// its own in SetPassword).
 		unlocked := false
 		if s.keepsPasswords() {
+			// The last statement before the audit rows that needs an
+			// answer: the chain's head goes with it.
 			var err error
-			if unlocked, err = store.ClearLockout(ctx, tx, u.ID, now.Unix()); err != nil {
+			if unlocked, err = store.ClearLockout(store.ReadAhead(ctx, tx, store.AuditHeadRead()), tx, u.ID, now.Unix()); err != nil {
 				return fmt.Errorf("set password: %w", err)
 			}
 		}
@@ -456,7 +465,9 @@ func (s *Service) writePassword(ctx context.Context, u store.User, pol policy.Po
 				return err
 			}
 		}
-		return s.notifyPasswordSet(ctx, tx, pol, u, source, now, event)
+		// Where no lockout was cleared, the head goes with the first
+		// statement of the notifications that needs an answer, if any.
+		return s.notifyPasswordSet(store.ReadAhead(ctx, tx, store.AuditHeadRead()), tx, pol, u, source, now, event)
 	})
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)

@@ -126,13 +126,14 @@ func (s *Service) sendCode(ctx context.Context, r codeRequest) (CodeSent, string
 		if err := store.ReplaceOpenChallenges(ctx, tx, c, now.Unix()); err != nil {
 			return err
 		}
-		if err := s.allowSend(ctx, tx, r.account); err != nil {
+		if !r.behind && !r.decoy {
+			return s.allowSend(ctx, tx, r.account)
+		}
+		// The audit row follows the count: the chain's head goes with it.
+		if err := s.allowSend(store.ReadAhead(ctx, tx, store.AuditHeadRead()), tx, r.account); err != nil {
 			return err
 		}
-		if r.behind || r.decoy {
-			return s.record(ctx, tx, entry)
-		}
-		return nil
+		return s.record(ctx, tx, entry)
 	})
 	if err != nil {
 		return CodeSent{}, "", fmt.Errorf("send code: %w", err)
@@ -244,17 +245,26 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 	if _, ok := f.option(m); !ok || m.Describe().Alphabet == policy.AlphabetNone {
 		return Progress{}, ErrNotAllowed
 	}
+	code := NormaliseCode(input)
+	sends := m.Describe().SendsCode()
+	s.mu.Lock()
+	openID := f.open[m]
+	s.mu.Unlock()
+	if sends && openID != "" {
+		// The code's challenge goes with the look for blocks.
+		ctx = store.ReadAhead(ctx, s.db, store.ChallengeRead(openID))
+	}
 	if err := s.admitProof(ctx, f.account, f.source, f.kind == flowAdminSignIn); err != nil {
 		return Progress{}, err
 	}
-	code := NormaliseCode(input)
 	if err := checkCodeShape(m, code); err != nil {
 		return Progress{}, err
 	}
 	purpose := f.kind.purpose()
-	s.mu.Lock()
-	openID := f.open[m]
-	s.mu.Unlock()
+	var sent sentChallenge
+	if sends {
+		sent = s.readSent(ctx, openID)
+	}
 	var challengeID string
 	var cause error
 	err = s.db.WithTx(ctx, func(tx *store.Tx) error {
@@ -262,12 +272,12 @@ func (s *Service) VerifyCode(ctx context.Context, flowID string, m policy.Method
 			cause = ErrWrongCode
 			// A sent code on the decoy path counts its tries as a real
 			// one does, whichever channel it pretends to use.
-			if m.Describe().SendsCode() {
+			if sends {
 				challengeID = openID
-				cause = s.checkSentCodeIn(ctx, tx, challengeID, "", true)
+				cause = s.checkSentCodeIn(ctx, tx, sent, "", true)
 			}
 		} else {
-			challengeID, cause = s.checkProof(ctx, tx, f, m, openID, code)
+			challengeID, cause = s.checkProof(ctx, tx, f, m, sent, code)
 		}
 		if cause != nil {
 			if StoreUnavailable(cause) {
@@ -388,15 +398,15 @@ func (s *Service) recordFailedProof(ctx context.Context, tx *store.Tx, account, 
 }
 
 // checkProof verifies one proof of a real user in tx and returns the
-// verified challenge that stands for it. openID is the flow's code in flight
-// for m, if any.
-func (s *Service) checkProof(ctx context.Context, tx *store.Tx, f *flow, m policy.Method, openID, code string) (string, error) {
+// verified challenge that stands for it. sent is the challenge of the
+// flow's code in flight for m, for a method that sends one.
+func (s *Service) checkProof(ctx context.Context, tx *store.Tx, f *flow, m policy.Method, sent sentChallenge, code string) (string, error) {
 	now := s.now()
 	if m.Describe().SendsCode() {
-		if err := s.checkSentCodeIn(ctx, tx, openID, code, false); err != nil {
+		if err := s.checkSentCodeIn(ctx, tx, sent, code, false); err != nil {
 			return "", err
 		}
-		return openID, nil
+		return sent.c.ID, nil
 	}
 	// The methods that send nothing each check their proof their own way.
 	switch m {
@@ -429,20 +439,41 @@ func (s *Service) checkProof(ctx context.Context, tx *store.Tx, f *flow, m polic
 // (counting towards its five tries) or right (marking it verified). On the
 // decoy path every code is wrong, with the same counting.
 func (s *Service) checkSentCode(ctx context.Context, challengeID, code string, decoy bool) error {
-	return s.checkSentCodeIn(ctx, s.db, challengeID, code, decoy)
+	return s.checkSentCodeIn(ctx, s.db, s.readSent(ctx, challengeID), code, decoy)
 }
 
-// checkSentCodeIn is checkSentCode through h: the store, or the transaction
-// that also records the outcome.
-func (s *Service) checkSentCodeIn(ctx context.Context, h store.Handler, challengeID, code string, decoy bool) error {
+// sentChallenge is the challenge of a sent code, read before the code is
+// checked against it, or why it could not be read.
+type sentChallenge struct {
+	c   store.Challenge
+	err error
+}
+
+// readSent reads the challenge of a sent code. It is read outside the
+// transaction that checks the code (and so can go with the statement
+// before it, ReadAhead): what is decided from it is made good by writes
+// that each name the state they change, so a challenge verified, used or
+// voided meanwhile is marked verified by no one else, and wrong tries never
+// void a verified one.
+func (s *Service) readSent(ctx context.Context, challengeID string) sentChallenge {
 	if challengeID == "" {
-		return ErrChallengeVoid
+		return sentChallenge{err: ErrChallengeVoid}
+	}
+	c, err := store.ChallengeByID(ctx, s.db, challengeID)
+	if err != nil {
+		return sentChallenge{err: unlessUnavailable(err, ErrChallengeVoid)}
+	}
+	return sentChallenge{c: c}
+}
+
+// checkSentCodeIn is checkSentCode through h, the store or the transaction
+// that also records the outcome, on the challenge sent as read before.
+func (s *Service) checkSentCodeIn(ctx context.Context, h store.Handler, sent sentChallenge, code string, decoy bool) error {
+	if sent.err != nil {
+		return sent.err
 	}
 	now := s.now()
-	c, err := store.ChallengeByID(ctx, h, challengeID)
-	if err != nil {
-		return unlessUnavailable(err, ErrChallengeVoid)
-	}
+	c := sent.c
 	if c.VoidedAt != 0 || c.ConsumedAt != 0 || c.VerifiedAt != 0 {
 		return ErrChallengeVoid
 	}
@@ -450,7 +481,8 @@ func (s *Service) checkSentCodeIn(ctx context.Context, h store.Handler, challeng
 		return ErrCodeExpired
 	}
 	if !decoy && secret.Equal(c.CodeHash, s.keys.MAC("code:"+c.ID, code)) {
-		if err := store.MarkChallengeVerified(ctx, h, c.ID, now.Unix()); err != nil {
+		// The proof is audited next: the chain's head goes with the mark.
+		if err := store.MarkChallengeVerified(store.ReadAhead(ctx, h, store.AuditHeadRead()), h, c.ID, now.Unix()); err != nil {
 			return unlessUnavailable(err, ErrChallengeVoid)
 		}
 		return nil

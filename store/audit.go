@@ -66,8 +66,7 @@ func AuditHeadOf(ctx context.Context, h Handler) (AuditHead, error) {
 // possible. Without a head the error is ErrNotFound, and maxID is still
 // read. The head's MAC is not read: an append replaces it.
 func LockAuditHead(ctx context.Context, tx *Tx) (hd AuditHead, maxID int64, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT last_id, last_hash, rows, (SELECT COALESCE(MAX(id), 0) FROM audit)
-		FROM audit_head WHERE id = 1`+tx.dialect().forUpdate()).Scan(&hd.LastID, &hd.LastHash, &hd.Rows, &maxID)
+	err = tx.QueryRowContext(ctx, lockAuditHeadQuery(tx.dialect())).Scan(&hd.LastID, &hd.LastHash, &hd.Rows, &maxID)
 	if errors.Is(err, sql.ErrNoRows) {
 		maxID, err = MaxAuditID(ctx, tx)
 		if err != nil {
@@ -79,6 +78,20 @@ func LockAuditHead(ctx context.Context, tx *Tx) (hd AuditHead, maxID int64, err 
 		return AuditHead{}, 0, fmt.Errorf("audit head: %w", err)
 	}
 	return hd, maxID, nil
+}
+
+func lockAuditHeadQuery(d *dialect) string {
+	return `SELECT last_id, last_hash, rows, (SELECT COALESCE(MAX(id), 0) FROM audit)
+		FROM audit_head WHERE id = 1` + d.forUpdate()
+}
+
+// AuditHeadRead is LockAuditHead's read, named ahead (ReadAhead), for an
+// append later in the transaction: it locks the head when it goes, so name
+// it with the transaction's last statement before the append that needs an
+// answer. The head is then still locked after every other row the
+// transaction locks, and appends from many processes cannot deadlock.
+func AuditHeadRead() Read {
+	return Read{query: lockAuditHeadQuery}
 }
 
 // MaxAuditID returns the highest id in the audit table, 0 when it is empty.

@@ -85,11 +85,18 @@ func ReplaceOpenChallenges(ctx context.Context, tx *Tx, c Challenge, at int64) e
 
 // ChallengeByID returns a challenge.
 func ChallengeByID(ctx context.Context, h Handler, id string) (Challenge, error) {
-	c, err := scanChallenge(h.QueryRowContext(ctx, `SELECT `+challengeColumns+` FROM challenges WHERE id = ?`, id))
+	c, err := scanChallenge(h.QueryRowContext(ctx, challengeByIDQuery, id))
 	if err != nil {
 		return Challenge{}, fmt.Errorf("challenge: %w", wrapNotFound(err))
 	}
 	return c, nil
+}
+
+const challengeByIDQuery = `SELECT ` + challengeColumns + ` FROM challenges WHERE id = ?`
+
+// ChallengeRead is ChallengeByID's read, named ahead (ReadAhead).
+func ChallengeRead(id string) Read {
+	return Read{query: fixed(challengeByIDQuery), args: []any{id}}
 }
 
 // VoidOpenChallenges voids a flow's unverified challenges of one kind, so a
@@ -104,10 +111,11 @@ func VoidOpenChallenges(ctx context.Context, h Handler, flowID, kind string, at 
 }
 
 // RecordChallengeFailure adds a wrong submission and voids the challenge when
-// it reaches maxAttempts. It returns the attempts made so far.
+// it reaches maxAttempts, unless the right code verified it meanwhile. It
+// returns the attempts made so far.
 func RecordChallengeFailure(ctx context.Context, h Handler, id string, maxAttempts int, at int64) (int, error) {
 	res, err := h.ExecContext(ctx, `UPDATE challenges SET attempts = attempts + 1,
-		voided_at = CASE WHEN attempts + 1 >= ? AND voided_at = 0 THEN ? ELSE voided_at END
+		voided_at = CASE WHEN attempts + 1 >= ? AND voided_at = 0 AND verified_at = 0 THEN ? ELSE voided_at END
 		WHERE id = ?`, maxAttempts, at, id)
 	if err != nil {
 		return 0, fmt.Errorf("record challenge failure: %w", err)

@@ -40,7 +40,7 @@ func UpsertMethod(ctx context.Context, h Handler, m Method) error {
 
 // MethodsOf returns a user's registered methods.
 func MethodsOf(ctx context.Context, h Handler, userID int64) ([]Method, error) {
-	rows, err := h.QueryContext(ctx, `SELECT `+methodColumns+` FROM methods WHERE user_id = ? ORDER BY id`, userID)
+	rows, err := h.QueryContext(ctx, methodsOfQuery, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list methods: %w", err)
 	}
@@ -56,15 +56,19 @@ func MethodsOf(ctx context.Context, h Handler, userID int64) ([]Method, error) {
 	return out, rows.Err()
 }
 
-// MethodsAndVoucher is MethodsOf and HasActiveVoucher in one statement,
-// one round trip: what a reset offers a person.
-func MethodsAndVoucher(ctx context.Context, h Handler, userID, now int64) ([]Method, bool, error) {
-	// The voucher count is the one row every answer has; each method
-	// joins it, so a person with none gets a row of NULLs.
-	rows, err := h.QueryContext(ctx, `SELECT v.n, m.id, m.user_id, m.kind, m.destination, m.secret, m.last_step,
-		m.created_at, m.confirmed_at
-		FROM (SELECT COUNT(*) AS n FROM vouchers WHERE user_id = ? AND used_at = 0 AND expires_at > ?) AS v
-		LEFT JOIN methods m ON m.user_id = ? ORDER BY m.id`, userID, now, userID)
+const methodsOfQuery = `SELECT ` + methodColumns + ` FROM methods WHERE user_id = ? ORDER BY id`
+
+// MethodsOfRead is MethodsOf's read, named ahead (ReadAhead).
+func MethodsOfRead(userID int64) Read {
+	return Read{query: fixed(methodsOfQuery), args: []any{userID}}
+}
+
+// MethodsAndVoucher is MethodsOf and HasActiveVoucher, for the user named
+// username, in one statement: what a reset offers a person. Taking the
+// name rather than the id lets it be read ahead, with the user
+// (MethodsAndVoucherRead); a name nobody has has neither.
+func MethodsAndVoucher(ctx context.Context, h Handler, username string, now int64) ([]Method, bool, error) {
+	rows, err := h.QueryContext(ctx, methodsAndVoucherQuery, username, now)
 	if err != nil {
 		return nil, false, fmt.Errorf("list methods: %w", err)
 	}
@@ -89,6 +93,19 @@ func MethodsAndVoucher(ctx context.Context, h Handler, userID, now int64) ([]Met
 		return nil, false, fmt.Errorf("list methods: %w", err)
 	}
 	return out, vouchers > 0, nil
+}
+
+// The voucher count is the one row every answer has; each method joins
+// it, so a person with none gets a row of NULLs.
+const methodsAndVoucherQuery = `WITH u AS (SELECT id FROM users WHERE username = ?)
+	SELECT v.n, m.id, m.user_id, m.kind, m.destination, m.secret, m.last_step, m.created_at, m.confirmed_at
+	FROM (SELECT COUNT(*) AS n FROM vouchers WHERE user_id = (SELECT id FROM u) AND used_at = 0 AND expires_at > ?) AS v
+	LEFT JOIN methods m ON m.user_id = (SELECT id FROM u) ORDER BY m.id`
+
+// MethodsAndVoucherRead is MethodsAndVoucher's read, named ahead
+// (ReadAhead).
+func MethodsAndVoucherRead(username string, now int64) Read {
+	return Read{query: fixed(methodsAndVoucherQuery), args: []any{username, now}}
 }
 
 // MethodOf returns one method of a user by kind.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -68,6 +70,9 @@ type pgConn struct {
 	inTx, unbegun bool
 	// held are the writes not sent yet, in order, to go after any BEGIN.
 	held []heldStmt
+	// ahead are the answers to reads sent ahead in this transaction
+	// (ReadAhead), until they are asked for or the transaction ends.
+	ahead []aheadAnswer
 }
 
 // heldStmt is a statement held for the next round trip.
@@ -96,14 +101,15 @@ func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 	if c.Conn.Conn().IsClosed() {
 		return nil, driver.ErrBadConn
 	}
-	c.inTx, c.unbegun, c.held = true, true, c.held[:0]
+	c.inTx, c.unbegun, c.held, c.ahead = true, true, c.held[:0], nil
 	return &pgTx{c: c, ctx: ctx}, nil
 }
 
 // ExecContext holds a write marked by sendLater in a transaction, and sends
-// any other with what is held.
+// any other with what is held and any reads ahead.
 func (c *pgConn) ExecContext(ctx context.Context, query string, argsV []driver.NamedValue) (driver.Result, error) {
-	if !c.inTx || !c.unbegun && len(c.held) == 0 && ctx.Value(heldKey{}) == nil {
+	later := c.inTx && ctx.Value(heldKey{}) != nil
+	if !later && !c.pending(ctx) {
 		return c.Conn.ExecContext(ctx, query, argsV)
 	}
 	args, ok := batchArgs(argsV)
@@ -113,16 +119,20 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, argsV []driver.N
 		}
 		return c.Conn.ExecContext(ctx, query, argsV)
 	}
-	if ctx.Value(heldKey{}) != nil {
+	if later {
 		c.held = append(c.held, heldStmt{sql: query, args: args})
 		// Nobody may read a count that has not come back.
 		return driver.ResultNoRows, nil
 	}
-	br, err := c.sendHeld(ctx, query, args)
+	along := takeAhead(ctx)
+	br, err := c.sendHeld(ctx, query, args, along)
 	if err != nil {
 		return nil, err
 	}
 	tag, err := br.Exec()
+	if err == nil {
+		c.keepAnswers(ctx, br, along)
+	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
@@ -132,9 +142,16 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, argsV []driver.N
 	return driver.RowsAffected(tag.RowsAffected()), nil
 }
 
-// QueryContext sends a read with what is held.
+// QueryContext answers a read sent ahead from what came back, and sends
+// any other with what is held and any reads ahead.
 func (c *pgConn) QueryContext(ctx context.Context, query string, argsV []driver.NamedValue) (driver.Rows, error) {
-	if !c.inTx || !c.unbegun && len(c.held) == 0 {
+	if a, ok := c.answered(ctx, query, argsV); ok {
+		if a.err != nil {
+			return nil, a.err
+		}
+		return a.rows, nil
+	}
+	if !c.pending(ctx) {
 		return c.Conn.QueryContext(ctx, query, argsV)
 	}
 	args, ok := batchArgs(argsV)
@@ -144,7 +161,8 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, argsV []driver.
 		}
 		return c.Conn.QueryContext(ctx, query, argsV)
 	}
-	br, err := c.sendHeld(ctx, query, args)
+	along := takeAhead(ctx)
+	br, err := c.sendHeld(ctx, query, args, along)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +172,31 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, argsV []driver.
 		_ = br.Close()
 		return nil, err
 	}
-	return &pipedRows{br: br, rows: rows}, nil
+	if along == nil {
+		return &pipedRows{br: br, rows: rows}, nil
+	}
+	// The reads ahead come back after this one's rows, so these are read
+	// whole first.
+	kept, err := keepRows(rows)
+	if err == nil {
+		c.keepAnswers(ctx, br, along)
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return kept, nil
+}
+
+// pending tells whether a statement run with ctx must go in a pipeline:
+// a BEGIN or writes are held, or reads ahead wait to go.
+func (c *pgConn) pending(ctx context.Context) bool {
+	if c.inTx && (c.unbegun || len(c.held) > 0) {
+		return true
+	}
+	return waiting(ctx)
 }
 
 // PrepareContext sends what is held first: a prepared statement runs on
@@ -171,11 +213,12 @@ func (c *pgConn) Prepare(query string) (driver.Stmt, error) {
 	return c.PrepareContext(context.Background(), query)
 }
 
-// sendHeld sends the held statements and then query, in one round trip,
-// and reads the held statements' answers: the first failure among them is
-// the error. The caller reads query's answer from the results and closes
-// them.
-func (c *pgConn) sendHeld(ctx context.Context, query string, args []any) (pgx.BatchResults, error) {
+// sendHeld sends the held statements, then query, then the reads along,
+// in one round trip, and reads
+// the held statements' answers: the first failure among them is the error.
+// The caller reads query's answer from the results, then, if it succeeded,
+// the reads' (keepAnswers), and closes the results.
+func (c *pgConn) sendHeld(ctx context.Context, query string, args []any, along []heldStmt) (pgx.BatchResults, error) {
 	held := c.held
 	c.held = c.held[:0]
 	b := &pgx.Batch{}
@@ -187,6 +230,9 @@ func (c *pgConn) sendHeld(ctx context.Context, query string, args []any) (pgx.Ba
 		b.Queue(h.sql, h.args...)
 	}
 	b.Queue(query, args...)
+	for _, r := range along {
+		b.Queue(r.sql, r.args...)
+	}
 	br := c.Conn.Conn().SendBatch(ctx, b)
 	for range held {
 		if _, err := br.Exec(); err != nil {
@@ -208,7 +254,7 @@ func (c *pgConn) flush(ctx context.Context) error {
 	} else {
 		last, c.unbegun = heldStmt{sql: "begin"}, false
 	}
-	br, err := c.sendHeld(ctx, last.sql, last.args)
+	br, err := c.sendHeld(ctx, last.sql, last.args, nil)
 	if err != nil {
 		return err
 	}
@@ -249,12 +295,12 @@ func (tx *pgTx) Commit() error {
 	if !c.inTx {
 		return errNotBegun
 	}
-	c.inTx = false
+	c.inTx, c.ahead = false, nil
 	if c.unbegun && len(c.held) == 0 {
 		c.unbegun = false
 		return nil
 	}
-	br, err := c.sendHeld(tx.ctx, "commit", nil)
+	br, err := c.sendHeld(tx.ctx, "commit", nil, nil)
 	var tag pgconn.CommandTag
 	if err == nil {
 		tag, err = br.Exec()
@@ -284,7 +330,7 @@ func (tx *pgTx) Rollback() error {
 	if !c.inTx {
 		return errNotBegun
 	}
-	c.inTx = false
+	c.inTx, c.ahead = false, nil
 	unbegun := c.unbegun
 	c.unbegun, c.held = false, c.held[:0]
 	if unbegun {
@@ -330,7 +376,14 @@ func (r *pipedRows) Next(dest []driver.Value) error {
 		}
 		return io.EOF
 	}
-	vals, err := r.rows.Values()
+	return driverValues(dest, r.rows)
+}
+
+// driverValues puts the values of rows' current row in dest as
+// database/sql takes them: integers and floats widened to the sizes it
+// converts from.
+func driverValues(dest []driver.Value, rows pgx.Rows) error {
+	vals, err := rows.Values()
 	if err != nil {
 		return err
 	}
@@ -350,10 +403,171 @@ func (r *pipedRows) Next(dest []driver.Value) error {
 						continue
 					}
 				}
-				return fmt.Errorf("column %s: %w: %T", r.rows.FieldDescriptions()[i].Name, errUnreadable, v)
+				return fmt.Errorf("column %s: %w: %T", rows.FieldDescriptions()[i].Name, errUnreadable, v)
 			}
 			dest[i] = v
 		}
 	}
+	return nil
+}
+
+// Reads ahead. A read whose query and arguments are known before an
+// earlier statement goes out can go with that statement: its answer is
+// kept and handed over when the read is made, with no round trip of its
+// own. Outside a transaction the answer is kept in the context that named
+// the read, for a read made with it on any connection of the pool; in a
+// transaction, on the connection, for that transaction alone. Either way a
+// read is answered only where it was sent: an answer from outside a
+// transaction never stands for a read in one.
+
+// aheadKey marks a context with the reads to send ahead (readsAhead).
+type aheadKey struct{}
+
+// readsAhead are the reads a context names, in PostgreSQL's spelling, and
+// what came back for those sent outside a transaction.
+type readsAhead struct {
+	mu      sync.Mutex
+	reads   []heldStmt
+	gone    bool
+	answers []aheadAnswer
+}
+
+// aheadAnswer is what came back for a read sent ahead.
+type aheadAnswer struct {
+	sql  string
+	args []any
+	rows *keptRows
+	err  error
+}
+
+// takeAhead returns the reads ctx names that have not gone yet, and notes
+// them gone.
+func takeAhead(ctx context.Context) []heldStmt {
+	ra, _ := ctx.Value(aheadKey{}).(*readsAhead)
+	if ra == nil {
+		return nil
+	}
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	if ra.gone {
+		return nil
+	}
+	ra.gone = true
+	return ra.reads
+}
+
+// waiting tells whether ctx names reads that have not gone yet.
+func waiting(ctx context.Context) bool {
+	ra, _ := ctx.Value(aheadKey{}).(*readsAhead)
+	if ra == nil {
+		return false
+	}
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	return !ra.gone
+}
+
+// keepAnswers reads the answers to the reads sent along from br and keeps
+// them where they may be asked for: in the transaction, or in the context
+// that named them.
+func (c *pgConn) keepAnswers(ctx context.Context, br pgx.BatchResults, along []heldStmt) {
+	if len(along) == 0 {
+		return
+	}
+	answers := make([]aheadAnswer, len(along))
+	for i, r := range along {
+		answers[i] = aheadAnswer{sql: r.sql, args: r.args}
+		rows, err := br.Query()
+		if err == nil {
+			answers[i].rows, err = keepRows(rows)
+		} else {
+			rows.Close()
+		}
+		answers[i].err = err
+	}
+	if c.inTx {
+		c.ahead = append(c.ahead, answers...)
+		return
+	}
+	ra := ctx.Value(aheadKey{}).(*readsAhead)
+	ra.mu.Lock()
+	ra.answers = append(ra.answers, answers...)
+	ra.mu.Unlock()
+}
+
+// answered returns, and forgets, the answer kept for the read query with
+// argsV, if it went ahead where it is asked for now.
+func (c *pgConn) answered(ctx context.Context, query string, argsV []driver.NamedValue) (aheadAnswer, bool) {
+	if c.inTx {
+		return takeAnswer(&c.ahead, query, argsV)
+	}
+	ra, _ := ctx.Value(aheadKey{}).(*readsAhead)
+	if ra == nil {
+		return aheadAnswer{}, false
+	}
+	ra.mu.Lock()
+	defer ra.mu.Unlock()
+	return takeAnswer(&ra.answers, query, argsV)
+}
+
+// takeAnswer removes from answers, and returns, the first for query with
+// argsV.
+func takeAnswer(answers *[]aheadAnswer, query string, argsV []driver.NamedValue) (aheadAnswer, bool) {
+	for i, a := range *answers {
+		if a.sql != query || len(a.args) != len(argsV) {
+			continue
+		}
+		same := true
+		for j, v := range argsV {
+			if !reflect.DeepEqual(a.args[j], v.Value) {
+				same = false
+				break
+			}
+		}
+		if same {
+			*answers = append((*answers)[:i], (*answers)[i+1:]...)
+			return a, true
+		}
+	}
+	return aheadAnswer{}, false
+}
+
+// keptRows are rows read whole, handed out later.
+type keptRows struct {
+	columns []string
+	values  [][]driver.Value
+}
+
+// keepRows reads rows whole and closes them.
+func keepRows(rows pgx.Rows) (*keptRows, error) {
+	defer rows.Close()
+	fds := rows.FieldDescriptions()
+	k := &keptRows{columns: make([]string, len(fds))}
+	for i, fd := range fds {
+		k.columns[i] = fd.Name
+	}
+	for rows.Next() {
+		row := make([]driver.Value, len(fds))
+		if err := driverValues(row, rows); err != nil {
+			return nil, err
+		}
+		k.values = append(k.values, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func (k *keptRows) Columns() []string { return k.columns }
+
+func (k *keptRows) Close() error { return nil }
+
+func (k *keptRows) Next(dest []driver.Value) error {
+	if len(k.values) == 0 {
+		return io.EOF
+	}
+	copy(dest, k.values[0])
+	k.values = k.values[1:]
 	return nil
 }

@@ -152,7 +152,7 @@ func TestPostgresPipelinedRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	alone, voucherAlone, err := store.MethodsAndVoucher(ctx, db, u.ID, 0)
+	alone, voucherAlone, err := store.MethodsAndVoucher(ctx, db, u.Username, 0)
 	if err != nil || len(alone) != 2 || voucherAlone {
 		t.Fatalf("read alone: %+v %v %v", alone, voucherAlone, err)
 	}
@@ -168,7 +168,7 @@ func TestPostgresPipelinedRead(t *testing.T) {
 			return err
 		}
 		var voucher bool
-		if piped, voucher, err = store.MethodsAndVoucher(ctx, tx, u.ID, 50); err != nil {
+		if piped, voucher, err = store.MethodsAndVoucher(ctx, tx, u.Username, 50); err != nil {
 			return err
 		}
 		added = voucher
@@ -186,7 +186,7 @@ func TestPostgresPipelinedRead(t *testing.T) {
 	}
 	trips.mu.Lock()
 	defer trips.mu.Unlock()
-	if !slices.ContainsFunc(trips.pipelined, func(q string) bool { return strings.HasPrefix(q, "SELECT v.n") }) {
+	if !slices.ContainsFunc(trips.pipelined, func(q string) bool { return strings.Contains(q, "SELECT v.n") }) {
 		t.Fatalf("the read was not sent with the held lock: pipelines ending %q", trips.pipelined)
 	}
 }

@@ -106,7 +106,7 @@ func TestMethodsAndVoucher(t *testing.T) {
 	onEngines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		u := addUser(t, db, "alice")
-		methods, voucher, err := store.MethodsAndVoucher(ctx, db, u.ID, 10)
+		methods, voucher, err := store.MethodsAndVoucher(ctx, db, u.Username, 10)
 		if err != nil || len(methods) != 0 || voucher {
 			t.Fatalf("nothing registered: %+v %v %v", methods, voucher, err)
 		}
@@ -123,7 +123,7 @@ func TestMethodsAndVoucher(t *testing.T) {
 		}
 		want, _ := store.MethodsOf(ctx, db, u.ID)
 		for _, at := range []int64{50, 150} {
-			methods, voucher, err = store.MethodsAndVoucher(ctx, db, u.ID, at)
+			methods, voucher, err = store.MethodsAndVoucher(ctx, db, u.Username, at)
 			active, _ := store.HasActiveVoucher(ctx, db, u.ID, at)
 			if err != nil || voucher != active || voucher != (at < 100) || len(methods) != len(want) {
 				t.Fatalf("at %d: %+v voucher %v (HasActiveVoucher %v) %v", at, methods, voucher, active, err)

@@ -63,11 +63,18 @@ func CreateUser(ctx context.Context, h Handler, u *User) error {
 
 // UserByName returns the user with that (already normalised) username.
 func UserByName(ctx context.Context, h Handler, username string) (User, error) {
-	u, err := scanUser(h.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+	u, err := scanUser(h.QueryRowContext(ctx, userByNameQuery, username))
 	if err != nil {
 		return User{}, fmt.Errorf("user %q: %w", username, wrapNotFound(err))
 	}
 	return u, nil
+}
+
+const userByNameQuery = `SELECT ` + userColumns + ` FROM users WHERE username = ?`
+
+// UserByNameRead is UserByName's read, named ahead (ReadAhead).
+func UserByNameRead(username string) Read {
+	return Read{query: fixed(userByNameQuery), args: []any{username}}
 }
 
 // UserByID returns the user with that id.

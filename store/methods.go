@@ -68,7 +68,7 @@ func MethodsOfRead(userID int64) Read {
 // name rather than the id lets it be read ahead, with the user
 // (MethodsAndVoucherRead); a name nobody has has neither.
 func MethodsAndVoucher(ctx context.Context, h Handler, username string, now int64) ([]Method, bool, error) {
-	rows, err := h.QueryContext(ctx, methodsAndVoucherQuery, username, now)
+	rows, err := h.QueryContext(ctx, methodsAndVoucherQuery, now, username)
 	if err != nil {
 		return nil, false, fmt.Errorf("list methods: %w", err)
 	}
@@ -95,17 +95,16 @@ func MethodsAndVoucher(ctx context.Context, h Handler, username string, now int6
 	return out, vouchers > 0, nil
 }
 
-// The voucher count is the one row every answer has; each method joins
-// it, so a person with none gets a row of NULLs.
-const methodsAndVoucherQuery = `WITH u AS (SELECT id FROM users WHERE username = ?)
-	SELECT v.n, m.id, m.user_id, m.kind, m.destination, m.secret, m.last_step, m.created_at, m.confirmed_at
-	FROM (SELECT COUNT(*) AS n FROM vouchers WHERE user_id = (SELECT id FROM u) AND used_at = 0 AND expires_at > ?) AS v
-	LEFT JOIN methods m ON m.user_id = (SELECT id FROM u) ORDER BY m.id`
+// Each of the user's methods comes with the voucher count; a user with
+// none gets one row of NULLs beside it, a name nobody has no row at all.
+const methodsAndVoucherQuery = `SELECT (SELECT COUNT(*) FROM vouchers WHERE user_id = u.id AND used_at = 0 AND expires_at > ?),
+	m.id, m.user_id, m.kind, m.destination, m.secret, m.last_step, m.created_at, m.confirmed_at
+	FROM users u LEFT JOIN methods m ON m.user_id = u.id WHERE u.username = ? ORDER BY m.id`
 
 // MethodsAndVoucherRead is MethodsAndVoucher's read, named ahead
 // (ReadAhead).
 func MethodsAndVoucherRead(username string, now int64) Read {
-	return Read{query: fixed(methodsAndVoucherQuery), args: []any{username, now}}
+	return Read{query: fixed(methodsAndVoucherQuery), args: []any{now, username}}
 }
 
 // MethodOf returns one method of a user by kind.

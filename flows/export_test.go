@@ -56,6 +56,17 @@ func CoverageOf(lines []RegistrationLine) Coverage {
 	return c
 }
 
+// RecordThenFail records e in a transaction whose next step then fails
+// with cause, so that it rolls back.
+func (s *Service) RecordThenFail(ctx context.Context, e audit.Entry, cause error) error {
+	return s.db.WithTx(ctx, func(tx *store.Tx) error {
+		if err := s.record(ctx, tx, e); err != nil {
+			return err
+		}
+		return cause
+	})
+}
+
 // RecordThenHold records e in a transaction that then holds on until
 // release is closed, as a transaction with slow work after its audit entry
 // would; tests see how long others wait for the audit chain meanwhile.

@@ -205,9 +205,9 @@ type Deps struct {
 	// log line (hooks.on_failure).
 	Hooks      *hooks.Runner
 	HookReport bool
-	// OnRecord hears every audit entry as it is recorded, for operators'
-	// metrics; nil drops them. It runs inside the entry's transaction and
-	// must not block.
+	// OnRecord hears every audit entry once the transaction that recorded
+	// it has committed, for operators' metrics; an entry rolled back is
+	// never heard. nil drops them. It must not block.
 	OnRecord func(audit.Entry)
 }
 
@@ -376,7 +376,7 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, e audit.Entry) error
 		return fmt.Errorf("audit: %w", err)
 	}
 	if s.onRecord != nil {
-		s.onRecord(e)
+		tx.AfterCommit(func() { s.onRecord(e) })
 	}
 	return nil
 }

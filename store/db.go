@@ -89,6 +89,9 @@ type Tx struct {
 	rowsOut map[string]struct{}
 	// last holds the work to do just before commit (BeforeCommit).
 	last []func(context.Context) error
+	// committed holds what to tell once the transaction has committed
+	// (AfterCommit).
+	committed []func()
 }
 
 // BeforeCommit defers fn to the end of the transaction, after the work
@@ -99,6 +102,14 @@ type Tx struct {
 // transactions of other processes queue for no longer than that.
 func (tx *Tx) BeforeCommit(fn func(ctx context.Context) error) {
 	tx.last = append(tx.last, fn)
+}
+
+// AfterCommit defers fn until the transaction has committed; a
+// transaction rolled back never runs it. It is for telling others of what
+// the transaction wrote (a metric, a log line), which must not be told of
+// writes that never happened.
+func (tx *Tx) AfterCommit(fn func()) {
+	tx.committed = append(tx.committed, fn)
 }
 
 // Options tune OpenWith; the zero Options is Open.
@@ -465,6 +476,9 @@ func (db *DB) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 			return fmt.Errorf("commit transaction: %w: %w", ErrDuplicate, err)
 		}
 		return fmt.Errorf("commit transaction: %w", db.fault(err))
+	}
+	for _, fn := range tx.committed {
+		fn()
 	}
 	return nil
 }

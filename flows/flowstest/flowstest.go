@@ -95,6 +95,9 @@ type Options struct {
 	// Hooks and HookReport are the password check and changed programs.
 	Hooks      *hooks.Runner
 	HookReport bool
+	// OnRecord hears each audit entry the service records, as
+	// flows.Deps.OnRecord.
+	OnRecord func(audit.Entry)
 	// Tracer, on PostgreSQL, sees every statement the store sends, for
 	// tests and benchmarks that count them.
 	Tracer pgx.QueryTracer
@@ -227,7 +230,7 @@ func (h *Harness) build(t testing.TB) {
 		Organisation: o.Organisation, Languages: o.Languages, Language: o.Language, VoucherLifetime: o.VoucherLifetime,
 		AuditCheckpoint: filepath.Join(h.Dir, audit.CheckpointFile), KioskLocation: o.KioskLocation,
 		PortalCommand: o.PortalCommand, Webhooks: o.Webhooks, WebhookOptions: o.WebhookOptions,
-		Hooks: o.Hooks, HookReport: o.HookReport})
+		Hooks: o.Hooks, HookReport: o.HookReport, OnRecord: o.OnRecord})
 	if err != nil {
 		t.Fatal(err)
 	}

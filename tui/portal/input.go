@@ -24,6 +24,14 @@ const (
 	// programs, per second and at once.
 	inputRate  = 512
 	inputBurst = 8192
+	// keyBurst bounds the bytes outside a bracketed paste handed on at
+	// once (within inputBurst). Each of them is a key the screen handles
+	// before the next, so a flood's burst is what the person waits out
+	// after it: 1 KiB is about 0.3 s of work, where 8 KiB was 2.5 s. It
+	// still holds a pasted code, or a public key's line from a terminal
+	// that does not bracket pastes. A bracketed paste reaches a screen as
+	// one message, however long, so it is bounded by inputBurst alone.
+	keyBurst = 1024
 	// inputDebt is how far a flood runs the budget below empty: every
 	// byte that arrives is counted, passed or not, so a client sending
 	// faster than inputRate gets nothing through until it has been quiet
@@ -122,16 +130,18 @@ func shift(w []byte, b byte) {
 
 // budget is a token bucket of input bytes that is never waited on: a byte
 // passes if a token is there, and costs one either way, down to a debt of
-// inputDebt; a paste under way may borrow down to pasteDebt.
+// inputDebt; a paste under way may borrow down to pasteDebt. A byte outside
+// a paste also needs a token of a smaller bucket of keys, which pastes do
+// not touch.
 type budget struct {
-	now    func() time.Time
-	tokens float64
-	last   time.Time
+	now          func() time.Time
+	tokens, keys float64
+	last         time.Time
 }
 
 // newBudget is a session's input budget, timed by now.
 func newBudget(now func() time.Time) *budget {
-	return &budget{now: now, tokens: inputBurst}
+	return &budget{now: now, tokens: inputBurst, keys: keyBurst}
 }
 
 // refill adds the tokens earned since the last refill.
@@ -141,32 +151,36 @@ func (b *budget) refill() {
 	}
 	now := b.now()
 	if !b.last.IsZero() && now.After(b.last) {
-		b.tokens = min(inputBurst, b.tokens+inputRate*now.Sub(b.last).Seconds())
+		earned := inputRate * now.Sub(b.last).Seconds()
+		b.tokens = min(inputBurst, b.tokens+earned)
+		b.keys = min(keyBurst, b.keys+earned)
 	}
 	b.last = now
 }
 
-// take charges one byte that arrived and says whether it may pass.
+// take charges one byte that arrived outside a paste and says whether it
+// may pass.
 func (b *budget) take() bool {
 	if b == nil {
 		return true
 	}
-	ok := b.tokens >= 1
-	b.charge(-inputDebt)
+	ok := b.tokens >= 1 && b.keys >= 1
+	b.tokens = charge(b.tokens, -inputDebt)
+	b.keys = charge(b.keys, -inputDebt)
 	return ok
 }
 
 // borrow charges one byte of a paste under way, which passes regardless.
 func (b *budget) borrow() {
 	if b != nil {
-		b.charge(-float64(pasteDebt))
+		b.tokens = charge(b.tokens, -float64(pasteDebt))
 	}
 }
 
-// charge takes a token, going no lower than floor (and never giving back
-// what a paste borrowed).
-func (b *budget) charge(floor float64) {
-	b.tokens = max(b.tokens-1, min(b.tokens, floor))
+// charge returns tokens less one, going no lower than floor (and never
+// giving back what a paste borrowed).
+func charge(tokens, floor float64) float64 {
+	return max(tokens-1, min(tokens, floor))
 }
 
 // saw says whether the bytes seen last are marker.

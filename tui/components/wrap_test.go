@@ -19,30 +19,20 @@ func TestWrapKeepsWordsWhole(t *testing.T) {
 		"Self-service password reset is not turned on for this account.",
 		"Überprüfen Sie die Größe des Fensters — und versuchen Sie es erneut.",
 	}
-	st := dark()
 	for _, s := range sentences {
-		words := strings.Fields(s)
 		longest := 0
-		for _, w := range words {
+		for _, w := range strings.Fields(s) {
 			longest = max(longest, ansi.StringWidth(w))
 		}
-		for width := longest; width <= 80; width++ {
-			for _, styled := range []bool{false, true} {
-				in := s
-				if styled {
-					in = st.Error.Render(s)
-				}
-				out := Wrap(in, width)
-				assertWithin(t, out, width)
-				var got []string
-				for _, line := range strings.Split(ansi.Strip(out), "\n") {
-					got = append(got, strings.Fields(line)...)
-				}
-				if strings.Join(got, " ") != s {
-					t.Fatalf("width %d: a word was cut or lost:\n%s", width, ansi.Strip(out))
-				}
+		wrapEach(t, s, longest, func(width int, out string) {
+			var got []string
+			for _, line := range strings.Split(ansi.Strip(out), "\n") {
+				got = append(got, strings.Fields(line)...)
 			}
-		}
+			if strings.Join(got, " ") != s {
+				t.Fatalf("width %d: a word was cut or lost:\n%s", width, ansi.Strip(out))
+			}
+		})
 	}
 }
 
@@ -101,48 +91,53 @@ func TestWrapJapaneseAndChinese(t *testing.T) {
 		"コードを alice@example.com に送信しました。「コードを入力」を選んでください。",
 		"请输入您的用户名。然后用您之前设置的方法（例如电子邮件）证明是您本人，再设置新密码。",
 	}
-	st := dark()
 	for _, s := range sentences {
 		// From 8 cells: a run that may not break (（メー) is at most three
 		// characters, and a narrower line has to cut it.
-		for width := 8; width <= 80; width++ {
-			for _, styled := range []bool{false, true} {
-				in := s
-				if styled {
-					in = st.Error.Render(s)
+		wrapEach(t, s, 8, func(width int, out string) {
+			lines := strings.Split(ansi.Strip(out), "\n")
+			if got := strings.Join(lines, ""); strings.ReplaceAll(got, " ", "") != strings.ReplaceAll(s, " ", "") {
+				t.Fatalf("width %d: text lost or added:\n%s", width, strings.Join(lines, "\n"))
+			}
+			if strings.Contains(out, breakMark) {
+				t.Fatalf("width %d: a break mark was left in", width)
+			}
+			for i, l := range lines {
+				first, _ := utf8.DecodeRuneInString(l)
+				last, _ := utf8.DecodeLastRuneInString(l)
+				// (A word of Latin letters longer than the line is cut
+				// anywhere, as in any language.)
+				if i > 0 && strings.ContainsRune(noLineStart, first) && ansi.StringWidth(string(first)) == 2 {
+					t.Fatalf("width %d: line %d begins with %q:\n%s", width, i+1, first, strings.Join(lines, "\n"))
 				}
-				out := Wrap(in, width)
-				assertWithin(t, out, width)
-				lines := strings.Split(ansi.Strip(out), "\n")
-				if got := strings.Join(lines, ""); strings.ReplaceAll(got, " ", "") != strings.ReplaceAll(s, " ", "") {
-					t.Fatalf("width %d: text lost or added:\n%s", width, strings.Join(lines, "\n"))
+				if i < len(lines)-1 && strings.ContainsRune(noLineEnd, last) && ansi.StringWidth(string(last)) == 2 {
+					t.Fatalf("width %d: line %d ends with %q:\n%s", width, i+1, last, strings.Join(lines, "\n"))
 				}
-				if strings.Contains(out, breakMark) {
-					t.Fatalf("width %d: a break mark was left in", width)
-				}
-				for i, l := range lines {
-					first, _ := utf8.DecodeRuneInString(l)
-					last, _ := utf8.DecodeLastRuneInString(l)
-					// (A word of Latin letters longer than the line is cut
-					// anywhere, as in any language.)
-					if i > 0 && strings.ContainsRune(noLineStart, first) && ansi.StringWidth(string(first)) == 2 {
-						t.Fatalf("width %d: line %d begins with %q:\n%s", width, i+1, first, strings.Join(lines, "\n"))
-					}
-					if i < len(lines)-1 && strings.ContainsRune(noLineEnd, last) && ansi.StringWidth(string(last)) == 2 {
-						t.Fatalf("width %d: line %d ends with %q:\n%s", width, i+1, last, strings.Join(lines, "\n"))
-					}
-					// Full: where the next line begins with a character of
-					// such text, it would not have fitted here (with the
-					// one kinsoku may have kept with it).
-					if i < len(lines)-1 {
-						next, _ := utf8.DecodeRuneInString(lines[i+1])
-						if ansi.StringWidth(string(next)) == 2 && ansi.StringWidth(l)+4 <= width &&
-							!strings.ContainsRune(noLineEnd, next) && !strings.ContainsRune(noLineStart, next) {
-							t.Fatalf("width %d: line %d stops short:\n%s", width, i+1, strings.Join(lines, "\n"))
-						}
+				// Full: where the next line begins with a character of
+				// such text, it would not have fitted here (with the
+				// one kinsoku may have kept with it).
+				if i < len(lines)-1 {
+					next, _ := utf8.DecodeRuneInString(lines[i+1])
+					if ansi.StringWidth(string(next)) == 2 && ansi.StringWidth(l)+4 <= width &&
+						!strings.ContainsRune(noLineEnd, next) && !strings.ContainsRune(noLineStart, next) {
+						t.Fatalf("width %d: line %d stops short:\n%s", width, i+1, strings.Join(lines, "\n"))
 					}
 				}
 			}
+		})
+	}
+}
+
+// wrapEach wraps s, plain and styled, at every width from from to 80,
+// checks that no line is wider, and hands each result to check.
+func wrapEach(t *testing.T, s string, from int, check func(width int, out string)) {
+	t.Helper()
+	st := dark()
+	for width := from; width <= 80; width++ {
+		for _, in := range []string{s, st.Error.Render(s)} {
+			out := Wrap(in, width)
+			assertWithin(t, out, width)
+			check(width, out)
 		}
 	}
 }

@@ -77,14 +77,10 @@ func sentence(e *env, err error) string {
 	case errors.As(err, &refusal):
 		return refusal.In(p)
 	case errors.Is(err, flows.ErrNotAllowed):
-		if msg := innerMessage(err, flows.ErrNotAllowed); msg != "" {
-			return msg
-		}
 		return p.T("error.not_allowed")
 	case errors.Is(err, flows.ErrInvalid):
-		if msg := innerMessage(err, flows.ErrInvalid); msg != "" {
-			return msg
-		}
+		// A refusal a person can mend is a locale.Error (above); the
+		// words of any other are the log's, in English.
 		return p.T("error.invalid")
 	case errors.Is(err, flows.ErrDirectoryUnavailable):
 		return p.T("error.directory_unavailable")
@@ -109,7 +105,8 @@ func sourceBlocked(e *env, b *flows.BlockedError) string {
 }
 
 // innerMessage returns the sentence a flow put in front of a sentinel error,
-// capitalised, with the operation prefixes removed.
+// capitalised, with the operation prefixes removed: for the admin panel,
+// whose refusals not yet in the catalogue are the CLI's words.
 func innerMessage(err, sentinel error) string {
 	msg := strings.TrimSuffix(err.Error(), ": "+sentinel.Error())
 	if i := strings.LastIndex(msg, ": "); i >= 0 {

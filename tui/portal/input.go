@@ -37,9 +37,12 @@ const (
 	// faster than inputRate gets nothing through until it has been quiet
 	// for about inputDebt/inputRate (a quarter of a second).
 	inputDebt = inputRate / 4
-	// pasteKept is how much of one bracketed paste is passed on: one byte
-	// more than any field takes, so the TUI still refuses it as too long.
-	pasteKept = tui.MaxPaste + 1
+	// pasteKept is how much of one bracketed paste is passed on: as much
+	// as any field takes, and the end marker's first bytes, which are
+	// counted before they are known for the marker. A paste a field takes
+	// passes whole; a longer one still reaches the screen longer than any
+	// field takes, and is refused there as too long.
+	pasteKept = tui.MaxPaste + len(pasteEnd)
 	// pasteDebt is how far a paste may run the budget below empty: a paste
 	// whose start passed is never cut short by the budget, but is paid
 	// for in full before anything more passes.

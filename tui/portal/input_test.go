@@ -105,6 +105,13 @@ func TestPasteGuard(t *testing.T) {
 			t.Fatalf("split every %d: %d bytes passed, want %d", split, len(got), len(want))
 		}
 	}
+	// A paste as long as a field takes, or nearly, passes whole.
+	for n := tui.MaxPaste - len(pasteEnd); n <= tui.MaxPaste; n++ {
+		paste := []byte(pasteStart + strings.Repeat("z", n) + pasteEnd)
+		if got := filterAll(paste); !bytes.Equal(got, paste) {
+			t.Fatalf("a paste of %d bytes, which a field takes, became %d bytes", n, len(got)-len(pasteStart)-len(pasteEnd))
+		}
+	}
 	endless := append([]byte(pasteStart), bytes.Repeat([]byte("y"), 1<<20)...)
 	if got := len(filterAll(endless)); got != len(pasteStart)+pasteKept {
 		t.Fatalf("an endless paste passed %d bytes", got)

@@ -112,11 +112,11 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, argsV []driver.N
 	if !later && !c.pending(ctx) {
 		return c.Conn.ExecContext(ctx, query, argsV)
 	}
-	args, ok := batchArgs(argsV)
+	args, ok, err := c.pipeArgs(ctx, argsV)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
-		if err := c.flush(ctx); err != nil {
-			return nil, err
-		}
 		return c.Conn.ExecContext(ctx, query, argsV)
 	}
 	if later {
@@ -130,13 +130,7 @@ func (c *pgConn) ExecContext(ctx context.Context, query string, argsV []driver.N
 		return nil, err
 	}
 	tag, err := br.Exec()
-	if err == nil {
-		c.keepAnswers(ctx, br, along)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := c.finish(ctx, br, along, err); err != nil {
 		return nil, err
 	}
 	return driver.RowsAffected(tag.RowsAffected()), nil
@@ -154,11 +148,11 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, argsV []driver.
 	if !c.pending(ctx) {
 		return c.Conn.QueryContext(ctx, query, argsV)
 	}
-	args, ok := batchArgs(argsV)
+	args, ok, err := c.pipeArgs(ctx, argsV)
+	if err != nil {
+		return nil, err
+	}
 	if !ok {
-		if err := c.flush(ctx); err != nil {
-			return nil, err
-		}
 		return c.Conn.QueryContext(ctx, query, argsV)
 	}
 	along := takeAhead(ctx)
@@ -178,16 +172,33 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, argsV []driver.
 	// The reads ahead come back after this one's rows, so these are read
 	// whole first.
 	kept, err := keepRows(rows)
+	if err := c.finish(ctx, br, along, err); err != nil {
+		return nil, err
+	}
+	return kept, nil
+}
+
+// pipeArgs returns the arguments for a pipeline, or false when one of them
+// tells pgx how to run the query (batchArgs): what is held is then sent
+// alone first, and the statement runs on its own.
+func (c *pgConn) pipeArgs(ctx context.Context, argsV []driver.NamedValue) ([]any, bool, error) {
+	if args, ok := batchArgs(argsV); ok {
+		return args, true, nil
+	}
+	return nil, false, c.flush(ctx)
+}
+
+// finish ends a pipeline whose statement's own answer was read with err:
+// if that succeeded, it keeps the answers to the reads sent along; then it
+// closes the results, and returns the first failure.
+func (c *pgConn) finish(ctx context.Context, br pgx.BatchResults, along []heldStmt, err error) error {
 	if err == nil {
 		c.keepAnswers(ctx, br, along)
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return nil, err
-	}
-	return kept, nil
+	return err
 }
 
 // pending tells whether a statement run with ctx must go in a pipeline:

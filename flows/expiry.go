@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sspr-kiosk/sspr/flows/dispatch"
@@ -158,7 +160,8 @@ func contactKinds() []string {
 // scanExpiries calls fn for every enabled account whose password expires,
 // with its expiry and the contacts a message could go to over the channels
 // configured. The built-in directory's expiries come from one read of the
-// store; a directory's are read one account at a time, after that read.
+// store; a directory's are read account by account after that read,
+// directoryLookups at a time.
 // It returns how many accounts it could not read the expiry of.
 func (s *Service) scanExpiries(ctx context.Context, pol policy.Policy, fn func(expiryAccount) error) (int, error) {
 	local := s.builtin()
@@ -184,24 +187,12 @@ func (s *Service) scanExpiries(ctx context.Context, pol policy.Policy, fn func(e
 		return 0, fmt.Errorf("password expiry: %w", err)
 	}
 	failed := 0
-	for _, a := range accounts {
-		if !local {
-			ex, err := s.dir.(ExpiryReader).PasswordExpiry(ctx, a.Username)
-			if errors.Is(err, ErrUnknownUser) {
-				continue
-			}
-			if err != nil {
-				if ctx.Err() != nil || errors.Is(err, ErrDirectoryUnavailable) {
-					return failed, fmt.Errorf("password expiry: %w", err)
-				}
-				failed++
-				continue
-			}
-			if !ex.Expires() {
-				continue
-			}
-			a.expiry = ex
+	if !local {
+		if accounts, failed, err = s.directoryExpiries(ctx, accounts); err != nil {
+			return failed, fmt.Errorf("password expiry: %w", err)
 		}
+	}
+	for _, a := range accounts {
 		for _, c := range contactsFrom(a.Contacts, a.Email) {
 			if s.dispatcher.HasChannel(c[0]) {
 				a.contacts = append(a.contacts, c)
@@ -212,6 +203,57 @@ func (s *Service) scanExpiries(ctx context.Context, pol policy.Policy, fn func(e
 		}
 	}
 	return failed, nil
+}
+
+// directoryLookups is how many accounts' expiries are read from a
+// directory at once: as many as the directory client keeps connections
+// by default (ldap.pool_size), so a run over many accounts takes a
+// fraction of the time without opening more.
+const directoryLookups = 4
+
+// directoryExpiries reads each account's expiry from the directory,
+// directoryLookups at once, and returns, in their order, the accounts
+// whose password expires, with how many could not be read. A directory
+// that cannot be reached, or ctx ending, stops the reading and the run.
+func (s *Service) directoryExpiries(ctx context.Context, accounts []expiryAccount) ([]expiryAccount, int, error) {
+	reader := s.dir.(ExpiryReader)
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	type read struct {
+		ex  PasswordExpiry
+		err error
+	}
+	reads := make([]read, len(accounts))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(directoryLookups, len(accounts)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(accounts) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				ex, err := reader.PasswordExpiry(ctx, accounts[i].Username)
+				reads[i] = read{ex: ex, err: err}
+				if errors.Is(err, ErrDirectoryUnavailable) {
+					stop(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	failed := 0
+	out := accounts[:0]
+	for i, a := range accounts {
+		switch r := reads[i]; {
+		case errors.Is(r.err, ErrUnknownUser):
+		case r.err != nil:
+			failed++
+		case r.ex.Expires():
+			a.expiry = r.ex
+			out = append(out, a)
+		}
+	}
+	if err := context.Cause(ctx); err != nil {
+		return nil, failed, err
+	}
+	return out, failed, nil
 }
 
 // RunReminders sends the password expiry reminders that are due: for each

@@ -2,6 +2,9 @@ package flows_test
 
 import (
 	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,5 +95,89 @@ func TestLDAPSessionExpirySoon(t *testing.T) {
 	}
 	if info := e.signIn(t, "alice"); info.ExpirySoon || !info.PasswordExpiresAt.IsZero() {
 		t.Fatalf("alice: %+v", info)
+	}
+}
+
+// readsAtOnce is a real directory that notes how many expiry reads are
+// under way at once. The first read waits, up to a while, for a second to
+// begin: reads made one after the other never overlap.
+type readsAtOnce struct {
+	*flows.LDAPDirectory
+	now, most atomic.Int32
+	second    chan struct{}
+	first     sync.Once
+	met       sync.Once
+}
+
+func (d *readsAtOnce) PasswordExpiry(ctx context.Context, username string) (flows.PasswordExpiry, error) {
+	n := d.now.Add(1)
+	defer d.now.Add(-1)
+	for m := d.most.Load(); n > m && !d.most.CompareAndSwap(m, n); m = d.most.Load() {
+	}
+	if n > 1 {
+		d.met.Do(func() { close(d.second) })
+	}
+	d.first.Do(func() {
+		select {
+		case <-d.second:
+		case <-time.After(10 * time.Second):
+		}
+	})
+	return d.LDAPDirectory.PasswordExpiry(ctx, username)
+}
+
+// TestLDAPRemindersReadExpiriesAtOnce: a reminder run reads the accounts'
+// expiries from the directory several at once (never more than the
+// client's connections), and finds what reading them one by one finds.
+func TestLDAPRemindersReadExpiriesAtOnce(t *testing.T) {
+	srv := slapdtest.Start(t)
+	dir := &readsAtOnce{LDAPDirectory: ldapDirectory(t, srv), second: make(chan struct{})}
+	h := flowstest.New(t, flowstest.Options{Start: time.Date(2020, 3, 20, 12, 0, 0, 0, time.UTC), Directory: dir})
+	ctx := context.Background()
+	names := []string{"gone1", "gone2", "gone3"} // people the directory no longer has
+	for uid := range slapdtest.Users {
+		names = append(names, uid)
+	}
+	for _, uid := range names {
+		u := store.User{Username: uid, Email: uid + "@example.org", CreatedAt: 1, UpdatedAt: 1}
+		if err := store.CreateUser(ctx, h.DB, &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep, planned := remind(t, h.Svc, true)
+	if got := dir.most.Load(); got < 2 || got > 4 {
+		t.Errorf("%d expiry reads at once, want 2 to 4", got)
+	}
+	// One by one, as the run did before.
+	expiring := 0
+	for _, uid := range names {
+		ex, err := dir.LDAPDirectory.PasswordExpiry(ctx, uid)
+		if err == nil && ex.Expires() {
+			expiring++
+		}
+	}
+	if rep.Failed != 0 || rep.Checked != expiring || rep.Due != 1 || len(planned) != 1 ||
+		planned[0].Username != "nora" || planned[0].Days != 14 {
+		t.Fatalf("read at once: %+v %+v; %d of %d passwords expire", rep, planned, expiring, len(names))
+	}
+}
+
+// TestLDAPRemindersStopWhenTheDirectoryIsDown: a run that cannot reach the
+// directory fails, saying so, instead of finding nobody due.
+func TestLDAPRemindersStopWhenTheDirectoryIsDown(t *testing.T) {
+	srv := slapdtest.Start(t)
+	h := flowstest.New(t, flowstest.Options{Start: time.Date(2020, 3, 20, 12, 0, 0, 0, time.UTC),
+		Directory: ldapDirectory(t, srv)})
+	ctx := context.Background()
+	for uid := range slapdtest.Users {
+		u := store.User{Username: uid, Email: uid + "@example.org", CreatedAt: 1, UpdatedAt: 1}
+		if err := store.CreateUser(ctx, h.DB, &u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv.Stop()
+	rep, err := h.Svc.RunReminders(ctx, flows.RemindOptions{DryRun: true})
+	if !errors.Is(err, flows.ErrDirectoryUnavailable) {
+		t.Fatalf("a run with the directory down: %+v, %v", rep, err)
 	}
 }

@@ -18,13 +18,7 @@ func TestReadAhead(t *testing.T) {
 	onEngines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		alice, bob := addUser(t, db, "alice"), addUser(t, db, "bob")
-		if err := store.UpsertMethod(ctx, db, store.Method{UserID: alice.ID, Kind: "email", Destination: "a@example.com",
-			CreatedAt: 1, ConfirmedAt: 2}); err != nil {
-			t.Fatal(err)
-		}
-		if err := store.CreateVoucher(ctx, db, alice.ID, "hash", "helpdesk", 1, 100); err != nil {
-			t.Fatal(err)
-		}
+		registerMethods(t, db, alice)
 		wantUser, _ := store.UserByName(ctx, db, "alice")
 		wantMethods, wantVoucher, _ := store.MethodsAndVoucher(ctx, db, "alice", 10)
 

@@ -102,6 +102,24 @@ func TestUserPolicyHistory(t *testing.T) {
 	})
 }
 
+// registerMethods gives u an email, an authenticator, and a voucher valid
+// until 100.
+func registerMethods(t *testing.T, db *store.DB, u store.User) {
+	t.Helper()
+	ctx := context.Background()
+	for _, m := range []store.Method{
+		{UserID: u.ID, Kind: "email", Destination: "a@example.com", CreatedAt: 1, ConfirmedAt: 2},
+		{UserID: u.ID, Kind: "authenticator", Secret: []byte{1, 2}, LastStep: 7, CreatedAt: 3, ConfirmedAt: 4},
+	} {
+		if err := store.UpsertMethod(ctx, db, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.CreateVoucher(ctx, db, u.ID, "hash", "helpdesk", 1, 100); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestMethodsAndVoucher(t *testing.T) {
 	onEngines(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -110,17 +128,7 @@ func TestMethodsAndVoucher(t *testing.T) {
 		if err != nil || len(methods) != 0 || voucher {
 			t.Fatalf("nothing registered: %+v %v %v", methods, voucher, err)
 		}
-		for _, m := range []store.Method{
-			{UserID: u.ID, Kind: "email", Destination: "a@example.com", CreatedAt: 1, ConfirmedAt: 2},
-			{UserID: u.ID, Kind: "authenticator", Secret: []byte{1, 2}, LastStep: 7, CreatedAt: 3, ConfirmedAt: 4},
-		} {
-			if err := store.UpsertMethod(ctx, db, m); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := store.CreateVoucher(ctx, db, u.ID, "hash", "helpdesk", 1, 100); err != nil {
-			t.Fatal(err)
-		}
+		registerMethods(t, db, u)
 		want, _ := store.MethodsOf(ctx, db, u.ID)
 		for _, at := range []int64{50, 150} {
 			methods, voucher, err = store.MethodsAndVoucher(ctx, db, u.Username, at)

@@ -2,7 +2,6 @@ package tui
 
 import (
 	"errors"
-	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -102,20 +101,6 @@ func sourceBlocked(e *env, b *flows.BlockedError) string {
 		return e.p.F("error.address_blocked", args)
 	}
 	return e.p.F("error.terminal_blocked", args)
-}
-
-// innerMessage returns the sentence a flow put in front of a sentinel error,
-// capitalised, with the operation prefixes removed: for the admin panel,
-// whose refusals not yet in the catalogue are the CLI's words.
-func innerMessage(err, sentinel error) string {
-	msg := strings.TrimSuffix(err.Error(), ": "+sentinel.Error())
-	if i := strings.LastIndex(msg, ": "); i >= 0 {
-		msg = msg[i+2:]
-	}
-	if msg == "" || msg == sentinel.Error() {
-		return ""
-	}
-	return strings.ToUpper(msg[:1]) + msg[1:] + "."
 }
 
 // deadEnd reports errors after which the journey cannot go on.

@@ -298,6 +298,20 @@ func panelSentence(e *env, err error) string {
 	return sentence(e, err)
 }
 
+// innerMessage returns the sentence a flow put in front of a sentinel error,
+// capitalised, with the operation prefixes removed: for the admin panel,
+// whose refusals not yet in the catalogue are the CLI's words.
+func innerMessage(err, sentinel error) string {
+	msg := strings.TrimSuffix(err.Error(), ": "+sentinel.Error())
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	if msg == "" || msg == sentinel.Error() {
+		return ""
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}
+
 // panelCapital starts s with a capital and ends it with a full stop, unless
 // it already ends a sentence (in any script: "。" too).
 func panelCapital(s string) string {
